@@ -1,0 +1,660 @@
+//! Hoisting: every object, union and enum schema of every document becomes a named component,
+//! referenced by `$ref`. This is where type names are chosen, so typify never derives a name on
+//! its own (typify reuses a derived name without comparing schemas: the silent loss of
+//! typify#695). Identical schemas, across all documents, become one component.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Map, Value};
+
+use crate::passes::Doc;
+use crate::walk::{camel, const_of, operations_mut, singular};
+
+/// Names that would clash with what the generated modules already define or import.
+const RESERVED: &[&str] = &[
+    "String",
+    "Option",
+    "Vec",
+    "Box",
+    "Result",
+    "Value",
+    "Map",
+    "HashMap",
+    "Error",
+    "Client",
+    "ConversionError",
+    "ResponseValue",
+    "Self",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Default",
+    // Too generic to stand alone: these always take their parent's name in front.
+    "Type",
+    "Object",
+    "Role",
+    "Format",
+    "Detail",
+    "Code",
+    "Content",
+    "Part",
+    "Data",
+    "Name",
+    "Id",
+    "Kind",
+    "Status",
+    "Item",
+];
+
+/// What a named root schema is: it picks the root's name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Root {
+    Request,
+    Response,
+    Stream,
+}
+
+/// Where a schema sits while it is being named.
+#[derive(Clone)]
+struct Ctx {
+    /// `UpperCamel` of the document stem: `Claude35Haiku`.
+    doc: String,
+    /// The name of the nearest named ancestor, if any.
+    parent: Option<String>,
+    /// The property this schema is the value of (or, with `in_items`, the items of).
+    prop: Option<String>,
+    /// Whether this schema is the `items` of the array at `prop`.
+    in_items: bool,
+    /// Set for the root schema of a request body or response.
+    root: Option<Root>,
+    /// The name the parent asked for (open enums name their known part `Known<Name>`).
+    hint: Option<String>,
+}
+
+/// All components of all documents, by name.
+#[derive(Default)]
+pub struct Registry {
+    /// Name -> hoisted schema (an OpenAPI 3.0 schema whose nested named schemas are `$ref`s).
+    pub schemas: BTreeMap<String, Value>,
+    /// Canonical text of a schema (without documentation keywords) -> its name.
+    canon: HashMap<String, String>,
+    /// Which documents use each name, for the report.
+    pub used_by: BTreeMap<String, Vec<String>>,
+}
+
+/// Reference to a component.
+pub fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// The component name a `$ref` points at.
+pub fn ref_name(v: &Value) -> Option<&str> {
+    v.get("$ref")?.as_str()?.rsplit('/').next()
+}
+
+impl Registry {
+    /// Hoists every schema of `doc` into the registry and rewrites `doc` to reference them;
+    /// `doc`'s own `components/schemas` then lists every component it reaches.
+    pub fn hoist_doc(&mut self, doc: &mut Doc) -> Result<(), String> {
+        let stem = doc_prefix(doc);
+        // Components the document already names keep their names (they are hard names).
+        let existing: Vec<(String, Value)> = doc
+            .value
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        for (name, mut schema) in existing {
+            let ctx = Ctx {
+                doc: stem.clone(),
+                parent: None,
+                prop: None,
+                in_items: false,
+                root: None,
+                hint: Some(name.clone()),
+            };
+            self.hoist(&mut schema, &ctx, &doc.stem);
+            if ref_name(&schema) != Some(name.as_str()) {
+                return Err(format!(
+                    "{}: component `{name}` collides with a different schema of the same name in another document",
+                    doc.stem
+                ));
+            }
+        }
+        let mut failures = Vec::new();
+        operations_mut(&mut doc.value, &mut |_, _, op| {
+            let op_name = camel(
+                op.get("operationId")
+                    .and_then(Value::as_str)
+                    .unwrap_or("operation"),
+            );
+            if let Some(Value::Array(params)) = op.get_mut("parameters") {
+                for p in params {
+                    let pname = p
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("param")
+                        .to_string();
+                    if let Some(s) = p.get_mut("schema") {
+                        let ctx = Ctx {
+                            doc: stem.clone(),
+                            parent: Some(format!("{op_name}Param")),
+                            prop: Some(pname),
+                            in_items: false,
+                            root: None,
+                            hint: None,
+                        };
+                        self.hoist(s, &ctx, &doc.stem);
+                    }
+                }
+            }
+            if let Some(Value::Object(content)) =
+                op.get_mut("requestBody").and_then(|b| b.get_mut("content"))
+            {
+                for media in content.values_mut() {
+                    if let Some(s) = media.get_mut("schema") {
+                        let ctx = Ctx {
+                            doc: stem.clone(),
+                            parent: None,
+                            prop: None,
+                            in_items: false,
+                            root: Some(Root::Request),
+                            hint: None,
+                        };
+                        self.hoist(s, &ctx, &doc.stem);
+                    }
+                }
+            }
+            if let Some(Value::Object(responses)) = op.get_mut("responses") {
+                for resp in responses.values_mut() {
+                    let Some(Value::Object(content)) = resp.get_mut("content") else {
+                        continue;
+                    };
+                    for (media_type, media) in content.iter_mut() {
+                        let root = if media_type == "text/event-stream" {
+                            Root::Stream
+                        } else {
+                            Root::Response
+                        };
+                        if let Some(s) = media.get_mut("schema") {
+                            let ctx = Ctx {
+                                doc: stem.clone(),
+                                parent: None,
+                                prop: None,
+                                in_items: false,
+                                root: Some(root),
+                                hint: None,
+                            };
+                            self.hoist(s, &ctx, &doc.stem);
+                        }
+                    }
+                }
+            }
+            if op
+                .get("requestBody")
+                .is_some_and(|b| b.pointer("/content/application~1json/schema").is_none())
+            {
+                failures.push(format!(
+                    "{op_name}: request body without an application/json schema"
+                ));
+            }
+        });
+        if !failures.is_empty() {
+            return Err(failures.join("\n"));
+        }
+        // The document's own components: everything it reaches.
+        let mut reach = std::collections::BTreeSet::new();
+        let mut todo = Vec::new();
+        collect_refs(doc.value.get("paths").unwrap_or(&Value::Null), &mut todo);
+        while let Some(name) = todo.pop() {
+            if reach.insert(name.clone()) {
+                collect_refs(&self.schemas[&name], &mut todo);
+            }
+        }
+        let comps = doc
+            .value
+            .as_object_mut()
+            .ok_or("a document must be a JSON object")?
+            .entry("components")
+            .or_insert_with(|| json!({}));
+        let schemas: Map<String, Value> = reach
+            .iter()
+            .map(|n| (n.clone(), self.schemas[n].clone()))
+            .collect();
+        comps
+            .as_object_mut()
+            .ok_or("components must be an object")?
+            .insert("schemas".into(), Value::Object(schemas));
+        Ok(())
+    }
+
+    /// Replaces `schema` by a reference to its hoisted component, or, for a primitive, array or
+    /// map, hoists what it contains.
+    fn hoist(&mut self, schema: &mut Value, ctx: &Ctx, doc_stem: &str) {
+        let Value::Object(m) = schema else { return };
+        if m.contains_key("$ref") {
+            return;
+        }
+        if !needs_name(m) {
+            // Arrays, maps and primitives stay inline; their insides get names.
+            if let Some(items) = m.get_mut("items") {
+                let c = Ctx {
+                    in_items: true,
+                    hint: None,
+                    root: None,
+                    ..ctx.clone()
+                };
+                self.hoist(items, &c, doc_stem);
+            }
+            if let Some(ap @ Value::Object(_)) = m.get_mut("additionalProperties") {
+                let c = Ctx {
+                    prop: ctx.prop.as_ref().map(|p| format!("{p}_value")),
+                    in_items: false,
+                    hint: None,
+                    root: None,
+                    ..ctx.clone()
+                };
+                self.hoist(ap, &c, doc_stem);
+            }
+            for key in ["allOf", "not"] {
+                if let Some(v) = m.get_mut(key) {
+                    match v {
+                        Value::Array(list) => {
+                            list.iter_mut().for_each(|s| self.hoist(s, ctx, doc_stem))
+                        }
+                        other => self.hoist(other, ctx, doc_stem),
+                    }
+                }
+            }
+            return;
+        }
+        let base = base_name(m, ctx);
+        let open_enum = m.remove("x-open-enum").is_some();
+        m.remove("x-codegen-name");
+        // Children first: the parent's canonical form refers to their final names.
+        if let Some(Value::Object(props)) = m.get_mut("properties") {
+            for (pname, p) in props.iter_mut() {
+                let c = Ctx {
+                    doc: ctx.doc.clone(),
+                    parent: Some(base.clone()),
+                    prop: Some(pname.clone()),
+                    in_items: false,
+                    root: None,
+                    hint: None,
+                };
+                self.hoist(p, &c, doc_stem);
+            }
+        }
+        if let Some(ap @ Value::Object(_)) = m.get_mut("additionalProperties") {
+            let c = Ctx {
+                doc: ctx.doc.clone(),
+                parent: Some(base.clone()),
+                prop: Some(format!("{base}_value")),
+                in_items: false,
+                root: None,
+                hint: None,
+            };
+            self.hoist(ap, &c, doc_stem);
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(branches)) = m.get_mut(key) {
+                for (i, b) in branches.iter_mut().enumerate() {
+                    // An open enum's known values are `Known<Name>`; a closed list of modes
+                    // beside other branches is `<Name>Mode` (`ToolChoiceMode`).
+                    let hint = if open_enum && i == 0 {
+                        Some(format!("Known{base}"))
+                    } else if b.get("enum").is_some() && b.get("properties").is_none() {
+                        Some(format!("{base}Mode"))
+                    } else {
+                        None
+                    };
+                    let c = Ctx {
+                        hint,
+                        root: None,
+                        ..ctx.clone()
+                    };
+                    self.hoist(b, &c, doc_stem);
+                }
+            }
+        }
+        let nullable = m.remove("nullable") == Some(Value::Bool(true));
+        let site_description = if nullable {
+            m.get("description").cloned()
+        } else {
+            None
+        };
+        if open_enum {
+            m.insert("x-open-enum".into(), Value::Bool(true));
+        }
+        let name = self.register(Value::Object(std::mem::take(m)), &base, ctx, doc_stem);
+        *schema = if nullable {
+            let mut w = json!({ "allOf": [reference(&name)], "nullable": true });
+            if let Some(d) = site_description {
+                w["description"] = d;
+            }
+            w
+        } else {
+            reference(&name)
+        };
+    }
+
+    /// Stores a hoisted schema under the first free candidate name (or the name an identical
+    /// schema already has) and returns that name.
+    fn register(&mut self, schema: Value, base: &str, ctx: &Ctx, doc_stem: &str) -> String {
+        let key = canonical(&schema);
+        let name = if let Some(existing) = self.canon.get(&key) {
+            existing.clone()
+        } else {
+            // A name taken in another document marks a difference between documents (a dialect):
+            // qualify with the document. Taken in this one, it marks a difference of context:
+            // qualify with the parent.
+            let by_parent = ctx
+                .parent
+                .as_ref()
+                .filter(|p| !base.starts_with(p.as_str()))
+                .map(|p| format!("{p}{base}"));
+            let by_doc = (!base.starts_with(&ctx.doc)).then(|| format!("{}{base}", ctx.doc));
+            let taken_here = RESERVED.contains(&base)
+                || self
+                    .used_by
+                    .get(base)
+                    .is_some_and(|users| users.iter().any(|u| u == doc_stem));
+            let mut candidates = vec![base.to_string()];
+            if taken_here {
+                candidates.extend(by_parent.clone());
+                candidates.extend(by_doc.clone());
+            } else {
+                candidates.extend(by_doc.clone());
+                candidates.extend(by_parent.clone());
+            }
+            if let (Some(_), Some(p)) = (&by_doc, &ctx.parent) {
+                candidates.push(format!("{}{p}{base}", ctx.doc));
+            }
+            let free = candidates
+                .iter()
+                .find(|c| !RESERVED.contains(&c.as_str()) && !self.schemas.contains_key(*c))
+                .cloned()
+                .unwrap_or_else(|| {
+                    (2..)
+                        .map(|i| format!("{base}{i}"))
+                        .find(|c| !self.schemas.contains_key(c))
+                        .expect("some number is free")
+                });
+            self.canon.insert(key, free.clone());
+            self.schemas.insert(free.clone(), schema);
+            free
+        };
+        let users = self.used_by.entry(name.clone()).or_default();
+        if !users.iter().any(|u| u == doc_stem) {
+            users.push(doc_stem.to_string());
+        }
+        name
+    }
+}
+
+/// The prefix that qualifies this document's own type names: `info.x-codegen-prefix` when the
+/// document sets one, else its file stem: `claude-3-5-sonnet` -> `Claude35Sonnet`.
+pub fn doc_prefix(doc: &Doc) -> String {
+    match doc
+        .value
+        .pointer("/info/x-codegen-prefix")
+        .and_then(Value::as_str)
+    {
+        Some(p) => camel(p),
+        None => camel(&doc.stem),
+    }
+}
+
+/// Objects with properties, unions, enums and constrained strings get names; the rest stays inline.
+fn needs_name(m: &Map<String, Value>) -> bool {
+    m.get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty())
+        || m.contains_key("oneOf")
+        || m.contains_key("anyOf")
+        || m.contains_key("enum")
+        || ["pattern", "minLength", "maxLength"]
+            .iter()
+            .any(|k| m.contains_key(*k))
+            && m.get("type") == Some(&json!("string"))
+}
+
+/// The name a schema asks for before collisions are settled.
+fn base_name(m: &Map<String, Value>, ctx: &Ctx) -> String {
+    if let Some(h) = m.get("x-codegen-name").and_then(Value::as_str) {
+        return h.to_string();
+    }
+    if let Some(h) = &ctx.hint {
+        return h.clone();
+    }
+    if let Some(root) = ctx.root {
+        // A response names itself by its `object` constant: `chat.completion` -> ChatCompletion.
+        let object = const_of(m, "object").map(camel).or_else(|| {
+            let o = m.get("properties")?.get("object")?;
+            let known = o.get("anyOf")?.get(0)?;
+            match known.get("enum")?.as_array()?.as_slice() {
+                [Value::String(s)] => Some(camel(s)),
+                _ => None,
+            }
+        });
+        return match (root, object) {
+            (Root::Request, _) => format!("{}Request", ctx.doc),
+            (_, Some(o)) => o,
+            (Root::Response, None) => format!("{}Response", ctx.doc),
+            (Root::Stream, None) => format!("{}StreamEvent", ctx.doc),
+        };
+    }
+    if let Some(role) = const_of(m, "role") {
+        return format!("{}Message", camel(role));
+    }
+    let prop = ctx.prop.as_deref().unwrap_or("");
+    let parent_stem = ctx
+        .parent
+        .as_deref()
+        .map(|p| {
+            p.strip_suffix("Message")
+                .filter(|s| !s.is_empty())
+                .unwrap_or(p)
+        })
+        .unwrap_or("");
+    let discriminated = const_of(m, "type").is_some();
+    let is_union = m.contains_key("oneOf") || m.contains_key("anyOf");
+    let noun = match (prop, ctx.in_items) {
+        ("content", true) if discriminated || is_union => "Part".to_string(),
+        ("content", true) => format!("{parent_stem}Content"),
+        (p, true) => camel(&singular(p)),
+        (p, false) => camel(p),
+    };
+    if let Some(t) = const_of(m, "type") {
+        if !noun.is_empty() {
+            return format!("{}{noun}", camel(t));
+        }
+    }
+    let name = match (prop, ctx.in_items, is_union) {
+        ("content", false, true) => format!("{parent_stem}Content"),
+        ("content", true, true) => format!("{parent_stem}ContentPart"),
+        ("", _, _) => format!(
+            "{}{}",
+            ctx.parent.clone().unwrap_or_else(|| ctx.doc.clone()),
+            "Item"
+        ),
+        _ => noun,
+    };
+    match &ctx.parent {
+        Some(p) if RESERVED.contains(&name.as_str()) => format!("{p}{name}"),
+        _ => name,
+    }
+}
+
+/// The schema's text without the keywords that only document it: two schemas with the same
+/// canonical text generate the same type.
+fn canonical(v: &Value) -> String {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(k, _)| {
+                        !matches!(
+                            k.as_str(),
+                            "description" | "example" | "examples" | "x-codegen-name"
+                        )
+                    })
+                    .map(|(k, v)| {
+                        // Property maps hold names, not keywords: keep every key there.
+                        if k == "properties" {
+                            let props = v
+                                .as_object()
+                                .map(|p| p.iter().map(|(pk, pv)| (pk.clone(), strip(pv))).collect())
+                                .unwrap_or_default();
+                            (k.clone(), Value::Object(props))
+                        } else {
+                            (k.clone(), strip(v))
+                        }
+                    })
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    strip(v).to_string()
+}
+
+/// Every component name that `v` references.
+pub fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(n) = ref_name(v) {
+                out.push(n.to_string());
+            }
+            m.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc_with_body(stem: &str, body: Value) -> Doc {
+        Doc {
+            stem: stem.into(),
+            value: json!({"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {"/v1/chat/completions": {"post": {
+                "operationId": "create_chat_completion",
+                "requestBody": {"content": {"application/json": {"schema": body}}},
+                "responses": {"200": {"description": "ok"}}}}}}),
+        }
+    }
+
+    fn text_part() -> Value {
+        json!({"type": "object", "required": ["type", "text"], "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}}})
+    }
+
+    #[test]
+    fn messages_and_parts_are_named_by_their_constants() {
+        let body = json!({"type": "object", "properties": {"messages": {"type": "array", "items": {"oneOf": [
+            {"type": "object", "properties": {"role": {"type": "string", "enum": ["system"]}, "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": text_part()}]}}},
+            {"type": "object", "properties": {"role": {"type": "string", "enum": ["user"]}, "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"anyOf": [
+                text_part(),
+                {"type": "object", "properties": {"type": {"type": "string", "enum": ["image_url"]}, "image_url": {"type": "object", "properties": {"url": {"type": "string"}}}}}]}}]}}}]}}}});
+        let mut reg = Registry::default();
+        let mut d = doc_with_body("claude-x", body);
+        reg.hoist_doc(&mut d).unwrap();
+        let names: Vec<&str> = reg.schemas.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "ClaudeXRequest",
+                "ImageUrl",
+                "ImageUrlPart",
+                "ImageUrlPartType",
+                "Message",
+                "SystemContent",
+                "SystemMessage",
+                "SystemMessageRole",
+                "TextPart",
+                "TextPartType",
+                "UserContent",
+                "UserContentPart",
+                "UserMessage",
+                "UserMessageRole"
+            ]
+        );
+        // The two `content` unions differ (the user's has image parts): two types, nothing lost.
+        assert_ne!(reg.schemas["SystemContent"], reg.schemas["UserContent"]);
+        assert_eq!(
+            reg.schemas["UserContentPart"]["anyOf"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn identical_schemas_across_documents_become_one_component() {
+        let mut reg = Registry::default();
+        let part = json!({"type": "object", "properties": {"parts": {"type": "array", "items": text_part()}}});
+        let mut a = doc_with_body("doc-a", part.clone());
+        let mut b = doc_with_body("doc-b", part);
+        reg.hoist_doc(&mut a).unwrap();
+        reg.hoist_doc(&mut b).unwrap();
+        assert_eq!(reg.used_by["TextPart"], ["doc-a", "doc-b"]);
+        assert_eq!(
+            reg.used_by["DocARequest"],
+            ["doc-a", "doc-b"],
+            "identical request bodies are one type too"
+        );
+        assert_eq!(
+            reg.schemas.len(),
+            3,
+            "{:?}",
+            reg.schemas.keys().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_different_schema_under_a_taken_name_gets_a_qualified_name() {
+        let mut reg = Registry::default();
+        let mut a = doc_with_body(
+            "doc-a",
+            json!({"type": "object", "properties": {"p": {"type": "array", "items": text_part()}}}),
+        );
+        let mut strict = text_part();
+        strict["additionalProperties"] = json!(false);
+        let mut b = doc_with_body(
+            "doc-b",
+            json!({"type": "object", "properties": {"p": {"type": "array", "items": strict}}}),
+        );
+        reg.hoist_doc(&mut a).unwrap();
+        reg.hoist_doc(&mut b).unwrap();
+        assert!(
+            reg.schemas.contains_key("TextP"),
+            "{:?}",
+            reg.schemas.keys().collect::<Vec<_>>()
+        );
+        assert!(
+            reg.schemas.contains_key("DocBTextP"),
+            "a difference between documents is qualified by the document: {:?}",
+            reg.schemas.keys().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn nullable_objects_are_referenced_through_a_nullable_all_of() {
+        let mut reg = Registry::default();
+        let mut d = doc_with_body(
+            "doc",
+            json!({"type": "object", "properties": {"usage": {"type": "object", "nullable": true, "properties": {"n": {"type": "integer"}}}}}),
+        );
+        reg.hoist_doc(&mut d).unwrap();
+        assert_eq!(
+            reg.schemas["DocRequest"]["properties"]["usage"],
+            json!({"allOf": [{"$ref": "#/components/schemas/Usage"}], "nullable": true})
+        );
+        assert!(reg.schemas["Usage"].get("nullable").is_none());
+    }
+}

@@ -1,0 +1,207 @@
+//! `cargo xtask`: project automation.
+//!
+//! ```text
+//! cargo xtask codegen                           regenerate crates/types and crates/client from schema/
+//! cargo xtask codegen --check                   fail, with a summary, if the checked-in output is stale
+//! cargo xtask codegen --spec <file|dir> --out <dir>
+//!                                               generate a standalone crate pair from any documents
+//! ```
+
+mod generate;
+mod hoist;
+mod jsonschema;
+mod passes;
+mod walk;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use generate::Files;
+
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec <file-or-dir> --out <dir>]";
+
+/// The types crate's Rust name, as the generated client refers to it.
+const TYPES_CRATE: &str = "aimlapi_types";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<(), String> {
+    let (cmd, rest) = args.split_first().ok_or(USAGE)?;
+    if cmd != "codegen" {
+        return Err(format!("unknown command `{cmd}`\n{USAGE}"));
+    }
+    let mut check = false;
+    let mut spec = None;
+    let mut out = None;
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--check" => check = true,
+            "--spec" => spec = Some(PathBuf::from(it.next().ok_or("--spec needs a path")?)),
+            "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a directory")?)),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    match (spec, out) {
+        (Some(spec), Some(out)) => standalone(&spec, &out),
+        (None, None) => workspace(check),
+        _ => Err(format!("--spec and --out go together\n{USAGE}")),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
+}
+
+fn print_report(g: &generate::Generated) {
+    for (stem, changes) in &g.report {
+        let changed: Vec<String> = changes
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(p, n)| format!("{p} {n}"))
+            .collect();
+        eprintln!(
+            "  {stem}: {}",
+            if changed.is_empty() {
+                "clean".to_string()
+            } else {
+                changed.join(", ")
+            }
+        );
+    }
+    eprintln!("  {} types", g.type_names.len());
+}
+
+fn workspace(check: bool) -> Result<(), String> {
+    let root = workspace_root();
+    let docs = generate::load_docs(&root.join("schema"))?;
+    let g = generate::run(docs, TYPES_CRATE, "../openapi")?;
+    let mut files = Files::new();
+    files.insert("crates/types/src/generated.rs".into(), g.types_rs.clone());
+    files.insert("crates/client/src/generated.rs".into(), g.client_rs.clone());
+    for (stem, text) in &g.normalized {
+        files.insert(
+            PathBuf::from("crates/types/openapi").join(format!("{stem}.json")),
+            text.clone(),
+        );
+    }
+    if check {
+        let stale = generate::check(&root, &files, &["crates/types/openapi"]);
+        if stale.is_empty() {
+            eprintln!(
+                "codegen: generated code is up to date ({} files)",
+                files.len()
+            );
+            return Ok(());
+        }
+        let mut msg =
+            format!("generated code is stale; run `cargo xtask codegen` and commit the result:\n");
+        for s in stale {
+            msg.push_str(&format!("  {s}\n"));
+        }
+        return Err(msg.trim_end().to_string());
+    }
+    eprintln!("codegen: {} documents", g.normalized.len());
+    print_report(&g);
+    // Remove normalized documents whose source is gone.
+    if let Ok(entries) = std::fs::read_dir(root.join("crates/types/openapi")) {
+        for e in entries.flatten() {
+            let rel = Path::new("crates/types/openapi").join(e.file_name());
+            if !files.contains_key(&rel) {
+                std::fs::remove_file(e.path())
+                    .map_err(|err| format!("{}: {err}", e.path().display()))?;
+            }
+        }
+    }
+    let changed = generate::write(&root, &files)?;
+    eprintln!("codegen: {changed} of {} files changed", files.len());
+    Ok(())
+}
+
+/// A crate pair under `out` that builds on its own: `out/types` and `out/client`.
+fn standalone(spec: &Path, out: &Path) -> Result<(), String> {
+    let docs = generate::load_docs(spec)?;
+    let g = generate::run(docs, "generated_types", "../openapi")?;
+    print_report(&g);
+    let mut files = Files::new();
+    files.insert("Cargo.toml".into(), STANDALONE_WORKSPACE.to_string());
+    files.insert("types/Cargo.toml".into(), STANDALONE_TYPES.to_string());
+    files.insert(
+        "types/src/lib.rs".into(),
+        format!(
+            "//! Types generated from {}.\n\n{}",
+            spec.file_name()
+                .and_then(|s| s.to_str())
+                .unwrap_or("the documents"),
+            g.types_rs
+        ),
+    );
+    files.insert("client/Cargo.toml".into(), STANDALONE_CLIENT.to_string());
+    files.insert(
+        "client/src/lib.rs".into(),
+        format!(
+            "//! A client generated from {}.\n\n{}",
+            spec.file_name()
+                .and_then(|s| s.to_str())
+                .unwrap_or("the documents"),
+            g.client_rs
+        ),
+    );
+    for (stem, text) in &g.normalized {
+        files.insert(
+            PathBuf::from("types/openapi").join(format!("{stem}.json")),
+            text.clone(),
+        );
+    }
+    let changed = generate::write(out, &files)?;
+    eprintln!("codegen: wrote {changed} files under {}", out.display());
+    Ok(())
+}
+
+const STANDALONE_WORKSPACE: &str = r#"# Generated by `cargo xtask codegen --spec ... --out ...`.
+[workspace]
+resolver = "2"
+members = ["types", "client"]
+"#;
+
+const STANDALONE_TYPES: &str = r#"[package]
+name = "generated-types"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+regress = "0.10"
+"#;
+
+const STANDALONE_CLIENT: &str = r#"[package]
+name = "generated-client"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+generated-types = { path = "../types" }
+progenitor-client = "0.15.1"
+reqwest = { version = "0.13", default-features = false, features = ["json", "stream", "query"] }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+"#;

@@ -1,0 +1,740 @@
+//! The normalization passes: one small pass per quirk of the vendor's documents, run in the order of
+//! [`PASSES`]. Each takes a document as published and leaves a valid OpenAPI 3.0 document that
+//! says the same thing in a form the generators handle. Each returns how many places it changed.
+
+use serde_json::{json, Map, Value};
+
+use crate::walk::{all_schemas_mut, camel, operations_mut, roots_mut, snake, visit_mut, Site};
+
+/// One OpenAPI document on its way through the pipeline.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    /// The file name without `.json`: `claude-3-5-haiku`. Names per-document types.
+    pub stem: String,
+    /// The document itself.
+    pub value: Value,
+}
+
+/// A named normalization pass.
+pub struct Pass {
+    /// The pass's name, as ARCHITECTURE.md and the codegen report list it.
+    pub name: &'static str,
+    /// The quirk it fixes.
+    pub fixes: &'static str,
+    /// Runs the pass; returns the number of places changed.
+    pub run: fn(&mut Doc) -> usize,
+}
+
+/// Every pass, in the order they run.
+pub const PASSES: &[Pass] = &[
+    Pass { name: "describe_responses", fixes: "responses without the description OpenAPI requires (openapiv3 refuses the document)", run: describe_responses },
+    Pass { name: "operation_ids", fixes: "operation ids that differ per document for the same endpoint, or are missing", run: operation_ids },
+    Pass { name: "supply_shared_response", fixes: "chat-completion operations published with no response schema (a bare 201)", run: supply_shared_response },
+    Pass { name: "prune_unreferenced_components", fixes: "hundreds of component schemas that no operation uses", run: prune_unreferenced_components },
+    Pass { name: "drop_titles", fixes: "schema titles (a root title names every type after the model)", run: drop_titles },
+    Pass { name: "null_branches", fixes: "a oneOf/anyOf branch that is only {nullable: true}", run: null_branches },
+    Pass { name: "typeless_enums", fixes: "enum without type", run: typeless_enums },
+    Pass { name: "dedupe_enum_values", fixes: "repeated enum values (typify panics on them)", run: dedupe_enum_values },
+    Pass { name: "integer_counts", fixes: "integers typed as number (index, created, token counts)", run: integer_counts },
+    Pass { name: "request_defaults", fixes: "defaults on optional request fields (the generated type would always send them)", run: request_defaults },
+    Pass { name: "open_model", fixes: "a model enum that rejects ids the API accepts", run: open_model },
+    Pass { name: "lenient_responses", fixes: "response schemas stricter than what the API sends (required fields it omits, closed enums, nulls)", run: lenient_responses },
+];
+
+/// Runs every pass over `doc`; returns `(pass name, places changed)` in order.
+pub fn normalize(doc: &mut Doc) -> Vec<(&'static str, usize)> {
+    PASSES.iter().map(|p| (p.name, (p.run)(doc))).collect()
+}
+
+/// The chat-completion response shared by every AI/ML model page, for documents that publish none.
+pub fn shared_response() -> Value {
+    serde_json::from_str(include_str!("shared_response.json"))
+        .expect("shared_response.json is valid JSON")
+}
+
+fn describe_responses(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    operations_mut(&mut doc.value, &mut |_, _, op| {
+        let Some(Value::Object(responses)) = op.get_mut("responses") else {
+            return;
+        };
+        for (code, resp) in responses.iter_mut() {
+            let Value::Object(resp) = resp else { continue };
+            let missing =
+                !matches!(resp.get("description"), Some(Value::String(s)) if !s.is_empty());
+            if missing {
+                resp.insert(
+                    "description".into(),
+                    Value::String(format!("Response {code}")),
+                );
+                n += 1;
+            }
+        }
+    });
+    n
+}
+
+fn operation_ids(doc: &mut Doc) -> usize {
+    // Versioned paths first, so `/v1/chat/completions` gets the plain name and its alias the suffix.
+    let mut ops: Vec<(bool, String, String)> = Vec::new();
+    operations_mut(&mut doc.value, &mut |path, method, _| {
+        let versioned = path.split('/').any(is_version);
+        ops.push((!versioned, path.to_string(), method.to_string()));
+    });
+    ops.sort();
+    let mut taken = std::collections::BTreeSet::new();
+    let mut names = std::collections::BTreeMap::new();
+    for (_, path, method) in &ops {
+        let mut name = derived_operation_id(method, path);
+        if !taken.insert(name.clone()) {
+            name.push_str("_unversioned");
+            while !taken.insert(name.clone()) {
+                name.push('_');
+            }
+        }
+        names.insert((path.clone(), method.clone()), name);
+    }
+    let mut n = 0;
+    operations_mut(&mut doc.value, &mut |path, method, op| {
+        let name = &names[&(path.to_string(), method.to_string())];
+        if op.get("operationId").and_then(Value::as_str) != Some(name) {
+            op.insert("operationId".into(), Value::String(name.clone()));
+            n += 1;
+        }
+    });
+    n
+}
+
+fn is_version(seg: &str) -> bool {
+    seg.len() > 1 && seg.starts_with('v') && seg[1..].chars().all(|c| c.is_ascii_digit())
+}
+
+/// `post /v1/chat/completions` -> `create_chat_completion`.
+fn derived_operation_id(method: &str, path: &str) -> String {
+    let segs: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty() && !is_version(s) && !s.starts_with('{'))
+        .collect();
+    let verb = match method {
+        "post" => "create",
+        "get" => "get",
+        "put" => "put",
+        "patch" => "update",
+        "delete" => "delete",
+        other => other,
+    };
+    let mut parts: Vec<String> = segs.iter().map(|s| snake(s)).collect();
+    if let Some(last) = parts.last_mut() {
+        if method == "post" {
+            *last = crate::walk::singular(last);
+        }
+    }
+    if parts.is_empty() {
+        verb.to_string()
+    } else {
+        format!("{verb}_{}", parts.join("_"))
+    }
+}
+
+fn has_json_success(op: &Map<String, Value>) -> bool {
+    let Some(Value::Object(responses)) = op.get("responses") else {
+        return false;
+    };
+    responses.iter().any(|(code, r)| {
+        code.starts_with('2') && r.pointer("/content/application~1json/schema").is_some()
+    })
+}
+
+fn supply_shared_response(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    operations_mut(&mut doc.value, &mut |path, method, op| {
+        if method != "post" || !path.ends_with("/chat/completions") || has_json_success(op) {
+            return;
+        }
+        let responses = op
+            .entry("responses")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("responses is an object");
+        responses.retain(|code, _| !code.starts_with('2'));
+        responses.insert("200".into(), shared_response());
+        n += 1;
+    });
+    n
+}
+
+fn refs_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                    out.push(name.to_string());
+                }
+            }
+            m.values().for_each(|v| refs_in(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| refs_in(v, out)),
+        _ => {}
+    }
+}
+
+fn prune_unreferenced_components(doc: &mut Doc) -> usize {
+    let mut wanted = Vec::new();
+    if let Some(paths) = doc.value.get("paths") {
+        refs_in(paths, &mut wanted);
+    }
+    let Some(Value::Object(schemas)) = doc.value.pointer_mut("/components/schemas") else {
+        return 0;
+    };
+    let mut keep = std::collections::BTreeSet::new();
+    while let Some(name) = wanted.pop() {
+        if keep.insert(name.clone()) {
+            if let Some(s) = schemas.get(&name) {
+                refs_in(s, &mut wanted);
+            }
+        }
+    }
+    let before = schemas.len();
+    schemas.retain(|k, _| keep.contains(k));
+    before - schemas.len()
+}
+
+fn drop_titles(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    all_schemas_mut(&mut doc.value, &mut |_, m| {
+        // `title` inside `properties` is a property name, not a keyword: only drop string titles
+        // of schemas, which `visit_mut` hands us (property maps are never visited as schemas).
+        if matches!(m.get("title"), Some(Value::String(_))) {
+            m.remove("title");
+            n += 1;
+        }
+    });
+    n
+}
+
+/// Only `{nullable: true}`, perhaps with a description: a branch that means "or null".
+fn is_null_branch(v: &Value) -> bool {
+    let Value::Object(m) = v else { return false };
+    m.get("nullable") == Some(&Value::Bool(true))
+        && m.keys().all(|k| k == "nullable" || k == "description")
+}
+
+fn null_branches(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    all_schemas_mut(&mut doc.value, &mut |_, m| {
+        for key in ["oneOf", "anyOf"] {
+            let Some(Value::Array(list)) = m.get_mut(key) else {
+                continue;
+            };
+            let before = list.len();
+            list.retain(|b| !is_null_branch(b));
+            if list.len() == before {
+                continue;
+            }
+            n += 1;
+            m.insert("nullable".into(), Value::Bool(true));
+            if let Some(Value::Array(list)) = m.get(key) {
+                if list.len() == 1 {
+                    // One branch left: the schema is that branch, nullable.
+                    let Some(Value::Object(only)) = m
+                        .remove(key)
+                        .and_then(|l| l.as_array().cloned())
+                        .and_then(|mut l| l.pop())
+                    else {
+                        continue;
+                    };
+                    for (k, v) in only {
+                        m.entry(k).or_insert(v);
+                    }
+                }
+            }
+        }
+    });
+    n
+}
+
+fn typeless_enums(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    all_schemas_mut(&mut doc.value, &mut |_, m| {
+        if m.contains_key("type") {
+            return;
+        }
+        let Some(Value::Array(values)) = m.get("enum") else {
+            return;
+        };
+        if !values.is_empty() && values.iter().all(Value::is_string) {
+            m.insert("type".into(), Value::String("string".into()));
+            n += 1;
+        }
+    });
+    n
+}
+
+fn dedupe_enum_values(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    all_schemas_mut(&mut doc.value, &mut |_, m| {
+        let Some(Value::Array(values)) = m.get_mut("enum") else {
+            return;
+        };
+        let mut seen = Vec::new();
+        let before = values.len();
+        values.retain(|v| {
+            if seen.contains(v) {
+                false
+            } else {
+                seen.push(v.clone());
+                true
+            }
+        });
+        if values.len() != before {
+            n += 1;
+        }
+    });
+    n
+}
+
+/// Property names that the APIs define as counts, indexes or timestamps: whole numbers.
+fn is_count_name(name: &str) -> bool {
+    matches!(
+        name,
+        "index" | "created" | "n" | "top_k" | "top_logprobs" | "seed" | "expires_at" | "bytes"
+    ) || name.ends_with("_tokens")
+        || name.ends_with("_index")
+}
+
+fn integer_counts(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    all_schemas_mut(&mut doc.value, &mut |_, m| {
+        let Some(Value::Object(props)) = m.get_mut("properties") else {
+            return;
+        };
+        for (name, prop) in props.iter_mut() {
+            if !is_count_name(name) {
+                continue;
+            }
+            // `bytes` is an array of byte values; the rest are plain numbers.
+            let target = if name == "bytes" {
+                prop.get_mut("items")
+            } else {
+                Some(prop)
+            };
+            if let Some(Value::Object(t)) = target {
+                if t.get("type") == Some(&json!("number")) {
+                    t.insert("type".into(), json!("integer"));
+                    n += 1;
+                }
+            }
+        }
+    });
+    n
+}
+
+fn request_defaults(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    roots_mut(&mut doc.value, &mut |site, root| {
+        if site != Site::Request {
+            return;
+        }
+        visit_mut(root, &mut |m| {
+            let required: Vec<String> = m
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let Some(Value::Object(props)) = m.get_mut("properties") else {
+                return;
+            };
+            for (name, prop) in props.iter_mut() {
+                let Value::Object(p) = prop else { continue };
+                if required.contains(name) {
+                    continue;
+                }
+                if let Some(default) = p.remove("default") {
+                    let note = format!("Default when unset: {default}.");
+                    let desc = match p.get("description").and_then(Value::as_str) {
+                        Some(d) if !d.is_empty() => format!("{d} {note}"),
+                        _ => note,
+                    };
+                    p.insert("description".into(), Value::String(desc));
+                    n += 1;
+                }
+            }
+        });
+    });
+    n
+}
+
+/// Makes `schema` (a string enum) an open enum: the known values typed, any other string kept.
+/// The hoisting step names the known part `Known<Name>` from the `x-open-enum` marker.
+fn open_enum(schema: &mut Map<String, Value>) {
+    let mut known = Map::new();
+    for key in ["type", "enum"] {
+        if let Some(v) = schema.remove(key) {
+            known.insert(key.into(), v);
+        }
+    }
+    known.insert("type".into(), json!("string"));
+    schema.insert("anyOf".into(), json!([known, {"type": "string"}]));
+    schema.insert("x-open-enum".into(), json!(true));
+}
+
+fn open_model(doc: &mut Doc) -> usize {
+    let stem = crate::hoist::doc_prefix(doc);
+    let mut n = 0;
+    operations_mut(&mut doc.value, &mut |_, _, op| {
+        let Some(Value::Object(content)) =
+            op.get_mut("requestBody").and_then(|b| b.get_mut("content"))
+        else {
+            return;
+        };
+        for media in content.values_mut() {
+            let Some(Value::Object(model)) = media.pointer_mut("/schema/properties/model") else {
+                continue;
+            };
+            if model.contains_key("enum") && !model.contains_key("x-open-enum") {
+                open_enum(model);
+                model.insert(
+                    "x-codegen-name".into(),
+                    Value::String(format!("{stem}ModelId")),
+                );
+                n += 1;
+            }
+        }
+    });
+    n
+}
+
+/// A branch of a union whose `type` (or `role`) has one value: that constant tells the branches
+/// apart, so it stays required and closed.
+fn discriminator_of(m: &Map<String, Value>) -> Option<&'static str> {
+    ["type", "role"]
+        .into_iter()
+        .find(|k| crate::walk::const_of(m, k).is_some())
+}
+
+/// The response fields that every documented response and chunk carries.
+const ALWAYS_SENT: &[&str] = &["choices", "index"];
+
+fn lenient_responses(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    roots_mut(&mut doc.value, &mut |site, root| {
+        if site != Site::Response {
+            return;
+        }
+        lenient(root, false, &mut n);
+    });
+    n
+}
+
+fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
+    let Value::Object(m) = schema else { return };
+    if m.remove("additionalProperties") == Some(Value::Bool(false)) {
+        *n += 1;
+    }
+    let keep_discriminator = if is_branch { discriminator_of(m) } else { None };
+    if let Some(Value::Object(props)) = m.get("properties") {
+        let names: Vec<String> = props.keys().cloned().collect();
+        let required: Vec<Value> = names
+            .iter()
+            .filter(|k| {
+                ALWAYS_SENT.contains(&k.as_str())
+                    && m.get("required")
+                        .and_then(Value::as_array)
+                        .is_some_and(|r| r.contains(&json!(k)))
+                    || Some(k.as_str()) == keep_discriminator
+            })
+            .map(|k| json!(k))
+            .collect();
+        if m.get("required")
+            .and_then(Value::as_array)
+            .map(Vec::len)
+            .unwrap_or(0)
+            != required.len()
+        {
+            *n += 1;
+        }
+        if required.is_empty() {
+            m.remove("required");
+        } else {
+            m.insert("required".into(), Value::Array(required.clone()));
+        }
+        let Some(Value::Object(props)) = m.get_mut("properties") else {
+            unreachable!()
+        };
+        for (name, prop) in props.iter_mut() {
+            let Value::Object(p) = prop else { continue };
+            let is_required = required.contains(&json!(name));
+            if !is_required && p.get("nullable") != Some(&Value::Bool(true)) {
+                p.insert("nullable".into(), Value::Bool(true));
+                *n += 1;
+            }
+            let closed_enum = p.get("type") == Some(&json!("string")) && p.contains_key("enum");
+            if closed_enum && Some(name.as_str()) != keep_discriminator {
+                open_enum(p);
+                *n += 1;
+            }
+        }
+    }
+    if let Some(v @ Value::Object(_)) = m.get_mut("items") {
+        if v.get("type") == Some(&json!("string")) && v.get("enum").is_some() {
+            open_enum(v.as_object_mut().expect("object"));
+            *n += 1;
+        }
+    }
+    let union = m.contains_key("oneOf") || m.contains_key("anyOf");
+    crate::walk::children_mut(m, &mut |child| lenient(child, union, n));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(value: Value) -> Doc {
+        Doc {
+            stem: "claude-test".into(),
+            value,
+        }
+    }
+
+    fn op_with(body: Value, responses: Value) -> Value {
+        json!({"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {"/v1/chat/completions": {"post": {
+            "operationId": "_v1_chat_completions",
+            "requestBody": {"content": {"application/json": {"schema": body}}},
+            "responses": responses}}}})
+    }
+
+    #[test]
+    fn describe_responses_adds_the_missing_description() {
+        let mut d = doc(op_with(
+            json!({"type": "object"}),
+            json!({"200": {"content": {}}, "201": {"description": ""}}),
+        ));
+        assert_eq!(describe_responses(&mut d), 2);
+        assert_eq!(
+            d.value
+                .pointer("/paths/~1v1~1chat~1completions/post/responses/200/description"),
+            Some(&json!("Response 200"))
+        );
+    }
+
+    #[test]
+    fn operation_ids_name_the_endpoint_and_its_alias() {
+        let mut d = doc(json!({"paths": {
+            "/chat/completions": {"post": {"operationId": "_chat_completions"}},
+            "/v1/chat/completions": {"post": {"operationId": "ChatCompletionsControllerV1_completeChat_v1"}}}}));
+        assert_eq!(operation_ids(&mut d), 2);
+        assert_eq!(
+            d.value
+                .pointer("/paths/~1v1~1chat~1completions/post/operationId"),
+            Some(&json!("create_chat_completion"))
+        );
+        assert_eq!(
+            d.value
+                .pointer("/paths/~1chat~1completions/post/operationId"),
+            Some(&json!("create_chat_completion_unversioned"))
+        );
+        assert_eq!(operation_ids(&mut d), 0, "a second run changes nothing");
+    }
+
+    #[test]
+    fn supply_shared_response_replaces_a_bare_201() {
+        let mut d = doc(op_with(
+            json!({"type": "object"}),
+            json!({"201": {"description": ""}}),
+        ));
+        assert_eq!(supply_shared_response(&mut d), 1);
+        let responses = d
+            .value
+            .pointer("/paths/~1v1~1chat~1completions/post/responses")
+            .unwrap();
+        assert!(responses.get("201").is_none());
+        assert!(responses
+            .pointer("/200/content/application~1json/schema/properties/choices")
+            .is_some());
+        assert!(responses
+            .pointer("/200/content/text~1event-stream/schema/properties/choices")
+            .is_some());
+        assert_eq!(
+            supply_shared_response(&mut d),
+            0,
+            "a document with a response keeps it"
+        );
+    }
+
+    #[test]
+    fn prune_unreferenced_components_keeps_what_is_reachable() {
+        let mut d = doc(
+            json!({"paths": {"/x": {"post": {"requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}},
+            "components": {"schemas": {"A": {"properties": {"b": {"$ref": "#/components/schemas/B"}}}, "B": {}, "Unused": {}, "AlsoUnused": {}}}}),
+        );
+        assert_eq!(prune_unreferenced_components(&mut d), 2);
+        let keys: Vec<_> = d
+            .value
+            .pointer("/components/schemas")
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys, ["A", "B"]);
+    }
+
+    #[test]
+    fn drop_titles_removes_schema_titles_but_not_properties_named_title() {
+        let mut d = doc(op_with(
+            json!({"type": "object", "title": "claude-3-5-haiku-20241022", "properties": {"title": {"type": "string"}}}),
+            json!({}),
+        ));
+        assert_eq!(drop_titles(&mut d), 1);
+        let body = d
+            .value
+            .pointer(
+                "/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema",
+            )
+            .unwrap();
+        assert!(body.get("title").is_none());
+        assert!(body.pointer("/properties/title").is_some());
+    }
+
+    #[test]
+    fn null_branches_become_nullable() {
+        let mut d = doc(op_with(
+            json!({"type": "object", "properties": {
+            "stop": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"nullable": true}]},
+            "one": {"anyOf": [{"type": "string"}, {"nullable": true}], "description": "d"}}}),
+            json!({}),
+        ));
+        assert_eq!(null_branches(&mut d), 2);
+        let props = d.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties").unwrap();
+        assert_eq!(props["stop"]["anyOf"].as_array().unwrap().len(), 2);
+        assert_eq!(props["stop"]["nullable"], json!(true));
+        assert_eq!(
+            props["one"],
+            json!({"type": "string", "nullable": true, "description": "d"})
+        );
+    }
+
+    #[test]
+    fn typeless_enums_get_type_string() {
+        let mut d = doc(op_with(
+            json!({"properties": {"model": {"enum": ["a", "b"]}}}),
+            json!({}),
+        ));
+        assert_eq!(typeless_enums(&mut d), 1);
+        assert_eq!(d.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties/model/type"), Some(&json!("string")));
+    }
+
+    #[test]
+    fn dedupe_enum_values_keeps_the_first_of_each() {
+        let mut d = doc(op_with(
+            json!({"type": "string", "enum": ["a", "b", "a"]}),
+            json!({}),
+        ));
+        assert_eq!(dedupe_enum_values(&mut d), 1);
+        assert_eq!(d.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/enum"), Some(&json!(["a", "b"])));
+    }
+
+    #[test]
+    fn integer_counts_types_counts_as_integers() {
+        let mut d = doc(op_with(
+            json!({"properties": {"index": {"type": "number"}, "prompt_tokens": {"type": "number"},
+            "bytes": {"type": "array", "items": {"type": "number"}}, "temperature": {"type": "number"}}}),
+            json!({}),
+        ));
+        assert_eq!(integer_counts(&mut d), 3);
+        let props = d.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties").unwrap();
+        assert_eq!(props["index"]["type"], "integer");
+        assert_eq!(props["prompt_tokens"]["type"], "integer");
+        assert_eq!(props["bytes"]["items"]["type"], "integer");
+        assert_eq!(props["temperature"]["type"], "number");
+    }
+
+    #[test]
+    fn request_defaults_move_into_the_description() {
+        let mut d = doc(op_with(
+            json!({"properties": {"stream": {"type": "boolean", "default": false, "description": "Stream."}}}),
+            json!({}),
+        ));
+        assert_eq!(request_defaults(&mut d), 1);
+        let stream = d.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties/stream").unwrap();
+        assert_eq!(
+            stream,
+            &json!({"type": "boolean", "description": "Stream. Default when unset: false."})
+        );
+    }
+
+    #[test]
+    fn open_model_accepts_any_id() {
+        let mut d = doc(op_with(
+            json!({"properties": {"model": {"type": "string", "enum": ["a"]}}}),
+            json!({}),
+        ));
+        assert_eq!(open_model(&mut d), 1);
+        let model = d.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties/model").unwrap();
+        assert_eq!(
+            model["anyOf"],
+            json!([{"type": "string", "enum": ["a"]}, {"type": "string"}])
+        );
+        assert_eq!(model["x-codegen-name"], "ClaudeTestModelId");
+    }
+
+    #[test]
+    fn lenient_responses_loosen_what_the_api_omits() {
+        let resp = json!({"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object",
+            "required": ["id", "choices"], "additionalProperties": false, "properties": {
+                "id": {"type": "string"},
+                "choices": {"type": "array", "items": {"type": "object", "required": ["index", "finish_reason"], "properties": {
+                    "index": {"type": "integer"},
+                    "finish_reason": {"type": "string", "enum": ["stop"]}}}},
+                "calls": {"type": "array", "items": {"oneOf": [{"type": "object", "required": ["type", "id"], "properties": {
+                    "type": {"type": "string", "enum": ["function"]}, "id": {"type": "string"}}}]}}}}}}}});
+        let mut d = doc(op_with(json!({}), resp));
+        assert!(lenient_responses(&mut d) > 0);
+        let s = d.value.pointer("/paths/~1v1~1chat~1completions/post/responses/200/content/application~1json/schema").unwrap();
+        assert_eq!(s["required"], json!(["choices"]));
+        assert!(s.get("additionalProperties").is_none());
+        assert_eq!(s["properties"]["id"]["nullable"], json!(true));
+        let choice = &s["properties"]["choices"]["items"];
+        assert_eq!(choice["required"], json!(["index"]));
+        assert_eq!(
+            choice["properties"]["finish_reason"]["anyOf"][1],
+            json!({"type": "string"})
+        );
+        let call = &s["properties"]["calls"]["items"]["oneOf"][0];
+        assert_eq!(
+            call["required"],
+            json!(["type"]),
+            "a union branch keeps its discriminator"
+        );
+        assert_eq!(
+            call["properties"]["type"]["enum"],
+            json!(["function"]),
+            "and keeps it closed"
+        );
+    }
+
+    #[test]
+    fn shared_response_matches_the_bundled_haiku_document() {
+        let haiku: Value =
+            serde_json::from_str(include_str!("../../schema/claude-3-5-haiku.json")).unwrap();
+        let mut published = haiku
+            .pointer("/paths/~1v1~1chat~1completions/post/responses/200")
+            .unwrap()
+            .clone();
+        published
+            .as_object_mut()
+            .unwrap()
+            .entry("description")
+            .or_insert(json!("Response 200"));
+        assert_eq!(
+            published,
+            shared_response(),
+            "xtask/src/shared_response.json drifted from schema/claude-3-5-haiku.json"
+        );
+    }
+}
