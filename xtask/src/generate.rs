@@ -282,3 +282,170 @@ fn diff_summary(have: &str, want: &str) -> String {
         clip(w.get(first))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The vendor's form: a system and a user message, each with an inline `content` that is text
+    /// or a list of parts; only the user's parts include images.
+    fn vendor_form_body() -> Value {
+        let text = json!({"type": "object", "required": ["type", "text"], "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}}});
+        let image = json!({"type": "object", "required": ["type", "image_url"], "properties": {"type": {"type": "string", "enum": ["image_url"]},
+            "image_url": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}}});
+        json!({"type": "object", "required": ["messages"], "properties": {"messages": {"type": "array", "items": {"oneOf": [
+            {"type": "object", "additionalProperties": false, "required": ["role", "content"], "properties": {
+                "role": {"type": "string", "enum": ["system"]}, "name": {"type": "string"},
+                "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": text}]}}},
+            {"type": "object", "additionalProperties": false, "required": ["role", "content"], "properties": {
+                "role": {"type": "string", "enum": ["user"]}, "name": {"type": "string"},
+                "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"anyOf": [text, image]}}]}}}
+        ]}}}})
+    }
+
+    fn doc(body: Value) -> Doc {
+        Doc {
+            stem: "collision".into(),
+            value: json!({"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {"/v1/chat/completions": {"post": {
+                "requestBody": {"content": {"application/json": {"schema": body}}},
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}}}}}}}}}}}),
+        }
+    }
+
+    /// The known collision, reproduced: typify alone derives one name for both `content`s and keeps
+    /// the system message's, so the user message cannot carry an image.
+    #[test]
+    fn typify_alone_loses_the_user_image_parts() {
+        let schema: schemars::schema::Schema = serde_json::from_value(vendor_form_body()).unwrap();
+        let mut ts = typify::TypeSpace::new(&typify::TypeSpaceSettings::default());
+        ts.add_type_with_name(&schema, Some("Request".into()))
+            .unwrap();
+        let code = ts.to_stream().to_string();
+        let user_variant = code
+            .split("User {")
+            .nth(1)
+            .expect("a User variant")
+            .split('}')
+            .next()
+            .unwrap()
+            .to_string();
+        let system_variant = code
+            .split("System {")
+            .nth(1)
+            .expect("a System variant")
+            .split('}')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            user_variant.contains("RequestMessagesItemContent"),
+            "{user_variant}"
+        );
+        assert_eq!(
+            user_variant, system_variant,
+            "both messages share one content type"
+        );
+        let item = code
+            .split("pub struct RequestMessagesItemContentArrayItem {")
+            .nth(1)
+            .unwrap()
+            .split('}')
+            .next()
+            .unwrap();
+        assert!(
+            !item.contains("image_url"),
+            "the shared type holds text parts only: {item}"
+        );
+    }
+
+    /// Through the pipeline, each content keeps its own type and the image part is there.
+    #[test]
+    fn the_pipeline_keeps_the_user_image_parts() {
+        let g = run(vec![doc(vendor_form_body())], "types", "../openapi").unwrap();
+        for name in [
+            "SystemContent",
+            "UserContent",
+            "UserContentPart",
+            "ImageUrlPart",
+            "ImageUrl",
+            "TextPart",
+        ] {
+            assert!(
+                g.type_names.iter().any(|n| n == name),
+                "{name} missing from {:?}",
+                g.type_names
+            );
+        }
+        assert!(g.types_rs.contains("pub enum UserContentPart {\n    TextPart(TextPart),\n    ImageUrlPart(ImageUrlPart),\n}"), "{}", g.types_rs);
+    }
+
+    /// And if a schema is ever replaced by another under the same name, generation fails and
+    /// says which.
+    #[test]
+    fn verify_fails_loudly_when_a_schema_is_replaced() {
+        let mut registry = Registry::default();
+        let mut d = doc(vendor_form_body());
+        crate::passes::normalize(&mut d);
+        registry.hoist_doc(&mut d).unwrap();
+        let expected: BTreeMap<String, Value> = registry
+            .schemas
+            .iter()
+            .map(|(n, s)| (n.clone(), to_json_schema(s)))
+            .collect();
+        // What typify's name reuse amounts to: the user's content typed as the system's.
+        let mut reused = expected.clone();
+        reused.insert("UserContent".into(), expected["SystemContent"].clone());
+        let mut ts = typify::TypeSpace::new(&typify::TypeSpaceSettings::default());
+        ts.add_ref_types(reused.iter().map(|(n, s)| {
+            (
+                n.clone(),
+                serde_json::from_value::<schemars::schema::Schema>(s.clone()).unwrap(),
+            )
+        }))
+        .unwrap();
+        let err = verify(&expected, &ts).unwrap_err();
+        assert!(
+            err.contains("schema `UserContent` lost in generation"),
+            "{err}"
+        );
+        assert!(
+            err.contains("UserContentPart"),
+            "the message names what is missing: {err}"
+        );
+        // The honest type space passes.
+        let mut ts = typify::TypeSpace::new(&typify::TypeSpaceSettings::default());
+        ts.add_ref_types(expected.iter().map(|(n, s)| {
+            (
+                n.clone(),
+                serde_json::from_value::<schemars::schema::Schema>(s.clone()).unwrap(),
+            )
+        }))
+        .unwrap();
+        verify(&expected, &ts).unwrap();
+    }
+
+    #[test]
+    fn check_reports_stale_missing_and_leftover_files() {
+        let dir = std::env::temp_dir().join(format!("xtask-check-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("out")).unwrap();
+        std::fs::write(dir.join("a.rs"), "one\ntwo\n").unwrap();
+        std::fs::write(dir.join("out/old.json"), "{}").unwrap();
+        let mut files = Files::new();
+        files.insert("a.rs".into(), "one\nTWO\n".into());
+        files.insert("b.rs".into(), "x".into());
+        let stale = check(&dir, &files, &["out"]);
+        assert_eq!(stale.len(), 3, "{stale:?}");
+        assert!(
+            stale[0].starts_with("a.rs: 1 lines differ")
+                && stale[0].contains("- two")
+                && stale[0].contains("+ TWO"),
+            "{}",
+            stale[0]
+        );
+        assert_eq!(stale[1], "b.rs: missing");
+        assert!(stale[2].contains("old.json: not produced"), "{}", stale[2]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

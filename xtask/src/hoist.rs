@@ -47,6 +47,10 @@ const RESERVED: &[&str] = &[
     "Item",
 ];
 
+/// Longer qualified names are passed over for the next candidate: a reader scans a 40-character
+/// name; past that the qualifiers drown the noun.
+const MAX_NAME: usize = 40;
+
 /// What a named root schema is: it picks the root's name.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Root {
@@ -270,6 +274,15 @@ impl Registry {
             return;
         }
         let base = base_name(m, ctx);
+        // Children are named after the name this schema will most likely get: if its base name
+        // is taken, it will be qualified, and so should its children's. (Were it identical to the
+        // holder, its children are identical too and take the holder's children's names.)
+        let mut parent = self.free_name(&base, ctx, doc_stem);
+        if ctx.root.is_some() {
+            // A root's children qualify with its last word, `ChunkChoice` rather than
+            // `ChatCompletionChunkChoice`: the rest of the root's name is the same for all of them.
+            parent = last_word(&parent).to_string();
+        }
         let open_enum = m.remove("x-open-enum").is_some();
         m.remove("x-codegen-name");
         // Children first: the parent's canonical form refers to their final names.
@@ -277,7 +290,7 @@ impl Registry {
             for (pname, p) in props.iter_mut() {
                 let c = Ctx {
                     doc: ctx.doc.clone(),
-                    parent: Some(base.clone()),
+                    parent: Some(parent.clone()),
                     prop: Some(pname.clone()),
                     in_items: false,
                     root: None,
@@ -289,7 +302,7 @@ impl Registry {
         if let Some(ap @ Value::Object(_)) = m.get_mut("additionalProperties") {
             let c = Ctx {
                 doc: ctx.doc.clone(),
-                parent: Some(base.clone()),
+                parent: Some(parent.clone()),
                 prop: Some(format!("{base}_value")),
                 in_items: false,
                 root: None,
@@ -339,6 +352,53 @@ impl Registry {
         };
     }
 
+    /// The names a schema may take, best first.
+    fn candidates(&self, base: &str, ctx: &Ctx, doc_stem: &str) -> Vec<String> {
+        // A name taken in another document marks a difference between documents (a dialect):
+        // qualify with the document. Taken in this one, it marks a difference of context:
+        // qualify with the parent.
+        let by_parent = ctx
+            .parent
+            .as_ref()
+            .filter(|p| !base.starts_with(p.as_str()))
+            .map(|p| format!("{p}{base}"));
+        let by_doc = (!base.starts_with(&ctx.doc)).then(|| format!("{}{base}", ctx.doc));
+        let taken_here = RESERVED.contains(&base)
+            || self
+                .used_by
+                .get(base)
+                .is_some_and(|users| users.iter().any(|u| u == doc_stem));
+        let mut candidates = vec![base.to_string()];
+        if taken_here {
+            candidates.extend(by_parent.clone());
+            candidates.extend(by_doc.clone());
+        } else {
+            candidates.extend(by_doc.clone());
+            candidates.extend(by_parent);
+        }
+        if let (Some(_), Some(p)) = (&by_doc, &ctx.parent) {
+            candidates.push(format!("{}{p}{base}", ctx.doc));
+        }
+        candidates
+    }
+
+    /// The first candidate name nobody holds yet.
+    fn free_name(&self, base: &str, ctx: &Ctx, doc_stem: &str) -> String {
+        self.candidates(base, ctx, doc_stem)
+            .into_iter()
+            .find(|c| {
+                c.len() <= MAX_NAME
+                    && !RESERVED.contains(&c.as_str())
+                    && !self.schemas.contains_key(c)
+            })
+            .unwrap_or_else(|| {
+                (2..)
+                    .map(|i| format!("{base}{i}"))
+                    .find(|c| !self.schemas.contains_key(c))
+                    .expect("some number is free")
+            })
+    }
+
     /// Stores a hoisted schema under the first free candidate name (or the name an identical
     /// schema already has) and returns that name.
     fn register(&mut self, schema: Value, base: &str, ctx: &Ctx, doc_stem: &str) -> String {
@@ -346,41 +406,7 @@ impl Registry {
         let name = if let Some(existing) = self.canon.get(&key) {
             existing.clone()
         } else {
-            // A name taken in another document marks a difference between documents (a dialect):
-            // qualify with the document. Taken in this one, it marks a difference of context:
-            // qualify with the parent.
-            let by_parent = ctx
-                .parent
-                .as_ref()
-                .filter(|p| !base.starts_with(p.as_str()))
-                .map(|p| format!("{p}{base}"));
-            let by_doc = (!base.starts_with(&ctx.doc)).then(|| format!("{}{base}", ctx.doc));
-            let taken_here = RESERVED.contains(&base)
-                || self
-                    .used_by
-                    .get(base)
-                    .is_some_and(|users| users.iter().any(|u| u == doc_stem));
-            let mut candidates = vec![base.to_string()];
-            if taken_here {
-                candidates.extend(by_parent.clone());
-                candidates.extend(by_doc.clone());
-            } else {
-                candidates.extend(by_doc.clone());
-                candidates.extend(by_parent.clone());
-            }
-            if let (Some(_), Some(p)) = (&by_doc, &ctx.parent) {
-                candidates.push(format!("{}{p}{base}", ctx.doc));
-            }
-            let free = candidates
-                .iter()
-                .find(|c| !RESERVED.contains(&c.as_str()) && !self.schemas.contains_key(*c))
-                .cloned()
-                .unwrap_or_else(|| {
-                    (2..)
-                        .map(|i| format!("{base}{i}"))
-                        .find(|c| !self.schemas.contains_key(c))
-                        .expect("some number is free")
-                });
+            let free = self.free_name(base, ctx, doc_stem);
             self.canon.insert(key, free.clone());
             self.schemas.insert(free.clone(), schema);
             free
@@ -391,6 +417,17 @@ impl Registry {
         }
         name
     }
+}
+
+/// The last `UpperCamel` word: `ChatCompletionChunk` -> `Chunk`.
+fn last_word(name: &str) -> &str {
+    let start = name
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_uppercase())
+        .map(|(i, _)| i)
+        .last()
+        .unwrap_or(0);
+    &name[start..]
 }
 
 /// The prefix that qualifies this document's own type names: `info.x-codegen-prefix` when the

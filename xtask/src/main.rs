@@ -49,7 +49,10 @@ fn dispatch(args: &[String]) -> Result<(), String> {
             "--spec" => spec = Some(PathBuf::from(it.next().ok_or("--spec needs a path")?)),
             "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a directory")?)),
             "-h" | "--help" => {
-                println!("{USAGE}");
+                println!("{USAGE}\n\nNormalization passes, in order:");
+                for p in passes::PASSES {
+                    println!("  {:<30} {}", p.name, p.fixes);
+                }
                 return Ok(());
             }
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
@@ -110,8 +113,9 @@ fn workspace(check: bool) -> Result<(), String> {
             );
             return Ok(());
         }
-        let mut msg =
-            format!("generated code is stale; run `cargo xtask codegen` and commit the result:\n");
+        let mut msg = String::from(
+            "generated code is stale; run `cargo xtask codegen` and commit the result:\n",
+        );
         for s in stale {
             msg.push_str(&format!("  {s}\n"));
         }

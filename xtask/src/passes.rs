@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::walk::{all_schemas_mut, camel, operations_mut, roots_mut, snake, visit_mut, Site};
+use crate::walk::{all_schemas_mut, operations_mut, roots_mut, snake, visit_mut, Site};
 
 /// One OpenAPI document on its way through the pipeline.
 #[derive(Clone, Debug)]

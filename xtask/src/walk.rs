@@ -46,8 +46,11 @@ pub fn children_mut(map: &mut Map<String, Value>, f: &mut dyn FnMut(&mut Value))
     }
 }
 
+/// A visitor of operations: path, method, operation object.
+pub type OperationVisitor<'a> = dyn FnMut(&str, &str, &mut Map<String, Value>) + 'a;
+
 /// Calls `f` on every operation of the document, with its path and method.
-pub fn operations_mut(doc: &mut Value, f: &mut dyn FnMut(&str, &str, &mut Map<String, Value>)) {
+pub fn operations_mut(doc: &mut Value, f: &mut OperationVisitor<'_>) {
     let Some(Value::Object(paths)) = doc.get_mut("paths") else {
         return;
     };

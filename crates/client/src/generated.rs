@@ -4,9 +4,9 @@
 ///The client for the `claude-3-5-haiku` document.
 pub mod claude_3_5_haiku {
     #[allow(unused_imports)]
-    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
-    #[allow(unused_imports)]
     pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+    #[allow(unused_imports)]
+    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
     /// Types used as operation parameters and responses.
     #[allow(clippy::all)]
     pub mod types {
@@ -16,12 +16,18 @@ pub mod claude_3_5_haiku {
             pub struct ConversionError(::std::borrow::Cow<'static, str>);
             impl ::std::error::Error for ConversionError {}
             impl ::std::fmt::Display for ConversionError {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
                     ::std::fmt::Display::fmt(&self.0, f)
                 }
             }
             impl ::std::fmt::Debug for ConversionError {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
                     ::std::fmt::Debug::fmt(&self.0, f)
                 }
             }
@@ -40,7 +46,7 @@ pub mod claude_3_5_haiku {
     #[derive(Clone, Debug)]
     /**Client for AIML API
 
-    Version: 1.0.0*/
+Version: 1.0.0*/
     pub struct Client {
         pub(crate) baseurl: String,
         pub(crate) client: reqwest::Client,
@@ -55,9 +61,7 @@ pub mod claude_3_5_haiku {
             #[cfg(not(target_arch = "wasm32"))]
             let client = {
                 let dur = ::std::time::Duration::from_secs(15u64);
-                reqwest::ClientBuilder::new()
-                    .connect_timeout(dur)
-                    .timeout(dur)
+                reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
             };
             #[cfg(target_arch = "wasm32")]
             let client = reqwest::ClientBuilder::new();
@@ -95,17 +99,18 @@ pub mod claude_3_5_haiku {
     impl Client {
         /**Sends a `POST` request to `/chat/completions`
 
-        */
+*/
         pub async fn create_chat_completion_unversioned<'a>(
             &'a self,
             body: &'a ::aimlapi_types::Claude35HaikuRequest,
         ) -> Result<ResponseValue<::aimlapi_types::ChatCompletion>, Error<()>> {
             let url = format!("{}/chat/completions", self.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -131,17 +136,18 @@ pub mod claude_3_5_haiku {
         }
         /**Sends a `POST` request to `/v1/chat/completions`
 
-        */
+*/
         pub async fn create_chat_completion<'a>(
             &'a self,
             body: &'a ::aimlapi_types::Claude35HaikuRequest,
         ) -> Result<ResponseValue<::aimlapi_types::ChatCompletion>, Error<()>> {
             let url = format!("{}/v1/chat/completions", self.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -175,9 +181,9 @@ pub mod claude_3_5_haiku {
 ///The client for the `claude-3-5-sonnet` document.
 pub mod claude_3_5_sonnet {
     #[allow(unused_imports)]
-    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
-    #[allow(unused_imports)]
     pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+    #[allow(unused_imports)]
+    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
     /// Types used as operation parameters and responses.
     #[allow(clippy::all)]
     pub mod types {
@@ -187,12 +193,18 @@ pub mod claude_3_5_sonnet {
             pub struct ConversionError(::std::borrow::Cow<'static, str>);
             impl ::std::error::Error for ConversionError {}
             impl ::std::fmt::Display for ConversionError {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
                     ::std::fmt::Display::fmt(&self.0, f)
                 }
             }
             impl ::std::fmt::Debug for ConversionError {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
                     ::std::fmt::Debug::fmt(&self.0, f)
                 }
             }
@@ -213,7 +225,7 @@ pub mod claude_3_5_sonnet {
 
 
 
-    Version: 1.0*/
+Version: 1.0*/
     pub struct Client {
         pub(crate) baseurl: String,
         pub(crate) client: reqwest::Client,
@@ -228,9 +240,7 @@ pub mod claude_3_5_sonnet {
             #[cfg(not(target_arch = "wasm32"))]
             let client = {
                 let dur = ::std::time::Duration::from_secs(15u64);
-                reqwest::ClientBuilder::new()
-                    .connect_timeout(dur)
-                    .timeout(dur)
+                reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
             };
             #[cfg(target_arch = "wasm32")]
             let client = reqwest::ClientBuilder::new();
@@ -268,19 +278,20 @@ pub mod claude_3_5_sonnet {
     impl Client {
         /**Chat completions
 
-        Sends a `POST` request to `/v1/chat/completions`
+Sends a `POST` request to `/v1/chat/completions`
 
-        */
+*/
         pub async fn create_chat_completion<'a>(
             &'a self,
             body: &'a ::aimlapi_types::Claude35SonnetRequest,
         ) -> Result<ResponseValue<::aimlapi_types::ChatCompletion>, Error<()>> {
             let url = format!("{}/v1/chat/completions", self.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -314,9 +325,9 @@ pub mod claude_3_5_sonnet {
 ///The client for the `openrouter-claude-3-5-haiku` document.
 pub mod openrouter_claude_3_5_haiku {
     #[allow(unused_imports)]
-    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
-    #[allow(unused_imports)]
     pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+    #[allow(unused_imports)]
+    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
     /// Types used as operation parameters and responses.
     #[allow(clippy::all)]
     pub mod types {
@@ -326,12 +337,18 @@ pub mod openrouter_claude_3_5_haiku {
             pub struct ConversionError(::std::borrow::Cow<'static, str>);
             impl ::std::error::Error for ConversionError {}
             impl ::std::fmt::Display for ConversionError {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
                     ::std::fmt::Display::fmt(&self.0, f)
                 }
             }
             impl ::std::fmt::Debug for ConversionError {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
                     ::std::fmt::Debug::fmt(&self.0, f)
                 }
             }
@@ -350,7 +367,7 @@ pub mod openrouter_claude_3_5_haiku {
     #[derive(Clone, Debug)]
     /**Client for OpenRouter
 
-    Version: 1.0.0*/
+Version: 1.0.0*/
     pub struct Client {
         pub(crate) baseurl: String,
         pub(crate) client: reqwest::Client,
@@ -365,9 +382,7 @@ pub mod openrouter_claude_3_5_haiku {
             #[cfg(not(target_arch = "wasm32"))]
             let client = {
                 let dur = ::std::time::Duration::from_secs(15u64);
-                reqwest::ClientBuilder::new()
-                    .connect_timeout(dur)
-                    .timeout(dur)
+                reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
             };
             #[cfg(target_arch = "wasm32")]
             let client = reqwest::ClientBuilder::new();
@@ -405,23 +420,27 @@ pub mod openrouter_claude_3_5_haiku {
     impl Client {
         /**Sends a `POST` request to `/v1/chat/completions`
 
-        Arguments:
-        - `http_referer`: Your site's URL, for OpenRouter's rankings.
-        - `x_title`: Your site's name, for OpenRouter's rankings.
-        - `body`
-        */
+Arguments:
+- `http_referer`: Your site's URL, for OpenRouter's rankings.
+- `x_title`: Your site's name, for OpenRouter's rankings.
+- `body`
+*/
         pub async fn create_chat_completion<'a>(
             &'a self,
             http_referer: Option<&'a str>,
             x_title: Option<&'a str>,
             body: &'a ::aimlapi_types::OpenRouterRequest,
-        ) -> Result<ResponseValue<::aimlapi_types::OpenRouterChatCompletion>, Error<()>> {
+        ) -> Result<
+            ResponseValue<::aimlapi_types::OpenRouterChatCompletion>,
+            Error<()>,
+        > {
             let url = format!("{}/v1/chat/completions", self.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
             if let Some(value) = http_referer {
                 header_map.append("HTTP-Referer", value.to_string().try_into()?);
             }

@@ -4,10 +4,7 @@
 ///`Annotation`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
 pub struct Annotation {
-    #[serde(
-        rename = "type",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<AnnotationType>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub url_citation: ::std::option::Option<UrlCitation>,
@@ -51,7 +48,7 @@ impl AnyToolChoice {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum AnyToolChoiceType {
     #[serde(rename = "any")]
@@ -66,7 +63,9 @@ impl ::std::fmt::Display for AnyToolChoiceType {
 }
 impl ::std::str::FromStr for AnyToolChoiceType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "any" => Ok(Self::Any),
             _ => Err("invalid value".into()),
@@ -75,7 +74,9 @@ impl ::std::str::FromStr for AnyToolChoiceType {
 }
 impl ::std::convert::TryFrom<&str> for AnyToolChoiceType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -127,7 +128,7 @@ impl ApproximateUserLocation {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ApproximateUserLocationType {
     #[serde(rename = "approximate")]
@@ -142,7 +143,9 @@ impl ::std::fmt::Display for ApproximateUserLocationType {
 }
 impl ::std::str::FromStr for ApproximateUserLocationType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "approximate" => Ok(Self::Approximate),
             _ => Err("invalid value".into()),
@@ -151,7 +154,9 @@ impl ::std::str::FromStr for ApproximateUserLocationType {
 }
 impl ::std::convert::TryFrom<&str> for ApproximateUserLocationType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -238,7 +243,7 @@ impl AssistantMessageAudio {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum AssistantMessageRole {
     #[serde(rename = "assistant")]
@@ -253,7 +258,9 @@ impl ::std::fmt::Display for AssistantMessageRole {
 }
 impl ::std::str::FromStr for AssistantMessageRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "assistant" => Ok(Self::Assistant),
             _ => Err("invalid value".into()),
@@ -262,7 +269,9 @@ impl ::std::str::FromStr for AssistantMessageRole {
 }
 impl ::std::convert::TryFrom<&str> for AssistantMessageRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -296,7 +305,7 @@ impl Audio {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum AudioFormat {
     #[serde(rename = "wav")]
@@ -323,7 +332,9 @@ impl ::std::fmt::Display for AudioFormat {
 }
 impl ::std::str::FromStr for AudioFormat {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "wav" => Ok(Self::Wav),
             "mp3" => Ok(Self::Mp3),
@@ -336,7 +347,9 @@ impl ::std::str::FromStr for AudioFormat {
 }
 impl ::std::convert::TryFrom<&str> for AudioFormat {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -370,7 +383,7 @@ impl AutoToolChoice {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum AutoToolChoiceType {
     #[serde(rename = "auto")]
@@ -385,7 +398,9 @@ impl ::std::fmt::Display for AutoToolChoiceType {
 }
 impl ::std::str::FromStr for AutoToolChoiceType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "auto" => Ok(Self::Auto),
             _ => Err("invalid value".into()),
@@ -394,7 +409,9 @@ impl ::std::str::FromStr for AutoToolChoiceType {
 }
 impl ::std::convert::TryFrom<&str> for AutoToolChoiceType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -431,7 +448,7 @@ impl Base64Source {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum Base64SourceType {
     #[serde(rename = "base64")]
@@ -446,7 +463,9 @@ impl ::std::fmt::Display for Base64SourceType {
 }
 impl ::std::str::FromStr for Base64SourceType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "base64" => Ok(Self::Base64),
             _ => Err("invalid value".into()),
@@ -455,7 +474,9 @@ impl ::std::str::FromStr for Base64SourceType {
 }
 impl ::std::convert::TryFrom<&str> for Base64SourceType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -481,7 +502,7 @@ pub struct ChatCompletion {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub model: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub object: ::std::option::Option<ChatCompletionObject>,
+    pub object: ::std::option::Option<CompletionObject>,
     ///Token usage of the request.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub usage: ::std::option::Option<Usage>,
@@ -494,7 +515,7 @@ impl ChatCompletion {
 ///`ChatCompletionChunk`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct ChatCompletionChunk {
-    pub choices: ::std::vec::Vec<ChatCompletionChunkChoice>,
+    pub choices: ::std::vec::Vec<ChunkChoice>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -502,7 +523,7 @@ pub struct ChatCompletionChunk {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub model: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub object: ::std::option::Option<ChatCompletionChunkObject>,
+    pub object: ::std::option::Option<ChunkObject>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_tier: ::std::option::Option<ServiceTier>,
     ///Token usage of the request.
@@ -512,82 +533,6 @@ pub struct ChatCompletionChunk {
 impl ChatCompletionChunk {
     pub fn builder() -> builder::ChatCompletionChunk {
         Default::default()
-    }
-}
-///`ChatCompletionChunkChoice`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct ChatCompletionChunkChoice {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub delta: ::std::option::Option<Delta>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finish_reason: ::std::option::Option<ChoiceFinishReason>,
-    pub index: i64,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub logprobs: ::std::option::Option<Logprobs>,
-}
-impl ChatCompletionChunkChoice {
-    pub fn builder() -> builder::ChatCompletionChunkChoice {
-        Default::default()
-    }
-}
-///An error that ended the stream.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-pub struct ChatCompletionChunkError {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub code: ::std::option::Option<ChatCompletionChunkErrorCode>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub message: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub metadata:
-        ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-}
-impl ChatCompletionChunkError {
-    pub fn builder() -> builder::ChatCompletionChunkError {
-        Default::default()
-    }
-}
-///`ChatCompletionChunkErrorCode`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum ChatCompletionChunkErrorCode {
-    Number(f64),
-    String(::std::string::String),
-}
-impl ::std::fmt::Display for ChatCompletionChunkErrorCode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Number(x) => x.fmt(f),
-            Self::String(x) => x.fmt(f),
-        }
-    }
-}
-impl ::std::convert::From<f64> for ChatCompletionChunkErrorCode {
-    fn from(value: f64) -> Self {
-        Self::Number(value)
-    }
-}
-///`ChatCompletionChunkObject`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum ChatCompletionChunkObject {
-    KnownChatCompletionChunkObject(KnownChatCompletionChunkObject),
-    String(::std::string::String),
-}
-impl ::std::convert::From<KnownChatCompletionChunkObject> for ChatCompletionChunkObject {
-    fn from(value: KnownChatCompletionChunkObject) -> Self {
-        Self::KnownChatCompletionChunkObject(value)
-    }
-}
-///`ChatCompletionObject`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum ChatCompletionObject {
-    KnownChatCompletionObject(KnownChatCompletionObject),
-    String(::std::string::String),
-}
-impl ::std::convert::From<KnownChatCompletionObject> for ChatCompletionObject {
-    fn from(value: KnownChatCompletionObject) -> Self {
-        Self::KnownChatCompletionObject(value)
     }
 }
 ///`Choice`
@@ -607,88 +552,13 @@ impl Choice {
         Default::default()
     }
 }
-///`ChoiceFinishReason`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum ChoiceFinishReason {
-    ChoiceKnownFinishReason(ChoiceKnownFinishReason),
-    String(::std::string::String),
-}
-impl ::std::convert::From<ChoiceKnownFinishReason> for ChoiceFinishReason {
-    fn from(value: ChoiceKnownFinishReason) -> Self {
-        Self::ChoiceKnownFinishReason(value)
-    }
-}
-///`ChoiceKnownFinishReason`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd,
-)]
-pub enum ChoiceKnownFinishReason {
-    #[serde(rename = "length")]
-    Length,
-    #[serde(rename = "function_call")]
-    FunctionCall,
-    #[serde(rename = "stop")]
-    Stop,
-    #[serde(rename = "tool_calls")]
-    ToolCalls,
-    #[serde(rename = "content_filter")]
-    ContentFilter,
-}
-impl ::std::fmt::Display for ChoiceKnownFinishReason {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Length => f.write_str("length"),
-            Self::FunctionCall => f.write_str("function_call"),
-            Self::Stop => f.write_str("stop"),
-            Self::ToolCalls => f.write_str("tool_calls"),
-            Self::ContentFilter => f.write_str("content_filter"),
-        }
-    }
-}
-impl ::std::str::FromStr for ChoiceKnownFinishReason {
-    type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "length" => Ok(Self::Length),
-            "function_call" => Ok(Self::FunctionCall),
-            "stop" => Ok(Self::Stop),
-            "tool_calls" => Ok(Self::ToolCalls),
-            "content_filter" => Ok(Self::ContentFilter),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-impl ::std::convert::TryFrom<&str> for ChoiceKnownFinishReason {
-    type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for ChoiceKnownFinishReason {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
 ///`ChoiceMessage`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
 pub struct ChoiceMessage {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub annotations: ::std::option::Option<::std::vec::Vec<Annotation>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub audio: ::std::option::Option<MessageAudio>,
+    pub audio: ::std::option::Option<ChoiceMessageAudio>,
     ///The text of the answer.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content: ::std::option::Option<::std::string::String>,
@@ -706,6 +576,198 @@ pub struct ChoiceMessage {
 impl ChoiceMessage {
     pub fn builder() -> builder::ChoiceMessage {
         Default::default()
+    }
+}
+///`ChoiceMessageAudio`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+pub struct ChoiceMessageAudio {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub expires_at: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub transcript: ::std::option::Option<::std::string::String>,
+}
+impl ChoiceMessageAudio {
+    pub fn builder() -> builder::ChoiceMessageAudio {
+        Default::default()
+    }
+}
+///`ChoiceMessageFunctionToolCall`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ChoiceMessageFunctionToolCall {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub function: ::std::option::Option<ChoiceMessageFunctionToolCallFunction>,
+    ///The identifier of the tool call.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: FunctionMessageRole,
+}
+impl ChoiceMessageFunctionToolCall {
+    pub fn builder() -> builder::ChoiceMessageFunctionToolCall {
+        Default::default()
+    }
+}
+///`ChoiceMessageFunctionToolCallFunction`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+pub struct ChoiceMessageFunctionToolCallFunction {
+    ///The arguments, as a JSON text.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub arguments: ::std::option::Option<::std::string::String>,
+    ///The function to call.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+}
+impl ChoiceMessageFunctionToolCallFunction {
+    pub fn builder() -> builder::ChoiceMessageFunctionToolCallFunction {
+        Default::default()
+    }
+}
+///`ChunkChoice`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ChunkChoice {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub delta: ::std::option::Option<Delta>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub finish_reason: ::std::option::Option<ChunkChoiceFinishReason>,
+    pub index: i64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub logprobs: ::std::option::Option<Logprobs>,
+}
+impl ChunkChoice {
+    pub fn builder() -> builder::ChunkChoice {
+        Default::default()
+    }
+}
+///`ChunkChoiceFinishReason`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum ChunkChoiceFinishReason {
+    ChunkChoiceKnownFinishReason(ChunkChoiceKnownFinishReason),
+    String(::std::string::String),
+}
+impl ::std::convert::From<ChunkChoiceKnownFinishReason> for ChunkChoiceFinishReason {
+    fn from(value: ChunkChoiceKnownFinishReason) -> Self {
+        Self::ChunkChoiceKnownFinishReason(value)
+    }
+}
+///`ChunkChoiceKnownFinishReason`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum ChunkChoiceKnownFinishReason {
+    #[serde(rename = "length")]
+    Length,
+    #[serde(rename = "function_call")]
+    FunctionCall,
+    #[serde(rename = "stop")]
+    Stop,
+    #[serde(rename = "tool_calls")]
+    ToolCalls,
+    #[serde(rename = "content_filter")]
+    ContentFilter,
+}
+impl ::std::fmt::Display for ChunkChoiceKnownFinishReason {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Length => f.write_str("length"),
+            Self::FunctionCall => f.write_str("function_call"),
+            Self::Stop => f.write_str("stop"),
+            Self::ToolCalls => f.write_str("tool_calls"),
+            Self::ContentFilter => f.write_str("content_filter"),
+        }
+    }
+}
+impl ::std::str::FromStr for ChunkChoiceKnownFinishReason {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "length" => Ok(Self::Length),
+            "function_call" => Ok(Self::FunctionCall),
+            "stop" => Ok(Self::Stop),
+            "tool_calls" => Ok(Self::ToolCalls),
+            "content_filter" => Ok(Self::ContentFilter),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for ChunkChoiceKnownFinishReason {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for ChunkChoiceKnownFinishReason {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///An error that ended the stream.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+pub struct ChunkError {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub code: ::std::option::Option<ChunkErrorCode>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub message: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub metadata: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    >,
+}
+impl ChunkError {
+    pub fn builder() -> builder::ChunkError {
+        Default::default()
+    }
+}
+///`ChunkErrorCode`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum ChunkErrorCode {
+    Integer(i64),
+    String(::std::string::String),
+}
+impl ::std::fmt::Display for ChunkErrorCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Integer(x) => x.fmt(f),
+            Self::String(x) => x.fmt(f),
+        }
+    }
+}
+impl ::std::convert::From<i64> for ChunkErrorCode {
+    fn from(value: i64) -> Self {
+        Self::Integer(value)
+    }
+}
+///`ChunkObject`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum ChunkObject {
+    KnownChunkObject(KnownChunkObject),
+    String(::std::string::String),
+}
+impl ::std::convert::From<KnownChunkObject> for ChunkObject {
+    fn from(value: KnownChunkObject) -> Self {
+        Self::KnownChunkObject(value)
     }
 }
 ///The model id.
@@ -730,7 +792,9 @@ pub struct Claude35HaikuRequest {
     pub frequency_penalty: ::std::option::Option<f64>,
     ///Token id to bias, from -100 to 100.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub logit_bias: ::std::option::Option<::std::collections::HashMap<::std::string::String, f64>>,
+    pub logit_bias: ::std::option::Option<
+        ::std::collections::HashMap<::std::string::String, f64>,
+    >,
     ///Return log probabilities of the output tokens.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logprobs: ::std::option::Option<bool>,
@@ -793,15 +857,112 @@ impl Claude35HaikuRequest {
         Default::default()
     }
 }
+///`Claude35SonnetContent`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum Claude35SonnetContent {
+    String(::std::string::String),
+    Array(::std::vec::Vec<Claude35SonnetContentPart>),
+}
+impl ::std::convert::From<::std::vec::Vec<Claude35SonnetContentPart>>
+for Claude35SonnetContent {
+    fn from(value: ::std::vec::Vec<Claude35SonnetContentPart>) -> Self {
+        Self::Array(value)
+    }
+}
+///`Claude35SonnetContentPart`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum Claude35SonnetContentPart {
+    Claude35SonnetTextPart(Claude35SonnetTextPart),
+    ImagePart(ImagePart),
+    ToolResultPart(ToolResultPart),
+    ToolUsePart(ToolUsePart),
+}
+impl ::std::convert::From<Claude35SonnetTextPart> for Claude35SonnetContentPart {
+    fn from(value: Claude35SonnetTextPart) -> Self {
+        Self::Claude35SonnetTextPart(value)
+    }
+}
+impl ::std::convert::From<ImagePart> for Claude35SonnetContentPart {
+    fn from(value: ImagePart) -> Self {
+        Self::ImagePart(value)
+    }
+}
+impl ::std::convert::From<ToolResultPart> for Claude35SonnetContentPart {
+    fn from(value: ToolResultPart) -> Self {
+        Self::ToolResultPart(value)
+    }
+}
+impl ::std::convert::From<ToolUsePart> for Claude35SonnetContentPart {
+    fn from(value: ToolUsePart) -> Self {
+        Self::ToolUsePart(value)
+    }
+}
 ///`Claude35SonnetMessage`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Claude35SonnetMessage {
-    pub content: MessageContent,
-    pub role: MessageRole,
+    pub content: Claude35SonnetContent,
+    pub role: Claude35SonnetMessageRole,
 }
 impl Claude35SonnetMessage {
     pub fn builder() -> builder::Claude35SonnetMessage {
         Default::default()
+    }
+}
+///Who wrote the message.
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum Claude35SonnetMessageRole {
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "assistant")]
+    Assistant,
+}
+impl ::std::fmt::Display for Claude35SonnetMessageRole {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::User => f.write_str("user"),
+            Self::Assistant => f.write_str("assistant"),
+        }
+    }
+}
+impl ::std::str::FromStr for Claude35SonnetMessageRole {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "user" => Ok(Self::User),
+            "assistant" => Ok(Self::Assistant),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for Claude35SonnetMessageRole {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for Claude35SonnetMessageRole {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 ///`Claude35SonnetModelId`
@@ -825,11 +986,11 @@ pub struct Claude35SonnetRequest {
     ///The conversation so far, oldest message first; text, images, tool uses and tool results.
     pub messages: ::std::vec::Vec<Claude35SonnetMessage>,
     ///Metadata about the request.
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-    )]
-    pub metadata: ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+    #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
+    pub metadata: ::std::collections::HashMap<
+        ::std::string::String,
+        ::std::string::String,
+    >,
     pub model: Claude35SonnetModelId,
     ///Text sequences that end the answer.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -903,6 +1064,18 @@ impl ::std::convert::From<NoneToolChoice> for Claude35SonnetToolChoice {
         Self::NoneToolChoice(value)
     }
 }
+///`CompletionObject`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum CompletionObject {
+    KnownCompletionObject(KnownCompletionObject),
+    String(::std::string::String),
+}
+impl ::std::convert::From<KnownCompletionObject> for CompletionObject {
+    fn from(value: KnownCompletionObject) -> Self {
+        Self::KnownCompletionObject(value)
+    }
+}
 ///`CompletionTokensDetails`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
 pub struct CompletionTokensDetails {
@@ -943,7 +1116,7 @@ impl ContentPrediction {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ContentPredictionType {
     #[serde(rename = "content")]
@@ -958,7 +1131,9 @@ impl ::std::fmt::Display for ContentPredictionType {
 }
 impl ::std::str::FromStr for ContentPredictionType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "content" => Ok(Self::Content),
             _ => Err("invalid value".into()),
@@ -967,7 +1142,9 @@ impl ::std::str::FromStr for ContentPredictionType {
 }
 impl ::std::convert::TryFrom<&str> for ContentPredictionType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1018,7 +1195,7 @@ impl CustomToolCall {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum CustomToolCallType {
     #[serde(rename = "custom")]
@@ -1033,7 +1210,9 @@ impl ::std::fmt::Display for CustomToolCallType {
 }
 impl ::std::str::FromStr for CustomToolCallType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "custom" => Ok(Self::Custom),
             _ => Err("invalid value".into()),
@@ -1042,7 +1221,9 @@ impl ::std::str::FromStr for CustomToolCallType {
 }
 impl ::std::convert::TryFrom<&str> for CustomToolCallType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1065,7 +1246,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CustomToolCallType {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum DataCollection {
     #[serde(rename = "allow")]
@@ -1083,7 +1264,9 @@ impl ::std::fmt::Display for DataCollection {
 }
 impl ::std::str::FromStr for DataCollection {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "allow" => Ok(Self::Allow),
             "deny" => Ok(Self::Deny),
@@ -1093,7 +1276,9 @@ impl ::std::str::FromStr for DataCollection {
 }
 impl ::std::convert::TryFrom<&str> for DataCollection {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1141,19 +1326,28 @@ impl ::std::convert::From<KnownDeltaRole> for DeltaRole {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct DeltaToolCall {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub function: ::std::option::Option<FunctionToolCallFunction>,
+    pub function: ::std::option::Option<ChoiceMessageFunctionToolCallFunction>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
     pub index: i64,
-    #[serde(
-        rename = "type",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub type_: ::std::option::Option<ToolCallType>,
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<DeltaToolCallType>,
 }
 impl DeltaToolCall {
     pub fn builder() -> builder::DeltaToolCall {
         Default::default()
+    }
+}
+///`DeltaToolCallType`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum DeltaToolCallType {
+    FunctionMessageRole(FunctionMessageRole),
+    String(::std::string::String),
+}
+impl ::std::convert::From<FunctionMessageRole> for DeltaToolCallType {
+    fn from(value: FunctionMessageRole) -> Self {
+        Self::FunctionMessageRole(value)
     }
 }
 ///`DeveloperMessage`
@@ -1182,7 +1376,7 @@ impl DeveloperMessage {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum DeveloperMessageRole {
     #[serde(rename = "developer")]
@@ -1197,7 +1391,9 @@ impl ::std::fmt::Display for DeveloperMessageRole {
 }
 impl ::std::str::FromStr for DeveloperMessageRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "developer" => Ok(Self::Developer),
             _ => Err("invalid value".into()),
@@ -1206,7 +1402,9 @@ impl ::std::str::FromStr for DeveloperMessageRole {
 }
 impl ::std::convert::TryFrom<&str> for DeveloperMessageRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1256,7 +1454,7 @@ impl FilePart {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum FilePartType {
     #[serde(rename = "file")]
@@ -1271,7 +1469,9 @@ impl ::std::fmt::Display for FilePartType {
 }
 impl ::std::str::FromStr for FilePartType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "file" => Ok(Self::File),
             _ => Err("invalid value".into()),
@@ -1280,7 +1480,9 @@ impl ::std::str::FromStr for FilePartType {
 }
 impl ::std::convert::TryFrom<&str> for FilePartType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1343,7 +1545,7 @@ impl FunctionMessage {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum FunctionMessageRole {
     #[serde(rename = "function")]
@@ -1358,7 +1560,9 @@ impl ::std::fmt::Display for FunctionMessageRole {
 }
 impl ::std::str::FromStr for FunctionMessageRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "function" => Ok(Self::Function),
             _ => Err("invalid value".into()),
@@ -1367,7 +1571,9 @@ impl ::std::str::FromStr for FunctionMessageRole {
 }
 impl ::std::convert::TryFrom<&str> for FunctionMessageRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1403,21 +1609,6 @@ pub struct FunctionToolCall {
 }
 impl FunctionToolCall {
     pub fn builder() -> builder::FunctionToolCall {
-        Default::default()
-    }
-}
-///`FunctionToolCallFunction`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-pub struct FunctionToolCallFunction {
-    ///The arguments, as a JSON text.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub arguments: ::std::option::Option<::std::string::String>,
-    ///The function to call.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-}
-impl FunctionToolCallFunction {
-    pub fn builder() -> builder::FunctionToolCallFunction {
         Default::default()
     }
 }
@@ -1486,7 +1677,7 @@ impl ImagePart {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ImagePartType {
     #[serde(rename = "image")]
@@ -1501,7 +1692,9 @@ impl ::std::fmt::Display for ImagePartType {
 }
 impl ::std::str::FromStr for ImagePartType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "image" => Ok(Self::Image),
             _ => Err("invalid value".into()),
@@ -1510,7 +1703,9 @@ impl ::std::str::FromStr for ImagePartType {
 }
 impl ::std::convert::TryFrom<&str> for ImagePartType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1546,7 +1741,7 @@ impl ImageUrl {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ImageUrlDetail {
     #[serde(rename = "low")]
@@ -1567,7 +1762,9 @@ impl ::std::fmt::Display for ImageUrlDetail {
 }
 impl ::std::str::FromStr for ImageUrlDetail {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "low" => Ok(Self::Low),
             "high" => Ok(Self::High),
@@ -1578,7 +1775,9 @@ impl ::std::str::FromStr for ImageUrlDetail {
 }
 impl ::std::convert::TryFrom<&str> for ImageUrlDetail {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1613,7 +1812,7 @@ impl ImageUrlPart {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ImageUrlPartType {
     #[serde(rename = "image_url")]
@@ -1628,7 +1827,9 @@ impl ::std::fmt::Display for ImageUrlPartType {
 }
 impl ::std::str::FromStr for ImageUrlPartType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "image_url" => Ok(Self::ImageUrl),
             _ => Err("invalid value".into()),
@@ -1637,7 +1838,9 @@ impl ::std::str::FromStr for ImageUrlPartType {
 }
 impl ::std::convert::TryFrom<&str> for ImageUrlPartType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1672,7 +1875,7 @@ impl InputAudio {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum InputAudioFormat {
     #[serde(rename = "wav")]
@@ -1690,7 +1893,9 @@ impl ::std::fmt::Display for InputAudioFormat {
 }
 impl ::std::str::FromStr for InputAudioFormat {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "wav" => Ok(Self::Wav),
             "mp3" => Ok(Self::Mp3),
@@ -1700,7 +1905,9 @@ impl ::std::str::FromStr for InputAudioFormat {
 }
 impl ::std::convert::TryFrom<&str> for InputAudioFormat {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1735,7 +1942,7 @@ impl InputAudioPart {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum InputAudioPartType {
     #[serde(rename = "input_audio")]
@@ -1750,7 +1957,9 @@ impl ::std::fmt::Display for InputAudioPartType {
 }
 impl ::std::str::FromStr for InputAudioPartType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "input_audio" => Ok(Self::InputAudio),
             _ => Err("invalid value".into()),
@@ -1759,7 +1968,9 @@ impl ::std::str::FromStr for InputAudioPartType {
 }
 impl ::std::convert::TryFrom<&str> for InputAudioPartType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1794,7 +2005,7 @@ impl JsonObjectResponseFormat {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum JsonObjectResponseFormatType {
     #[serde(rename = "json_object")]
@@ -1809,7 +2020,9 @@ impl ::std::fmt::Display for JsonObjectResponseFormatType {
 }
 impl ::std::str::FromStr for JsonObjectResponseFormatType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "json_object" => Ok(Self::JsonObject),
             _ => Err("invalid value".into()),
@@ -1818,7 +2031,9 @@ impl ::std::str::FromStr for JsonObjectResponseFormatType {
 }
 impl ::std::convert::TryFrom<&str> for JsonObjectResponseFormatType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1871,7 +2086,7 @@ impl JsonSchemaResponseFormat {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum JsonSchemaResponseFormatType {
     #[serde(rename = "json_schema")]
@@ -1886,7 +2101,9 @@ impl ::std::fmt::Display for JsonSchemaResponseFormatType {
 }
 impl ::std::str::FromStr for JsonSchemaResponseFormatType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "json_schema" => Ok(Self::JsonSchema),
             _ => Err("invalid value".into()),
@@ -1895,7 +2112,9 @@ impl ::std::str::FromStr for JsonSchemaResponseFormatType {
 }
 impl ::std::convert::TryFrom<&str> for JsonSchemaResponseFormatType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1918,7 +2137,7 @@ impl ::std::convert::TryFrom<::std::string::String> for JsonSchemaResponseFormat
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum KnownAnnotationType {
     #[serde(rename = "url_citation")]
@@ -1933,7 +2152,9 @@ impl ::std::fmt::Display for KnownAnnotationType {
 }
 impl ::std::str::FromStr for KnownAnnotationType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "url_citation" => Ok(Self::UrlCitation),
             _ => Err("invalid value".into()),
@@ -1942,7 +2163,9 @@ impl ::std::str::FromStr for KnownAnnotationType {
 }
 impl ::std::convert::TryFrom<&str> for KnownAnnotationType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -1954,7 +2177,7 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownAnnotationType {
         value.parse()
     }
 }
-///`KnownChatCompletionChunkObject`
+///`KnownChunkObject`
 #[derive(
     ::serde::Deserialize,
     ::serde::Serialize,
@@ -1965,82 +2188,39 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownAnnotationType {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
-pub enum KnownChatCompletionChunkObject {
+pub enum KnownChunkObject {
     #[serde(rename = "chat.completion.chunk")]
     ChatCompletionChunk,
 }
-impl ::std::fmt::Display for KnownChatCompletionChunkObject {
+impl ::std::fmt::Display for KnownChunkObject {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match *self {
             Self::ChatCompletionChunk => f.write_str("chat.completion.chunk"),
         }
     }
 }
-impl ::std::str::FromStr for KnownChatCompletionChunkObject {
+impl ::std::str::FromStr for KnownChunkObject {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "chat.completion.chunk" => Ok(Self::ChatCompletionChunk),
             _ => Err("invalid value".into()),
         }
     }
 }
-impl ::std::convert::TryFrom<&str> for KnownChatCompletionChunkObject {
-    type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for KnownChatCompletionChunkObject {
+impl ::std::convert::TryFrom<&str> for KnownChunkObject {
     type Error = self::error::ConversionError;
     fn try_from(
-        value: ::std::string::String,
+        value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
-///`KnownChatCompletionObject`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd,
-)]
-pub enum KnownChatCompletionObject {
-    #[serde(rename = "chat.completion")]
-    ChatCompletion,
-}
-impl ::std::fmt::Display for KnownChatCompletionObject {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::ChatCompletion => f.write_str("chat.completion"),
-        }
-    }
-}
-impl ::std::str::FromStr for KnownChatCompletionObject {
-    type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "chat.completion" => Ok(Self::ChatCompletion),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-impl ::std::convert::TryFrom<&str> for KnownChatCompletionObject {
-    type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for KnownChatCompletionObject {
+impl ::std::convert::TryFrom<::std::string::String> for KnownChunkObject {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -2059,7 +2239,7 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownChatCompletionObjec
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum KnownClaude35HaikuModelId {
     #[serde(rename = "anthropic/claude-3-5-haiku")]
@@ -2085,10 +2265,14 @@ impl ::std::fmt::Display for KnownClaude35HaikuModelId {
 }
 impl ::std::str::FromStr for KnownClaude35HaikuModelId {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "anthropic/claude-3-5-haiku" => Ok(Self::AnthropicClaude35Haiku),
-            "anthropic/claude-3-5-haiku-20241022" => Ok(Self::AnthropicClaude35Haiku20241022),
+            "anthropic/claude-3-5-haiku-20241022" => {
+                Ok(Self::AnthropicClaude35Haiku20241022)
+            }
             "claude-3-5-haiku-20241022" => Ok(Self::Claude35Haiku20241022),
             "claude-3-5-haiku-latest" => Ok(Self::Claude35HaikuLatest),
             _ => Err("invalid value".into()),
@@ -2097,7 +2281,9 @@ impl ::std::str::FromStr for KnownClaude35HaikuModelId {
 }
 impl ::std::convert::TryFrom<&str> for KnownClaude35HaikuModelId {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2120,7 +2306,7 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownClaude35HaikuModelI
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum KnownClaude35SonnetModelId {
     #[serde(rename = "anthropic/claude-3.5-sonnet")]
@@ -2154,11 +2340,17 @@ impl ::std::fmt::Display for KnownClaude35SonnetModelId {
 }
 impl ::std::str::FromStr for KnownClaude35SonnetModelId {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "anthropic/claude-3.5-sonnet" => Ok(Self::AnthropicClaude35Sonnet),
-            "anthropic/claude-3.5-sonnet-20240620" => Ok(Self::AnthropicClaude35Sonnet20240620),
-            "anthropic/claude-3.5-sonnet-20241022" => Ok(Self::AnthropicClaude35Sonnet20241022),
+            "anthropic/claude-3.5-sonnet-20240620" => {
+                Ok(Self::AnthropicClaude35Sonnet20240620)
+            }
+            "anthropic/claude-3.5-sonnet-20241022" => {
+                Ok(Self::AnthropicClaude35Sonnet20241022)
+            }
             "claude-3-5-sonnet-20240620" => Ok(Self::Claude35Sonnet20240620),
             "claude-3-5-sonnet-20241022" => Ok(Self::Claude35Sonnet20241022),
             "claude-3-5-sonnet-latest" => Ok(Self::Claude35SonnetLatest),
@@ -2168,11 +2360,64 @@ impl ::std::str::FromStr for KnownClaude35SonnetModelId {
 }
 impl ::std::convert::TryFrom<&str> for KnownClaude35SonnetModelId {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<::std::string::String> for KnownClaude35SonnetModelId {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`KnownCompletionObject`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum KnownCompletionObject {
+    #[serde(rename = "chat.completion")]
+    ChatCompletion,
+}
+impl ::std::fmt::Display for KnownCompletionObject {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ChatCompletion => f.write_str("chat.completion"),
+        }
+    }
+}
+impl ::std::str::FromStr for KnownCompletionObject {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "chat.completion" => Ok(Self::ChatCompletion),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for KnownCompletionObject {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for KnownCompletionObject {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -2191,7 +2436,7 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownClaude35SonnetModel
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum KnownDeltaRole {
     #[serde(rename = "user")]
@@ -2218,7 +2463,9 @@ impl ::std::fmt::Display for KnownDeltaRole {
 }
 impl ::std::str::FromStr for KnownDeltaRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "user" => Ok(Self::User),
             "assistant" => Ok(Self::Assistant),
@@ -2231,7 +2478,9 @@ impl ::std::str::FromStr for KnownDeltaRole {
 }
 impl ::std::convert::TryFrom<&str> for KnownDeltaRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2254,7 +2503,7 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownDeltaRole {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum KnownFinishReason {
     #[serde(rename = "stop")]
@@ -2278,7 +2527,9 @@ impl ::std::fmt::Display for KnownFinishReason {
 }
 impl ::std::str::FromStr for KnownFinishReason {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "stop" => Ok(Self::Stop),
             "length" => Ok(Self::Length),
@@ -2290,7 +2541,9 @@ impl ::std::str::FromStr for KnownFinishReason {
 }
 impl ::std::convert::TryFrom<&str> for KnownFinishReason {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2313,7 +2566,7 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownFinishReason {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum KnownOpenRouterModelId {
     #[serde(rename = "anthropic/claude-3.5-haiku")]
@@ -2328,7 +2581,9 @@ impl ::std::fmt::Display for KnownOpenRouterModelId {
 }
 impl ::std::str::FromStr for KnownOpenRouterModelId {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "anthropic/claude-3.5-haiku" => Ok(Self::AnthropicClaude35Haiku),
             _ => Err("invalid value".into()),
@@ -2337,7 +2592,9 @@ impl ::std::str::FromStr for KnownOpenRouterModelId {
 }
 impl ::std::convert::TryFrom<&str> for KnownOpenRouterModelId {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2360,7 +2617,7 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownOpenRouterModelId {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum KnownServiceTier {
     #[serde(rename = "auto")]
@@ -2387,7 +2644,9 @@ impl ::std::fmt::Display for KnownServiceTier {
 }
 impl ::std::str::FromStr for KnownServiceTier {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "auto" => Ok(Self::Auto),
             "default" => Ok(Self::Default),
@@ -2400,7 +2659,9 @@ impl ::std::str::FromStr for KnownServiceTier {
 }
 impl ::std::convert::TryFrom<&str> for KnownServiceTier {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2470,7 +2731,7 @@ impl MaxPrice {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum MediaType {
     #[serde(rename = "image/jpeg")]
@@ -2494,7 +2755,9 @@ impl ::std::fmt::Display for MediaType {
 }
 impl ::std::str::FromStr for MediaType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "image/jpeg" => Ok(Self::ImageJpeg),
             "image/png" => Ok(Self::ImagePng),
@@ -2506,7 +2769,9 @@ impl ::std::str::FromStr for MediaType {
 }
 impl ::std::convert::TryFrom<&str> for MediaType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2559,131 +2824,6 @@ impl ::std::convert::From<DeveloperMessage> for Message {
         Self::DeveloperMessage(value)
     }
 }
-///`MessageAudio`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-pub struct MessageAudio {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_at: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transcript: ::std::option::Option<::std::string::String>,
-}
-impl MessageAudio {
-    pub fn builder() -> builder::MessageAudio {
-        Default::default()
-    }
-}
-///`MessageContent`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum MessageContent {
-    String(::std::string::String),
-    Array(::std::vec::Vec<MessageContentPart>),
-}
-impl ::std::convert::From<::std::vec::Vec<MessageContentPart>> for MessageContent {
-    fn from(value: ::std::vec::Vec<MessageContentPart>) -> Self {
-        Self::Array(value)
-    }
-}
-///`MessageContentPart`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum MessageContentPart {
-    Claude35SonnetTextPart(Claude35SonnetTextPart),
-    ImagePart(ImagePart),
-    ToolResultPart(ToolResultPart),
-    ToolUsePart(ToolUsePart),
-}
-impl ::std::convert::From<Claude35SonnetTextPart> for MessageContentPart {
-    fn from(value: Claude35SonnetTextPart) -> Self {
-        Self::Claude35SonnetTextPart(value)
-    }
-}
-impl ::std::convert::From<ImagePart> for MessageContentPart {
-    fn from(value: ImagePart) -> Self {
-        Self::ImagePart(value)
-    }
-}
-impl ::std::convert::From<ToolResultPart> for MessageContentPart {
-    fn from(value: ToolResultPart) -> Self {
-        Self::ToolResultPart(value)
-    }
-}
-impl ::std::convert::From<ToolUsePart> for MessageContentPart {
-    fn from(value: ToolUsePart) -> Self {
-        Self::ToolUsePart(value)
-    }
-}
-///`MessageFunctionToolCall`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct MessageFunctionToolCall {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub function: ::std::option::Option<FunctionToolCallFunction>,
-    ///The identifier of the tool call.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
-    pub type_: FunctionMessageRole,
-}
-impl MessageFunctionToolCall {
-    pub fn builder() -> builder::MessageFunctionToolCall {
-        Default::default()
-    }
-}
-///Who wrote the message.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd,
-)]
-pub enum MessageRole {
-    #[serde(rename = "user")]
-    User,
-    #[serde(rename = "assistant")]
-    Assistant,
-}
-impl ::std::fmt::Display for MessageRole {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::User => f.write_str("user"),
-            Self::Assistant => f.write_str("assistant"),
-        }
-    }
-}
-impl ::std::str::FromStr for MessageRole {
-    type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "user" => Ok(Self::User),
-            "assistant" => Ok(Self::Assistant),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-impl ::std::convert::TryFrom<&str> for MessageRole {
-    type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for MessageRole {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
 ///`Modality`
 #[derive(
     ::serde::Deserialize,
@@ -2695,7 +2835,7 @@ impl ::std::convert::TryFrom<::std::string::String> for MessageRole {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum Modality {
     #[serde(rename = "text")]
@@ -2713,7 +2853,9 @@ impl ::std::fmt::Display for Modality {
 }
 impl ::std::str::FromStr for Modality {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "text" => Ok(Self::Text),
             "audio" => Ok(Self::Audio),
@@ -2723,7 +2865,9 @@ impl ::std::str::FromStr for Modality {
 }
 impl ::std::convert::TryFrom<&str> for Modality {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2757,7 +2901,7 @@ impl NoneToolChoice {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum NoneToolChoiceType {
     #[serde(rename = "none")]
@@ -2772,7 +2916,9 @@ impl ::std::fmt::Display for NoneToolChoiceType {
 }
 impl ::std::str::FromStr for NoneToolChoiceType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "none" => Ok(Self::None),
             _ => Err("invalid value".into()),
@@ -2781,7 +2927,9 @@ impl ::std::str::FromStr for NoneToolChoiceType {
 }
 impl ::std::convert::TryFrom<&str> for NoneToolChoiceType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2819,7 +2967,7 @@ impl ObjectInputSchema {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ObjectInputSchemaType {
     #[serde(rename = "object")]
@@ -2834,7 +2982,9 @@ impl ::std::fmt::Display for ObjectInputSchemaType {
 }
 impl ::std::str::FromStr for ObjectInputSchemaType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "object" => Ok(Self::Object),
             _ => Err("invalid value".into()),
@@ -2843,7 +2993,9 @@ impl ::std::str::FromStr for ObjectInputSchemaType {
 }
 impl ::std::convert::TryFrom<&str> for ObjectInputSchemaType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -2869,7 +3021,7 @@ pub struct OpenRouterChatCompletion {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub model: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub object: ::std::option::Option<ChatCompletionObject>,
+    pub object: ::std::option::Option<CompletionObject>,
     ///Token usage of the request.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub usage: ::std::option::Option<OpenRouterUsage>,
@@ -2882,18 +3034,18 @@ impl OpenRouterChatCompletion {
 ///`OpenRouterChatCompletionChunk`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct OpenRouterChatCompletionChunk {
-    pub choices: ::std::vec::Vec<OpenRouterChatCompletionChunkChoice>,
+    pub choices: ::std::vec::Vec<OpenRouterChunkChoice>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created: ::std::option::Option<i64>,
     ///An error that ended the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub error: ::std::option::Option<ChatCompletionChunkError>,
+    pub error: ::std::option::Option<ChunkError>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub model: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub object: ::std::option::Option<ChatCompletionChunkObject>,
+    pub object: ::std::option::Option<ChunkObject>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_tier: ::std::option::Option<ServiceTier>,
     ///Token usage of the request.
@@ -2902,22 +3054,6 @@ pub struct OpenRouterChatCompletionChunk {
 }
 impl OpenRouterChatCompletionChunk {
     pub fn builder() -> builder::OpenRouterChatCompletionChunk {
-        Default::default()
-    }
-}
-///`OpenRouterChatCompletionChunkChoice`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct OpenRouterChatCompletionChunkChoice {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub delta: ::std::option::Option<OpenRouterDelta>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finish_reason: ::std::option::Option<ChoiceFinishReason>,
-    pub index: i64,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub logprobs: ::std::option::Option<Logprobs>,
-}
-impl OpenRouterChatCompletionChunkChoice {
-    pub fn builder() -> builder::OpenRouterChatCompletionChunkChoice {
         Default::default()
     }
 }
@@ -2931,10 +3067,52 @@ pub struct OpenRouterChoice {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logprobs: ::std::option::Option<Logprobs>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub message: ::std::option::Option<OpenRouterMessage>,
+    pub message: ::std::option::Option<OpenRouterChoiceMessage>,
 }
 impl OpenRouterChoice {
     pub fn builder() -> builder::OpenRouterChoice {
+        Default::default()
+    }
+}
+///`OpenRouterChoiceMessage`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+pub struct OpenRouterChoiceMessage {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub annotations: ::std::option::Option<::std::vec::Vec<Annotation>>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub audio: ::std::option::Option<ChoiceMessageAudio>,
+    ///The text of the answer.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub content: ::std::option::Option<::std::string::String>,
+    ///The model's reasoning, when it shows any.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub reasoning: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub refusal: ::std::option::Option<::std::string::String>,
+    ///Who wrote the message; always assistant.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub role: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tool_calls: ::std::option::Option<::std::vec::Vec<ToolCall>>,
+}
+impl OpenRouterChoiceMessage {
+    pub fn builder() -> builder::OpenRouterChoiceMessage {
+        Default::default()
+    }
+}
+///`OpenRouterChunkChoice`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct OpenRouterChunkChoice {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub delta: ::std::option::Option<OpenRouterDelta>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub finish_reason: ::std::option::Option<ChunkChoiceFinishReason>,
+    pub index: i64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub logprobs: ::std::option::Option<Logprobs>,
+}
+impl OpenRouterChunkChoice {
+    pub fn builder() -> builder::OpenRouterChunkChoice {
         Default::default()
     }
 }
@@ -2955,32 +3133,6 @@ pub struct OpenRouterDelta {
 }
 impl OpenRouterDelta {
     pub fn builder() -> builder::OpenRouterDelta {
-        Default::default()
-    }
-}
-///`OpenRouterMessage`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-pub struct OpenRouterMessage {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub annotations: ::std::option::Option<::std::vec::Vec<Annotation>>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub audio: ::std::option::Option<MessageAudio>,
-    ///The text of the answer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub content: ::std::option::Option<::std::string::String>,
-    ///The model's reasoning, when it shows any.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub reasoning: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub refusal: ::std::option::Option<::std::string::String>,
-    ///Who wrote the message; always assistant.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub role: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tool_calls: ::std::option::Option<::std::vec::Vec<ToolCall>>,
-}
-impl OpenRouterMessage {
-    pub fn builder() -> builder::OpenRouterMessage {
         Default::default()
     }
 }
@@ -3014,7 +3166,9 @@ pub struct OpenRouterRequest {
     pub frequency_penalty: ::std::option::Option<f64>,
     ///Token id to bias, from -100 to 100.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub logit_bias: ::std::option::Option<::std::collections::HashMap<::std::string::String, f64>>,
+    pub logit_bias: ::std::option::Option<
+        ::std::collections::HashMap<::std::string::String, f64>,
+    >,
     ///Return log probabilities of the output tokens.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logprobs: ::std::option::Option<bool>,
@@ -3161,7 +3315,7 @@ impl Provider {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ReasoningEffort {
     #[serde(rename = "low")]
@@ -3182,7 +3336,9 @@ impl ::std::fmt::Display for ReasoningEffort {
 }
 impl ::std::str::FromStr for ReasoningEffort {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "low" => Ok(Self::Low),
             "medium" => Ok(Self::Medium),
@@ -3193,7 +3349,9 @@ impl ::std::str::FromStr for ReasoningEffort {
 }
 impl ::std::convert::TryFrom<&str> for ReasoningEffort {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3229,7 +3387,7 @@ impl RefusalPart {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum RefusalPartType {
     #[serde(rename = "refusal")]
@@ -3244,7 +3402,9 @@ impl ::std::fmt::Display for RefusalPartType {
 }
 impl ::std::str::FromStr for RefusalPartType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "refusal" => Ok(Self::Refusal),
             _ => Err("invalid value".into()),
@@ -3253,7 +3413,9 @@ impl ::std::str::FromStr for RefusalPartType {
 }
 impl ::std::convert::TryFrom<&str> for RefusalPartType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3319,7 +3481,7 @@ impl ::std::convert::From<KnownServiceTier> for ServiceTier {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum Sort {
     #[serde(rename = "price")]
@@ -3340,7 +3502,9 @@ impl ::std::fmt::Display for Sort {
 }
 impl ::std::str::FromStr for Sort {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "price" => Ok(Self::Price),
             "throughput" => Ok(Self::Throughput),
@@ -3351,7 +3515,9 @@ impl ::std::str::FromStr for Sort {
 }
 impl ::std::convert::TryFrom<&str> for Sort {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3424,7 +3590,7 @@ impl SystemMessage {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum SystemMessageRole {
     #[serde(rename = "system")]
@@ -3439,7 +3605,9 @@ impl ::std::fmt::Display for SystemMessageRole {
 }
 impl ::std::str::FromStr for SystemMessageRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "system" => Ok(Self::System),
             _ => Err("invalid value".into()),
@@ -3448,7 +3616,9 @@ impl ::std::str::FromStr for SystemMessageRole {
 }
 impl ::std::convert::TryFrom<&str> for SystemMessageRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3484,7 +3654,7 @@ impl TextPart {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum TextPartType {
     #[serde(rename = "text")]
@@ -3499,7 +3669,9 @@ impl ::std::fmt::Display for TextPartType {
 }
 impl ::std::str::FromStr for TextPartType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "text" => Ok(Self::Text),
             _ => Err("invalid value".into()),
@@ -3508,7 +3680,9 @@ impl ::std::str::FromStr for TextPartType {
 }
 impl ::std::convert::TryFrom<&str> for TextPartType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3552,37 +3726,17 @@ impl Tool {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum ToolCall {
-    MessageFunctionToolCall(MessageFunctionToolCall),
+    ChoiceMessageFunctionToolCall(ChoiceMessageFunctionToolCall),
     CustomToolCall(CustomToolCall),
 }
-impl ::std::convert::From<MessageFunctionToolCall> for ToolCall {
-    fn from(value: MessageFunctionToolCall) -> Self {
-        Self::MessageFunctionToolCall(value)
+impl ::std::convert::From<ChoiceMessageFunctionToolCall> for ToolCall {
+    fn from(value: ChoiceMessageFunctionToolCall) -> Self {
+        Self::ChoiceMessageFunctionToolCall(value)
     }
 }
 impl ::std::convert::From<CustomToolCall> for ToolCall {
     fn from(value: CustomToolCall) -> Self {
         Self::CustomToolCall(value)
-    }
-}
-///`ToolCallType`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum ToolCallType {
-    FunctionMessageRole(FunctionMessageRole),
-    String(::std::string::String),
-}
-impl ::std::fmt::Display for ToolCallType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::FunctionMessageRole(x) => x.fmt(f),
-            Self::String(x) => x.fmt(f),
-        }
-    }
-}
-impl ::std::convert::From<FunctionMessageRole> for ToolCallType {
-    fn from(value: FunctionMessageRole) -> Self {
-        Self::FunctionMessageRole(value)
     }
 }
 ///Which tool, if any, the model must call.
@@ -3613,7 +3767,7 @@ impl ::std::convert::From<FunctionToolChoice> for ToolChoice {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ToolChoiceMode {
     #[serde(rename = "none")]
@@ -3634,7 +3788,9 @@ impl ::std::fmt::Display for ToolChoiceMode {
 }
 impl ::std::str::FromStr for ToolChoiceMode {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "none" => Ok(Self::None),
             "auto" => Ok(Self::Auto),
@@ -3645,7 +3801,9 @@ impl ::std::str::FromStr for ToolChoiceMode {
 }
 impl ::std::convert::TryFrom<&str> for ToolChoiceMode {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3685,7 +3843,7 @@ impl ToolMessage {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ToolMessageRole {
     #[serde(rename = "tool")]
@@ -3700,7 +3858,9 @@ impl ::std::fmt::Display for ToolMessageRole {
 }
 impl ::std::str::FromStr for ToolMessageRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "tool" => Ok(Self::Tool),
             _ => Err("invalid value".into()),
@@ -3709,7 +3869,9 @@ impl ::std::str::FromStr for ToolMessageRole {
 }
 impl ::std::convert::TryFrom<&str> for ToolMessageRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3746,7 +3908,8 @@ pub enum ToolResultPartContent {
     String(::std::string::String),
     Array(::std::vec::Vec<ToolResultPartContentPart>),
 }
-impl ::std::convert::From<::std::vec::Vec<ToolResultPartContentPart>> for ToolResultPartContent {
+impl ::std::convert::From<::std::vec::Vec<ToolResultPartContentPart>>
+for ToolResultPartContent {
     fn from(value: ::std::vec::Vec<ToolResultPartContentPart>) -> Self {
         Self::Array(value)
     }
@@ -3779,7 +3942,7 @@ impl ::std::convert::From<ImagePart> for ToolResultPartContentPart {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ToolResultPartType {
     #[serde(rename = "tool_result")]
@@ -3794,7 +3957,9 @@ impl ::std::fmt::Display for ToolResultPartType {
 }
 impl ::std::str::FromStr for ToolResultPartType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "tool_result" => Ok(Self::ToolResult),
             _ => Err("invalid value".into()),
@@ -3803,7 +3968,9 @@ impl ::std::str::FromStr for ToolResultPartType {
 }
 impl ::std::convert::TryFrom<&str> for ToolResultPartType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -3852,7 +4019,7 @@ impl ToolUsePart {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum ToolUsePartType {
     #[serde(rename = "tool_use")]
@@ -3867,7 +4034,9 @@ impl ::std::fmt::Display for ToolUsePartType {
 }
 impl ::std::str::FromStr for ToolUsePartType {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "tool_use" => Ok(Self::ToolUse),
             _ => Err("invalid value".into()),
@@ -3876,7 +4045,9 @@ impl ::std::str::FromStr for ToolUsePartType {
 }
 impl ::std::convert::TryFrom<&str> for ToolUsePartType {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -4015,7 +4186,7 @@ impl UserMessage {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum UserMessageRole {
     #[serde(rename = "user")]
@@ -4030,7 +4201,9 @@ impl ::std::fmt::Display for UserMessageRole {
 }
 impl ::std::str::FromStr for UserMessageRole {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "user" => Ok(Self::User),
             _ => Err("invalid value".into()),
@@ -4039,7 +4212,9 @@ impl ::std::str::FromStr for UserMessageRole {
 }
 impl ::std::convert::TryFrom<&str> for UserMessageRole {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -4062,7 +4237,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserMessageRole {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
+    PartialOrd
 )]
 pub enum Voice {
     #[serde(rename = "alloy")]
@@ -4104,7 +4279,9 @@ impl ::std::fmt::Display for Voice {
 }
 impl ::std::str::FromStr for Voice {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "alloy" => Ok(Self::Alloy),
             "ash" => Ok(Self::Ash),
@@ -4122,7 +4299,9 @@ impl ::std::str::FromStr for Voice {
 }
 impl ::std::convert::TryFrom<&str> for Voice {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -4155,8 +4334,10 @@ pub mod builder {
             ::std::option::Option<super::AnnotationType>,
             ::std::string::String,
         >,
-        url_citation:
-            ::std::result::Result<::std::option::Option<super::UrlCitation>, ::std::string::String>,
+        url_citation: ::std::result::Result<
+            ::std::option::Option<super::UrlCitation>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for Annotation {
         fn default() -> Self {
@@ -4184,7 +4365,9 @@ pub mod builder {
         {
             self.url_citation = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for url_citation: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for url_citation: {e}")
+                });
             self
         }
     }
@@ -4235,16 +4418,12 @@ pub mod builder {
         fn try_from(
             value: AnyToolChoice,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                type_: value.type_?,
-            })
+            Ok(Self { type_: value.type_? })
         }
     }
     impl ::std::convert::From<super::AnyToolChoice> for AnyToolChoice {
         fn from(value: super::AnyToolChoice) -> Self {
-            Self {
-                type_: Ok(value.type_),
-            }
+            Self { type_: Ok(value.type_) }
         }
     }
     #[derive(Clone, Debug)]
@@ -4294,7 +4473,9 @@ pub mod builder {
         {
             self.country = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for country: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for country: {e}")
+                });
             self
         }
         pub fn region<T>(mut self, value: T) -> Self
@@ -4314,7 +4495,9 @@ pub mod builder {
         {
             self.timezone = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for timezone: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for timezone: {e}")
+                });
             self
         }
     }
@@ -4344,7 +4527,10 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ApproximateUserLocation {
         approximate: ::std::result::Result<super::Approximate, ::std::string::String>,
-        type_: ::std::result::Result<super::ApproximateUserLocationType, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::ApproximateUserLocationType,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for ApproximateUserLocation {
         fn default() -> Self {
@@ -4362,7 +4548,9 @@ pub mod builder {
         {
             self.approximate = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for approximate: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for approximate: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -4376,7 +4564,8 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<ApproximateUserLocation> for super::ApproximateUserLocation {
+    impl ::std::convert::TryFrom<ApproximateUserLocation>
+    for super::ApproximateUserLocation {
         type Error = super::error::ConversionError;
         fn try_from(
             value: ApproximateUserLocation,
@@ -4387,7 +4576,8 @@ pub mod builder {
             })
         }
     }
-    impl ::std::convert::From<super::ApproximateUserLocation> for ApproximateUserLocation {
+    impl ::std::convert::From<super::ApproximateUserLocation>
+    for ApproximateUserLocation {
         fn from(value: super::ApproximateUserLocation) -> Self {
             Self {
                 approximate: Ok(value.approximate),
@@ -4414,8 +4604,10 @@ pub mod builder {
             ::std::string::String,
         >,
         role: ::std::result::Result<super::AssistantMessageRole, ::std::string::String>,
-        tool_calls:
-            ::std::result::Result<::std::vec::Vec<super::FunctionToolCall>, ::std::string::String>,
+        tool_calls: ::std::result::Result<
+            ::std::vec::Vec<super::FunctionToolCall>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for AssistantMessage {
         fn default() -> Self {
@@ -4432,7 +4624,9 @@ pub mod builder {
     impl AssistantMessage {
         pub fn audio<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::AssistantMessageAudio>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AssistantMessageAudio>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.audio = value
@@ -4447,7 +4641,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -4467,7 +4663,9 @@ pub mod builder {
         {
             self.refusal = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for refusal: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for refusal: {e}")
+                });
             self
         }
         pub fn role<T>(mut self, value: T) -> Self
@@ -4487,7 +4685,9 @@ pub mod builder {
         {
             self.tool_calls = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_calls: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_calls: {e}")
+                });
             self
         }
     }
@@ -4541,7 +4741,8 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<AssistantMessageAudio> for super::AssistantMessageAudio {
+    impl ::std::convert::TryFrom<AssistantMessageAudio>
+    for super::AssistantMessageAudio {
         type Error = super::error::ConversionError;
         fn try_from(
             value: AssistantMessageAudio,
@@ -4591,7 +4792,9 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<Audio> for super::Audio {
         type Error = super::error::ConversionError;
-        fn try_from(value: Audio) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: Audio,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 format: value.format?,
                 voice: value.voice?,
@@ -4634,16 +4837,12 @@ pub mod builder {
         fn try_from(
             value: AutoToolChoice,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                type_: value.type_?,
-            })
+            Ok(Self { type_: value.type_? })
         }
     }
     impl ::std::convert::From<super::AutoToolChoice> for AutoToolChoice {
         fn from(value: super::AutoToolChoice) -> Self {
-            Self {
-                type_: Ok(value.type_),
-            }
+            Self { type_: Ok(value.type_) }
         }
     }
     #[derive(Clone, Debug)]
@@ -4679,7 +4878,9 @@ pub mod builder {
         {
             self.media_type = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for media_type: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for media_type: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -4716,8 +4917,14 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct ChatCompletion {
-        choices: ::std::result::Result<::std::vec::Vec<super::Choice>, ::std::string::String>,
-        created: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        choices: ::std::result::Result<
+            ::std::vec::Vec<super::Choice>,
+            ::std::string::String,
+        >,
+        created: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         id: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -4727,10 +4934,13 @@ pub mod builder {
             ::std::string::String,
         >,
         object: ::std::result::Result<
-            ::std::option::Option<super::ChatCompletionObject>,
+            ::std::option::Option<super::CompletionObject>,
             ::std::string::String,
         >,
-        usage: ::std::result::Result<::std::option::Option<super::Usage>, ::std::string::String>,
+        usage: ::std::result::Result<
+            ::std::option::Option<super::Usage>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for ChatCompletion {
         fn default() -> Self {
@@ -4752,7 +4962,9 @@ pub mod builder {
         {
             self.choices = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for choices: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for choices: {e}")
+                });
             self
         }
         pub fn created<T>(mut self, value: T) -> Self
@@ -4762,7 +4974,9 @@ pub mod builder {
         {
             self.created = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for created: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for created: {e}")
+                });
             self
         }
         pub fn id<T>(mut self, value: T) -> Self
@@ -4787,7 +5001,7 @@ pub mod builder {
         }
         pub fn object<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ChatCompletionObject>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::CompletionObject>>,
             T::Error: ::std::fmt::Display,
         {
             self.object = value
@@ -4836,10 +5050,13 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ChatCompletionChunk {
         choices: ::std::result::Result<
-            ::std::vec::Vec<super::ChatCompletionChunkChoice>,
+            ::std::vec::Vec<super::ChunkChoice>,
             ::std::string::String,
         >,
-        created: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        created: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         id: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -4849,12 +5066,17 @@ pub mod builder {
             ::std::string::String,
         >,
         object: ::std::result::Result<
-            ::std::option::Option<super::ChatCompletionChunkObject>,
+            ::std::option::Option<super::ChunkObject>,
             ::std::string::String,
         >,
-        service_tier:
-            ::std::result::Result<::std::option::Option<super::ServiceTier>, ::std::string::String>,
-        usage: ::std::result::Result<::std::option::Option<super::Usage>, ::std::string::String>,
+        service_tier: ::std::result::Result<
+            ::std::option::Option<super::ServiceTier>,
+            ::std::string::String,
+        >,
+        usage: ::std::result::Result<
+            ::std::option::Option<super::Usage>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for ChatCompletionChunk {
         fn default() -> Self {
@@ -4872,12 +5094,14 @@ pub mod builder {
     impl ChatCompletionChunk {
         pub fn choices<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::vec::Vec<super::ChatCompletionChunkChoice>>,
+            T: ::std::convert::TryInto<::std::vec::Vec<super::ChunkChoice>>,
             T::Error: ::std::fmt::Display,
         {
             self.choices = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for choices: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for choices: {e}")
+                });
             self
         }
         pub fn created<T>(mut self, value: T) -> Self
@@ -4887,7 +5111,9 @@ pub mod builder {
         {
             self.created = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for created: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for created: {e}")
+                });
             self
         }
         pub fn id<T>(mut self, value: T) -> Self
@@ -4912,7 +5138,7 @@ pub mod builder {
         }
         pub fn object<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ChatCompletionChunkObject>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::ChunkObject>>,
             T::Error: ::std::fmt::Display,
         {
             self.object = value
@@ -4927,7 +5153,9 @@ pub mod builder {
         {
             self.service_tier = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for service_tier: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for service_tier: {e}")
+                });
             self
         }
         pub fn usage<T>(mut self, value: T) -> Self
@@ -4971,181 +5199,16 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct ChatCompletionChunkChoice {
-        delta: ::std::result::Result<::std::option::Option<super::Delta>, ::std::string::String>,
-        finish_reason: ::std::result::Result<
-            ::std::option::Option<super::ChoiceFinishReason>,
-            ::std::string::String,
-        >,
-        index: ::std::result::Result<i64, ::std::string::String>,
-        logprobs:
-            ::std::result::Result<::std::option::Option<super::Logprobs>, ::std::string::String>,
-    }
-    impl ::std::default::Default for ChatCompletionChunkChoice {
-        fn default() -> Self {
-            Self {
-                delta: Ok(Default::default()),
-                finish_reason: Ok(Default::default()),
-                index: Err("no value supplied for index".to_string()),
-                logprobs: Ok(Default::default()),
-            }
-        }
-    }
-    impl ChatCompletionChunkChoice {
-        pub fn delta<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::Delta>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.delta = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for delta: {e}"));
-            self
-        }
-        pub fn finish_reason<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::ChoiceFinishReason>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.finish_reason = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for finish_reason: {e}"));
-            self
-        }
-        pub fn index<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<i64>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.index = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for index: {e}"));
-            self
-        }
-        pub fn logprobs<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::Logprobs>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.logprobs = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for logprobs: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ChatCompletionChunkChoice> for super::ChatCompletionChunkChoice {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ChatCompletionChunkChoice,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                delta: value.delta?,
-                finish_reason: value.finish_reason?,
-                index: value.index?,
-                logprobs: value.logprobs?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ChatCompletionChunkChoice> for ChatCompletionChunkChoice {
-        fn from(value: super::ChatCompletionChunkChoice) -> Self {
-            Self {
-                delta: Ok(value.delta),
-                finish_reason: Ok(value.finish_reason),
-                index: Ok(value.index),
-                logprobs: Ok(value.logprobs),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct ChatCompletionChunkError {
-        code: ::std::result::Result<
-            ::std::option::Option<super::ChatCompletionChunkErrorCode>,
-            ::std::string::String,
-        >,
-        message: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        metadata: ::std::result::Result<
-            ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ChatCompletionChunkError {
-        fn default() -> Self {
-            Self {
-                code: Ok(Default::default()),
-                message: Ok(Default::default()),
-                metadata: Ok(Default::default()),
-            }
-        }
-    }
-    impl ChatCompletionChunkError {
-        pub fn code<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::ChatCompletionChunkErrorCode>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.code = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for code: {e}"));
-            self
-        }
-        pub fn message<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.message = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for message: {e}"));
-            self
-        }
-        pub fn metadata<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.metadata = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for metadata: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ChatCompletionChunkError> for super::ChatCompletionChunkError {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ChatCompletionChunkError,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                code: value.code?,
-                message: value.message?,
-                metadata: value.metadata?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ChatCompletionChunkError> for ChatCompletionChunkError {
-        fn from(value: super::ChatCompletionChunkError) -> Self {
-            Self {
-                code: Ok(value.code),
-                message: Ok(value.message),
-                metadata: Ok(value.metadata),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
     pub struct Choice {
         finish_reason: ::std::result::Result<
             ::std::option::Option<super::FinishReason>,
             ::std::string::String,
         >,
         index: ::std::result::Result<i64, ::std::string::String>,
-        logprobs:
-            ::std::result::Result<::std::option::Option<super::Logprobs>, ::std::string::String>,
+        logprobs: ::std::result::Result<
+            ::std::option::Option<super::Logprobs>,
+            ::std::string::String,
+        >,
         message: ::std::result::Result<
             ::std::option::Option<super::ChoiceMessage>,
             ::std::string::String,
@@ -5169,7 +5232,9 @@ pub mod builder {
         {
             self.finish_reason = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for finish_reason: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for finish_reason: {e}")
+                });
             self
         }
         pub fn index<T>(mut self, value: T) -> Self
@@ -5189,7 +5254,9 @@ pub mod builder {
         {
             self.logprobs = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for logprobs: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for logprobs: {e}")
+                });
             self
         }
         pub fn message<T>(mut self, value: T) -> Self
@@ -5199,13 +5266,17 @@ pub mod builder {
         {
             self.message = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for message: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
             self
         }
     }
     impl ::std::convert::TryFrom<Choice> for super::Choice {
         type Error = super::error::ConversionError;
-        fn try_from(value: Choice) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: Choice,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 finish_reason: value.finish_reason?,
                 index: value.index?,
@@ -5231,7 +5302,7 @@ pub mod builder {
             ::std::string::String,
         >,
         audio: ::std::result::Result<
-            ::std::option::Option<super::MessageAudio>,
+            ::std::option::Option<super::ChoiceMessageAudio>,
             ::std::string::String,
         >,
         content: ::std::result::Result<
@@ -5271,17 +5342,21 @@ pub mod builder {
     impl ChoiceMessage {
         pub fn annotations<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::vec::Vec<super::Annotation>>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::Annotation>>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.annotations = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for annotations: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for annotations: {e}")
+                });
             self
         }
         pub fn audio<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::MessageAudio>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::ChoiceMessageAudio>>,
             T::Error: ::std::fmt::Display,
         {
             self.audio = value
@@ -5296,7 +5371,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn reasoning_content<T>(mut self, value: T) -> Self
@@ -5306,7 +5383,9 @@ pub mod builder {
         {
             self.reasoning_content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for reasoning_content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for reasoning_content: {e}")
+                });
             self
         }
         pub fn refusal<T>(mut self, value: T) -> Self
@@ -5316,7 +5395,9 @@ pub mod builder {
         {
             self.refusal = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for refusal: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for refusal: {e}")
+                });
             self
         }
         pub fn role<T>(mut self, value: T) -> Self
@@ -5331,12 +5412,16 @@ pub mod builder {
         }
         pub fn tool_calls<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::vec::Vec<super::ToolCall>>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::ToolCall>>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.tool_calls = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_calls: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_calls: {e}")
+                });
             self
         }
     }
@@ -5370,14 +5455,451 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct Claude35HaikuRequest {
-        audio: ::std::result::Result<::std::option::Option<super::Audio>, ::std::string::String>,
-        frequency_penalty: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-        logit_bias: ::std::result::Result<
-            ::std::option::Option<::std::collections::HashMap<::std::string::String, f64>>,
+    pub struct ChoiceMessageAudio {
+        data: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        logprobs: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        expires_at: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        transcript: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ChoiceMessageAudio {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                expires_at: Ok(Default::default()),
+                id: Ok(Default::default()),
+                transcript: Ok(Default::default()),
+            }
+        }
+    }
+    impl ChoiceMessageAudio {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn expires_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.expires_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for expires_at: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn transcript<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.transcript = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for transcript: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ChoiceMessageAudio> for super::ChoiceMessageAudio {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ChoiceMessageAudio,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                expires_at: value.expires_at?,
+                id: value.id?,
+                transcript: value.transcript?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ChoiceMessageAudio> for ChoiceMessageAudio {
+        fn from(value: super::ChoiceMessageAudio) -> Self {
+            Self {
+                data: Ok(value.data),
+                expires_at: Ok(value.expires_at),
+                id: Ok(value.id),
+                transcript: Ok(value.transcript),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ChoiceMessageFunctionToolCall {
+        function: ::std::result::Result<
+            ::std::option::Option<super::ChoiceMessageFunctionToolCallFunction>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::FunctionMessageRole, ::std::string::String>,
+    }
+    impl ::std::default::Default for ChoiceMessageFunctionToolCall {
+        fn default() -> Self {
+            Self {
+                function: Ok(Default::default()),
+                id: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+            }
+        }
+    }
+    impl ChoiceMessageFunctionToolCall {
+        pub fn function<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ChoiceMessageFunctionToolCallFunction>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.function = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for function: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::FunctionMessageRole>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ChoiceMessageFunctionToolCall>
+    for super::ChoiceMessageFunctionToolCall {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ChoiceMessageFunctionToolCall,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                function: value.function?,
+                id: value.id?,
+                type_: value.type_?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ChoiceMessageFunctionToolCall>
+    for ChoiceMessageFunctionToolCall {
+        fn from(value: super::ChoiceMessageFunctionToolCall) -> Self {
+            Self {
+                function: Ok(value.function),
+                id: Ok(value.id),
+                type_: Ok(value.type_),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ChoiceMessageFunctionToolCallFunction {
+        arguments: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ChoiceMessageFunctionToolCallFunction {
+        fn default() -> Self {
+            Self {
+                arguments: Ok(Default::default()),
+                name: Ok(Default::default()),
+            }
+        }
+    }
+    impl ChoiceMessageFunctionToolCallFunction {
+        pub fn arguments<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.arguments = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for arguments: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ChoiceMessageFunctionToolCallFunction>
+    for super::ChoiceMessageFunctionToolCallFunction {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ChoiceMessageFunctionToolCallFunction,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                arguments: value.arguments?,
+                name: value.name?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ChoiceMessageFunctionToolCallFunction>
+    for ChoiceMessageFunctionToolCallFunction {
+        fn from(value: super::ChoiceMessageFunctionToolCallFunction) -> Self {
+            Self {
+                arguments: Ok(value.arguments),
+                name: Ok(value.name),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ChunkChoice {
+        delta: ::std::result::Result<
+            ::std::option::Option<super::Delta>,
+            ::std::string::String,
+        >,
+        finish_reason: ::std::result::Result<
+            ::std::option::Option<super::ChunkChoiceFinishReason>,
+            ::std::string::String,
+        >,
+        index: ::std::result::Result<i64, ::std::string::String>,
+        logprobs: ::std::result::Result<
+            ::std::option::Option<super::Logprobs>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ChunkChoice {
+        fn default() -> Self {
+            Self {
+                delta: Ok(Default::default()),
+                finish_reason: Ok(Default::default()),
+                index: Err("no value supplied for index".to_string()),
+                logprobs: Ok(Default::default()),
+            }
+        }
+    }
+    impl ChunkChoice {
+        pub fn delta<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Delta>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.delta = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for delta: {e}"));
+            self
+        }
+        pub fn finish_reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ChunkChoiceFinishReason>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.finish_reason = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for finish_reason: {e}")
+                });
+            self
+        }
+        pub fn index<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.index = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for index: {e}"));
+            self
+        }
+        pub fn logprobs<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Logprobs>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.logprobs = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for logprobs: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ChunkChoice> for super::ChunkChoice {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ChunkChoice,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                delta: value.delta?,
+                finish_reason: value.finish_reason?,
+                index: value.index?,
+                logprobs: value.logprobs?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ChunkChoice> for ChunkChoice {
+        fn from(value: super::ChunkChoice) -> Self {
+            Self {
+                delta: Ok(value.delta),
+                finish_reason: Ok(value.finish_reason),
+                index: Ok(value.index),
+                logprobs: Ok(value.logprobs),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ChunkError {
+        code: ::std::result::Result<
+            ::std::option::Option<super::ChunkErrorCode>,
+            ::std::string::String,
+        >,
+        message: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        metadata: ::std::result::Result<
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ChunkError {
+        fn default() -> Self {
+            Self {
+                code: Ok(Default::default()),
+                message: Ok(Default::default()),
+                metadata: Ok(Default::default()),
+            }
+        }
+    }
+    impl ChunkError {
+        pub fn code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ChunkErrorCode>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.code = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
+            self
+        }
+        pub fn metadata<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.metadata = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for metadata: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ChunkError> for super::ChunkError {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ChunkError,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                code: value.code?,
+                message: value.message?,
+                metadata: value.metadata?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ChunkError> for ChunkError {
+        fn from(value: super::ChunkError) -> Self {
+            Self {
+                code: Ok(value.code),
+                message: Ok(value.message),
+                metadata: Ok(value.metadata),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct Claude35HaikuRequest {
+        audio: ::std::result::Result<
+            ::std::option::Option<super::Audio>,
+            ::std::string::String,
+        >,
+        frequency_penalty: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        logit_bias: ::std::result::Result<
+            ::std::option::Option<
+                ::std::collections::HashMap<::std::string::String, f64>,
+            >,
+            ::std::string::String,
+        >,
+        logprobs: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         max_completion_tokens: ::std::result::Result<
             ::std::option::Option<::std::num::NonZeroU64>,
             ::std::string::String,
@@ -5386,7 +5908,10 @@ pub mod builder {
             ::std::option::Option<::std::num::NonZeroU64>,
             ::std::string::String,
         >,
-        messages: ::std::result::Result<::std::vec::Vec<super::Message>, ::std::string::String>,
+        messages: ::std::result::Result<
+            ::std::vec::Vec<super::Message>,
+            ::std::string::String,
+        >,
         modalities: ::std::result::Result<
             ::std::option::Option<::std::vec::Vec<super::Modality>>,
             ::std::string::String,
@@ -5396,13 +5921,18 @@ pub mod builder {
             ::std::option::Option<::std::num::NonZeroU64>,
             ::std::string::String,
         >,
-        parallel_tool_calls:
-            ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        parallel_tool_calls: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         prediction: ::std::result::Result<
             ::std::option::Option<super::ContentPrediction>,
             ::std::string::String,
         >,
-        presence_penalty: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        presence_penalty: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
         reasoning_effort: ::std::result::Result<
             ::std::option::Option<super::ReasoningEffort>,
             ::std::string::String,
@@ -5415,17 +5945,34 @@ pub mod builder {
             ::std::option::Option<::std::num::NonZeroU64>,
             ::std::string::String,
         >,
-        stop: ::std::result::Result<::std::option::Option<super::Stop>, ::std::string::String>,
-        stream: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        stop: ::std::result::Result<
+            ::std::option::Option<super::Stop>,
+            ::std::string::String,
+        >,
+        stream: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         stream_options: ::std::result::Result<
             ::std::option::Option<super::StreamOptions>,
             ::std::string::String,
         >,
-        temperature: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-        tool_choice:
-            ::std::result::Result<::std::option::Option<super::ToolChoice>, ::std::string::String>,
-        tools: ::std::result::Result<::std::vec::Vec<super::FunctionTool>, ::std::string::String>,
-        top_logprobs: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        temperature: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        tool_choice: ::std::result::Result<
+            ::std::option::Option<super::ToolChoice>,
+            ::std::string::String,
+        >,
+        tools: ::std::result::Result<
+            ::std::vec::Vec<super::FunctionTool>,
+            ::std::string::String,
+        >,
+        top_logprobs: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         top_p: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
         web_search_options: ::std::result::Result<
             ::std::option::Option<super::WebSearchOptions>,
@@ -5481,19 +6028,25 @@ pub mod builder {
         {
             self.frequency_penalty = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for frequency_penalty: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for frequency_penalty: {e}")
+                });
             self
         }
         pub fn logit_bias<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<::std::collections::HashMap<::std::string::String, f64>>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, f64>,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
             self.logit_bias = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for logit_bias: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for logit_bias: {e}")
+                });
             self
         }
         pub fn logprobs<T>(mut self, value: T) -> Self
@@ -5503,7 +6056,9 @@ pub mod builder {
         {
             self.logprobs = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for logprobs: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for logprobs: {e}")
+                });
             self
         }
         pub fn max_completion_tokens<T>(mut self, value: T) -> Self
@@ -5511,9 +6066,13 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.max_completion_tokens = value.try_into().map_err(|e| {
-                format!("error converting supplied value for max_completion_tokens: {e}")
-            });
+            self.max_completion_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for max_completion_tokens: {e}"
+                    )
+                });
             self
         }
         pub fn max_tokens<T>(mut self, value: T) -> Self
@@ -5523,7 +6082,9 @@ pub mod builder {
         {
             self.max_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for max_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for max_tokens: {e}")
+                });
             self
         }
         pub fn messages<T>(mut self, value: T) -> Self
@@ -5533,17 +6094,23 @@ pub mod builder {
         {
             self.messages = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for messages: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for messages: {e}")
+                });
             self
         }
         pub fn modalities<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::vec::Vec<super::Modality>>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::Modality>>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.modalities = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for modalities: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for modalities: {e}")
+                });
             self
         }
         pub fn model<T>(mut self, value: T) -> Self
@@ -5571,9 +6138,13 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
-            self.parallel_tool_calls = value.try_into().map_err(|e| {
-                format!("error converting supplied value for parallel_tool_calls: {e}")
-            });
+            self.parallel_tool_calls = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for parallel_tool_calls: {e}"
+                    )
+                });
             self
         }
         pub fn prediction<T>(mut self, value: T) -> Self
@@ -5583,7 +6154,9 @@ pub mod builder {
         {
             self.prediction = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for prediction: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for prediction: {e}")
+                });
             self
         }
         pub fn presence_penalty<T>(mut self, value: T) -> Self
@@ -5593,7 +6166,9 @@ pub mod builder {
         {
             self.presence_penalty = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for presence_penalty: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for presence_penalty: {e}")
+                });
             self
         }
         pub fn reasoning_effort<T>(mut self, value: T) -> Self
@@ -5603,7 +6178,9 @@ pub mod builder {
         {
             self.reasoning_effort = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for reasoning_effort: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for reasoning_effort: {e}")
+                });
             self
         }
         pub fn response_format<T>(mut self, value: T) -> Self
@@ -5613,7 +6190,9 @@ pub mod builder {
         {
             self.response_format = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for response_format: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for response_format: {e}")
+                });
             self
         }
         pub fn seed<T>(mut self, value: T) -> Self
@@ -5653,7 +6232,9 @@ pub mod builder {
         {
             self.stream_options = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for stream_options: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for stream_options: {e}")
+                });
             self
         }
         pub fn temperature<T>(mut self, value: T) -> Self
@@ -5663,7 +6244,9 @@ pub mod builder {
         {
             self.temperature = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for temperature: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for temperature: {e}")
+                });
             self
         }
         pub fn tool_choice<T>(mut self, value: T) -> Self
@@ -5673,7 +6256,9 @@ pub mod builder {
         {
             self.tool_choice = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_choice: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_choice: {e}")
+                });
             self
         }
         pub fn tools<T>(mut self, value: T) -> Self
@@ -5693,7 +6278,9 @@ pub mod builder {
         {
             self.top_logprobs = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for top_logprobs: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for top_logprobs: {e}")
+                });
             self
         }
         pub fn top_p<T>(mut self, value: T) -> Self
@@ -5711,9 +6298,13 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<super::WebSearchOptions>>,
             T::Error: ::std::fmt::Display,
         {
-            self.web_search_options = value.try_into().map_err(|e| {
-                format!("error converting supplied value for web_search_options: {e}")
-            });
+            self.web_search_options = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for web_search_options: {e}"
+                    )
+                });
             self
         }
     }
@@ -5784,8 +6375,14 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct Claude35SonnetMessage {
-        content: ::std::result::Result<super::MessageContent, ::std::string::String>,
-        role: ::std::result::Result<super::MessageRole, ::std::string::String>,
+        content: ::std::result::Result<
+            super::Claude35SonnetContent,
+            ::std::string::String,
+        >,
+        role: ::std::result::Result<
+            super::Claude35SonnetMessageRole,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for Claude35SonnetMessage {
         fn default() -> Self {
@@ -5798,17 +6395,19 @@ pub mod builder {
     impl Claude35SonnetMessage {
         pub fn content<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::MessageContent>,
+            T: ::std::convert::TryInto<super::Claude35SonnetContent>,
             T::Error: ::std::fmt::Display,
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn role<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::MessageRole>,
+            T: ::std::convert::TryInto<super::Claude35SonnetMessageRole>,
             T::Error: ::std::fmt::Display,
         {
             self.role = value
@@ -5817,7 +6416,8 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<Claude35SonnetMessage> for super::Claude35SonnetMessage {
+    impl ::std::convert::TryFrom<Claude35SonnetMessage>
+    for super::Claude35SonnetMessage {
         type Error = super::error::ConversionError;
         fn try_from(
             value: Claude35SonnetMessage,
@@ -5850,20 +6450,34 @@ pub mod builder {
             ::std::collections::HashMap<::std::string::String, ::std::string::String>,
             ::std::string::String,
         >,
-        model: ::std::result::Result<super::Claude35SonnetModelId, ::std::string::String>,
-        stop_sequences:
-            ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::string::String>,
-        stream: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        model: ::std::result::Result<
+            super::Claude35SonnetModelId,
+            ::std::string::String,
+        >,
+        stop_sequences: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        stream: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         system: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        temperature: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        temperature: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
         tool_choice: ::std::result::Result<
             ::std::option::Option<super::Claude35SonnetToolChoice>,
             ::std::string::String,
         >,
-        tools: ::std::result::Result<::std::vec::Vec<super::Tool>, ::std::string::String>,
+        tools: ::std::result::Result<
+            ::std::vec::Vec<super::Tool>,
+            ::std::string::String,
+        >,
         top_k: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
         top_p: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
     }
@@ -5893,7 +6507,9 @@ pub mod builder {
         {
             self.max_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for max_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for max_tokens: {e}")
+                });
             self
         }
         pub fn messages<T>(mut self, value: T) -> Self
@@ -5903,7 +6519,9 @@ pub mod builder {
         {
             self.messages = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for messages: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for messages: {e}")
+                });
             self
         }
         pub fn metadata<T>(mut self, value: T) -> Self
@@ -5915,7 +6533,9 @@ pub mod builder {
         {
             self.metadata = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for metadata: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for metadata: {e}")
+                });
             self
         }
         pub fn model<T>(mut self, value: T) -> Self
@@ -5935,7 +6555,9 @@ pub mod builder {
         {
             self.stop_sequences = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for stop_sequences: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_sequences: {e}")
+                });
             self
         }
         pub fn stream<T>(mut self, value: T) -> Self
@@ -5965,17 +6587,23 @@ pub mod builder {
         {
             self.temperature = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for temperature: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for temperature: {e}")
+                });
             self
         }
         pub fn tool_choice<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::Claude35SonnetToolChoice>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::Claude35SonnetToolChoice>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.tool_choice = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_choice: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_choice: {e}")
+                });
             self
         }
         pub fn tools<T>(mut self, value: T) -> Self
@@ -6009,7 +6637,8 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<Claude35SonnetRequest> for super::Claude35SonnetRequest {
+    impl ::std::convert::TryFrom<Claude35SonnetRequest>
+    for super::Claude35SonnetRequest {
         type Error = super::error::ConversionError;
         fn try_from(
             value: Claude35SonnetRequest,
@@ -6083,7 +6712,8 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<Claude35SonnetTextPart> for super::Claude35SonnetTextPart {
+    impl ::std::convert::TryFrom<Claude35SonnetTextPart>
+    for super::Claude35SonnetTextPart {
         type Error = super::error::ConversionError;
         fn try_from(
             value: Claude35SonnetTextPart,
@@ -6104,12 +6734,22 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct CompletionTokensDetails {
-        accepted_prediction_tokens:
-            ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-        audio_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-        reasoning_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-        rejected_prediction_tokens:
-            ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        accepted_prediction_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        audio_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        reasoning_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        rejected_prediction_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for CompletionTokensDetails {
         fn default() -> Self {
@@ -6127,9 +6767,13 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.accepted_prediction_tokens = value.try_into().map_err(|e| {
-                format!("error converting supplied value for accepted_prediction_tokens: {e}")
-            });
+            self.accepted_prediction_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for accepted_prediction_tokens: {e}"
+                    )
+                });
             self
         }
         pub fn audio_tokens<T>(mut self, value: T) -> Self
@@ -6139,7 +6783,9 @@ pub mod builder {
         {
             self.audio_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for audio_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for audio_tokens: {e}")
+                });
             self
         }
         pub fn reasoning_tokens<T>(mut self, value: T) -> Self
@@ -6149,7 +6795,9 @@ pub mod builder {
         {
             self.reasoning_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for reasoning_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for reasoning_tokens: {e}")
+                });
             self
         }
         pub fn rejected_prediction_tokens<T>(mut self, value: T) -> Self
@@ -6157,13 +6805,18 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.rejected_prediction_tokens = value.try_into().map_err(|e| {
-                format!("error converting supplied value for rejected_prediction_tokens: {e}")
-            });
+            self.rejected_prediction_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for rejected_prediction_tokens: {e}"
+                    )
+                });
             self
         }
     }
-    impl ::std::convert::TryFrom<CompletionTokensDetails> for super::CompletionTokensDetails {
+    impl ::std::convert::TryFrom<CompletionTokensDetails>
+    for super::CompletionTokensDetails {
         type Error = super::error::ConversionError;
         fn try_from(
             value: CompletionTokensDetails,
@@ -6176,7 +6829,8 @@ pub mod builder {
             })
         }
     }
-    impl ::std::convert::From<super::CompletionTokensDetails> for CompletionTokensDetails {
+    impl ::std::convert::From<super::CompletionTokensDetails>
+    for CompletionTokensDetails {
         fn from(value: super::CompletionTokensDetails) -> Self {
             Self {
                 accepted_prediction_tokens: Ok(value.accepted_prediction_tokens),
@@ -6189,7 +6843,10 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ContentPrediction {
         content: ::std::result::Result<super::SystemContent, ::std::string::String>,
-        type_: ::std::result::Result<super::ContentPredictionType, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::ContentPredictionType,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for ContentPrediction {
         fn default() -> Self {
@@ -6207,7 +6864,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -6283,7 +6942,9 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<Custom> for super::Custom {
         type Error = super::error::ConversionError;
-        fn try_from(value: Custom) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: Custom,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 input: value.input?,
                 name: value.name?,
@@ -6300,7 +6961,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct CustomToolCall {
-        custom: ::std::result::Result<::std::option::Option<super::Custom>, ::std::string::String>,
+        custom: ::std::result::Result<
+            ::std::option::Option<super::Custom>,
+            ::std::string::String,
+        >,
         id: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -6383,7 +7047,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        role: ::std::result::Result<::std::option::Option<super::DeltaRole>, ::std::string::String>,
+        role: ::std::result::Result<
+            ::std::option::Option<super::DeltaRole>,
+            ::std::string::String,
+        >,
         tool_calls: ::std::result::Result<
             ::std::option::Option<::std::vec::Vec<super::DeltaToolCall>>,
             ::std::string::String,
@@ -6408,7 +7075,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn reasoning_content<T>(mut self, value: T) -> Self
@@ -6418,7 +7087,9 @@ pub mod builder {
         {
             self.reasoning_content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for reasoning_content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for reasoning_content: {e}")
+                });
             self
         }
         pub fn refusal<T>(mut self, value: T) -> Self
@@ -6428,7 +7099,9 @@ pub mod builder {
         {
             self.refusal = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for refusal: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for refusal: {e}")
+                });
             self
         }
         pub fn role<T>(mut self, value: T) -> Self
@@ -6450,13 +7123,17 @@ pub mod builder {
         {
             self.tool_calls = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_calls: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_calls: {e}")
+                });
             self
         }
     }
     impl ::std::convert::TryFrom<Delta> for super::Delta {
         type Error = super::error::ConversionError;
-        fn try_from(value: Delta) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: Delta,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 content: value.content?,
                 reasoning_content: value.reasoning_content?,
@@ -6480,7 +7157,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct DeltaToolCall {
         function: ::std::result::Result<
-            ::std::option::Option<super::FunctionToolCallFunction>,
+            ::std::option::Option<super::ChoiceMessageFunctionToolCallFunction>,
             ::std::string::String,
         >,
         id: ::std::result::Result<
@@ -6489,7 +7166,7 @@ pub mod builder {
         >,
         index: ::std::result::Result<i64, ::std::string::String>,
         type_: ::std::result::Result<
-            ::std::option::Option<super::ToolCallType>,
+            ::std::option::Option<super::DeltaToolCallType>,
             ::std::string::String,
         >,
     }
@@ -6506,12 +7183,16 @@ pub mod builder {
     impl DeltaToolCall {
         pub fn function<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::FunctionToolCallFunction>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ChoiceMessageFunctionToolCallFunction>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.function = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for function: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for function: {e}")
+                });
             self
         }
         pub fn id<T>(mut self, value: T) -> Self
@@ -6536,7 +7217,7 @@ pub mod builder {
         }
         pub fn type_<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ToolCallType>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::DeltaToolCallType>>,
             T::Error: ::std::fmt::Display,
         {
             self.type_ = value
@@ -6594,7 +7275,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -6666,7 +7349,9 @@ pub mod builder {
         {
             self.file_data = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for file_data: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for file_data: {e}")
+                });
             self
         }
         pub fn filename<T>(mut self, value: T) -> Self
@@ -6676,13 +7361,17 @@ pub mod builder {
         {
             self.filename = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for filename: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for filename: {e}")
+                });
             self
         }
     }
     impl ::std::convert::TryFrom<File> for super::File {
         type Error = super::error::ConversionError;
-        fn try_from(value: File) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: File,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 file_data: value.file_data?,
                 filename: value.filename?,
@@ -6734,7 +7423,9 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<FilePart> for super::FilePart {
         type Error = super::error::ConversionError;
-        fn try_from(value: FilePart) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: FilePart,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 file: value.file?,
                 type_: value.type_?,
@@ -6770,7 +7461,9 @@ pub mod builder {
         {
             self.arguments = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for arguments: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for arguments: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -6786,7 +7479,9 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<Function> for super::Function {
         type Error = super::error::ConversionError;
-        fn try_from(value: Function) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: Function,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 arguments: value.arguments?,
                 name: value.name?,
@@ -6824,7 +7519,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -6871,7 +7568,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct FunctionTool {
-        function: ::std::result::Result<super::FunctionToolFunction, ::std::string::String>,
+        function: ::std::result::Result<
+            super::FunctionToolFunction,
+            ::std::string::String,
+        >,
         type_: ::std::result::Result<super::FunctionMessageRole, ::std::string::String>,
     }
     impl ::std::default::Default for FunctionTool {
@@ -6890,7 +7590,9 @@ pub mod builder {
         {
             self.function = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for function: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for function: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -6946,7 +7648,9 @@ pub mod builder {
         {
             self.function = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for function: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for function: {e}")
+                });
             self
         }
         pub fn id<T>(mut self, value: T) -> Self
@@ -6992,68 +7696,11 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct FunctionToolCallFunction {
-        arguments: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for FunctionToolCallFunction {
-        fn default() -> Self {
-            Self {
-                arguments: Ok(Default::default()),
-                name: Ok(Default::default()),
-            }
-        }
-    }
-    impl FunctionToolCallFunction {
-        pub fn arguments<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.arguments = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for arguments: {e}"));
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<FunctionToolCallFunction> for super::FunctionToolCallFunction {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: FunctionToolCallFunction,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                arguments: value.arguments?,
-                name: value.name?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::FunctionToolCallFunction> for FunctionToolCallFunction {
-        fn from(value: super::FunctionToolCallFunction) -> Self {
-            Self {
-                arguments: Ok(value.arguments),
-                name: Ok(value.name),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
     pub struct FunctionToolChoice {
-        function: ::std::result::Result<super::FunctionToolChoiceFunction, ::std::string::String>,
+        function: ::std::result::Result<
+            super::FunctionToolChoiceFunction,
+            ::std::string::String,
+        >,
         type_: ::std::result::Result<super::FunctionMessageRole, ::std::string::String>,
     }
     impl ::std::default::Default for FunctionToolChoice {
@@ -7072,7 +7719,9 @@ pub mod builder {
         {
             self.function = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for function: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for function: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -7128,7 +7777,8 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<FunctionToolChoiceFunction> for super::FunctionToolChoiceFunction {
+    impl ::std::convert::TryFrom<FunctionToolChoiceFunction>
+    for super::FunctionToolChoiceFunction {
         type Error = super::error::ConversionError;
         fn try_from(
             value: FunctionToolChoiceFunction,
@@ -7136,11 +7786,10 @@ pub mod builder {
             Ok(Self { name: value.name? })
         }
     }
-    impl ::std::convert::From<super::FunctionToolChoiceFunction> for FunctionToolChoiceFunction {
+    impl ::std::convert::From<super::FunctionToolChoiceFunction>
+    for FunctionToolChoiceFunction {
         fn from(value: super::FunctionToolChoiceFunction) -> Self {
-            Self {
-                name: Ok(value.name),
-            }
+            Self { name: Ok(value.name) }
         }
     }
     #[derive(Clone, Debug)]
@@ -7154,7 +7803,10 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
         >,
-        strict: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        strict: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for FunctionToolFunction {
         fn default() -> Self {
@@ -7174,7 +7826,9 @@ pub mod builder {
         {
             self.description = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for description: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -7196,7 +7850,9 @@ pub mod builder {
         {
             self.parameters = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for parameters: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for parameters: {e}")
+                });
             self
         }
         pub fn strict<T>(mut self, value: T) -> Self
@@ -7327,7 +7983,9 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<ImageUrl> for super::ImageUrl {
         type Error = super::error::ConversionError;
-        fn try_from(value: ImageUrl) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: ImageUrl,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 detail: value.detail?,
                 url: value.url?,
@@ -7363,7 +8021,9 @@ pub mod builder {
         {
             self.image_url = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for image_url: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for image_url: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -7471,7 +8131,9 @@ pub mod builder {
         {
             self.input_audio = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for input_audio: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for input_audio: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -7506,7 +8168,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct JsonObjectResponseFormat {
-        type_: ::std::result::Result<super::JsonObjectResponseFormatType, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::JsonObjectResponseFormatType,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for JsonObjectResponseFormat {
         fn default() -> Self {
@@ -7527,21 +8192,19 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<JsonObjectResponseFormat> for super::JsonObjectResponseFormat {
+    impl ::std::convert::TryFrom<JsonObjectResponseFormat>
+    for super::JsonObjectResponseFormat {
         type Error = super::error::ConversionError;
         fn try_from(
             value: JsonObjectResponseFormat,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                type_: value.type_?,
-            })
+            Ok(Self { type_: value.type_? })
         }
     }
-    impl ::std::convert::From<super::JsonObjectResponseFormat> for JsonObjectResponseFormat {
+    impl ::std::convert::From<super::JsonObjectResponseFormat>
+    for JsonObjectResponseFormat {
         fn from(value: super::JsonObjectResponseFormat) -> Self {
-            Self {
-                type_: Ok(value.type_),
-            }
+            Self { type_: Ok(value.type_) }
         }
     }
     #[derive(Clone, Debug)]
@@ -7555,7 +8218,10 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
         >,
-        strict: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        strict: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for JsonSchema {
         fn default() -> Self {
@@ -7575,7 +8241,9 @@ pub mod builder {
         {
             self.description = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for description: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -7637,7 +8305,10 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct JsonSchemaResponseFormat {
         json_schema: ::std::result::Result<super::JsonSchema, ::std::string::String>,
-        type_: ::std::result::Result<super::JsonSchemaResponseFormatType, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::JsonSchemaResponseFormatType,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for JsonSchemaResponseFormat {
         fn default() -> Self {
@@ -7655,7 +8326,9 @@ pub mod builder {
         {
             self.json_schema = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for json_schema: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for json_schema: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -7669,7 +8342,8 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<JsonSchemaResponseFormat> for super::JsonSchemaResponseFormat {
+    impl ::std::convert::TryFrom<JsonSchemaResponseFormat>
+    for super::JsonSchemaResponseFormat {
         type Error = super::error::ConversionError;
         fn try_from(
             value: JsonSchemaResponseFormat,
@@ -7680,7 +8354,8 @@ pub mod builder {
             })
         }
     }
-    impl ::std::convert::From<super::JsonSchemaResponseFormat> for JsonSchemaResponseFormat {
+    impl ::std::convert::From<super::JsonSchemaResponseFormat>
+    for JsonSchemaResponseFormat {
         fn from(value: super::JsonSchemaResponseFormat) -> Self {
             Self {
                 json_schema: Ok(value.json_schema),
@@ -7717,7 +8392,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn refusal<T>(mut self, value: T) -> Self
@@ -7729,13 +8406,17 @@ pub mod builder {
         {
             self.refusal = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for refusal: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for refusal: {e}")
+                });
             self
         }
     }
     impl ::std::convert::TryFrom<Logprobs> for super::Logprobs {
         type Error = super::error::ConversionError;
-        fn try_from(value: Logprobs) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: Logprobs,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 content: value.content?,
                 refusal: value.refusal?,
@@ -7756,7 +8437,10 @@ pub mod builder {
             ::std::option::Option<::std::vec::Vec<i64>>,
             ::std::string::String,
         >,
-        logprob: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        logprob: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
         token: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -7794,7 +8478,9 @@ pub mod builder {
         {
             self.logprob = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for logprob: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for logprob: {e}")
+                });
             self
         }
         pub fn token<T>(mut self, value: T) -> Self
@@ -7809,12 +8495,16 @@ pub mod builder {
         }
         pub fn top_logprobs<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::vec::Vec<super::TopLogprob>>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::TopLogprob>>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.top_logprobs = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for top_logprobs: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for top_logprobs: {e}")
+                });
             self
         }
     }
@@ -7843,10 +8533,16 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct MaxPrice {
-        completion: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        completion: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
         image: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
         prompt: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-        request: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        request: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for MaxPrice {
         fn default() -> Self {
@@ -7866,7 +8562,9 @@ pub mod builder {
         {
             self.completion = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for completion: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for completion: {e}")
+                });
             self
         }
         pub fn image<T>(mut self, value: T) -> Self
@@ -7896,13 +8594,17 @@ pub mod builder {
         {
             self.request = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for request: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for request: {e}")
+                });
             self
         }
     }
     impl ::std::convert::TryFrom<MaxPrice> for super::MaxPrice {
         type Error = super::error::ConversionError;
-        fn try_from(value: MaxPrice) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: MaxPrice,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 completion: value.completion?,
                 image: value.image?,
@@ -7918,171 +8620,6 @@ pub mod builder {
                 image: Ok(value.image),
                 prompt: Ok(value.prompt),
                 request: Ok(value.request),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessageAudio {
-        data: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        expires_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-        id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        transcript: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for MessageAudio {
-        fn default() -> Self {
-            Self {
-                data: Ok(Default::default()),
-                expires_at: Ok(Default::default()),
-                id: Ok(Default::default()),
-                transcript: Ok(Default::default()),
-            }
-        }
-    }
-    impl MessageAudio {
-        pub fn data<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.data = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for data: {e}"));
-            self
-        }
-        pub fn expires_at<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.expires_at = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for expires_at: {e}"));
-            self
-        }
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-        pub fn transcript<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.transcript = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for transcript: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessageAudio> for super::MessageAudio {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessageAudio,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                data: value.data?,
-                expires_at: value.expires_at?,
-                id: value.id?,
-                transcript: value.transcript?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessageAudio> for MessageAudio {
-        fn from(value: super::MessageAudio) -> Self {
-            Self {
-                data: Ok(value.data),
-                expires_at: Ok(value.expires_at),
-                id: Ok(value.id),
-                transcript: Ok(value.transcript),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessageFunctionToolCall {
-        function: ::std::result::Result<
-            ::std::option::Option<super::FunctionToolCallFunction>,
-            ::std::string::String,
-        >,
-        id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<super::FunctionMessageRole, ::std::string::String>,
-    }
-    impl ::std::default::Default for MessageFunctionToolCall {
-        fn default() -> Self {
-            Self {
-                function: Ok(Default::default()),
-                id: Ok(Default::default()),
-                type_: Err("no value supplied for type_".to_string()),
-            }
-        }
-    }
-    impl MessageFunctionToolCall {
-        pub fn function<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::FunctionToolCallFunction>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.function = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for function: {e}"));
-            self
-        }
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::FunctionMessageRole>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessageFunctionToolCall> for super::MessageFunctionToolCall {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessageFunctionToolCall,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                function: value.function?,
-                id: value.id?,
-                type_: value.type_?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessageFunctionToolCall> for MessageFunctionToolCall {
-        fn from(value: super::MessageFunctionToolCall) -> Self {
-            Self {
-                function: Ok(value.function),
-                id: Ok(value.id),
-                type_: Ok(value.type_),
             }
         }
     }
@@ -8114,16 +8651,12 @@ pub mod builder {
         fn try_from(
             value: NoneToolChoice,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                type_: value.type_?,
-            })
+            Ok(Self { type_: value.type_? })
         }
     }
     impl ::std::convert::From<super::NoneToolChoice> for NoneToolChoice {
         fn from(value: super::NoneToolChoice) -> Self {
-            Self {
-                type_: Ok(value.type_),
-            }
+            Self { type_: Ok(value.type_) }
         }
     }
     #[derive(Clone, Debug)]
@@ -8132,7 +8665,10 @@ pub mod builder {
             ::std::option::Option<::serde_json::Value>,
             ::std::string::String,
         >,
-        type_: ::std::result::Result<super::ObjectInputSchemaType, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::ObjectInputSchemaType,
+            ::std::string::String,
+        >,
         extra: ::std::result::Result<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
@@ -8155,7 +8691,9 @@ pub mod builder {
         {
             self.properties = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for properties: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for properties: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -8204,9 +8742,14 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct OpenRouterChatCompletion {
-        choices:
-            ::std::result::Result<::std::vec::Vec<super::OpenRouterChoice>, ::std::string::String>,
-        created: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        choices: ::std::result::Result<
+            ::std::vec::Vec<super::OpenRouterChoice>,
+            ::std::string::String,
+        >,
+        created: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         id: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -8216,7 +8759,7 @@ pub mod builder {
             ::std::string::String,
         >,
         object: ::std::result::Result<
-            ::std::option::Option<super::ChatCompletionObject>,
+            ::std::option::Option<super::CompletionObject>,
             ::std::string::String,
         >,
         usage: ::std::result::Result<
@@ -8244,7 +8787,9 @@ pub mod builder {
         {
             self.choices = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for choices: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for choices: {e}")
+                });
             self
         }
         pub fn created<T>(mut self, value: T) -> Self
@@ -8254,7 +8799,9 @@ pub mod builder {
         {
             self.created = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for created: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for created: {e}")
+                });
             self
         }
         pub fn id<T>(mut self, value: T) -> Self
@@ -8279,7 +8826,7 @@ pub mod builder {
         }
         pub fn object<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ChatCompletionObject>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::CompletionObject>>,
             T::Error: ::std::fmt::Display,
         {
             self.object = value
@@ -8298,7 +8845,8 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<OpenRouterChatCompletion> for super::OpenRouterChatCompletion {
+    impl ::std::convert::TryFrom<OpenRouterChatCompletion>
+    for super::OpenRouterChatCompletion {
         type Error = super::error::ConversionError;
         fn try_from(
             value: OpenRouterChatCompletion,
@@ -8313,7 +8861,8 @@ pub mod builder {
             })
         }
     }
-    impl ::std::convert::From<super::OpenRouterChatCompletion> for OpenRouterChatCompletion {
+    impl ::std::convert::From<super::OpenRouterChatCompletion>
+    for OpenRouterChatCompletion {
         fn from(value: super::OpenRouterChatCompletion) -> Self {
             Self {
                 choices: Ok(value.choices),
@@ -8328,12 +8877,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct OpenRouterChatCompletionChunk {
         choices: ::std::result::Result<
-            ::std::vec::Vec<super::OpenRouterChatCompletionChunkChoice>,
+            ::std::vec::Vec<super::OpenRouterChunkChoice>,
             ::std::string::String,
         >,
-        created: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        created: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         error: ::std::result::Result<
-            ::std::option::Option<super::ChatCompletionChunkError>,
+            ::std::option::Option<super::ChunkError>,
             ::std::string::String,
         >,
         id: ::std::result::Result<
@@ -8345,11 +8897,13 @@ pub mod builder {
             ::std::string::String,
         >,
         object: ::std::result::Result<
-            ::std::option::Option<super::ChatCompletionChunkObject>,
+            ::std::option::Option<super::ChunkObject>,
             ::std::string::String,
         >,
-        service_tier:
-            ::std::result::Result<::std::option::Option<super::ServiceTier>, ::std::string::String>,
+        service_tier: ::std::result::Result<
+            ::std::option::Option<super::ServiceTier>,
+            ::std::string::String,
+        >,
         usage: ::std::result::Result<
             ::std::option::Option<super::OpenRouterUsage>,
             ::std::string::String,
@@ -8372,12 +8926,14 @@ pub mod builder {
     impl OpenRouterChatCompletionChunk {
         pub fn choices<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::vec::Vec<super::OpenRouterChatCompletionChunkChoice>>,
+            T: ::std::convert::TryInto<::std::vec::Vec<super::OpenRouterChunkChoice>>,
             T::Error: ::std::fmt::Display,
         {
             self.choices = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for choices: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for choices: {e}")
+                });
             self
         }
         pub fn created<T>(mut self, value: T) -> Self
@@ -8387,12 +8943,14 @@ pub mod builder {
         {
             self.created = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for created: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for created: {e}")
+                });
             self
         }
         pub fn error<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ChatCompletionChunkError>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::ChunkError>>,
             T::Error: ::std::fmt::Display,
         {
             self.error = value
@@ -8422,7 +8980,7 @@ pub mod builder {
         }
         pub fn object<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ChatCompletionChunkObject>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::ChunkObject>>,
             T::Error: ::std::fmt::Display,
         {
             self.object = value
@@ -8437,7 +8995,9 @@ pub mod builder {
         {
             self.service_tier = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for service_tier: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for service_tier: {e}")
+                });
             self
         }
         pub fn usage<T>(mut self, value: T) -> Self
@@ -8452,8 +9012,7 @@ pub mod builder {
         }
     }
     impl ::std::convert::TryFrom<OpenRouterChatCompletionChunk>
-        for super::OpenRouterChatCompletionChunk
-    {
+    for super::OpenRouterChatCompletionChunk {
         type Error = super::error::ConversionError;
         fn try_from(
             value: OpenRouterChatCompletionChunk,
@@ -8470,7 +9029,8 @@ pub mod builder {
             })
         }
     }
-    impl ::std::convert::From<super::OpenRouterChatCompletionChunk> for OpenRouterChatCompletionChunk {
+    impl ::std::convert::From<super::OpenRouterChatCompletionChunk>
+    for OpenRouterChatCompletionChunk {
         fn from(value: super::OpenRouterChatCompletionChunk) -> Self {
             Self {
                 choices: Ok(value.choices),
@@ -8485,109 +9045,18 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct OpenRouterChatCompletionChunkChoice {
-        delta: ::std::result::Result<
-            ::std::option::Option<super::OpenRouterDelta>,
-            ::std::string::String,
-        >,
-        finish_reason: ::std::result::Result<
-            ::std::option::Option<super::ChoiceFinishReason>,
-            ::std::string::String,
-        >,
-        index: ::std::result::Result<i64, ::std::string::String>,
-        logprobs:
-            ::std::result::Result<::std::option::Option<super::Logprobs>, ::std::string::String>,
-    }
-    impl ::std::default::Default for OpenRouterChatCompletionChunkChoice {
-        fn default() -> Self {
-            Self {
-                delta: Ok(Default::default()),
-                finish_reason: Ok(Default::default()),
-                index: Err("no value supplied for index".to_string()),
-                logprobs: Ok(Default::default()),
-            }
-        }
-    }
-    impl OpenRouterChatCompletionChunkChoice {
-        pub fn delta<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::OpenRouterDelta>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.delta = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for delta: {e}"));
-            self
-        }
-        pub fn finish_reason<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::ChoiceFinishReason>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.finish_reason = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for finish_reason: {e}"));
-            self
-        }
-        pub fn index<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<i64>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.index = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for index: {e}"));
-            self
-        }
-        pub fn logprobs<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::Logprobs>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.logprobs = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for logprobs: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<OpenRouterChatCompletionChunkChoice>
-        for super::OpenRouterChatCompletionChunkChoice
-    {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: OpenRouterChatCompletionChunkChoice,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                delta: value.delta?,
-                finish_reason: value.finish_reason?,
-                index: value.index?,
-                logprobs: value.logprobs?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::OpenRouterChatCompletionChunkChoice>
-        for OpenRouterChatCompletionChunkChoice
-    {
-        fn from(value: super::OpenRouterChatCompletionChunkChoice) -> Self {
-            Self {
-                delta: Ok(value.delta),
-                finish_reason: Ok(value.finish_reason),
-                index: Ok(value.index),
-                logprobs: Ok(value.logprobs),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
     pub struct OpenRouterChoice {
         finish_reason: ::std::result::Result<
             ::std::option::Option<super::FinishReason>,
             ::std::string::String,
         >,
         index: ::std::result::Result<i64, ::std::string::String>,
-        logprobs:
-            ::std::result::Result<::std::option::Option<super::Logprobs>, ::std::string::String>,
+        logprobs: ::std::result::Result<
+            ::std::option::Option<super::Logprobs>,
+            ::std::string::String,
+        >,
         message: ::std::result::Result<
-            ::std::option::Option<super::OpenRouterMessage>,
+            ::std::option::Option<super::OpenRouterChoiceMessage>,
             ::std::string::String,
         >,
     }
@@ -8609,7 +9078,9 @@ pub mod builder {
         {
             self.finish_reason = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for finish_reason: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for finish_reason: {e}")
+                });
             self
         }
         pub fn index<T>(mut self, value: T) -> Self
@@ -8629,17 +9100,23 @@ pub mod builder {
         {
             self.logprobs = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for logprobs: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for logprobs: {e}")
+                });
             self
         }
         pub fn message<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::OpenRouterMessage>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::OpenRouterChoiceMessage>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.message = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for message: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
             self
         }
     }
@@ -8667,6 +9144,265 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct OpenRouterChoiceMessage {
+        annotations: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::Annotation>>,
+            ::std::string::String,
+        >,
+        audio: ::std::result::Result<
+            ::std::option::Option<super::ChoiceMessageAudio>,
+            ::std::string::String,
+        >,
+        content: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        reasoning: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        refusal: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        role: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        tool_calls: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::ToolCall>>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for OpenRouterChoiceMessage {
+        fn default() -> Self {
+            Self {
+                annotations: Ok(Default::default()),
+                audio: Ok(Default::default()),
+                content: Ok(Default::default()),
+                reasoning: Ok(Default::default()),
+                refusal: Ok(Default::default()),
+                role: Ok(Default::default()),
+                tool_calls: Ok(Default::default()),
+            }
+        }
+    }
+    impl OpenRouterChoiceMessage {
+        pub fn annotations<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::Annotation>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.annotations = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for annotations: {e}")
+                });
+            self
+        }
+        pub fn audio<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ChoiceMessageAudio>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.audio = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for audio: {e}"));
+            self
+        }
+        pub fn content<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.content = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
+            self
+        }
+        pub fn reasoning<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.reasoning = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for reasoning: {e}")
+                });
+            self
+        }
+        pub fn refusal<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.refusal = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for refusal: {e}")
+                });
+            self
+        }
+        pub fn role<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.role = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for role: {e}"));
+            self
+        }
+        pub fn tool_calls<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::ToolCall>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tool_calls = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_calls: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<OpenRouterChoiceMessage>
+    for super::OpenRouterChoiceMessage {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: OpenRouterChoiceMessage,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                annotations: value.annotations?,
+                audio: value.audio?,
+                content: value.content?,
+                reasoning: value.reasoning?,
+                refusal: value.refusal?,
+                role: value.role?,
+                tool_calls: value.tool_calls?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::OpenRouterChoiceMessage>
+    for OpenRouterChoiceMessage {
+        fn from(value: super::OpenRouterChoiceMessage) -> Self {
+            Self {
+                annotations: Ok(value.annotations),
+                audio: Ok(value.audio),
+                content: Ok(value.content),
+                reasoning: Ok(value.reasoning),
+                refusal: Ok(value.refusal),
+                role: Ok(value.role),
+                tool_calls: Ok(value.tool_calls),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct OpenRouterChunkChoice {
+        delta: ::std::result::Result<
+            ::std::option::Option<super::OpenRouterDelta>,
+            ::std::string::String,
+        >,
+        finish_reason: ::std::result::Result<
+            ::std::option::Option<super::ChunkChoiceFinishReason>,
+            ::std::string::String,
+        >,
+        index: ::std::result::Result<i64, ::std::string::String>,
+        logprobs: ::std::result::Result<
+            ::std::option::Option<super::Logprobs>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for OpenRouterChunkChoice {
+        fn default() -> Self {
+            Self {
+                delta: Ok(Default::default()),
+                finish_reason: Ok(Default::default()),
+                index: Err("no value supplied for index".to_string()),
+                logprobs: Ok(Default::default()),
+            }
+        }
+    }
+    impl OpenRouterChunkChoice {
+        pub fn delta<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::OpenRouterDelta>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.delta = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for delta: {e}"));
+            self
+        }
+        pub fn finish_reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ChunkChoiceFinishReason>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.finish_reason = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for finish_reason: {e}")
+                });
+            self
+        }
+        pub fn index<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.index = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for index: {e}"));
+            self
+        }
+        pub fn logprobs<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Logprobs>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.logprobs = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for logprobs: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<OpenRouterChunkChoice>
+    for super::OpenRouterChunkChoice {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: OpenRouterChunkChoice,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                delta: value.delta?,
+                finish_reason: value.finish_reason?,
+                index: value.index?,
+                logprobs: value.logprobs?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::OpenRouterChunkChoice> for OpenRouterChunkChoice {
+        fn from(value: super::OpenRouterChunkChoice) -> Self {
+            Self {
+                delta: Ok(value.delta),
+                finish_reason: Ok(value.finish_reason),
+                index: Ok(value.index),
+                logprobs: Ok(value.logprobs),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct OpenRouterDelta {
         content: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
@@ -8680,7 +9416,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        role: ::std::result::Result<::std::option::Option<super::DeltaRole>, ::std::string::String>,
+        role: ::std::result::Result<
+            ::std::option::Option<super::DeltaRole>,
+            ::std::string::String,
+        >,
         tool_calls: ::std::result::Result<
             ::std::option::Option<::std::vec::Vec<super::DeltaToolCall>>,
             ::std::string::String,
@@ -8705,7 +9444,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn reasoning<T>(mut self, value: T) -> Self
@@ -8715,7 +9456,9 @@ pub mod builder {
         {
             self.reasoning = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for reasoning: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for reasoning: {e}")
+                });
             self
         }
         pub fn refusal<T>(mut self, value: T) -> Self
@@ -8725,7 +9468,9 @@ pub mod builder {
         {
             self.refusal = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for refusal: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for refusal: {e}")
+                });
             self
         }
         pub fn role<T>(mut self, value: T) -> Self
@@ -8747,7 +9492,9 @@ pub mod builder {
         {
             self.tool_calls = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_calls: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_calls: {e}")
+                });
             self
         }
     }
@@ -8777,159 +9524,25 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct OpenRouterMessage {
-        annotations: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<super::Annotation>>,
-            ::std::string::String,
-        >,
-        audio: ::std::result::Result<
-            ::std::option::Option<super::MessageAudio>,
-            ::std::string::String,
-        >,
-        content: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        reasoning: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        refusal: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        role: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        tool_calls: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<super::ToolCall>>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for OpenRouterMessage {
-        fn default() -> Self {
-            Self {
-                annotations: Ok(Default::default()),
-                audio: Ok(Default::default()),
-                content: Ok(Default::default()),
-                reasoning: Ok(Default::default()),
-                refusal: Ok(Default::default()),
-                role: Ok(Default::default()),
-                tool_calls: Ok(Default::default()),
-            }
-        }
-    }
-    impl OpenRouterMessage {
-        pub fn annotations<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::vec::Vec<super::Annotation>>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.annotations = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for annotations: {e}"));
-            self
-        }
-        pub fn audio<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::MessageAudio>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.audio = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for audio: {e}"));
-            self
-        }
-        pub fn content<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.content = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
-            self
-        }
-        pub fn reasoning<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.reasoning = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for reasoning: {e}"));
-            self
-        }
-        pub fn refusal<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.refusal = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for refusal: {e}"));
-            self
-        }
-        pub fn role<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.role = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for role: {e}"));
-            self
-        }
-        pub fn tool_calls<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::vec::Vec<super::ToolCall>>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.tool_calls = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_calls: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<OpenRouterMessage> for super::OpenRouterMessage {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: OpenRouterMessage,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                annotations: value.annotations?,
-                audio: value.audio?,
-                content: value.content?,
-                reasoning: value.reasoning?,
-                refusal: value.refusal?,
-                role: value.role?,
-                tool_calls: value.tool_calls?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::OpenRouterMessage> for OpenRouterMessage {
-        fn from(value: super::OpenRouterMessage) -> Self {
-            Self {
-                annotations: Ok(value.annotations),
-                audio: Ok(value.audio),
-                content: Ok(value.content),
-                reasoning: Ok(value.reasoning),
-                refusal: Ok(value.refusal),
-                role: Ok(value.role),
-                tool_calls: Ok(value.tool_calls),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
     pub struct OpenRouterRequest {
-        audio: ::std::result::Result<::std::option::Option<super::Audio>, ::std::string::String>,
-        frequency_penalty: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-        logit_bias: ::std::result::Result<
-            ::std::option::Option<::std::collections::HashMap<::std::string::String, f64>>,
+        audio: ::std::result::Result<
+            ::std::option::Option<super::Audio>,
             ::std::string::String,
         >,
-        logprobs: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        frequency_penalty: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        logit_bias: ::std::result::Result<
+            ::std::option::Option<
+                ::std::collections::HashMap<::std::string::String, f64>,
+            >,
+            ::std::string::String,
+        >,
+        logprobs: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         max_completion_tokens: ::std::result::Result<
             ::std::option::Option<::std::num::NonZeroU64>,
             ::std::string::String,
@@ -8938,7 +9551,10 @@ pub mod builder {
             ::std::option::Option<::std::num::NonZeroU64>,
             ::std::string::String,
         >,
-        messages: ::std::result::Result<::std::vec::Vec<super::Message>, ::std::string::String>,
+        messages: ::std::result::Result<
+            ::std::vec::Vec<super::Message>,
+            ::std::string::String,
+        >,
         modalities: ::std::result::Result<
             ::std::option::Option<::std::vec::Vec<super::Modality>>,
             ::std::string::String,
@@ -8948,15 +9564,22 @@ pub mod builder {
             ::std::option::Option<::std::num::NonZeroU64>,
             ::std::string::String,
         >,
-        parallel_tool_calls:
-            ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        parallel_tool_calls: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         prediction: ::std::result::Result<
             ::std::option::Option<super::ContentPrediction>,
             ::std::string::String,
         >,
-        presence_penalty: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-        provider:
-            ::std::result::Result<::std::option::Option<super::Provider>, ::std::string::String>,
+        presence_penalty: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        provider: ::std::result::Result<
+            ::std::option::Option<super::Provider>,
+            ::std::string::String,
+        >,
         reasoning_effort: ::std::result::Result<
             ::std::option::Option<super::ReasoningEffort>,
             ::std::string::String,
@@ -8969,18 +9592,35 @@ pub mod builder {
             ::std::option::Option<::std::num::NonZeroU64>,
             ::std::string::String,
         >,
-        stop: ::std::result::Result<::std::option::Option<super::Stop>, ::std::string::String>,
-        stream: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        stop: ::std::result::Result<
+            ::std::option::Option<super::Stop>,
+            ::std::string::String,
+        >,
+        stream: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         stream_options: ::std::result::Result<
             ::std::option::Option<super::StreamOptions>,
             ::std::string::String,
         >,
-        temperature: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-        tool_choice:
-            ::std::result::Result<::std::option::Option<super::ToolChoice>, ::std::string::String>,
-        tools: ::std::result::Result<::std::vec::Vec<super::FunctionTool>, ::std::string::String>,
+        temperature: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        tool_choice: ::std::result::Result<
+            ::std::option::Option<super::ToolChoice>,
+            ::std::string::String,
+        >,
+        tools: ::std::result::Result<
+            ::std::vec::Vec<super::FunctionTool>,
+            ::std::string::String,
+        >,
         top_k: ::std::result::Result<::std::option::Option<u64>, ::std::string::String>,
-        top_logprobs: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        top_logprobs: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         top_p: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
         web_search_options: ::std::result::Result<
             ::std::option::Option<super::WebSearchOptions>,
@@ -9038,19 +9678,25 @@ pub mod builder {
         {
             self.frequency_penalty = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for frequency_penalty: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for frequency_penalty: {e}")
+                });
             self
         }
         pub fn logit_bias<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::option::Option<::std::collections::HashMap<::std::string::String, f64>>,
+                ::std::option::Option<
+                    ::std::collections::HashMap<::std::string::String, f64>,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
             self.logit_bias = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for logit_bias: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for logit_bias: {e}")
+                });
             self
         }
         pub fn logprobs<T>(mut self, value: T) -> Self
@@ -9060,7 +9706,9 @@ pub mod builder {
         {
             self.logprobs = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for logprobs: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for logprobs: {e}")
+                });
             self
         }
         pub fn max_completion_tokens<T>(mut self, value: T) -> Self
@@ -9068,9 +9716,13 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.max_completion_tokens = value.try_into().map_err(|e| {
-                format!("error converting supplied value for max_completion_tokens: {e}")
-            });
+            self.max_completion_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for max_completion_tokens: {e}"
+                    )
+                });
             self
         }
         pub fn max_tokens<T>(mut self, value: T) -> Self
@@ -9080,7 +9732,9 @@ pub mod builder {
         {
             self.max_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for max_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for max_tokens: {e}")
+                });
             self
         }
         pub fn messages<T>(mut self, value: T) -> Self
@@ -9090,17 +9744,23 @@ pub mod builder {
         {
             self.messages = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for messages: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for messages: {e}")
+                });
             self
         }
         pub fn modalities<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::vec::Vec<super::Modality>>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::Modality>>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.modalities = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for modalities: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for modalities: {e}")
+                });
             self
         }
         pub fn model<T>(mut self, value: T) -> Self
@@ -9128,9 +9788,13 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
-            self.parallel_tool_calls = value.try_into().map_err(|e| {
-                format!("error converting supplied value for parallel_tool_calls: {e}")
-            });
+            self.parallel_tool_calls = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for parallel_tool_calls: {e}"
+                    )
+                });
             self
         }
         pub fn prediction<T>(mut self, value: T) -> Self
@@ -9140,7 +9804,9 @@ pub mod builder {
         {
             self.prediction = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for prediction: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for prediction: {e}")
+                });
             self
         }
         pub fn presence_penalty<T>(mut self, value: T) -> Self
@@ -9150,7 +9816,9 @@ pub mod builder {
         {
             self.presence_penalty = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for presence_penalty: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for presence_penalty: {e}")
+                });
             self
         }
         pub fn provider<T>(mut self, value: T) -> Self
@@ -9160,7 +9828,9 @@ pub mod builder {
         {
             self.provider = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for provider: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for provider: {e}")
+                });
             self
         }
         pub fn reasoning_effort<T>(mut self, value: T) -> Self
@@ -9170,7 +9840,9 @@ pub mod builder {
         {
             self.reasoning_effort = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for reasoning_effort: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for reasoning_effort: {e}")
+                });
             self
         }
         pub fn response_format<T>(mut self, value: T) -> Self
@@ -9180,7 +9852,9 @@ pub mod builder {
         {
             self.response_format = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for response_format: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for response_format: {e}")
+                });
             self
         }
         pub fn seed<T>(mut self, value: T) -> Self
@@ -9220,7 +9894,9 @@ pub mod builder {
         {
             self.stream_options = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for stream_options: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for stream_options: {e}")
+                });
             self
         }
         pub fn temperature<T>(mut self, value: T) -> Self
@@ -9230,7 +9906,9 @@ pub mod builder {
         {
             self.temperature = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for temperature: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for temperature: {e}")
+                });
             self
         }
         pub fn tool_choice<T>(mut self, value: T) -> Self
@@ -9240,7 +9918,9 @@ pub mod builder {
         {
             self.tool_choice = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_choice: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_choice: {e}")
+                });
             self
         }
         pub fn tools<T>(mut self, value: T) -> Self
@@ -9270,7 +9950,9 @@ pub mod builder {
         {
             self.top_logprobs = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for top_logprobs: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for top_logprobs: {e}")
+                });
             self
         }
         pub fn top_p<T>(mut self, value: T) -> Self
@@ -9288,9 +9970,13 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<super::WebSearchOptions>>,
             T::Error: ::std::fmt::Display,
         {
-            self.web_search_options = value.try_into().map_err(|e| {
-                format!("error converting supplied value for web_search_options: {e}")
-            });
+            self.web_search_options = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for web_search_options: {e}"
+                    )
+                });
             self
         }
     }
@@ -9365,18 +10051,27 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct OpenRouterUsage {
-        completion_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        completion_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         completion_tokens_details: ::std::result::Result<
             ::std::option::Option<super::CompletionTokensDetails>,
             ::std::string::String,
         >,
         cost: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-        prompt_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        prompt_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         prompt_tokens_details: ::std::result::Result<
             ::std::option::Option<super::PromptTokensDetails>,
             ::std::string::String,
         >,
-        total_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        total_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for OpenRouterUsage {
         fn default() -> Self {
@@ -9398,17 +10093,25 @@ pub mod builder {
         {
             self.completion_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for completion_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for completion_tokens: {e}")
+                });
             self
         }
         pub fn completion_tokens_details<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::CompletionTokensDetails>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CompletionTokensDetails>,
+            >,
             T::Error: ::std::fmt::Display,
         {
-            self.completion_tokens_details = value.try_into().map_err(|e| {
-                format!("error converting supplied value for completion_tokens_details: {e}")
-            });
+            self.completion_tokens_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for completion_tokens_details: {e}"
+                    )
+                });
             self
         }
         pub fn cost<T>(mut self, value: T) -> Self
@@ -9428,17 +10131,25 @@ pub mod builder {
         {
             self.prompt_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for prompt_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for prompt_tokens: {e}")
+                });
             self
         }
         pub fn prompt_tokens_details<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::PromptTokensDetails>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::PromptTokensDetails>,
+            >,
             T::Error: ::std::fmt::Display,
         {
-            self.prompt_tokens_details = value.try_into().map_err(|e| {
-                format!("error converting supplied value for prompt_tokens_details: {e}")
-            });
+            self.prompt_tokens_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for prompt_tokens_details: {e}"
+                    )
+                });
             self
         }
         pub fn total_tokens<T>(mut self, value: T) -> Self
@@ -9448,7 +10159,9 @@ pub mod builder {
         {
             self.total_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for total_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for total_tokens: {e}")
+                });
             self
         }
     }
@@ -9481,8 +10194,14 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct PromptTokensDetails {
-        audio_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-        cached_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        audio_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        cached_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for PromptTokensDetails {
         fn default() -> Self {
@@ -9500,7 +10219,9 @@ pub mod builder {
         {
             self.audio_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for audio_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for audio_tokens: {e}")
+                });
             self
         }
         pub fn cached_tokens<T>(mut self, value: T) -> Self
@@ -9510,7 +10231,9 @@ pub mod builder {
         {
             self.cached_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for cached_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for cached_tokens: {e}")
+                });
             self
         }
     }
@@ -9535,20 +10258,38 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct Provider {
-        allow_fallbacks: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        allow_fallbacks: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         data_collection: ::std::result::Result<
             ::std::option::Option<super::DataCollection>,
             ::std::string::String,
         >,
-        ignore:
-            ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::string::String>,
-        max_price:
-            ::std::result::Result<::std::option::Option<super::MaxPrice>, ::std::string::String>,
-        only: ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::string::String>,
-        order: ::std::result::Result<::std::vec::Vec<::std::string::String>, ::std::string::String>,
-        require_parameters:
-            ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-        sort: ::std::result::Result<::std::option::Option<super::Sort>, ::std::string::String>,
+        ignore: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        max_price: ::std::result::Result<
+            ::std::option::Option<super::MaxPrice>,
+            ::std::string::String,
+        >,
+        only: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        order: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        require_parameters: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        sort: ::std::result::Result<
+            ::std::option::Option<super::Sort>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for Provider {
         fn default() -> Self {
@@ -9572,7 +10313,9 @@ pub mod builder {
         {
             self.allow_fallbacks = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for allow_fallbacks: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for allow_fallbacks: {e}")
+                });
             self
         }
         pub fn data_collection<T>(mut self, value: T) -> Self
@@ -9582,7 +10325,9 @@ pub mod builder {
         {
             self.data_collection = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for data_collection: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for data_collection: {e}")
+                });
             self
         }
         pub fn ignore<T>(mut self, value: T) -> Self
@@ -9602,7 +10347,9 @@ pub mod builder {
         {
             self.max_price = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for max_price: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for max_price: {e}")
+                });
             self
         }
         pub fn only<T>(mut self, value: T) -> Self
@@ -9630,9 +10377,13 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
-            self.require_parameters = value.try_into().map_err(|e| {
-                format!("error converting supplied value for require_parameters: {e}")
-            });
+            self.require_parameters = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for require_parameters: {e}"
+                    )
+                });
             self
         }
         pub fn sort<T>(mut self, value: T) -> Self
@@ -9648,7 +10399,9 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<Provider> for super::Provider {
         type Error = super::error::ConversionError;
-        fn try_from(value: Provider) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: Provider,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 allow_fallbacks: value.allow_fallbacks?,
                 data_collection: value.data_collection?,
@@ -9696,7 +10449,9 @@ pub mod builder {
         {
             self.refusal = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for refusal: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for refusal: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -9748,7 +10503,9 @@ pub mod builder {
         {
             self.include_usage = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for include_usage: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for include_usage: {e}")
+                });
             self
         }
     }
@@ -9795,7 +10552,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -9877,7 +10636,9 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<TextPart> for super::TextPart {
         type Error = super::error::ConversionError;
-        fn try_from(value: TextPart) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: TextPart,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 text: value.text?,
                 type_: value.type_?,
@@ -9920,16 +10681,12 @@ pub mod builder {
         fn try_from(
             value: TextResponseFormat,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                type_: value.type_?,
-            })
+            Ok(Self { type_: value.type_? })
         }
     }
     impl ::std::convert::From<super::TextResponseFormat> for TextResponseFormat {
         fn from(value: super::TextResponseFormat) -> Self {
-            Self {
-                type_: Ok(value.type_),
-            }
+            Self { type_: Ok(value.type_) }
         }
     }
     #[derive(Clone, Debug)]
@@ -9938,7 +10695,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        input_schema: ::std::result::Result<super::ObjectInputSchema, ::std::string::String>,
+        input_schema: ::std::result::Result<
+            super::ObjectInputSchema,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for Tool {
@@ -9958,7 +10718,9 @@ pub mod builder {
         {
             self.description = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for description: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn input_schema<T>(mut self, value: T) -> Self
@@ -9968,7 +10730,9 @@ pub mod builder {
         {
             self.input_schema = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for input_schema: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for input_schema: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -9984,7 +10748,9 @@ pub mod builder {
     }
     impl ::std::convert::TryFrom<Tool> for super::Tool {
         type Error = super::error::ConversionError;
-        fn try_from(value: Tool) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: Tool,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 description: value.description?,
                 input_schema: value.input_schema?,
@@ -10009,7 +10775,10 @@ pub mod builder {
             ::std::string::String,
         >,
         role: ::std::result::Result<super::ToolMessageRole, ::std::string::String>,
-        tool_call_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        tool_call_id: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for ToolMessage {
         fn default() -> Self {
@@ -10029,7 +10798,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -10059,7 +10830,9 @@ pub mod builder {
         {
             self.tool_call_id = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_call_id: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_call_id: {e}")
+                });
             self
         }
     }
@@ -10092,7 +10865,10 @@ pub mod builder {
             ::std::option::Option<super::ToolResultPartContent>,
             ::std::string::String,
         >,
-        is_error: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        is_error: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         tool_use_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         type_: ::std::result::Result<super::ToolResultPartType, ::std::string::String>,
     }
@@ -10109,12 +10885,16 @@ pub mod builder {
     impl ToolResultPart {
         pub fn content<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ToolResultPartContent>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ToolResultPartContent>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn is_error<T>(mut self, value: T) -> Self
@@ -10124,7 +10904,9 @@ pub mod builder {
         {
             self.is_error = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for is_error: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for is_error: {e}")
+                });
             self
         }
         pub fn tool_use_id<T>(mut self, value: T) -> Self
@@ -10134,7 +10916,9 @@ pub mod builder {
         {
             self.tool_use_id = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for tool_use_id: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_use_id: {e}")
+                });
             self
         }
         pub fn type_<T>(mut self, value: T) -> Self
@@ -10318,7 +11102,10 @@ pub mod builder {
             ::std::option::Option<::std::vec::Vec<i64>>,
             ::std::string::String,
         >,
-        logprob: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        logprob: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
         token: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -10351,7 +11138,9 @@ pub mod builder {
         {
             self.logprob = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for logprob: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for logprob: {e}")
+                });
             self
         }
         pub fn token<T>(mut self, value: T) -> Self
@@ -10388,8 +11177,14 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct UrlCitation {
-        end_index: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-        start_index: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        end_index: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        start_index: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         title: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -10417,7 +11212,9 @@ pub mod builder {
         {
             self.end_index = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for end_index: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for end_index: {e}")
+                });
             self
         }
         pub fn start_index<T>(mut self, value: T) -> Self
@@ -10427,7 +11224,9 @@ pub mod builder {
         {
             self.start_index = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for start_index: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for start_index: {e}")
+                });
             self
         }
         pub fn title<T>(mut self, value: T) -> Self
@@ -10476,17 +11275,26 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct Usage {
-        completion_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        completion_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         completion_tokens_details: ::std::result::Result<
             ::std::option::Option<super::CompletionTokensDetails>,
             ::std::string::String,
         >,
-        prompt_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        prompt_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
         prompt_tokens_details: ::std::result::Result<
             ::std::option::Option<super::PromptTokensDetails>,
             ::std::string::String,
         >,
-        total_tokens: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        total_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for Usage {
         fn default() -> Self {
@@ -10507,17 +11315,25 @@ pub mod builder {
         {
             self.completion_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for completion_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for completion_tokens: {e}")
+                });
             self
         }
         pub fn completion_tokens_details<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::CompletionTokensDetails>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CompletionTokensDetails>,
+            >,
             T::Error: ::std::fmt::Display,
         {
-            self.completion_tokens_details = value.try_into().map_err(|e| {
-                format!("error converting supplied value for completion_tokens_details: {e}")
-            });
+            self.completion_tokens_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for completion_tokens_details: {e}"
+                    )
+                });
             self
         }
         pub fn prompt_tokens<T>(mut self, value: T) -> Self
@@ -10527,17 +11343,25 @@ pub mod builder {
         {
             self.prompt_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for prompt_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for prompt_tokens: {e}")
+                });
             self
         }
         pub fn prompt_tokens_details<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::PromptTokensDetails>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::PromptTokensDetails>,
+            >,
             T::Error: ::std::fmt::Display,
         {
-            self.prompt_tokens_details = value.try_into().map_err(|e| {
-                format!("error converting supplied value for prompt_tokens_details: {e}")
-            });
+            self.prompt_tokens_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for prompt_tokens_details: {e}"
+                    )
+                });
             self
         }
         pub fn total_tokens<T>(mut self, value: T) -> Self
@@ -10547,13 +11371,17 @@ pub mod builder {
         {
             self.total_tokens = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for total_tokens: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for total_tokens: {e}")
+                });
             self
         }
     }
     impl ::std::convert::TryFrom<Usage> for super::Usage {
         type Error = super::error::ConversionError;
-        fn try_from(value: Usage) -> ::std::result::Result<Self, super::error::ConversionError> {
+        fn try_from(
+            value: Usage,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 completion_tokens: value.completion_tokens?,
                 completion_tokens_details: value.completion_tokens_details?,
@@ -10600,7 +11428,9 @@ pub mod builder {
         {
             self.content = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for content: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -10670,19 +11500,27 @@ pub mod builder {
             T: ::std::convert::TryInto<::std::option::Option<super::ReasoningEffort>>,
             T::Error: ::std::fmt::Display,
         {
-            self.search_context_size = value.try_into().map_err(|e| {
-                format!("error converting supplied value for search_context_size: {e}")
-            });
+            self.search_context_size = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for search_context_size: {e}"
+                    )
+                });
             self
         }
         pub fn user_location<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ApproximateUserLocation>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ApproximateUserLocation>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_location = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for user_location: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for user_location: {e}")
+                });
             self
         }
     }
@@ -10712,12 +11550,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -10735,14 +11579,8 @@ pub mod error {
 /// The normalized OpenAPI documents these types were generated from, as
 /// `(document stem, JSON text)`: what a mock or contract-testing server validates against.
 pub const DOCUMENTS: &[(&str, &str)] = &[
-    (
-        "claude-3-5-haiku",
-        include_str!("../openapi/claude-3-5-haiku.json"),
-    ),
-    (
-        "claude-3-5-sonnet",
-        include_str!("../openapi/claude-3-5-sonnet.json"),
-    ),
+    ("claude-3-5-haiku", include_str!("../openapi/claude-3-5-haiku.json")),
+    ("claude-3-5-sonnet", include_str!("../openapi/claude-3-5-sonnet.json")),
     (
         "openrouter-claude-3-5-haiku",
         include_str!("../openapi/openrouter-claude-3-5-haiku.json"),

@@ -5,5 +5,6 @@
 //! lenient: what the API really sends parses, unknown enum values included.
 #![allow(clippy::all, missing_docs)]
 
+#[rustfmt::skip]
 mod generated;
 pub use generated::*;
