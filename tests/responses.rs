@@ -60,7 +60,7 @@ fn an_unknown_finish_reason_is_kept_not_rejected() {
         Some(FinishReason::KnownFinishReason(KnownFinishReason::Stop))
     ));
     // And an unknown value goes back out as it came in.
-    let back = serde_json::to_value(&parse("seed-000-response.json")).unwrap();
+    let back = serde_json::to_value(parse("seed-000-response.json")).unwrap();
     assert_eq!(back["choices"][0]["finish_reason"], "end_turn");
 }
 

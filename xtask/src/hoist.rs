@@ -421,12 +421,7 @@ impl Registry {
 
 /// The last `UpperCamel` word: `ChatCompletionChunk` -> `Chunk`.
 fn last_word(name: &str) -> &str {
-    let start = name
-        .char_indices()
-        .filter(|(_, c)| c.is_ascii_uppercase())
-        .map(|(i, _)| i)
-        .last()
-        .unwrap_or(0);
+    let start = name.rfind(|c: char| c.is_ascii_uppercase()).unwrap_or(0);
     &name[start..]
 }
 
