@@ -5,3 +5,6 @@
 #[rustfmt::skip]
 mod generated;
 pub use generated::*;
+
+/// The HTTP client the generated clients are built on, for `Client::new_with_client`.
+pub use reqwest;

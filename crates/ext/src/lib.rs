@@ -5,6 +5,8 @@
 //! [`types`] (requests, responses, stream chunks) and [`client`] (one low-level client per
 //! document in `schema/`).
 #![deny(missing_docs)]
+#![doc = ""]
+#![doc = include_str!("../../../README.md")]
 
 pub use aimlapi_client as client;
 pub use aimlapi_types as types;
