@@ -110,8 +110,8 @@ async fn both_dialects_share_the_response_type() {
         fixture("seed-001-response.json"),
     ]);
     let got = completions(
-        &claude_3_5_haiku::Client::new(&base),
-        &claude_3_5_sonnet::Client::new(&base),
+        &claude_3_5_haiku::Client::new(&base, Default::default()),
+        &claude_3_5_sonnet::Client::new(&base, Default::default()),
     )
     .await;
     let texts: Vec<_> = got
@@ -191,7 +191,7 @@ fn the_normalized_documents_point_both_dialects_at_one_response_component() {
 #[tokio::test]
 async fn the_openrouter_client_sends_its_headers_and_model_id() {
     let (base, seen) = serve(vec![fixture("seed-003-response.json")]);
-    let client = openrouter_claude_3_5_haiku::Client::new(&base);
+    let client = openrouter_claude_3_5_haiku::Client::new(&base, Default::default());
     let req: OpenRouterRequest = OpenRouterRequest::builder()
         .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)
         .messages(vec![user_hello()])

@@ -64,10 +64,21 @@ pub fn load_docs(path: &Path) -> Result<Vec<Doc>, String> {
         .collect()
 }
 
-/// Runs the whole pipeline over `docs`. `types_crate` is the Rust name of the crate the types
-/// live in, which the client refers to; `openapi_dir` is where the types crate finds the
-/// normalized documents, relative to its generated source file.
-pub fn run(mut docs: Vec<Doc>, types_crate: &str, openapi_dir: &str) -> Result<Generated, String> {
+/// Where the generated code goes and what it may refer to.
+pub struct Target<'a> {
+    /// The Rust name of the crate the types live in, which the client refers to.
+    pub types_crate: &'a str,
+    /// Where the types crate finds the normalized documents, relative to its generated file.
+    pub openapi_dir: &'a str,
+    /// With hooks, each generated client carries a `crate::RequestOptions` and runs
+    /// `crate::apply_request_options` on every request before it is sent (the client crate's
+    /// hand-written `lib.rs` defines both): per-request headers, body fields and timeouts.
+    pub hooks: bool,
+}
+
+/// Runs the whole pipeline over `docs` for `target`.
+pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String> {
+    let (types_crate, openapi_dir) = (target.types_crate, target.openapi_dir);
     let mut report = Vec::new();
     for doc in &mut docs {
         if doc
@@ -138,7 +149,7 @@ pub fn run(mut docs: Vec<Doc>, types_crate: &str, openapi_dir: &str) -> Result<G
             doc.stem.clone(),
             serde_json::to_string_pretty(&doc.value).expect("JSON") + "\n",
         );
-        let tokens = client_module(doc, types_crate)?;
+        let tokens = client_module(doc, types_crate, target.hooks)?;
         let module = syn::Ident::new(&module_name(&doc.stem), proc_macro2::Span::call_site());
         let title = format!("The client for the `{}` document.", doc.stem);
         modules.push(quote! {
@@ -167,7 +178,7 @@ pub fn module_name(stem: &str) -> String {
 }
 
 /// The progenitor client for one normalized document.
-fn client_module(doc: &Doc, types_crate: &str) -> Result<TokenStream, String> {
+fn client_module(doc: &Doc, types_crate: &str, hooks: bool) -> Result<TokenStream, String> {
     let mut value = doc.value.clone();
     // progenitor reads application/json only; the stream chunk type lives in the types crate.
     crate::walk::operations_mut(&mut value, &mut |_, _, op| {
@@ -188,6 +199,10 @@ fn client_module(doc: &Doc, types_crate: &str) -> Result<TokenStream, String> {
         .map_err(|e| format!("{}: not an OpenAPI 3.0 document: {e}", doc.stem))?;
     let mut settings = progenitor_impl::GenerationSettings::default();
     settings.with_interface(progenitor_impl::InterfaceStyle::Positional);
+    if hooks {
+        settings.with_inner_type(quote!(crate::RequestOptions));
+        settings.with_pre_hook(quote!(crate::apply_request_options));
+    }
     for name in &names {
         settings.with_replacement(name, format!("::{types_crate}::{name}"), std::iter::empty());
     }
@@ -362,7 +377,12 @@ mod tests {
     /// Through the pipeline, each content keeps its own type and the image part is there.
     #[test]
     fn the_pipeline_keeps_the_user_image_parts() {
-        let g = run(vec![doc(vendor_form_body())], "types", "../openapi").unwrap();
+        let target = Target {
+            types_crate: "types",
+            openapi_dir: "../openapi",
+            hooks: false,
+        };
+        let g = run(vec![doc(vendor_form_body())], &target).unwrap();
         for name in [
             "SystemContent",
             "UserContent",

@@ -94,7 +94,12 @@ fn print_report(g: &generate::Generated) {
 fn workspace(check: bool) -> Result<(), String> {
     let root = workspace_root();
     let docs = generate::load_docs(&root.join("schema"))?;
-    let g = generate::run(docs, TYPES_CRATE, "../openapi")?;
+    let target = generate::Target {
+        types_crate: TYPES_CRATE,
+        openapi_dir: "../openapi",
+        hooks: true,
+    };
+    let g = generate::run(docs, &target)?;
     let mut files = Files::new();
     files.insert("crates/types/src/generated.rs".into(), g.types_rs.clone());
     files.insert("crates/client/src/generated.rs".into(), g.client_rs.clone());
@@ -141,7 +146,12 @@ fn workspace(check: bool) -> Result<(), String> {
 /// A crate pair under `out` that builds on its own: `out/types` and `out/client`.
 fn standalone(spec: &Path, out: &Path) -> Result<(), String> {
     let docs = generate::load_docs(spec)?;
-    let g = generate::run(docs, "generated_types", "../openapi")?;
+    let target = generate::Target {
+        types_crate: "generated_types",
+        openapi_dir: "../openapi",
+        hooks: false,
+    };
+    let g = generate::run(docs, &target)?;
     print_report(&g);
     let mut files = Files::new();
     files.insert("Cargo.toml".into(), STANDALONE_WORKSPACE.to_string());

@@ -50,6 +50,7 @@ Version: 1.0.0*/
     pub struct Client {
         pub(crate) baseurl: String,
         pub(crate) client: reqwest::Client,
+        pub(crate) inner: crate::RequestOptions,
     }
     impl Client {
         /// Create a new client.
@@ -57,7 +58,7 @@ Version: 1.0.0*/
         /// `baseurl` is the base URL provided to the internal
         /// `reqwest::Client`, and should include a scheme and hostname,
         /// as well as port and a path stem if applicable.
-        pub fn new(baseurl: &str) -> Self {
+        pub fn new(baseurl: &str, inner: crate::RequestOptions) -> Self {
             #[cfg(not(target_arch = "wasm32"))]
             let client = {
                 let dur = ::std::time::Duration::from_secs(15u64);
@@ -65,7 +66,7 @@ Version: 1.0.0*/
             };
             #[cfg(target_arch = "wasm32")]
             let client = reqwest::ClientBuilder::new();
-            Self::new_with_client(baseurl, client.build().unwrap())
+            Self::new_with_client(baseurl, client.build().unwrap(), inner)
         }
         /// Construct a new client with an existing `reqwest::Client`,
         /// allowing more control over its configuration.
@@ -73,14 +74,19 @@ Version: 1.0.0*/
         /// `baseurl` is the base URL provided to the internal
         /// `reqwest::Client`, and should include a scheme and hostname,
         /// as well as port and a path stem if applicable.
-        pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+        pub fn new_with_client(
+            baseurl: &str,
+            client: reqwest::Client,
+            inner: crate::RequestOptions,
+        ) -> Self {
             Self {
                 baseurl: baseurl.to_string(),
                 client,
+                inner,
             }
         }
     }
-    impl ClientInfo<()> for Client {
+    impl ClientInfo<crate::RequestOptions> for Client {
         fn api_version() -> &'static str {
             "1.0.0"
         }
@@ -90,11 +96,11 @@ Version: 1.0.0*/
         fn client(&self) -> &reqwest::Client {
             &self.client
         }
-        fn inner(&self) -> &() {
-            &()
+        fn inner(&self) -> &crate::RequestOptions {
+            &self.inner
         }
     }
-    impl ClientHooks<()> for &Client {}
+    impl ClientHooks<crate::RequestOptions> for &Client {}
     #[allow(clippy::all)]
     impl Client {
         /**Sends a `POST` request to `/chat/completions`
@@ -125,6 +131,7 @@ Version: 1.0.0*/
             let info = OperationInfo {
                 operation_id: "create_chat_completion_unversioned",
             };
+            (crate::apply_request_options)(&self.inner, &mut request);
             self.pre(&mut request, &info).await?;
             let result = self.exec(request, &info).await;
             self.post(&result, &info).await?;
@@ -162,6 +169,7 @@ Version: 1.0.0*/
             let info = OperationInfo {
                 operation_id: "create_chat_completion",
             };
+            (crate::apply_request_options)(&self.inner, &mut request);
             self.pre(&mut request, &info).await?;
             let result = self.exec(request, &info).await;
             self.post(&result, &info).await?;
@@ -229,6 +237,7 @@ Version: 1.0*/
     pub struct Client {
         pub(crate) baseurl: String,
         pub(crate) client: reqwest::Client,
+        pub(crate) inner: crate::RequestOptions,
     }
     impl Client {
         /// Create a new client.
@@ -236,7 +245,7 @@ Version: 1.0*/
         /// `baseurl` is the base URL provided to the internal
         /// `reqwest::Client`, and should include a scheme and hostname,
         /// as well as port and a path stem if applicable.
-        pub fn new(baseurl: &str) -> Self {
+        pub fn new(baseurl: &str, inner: crate::RequestOptions) -> Self {
             #[cfg(not(target_arch = "wasm32"))]
             let client = {
                 let dur = ::std::time::Duration::from_secs(15u64);
@@ -244,7 +253,7 @@ Version: 1.0*/
             };
             #[cfg(target_arch = "wasm32")]
             let client = reqwest::ClientBuilder::new();
-            Self::new_with_client(baseurl, client.build().unwrap())
+            Self::new_with_client(baseurl, client.build().unwrap(), inner)
         }
         /// Construct a new client with an existing `reqwest::Client`,
         /// allowing more control over its configuration.
@@ -252,14 +261,19 @@ Version: 1.0*/
         /// `baseurl` is the base URL provided to the internal
         /// `reqwest::Client`, and should include a scheme and hostname,
         /// as well as port and a path stem if applicable.
-        pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+        pub fn new_with_client(
+            baseurl: &str,
+            client: reqwest::Client,
+            inner: crate::RequestOptions,
+        ) -> Self {
             Self {
                 baseurl: baseurl.to_string(),
                 client,
+                inner,
             }
         }
     }
-    impl ClientInfo<()> for Client {
+    impl ClientInfo<crate::RequestOptions> for Client {
         fn api_version() -> &'static str {
             "1.0"
         }
@@ -269,11 +283,11 @@ Version: 1.0*/
         fn client(&self) -> &reqwest::Client {
             &self.client
         }
-        fn inner(&self) -> &() {
-            &()
+        fn inner(&self) -> &crate::RequestOptions {
+            &self.inner
         }
     }
-    impl ClientHooks<()> for &Client {}
+    impl ClientHooks<crate::RequestOptions> for &Client {}
     #[allow(clippy::all)]
     impl Client {
         /**Chat completions
@@ -306,6 +320,7 @@ Sends a `POST` request to `/v1/chat/completions`
             let info = OperationInfo {
                 operation_id: "create_chat_completion",
             };
+            (crate::apply_request_options)(&self.inner, &mut request);
             self.pre(&mut request, &info).await?;
             let result = self.exec(request, &info).await;
             self.post(&result, &info).await?;
@@ -371,6 +386,7 @@ Version: 1.0.0*/
     pub struct Client {
         pub(crate) baseurl: String,
         pub(crate) client: reqwest::Client,
+        pub(crate) inner: crate::RequestOptions,
     }
     impl Client {
         /// Create a new client.
@@ -378,7 +394,7 @@ Version: 1.0.0*/
         /// `baseurl` is the base URL provided to the internal
         /// `reqwest::Client`, and should include a scheme and hostname,
         /// as well as port and a path stem if applicable.
-        pub fn new(baseurl: &str) -> Self {
+        pub fn new(baseurl: &str, inner: crate::RequestOptions) -> Self {
             #[cfg(not(target_arch = "wasm32"))]
             let client = {
                 let dur = ::std::time::Duration::from_secs(15u64);
@@ -386,7 +402,7 @@ Version: 1.0.0*/
             };
             #[cfg(target_arch = "wasm32")]
             let client = reqwest::ClientBuilder::new();
-            Self::new_with_client(baseurl, client.build().unwrap())
+            Self::new_with_client(baseurl, client.build().unwrap(), inner)
         }
         /// Construct a new client with an existing `reqwest::Client`,
         /// allowing more control over its configuration.
@@ -394,14 +410,19 @@ Version: 1.0.0*/
         /// `baseurl` is the base URL provided to the internal
         /// `reqwest::Client`, and should include a scheme and hostname,
         /// as well as port and a path stem if applicable.
-        pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+        pub fn new_with_client(
+            baseurl: &str,
+            client: reqwest::Client,
+            inner: crate::RequestOptions,
+        ) -> Self {
             Self {
                 baseurl: baseurl.to_string(),
                 client,
+                inner,
             }
         }
     }
-    impl ClientInfo<()> for Client {
+    impl ClientInfo<crate::RequestOptions> for Client {
         fn api_version() -> &'static str {
             "1.0.0"
         }
@@ -411,11 +432,11 @@ Version: 1.0.0*/
         fn client(&self) -> &reqwest::Client {
             &self.client
         }
-        fn inner(&self) -> &() {
-            &()
+        fn inner(&self) -> &crate::RequestOptions {
+            &self.inner
         }
     }
-    impl ClientHooks<()> for &Client {}
+    impl ClientHooks<crate::RequestOptions> for &Client {}
     #[allow(clippy::all)]
     impl Client {
         /**Sends a `POST` request to `/v1/chat/completions`
@@ -461,6 +482,7 @@ Arguments:
             let info = OperationInfo {
                 operation_id: "create_chat_completion",
             };
+            (crate::apply_request_options)(&self.inner, &mut request);
             self.pre(&mut request, &info).await?;
             let result = self.exec(request, &info).await;
             self.post(&result, &info).await?;

@@ -1,12 +1,48 @@
 //! A Rust client for Anthropic's Claude models through OpenAI-compatible gateways: the AI/ML API
 //! first, OpenRouter second.
 //!
-//! This crate is the front door. Today it re-exports the generated crates:
-//! [`types`] (requests, responses, stream chunks) and [`client`] (one low-level client per
-//! document in `schema/`).
+//! - [`Client`]: one client for every gateway ([`Provider`]), with keys, retries
+//!   ([`RetryPolicy`]), [`Timeouts`], typed errors ([`Error`], [`ErrorKind`]) and tracing spans.
+//! - [`Model`], [`Claude35Haiku`], [`Claude35Sonnet`]: every id a model answers to, the id each
+//!   provider expects, and the model's facts (context, output limit, prices).
+//! - [`types`]: the request, response and stream-chunk types generated from `schema/`;
+//!   [`client`]: the generated low-level clients.
 #![deny(missing_docs)]
 #![doc = ""]
 #![doc = include_str!("../../../README.md")]
 
+mod chat;
+mod error;
+mod model;
+mod provider;
+mod request;
+mod retry;
+
 pub use aimlapi_client as client;
+pub use aimlapi_client::RequestOptions;
 pub use aimlapi_types as types;
+
+pub use chat::{ByteStream, Client, ClientBuilder, Completion, ResponseMeta, Timeouts};
+pub use error::{Error, ErrorKind, HttpError};
+pub use model::{Claude35Haiku, Claude35Sonnet, Model, ModelFacts};
+pub use provider::{ApiKey, Provider, ProviderKind};
+pub use request::{ChatRequest, HasUsage, TokenUsage};
+pub use retry::RetryPolicy;
+
+/// A user message with plain text, in the OpenAI-style dialect.
+pub fn user(text: impl Into<String>) -> types::Message {
+    types::Message::UserMessage(types::UserMessage {
+        content: types::UserContent::String(text.into()),
+        name: None,
+        role: types::UserMessageRole::User,
+    })
+}
+
+/// A system message with plain text, in the OpenAI-style dialect.
+pub fn system(text: impl Into<String>) -> types::Message {
+    types::Message::SystemMessage(types::SystemMessage {
+        content: types::SystemContent::String(text.into()),
+        name: None,
+        role: types::SystemMessageRole::System,
+    })
+}

@@ -1,0 +1,657 @@
+//! The [`Client`]: the generated clients plus a provider, a key, retries, timeouts and tracing.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use aimlapi_client::{apply_request_options, RequestOptions};
+use bytes::Bytes;
+use futures::Stream;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
+use reqwest::StatusCode;
+use tracing::{field, Instrument};
+
+use crate::error::{request_id, Error, HttpError};
+use crate::model::Model;
+use crate::provider::{ApiKey, Provider};
+use crate::request::{ChatRequest, HasUsage, TokenUsage};
+use crate::retry::RetryPolicy;
+
+/// How long to wait, for each phase of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open a connection. Default 5 s.
+    pub connect: Duration,
+    /// For a whole non-streaming request, response included. Default 600 s.
+    pub request: Duration,
+    /// Between two chunks of a stream (and for a stream's response headers). Default 60 s.
+    pub stream_idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            request: Duration::from_secs(600),
+            stream_idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What came with a successful response, beside the body.
+#[derive(Clone, Debug)]
+pub struct ResponseMeta {
+    /// The status.
+    pub status: StatusCode,
+    /// The request id: `x-request-id`, `x-inference-id`, `x-generation-id` or `x-client-request-id`.
+    pub request_id: Option<String>,
+    /// What the AI/ML API charged, in US dollars (`x-aimlapi-usd-spent`, non-streaming only).
+    pub usd_spent: Option<f64>,
+    /// What the AI/ML API charged, in credits (`x-aimlapi-credits-used`, non-streaming only).
+    pub credits_used: Option<f64>,
+    /// How many attempts it took (1 without retries).
+    pub attempts: u32,
+    /// The model the request named, as this crate understands it.
+    pub model: Model,
+    /// All response headers.
+    pub headers: HeaderMap,
+}
+
+impl ResponseMeta {
+    fn new(status: StatusCode, headers: HeaderMap, attempts: u32, model: Model) -> Self {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+        };
+        ResponseMeta {
+            status,
+            request_id: request_id(&headers),
+            usd_spent: number("x-aimlapi-usd-spent"),
+            credits_used: number("x-aimlapi-credits-used"),
+            attempts,
+            model,
+            headers,
+        }
+    }
+}
+
+/// A typed response and what came with it.
+#[derive(Clone, Debug)]
+pub struct Completion<T> {
+    /// The response body.
+    pub value: T,
+    /// Status, request id, cost headers, attempts.
+    pub meta: ResponseMeta,
+}
+
+impl<T: HasUsage> Completion<T> {
+    /// The token usage, when the response has it.
+    pub fn usage(&self) -> Option<TokenUsage> {
+        self.value.token_usage()
+    }
+
+    /// The usage priced with the model's facts, in US dollars: `None` for a model this crate
+    /// does not know or a response without usage. The vendor's own figure, when it sends one,
+    /// is [`ResponseMeta::usd_spent`].
+    pub fn estimated_cost(&self) -> Option<f64> {
+        let usage = self.usage()?;
+        Some(
+            self.meta
+                .model
+                .facts()?
+                .cost(usage.prompt_tokens, usage.completion_tokens),
+        )
+    }
+}
+
+/// A client for chat completions: cheap to clone, one per process is enough.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), aimlapi::Error> {
+/// use aimlapi::types::*;
+///
+/// let client = aimlapi::Client::from_env()?;
+/// let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
+///     .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
+///     .messages(vec![aimlapi::user("Hello")])
+///     .try_into()
+///     .expect("model and messages are set");
+/// let done = client.chat_completion(&request).await?;
+/// println!("{:?} (request id {:?})", done.value.choices[0].message, done.meta.request_id);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    provider: Provider,
+    base_url: String,
+    key: Option<ApiKey>,
+    retry: RetryPolicy,
+    timeouts: Timeouts,
+    /// Authorization, provider and caller-given headers, sent with every request.
+    headers: HeaderMap,
+    log_contents: bool,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("provider", &self.inner.provider)
+            .field("base_url", &self.inner.base_url)
+            .field("key", &self.inner.key)
+            .field("retry", &self.inner.retry)
+            .field("timeouts", &self.inner.timeouts)
+            .field("log_contents", &self.inner.log_contents)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    provider: Provider,
+    base_url: Option<String>,
+    key: Option<ApiKey>,
+    retry: RetryPolicy,
+    timeouts: Timeouts,
+    headers: HeaderMap,
+    log_contents: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            provider: Provider::AimlApi,
+            base_url: None,
+            key: None,
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            headers: HeaderMap::new(),
+            log_contents: false,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The gateway (default: the AI/ML API).
+    pub fn provider(mut self, provider: Provider) -> Self {
+        self.provider = provider;
+        self
+    }
+
+    /// Sends to `url` instead of the provider's base URL, keeping everything else the provider
+    /// decides (model ids, headers, key variable): for proxies, mocks and tests.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// The API key; without one, [`build`](Self::build) reads the provider's environment variable.
+    pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// The retry policy (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// All timeouts at once.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The timeout for a whole non-streaming request (default 600 s).
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.request = d;
+        self
+    }
+
+    /// The timeout for opening a connection (default 5 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.connect = d;
+        self
+    }
+
+    /// The longest wait between two stream chunks (default 60 s).
+    pub fn stream_idle_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.stream_idle = d;
+        self
+    }
+
+    /// A header sent with every request.
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Whether request and response bodies go to the `debug` tracing level (default: no; the
+    /// key never does).
+    pub fn log_contents(mut self, on: bool) -> Self {
+        self.log_contents = on;
+        self
+    }
+
+    /// Builds the client. Fails when the AI/ML API or OpenRouter is chosen and no key was given
+    /// nor found in the environment.
+    pub fn build(self) -> Result<Client, Error> {
+        let key = match (self.key, self.provider.key_variable()) {
+            (Some(k), _) => Some(k),
+            (None, Some(var)) => match std::env::var(var) {
+                Ok(k) if !k.trim().is_empty() => Some(ApiKey::new(k.trim())),
+                _ => {
+                    return Err(Error::Config(format!(
+                        "no API key: set {var} or pass one to ClientBuilder::api_key"
+                    )))
+                }
+            },
+            (None, None) => None,
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("aimlapi-rust/", env!("CARGO_PKG_VERSION"))),
+        );
+        if let Some(k) = &key {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
+                Error::Config("the API key has characters a header cannot carry".into())
+            })?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        if let Provider::OpenRouter { referer, title } = &self.provider {
+            for (name, value) in [("http-referer", referer), ("x-title", title)] {
+                if let Some(value) = value {
+                    let v = HeaderValue::from_str(value).map_err(|_| {
+                        Error::Config(format!("{name} cannot be sent as a header: {value:?}"))
+                    })?;
+                    headers.insert(HeaderName::from_static(name), v);
+                }
+            }
+        }
+        headers.extend(self.headers);
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.timeouts.connect)
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url: self
+                    .base_url
+                    .unwrap_or_else(|| self.provider.base_url().to_string()),
+                provider: self.provider,
+                key,
+                retry: self.retry,
+                timeouts: self.timeouts,
+                headers,
+                log_contents: self.log_contents,
+            }),
+        })
+    }
+}
+
+/// A failed attempt: the error, whether another attempt may help, and the headers that say when.
+struct Failure {
+    error: Error,
+    retryable: bool,
+    headers: Option<HeaderMap>,
+}
+
+impl Client {
+    /// A builder, for the AI/ML API unless told otherwise.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client for the AI/ML API with `AIMLAPI_API_KEY`, or else for OpenRouter with
+    /// `OPENROUTER_API_KEY`.
+    pub fn from_env() -> Result<Client, Error> {
+        let set = |var: &str| std::env::var(var).is_ok_and(|v| !v.trim().is_empty());
+        let provider = if !set("AIMLAPI_API_KEY") && set("OPENROUTER_API_KEY") {
+            Provider::open_router()
+        } else {
+            Provider::AimlApi
+        };
+        Client::builder().provider(provider).build().map_err(|_| {
+            Error::Config(
+                "no API key: set AIMLAPI_API_KEY (AI/ML API) or OPENROUTER_API_KEY (OpenRouter)"
+                    .into(),
+            )
+        })
+    }
+
+    /// The gateway this client talks to.
+    pub fn provider(&self) -> &Provider {
+        &self.inner.provider
+    }
+
+    /// Sends a non-streaming request and returns the typed completion with its metadata.
+    /// Retries as the [`RetryPolicy`] says.
+    pub async fn chat_completion<R: ChatRequest>(
+        &self,
+        request: &R,
+    ) -> Result<Completion<R::Response>, Error> {
+        self.chat_completion_with(request, &RequestOptions::default())
+            .await
+    }
+
+    /// [`chat_completion`](Self::chat_completion) with per-request headers and body fields
+    /// (provider-specific parameters) and, if set, a timeout of its own.
+    pub async fn chat_completion_with<R: ChatRequest>(
+        &self,
+        request: &R,
+        options: &RequestOptions,
+    ) -> Result<Completion<R::Response>, Error> {
+        let (request, model) = self.for_provider(request);
+        let mut options = self.options(options);
+        options.timeout = options.timeout.or(Some(self.inner.timeouts.request));
+        let span = self.span("chat_completion", &request);
+        let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
+        async {
+            if self.inner.log_contents {
+                tracing::debug!(body = %serde_json::to_string(&request).unwrap_or_default(), "request");
+            }
+            let (response, attempts) = self
+                .with_retries(|| async {
+                    let result = request.send(&self.inner.http, &self.inner.base_url, options.clone()).await;
+                    classify(result, timeout, &self.inner.retry).await
+                })
+                .await?;
+            let meta = ResponseMeta::new(response.status(), response.headers().clone(), attempts, model);
+            let value = response.into_inner();
+            if let Some(u) = value.token_usage() {
+                tracing::Span::current().record("prompt_tokens", u.prompt_tokens).record("completion_tokens", u.completion_tokens);
+            }
+            Ok(Completion { value, meta })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends `request` with `stream: true` and returns the raw body as it arrives: the bytes of
+    /// the server-sent events, for callers with their own framing. Retries happen only before
+    /// the response starts; a wait longer than [`Timeouts::stream_idle`] for the next chunk ends
+    /// the stream with [`Error::Timeout`]. Dropping the stream closes the connection.
+    pub async fn stream_bytes<R: ChatRequest>(
+        &self,
+        request: &R,
+        options: &RequestOptions,
+    ) -> Result<ByteStream, Error> {
+        let (request, _) = self.for_provider(request);
+        let mut options = self.options(options);
+        options
+            .extra_body
+            .insert("stream".into(), serde_json::Value::Bool(true));
+        let idle = self.inner.timeouts.stream_idle;
+        let span = self.span("chat_completion_stream", &request);
+        let url = format!("{}/v1/chat/completions", self.inner.base_url);
+        async {
+            let (response, _) = self
+                .with_retries(|| async {
+                    let mut req =
+                        self.inner
+                            .http
+                            .post(&url)
+                            .json(&request)
+                            .build()
+                            .map_err(|e| Failure {
+                                error: Error::Config(format!("request: {e}")),
+                                retryable: false,
+                                headers: None,
+                            })?;
+                    apply_request_options(&options, &mut req);
+                    let sent = tokio::time::timeout(idle, self.inner.http.execute(req)).await;
+                    let response = match sent {
+                        Err(_) => {
+                            return Err(Failure {
+                                error: Error::Timeout {
+                                    after: idle,
+                                    waiting_for: "the response",
+                                },
+                                retryable: true,
+                                headers: None,
+                            })
+                        }
+                        Ok(Err(e)) => return Err(transport_failure(e, idle)),
+                        Ok(Ok(r)) => r,
+                    };
+                    tracing::Span::current().record("status", response.status().as_u16());
+                    if response.status().is_success() {
+                        return Ok(response);
+                    }
+                    Err(http_failure(response, &self.inner.retry).await)
+                })
+                .await?;
+            Ok(ByteStream::new(response, idle))
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The request with its model id translated for this client's provider, and the model.
+    fn for_provider<R: ChatRequest>(&self, request: &R) -> (R, Model) {
+        let asked = request.model_id();
+        let model = Model::from_id(&asked);
+        let mut request = request.clone();
+        let id = model.id_for(self.inner.provider.kind());
+        if id != asked {
+            request.set_model_id(&id);
+        }
+        (request, model)
+    }
+
+    /// The client's headers with the caller's on top.
+    fn options(&self, given: &RequestOptions) -> RequestOptions {
+        let mut headers = self.inner.headers.clone();
+        for (name, value) in &given.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        RequestOptions {
+            headers,
+            extra_body: given.extra_body.clone(),
+            timeout: given.timeout,
+        }
+    }
+
+    fn span<R: ChatRequest>(&self, name: &'static str, request: &R) -> tracing::Span {
+        tracing::info_span!(
+            "aimlapi",
+            operation = name,
+            model = %request.model_id(),
+            provider = self.inner.provider.name(),
+            attempt = field::Empty,
+            status = field::Empty,
+            latency_ms = field::Empty,
+            prompt_tokens = field::Empty,
+            completion_tokens = field::Empty,
+        )
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries run out; returns the
+    /// value and the number of attempts.
+    async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<(T, u32), Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        let span = tracing::Span::current();
+        let mut n = 0u32;
+        loop {
+            n += 1;
+            span.record("attempt", n);
+            let started = Instant::now();
+            let result = attempt().await;
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            match result {
+                Ok(v) => {
+                    tracing::info!(attempt = n, "done");
+                    return Ok((v, n));
+                }
+                Err(f) if f.retryable && n <= self.inner.retry.max_retries => {
+                    let wait = self.inner.retry.delay(n - 1, f.headers.as_ref());
+                    tracing::warn!(attempt = n, error = %f.error, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(f) => {
+                    tracing::warn!(attempt = n, error = %f.error, "failed");
+                    return Err(f.error);
+                }
+            }
+        }
+    }
+}
+
+/// Sorts a generated client's result into success or a [`Failure`].
+async fn classify<T>(
+    result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<()>>,
+    timeout: Duration,
+    retry: &RetryPolicy,
+) -> Result<progenitor_client::ResponseValue<T>, Failure> {
+    use progenitor_client::Error as G;
+    let span = tracing::Span::current();
+    match result {
+        Ok(v) => {
+            span.record("status", v.status().as_u16());
+            Ok(v)
+        }
+        Err(G::UnexpectedResponse(response)) => {
+            span.record("status", response.status().as_u16());
+            Err(http_failure(response, retry).await)
+        }
+        Err(G::ErrorResponse(v)) => {
+            span.record("status", v.status().as_u16());
+            let error = HttpError::from_parts(v.status(), v.headers().clone(), b"");
+            let retryable = retry.should_retry_status(error.status, &error.headers);
+            Err(Failure {
+                headers: Some(error.headers.clone()),
+                error: Error::Http(Box::new(error)),
+                retryable,
+            })
+        }
+        Err(G::CommunicationError(e))
+        | Err(G::ResponseBodyError(e))
+        | Err(G::InvalidUpgrade(e)) => Err(transport_failure(e, timeout)),
+        Err(G::InvalidResponsePayload(body, e)) => Err(Failure {
+            error: Error::Decode {
+                message: e.to_string(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            },
+            retryable: false,
+            headers: None,
+        }),
+        Err(G::InvalidRequest(m)) | Err(G::Custom(m)) => Err(Failure {
+            error: Error::Config(m),
+            retryable: false,
+            headers: None,
+        }),
+    }
+}
+
+/// A status that is not a success: read the body, decide on a retry from status and headers.
+async fn http_failure(response: reqwest::Response, retry: &RetryPolicy) -> Failure {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let retryable = retry.should_retry_status(status, &headers);
+    let body = response.bytes().await.unwrap_or_default();
+    let error = HttpError::from_parts(status, headers.clone(), &body);
+    Failure {
+        error: Error::Http(Box::new(error)),
+        retryable,
+        headers: Some(headers),
+    }
+}
+
+/// A transport error: timeouts and broken connections are worth another try.
+fn transport_failure(e: reqwest::Error, timeout: Duration) -> Failure {
+    let error = if e.is_timeout() {
+        Error::Timeout {
+            after: timeout,
+            waiting_for: "the response",
+        }
+    } else {
+        Error::Connection(e.without_url())
+    };
+    Failure {
+        error,
+        retryable: true,
+        headers: None,
+    }
+}
+
+/// The raw body of a streaming response, chunk by chunk as the network delivers it, with an idle
+/// timeout between chunks. Pull-based: nothing runs unless it is polled.
+pub struct ByteStream {
+    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    idle: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    done: bool,
+}
+
+impl fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ByteStream")
+            .field("idle", &self.idle)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ByteStream {
+    fn new(response: reqwest::Response, idle: Duration) -> Self {
+        ByteStream {
+            body: Box::pin(response.bytes_stream()),
+            idle,
+            timer: Box::pin(tokio::time::sleep(idle)),
+            done: false,
+        }
+    }
+}
+
+impl Stream for ByteStream {
+    type Item = Result<Bytes, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.body.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                let deadline = tokio::time::Instant::now() + self.idle;
+                self.timer.as_mut().reset(deadline);
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                self.done = true;
+                let idle = self.idle;
+                Poll::Ready(Some(Err(transport_failure(e, idle).error)))
+            }
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => match self.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    self.done = true;
+                    Poll::Ready(Some(Err(Error::Timeout {
+                        after: self.idle,
+                        waiting_for: "the next stream chunk",
+                    })))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}

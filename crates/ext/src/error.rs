@@ -1,0 +1,276 @@
+//! One error type, with kinds a caller can match on.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// What went wrong, in the terms a caller acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 401: the key is missing, wrong or disabled.
+    Authentication,
+    /// 403: the account is out of credits.
+    InsufficientCredits,
+    /// 429: too many requests; see [`HttpError::retry_after`].
+    RateLimited,
+    /// 400 or 422: the request was refused; see [`HttpError::message`].
+    BadRequest,
+    /// 404.
+    NotFound,
+    /// 5xx.
+    Server,
+    /// Any other HTTP status that is not a success.
+    OtherStatus,
+    /// The request, or a stream between two chunks, took longer than its timeout.
+    Timeout,
+    /// No connection could be made, or it broke.
+    Connection,
+    /// The response was not what the types describe; the raw body is kept.
+    Decode,
+    /// The client is not set up right (no key, a header that cannot be sent).
+    Config,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::Authentication => "authentication failed",
+            ErrorKind::InsufficientCredits => "insufficient credits",
+            ErrorKind::RateLimited => "rate limited",
+            ErrorKind::BadRequest => "bad request",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::Server => "server error",
+            ErrorKind::OtherStatus => "unexpected status",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Connection => "connection failed",
+            ErrorKind::Decode => "could not decode the response",
+            ErrorKind::Config => "client configuration",
+        })
+    }
+}
+
+/// An answer with a status that is not a success, with everything it carried.
+#[derive(Clone, Debug)]
+pub struct HttpError {
+    /// The status.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The request id: `x-request-id`, `x-inference-id`, `x-generation-id` or the body's `requestId`.
+    pub request_id: Option<String>,
+    /// The body as it came, lossily decoded as UTF-8.
+    pub body: String,
+    /// The server's message: from either JSON error shape, or the plain-text body.
+    pub message: String,
+    /// The server's error code, number or string, as text (`"429"`, `"rate_limit"`).
+    pub code: Option<String>,
+    /// How long the server asked to wait (`retry-after-ms` or `retry-after`), uncapped.
+    pub retry_after: Option<Duration>,
+}
+
+impl HttpError {
+    /// Reads an error response: both JSON shapes the gateways send, or plain text.
+    pub fn from_parts(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
+        let body = String::from_utf8_lossy(body).into_owned();
+        let json: Option<Value> = serde_json::from_str(&body).ok();
+        let (message, code, body_request_id) = match &json {
+            // OpenAI / OpenRouter: {"error": {"code", "message", "type", "param", "metadata"}}
+            Some(Value::Object(m)) if m.get("error").is_some_and(Value::is_object) => {
+                let e = &m["error"];
+                (
+                    e.get("message").map(text),
+                    e.get("code").filter(|c| !c.is_null()).map(text),
+                    None,
+                )
+            }
+            // AI/ML API: {message, path, requestId, statusCode, timestamp}
+            Some(Value::Object(m)) => (
+                m.get("message").map(text),
+                m.get("statusCode").filter(|c| !c.is_null()).map(text),
+                m.get("requestId").map(text),
+            ),
+            _ => (None, None, None),
+        };
+        let message = message.unwrap_or_else(|| body.trim().to_string());
+        let request_id = request_id(&headers).or(body_request_id);
+        let retry_after = crate::retry::retry_after(&headers);
+        HttpError {
+            status,
+            headers,
+            request_id,
+            body,
+            message,
+            code,
+            retry_after,
+        }
+    }
+
+    /// The kind this status means.
+    pub fn kind(&self) -> ErrorKind {
+        match self.status.as_u16() {
+            401 => ErrorKind::Authentication,
+            403 => ErrorKind::InsufficientCredits,
+            429 => ErrorKind::RateLimited,
+            400 | 422 => ErrorKind::BadRequest,
+            404 => ErrorKind::NotFound,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::OtherStatus,
+        }
+    }
+}
+
+/// A JSON value as text: strings without quotes, anything else as JSON.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The request id from whichever header the gateway uses.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    [
+        "x-request-id",
+        "x-inference-id",
+        "x-generation-id",
+        "x-client-request-id",
+    ]
+    .iter()
+    .find_map(|h| {
+        headers
+            .get(*h)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    })
+}
+
+/// Everything that can go wrong. [`Error::kind`] says what, in terms to act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a status that is not a success.
+    #[error("{}: HTTP {}: {}{}", .0.kind(), .0.status, .0.message, .0.request_id.as_ref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
+    Http(Box<HttpError>),
+    /// The request, or the wait between two stream chunks, took too long.
+    #[error("timed out after {after:?} waiting for {waiting_for}")]
+    Timeout {
+        /// The timeout that ran out.
+        after: Duration,
+        /// What was awaited: `the response` or `the next stream chunk`.
+        waiting_for: &'static str,
+    },
+    /// No connection could be made, or it broke.
+    #[error("connection failed: {0}")]
+    Connection(#[source] reqwest::Error),
+    /// The response did not match the types.
+    #[error("could not decode the response: {message}")]
+    Decode {
+        /// What did not match.
+        message: String,
+        /// The raw body.
+        body: String,
+    },
+    /// The client is not set up right.
+    #[error("client configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Http(e) => e.kind(),
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Connection(_) => ErrorKind::Connection,
+            Error::Decode { .. } => ErrorKind::Decode,
+            Error::Config(_) => ErrorKind::Config,
+        }
+    }
+
+    /// The HTTP error, for errors that came with a response.
+    pub fn http(&self) -> Option<&HttpError> {
+        match self {
+            Error::Http(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The status, for errors that came with a response.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.http().map(|e| e.status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(status: u16, body: &str) -> HttpError {
+        HttpError::from_parts(
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn both_json_shapes_and_plain_text_parse() {
+        let aiml = parse(
+            429,
+            r#"{"message":"Too Many Requests","path":"/v1/chat/completions","requestId":"r-1","statusCode":"429","timestamp":"2026-01-01T00:00:00Z"}"#,
+        );
+        assert_eq!(
+            (
+                aiml.message.as_str(),
+                aiml.code.as_deref(),
+                aiml.request_id.as_deref()
+            ),
+            ("Too Many Requests", Some("429"), Some("r-1"))
+        );
+        let numeric = parse(
+            401,
+            r#"{"message":"This request requires a valid API key.","statusCode":401}"#,
+        );
+        assert_eq!(numeric.code.as_deref(), Some("401"));
+        assert_eq!(numeric.kind(), ErrorKind::Authentication);
+        let openai = parse(
+            400,
+            r#"{"error":{"code":400,"message":"bad model","type":"invalid_request_error","param":"model","metadata":{}}}"#,
+        );
+        assert_eq!(
+            (openai.message.as_str(), openai.code.as_deref()),
+            ("bad model", Some("400"))
+        );
+        let string_code = parse(
+            400,
+            r#"{"error":{"code":"invalid_model","message":"bad model"}}"#,
+        );
+        assert_eq!(string_code.code.as_deref(), Some("invalid_model"));
+        let plain = parse(400, "Body validation error!\n");
+        assert_eq!(
+            (plain.message.as_str(), plain.code),
+            ("Body validation error!", None)
+        );
+        assert_eq!(plain.body, "Body validation error!\n");
+    }
+
+    #[test]
+    fn kinds_follow_the_status() {
+        for (status, kind) in [
+            (401, ErrorKind::Authentication),
+            (403, ErrorKind::InsufficientCredits),
+            (429, ErrorKind::RateLimited),
+            (400, ErrorKind::BadRequest),
+            (422, ErrorKind::BadRequest),
+            (404, ErrorKind::NotFound),
+            (503, ErrorKind::Server),
+            (418, ErrorKind::OtherStatus),
+        ] {
+            assert_eq!(parse(status, "").kind(), kind, "{status}");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The request types a [`Client`](crate::Client) sends: the generated ones, one per document.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use aimlapi_client::{
+    claude_3_5_haiku, claude_3_5_sonnet, openrouter_claude_3_5_haiku, RequestOptions,
+};
+use aimlapi_types as types;
+use progenitor_client::ResponseValue;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A boxed, sendable future.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Token counts of one completion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenUsage {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u64,
+    /// Tokens in the answer.
+    pub completion_tokens: u64,
+    /// Both together.
+    pub total_tokens: u64,
+}
+
+/// A completion type that may carry token usage.
+pub trait HasUsage {
+    /// The usage, when the response has it.
+    fn token_usage(&self) -> Option<TokenUsage>;
+}
+
+fn usage_of(prompt: Option<i64>, completion: Option<i64>, total: Option<i64>) -> TokenUsage {
+    let p = prompt.unwrap_or(0).max(0) as u64;
+    let c = completion.unwrap_or(0).max(0) as u64;
+    TokenUsage {
+        prompt_tokens: p,
+        completion_tokens: c,
+        total_tokens: total.map_or(p + c, |t| t.max(0) as u64),
+    }
+}
+
+impl HasUsage for types::ChatCompletion {
+    fn token_usage(&self) -> Option<TokenUsage> {
+        self.usage
+            .as_ref()
+            .map(|u| usage_of(u.prompt_tokens, u.completion_tokens, u.total_tokens))
+    }
+}
+
+impl HasUsage for types::OpenRouterChatCompletion {
+    fn token_usage(&self) -> Option<TokenUsage> {
+        self.usage
+            .as_ref()
+            .map(|u| usage_of(u.prompt_tokens, u.completion_tokens, u.total_tokens))
+    }
+}
+
+/// A chat-completions request body this crate can send: one of the generated request types.
+pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
+    /// What a successful non-streaming call returns.
+    type Response: DeserializeOwned + HasUsage + Send + 'static;
+
+    /// The model id the request names.
+    fn model_id(&self) -> String;
+
+    /// Replaces the model id (the client sends the id its provider expects).
+    fn set_model_id(&mut self, id: &str);
+
+    /// Sends the request through the generated client for its document.
+    #[doc(hidden)]
+    fn send<'a>(
+        &'a self,
+        http: &reqwest::Client,
+        base_url: &str,
+        options: RequestOptions,
+    ) -> BoxFuture<'a, Result<ResponseValue<Self::Response>, progenitor_client::Error<()>>>;
+}
+
+/// The id a typed model field holds: every generated model type serializes to its id.
+fn id_of<T: Serialize>(model: &T) -> String {
+    match serde_json::to_value(model) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+macro_rules! chat_request {
+    ($request:ty, $model_id:ident, $module:ident, $response:ty, |$client:ident, $body:ident| $call:expr) => {
+        impl ChatRequest for $request {
+            type Response = $response;
+
+            fn model_id(&self) -> String {
+                id_of(&self.model)
+            }
+
+            fn set_model_id(&mut self, id: &str) {
+                self.model = serde_json::from_value(serde_json::Value::String(id.to_string()))
+                    .unwrap_or_else(|_| types::$model_id::String(id.to_string()));
+            }
+
+            fn send<'a>(
+                &'a self,
+                http: &reqwest::Client,
+                base_url: &str,
+                options: RequestOptions,
+            ) -> BoxFuture<'a, Result<ResponseValue<Self::Response>, progenitor_client::Error<()>>>
+            {
+                let $client = $module::Client::new_with_client(base_url, http.clone(), options);
+                let $body = self;
+                Box::pin(async move { $call.await })
+            }
+        }
+    };
+}
+
+chat_request!(
+    types::Claude35HaikuRequest,
+    Claude35HaikuModelId,
+    claude_3_5_haiku,
+    types::ChatCompletion,
+    |client, body| client.create_chat_completion(body)
+);
+chat_request!(
+    types::Claude35SonnetRequest,
+    Claude35SonnetModelId,
+    claude_3_5_sonnet,
+    types::ChatCompletion,
+    |client, body| client.create_chat_completion(body)
+);
+chat_request!(
+    types::OpenRouterRequest,
+    OpenRouterModelId,
+    openrouter_claude_3_5_haiku,
+    types::OpenRouterChatCompletion,
+    // The ranking headers come from the client's provider settings, as default headers.
+    |client, body| client.create_chat_completion(None, None, body)
+);

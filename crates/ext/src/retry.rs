@@ -1,0 +1,182 @@
+//! When to try a request again, and how long to wait first. Decided from the status and the
+//! headers only, never from the body.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+
+/// How failed requests are retried. The defaults are those of the Stainless-generated SDKs:
+/// 2 retries, backoff `min(0.5 s * 2^n, 8 s)` less up to 25% jitter, the server's `retry-after-ms`
+/// or `retry-after` honoured up to 60 s.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The first backoff.
+    pub initial_backoff: Duration,
+    /// The longest backoff.
+    pub max_backoff: Duration,
+    /// The longest wait a server's `retry-after` may ask for; longer asks are capped to it.
+    pub max_retry_after: Duration,
+    /// The share of each backoff taken off at random (0 to 1), so clients spread out.
+    pub jitter: f64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+            jitter: 0.25,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Whether an answer with `status` and `headers` is worth another try: `x-should-retry`
+    /// decides when present; otherwise 408, 409, 429 and 5xx are.
+    pub fn should_retry_status(&self, status: StatusCode, headers: &HeaderMap) -> bool {
+        match headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {
+            Some("true") => return true,
+            Some("false") => return false,
+            _ => {}
+        }
+        matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
+    }
+
+    /// How long to wait before retry number `retry` (0 for the first), given the headers of the
+    /// failed answer, if any.
+    pub fn delay(&self, retry: u32, headers: Option<&HeaderMap>) -> Duration {
+        if let Some(asked) = headers.and_then(retry_after) {
+            return asked.min(self.max_retry_after);
+        }
+        let backoff = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.max_backoff);
+        backoff.mul_f64(1.0 - self.jitter.clamp(0.0, 1.0) * fastrand::f64())
+    }
+}
+
+/// The wait a server asked for: `retry-after-ms` (milliseconds), else `retry-after` (seconds
+/// or an HTTP date).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let value = header("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn statuses_and_the_override_header() {
+        let p = RetryPolicy::default();
+        for s in [408, 409, 429, 500, 502, 503, 504] {
+            assert!(
+                p.should_retry_status(StatusCode::from_u16(s).unwrap(), &HeaderMap::new()),
+                "{s}"
+            );
+        }
+        for s in [400, 401, 403, 404, 422] {
+            assert!(
+                !p.should_retry_status(StatusCode::from_u16(s).unwrap(), &HeaderMap::new()),
+                "{s}"
+            );
+        }
+        assert!(!p.should_retry_status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &headers(&[("x-should-retry", "false")])
+        ));
+        assert!(p.should_retry_status(
+            StatusCode::BAD_REQUEST,
+            &headers(&[("x-should-retry", "true")])
+        ));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_less_jitter() {
+        let p = RetryPolicy::default();
+        for (retry, full) in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (10, 8.0)] {
+            for _ in 0..50 {
+                let d = p.delay(retry, None).as_secs_f64();
+                assert!(d <= full && d >= full * 0.75 - 1e-9, "retry {retry}: {d}");
+            }
+        }
+        let exact = RetryPolicy {
+            jitter: 0.0,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(exact.delay(1, None), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_server_s_wait_wins_and_is_capped() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.delay(
+                0,
+                Some(&headers(&[
+                    ("retry-after-ms", "1500"),
+                    ("retry-after", "9")
+                ]))
+            ),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            p.delay(0, Some(&headers(&[("retry-after", "3")]))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            p.delay(0, Some(&headers(&[("retry-after", "3600")]))),
+            Duration::from_secs(60)
+        );
+        let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(20));
+        let d = p.delay(0, Some(&headers(&[("retry-after", soon.as_str())])));
+        assert!(
+            d <= Duration::from_secs(20) && d >= Duration::from_secs(18),
+            "{d:?}"
+        );
+        // Nonsense falls back to backoff.
+        assert!(
+            p.delay(0, Some(&headers(&[("retry-after", "soon")]))) <= Duration::from_millis(500)
+        );
+    }
+}

@@ -1,0 +1,311 @@
+//! The client's policy over loopback HTTP, one test per row: errors, retries, timeouts. Each
+//! asserts how many attempts the server saw.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+use aimlapi::{Client, Error, ErrorKind, Provider, RequestOptions, RetryPolicy};
+use common::{Reply, Server, COMPLETION};
+use futures::StreamExt;
+
+const KEY: &str = "sk-test-0123456789abcdef";
+
+fn request() -> Claude35HaikuRequest {
+    Claude35HaikuRequest::builder()
+        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
+        .messages(vec![aimlapi::user("Hello")])
+        .try_into()
+        .unwrap()
+}
+
+/// Fast retries (no jitter), so the tests measure what they mean to.
+fn quick() -> RetryPolicy {
+    RetryPolicy {
+        initial_backoff: Duration::from_millis(20),
+        jitter: 0.0,
+        ..RetryPolicy::default()
+    }
+}
+
+fn client(server: &Server) -> Client {
+    Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(&server.base_url)
+        .api_key(KEY)
+        .retry(quick())
+        .build()
+        .unwrap()
+}
+
+async fn fails(script: Vec<Reply>) -> (Error, usize) {
+    let server = Server::start(script).await;
+    let err = client(&server)
+        .chat_completion(&request())
+        .await
+        .unwrap_err();
+    (err, server.attempts())
+}
+
+#[tokio::test]
+async fn unauthorized_is_an_authentication_error_and_not_retried() {
+    let body = r#"{"message":"This request requires a valid API key. You can create a new API key on the Billing page: https://aimlapi.com/app/keys","path":"/v1/chat/completions","requestId":"req-401","statusCode":401,"timestamp":"2026-01-01T00:00:00.000Z"}"#;
+    let (err, attempts) = fails(vec![Reply::status(401, body)]).await;
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert_eq!(attempts, 1);
+    let http = err.http().unwrap();
+    assert!(http
+        .message
+        .starts_with("This request requires a valid API key"));
+    assert_eq!(http.request_id.as_deref(), Some("req-401"));
+    assert_eq!(http.body, body);
+}
+
+#[tokio::test]
+async fn forbidden_is_insufficient_credits() {
+    let body = r#"{"message":"You've run out of credits. Please top up your balance or update your payment method to continue: https://aimlapi.com/app/billing/","statusCode":403}"#;
+    let (err, attempts) = fails(vec![Reply::status(403, body)]).await;
+    assert_eq!(err.kind(), ErrorKind::InsufficientCredits);
+    assert_eq!(attempts, 1);
+}
+
+#[tokio::test]
+async fn rate_limit_with_retry_after_waits_about_a_second_then_succeeds() {
+    let server = Server::start(vec![
+        Reply::status(429, r#"{"message":"Too Many Requests","statusCode":"429"}"#)
+            .with_header("retry-after", "1"),
+        Reply::status(200, COMPLETION)
+            .with_header("x-aimlapi-usd-spent", "0.000898")
+            .with_header("x-inference-id", "inf-1"),
+    ])
+    .await;
+    let started = Instant::now();
+    let done = client(&server).chat_completion(&request()).await.unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(950) && waited < Duration::from_secs(3),
+        "waited {waited:?}"
+    );
+    assert_eq!(server.attempts(), 2);
+    assert_eq!(done.meta.attempts, 2);
+    assert_eq!(done.meta.request_id.as_deref(), Some("inf-1"));
+    assert_eq!(done.meta.usd_spent, Some(0.000898));
+    assert_eq!(done.usage().unwrap().total_tokens, 238);
+    let cost = done.estimated_cost().unwrap();
+    assert!(
+        (cost - (17.0 * 0.8 + 221.0 * 4.0) / 1e6).abs() < 1e-12,
+        "{cost}"
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_with_retry_after_ms_is_honoured() {
+    let server = Server::start(vec![
+        Reply::status(429, "Too Many Requests")
+            .with_header("retry-after-ms", "700")
+            .with_header("retry-after", "9"),
+        Reply::status(200, COMPLETION),
+    ])
+    .await;
+    let started = Instant::now();
+    client(&server).chat_completion(&request()).await.unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(680) && waited < Duration::from_secs(3),
+        "waited {waited:?}: retry-after-ms wins over retry-after"
+    );
+    assert_eq!(server.attempts(), 2);
+}
+
+#[tokio::test]
+async fn a_rate_limit_that_persists_keeps_its_retry_after() {
+    let (err, attempts) = fails(vec![
+        Reply::status(429, "Too Many Requests").with_header("retry-after-ms", "10")
+    ])
+    .await;
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(
+        err.http().unwrap().retry_after,
+        Some(Duration::from_millis(10))
+    );
+    assert_eq!(attempts, 3);
+}
+
+#[tokio::test]
+async fn a_server_error_then_success_is_retried() {
+    let server = Server::start(vec![
+        Reply::status(500, "upstream failed"),
+        Reply::status(200, COMPLETION),
+    ])
+    .await;
+    let done = client(&server).chat_completion(&request()).await.unwrap();
+    assert_eq!(server.attempts(), 2);
+    assert_eq!(done.meta.attempts, 2);
+}
+
+#[tokio::test]
+async fn three_server_errors_give_up_after_two_retries_with_the_last_error() {
+    let (err, attempts) = fails(vec![
+        Reply::status(500, "first"),
+        Reply::status(502, "second"),
+        Reply::status(503, "third"),
+    ])
+    .await;
+    assert_eq!(attempts, 3);
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert_eq!(err.status().unwrap().as_u16(), 503);
+    assert_eq!(err.http().unwrap().message, "third");
+}
+
+#[tokio::test]
+async fn x_should_retry_false_stops_retries() {
+    let (err, attempts) = fails(vec![
+        Reply::status(500, "no").with_header("x-should-retry", "false"),
+        Reply::status(200, COMPLETION),
+    ])
+    .await;
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert_eq!(attempts, 1);
+}
+
+#[tokio::test]
+async fn bad_requests_read_every_error_shape() {
+    let cases = [
+        (
+            r#"{"message":"Body validation error!","path":"/v1/chat/completions","requestId":"r1","statusCode":400,"timestamp":"t"}"#,
+            "Body validation error!",
+            Some("400"),
+        ),
+        (
+            r#"{"message":"Body validation error!","statusCode":"400"}"#,
+            "Body validation error!",
+            Some("400"),
+        ),
+        (
+            r#"{"error":{"code":400,"message":"model is required","metadata":{}}}"#,
+            "model is required",
+            Some("400"),
+        ),
+        (
+            r#"{"error":{"code":"invalid_request_error","message":"bad temperature","type":"invalid_request_error","param":"temperature"}}"#,
+            "bad temperature",
+            Some("invalid_request_error"),
+        ),
+        ("Body validation error!", "Body validation error!", None),
+    ];
+    for (body, message, code) in cases {
+        let (err, attempts) = fails(vec![Reply::status(400, body)]).await;
+        assert_eq!(err.kind(), ErrorKind::BadRequest, "{body}");
+        assert_eq!(attempts, 1, "{body}");
+        let http = err.http().unwrap();
+        assert_eq!(
+            (http.message.as_str(), http.code.as_deref()),
+            (message, code),
+            "{body}"
+        );
+        assert_eq!(http.body, body);
+    }
+    let (err, _) = fails(vec![Reply::status(
+        422,
+        r#"{"error":{"code":422,"message":"unprocessable"}}"#,
+    )])
+    .await;
+    assert_eq!(err.kind(), ErrorKind::BadRequest);
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_connection_error_after_the_retries() {
+    // A port nothing listens on: bind one, then let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .api_key(KEY)
+        .retry(quick())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.chat_completion(&request()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
+    // Two retries waited 20 ms and 40 ms: the server saw nothing, the clock saw the retries.
+    assert!(
+        started.elapsed() >= Duration::from_millis(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_on_each_attempt() {
+    let server = Server::start(vec![Reply::Hang]).await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .api_key(KEY)
+        .retry(quick())
+        .request_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.chat_completion(&request()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert_eq!(server.attempts(), 3);
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_stream_that_stalls_mid_way_hits_the_idle_timeout() {
+    let first = "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\",\"role\":\"assistant\"}}],\"created\":1,\"model\":\"m\",\"object\":\"chat.completion.chunk\"}\n\n";
+    let server = Server::start(vec![Reply::Stream {
+        chunks: vec![first.to_string()],
+        stall: true,
+    }])
+    .await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .api_key(KEY)
+        .retry(quick())
+        .stream_idle_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let mut stream = client
+        .stream_bytes(&request(), &RequestOptions::default())
+        .await
+        .unwrap();
+    let got = stream.next().await.unwrap().unwrap();
+    assert_eq!(got, first.as_bytes());
+    let started = Instant::now();
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(280),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        stream.next().await.is_none(),
+        "the stream ends after the timeout"
+    );
+    assert_eq!(
+        server.attempts(),
+        1,
+        "a stream that started is never retried"
+    );
+    assert_eq!(server.seen()[0].body["stream"], true);
+    // Dropping the stream closes the connection: the server sees the close.
+    drop(stream);
+    for _ in 0..100 {
+        if server.closed.load(std::sync::atomic::Ordering::SeqCst) == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the server never saw the connection close");
+}
