@@ -92,7 +92,7 @@ fn seed_002_openrouter_request_carries_the_openrouter_model_id() {
         ))
         .messages(vec![user("Hello")])
         .top_k(Some(0))
-        .provider(Some(Provider {
+        .provider(Some(ProviderRouting {
             order: vec!["Anthropic".into()],
             allow_fallbacks: Some(false),
             ..Default::default()

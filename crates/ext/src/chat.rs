@@ -19,6 +19,7 @@ use crate::model::Model;
 use crate::provider::{ApiKey, Provider};
 use crate::request::{ChatRequest, HasUsage, TokenUsage};
 use crate::retry::RetryPolicy;
+use crate::sse::ChunkStream;
 
 /// How long to wait, for each phase of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -379,6 +380,18 @@ impl Client {
         }
         .instrument(span)
         .await
+    }
+
+    /// Sends `request` with `stream: true` and returns its typed chunks as they arrive.
+    /// Retries happen only before the response starts; a wait longer than
+    /// [`Timeouts::stream_idle`] for the next chunk ends the stream with [`Error::Timeout`].
+    /// Dropping the stream closes the connection.
+    pub async fn stream<R: ChatRequest>(
+        &self,
+        request: &R,
+        options: &RequestOptions,
+    ) -> Result<ChunkStream<R::Chunk>, Error> {
+        Ok(ChunkStream::new(self.stream_bytes(request, options).await?))
     }
 
     /// Sends `request` with `stream: true` and returns the raw body as it arrives: the bytes of

@@ -17,6 +17,7 @@ mod model;
 mod provider;
 mod request;
 mod retry;
+mod sse;
 
 pub use aimlapi_client as client;
 pub use aimlapi_client::RequestOptions;
@@ -28,6 +29,7 @@ pub use model::{Claude35Haiku, Claude35Sonnet, Model, ModelFacts};
 pub use provider::{ApiKey, Provider, ProviderKind};
 pub use request::{ChatRequest, HasUsage, TokenUsage};
 pub use retry::RetryPolicy;
+pub use sse::{ChunkStream, SseDecoder, SseEvent, SseItem, StreamItem, DEFAULT_MAX_LINE};
 
 /// A user message with plain text, in the OpenAI-style dialect.
 pub fn user(text: impl Into<String>) -> types::Message {

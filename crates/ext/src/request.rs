@@ -62,6 +62,9 @@ pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
     /// What a successful non-streaming call returns.
     type Response: DeserializeOwned + HasUsage + Send + 'static;
 
+    /// One chunk of a streaming response.
+    type Chunk: DeserializeOwned + Send + 'static;
+
     /// The model id the request names.
     fn model_id(&self) -> String;
 
@@ -87,9 +90,10 @@ fn id_of<T: Serialize>(model: &T) -> String {
 }
 
 macro_rules! chat_request {
-    ($request:ty, $model_id:ident, $module:ident, $response:ty, |$client:ident, $body:ident| $call:expr) => {
+    ($request:ty, $model_id:ident, $module:ident, $response:ty, $chunk:ty, |$client:ident, $body:ident| $call:expr) => {
         impl ChatRequest for $request {
             type Response = $response;
+            type Chunk = $chunk;
 
             fn model_id(&self) -> String {
                 id_of(&self.model)
@@ -120,6 +124,7 @@ chat_request!(
     Claude35HaikuModelId,
     claude_3_5_haiku,
     types::ChatCompletion,
+    types::ChatCompletionChunk,
     |client, body| client.create_chat_completion(body)
 );
 chat_request!(
@@ -127,6 +132,7 @@ chat_request!(
     Claude35SonnetModelId,
     claude_3_5_sonnet,
     types::ChatCompletion,
+    types::ChatCompletionChunk,
     |client, body| client.create_chat_completion(body)
 );
 chat_request!(
@@ -134,6 +140,7 @@ chat_request!(
     OpenRouterModelId,
     openrouter_claude_3_5_haiku,
     types::OpenRouterChatCompletion,
+    types::OpenRouterChatCompletionChunk,
     // The ranking headers come from the client's provider settings, as default headers.
     |client, body| client.create_chat_completion(None, None, body)
 );

@@ -3195,7 +3195,7 @@ pub struct OpenRouterRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub presence_penalty: ::std::option::Option<f64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub provider: ::std::option::Option<Provider>,
+    pub provider: ::std::option::Option<ProviderRouting>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reasoning_effort: ::std::option::Option<ReasoningEffort>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3276,7 +3276,7 @@ impl PromptTokensDetails {
 }
 ///Provider routing preferences.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-pub struct Provider {
+pub struct ProviderRouting {
     ///Fall back to other providers when the chosen ones fail.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allow_fallbacks: ::std::option::Option<bool>,
@@ -3299,8 +3299,8 @@ pub struct Provider {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sort: ::std::option::Option<Sort>,
 }
-impl Provider {
-    pub fn builder() -> builder::Provider {
+impl ProviderRouting {
+    pub fn builder() -> builder::ProviderRouting {
         Default::default()
     }
 }
@@ -9577,7 +9577,7 @@ pub mod builder {
             ::std::string::String,
         >,
         provider: ::std::result::Result<
-            ::std::option::Option<super::Provider>,
+            ::std::option::Option<super::ProviderRouting>,
             ::std::string::String,
         >,
         reasoning_effort: ::std::result::Result<
@@ -9823,7 +9823,7 @@ pub mod builder {
         }
         pub fn provider<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::Provider>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::ProviderRouting>>,
             T::Error: ::std::fmt::Display,
         {
             self.provider = value
@@ -10257,7 +10257,7 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct Provider {
+    pub struct ProviderRouting {
         allow_fallbacks: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
@@ -10291,7 +10291,7 @@ pub mod builder {
             ::std::string::String,
         >,
     }
-    impl ::std::default::Default for Provider {
+    impl ::std::default::Default for ProviderRouting {
         fn default() -> Self {
             Self {
                 allow_fallbacks: Ok(Default::default()),
@@ -10305,7 +10305,7 @@ pub mod builder {
             }
         }
     }
-    impl Provider {
+    impl ProviderRouting {
         pub fn allow_fallbacks<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -10397,10 +10397,10 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<Provider> for super::Provider {
+    impl ::std::convert::TryFrom<ProviderRouting> for super::ProviderRouting {
         type Error = super::error::ConversionError;
         fn try_from(
-            value: Provider,
+            value: ProviderRouting,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 allow_fallbacks: value.allow_fallbacks?,
@@ -10414,8 +10414,8 @@ pub mod builder {
             })
         }
     }
-    impl ::std::convert::From<super::Provider> for Provider {
-        fn from(value: super::Provider) -> Self {
+    impl ::std::convert::From<super::ProviderRouting> for ProviderRouting {
+        fn from(value: super::ProviderRouting) -> Self {
             Self {
                 allow_fallbacks: Ok(value.allow_fallbacks),
                 data_collection: Ok(value.data_collection),

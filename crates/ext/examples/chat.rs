@@ -1,0 +1,53 @@
+//! One non-streaming chat completion with Claude 3.5 Haiku on the AI/ML API.
+//!
+//! ```sh
+//! AIMLAPI_API_KEY=... cargo run --example chat -- "What is a monad?"
+//! ```
+
+use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+use aimlapi::{Client, Provider};
+
+#[tokio::main]
+async fn main() {
+    let client = match Client::builder().provider(Provider::AimlApi).build() {
+        Ok(c) => c,
+        Err(_) => {
+            eprintln!("no key: set AIMLAPI_API_KEY to your AI/ML API key (https://aimlapi.com/app/keys) and run again");
+            std::process::exit(2);
+        }
+    };
+    let prompt = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "Hello".to_string());
+    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
+        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
+        .messages(vec![aimlapi::user(prompt)])
+        .try_into()
+        .expect("model and messages are set");
+    match client.chat_completion(&request).await {
+        Ok(done) => {
+            let text = done
+                .value
+                .choices
+                .first()
+                .and_then(|c| c.message.as_ref())
+                .and_then(|m| m.content.clone())
+                .unwrap_or_default();
+            println!("{text}");
+            if let Some(u) = done.usage() {
+                eprintln!(
+                    "[{} in, {} out; about ${:.6}; charged {:?} USD; request id {:?}]",
+                    u.prompt_tokens,
+                    u.completion_tokens,
+                    done.estimated_cost().unwrap_or_default(),
+                    done.meta.usd_spent,
+                    done.meta.request_id
+                );
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! Server-sent events: framing per the WHATWG rules, and typed chunks on top.
+//!
+//! [`SseDecoder`] takes the body in whatever pieces the network delivers and yields events;
+//! [`ChunkStream`] turns a [`ByteStream`] into typed stream chunks.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+use serde::de::DeserializeOwned;
+
+use crate::chat::ByteStream;
+use crate::error::Error;
+
+/// The longest line [`SseDecoder`] accepts by default: 16 MiB.
+pub const DEFAULT_MAX_LINE: usize = 16 << 20;
+
+/// One server-sent event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field, if any.
+    pub event: Option<String>,
+    /// The `data:` lines, joined by `\n`.
+    pub data: String,
+    /// The `id:` field, if any.
+    pub id: Option<String>,
+    /// The `retry:` field, if any and a number.
+    pub retry: Option<u64>,
+}
+
+/// What the decoder found: an event, or a comment line (`: OPENROUTER PROCESSING`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SseItem {
+    /// A complete event.
+    Event(SseEvent),
+    /// A comment, without its leading `:` and one space.
+    Comment(String),
+}
+
+/// Incremental SSE framing: LF, CRLF and lone CR line ends (also split across pieces), comments,
+/// multi-line `data`, `event`/`id`/`retry`, a leading byte-order mark, and a line-length limit.
+#[derive(Debug)]
+pub struct SseDecoder {
+    line: Vec<u8>,
+    pending: SseEvent,
+    has_data: bool,
+    started: bool,
+    /// The previous piece ended in CR: a LF that starts the next piece belongs to it.
+    after_cr: bool,
+    max_line: usize,
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        SseDecoder::new(DEFAULT_MAX_LINE)
+    }
+}
+
+impl SseDecoder {
+    /// A decoder that refuses lines longer than `max_line` bytes.
+    pub fn new(max_line: usize) -> Self {
+        SseDecoder {
+            line: Vec::new(),
+            pending: SseEvent::default(),
+            has_data: false,
+            started: false,
+            after_cr: false,
+            max_line,
+        }
+    }
+
+    /// Feeds one piece of the body; appends what it completes to `out`.
+    pub fn feed(&mut self, mut bytes: &[u8], out: &mut Vec<SseItem>) -> Result<(), Error> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.after_cr && bytes.first() == Some(&b'\n') {
+            bytes = &bytes[1..];
+        }
+        self.after_cr = false;
+        while !bytes.is_empty() {
+            match bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(i) => {
+                    self.push(&bytes[..i])?;
+                    let cr = bytes[i] == b'\r';
+                    bytes = &bytes[i + 1..];
+                    if cr {
+                        if bytes.first() == Some(&b'\n') {
+                            bytes = &bytes[1..];
+                        } else if bytes.is_empty() {
+                            self.after_cr = true;
+                        }
+                    }
+                    let line = std::mem::take(&mut self.line);
+                    self.line_done(&line, out);
+                    self.line = line;
+                    self.line.clear();
+                }
+                None => {
+                    self.push(bytes)?;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The body ended: an event still being built is delivered (the gateways may end a body
+    /// without the blank line that closes the last event).
+    pub fn finish(&mut self, out: &mut Vec<SseItem>) {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            self.line_done(&line, out);
+        }
+        self.dispatch(out);
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if self.line.len() + bytes.len() > self.max_line {
+            return Err(Error::Decode {
+                message: format!(
+                    "a server-sent-event line is longer than {} bytes",
+                    self.max_line
+                ),
+                body: String::from_utf8_lossy(&self.line[..self.line.len().min(256)]).into_owned(),
+            });
+        }
+        self.line.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn line_done(&mut self, mut line: &[u8], out: &mut Vec<SseItem>) {
+        if !self.started {
+            self.started = true;
+            line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+        }
+        if line.is_empty() {
+            self.dispatch(out);
+            return;
+        }
+        let text = String::from_utf8_lossy(line);
+        if let Some(comment) = text.strip_prefix(':') {
+            out.push(SseItem::Comment(
+                comment.strip_prefix(' ').unwrap_or(comment).to_string(),
+            ));
+            return;
+        }
+        let (field, value) = match text.split_once(':') {
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            None => (&*text, ""),
+        };
+        match field {
+            "data" => {
+                if self.has_data {
+                    self.pending.data.push('\n');
+                }
+                self.pending.data.push_str(value);
+                self.has_data = true;
+            }
+            "event" => self.pending.event = Some(value.to_string()),
+            "id" if !value.contains('\0') => self.pending.id = Some(value.to_string()),
+            "retry" => self.pending.retry = value.parse().ok().or(self.pending.retry),
+            _ => {}
+        }
+    }
+
+    fn dispatch(&mut self, out: &mut Vec<SseItem>) {
+        if self.has_data {
+            out.push(SseItem::Event(std::mem::take(&mut self.pending)));
+        } else {
+            self.pending = SseEvent::default();
+        }
+        self.has_data = false;
+    }
+}
+
+/// Typed chunks from a streaming response. Ends at `data: [DONE]` or at the end of the body.
+/// Comment lines are skipped unless [`with_comments`](Self::with_comments) asked for them; then
+/// they come as [`StreamItem::Comment`].
+pub struct ChunkStream<T> {
+    body: Option<ByteStream>,
+    decoder: SseDecoder,
+    ready: std::collections::VecDeque<SseItem>,
+    comments: bool,
+    _chunk: PhantomData<fn() -> T>,
+}
+
+/// One item of a [`ChunkStream`].
+#[derive(Clone, Debug)]
+pub enum StreamItem<T> {
+    /// A chunk.
+    Chunk(T),
+    /// A comment line, such as OpenRouter's `OPENROUTER PROCESSING` keep-alive.
+    Comment(String),
+}
+
+impl<T> std::fmt::Debug for ChunkStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkStream")
+            .field("done", &self.body.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: DeserializeOwned> ChunkStream<T> {
+    /// Typed chunks from a raw body.
+    pub fn new(body: ByteStream) -> Self {
+        ChunkStream {
+            body: Some(body),
+            decoder: SseDecoder::default(),
+            ready: Default::default(),
+            comments: false,
+            _chunk: PhantomData,
+        }
+    }
+
+    /// Delivers comment lines too.
+    pub fn with_comments(mut self) -> Self {
+        self.comments = true;
+        self
+    }
+
+    fn next_ready(&mut self) -> Option<Result<StreamItem<T>, Error>> {
+        while let Some(item) = self.ready.pop_front() {
+            match item {
+                SseItem::Comment(c) if self.comments => return Some(Ok(StreamItem::Comment(c))),
+                SseItem::Comment(_) => {}
+                SseItem::Event(e) if e.data == "[DONE]" => {
+                    self.body = None;
+                    self.ready.clear();
+                    return None;
+                }
+                SseItem::Event(e) => {
+                    return Some(
+                        serde_json::from_str(&e.data)
+                            .map(StreamItem::Chunk)
+                            .map_err(|err| Error::Decode {
+                                message: err.to_string(),
+                                body: e.data,
+                            }),
+                    )
+                }
+            }
+        }
+        None
+    }
+}
+
+impl<T: DeserializeOwned> Stream for ChunkStream<T> {
+    type Item = Result<StreamItem<T>, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(item) = this.next_ready() {
+                return Poll::Ready(Some(item));
+            }
+            let Some(body) = this.body.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let mut out = Vec::new();
+            match Pin::new(body).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(bytes))) => {
+                    if let Err(e) = this.decoder.feed(&bytes, &mut out) {
+                        this.body = None;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.body = None;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Ready(None) => {
+                    this.decoder.finish(&mut out);
+                    this.body = None;
+                }
+            }
+            this.ready.extend(out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_in(pieces: &[&[u8]]) -> Vec<SseItem> {
+        let mut d = SseDecoder::default();
+        let mut out = Vec::new();
+        for p in pieces {
+            d.feed(p, &mut out).unwrap();
+        }
+        d.finish(&mut out);
+        out
+    }
+
+    fn data(s: &str) -> SseItem {
+        SseItem::Event(SseEvent {
+            data: s.into(),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn every_line_end_and_every_split_gives_the_same_events() {
+        let body = "\u{feff}: keep-alive\r\ndata: a\r\ndata: b\r\rid: 7\nevent: e\ndata: c\n\n";
+        let want = vec![
+            SseItem::Comment("keep-alive".into()),
+            data("a\nb"),
+            SseItem::Event(SseEvent {
+                event: Some("e".into()),
+                data: "c".into(),
+                id: Some("7".into()),
+                retry: None,
+            }),
+        ];
+        assert_eq!(decode_in(&[body.as_bytes()]), want);
+        let bytes = body.as_bytes();
+        for i in 0..bytes.len() {
+            for j in i..bytes.len() {
+                assert_eq!(
+                    decode_in(&[&bytes[..i], &bytes[i..j], &bytes[j..]]),
+                    want,
+                    "split at {i} and {j}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_ending_without_the_blank_line_still_delivers_its_event() {
+        assert_eq!(decode_in(&[b"data: x"]), vec![data("x")]);
+        assert_eq!(decode_in(&[b"data: x\n"]), vec![data("x")]);
+        assert_eq!(
+            decode_in(&[b"event: lonely\n\n"]),
+            vec![],
+            "no data, no event"
+        );
+    }
+
+    #[test]
+    fn an_overlong_line_is_an_error() {
+        let mut d = SseDecoder::new(8);
+        let mut out = Vec::new();
+        d.feed(b"data: 12", &mut out).unwrap();
+        let err = d.feed(b"3", &mut out).unwrap_err();
+        assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
+    }
+}

@@ -1,0 +1,224 @@
+//! Providers over loopback HTTP: the ids and headers each one sends; the key kept secret.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use aimlapi::types::*;
+use aimlapi::{Client, Model, Provider, ProviderKind, RequestOptions, RetryPolicy};
+use common::{Reply, Server, COMPLETION};
+
+const KEY: &str = "sk-secret-KEY-4f1c9e77d2";
+
+fn haiku() -> Claude35HaikuRequest {
+    Claude35HaikuRequest::builder()
+        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
+        .messages(vec![aimlapi::user("Hello")])
+        .try_into()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
+    let server = Server::start(vec![Reply::status(200, COMPLETION)]).await;
+    let openrouter = Client::builder()
+        .provider(Provider::OpenRouter {
+            referer: Some("https://example.com".into()),
+            title: Some("Example App".into()),
+        })
+        .base_url(&server.base_url)
+        .api_key(KEY)
+        .build()
+        .unwrap();
+    openrouter.chat_completion(&haiku()).await.unwrap();
+
+    let aiml = Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(&server.base_url)
+        .api_key(KEY)
+        .build()
+        .unwrap();
+    aiml.chat_completion(&haiku()).await.unwrap();
+
+    // An OpenRouter-typed request with the `provider` routing object, sent to OpenRouter.
+    let routed: OpenRouterRequest = OpenRouterRequest::builder()
+        .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)
+        .messages(vec![aimlapi::user("Hello")])
+        .provider(Some(ProviderRouting {
+            order: vec!["Anthropic".into()],
+            allow_fallbacks: Some(false),
+            ..Default::default()
+        }))
+        .try_into()
+        .unwrap();
+    let mut options = RequestOptions::default();
+    options.headers.insert("x-trace", "t-1".parse().unwrap());
+    options
+        .extra_body
+        .insert("transforms".into(), serde_json::json!(["middle-out"]));
+    openrouter
+        .chat_completion_with(&routed, &options)
+        .await
+        .unwrap();
+
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    let (or, ai, routed) = (&seen[0], &seen[1], &seen[2]);
+    assert_eq!(or.request_line, "POST /v1/chat/completions HTTP/1.1");
+    assert_eq!(or.body["model"], "anthropic/claude-3.5-haiku");
+    assert_eq!(or.header("http-referer"), Some("https://example.com"));
+    assert_eq!(or.header("x-title"), Some("Example App"));
+    assert_eq!(
+        or.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert_eq!(ai.body["model"], "anthropic/claude-3-5-haiku");
+    assert_eq!(ai.header("http-referer"), None);
+    assert_eq!(ai.header("x-title"), None);
+    assert_eq!(
+        routed.body["provider"],
+        serde_json::json!({"order": ["Anthropic"], "allow_fallbacks": false})
+    );
+    assert_eq!(routed.body["transforms"], serde_json::json!(["middle-out"]));
+    assert_eq!(routed.header("x-trace"), Some("t-1"));
+    assert_eq!(routed.header("x-title"), Some("Example App"));
+}
+
+#[tokio::test]
+async fn an_unknown_model_id_passes_through_unchanged() {
+    let server = Server::start(vec![Reply::status(200, COMPLETION)]).await;
+    let client = Client::builder()
+        .provider(Provider::open_router())
+        .base_url(&server.base_url)
+        .api_key(KEY)
+        .build()
+        .unwrap();
+    let mut req = haiku();
+    req.model = Claude35HaikuModelId::String("anthropic/claude-opus-5".into());
+    client.chat_completion(&req).await.unwrap();
+    assert_eq!(server.seen()[0].body["model"], "anthropic/claude-opus-5");
+}
+
+/// Every model id the bundled documents name is known to the model enums: a document that adds
+/// an id fails here until the enums learn it.
+#[test]
+fn every_model_id_in_the_schema_documents_is_known() {
+    let mut checked = 0;
+    for (stem, text) in aimlapi::types::DOCUMENTS {
+        let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+        for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+            if !(name.starts_with("Known") && name.ends_with("ModelId")) {
+                continue;
+            }
+            for id in schema["enum"].as_array().unwrap() {
+                let id = id.as_str().unwrap();
+                assert!(
+                    !matches!(Model::from_id(id), Model::Other(_)),
+                    "{stem}: model id {id} is not in the model enums"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 11,
+        "only {checked} ids checked: did the documents change shape?"
+    );
+}
+
+#[test]
+fn each_provider_has_its_base_url_and_key_variable() {
+    assert_eq!(Provider::AimlApi.base_url(), "https://api.aimlapi.com");
+    assert_eq!(Provider::AimlApi.key_variable(), Some("AIMLAPI_API_KEY"));
+    assert_eq!(
+        Provider::open_router().base_url(),
+        "https://openrouter.ai/api"
+    );
+    assert_eq!(
+        Provider::open_router().key_variable(),
+        Some("OPENROUTER_API_KEY")
+    );
+    assert_eq!(
+        Provider::custom("http://127.0.0.1:8080/").base_url(),
+        "http://127.0.0.1:8080"
+    );
+    assert_eq!(Provider::custom("x").kind(), ProviderKind::Custom);
+}
+
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_key_never_shows_in_debug_errors_or_tracing() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = Server::start(vec![
+        Reply::status(500, "try again"),
+        Reply::status(200, COMPLETION),
+        Reply::status(
+            401,
+            r#"{"message":"This request requires a valid API key.","statusCode":401}"#,
+        ),
+    ])
+    .await;
+    let quick = RetryPolicy {
+        initial_backoff: std::time::Duration::from_millis(5),
+        ..RetryPolicy::default()
+    };
+    let builder = Client::builder()
+        .base_url(&server.base_url)
+        .api_key(KEY)
+        .retry(quick)
+        .log_contents(true);
+    let builder_debug = format!("{builder:?}");
+    let client = builder.build().unwrap();
+    let done = client.chat_completion(&haiku()).await.unwrap();
+    let err = client.chat_completion(&haiku()).await.unwrap_err();
+
+    let texts = [
+        builder_debug,
+        format!("{client:?}"),
+        format!("{done:?}"),
+        format!("{err:?}"),
+        format!("{err}"),
+        format!("{:?}", aimlapi::ApiKey::new(KEY)),
+        format!("{}", aimlapi::ApiKey::new(KEY)),
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap(),
+    ];
+    let logs = &texts[texts.len() - 1];
+    assert!(
+        logs.contains("aimlapi") && logs.contains("retrying") && logs.contains("attempt"),
+        "tracing captured nothing useful:\n{logs}"
+    );
+    assert!(logs.contains("Hello"), "contents are logged when asked for");
+    for text in &texts {
+        assert!(
+            !text.contains(KEY) && !text.contains("4f1c9e77d2"),
+            "the key leaked:\n{text}"
+        );
+    }
+    assert_eq!(
+        server.seen()[0].header("authorization"),
+        Some(format!("Bearer {KEY}").as_str()),
+        "and yet it was sent"
+    );
+}
