@@ -26,14 +26,7 @@ async fn main() {
         .expect("model and messages are set");
     match client.chat_completion(&request).await {
         Ok(done) => {
-            let text = done
-                .value
-                .choices
-                .first()
-                .and_then(|c| c.message.as_ref())
-                .and_then(|m| m.content.clone())
-                .unwrap_or_default();
-            println!("{text}");
+            println!("{}", done.text().unwrap_or_default());
             if let Some(u) = done.usage() {
                 eprintln!(
                     "[{} in, {} out; about ${:.6}; charged {:?} USD; request id {:?}]",

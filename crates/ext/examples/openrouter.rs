@@ -35,14 +35,7 @@ async fn main() {
         .expect("model and messages are set");
     match client.chat_completion(&request).await {
         Ok(done) => {
-            let text = done
-                .value
-                .choices
-                .first()
-                .and_then(|c| c.message.as_ref())
-                .and_then(|m| m.content.clone())
-                .unwrap_or_default();
-            println!("{text}");
+            println!("{}", done.text().unwrap_or_default());
             eprintln!(
                 "[about ${:.6}; generation id {:?}]",
                 done.estimated_cost().unwrap_or_default(),

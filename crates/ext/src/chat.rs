@@ -17,7 +17,7 @@ use tracing::{field, Instrument};
 use crate::error::{request_id, Error, HttpError};
 use crate::model::Model;
 use crate::provider::{ApiKey, Provider};
-use crate::request::{ChatRequest, HasUsage, TokenUsage};
+use crate::request::{ChatRequest, ChatResponse, TokenUsage};
 use crate::retry::RetryPolicy;
 use crate::sse::ChunkStream;
 
@@ -90,10 +90,15 @@ pub struct Completion<T> {
     pub meta: ResponseMeta,
 }
 
-impl<T: HasUsage> Completion<T> {
+impl<T: ChatResponse> Completion<T> {
     /// The token usage, when the response has it.
     pub fn usage(&self) -> Option<TokenUsage> {
         self.value.token_usage()
+    }
+
+    /// The text of the first choice's message, when it has one.
+    pub fn text(&self) -> Option<&str> {
+        self.value.text()
     }
 
     /// The usage priced with the model's facts, in US dollars: `None` for a model this crate

@@ -27,7 +27,7 @@ pub use chat::{ByteStream, Client, ClientBuilder, Completion, ResponseMeta, Time
 pub use error::{Error, ErrorKind, HttpError};
 pub use model::{Claude35Haiku, Claude35Sonnet, Model, ModelFacts};
 pub use provider::{ApiKey, Provider, ProviderKind};
-pub use request::{ChatRequest, HasUsage, TokenUsage};
+pub use request::{ChatRequest, ChatResponse, TokenUsage};
 pub use retry::RetryPolicy;
 pub use sse::{ChunkStream, SseDecoder, SseEvent, SseItem, StreamItem, DEFAULT_MAX_LINE};
 

@@ -25,10 +25,13 @@ pub struct TokenUsage {
     pub total_tokens: u64,
 }
 
-/// A completion type that may carry token usage.
-pub trait HasUsage {
+/// What every non-streaming response type offers.
+pub trait ChatResponse {
     /// The usage, when the response has it.
     fn token_usage(&self) -> Option<TokenUsage>;
+
+    /// The text of the first choice's message, when it has one.
+    fn text(&self) -> Option<&str>;
 }
 
 fn usage_of(prompt: Option<i64>, completion: Option<i64>, total: Option<i64>) -> TokenUsage {
@@ -41,26 +44,26 @@ fn usage_of(prompt: Option<i64>, completion: Option<i64>, total: Option<i64>) ->
     }
 }
 
-impl HasUsage for types::ChatCompletion {
-    fn token_usage(&self) -> Option<TokenUsage> {
-        self.usage
-            .as_ref()
-            .map(|u| usage_of(u.prompt_tokens, u.completion_tokens, u.total_tokens))
-    }
+macro_rules! chat_response {
+    ($($response:ty),+) => {$(
+        impl ChatResponse for $response {
+            fn token_usage(&self) -> Option<TokenUsage> {
+                self.usage.as_ref().map(|u| usage_of(u.prompt_tokens, u.completion_tokens, u.total_tokens))
+            }
+
+            fn text(&self) -> Option<&str> {
+                self.choices.first()?.message.as_ref()?.content.as_deref()
+            }
+        }
+    )+};
 }
 
-impl HasUsage for types::OpenRouterChatCompletion {
-    fn token_usage(&self) -> Option<TokenUsage> {
-        self.usage
-            .as_ref()
-            .map(|u| usage_of(u.prompt_tokens, u.completion_tokens, u.total_tokens))
-    }
-}
+chat_response!(types::ChatCompletion, types::OpenRouterChatCompletion);
 
 /// A chat-completions request body this crate can send: one of the generated request types.
 pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
     /// What a successful non-streaming call returns.
-    type Response: DeserializeOwned + HasUsage + Send + 'static;
+    type Response: DeserializeOwned + ChatResponse + Send + 'static;
 
     /// One chunk of a streaming response.
     type Chunk: DeserializeOwned + Send + 'static;

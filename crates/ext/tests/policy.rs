@@ -5,20 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
 use aimlapi::{Client, Error, ErrorKind, Provider, RequestOptions, RetryPolicy};
-use common::{Reply, Server, COMPLETION};
+use common::{hello, Reply, Server, COMPLETION};
 use futures::StreamExt;
 
 const KEY: &str = "sk-test-0123456789abcdef";
-
-fn request() -> Claude35HaikuRequest {
-    Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
-        .messages(vec![aimlapi::user("Hello")])
-        .try_into()
-        .unwrap()
-}
 
 /// Fast retries (no jitter), so the tests measure what they mean to.
 fn quick() -> RetryPolicy {
@@ -41,10 +32,7 @@ fn client(server: &Server) -> Client {
 
 async fn fails(script: Vec<Reply>) -> (Error, usize) {
     let server = Server::start(script).await;
-    let err = client(&server)
-        .chat_completion(&request())
-        .await
-        .unwrap_err();
+    let err = client(&server).chat_completion(&hello()).await.unwrap_err();
     (err, server.attempts())
 }
 
@@ -81,7 +69,7 @@ async fn rate_limit_with_retry_after_waits_about_a_second_then_succeeds() {
     ])
     .await;
     let started = Instant::now();
-    let done = client(&server).chat_completion(&request()).await.unwrap();
+    let done = client(&server).chat_completion(&hello()).await.unwrap();
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_millis(950) && waited < Duration::from_secs(3),
@@ -109,7 +97,7 @@ async fn rate_limit_with_retry_after_ms_is_honoured() {
     ])
     .await;
     let started = Instant::now();
-    client(&server).chat_completion(&request()).await.unwrap();
+    client(&server).chat_completion(&hello()).await.unwrap();
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_millis(680) && waited < Duration::from_secs(3),
@@ -139,7 +127,7 @@ async fn a_server_error_then_success_is_retried() {
         Reply::status(200, COMPLETION),
     ])
     .await;
-    let done = client(&server).chat_completion(&request()).await.unwrap();
+    let done = client(&server).chat_completion(&hello()).await.unwrap();
     assert_eq!(server.attempts(), 2);
     assert_eq!(done.meta.attempts, 2);
 }
@@ -229,7 +217,7 @@ async fn connection_refused_is_a_connection_error_after_the_retries() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = client.chat_completion(&request()).await.unwrap_err();
+    let err = client.chat_completion(&hello()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
     // Two retries waited 20 ms and 40 ms: the server saw nothing, the clock saw the retries.
     assert!(
@@ -250,7 +238,7 @@ async fn a_server_that_never_answers_times_out_on_each_attempt() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = client.chat_completion(&request()).await.unwrap_err();
+    let err = client.chat_completion(&hello()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert_eq!(server.attempts(), 3);
     assert!(
@@ -276,7 +264,7 @@ async fn a_stream_that_stalls_mid_way_hits_the_idle_timeout() {
         .build()
         .unwrap();
     let mut stream = client
-        .stream_bytes(&request(), &RequestOptions::default())
+        .stream_bytes(&hello(), &RequestOptions::default())
         .await
         .unwrap();
     let got = stream.next().await.unwrap().unwrap();

@@ -7,17 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use aimlapi::types::*;
 use aimlapi::{Client, Model, Provider, ProviderKind, RequestOptions, RetryPolicy};
-use common::{Reply, Server, COMPLETION};
+use common::{hello, Reply, Server, COMPLETION};
 
 const KEY: &str = "sk-secret-KEY-4f1c9e77d2";
-
-fn haiku() -> Claude35HaikuRequest {
-    Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
-        .messages(vec![aimlapi::user("Hello")])
-        .try_into()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
@@ -31,7 +23,7 @@ async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
         .api_key(KEY)
         .build()
         .unwrap();
-    openrouter.chat_completion(&haiku()).await.unwrap();
+    openrouter.chat_completion(&hello()).await.unwrap();
 
     let aiml = Client::builder()
         .provider(Provider::AimlApi)
@@ -39,7 +31,7 @@ async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
         .api_key(KEY)
         .build()
         .unwrap();
-    aiml.chat_completion(&haiku()).await.unwrap();
+    aiml.chat_completion(&hello()).await.unwrap();
 
     // An OpenRouter-typed request with the `provider` routing object, sent to OpenRouter.
     let routed: OpenRouterRequest = OpenRouterRequest::builder()
@@ -94,7 +86,7 @@ async fn an_unknown_model_id_passes_through_unchanged() {
         .api_key(KEY)
         .build()
         .unwrap();
-    let mut req = haiku();
+    let mut req = hello();
     req.model = Claude35HaikuModelId::String("anthropic/claude-opus-5".into());
     client.chat_completion(&req).await.unwrap();
     assert_eq!(server.seen()[0].body["model"], "anthropic/claude-opus-5");
@@ -191,8 +183,8 @@ async fn the_key_never_shows_in_debug_errors_or_tracing() {
         .log_contents(true);
     let builder_debug = format!("{builder:?}");
     let client = builder.build().unwrap();
-    let done = client.chat_completion(&haiku()).await.unwrap();
-    let err = client.chat_completion(&haiku()).await.unwrap_err();
+    let done = client.chat_completion(&hello()).await.unwrap();
+    let err = client.chat_completion(&hello()).await.unwrap_err();
 
     let texts = [
         builder_debug,

@@ -203,5 +203,14 @@ async fn serve(
     }
 }
 
+/// A Claude 3.5 Haiku request saying "Hello" (seed 000's body).
+pub fn hello() -> aimlapi::types::Claude35HaikuRequest {
+    aimlapi::types::Claude35HaikuRequest::builder()
+        .model(aimlapi::types::KnownClaude35HaikuModelId::Claude35HaikuLatest)
+        .messages(vec![aimlapi::user("Hello")])
+        .try_into()
+        .expect("model and messages are set")
+}
+
 /// The AI/ML API's documented response for Claude 3.5 Haiku (seed 000).
 pub const COMPLETION: &str = r#"{"id":"msg_01QfRmDBXVWcARjbwZBbJxrR","object":"chat.completion","model":"claude-3-5-haiku-20241022","choices":[{"index":0,"message":{"reasoning_content":"","content":"Hi there! How are you doing today? Is there anything I can help you with?","role":"assistant"},"finish_reason":"end_turn","logprobs":null}],"created":1744218440,"usage":{"prompt_tokens":17,"completion_tokens":221,"total_tokens":238}}"#;
