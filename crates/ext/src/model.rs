@@ -86,6 +86,9 @@ model_enum! {
     facts: ModelFacts { context_window: 200_000, max_output_tokens: 8_192, input_usd_per_mtok: 0.80, output_usd_per_mtok: 4.0 },
 }
 
+// OpenRouter's ids for the dated Sonnet snapshots are not in the published facts this crate was
+// written from: `-20240620` follows OpenRouter's naming, and `-20241022` maps to the alias that
+// points at it.
 model_enum! {
     /// Claude 3.5 Sonnet: the ids of seed 001.
     Claude35Sonnet {
