@@ -33,6 +33,10 @@ pub enum ErrorKind {
     Decode,
     /// The client is not set up right (no key, a header that cannot be sent).
     Config,
+    /// The server reported an error inside a stream that had started (HTTP status 200).
+    Stream,
+    /// A stream ended before any finish reason and without `[DONE]`.
+    UnexpectedEnd,
 }
 
 impl fmt::Display for ErrorKind {
@@ -49,6 +53,8 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Connection => "connection failed",
             ErrorKind::Decode => "could not decode the response",
             ErrorKind::Config => "client configuration",
+            ErrorKind::Stream => "error inside the stream",
+            ErrorKind::UnexpectedEnd => "the stream ended early",
         })
     }
 }
@@ -177,6 +183,19 @@ pub enum Error {
     /// The client is not set up right.
     #[error("client configuration: {0}")]
     Config(String),
+    /// The server reported an error inside a stream (OpenRouter's `error` chunk with
+    /// `finish_reason: "error"`).
+    #[error("error inside the stream{}: {message}", .code.as_ref().map(|c| format!(" (code {c})")).unwrap_or_default())]
+    Stream {
+        /// The error code, number or string, as text.
+        code: Option<String>,
+        /// The server's message.
+        message: String,
+    },
+    /// The stream ended before any finish reason and without `data: [DONE]`: the answer is
+    /// incomplete.
+    #[error("the stream ended before the answer was finished")]
+    UnexpectedEnd,
 }
 
 impl Error {
@@ -188,6 +207,8 @@ impl Error {
             Error::Connection(_) => ErrorKind::Connection,
             Error::Decode { .. } => ErrorKind::Decode,
             Error::Config(_) => ErrorKind::Config,
+            Error::Stream { .. } => ErrorKind::Stream,
+            Error::UnexpectedEnd => ErrorKind::UnexpectedEnd,
         }
     }
 

@@ -11,6 +11,7 @@
 #![doc = ""]
 #![doc = include_str!("../../../README.md")]
 
+mod accumulate;
 mod chat;
 mod error;
 mod model;
@@ -23,6 +24,7 @@ pub use aimlapi_client as client;
 pub use aimlapi_client::RequestOptions;
 pub use aimlapi_types as types;
 
+pub use accumulate::{unwrap_legacy, Accumulator, StreamChunk};
 pub use chat::{ByteStream, Client, ClientBuilder, Completion, ResponseMeta, Timeouts};
 pub use error::{Error, ErrorKind, HttpError};
 pub use model::{Claude35Haiku, Claude35Sonnet, Model, ModelFacts};

@@ -66,7 +66,7 @@ pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
     type Response: DeserializeOwned + ChatResponse + Send + 'static;
 
     /// One chunk of a streaming response.
-    type Chunk: DeserializeOwned + Send + 'static;
+    type Chunk: crate::accumulate::StreamChunk;
 
     /// The model id the request names.
     fn model_id(&self) -> String;

@@ -7,11 +7,10 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures::Stream;
-use serde::de::DeserializeOwned;
-
+use crate::accumulate::{unwrap_legacy, Accumulator, StreamChunk};
 use crate::chat::ByteStream;
 use crate::error::Error;
+use futures::Stream;
 
 /// The longest line [`SseDecoder`] accepts by default: 16 MiB.
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
@@ -175,14 +174,21 @@ impl SseDecoder {
     }
 }
 
-/// Typed chunks from a streaming response. Ends at `data: [DONE]` or at the end of the body.
-/// Comment lines are skipped unless [`with_comments`](Self::with_comments) asked for them; then
-/// they come as [`StreamItem::Comment`].
+/// Typed chunks from a streaming response, in either AI/ML stream format (the current one, or the
+/// `{"event", "state"}` wrapper used before 2026-02-13, detected per line).
+///
+/// Ends at `data: [DONE]`, or at the end of the body once a chunk has carried a finish reason;
+/// a body that ends before either is [`Error::UnexpectedEnd`]. An error chunk (OpenRouter's) is
+/// [`Error::Stream`]; a payload that is not a chunk is [`Error::Decode`] with the payload. Comment
+/// lines are skipped unless [`with_comments`](Self::with_comments) asked for them.
 pub struct ChunkStream<T> {
     body: Option<ByteStream>,
     decoder: SseDecoder,
     ready: std::collections::VecDeque<SseItem>,
     comments: bool,
+    finished: bool,
+    done_reported: bool,
+    eof: bool,
     _chunk: PhantomData<fn() -> T>,
 }
 
@@ -203,7 +209,7 @@ impl<T> std::fmt::Debug for ChunkStream<T> {
     }
 }
 
-impl<T: DeserializeOwned> ChunkStream<T> {
+impl<T: StreamChunk> ChunkStream<T> {
     /// Typed chunks from a raw body.
     pub fn new(body: ByteStream) -> Self {
         ChunkStream {
@@ -211,8 +217,57 @@ impl<T: DeserializeOwned> ChunkStream<T> {
             decoder: SseDecoder::default(),
             ready: Default::default(),
             comments: false,
+            finished: false,
+            done_reported: false,
+            eof: false,
             _chunk: PhantomData,
         }
+    }
+
+    /// Reads the whole stream and folds it into the final completion.
+    pub async fn collect_completion(mut self) -> Result<T::Completion, Error> {
+        use futures::StreamExt;
+        let mut acc = Accumulator::new();
+        while let Some(item) = self.next().await {
+            if let StreamItem::Chunk(c) = item? {
+                acc.push(&c);
+            }
+        }
+        acc.finish()
+    }
+
+    /// Only the text of the first choice, piece by piece as it arrives (empty pieces skipped).
+    pub fn text_deltas(self) -> impl Stream<Item = Result<String, Error>> + Send {
+        use futures::StreamExt;
+        self.filter_map(|item| async move {
+            match item {
+                Err(e) => Some(Err(e)),
+                Ok(StreamItem::Comment(_)) => None,
+                Ok(StreamItem::Chunk(c)) => {
+                    let mut acc = Accumulator::new();
+                    acc.push(&c);
+                    let text = acc.text();
+                    (!text.is_empty()).then(|| Ok(text.to_string()))
+                }
+            }
+        })
+    }
+
+    fn decode(&mut self, data: String) -> Result<T, Error> {
+        let parsed = match unwrap_legacy(&data) {
+            Some(Ok(chunk)) => serde_json::from_value(chunk),
+            Some(Err(e)) => Err(e),
+            None => serde_json::from_str(&data),
+        };
+        let chunk: T = parsed.map_err(|err| Error::Decode {
+            message: err.to_string(),
+            body: data,
+        })?;
+        if let Some((code, message)) = chunk.stream_error() {
+            return Err(Error::Stream { code, message });
+        }
+        self.finished |= chunk.has_finish_reason();
+        Ok(chunk)
     }
 
     /// Delivers comment lines too.
@@ -232,14 +287,12 @@ impl<T: DeserializeOwned> ChunkStream<T> {
                     return None;
                 }
                 SseItem::Event(e) => {
-                    return Some(
-                        serde_json::from_str(&e.data)
-                            .map(StreamItem::Chunk)
-                            .map_err(|err| Error::Decode {
-                                message: err.to_string(),
-                                body: e.data,
-                            }),
-                    )
+                    let decoded = self.decode(e.data).map(StreamItem::Chunk);
+                    if decoded.is_err() {
+                        self.body = None;
+                        self.ready.clear();
+                    }
+                    return Some(decoded);
                 }
             }
         }
@@ -247,7 +300,7 @@ impl<T: DeserializeOwned> ChunkStream<T> {
     }
 }
 
-impl<T: DeserializeOwned> Stream for ChunkStream<T> {
+impl<T: StreamChunk> Stream for ChunkStream<T> {
     type Item = Result<StreamItem<T>, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -257,6 +310,10 @@ impl<T: DeserializeOwned> Stream for ChunkStream<T> {
                 return Poll::Ready(Some(item));
             }
             let Some(body) = this.body.as_mut() else {
+                // The body ended without `[DONE]`: fine after a finish reason, an error before.
+                if this.eof && !this.finished && !std::mem::replace(&mut this.done_reported, true) {
+                    return Poll::Ready(Some(Err(Error::UnexpectedEnd)));
+                }
                 return Poll::Ready(None);
             };
             let mut out = Vec::new();
@@ -275,6 +332,7 @@ impl<T: DeserializeOwned> Stream for ChunkStream<T> {
                 Poll::Ready(None) => {
                     this.decoder.finish(&mut out);
                     this.body = None;
+                    this.eof = true;
                 }
             }
             this.ready.extend(out);

@@ -131,3 +131,143 @@ async fn keep_alive_comments_come_only_when_asked_for_and_done_ends_the_stream()
         assert_eq!(chunks[0].usage.as_ref().unwrap().cost, Some(0.0000064));
     }
 }
+
+async fn stream_of(
+    body: &str,
+    size: usize,
+) -> (
+    Server,
+    aimlapi::ChunkStream<aimlapi::types::ChatCompletionChunk>,
+) {
+    let server = Server::start(vec![Reply::Stream {
+        chunks: pieces(body, size),
+        stall: false,
+    }])
+    .await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .api_key("k")
+        .build()
+        .unwrap();
+    let stream = client
+        .stream(&haiku(), &RequestOptions::default())
+        .await
+        .unwrap();
+    (server, stream)
+}
+
+/// Seed 003's transcript in the format used before 2026-02-13: each chunk wrapped in `event`,
+/// the usage in `state` with the old names.
+fn legacy_transcript() -> String {
+    let mut out = String::new();
+    for line in TRANSCRIPT.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        let mut chunk: serde_json::Value = serde_json::from_str(line).unwrap();
+        let usage = chunk
+            .as_object_mut()
+            .unwrap()
+            .remove("usage")
+            .filter(|u| !u.is_null());
+        let mut state = serde_json::json!({"generationId": "gen-legacy", "tools": []});
+        if let Some(u) = usage {
+            state["usage"] = serde_json::json!({"input_tokens": u["prompt_tokens"], "output_tokens": u["completion_tokens"], "cache_creation_input_tokens": 0});
+        }
+        out.push_str(&format!(
+            "data: {}\n\n",
+            serde_json::json!({"event": chunk, "state": state})
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn both_stream_formats_fold_to_the_same_completion() {
+    let (_s, current) = stream_of(TRANSCRIPT, 13).await;
+    let current = current.collect_completion().await.unwrap();
+    let (_s, legacy) = stream_of(&legacy_transcript(), 13).await;
+    let legacy = legacy.collect_completion().await.unwrap();
+    let current = serde_json::to_value(&current).unwrap();
+    assert_eq!(current, serde_json::to_value(&legacy).unwrap());
+    assert_eq!(current["id"], "msg_01MuATe8QKEhnksWHddPGVMD");
+    assert_eq!(
+        current["usage"],
+        serde_json::json!({"prompt_tokens": 16, "completion_tokens": 77, "total_tokens": 93})
+    );
+    assert_eq!(current["choices"][0]["finish_reason"], "stop");
+    let text = current["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap();
+    assert!(text.starts_with("I want to be direct and balanced in my response. I recognize humanity has tremendous potential"), "{text}");
+}
+
+#[tokio::test]
+async fn text_deltas_yield_only_the_text() {
+    let (_s, stream) = stream_of(TRANSCRIPT, 4096).await;
+    let deltas: Vec<String> = stream.text_deltas().map(Result::unwrap).collect().await;
+    assert_eq!(deltas.first().map(String::as_str), Some("I want"));
+    assert_eq!(deltas.last().map(String::as_str), Some(" humanity?"));
+    assert!(deltas.iter().all(|d| !d.is_empty()));
+}
+
+#[tokio::test]
+async fn a_stream_cut_mid_body_is_an_unexpected_end() {
+    // The first ten chunks only: no finish reason, no [DONE].
+    let cut: String = TRANSCRIPT.split_inclusive("\n\n").take(10).collect();
+    let (_s, stream) = stream_of(&cut, 50).await;
+    let items: Vec<_> = stream.collect().await;
+    assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 10);
+    let last = items.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(last.kind(), aimlapi::ErrorKind::UnexpectedEnd, "{last}");
+    // Folding it is an error too, never a short success.
+    let (_s, stream) = stream_of(&cut, 50).await;
+    assert_eq!(
+        stream.collect_completion().await.unwrap_err().kind(),
+        aimlapi::ErrorKind::UnexpectedEnd
+    );
+}
+
+#[tokio::test]
+async fn an_openrouter_error_chunk_is_a_typed_error() {
+    let body = "data: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"anthropic/claude-3.5-haiku\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\ndata: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"anthropic/claude-3.5-haiku\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"},\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n";
+    let server = Server::start(vec![Reply::Stream {
+        chunks: pieces(body, 9),
+        stall: false,
+    }])
+    .await;
+    let client = Client::builder()
+        .provider(Provider::open_router())
+        .base_url(&server.base_url)
+        .api_key("k")
+        .build()
+        .unwrap();
+    let request: OpenRouterRequest = OpenRouterRequest::builder()
+        .model(aimlapi::types::KnownOpenRouterModelId::AnthropicClaude35Haiku)
+        .messages(vec![aimlapi::user("Hello")])
+        .try_into()
+        .unwrap();
+    let items: Vec<_> = client
+        .stream(&request, &RequestOptions::default())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2, "the error ends the stream");
+    match &items[1] {
+        Err(aimlapi::Error::Stream { code, message }) => {
+            assert_eq!(code.as_deref(), Some("502"));
+            assert_eq!(message, "Provider disconnected");
+        }
+        other => panic!("expected a stream error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_payload_that_is_not_json_is_a_decode_error_with_the_payload() {
+    let body = "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\ndata: {not json\n\n";
+    let (_s, stream) = stream_of(body, 7).await;
+    let items: Vec<_> = stream.collect().await;
+    assert_eq!(items.len(), 2);
+    match &items[1] {
+        Err(aimlapi::Error::Decode { body, .. }) => assert_eq!(body, "{not json"),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}

@@ -1,0 +1,334 @@
+//! Folding stream chunks into the final completion.
+
+use std::collections::BTreeMap;
+
+use aimlapi_types as types;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+use crate::error::Error;
+
+/// A stream chunk type: what the [`Accumulator`] reads from it.
+pub trait StreamChunk: DeserializeOwned + Send + 'static {
+    /// The completion type the chunks fold into.
+    type Completion: DeserializeOwned + Send + 'static;
+
+    /// Folds this chunk into `acc`.
+    fn fold_into(&self, acc: &mut Accumulator);
+
+    /// An error the server reported inside the stream (OpenRouter's `error` chunk): code, message.
+    fn stream_error(&self) -> Option<(Option<String>, String)>;
+
+    /// Whether any choice of this chunk carries a finish reason.
+    fn has_finish_reason(&self) -> bool;
+}
+
+#[derive(Clone, Debug, Default)]
+struct ToolCallSoFar {
+    id: Option<String>,
+    kind: Option<String>,
+    name: String,
+    arguments: String,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ChoiceSoFar {
+    role: Option<String>,
+    content: String,
+    reasoning: String,
+    refusal: String,
+    tool_calls: BTreeMap<i64, ToolCallSoFar>,
+    finish_reason: Option<String>,
+}
+
+/// Folds chunks into one completion: text, reasoning, refusal, tool calls merged by index
+/// (arguments concatenated; id, type and name from whichever chunk carries them), the raw finish
+/// reason (`end_turn` stays `end_turn`), and usage from whichever chunk carries it.
+#[derive(Clone, Debug, Default)]
+pub struct Accumulator {
+    id: Option<String>,
+    model: Option<String>,
+    created: Option<i64>,
+    choices: BTreeMap<i64, ChoiceSoFar>,
+    usage: Option<Value>,
+}
+
+/// The text of a JSON-serializable value (open enums serialize to their string).
+fn as_text<T: serde::Serialize>(v: &T) -> Option<String> {
+    match serde_json::to_value(v).ok()? {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+impl Accumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Folds one chunk in.
+    pub fn push<C: StreamChunk>(&mut self, chunk: &C) {
+        chunk.fold_into(self);
+    }
+
+    /// The first choice's text so far.
+    pub fn text(&self) -> &str {
+        self.choices
+            .values()
+            .next()
+            .map_or("", |c| c.content.as_str())
+    }
+
+    /// Whether any choice has a finish reason yet.
+    pub fn is_finished(&self) -> bool {
+        self.choices.values().any(|c| c.finish_reason.is_some())
+    }
+
+    /// The first choice's finish reason, as the server sent it.
+    pub fn finish_reason(&self) -> Option<&str> {
+        self.choices.values().next()?.finish_reason.as_deref()
+    }
+
+    fn header(&mut self, id: Option<&String>, model: Option<&String>, created: Option<i64>) {
+        // Chunks after the first have an empty id: keep the first real one.
+        if let Some(id) = id.filter(|i| !i.is_empty()) {
+            self.id.get_or_insert_with(|| id.clone());
+        }
+        if let Some(m) = model {
+            self.model.get_or_insert_with(|| m.clone());
+        }
+        if let Some(c) = created {
+            self.created.get_or_insert(c);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn delta(
+        &mut self,
+        index: i64,
+        role: Option<String>,
+        content: Option<&str>,
+        reasoning: Option<&str>,
+        refusal: Option<&str>,
+        tool_calls: Option<&[types::DeltaToolCall]>,
+        finish_reason: Option<String>,
+    ) {
+        let c = self.choices.entry(index).or_default();
+        if role.is_some() {
+            c.role = role;
+        }
+        c.content.push_str(content.unwrap_or(""));
+        c.reasoning.push_str(reasoning.unwrap_or(""));
+        c.refusal.push_str(refusal.unwrap_or(""));
+        for call in tool_calls.unwrap_or(&[]) {
+            let t = c.tool_calls.entry(call.index).or_default();
+            if let Some(id) = call.id.as_ref().filter(|i| !i.is_empty()) {
+                t.id = Some(id.clone());
+            }
+            if let Some(kind) = call.type_.as_ref().and_then(as_text) {
+                t.kind = Some(kind);
+            }
+            if let Some(f) = &call.function {
+                t.name.push_str(f.name.as_deref().unwrap_or(""));
+                t.arguments.push_str(f.arguments.as_deref().unwrap_or(""));
+            }
+        }
+        if finish_reason.is_some() {
+            c.finish_reason = finish_reason;
+        }
+    }
+
+    fn usage(&mut self, usage: Option<Value>) {
+        if let Some(u) = usage.filter(|u| !u.is_null()) {
+            self.usage = Some(u);
+        }
+    }
+
+    /// The completion as JSON, in the shape of a non-streaming response.
+    pub fn to_json(&self) -> Value {
+        let choices: Vec<Value> = self
+            .choices
+            .iter()
+            .map(|(index, c)| {
+                let mut message = Map::new();
+                message.insert("role".into(), json!(c.role.clone().unwrap_or_else(|| "assistant".into())));
+                message.insert("content".into(), json!(c.content));
+                if !c.reasoning.is_empty() {
+                    message.insert("reasoning_content".into(), json!(c.reasoning));
+                    message.insert("reasoning".into(), json!(c.reasoning));
+                }
+                if !c.refusal.is_empty() {
+                    message.insert("refusal".into(), json!(c.refusal));
+                }
+                if !c.tool_calls.is_empty() {
+                    let calls: Vec<Value> = c
+                        .tool_calls
+                        .values()
+                        .map(|t| {
+                            json!({"id": t.id, "type": t.kind.clone().unwrap_or_else(|| "function".into()),
+                                   "function": {"name": t.name, "arguments": t.arguments}})
+                        })
+                        .collect();
+                    message.insert("tool_calls".into(), Value::Array(calls));
+                }
+                json!({"index": index, "message": message, "finish_reason": c.finish_reason})
+            })
+            .collect();
+        json!({
+            "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
+            "choices": choices, "usage": self.usage,
+        })
+    }
+
+    /// The final completion, typed.
+    pub fn finish<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let json = self.to_json();
+        serde_json::from_value(json.clone()).map_err(|e| Error::Decode {
+            message: e.to_string(),
+            body: json.to_string(),
+        })
+    }
+}
+
+macro_rules! stream_chunk {
+    ($chunk:ty, $completion:ty, $reasoning:ident, |$c:ident| $error:expr) => {
+        impl StreamChunk for $chunk {
+            type Completion = $completion;
+
+            fn fold_into(&self, acc: &mut Accumulator) {
+                acc.header(self.id.as_ref(), self.model.as_ref(), self.created);
+                for choice in &self.choices {
+                    let d = choice.delta.as_ref();
+                    acc.delta(
+                        choice.index,
+                        d.and_then(|d| d.role.as_ref()).and_then(as_text),
+                        d.and_then(|d| d.content.as_deref()),
+                        d.and_then(|d| d.$reasoning.as_deref()),
+                        d.and_then(|d| d.refusal.as_deref()),
+                        d.and_then(|d| d.tool_calls.as_deref()),
+                        choice.finish_reason.as_ref().and_then(as_text),
+                    );
+                }
+                acc.usage(
+                    self.usage
+                        .as_ref()
+                        .and_then(|u| serde_json::to_value(u).ok()),
+                );
+            }
+
+            fn stream_error(&self) -> Option<(Option<String>, String)> {
+                let $c = self;
+                $error
+            }
+
+            fn has_finish_reason(&self) -> bool {
+                self.choices.iter().any(|c| c.finish_reason.is_some())
+            }
+        }
+    };
+}
+
+stream_chunk!(
+    types::ChatCompletionChunk,
+    types::ChatCompletion,
+    reasoning_content,
+    |_c| None
+);
+stream_chunk!(
+    types::OpenRouterChatCompletionChunk,
+    types::OpenRouterChatCompletion,
+    reasoning,
+    |c| {
+        let e = c.error.as_ref()?;
+        let code = e
+            .code
+            .as_ref()
+            .and_then(|code| match serde_json::to_value(code).ok()? {
+                Value::String(s) => Some(s),
+                other => Some(other.to_string()),
+            });
+        Some((code, e.message.clone().unwrap_or_default()))
+    }
+);
+
+/// Rewrites a chunk in the AI/ML stream format used before 2026-02-13,
+/// `{"event": <chunk>, "state": {..., "usage": {"input_tokens", "output_tokens", ...}}}`, into a
+/// current chunk, its usage renamed (`prompt_tokens`, `completion_tokens`, `total_tokens`).
+/// Returns `None` for a payload in the current format.
+pub fn unwrap_legacy(payload: &str) -> Option<Result<Value, serde_json::Error>> {
+    let start = payload.trim_start();
+    if !start.starts_with('{') || !start[1..].trim_start().starts_with("\"event\"") {
+        return None;
+    }
+    let mut wrapper: Value = match serde_json::from_str(payload) {
+        Ok(v) => v,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut chunk = wrapper
+        .get_mut("event")
+        .map(Value::take)
+        .filter(Value::is_object)?;
+    if let Some(u) = wrapper.pointer("/state/usage").filter(|u| u.is_object()) {
+        let n = |k: &str| u.get(k).and_then(Value::as_i64);
+        if let (Some(i), Some(o)) = (n("input_tokens"), n("output_tokens")) {
+            if chunk.get("usage").is_none_or(Value::is_null) {
+                chunk["usage"] =
+                    json!({"prompt_tokens": i, "completion_tokens": o, "total_tokens": i + o});
+            }
+        }
+    }
+    Some(Ok(chunk))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(v: Value) -> types::ChatCompletionChunk {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn tool_calls_merge_by_index_and_the_raw_finish_reason_stays() {
+        let mut acc = Accumulator::new();
+        let parts = [
+            json!({"id": "c1", "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}}]}),
+            json!({"id": "", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}}]}),
+            json!({"id": "", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "id": "call_b", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}]}}]}),
+            json!({"id": "", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "\"Paris\"}"}}]}}]}),
+            json!({"id": "", "choices": [{"index": 0, "finish_reason": "end_turn"}], "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}),
+        ];
+        for p in parts {
+            acc.push(&chunk(p));
+        }
+        let done: types::ChatCompletion = acc.finish().unwrap();
+        let v = serde_json::to_value(&done).unwrap();
+        assert_eq!(v["id"], "c1");
+        assert_eq!(v["choices"][0]["finish_reason"], "end_turn");
+        assert_eq!(
+            v["choices"][0]["message"]["tool_calls"][0],
+            json!({"id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}})
+        );
+        assert_eq!(
+            v["choices"][0]["message"]["tool_calls"][1]["function"]["name"],
+            "get_time"
+        );
+        assert_eq!(v["usage"]["total_tokens"], 12);
+    }
+
+    #[test]
+    fn the_legacy_wrapper_unwraps_with_its_usage_renamed() {
+        let line = r#"{"event":{"id":"","choices":[{"index":0,"finish_reason":"stop"}],"object":"chat.completion.chunk"},"state":{"generationId":"g","tools":[],"usage":{"input_tokens":16,"output_tokens":77,"cache_read_input_tokens":0},"finishReason":"stop"}}"#;
+        let v = unwrap_legacy(line).unwrap().unwrap();
+        assert_eq!(
+            v["usage"],
+            json!({"prompt_tokens": 16, "completion_tokens": 77, "total_tokens": 93})
+        );
+        assert_eq!(v["choices"][0]["finish_reason"], "stop");
+        assert!(unwrap_legacy(r#"{"id":"x","choices":[]}"#).is_none());
+        assert!(unwrap_legacy(r#"  { "event" : {"choices": []}}"#)
+            .unwrap()
+            .is_ok());
+    }
+}
