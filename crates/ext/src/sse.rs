@@ -363,10 +363,11 @@ mod tests {
 
     #[test]
     fn every_line_end_and_every_split_gives_the_same_events() {
-        let body = "\u{feff}: keep-alive\r\ndata: a\r\ndata: b\r\rid: 7\nevent: e\ndata: c\n\n";
+        let body =
+            "\u{feff}: keep-alive\r\ndata: a\r\ndata: b é€😀\r\rid: 7\nevent: e\ndata: c\n\n";
         let want = vec![
             SseItem::Comment("keep-alive".into()),
-            data("a\nb"),
+            data("a\nb é€😀"),
             SseItem::Event(SseEvent {
                 event: Some("e".into()),
                 data: "c".into(),
