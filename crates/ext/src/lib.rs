@@ -31,7 +31,9 @@ pub use model::{Claude35Haiku, Claude35Sonnet, Model, ModelFacts};
 pub use provider::{ApiKey, Provider, ProviderKind};
 pub use request::{ChatRequest, ChatResponse, TokenUsage};
 pub use retry::RetryPolicy;
-pub use sse::{ChunkStream, SseDecoder, SseEvent, SseItem, StreamItem, DEFAULT_MAX_LINE};
+pub use sse::{
+    ChunkDecoder, ChunkStream, SseDecoder, SseEvent, SseItem, StreamItem, DEFAULT_MAX_LINE,
+};
 
 /// A user message with plain text, in the OpenAI-style dialect.
 pub fn user(text: impl Into<String>) -> types::Message {

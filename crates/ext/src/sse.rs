@@ -79,9 +79,21 @@ impl SseDecoder {
         }
         self.after_cr = false;
         while !bytes.is_empty() {
-            match bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            match memchr::memchr2(b'\n', b'\r', bytes) {
                 Some(i) => {
-                    self.push(&bytes[..i])?;
+                    if self.line.is_empty() {
+                        // The whole line is in this piece: read it where it lies.
+                        if i > self.max_line {
+                            self.push(&bytes[..i])?;
+                        }
+                        self.line_done(&bytes[..i], out);
+                    } else {
+                        self.push(&bytes[..i])?;
+                        let line = std::mem::take(&mut self.line);
+                        self.line_done(&line, out);
+                        self.line = line;
+                        self.line.clear();
+                    }
                     let cr = bytes[i] == b'\r';
                     bytes = &bytes[i + 1..];
                     if cr {
@@ -91,10 +103,6 @@ impl SseDecoder {
                             self.after_cr = true;
                         }
                     }
-                    let line = std::mem::take(&mut self.line);
-                    self.line_done(&line, out);
-                    self.line = line;
-                    self.line.clear();
                 }
                 None => {
                     self.push(bytes)?;
@@ -174,8 +182,121 @@ impl SseDecoder {
     }
 }
 
-/// Typed chunks from a streaming response, in either AI/ML stream format (the current one, or the
-/// `{"event", "state"}` wrapper used before 2026-02-13, detected per line).
+/// One item of a chunk stream.
+#[derive(Clone, Debug)]
+pub enum StreamItem<T> {
+    /// A chunk.
+    Chunk(T),
+    /// A comment line, such as OpenRouter's `OPENROUTER PROCESSING` keep-alive.
+    Comment(String),
+}
+
+/// Typed chunks from the bytes of a streaming body, without any I/O: feed it pieces, take items.
+/// Either AI/ML stream format is read (the current one, or the `{"event", "state"}` wrapper used
+/// before 2026-02-13, detected per line). [`ChunkStream`] drives one over a response.
+pub struct ChunkDecoder<T> {
+    sse: SseDecoder,
+    ready: Vec<SseItem>,
+    next: usize,
+    comments: bool,
+    finished: bool,
+    done: bool,
+    _chunk: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for ChunkDecoder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkDecoder")
+            .field("finished", &self.finished)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: StreamChunk> Default for ChunkDecoder<T> {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_LINE)
+    }
+}
+
+impl<T: StreamChunk> ChunkDecoder<T> {
+    /// A decoder that refuses lines longer than `max_line` bytes.
+    pub fn new(max_line: usize) -> Self {
+        ChunkDecoder {
+            sse: SseDecoder::new(max_line),
+            ready: Vec::new(),
+            next: 0,
+            comments: false,
+            finished: false,
+            done: false,
+            _chunk: PhantomData,
+        }
+    }
+
+    /// Feeds one piece of the body.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if self.next == self.ready.len() {
+            self.ready.clear();
+            self.next = 0;
+        }
+        self.sse.feed(bytes, &mut self.ready)
+    }
+
+    /// The body ended.
+    pub fn finish(&mut self) {
+        self.sse.finish(&mut self.ready);
+    }
+
+    /// The next item the pieces fed so far complete, if any. After `data: [DONE]` or an error
+    /// there are no more.
+    pub fn next_item(&mut self) -> Option<Result<StreamItem<T>, Error>> {
+        while !self.done && self.next < self.ready.len() {
+            let item =
+                std::mem::replace(&mut self.ready[self.next], SseItem::Comment(String::new()));
+            self.next += 1;
+            match item {
+                SseItem::Comment(c) if self.comments => return Some(Ok(StreamItem::Comment(c))),
+                SseItem::Comment(_) => {}
+                SseItem::Event(e) if e.data == "[DONE]" => self.done = true,
+                SseItem::Event(e) => {
+                    let decoded = self.decode(e.data);
+                    self.done = decoded.is_err();
+                    return Some(decoded.map(StreamItem::Chunk));
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether `[DONE]` or an error ended the stream.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Whether a chunk has carried a finish reason.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn decode(&mut self, data: String) -> Result<T, Error> {
+        let parsed = match unwrap_legacy(&data) {
+            Some(Ok(chunk)) => serde_json::from_value(chunk),
+            Some(Err(e)) => Err(e),
+            None => serde_json::from_str(&data),
+        };
+        let chunk: T = parsed.map_err(|err| Error::Decode {
+            message: err.to_string(),
+            body: data,
+        })?;
+        if let Some((code, message)) = chunk.stream_error() {
+            return Err(Error::Stream { code, message });
+        }
+        self.finished |= chunk.has_finish_reason();
+        Ok(chunk)
+    }
+}
+
+/// Typed chunks from a streaming response, as they arrive.
 ///
 /// Ends at `data: [DONE]`, or at the end of the body once a chunk has carried a finish reason;
 /// a body that ends before either is [`Error::UnexpectedEnd`]. An error chunk (OpenRouter's) is
@@ -183,22 +304,8 @@ impl SseDecoder {
 /// lines are skipped unless [`with_comments`](Self::with_comments) asked for them.
 pub struct ChunkStream<T> {
     body: Option<ByteStream>,
-    decoder: SseDecoder,
-    ready: std::collections::VecDeque<SseItem>,
-    comments: bool,
-    finished: bool,
-    done_reported: bool,
-    eof: bool,
-    _chunk: PhantomData<fn() -> T>,
-}
-
-/// One item of a [`ChunkStream`].
-#[derive(Clone, Debug)]
-pub enum StreamItem<T> {
-    /// A chunk.
-    Chunk(T),
-    /// A comment line, such as OpenRouter's `OPENROUTER PROCESSING` keep-alive.
-    Comment(String),
+    decoder: ChunkDecoder<T>,
+    ended: bool,
 }
 
 impl<T> std::fmt::Debug for ChunkStream<T> {
@@ -214,14 +321,15 @@ impl<T: StreamChunk> ChunkStream<T> {
     pub fn new(body: ByteStream) -> Self {
         ChunkStream {
             body: Some(body),
-            decoder: SseDecoder::default(),
-            ready: Default::default(),
-            comments: false,
-            finished: false,
-            done_reported: false,
-            eof: false,
-            _chunk: PhantomData,
+            decoder: ChunkDecoder::default(),
+            ended: false,
         }
+    }
+
+    /// Delivers comment lines too, as [`StreamItem::Comment`].
+    pub fn with_comments(mut self) -> Self {
+        self.decoder.comments = true;
+        self
     }
 
     /// Reads the whole stream and folds it into the final completion.
@@ -252,52 +360,6 @@ impl<T: StreamChunk> ChunkStream<T> {
             }
         })
     }
-
-    fn decode(&mut self, data: String) -> Result<T, Error> {
-        let parsed = match unwrap_legacy(&data) {
-            Some(Ok(chunk)) => serde_json::from_value(chunk),
-            Some(Err(e)) => Err(e),
-            None => serde_json::from_str(&data),
-        };
-        let chunk: T = parsed.map_err(|err| Error::Decode {
-            message: err.to_string(),
-            body: data,
-        })?;
-        if let Some((code, message)) = chunk.stream_error() {
-            return Err(Error::Stream { code, message });
-        }
-        self.finished |= chunk.has_finish_reason();
-        Ok(chunk)
-    }
-
-    /// Delivers comment lines too.
-    pub fn with_comments(mut self) -> Self {
-        self.comments = true;
-        self
-    }
-
-    fn next_ready(&mut self) -> Option<Result<StreamItem<T>, Error>> {
-        while let Some(item) = self.ready.pop_front() {
-            match item {
-                SseItem::Comment(c) if self.comments => return Some(Ok(StreamItem::Comment(c))),
-                SseItem::Comment(_) => {}
-                SseItem::Event(e) if e.data == "[DONE]" => {
-                    self.body = None;
-                    self.ready.clear();
-                    return None;
-                }
-                SseItem::Event(e) => {
-                    let decoded = self.decode(e.data).map(StreamItem::Chunk);
-                    if decoded.is_err() {
-                        self.body = None;
-                        self.ready.clear();
-                    }
-                    return Some(decoded);
-                }
-            }
-        }
-        None
-    }
 }
 
 impl<T: StreamChunk> Stream for ChunkStream<T> {
@@ -306,36 +368,40 @@ impl<T: StreamChunk> Stream for ChunkStream<T> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            if let Some(item) = this.next_ready() {
+            if let Some(item) = this.decoder.next_item() {
                 return Poll::Ready(Some(item));
+            }
+            if this.decoder.is_done() {
+                // `[DONE]` or an error: drop the body, which closes the connection.
+                this.body = None;
+                return Poll::Ready(None);
             }
             let Some(body) = this.body.as_mut() else {
                 // The body ended without `[DONE]`: fine after a finish reason, an error before.
-                if this.eof && !this.finished && !std::mem::replace(&mut this.done_reported, true) {
+                if !this.decoder.is_finished() && !std::mem::replace(&mut this.ended, true) {
                     return Poll::Ready(Some(Err(Error::UnexpectedEnd)));
                 }
                 return Poll::Ready(None);
             };
-            let mut out = Vec::new();
             match Pin::new(body).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(bytes))) => {
-                    if let Err(e) = this.decoder.feed(&bytes, &mut out) {
+                    if let Err(e) = this.decoder.feed(&bytes) {
                         this.body = None;
+                        this.ended = true;
                         return Poll::Ready(Some(Err(e)));
                     }
                 }
                 Poll::Ready(Some(Err(e))) => {
                     this.body = None;
+                    this.ended = true;
                     return Poll::Ready(Some(Err(e)));
                 }
                 Poll::Ready(None) => {
-                    this.decoder.finish(&mut out);
+                    this.decoder.finish();
                     this.body = None;
-                    this.eof = true;
                 }
             }
-            this.ready.extend(out);
         }
     }
 }
