@@ -252,16 +252,25 @@ stream_chunk!(
     }
 );
 
+/// Whether a payload starts like the old wrapper: `{` then the key `"event"`.
+fn is_legacy(payload: &[u8]) -> bool {
+    let skip_ws = |b: &[u8]| -> usize { b.iter().take_while(|c| c.is_ascii_whitespace()).count() };
+    let rest = &payload[skip_ws(payload)..];
+    let Some(rest) = rest.strip_prefix(b"{") else {
+        return false;
+    };
+    rest[skip_ws(rest)..].starts_with(b"\"event\"")
+}
+
 /// Rewrites a chunk in the AI/ML stream format used before 2026-02-13,
 /// `{"event": <chunk>, "state": {..., "usage": {"input_tokens", "output_tokens", ...}}}`, into a
 /// current chunk, its usage renamed (`prompt_tokens`, `completion_tokens`, `total_tokens`).
 /// Returns `None` for a payload in the current format.
-pub fn unwrap_legacy(payload: &str) -> Option<Result<Value, serde_json::Error>> {
-    let start = payload.trim_start();
-    if !start.starts_with('{') || !start[1..].trim_start().starts_with("\"event\"") {
+pub fn unwrap_legacy(payload: &[u8]) -> Option<Result<Value, serde_json::Error>> {
+    if !is_legacy(payload) {
         return None;
     }
-    let mut wrapper: Value = match serde_json::from_str(payload) {
+    let mut wrapper: Value = match serde_json::from_slice(payload) {
         Ok(v) => v,
         Err(e) => return Some(Err(e)),
     };
@@ -320,14 +329,14 @@ mod tests {
     #[test]
     fn the_legacy_wrapper_unwraps_with_its_usage_renamed() {
         let line = r#"{"event":{"id":"","choices":[{"index":0,"finish_reason":"stop"}],"object":"chat.completion.chunk"},"state":{"generationId":"g","tools":[],"usage":{"input_tokens":16,"output_tokens":77,"cache_read_input_tokens":0},"finishReason":"stop"}}"#;
-        let v = unwrap_legacy(line).unwrap().unwrap();
+        let v = unwrap_legacy(line.as_bytes()).unwrap().unwrap();
         assert_eq!(
             v["usage"],
             json!({"prompt_tokens": 16, "completion_tokens": 77, "total_tokens": 93})
         );
         assert_eq!(v["choices"][0]["finish_reason"], "stop");
-        assert!(unwrap_legacy(r#"{"id":"x","choices":[]}"#).is_none());
-        assert!(unwrap_legacy(r#"  { "event" : {"choices": []}}"#)
+        assert!(unwrap_legacy(br#"{"id":"x","choices":[]}"#).is_none());
+        assert!(unwrap_legacy(br#"  { "event" : {"choices": []}}"#)
             .unwrap()
             .is_ok());
     }

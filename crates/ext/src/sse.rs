@@ -3,13 +3,13 @@
 //! [`SseDecoder`] takes the body in whatever pieces the network delivers and yields events;
 //! [`ChunkStream`] turns a [`ByteStream`] into typed stream chunks.
 
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::accumulate::{unwrap_legacy, Accumulator, StreamChunk};
 use crate::chat::ByteStream;
 use crate::error::Error;
+use bytes::Bytes;
 use futures::Stream;
 
 /// The longest line [`SseDecoder`] accepts by default: 16 MiB.
@@ -37,12 +37,61 @@ pub enum SseItem {
     Comment(String),
 }
 
+/// An event or comment as the decoder hands it to a sink: borrowed from the piece being fed
+/// where it lies there whole (the common case of one `data:` line), from the decoder otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SseRef<'a> {
+    /// A complete event.
+    Event {
+        /// The `event:` field, if any.
+        event: Option<&'a str>,
+        /// The `data:` lines, joined by `\n`, as bytes.
+        data: &'a [u8],
+        /// The `id:` field, if any.
+        id: Option<&'a str>,
+        /// The `retry:` field, if any and a number.
+        retry: Option<u64>,
+    },
+    /// A comment, without its leading `:` and one space.
+    Comment(&'a [u8]),
+}
+
+/// One line, split into what it means.
+enum Line<'l> {
+    Blank,
+    Comment(&'l [u8]),
+    Field(&'l [u8], &'l [u8]),
+}
+
+fn parse_line(line: &[u8]) -> Line<'_> {
+    if line.is_empty() {
+        return Line::Blank;
+    }
+    let strip_space = |v: &'_ [u8]| -> usize { usize::from(v.first() == Some(&b' ')) };
+    if line[0] == b':' {
+        let rest = &line[1..];
+        return Line::Comment(&rest[strip_space(rest)..]);
+    }
+    match memchr::memchr(b':', line) {
+        Some(i) => {
+            let value = &line[i + 1..];
+            Line::Field(&line[..i], &value[strip_space(value)..])
+        }
+        None => Line::Field(line, b""),
+    }
+}
+
 /// Incremental SSE framing: LF, CRLF and lone CR line ends (also split across pieces), comments,
 /// multi-line `data`, `event`/`id`/`retry`, a leading byte-order mark, and a line-length limit.
+/// Lines are found with `memchr` and read where they lie; only a line split across pieces is
+/// copied.
 #[derive(Debug)]
 pub struct SseDecoder {
     line: Vec<u8>,
-    pending: SseEvent,
+    data: Vec<u8>,
+    event: Option<String>,
+    id: Option<String>,
+    retry: Option<u64>,
     has_data: bool,
     started: bool,
     /// The previous piece ended in CR: a LF that starts the next piece belongs to it.
@@ -61,7 +110,10 @@ impl SseDecoder {
     pub fn new(max_line: usize) -> Self {
         SseDecoder {
             line: Vec::new(),
-            pending: SseEvent::default(),
+            data: Vec::new(),
+            event: None,
+            id: None,
+            retry: None,
             has_data: false,
             started: false,
             after_cr: false,
@@ -69,58 +121,92 @@ impl SseDecoder {
         }
     }
 
-    /// Feeds one piece of the body; appends what it completes to `out`.
-    pub fn feed(&mut self, mut bytes: &[u8], out: &mut Vec<SseItem>) -> Result<(), Error> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        if self.after_cr && bytes.first() == Some(&b'\n') {
-            bytes = &bytes[1..];
-        }
-        self.after_cr = false;
-        while !bytes.is_empty() {
-            match memchr::memchr2(b'\n', b'\r', bytes) {
-                Some(i) => {
-                    if self.line.is_empty() {
-                        // The whole line is in this piece: read it where it lies.
-                        if i > self.max_line {
-                            self.push(&bytes[..i])?;
-                        }
-                        self.line_done(&bytes[..i], out);
-                    } else {
-                        self.push(&bytes[..i])?;
-                        let line = std::mem::take(&mut self.line);
-                        self.line_done(&line, out);
-                        self.line = line;
-                        self.line.clear();
-                    }
-                    let cr = bytes[i] == b'\r';
-                    bytes = &bytes[i + 1..];
-                    if cr {
-                        if bytes.first() == Some(&b'\n') {
-                            bytes = &bytes[1..];
-                        } else if bytes.is_empty() {
-                            self.after_cr = true;
-                        }
-                    }
-                }
-                None => {
-                    self.push(bytes)?;
-                    break;
-                }
-            }
-        }
-        Ok(())
+    /// Feeds one piece of the body; appends what it completes to `out`, owned.
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseItem>) -> Result<(), Error> {
+        self.feed_with(bytes, &mut |item| out.push(SseItem::from(item)))
     }
 
     /// The body ended: an event still being built is delivered (the gateways may end a body
     /// without the blank line that closes the last event).
     pub fn finish(&mut self, out: &mut Vec<SseItem>) {
-        if !self.line.is_empty() {
-            let line = std::mem::take(&mut self.line);
-            self.line_done(&line, out);
+        self.finish_with(&mut |item| out.push(SseItem::from(item)));
+    }
+
+    /// Feeds one piece of the body; hands what it completes to `sink`, borrowed.
+    pub fn feed_with(
+        &mut self,
+        mut bytes: &[u8],
+        sink: &mut dyn FnMut(SseRef<'_>),
+    ) -> Result<(), Error> {
+        if bytes.is_empty() {
+            return Ok(());
         }
-        self.dispatch(out);
+        if self.after_cr && bytes[0] == b'\n' {
+            bytes = &bytes[1..];
+        }
+        self.after_cr = false;
+        // The one `data:` line of the event being built, when it lies whole in this piece.
+        let mut borrowed: Option<&[u8]> = None;
+        while !bytes.is_empty() {
+            let Some(i) = memchr::memchr2(b'\n', b'\r', bytes) else {
+                self.push(bytes)?;
+                break;
+            };
+            if self.line.is_empty() {
+                if i > self.max_line {
+                    self.push(&bytes[..i])?;
+                }
+                let line = self.first_line(&bytes[..i]);
+                match parse_line(line) {
+                    Line::Field(b"data", value) if !self.has_data => {
+                        borrowed = Some(value);
+                        self.has_data = true;
+                    }
+                    parsed => self.apply(parsed, &mut borrowed, sink),
+                }
+            } else {
+                self.push(&bytes[..i])?;
+                let buffered = std::mem::take(&mut self.line);
+                let line = self.first_line(&buffered);
+                self.apply(parse_line(line), &mut borrowed, sink);
+                self.line = buffered;
+                self.line.clear();
+            }
+            let cr = bytes[i] == b'\r';
+            bytes = &bytes[i + 1..];
+            if cr {
+                if bytes.first() == Some(&b'\n') {
+                    bytes = &bytes[1..];
+                } else if bytes.is_empty() {
+                    self.after_cr = true;
+                }
+            }
+        }
+        if let Some(b) = borrowed {
+            // The piece ends before the event does: keep its data.
+            self.data.extend_from_slice(b);
+        }
+        Ok(())
+    }
+
+    /// The body ended; see [`finish`](Self::finish).
+    pub fn finish_with(&mut self, sink: &mut dyn FnMut(SseRef<'_>)) {
+        let mut none = None;
+        if !self.line.is_empty() {
+            let buffered = std::mem::take(&mut self.line);
+            let line = self.first_line(&buffered);
+            self.apply(parse_line(line), &mut none, sink);
+        }
+        self.apply(Line::Blank, &mut none, sink);
+    }
+
+    /// Strips a byte-order mark from the stream's first line.
+    fn first_line<'l>(&mut self, line: &'l [u8]) -> &'l [u8] {
+        if self.started {
+            return line;
+        }
+        self.started = true;
+        line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line)
     }
 
     fn push(&mut self, bytes: &[u8]) -> Result<(), Error> {
@@ -137,48 +223,71 @@ impl SseDecoder {
         Ok(())
     }
 
-    fn line_done(&mut self, mut line: &[u8], out: &mut Vec<SseItem>) {
-        if !self.started {
-            self.started = true;
-            line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
-        }
-        if line.is_empty() {
-            self.dispatch(out);
-            return;
-        }
-        let text = String::from_utf8_lossy(line);
-        if let Some(comment) = text.strip_prefix(':') {
-            out.push(SseItem::Comment(
-                comment.strip_prefix(' ').unwrap_or(comment).to_string(),
-            ));
-            return;
-        }
-        let (field, value) = match text.split_once(':') {
-            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
-            None => (&*text, ""),
-        };
-        match field {
-            "data" => {
+    fn apply(
+        &mut self,
+        line: Line<'_>,
+        borrowed: &mut Option<&[u8]>,
+        sink: &mut dyn FnMut(SseRef<'_>),
+    ) {
+        match line {
+            Line::Blank => {
                 if self.has_data {
-                    self.pending.data.push('\n');
+                    let data = borrowed.take().unwrap_or(&self.data);
+                    sink(SseRef::Event {
+                        event: self.event.as_deref(),
+                        data,
+                        id: self.id.as_deref(),
+                        retry: self.retry,
+                    });
                 }
-                self.pending.data.push_str(value);
+                self.data.clear();
+                self.event = None;
+                self.retry = None;
+                self.has_data = false;
+            }
+            Line::Comment(text) => sink(SseRef::Comment(text)),
+            Line::Field(b"data", value) => {
+                if let Some(b) = borrowed.take() {
+                    self.data.extend_from_slice(b);
+                }
+                if self.has_data {
+                    self.data.push(b'\n');
+                }
+                self.data.extend_from_slice(value);
                 self.has_data = true;
             }
-            "event" => self.pending.event = Some(value.to_string()),
-            "id" if !value.contains('\0') => self.pending.id = Some(value.to_string()),
-            "retry" => self.pending.retry = value.parse().ok().or(self.pending.retry),
-            _ => {}
+            Line::Field(b"event", value) => {
+                self.event = Some(String::from_utf8_lossy(value).into_owned())
+            }
+            Line::Field(b"id", value) if !value.contains(&0) => {
+                self.id = Some(String::from_utf8_lossy(value).into_owned())
+            }
+            Line::Field(b"retry", value) => {
+                if let Some(n) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
+                    self.retry = Some(n);
+                }
+            }
+            Line::Field(..) => {}
         }
     }
+}
 
-    fn dispatch(&mut self, out: &mut Vec<SseItem>) {
-        if self.has_data {
-            out.push(SseItem::Event(std::mem::take(&mut self.pending)));
-        } else {
-            self.pending = SseEvent::default();
+impl From<SseRef<'_>> for SseItem {
+    fn from(item: SseRef<'_>) -> Self {
+        match item {
+            SseRef::Event {
+                event,
+                data,
+                id,
+                retry,
+            } => SseItem::Event(SseEvent {
+                event: event.map(str::to_string),
+                data: String::from_utf8_lossy(data).into_owned(),
+                id: id.map(str::to_string),
+                retry,
+            }),
+            SseRef::Comment(text) => SseItem::Comment(String::from_utf8_lossy(text).into_owned()),
         }
-        self.has_data = false;
     }
 }
 
@@ -191,17 +300,28 @@ pub enum StreamItem<T> {
     Comment(String),
 }
 
+/// A framed payload waiting to be decoded.
+enum Framed {
+    /// A payload that lay whole in one piece: a cheap slice of it.
+    Data(Bytes),
+    /// A payload assembled from several pieces or lines.
+    Assembled(Vec<u8>),
+    Comment(String),
+    Done,
+}
+
 /// Typed chunks from the bytes of a streaming body, without any I/O: feed it pieces, take items.
-/// Either AI/ML stream format is read (the current one, or the `{"event", "state"}` wrapper used
-/// before 2026-02-13, detected per line). [`ChunkStream`] drives one over a response.
+/// Framing happens as pieces arrive; each payload is decoded when its item is taken, from a slice
+/// of the piece it came in. Either AI/ML stream format is read (the current one, or the
+/// `{"event", "state"}` wrapper used before 2026-02-13, detected per line). [`ChunkStream`]
+/// drives one over a response.
 pub struct ChunkDecoder<T> {
     sse: SseDecoder,
-    ready: Vec<SseItem>,
-    next: usize,
+    ready: std::collections::VecDeque<Framed>,
     comments: bool,
     finished: bool,
     done: bool,
-    _chunk: PhantomData<fn() -> T>,
+    _chunk: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T> std::fmt::Debug for ChunkDecoder<T> {
@@ -224,48 +344,76 @@ impl<T: StreamChunk> ChunkDecoder<T> {
     pub fn new(max_line: usize) -> Self {
         ChunkDecoder {
             sse: SseDecoder::new(max_line),
-            ready: Vec::new(),
-            next: 0,
+            ready: Default::default(),
             comments: false,
             finished: false,
             done: false,
-            _chunk: PhantomData,
+            _chunk: std::marker::PhantomData,
         }
     }
 
     /// Feeds one piece of the body.
-    pub fn feed(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        if self.next == self.ready.len() {
-            self.ready.clear();
-            self.next = 0;
-        }
-        self.sse.feed(bytes, &mut self.ready)
+    pub fn feed(&mut self, piece: &Bytes) -> Result<(), Error> {
+        let Self {
+            sse,
+            ready,
+            comments,
+            ..
+        } = self;
+        let comments = *comments;
+        let base = piece.as_ptr() as usize;
+        let end = base + piece.len();
+        sse.feed_with(piece, &mut |item| {
+            let data_range = match item {
+                SseRef::Event { data, .. } => {
+                    let at = data.as_ptr() as usize;
+                    (at >= base && at + data.len() <= end)
+                        .then(|| at - base..at - base + data.len())
+                }
+                SseRef::Comment(_) => None,
+            };
+            frame(item, comments, ready, |_| {
+                data_range.clone().map(|r| piece.slice(r))
+            });
+        })
     }
 
     /// The body ended.
     pub fn finish(&mut self) {
-        self.sse.finish(&mut self.ready);
+        let Self {
+            sse,
+            ready,
+            comments,
+            ..
+        } = self;
+        let comments = *comments;
+        sse.finish_with(&mut |item| frame(item, comments, ready, |_| None));
     }
 
-    /// The next item the pieces fed so far complete, if any. After `data: [DONE]` or an error
-    /// there are no more.
+    /// The next item the pieces fed so far complete, if any. After `[DONE]` or an error there
+    /// are no more.
     pub fn next_item(&mut self) -> Option<Result<StreamItem<T>, Error>> {
-        while !self.done && self.next < self.ready.len() {
-            let item =
-                std::mem::replace(&mut self.ready[self.next], SseItem::Comment(String::new()));
-            self.next += 1;
-            match item {
-                SseItem::Comment(c) if self.comments => return Some(Ok(StreamItem::Comment(c))),
-                SseItem::Comment(_) => {}
-                SseItem::Event(e) if e.data == "[DONE]" => self.done = true,
-                SseItem::Event(e) => {
-                    let decoded = self.decode(e.data);
-                    self.done = decoded.is_err();
-                    return Some(decoded.map(StreamItem::Chunk));
-                }
+        if self.done {
+            return None;
+        }
+        let decoded = match self.ready.pop_front()? {
+            Framed::Comment(c) => return Some(Ok(StreamItem::Comment(c))),
+            Framed::Done => {
+                self.done = true;
+                self.ready.clear();
+                return None;
+            }
+            Framed::Data(bytes) => decode_chunk::<T>(&bytes),
+            Framed::Assembled(bytes) => decode_chunk::<T>(&bytes),
+        };
+        match &decoded {
+            Ok(chunk) => self.finished |= chunk.has_finish_reason(),
+            Err(_) => {
+                self.done = true;
+                self.ready.clear();
             }
         }
-        None
+        Some(decoded.map(StreamItem::Chunk))
     }
 
     /// Whether `[DONE]` or an error ended the stream.
@@ -277,23 +425,45 @@ impl<T: StreamChunk> ChunkDecoder<T> {
     pub fn is_finished(&self) -> bool {
         self.finished
     }
+}
 
-    fn decode(&mut self, data: String) -> Result<T, Error> {
-        let parsed = match unwrap_legacy(&data) {
-            Some(Ok(chunk)) => serde_json::from_value(chunk),
-            Some(Err(e)) => Err(e),
-            None => serde_json::from_str(&data),
-        };
-        let chunk: T = parsed.map_err(|err| Error::Decode {
-            message: err.to_string(),
-            body: data,
-        })?;
-        if let Some((code, message)) = chunk.stream_error() {
-            return Err(Error::Stream { code, message });
+/// Queues one framed item; `slice` gives the payload as a slice of its piece when it lies there.
+fn frame(
+    item: SseRef<'_>,
+    comments: bool,
+    ready: &mut std::collections::VecDeque<Framed>,
+    slice: impl FnOnce(&[u8]) -> Option<Bytes>,
+) {
+    match item {
+        SseRef::Comment(text) if comments => {
+            ready.push_back(Framed::Comment(String::from_utf8_lossy(text).into_owned()))
         }
-        self.finished |= chunk.has_finish_reason();
-        Ok(chunk)
+        SseRef::Comment(_) => {}
+        SseRef::Event {
+            data: b"[DONE]", ..
+        } => ready.push_back(Framed::Done),
+        SseRef::Event { data, .. } => ready.push_back(match slice(data) {
+            Some(bytes) => Framed::Data(bytes),
+            None => Framed::Assembled(data.to_vec()),
+        }),
     }
+}
+
+/// One payload: a chunk, or the old wrapper around one; an error chunk becomes [`Error::Stream`].
+fn decode_chunk<T: StreamChunk>(data: &[u8]) -> Result<T, Error> {
+    let parsed = match unwrap_legacy(data) {
+        Some(Ok(chunk)) => serde_json::from_value(chunk),
+        Some(Err(e)) => Err(e),
+        None => serde_json::from_slice(data),
+    };
+    let chunk: T = parsed.map_err(|err| Error::Decode {
+        message: err.to_string(),
+        body: String::from_utf8_lossy(data).into_owned(),
+    })?;
+    if let Some((code, message)) = chunk.stream_error() {
+        return Err(Error::Stream { code, message });
+    }
+    Ok(chunk)
 }
 
 /// Typed chunks from a streaming response, as they arrive.
@@ -307,6 +477,10 @@ pub struct ChunkStream<T> {
     decoder: ChunkDecoder<T>,
     ended: bool,
 }
+
+// Nothing in a ChunkStream is pinned structurally: queued chunks live on the heap and are only
+// moved out whole.
+impl<T> Unpin for ChunkStream<T> {}
 
 impl<T> std::fmt::Debug for ChunkStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -372,7 +546,8 @@ impl<T: StreamChunk> Stream for ChunkStream<T> {
                 return Poll::Ready(Some(item));
             }
             if this.decoder.is_done() {
-                // `[DONE]` or an error: drop the body, which closes the connection.
+                // `[DONE]` or an error, and every item before it delivered: drop the body, which
+                // closes the connection.
                 this.body = None;
                 return Poll::Ready(None);
             }

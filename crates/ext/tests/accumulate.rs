@@ -42,7 +42,7 @@ fn the_legacy_wrapper_folds_to_the_same_completion() {
             state["usage"] = json!({"input_tokens": u["prompt_tokens"], "output_tokens": u["completion_tokens"]});
         }
         let line = json!({"event": chunk, "state": state}).to_string();
-        unwrap_legacy(&line).expect("detected as the old format").unwrap()
+        unwrap_legacy(line.as_bytes()).expect("detected as the old format").unwrap()
     });
     assert_eq!(fold(legacy), fold(seed_payloads()));
 }
