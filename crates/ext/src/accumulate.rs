@@ -21,6 +21,9 @@ pub trait StreamChunk: DeserializeOwned + Send + 'static {
 
     /// Whether any choice of this chunk carries a finish reason.
     fn has_finish_reason(&self) -> bool;
+
+    /// The text delta of the choice with the lowest index, if it has one.
+    fn first_text(&self) -> Option<&str>;
 }
 
 #[derive(Clone, Debug, Default)]
@@ -224,6 +227,16 @@ macro_rules! stream_chunk {
 
             fn has_finish_reason(&self) -> bool {
                 self.choices.iter().any(|c| c.finish_reason.is_some())
+            }
+
+            fn first_text(&self) -> Option<&str> {
+                self.choices
+                    .iter()
+                    .min_by_key(|c| c.index)?
+                    .delta
+                    .as_ref()?
+                    .content
+                    .as_deref()
             }
         }
     };

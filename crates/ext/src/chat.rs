@@ -363,9 +363,9 @@ impl Client {
     ) -> Result<Completion<R::Response>, Error> {
         let (request, model) = self.for_provider(request);
         let mut options = self.options(options);
-        options.timeout = options.timeout.or(Some(self.inner.timeouts.request));
-        let span = self.span("chat_completion", &request);
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
+        options.timeout = Some(timeout);
+        let span = self.span("chat_completion", &request);
         async {
             if self.inner.log_contents {
                 tracing::debug!(body = %serde_json::to_string(&request).unwrap_or_default(), "request");

@@ -361,20 +361,10 @@ impl<T: StreamChunk> ChunkDecoder<T> {
             ..
         } = self;
         let comments = *comments;
-        let base = piece.as_ptr() as usize;
-        let end = base + piece.len();
         sse.feed_with(piece, &mut |item| {
-            let data_range = match item {
-                SseRef::Event { data, .. } => {
-                    let at = data.as_ptr() as usize;
-                    (at >= base && at + data.len() <= end)
-                        .then(|| at - base..at - base + data.len())
-                }
-                SseRef::Comment(_) => None,
-            };
-            frame(item, comments, ready, |_| {
-                data_range.clone().map(|r| piece.slice(r))
-            });
+            frame(item, comments, ready, |data| {
+                lies_in(piece, data).then(|| piece.slice_ref(data))
+            })
         })
     }
 
@@ -447,6 +437,12 @@ fn frame(
             None => Framed::Assembled(data.to_vec()),
         }),
     }
+}
+
+/// Whether `part` is a sub-slice of `piece`'s memory (so `Bytes::slice_ref` may take it).
+fn lies_in(piece: &[u8], part: &[u8]) -> bool {
+    let (base, at) = (piece.as_ptr() as usize, part.as_ptr() as usize);
+    at >= base && at + part.len() <= base + piece.len()
 }
 
 /// One payload: a chunk, or the old wrapper around one; an error chunk becomes [`Error::Stream`].
@@ -525,12 +521,10 @@ impl<T: StreamChunk> ChunkStream<T> {
             match item {
                 Err(e) => Some(Err(e)),
                 Ok(StreamItem::Comment(_)) => None,
-                Ok(StreamItem::Chunk(c)) => {
-                    let mut acc = Accumulator::new();
-                    acc.push(&c);
-                    let text = acc.text();
-                    (!text.is_empty()).then(|| Ok(text.to_string()))
-                }
+                Ok(StreamItem::Chunk(c)) => c
+                    .first_text()
+                    .filter(|t| !t.is_empty())
+                    .map(|t| Ok(t.to_string())),
             }
         })
     }
