@@ -4,7 +4,7 @@
 mod common;
 
 use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId, OpenRouterRequest};
-use aimlapi::{Client, Provider, RequestOptions, StreamItem};
+use aimlapi::{ChatRequest, Client, Provider, RequestOptions, StreamItem};
 use common::{Reply, Server};
 use futures::StreamExt;
 
@@ -30,21 +30,7 @@ fn pieces(text: &str, size: usize) -> Vec<String> {
 async fn the_documented_transcript_streams_as_typed_chunks_in_any_split() {
     for size in [1, 7, 64, 4096] {
         // Split on bytes: the transcript is ASCII, so every piece is valid text.
-        let server = Server::start(vec![Reply::Stream {
-            chunks: pieces(TRANSCRIPT, size),
-            stall: false,
-        }])
-        .await;
-        let client = Client::builder()
-            .provider(Provider::AimlApi)
-            .base_url(&server.base_url)
-            .api_key("k")
-            .build()
-            .unwrap();
-        let mut stream = client
-            .stream(&haiku(), &RequestOptions::default())
-            .await
-            .unwrap();
+        let (server, mut stream) = stream_of(TRANSCRIPT, size).await;
         let mut text = String::new();
         let mut chunks = 0;
         let mut usage = None;
@@ -85,27 +71,9 @@ async fn the_documented_transcript_streams_as_typed_chunks_in_any_split() {
 #[tokio::test]
 async fn keep_alive_comments_come_only_when_asked_for_and_done_ends_the_stream() {
     let body = ": OPENROUTER PROCESSING\n\n: OPENROUTER PROCESSING\n\ndata: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"anthropic/claude-3.5-haiku\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4,\"cost\":0.0000064}}\n\ndata: [DONE]\n\ndata: {\"this\":\"is never read\"}\n\n";
-    let request: OpenRouterRequest = OpenRouterRequest::builder()
-        .model(aimlapi::types::KnownOpenRouterModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Hello")])
-        .try_into()
-        .unwrap();
     for with_comments in [false, true] {
-        let server = Server::start(vec![Reply::Stream {
-            chunks: pieces(body, 5),
-            stall: false,
-        }])
-        .await;
-        let client = Client::builder()
-            .provider(Provider::open_router())
-            .base_url(&server.base_url)
-            .api_key("k")
-            .build()
-            .unwrap();
-        let stream = client
-            .stream(&request, &RequestOptions::default())
-            .await
-            .unwrap();
+        let (_server, stream) =
+            stream_from(Provider::open_router(), &openrouter_hello(), body, 5).await;
         let stream = if with_comments {
             stream.with_comments()
         } else {
@@ -132,6 +100,32 @@ async fn keep_alive_comments_come_only_when_asked_for_and_done_ends_the_stream()
     }
 }
 
+/// A server that streams `body` in pieces of `size` bytes, and the stream of `request` sent
+/// to it through `provider`.
+async fn stream_from<R: ChatRequest>(
+    provider: Provider,
+    request: &R,
+    body: &str,
+    size: usize,
+) -> (Server, aimlapi::ChunkStream<R::Chunk>) {
+    let server = Server::start(vec![Reply::Stream {
+        chunks: pieces(body, size),
+        stall: false,
+    }])
+    .await;
+    let client = Client::builder()
+        .provider(provider)
+        .base_url(&server.base_url)
+        .api_key("k")
+        .build()
+        .unwrap();
+    let stream = client
+        .stream(request, &RequestOptions::default())
+        .await
+        .unwrap();
+    (server, stream)
+}
+
 async fn stream_of(
     body: &str,
     size: usize,
@@ -139,21 +133,15 @@ async fn stream_of(
     Server,
     aimlapi::ChunkStream<aimlapi::types::ChatCompletionChunk>,
 ) {
-    let server = Server::start(vec![Reply::Stream {
-        chunks: pieces(body, size),
-        stall: false,
-    }])
-    .await;
-    let client = Client::builder()
-        .base_url(&server.base_url)
-        .api_key("k")
-        .build()
-        .unwrap();
-    let stream = client
-        .stream(&haiku(), &RequestOptions::default())
-        .await
-        .unwrap();
-    (server, stream)
+    stream_from(Provider::AimlApi, &haiku(), body, size).await
+}
+
+fn openrouter_hello() -> OpenRouterRequest {
+    OpenRouterRequest::builder()
+        .model(aimlapi::types::KnownOpenRouterModelId::AnthropicClaude35Haiku)
+        .messages(vec![aimlapi::user("Hello")])
+        .try_into()
+        .unwrap()
 }
 
 /// Seed 003's transcript in the format used before 2026-02-13: each chunk wrapped in `event`,
@@ -228,28 +216,9 @@ async fn a_stream_cut_mid_body_is_an_unexpected_end() {
 #[tokio::test]
 async fn an_openrouter_error_chunk_is_a_typed_error() {
     let body = "data: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"anthropic/claude-3.5-haiku\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\ndata: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"anthropic/claude-3.5-haiku\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"},\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n";
-    let server = Server::start(vec![Reply::Stream {
-        chunks: pieces(body, 9),
-        stall: false,
-    }])
-    .await;
-    let client = Client::builder()
-        .provider(Provider::open_router())
-        .base_url(&server.base_url)
-        .api_key("k")
-        .build()
-        .unwrap();
-    let request: OpenRouterRequest = OpenRouterRequest::builder()
-        .model(aimlapi::types::KnownOpenRouterModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Hello")])
-        .try_into()
-        .unwrap();
-    let items: Vec<_> = client
-        .stream(&request, &RequestOptions::default())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let (_server, stream) =
+        stream_from(Provider::open_router(), &openrouter_hello(), body, 9).await;
+    let items: Vec<_> = stream.collect().await;
     assert_eq!(items.len(), 2, "the error ends the stream");
     match &items[1] {
         Err(aimlapi::Error::Stream { code, message }) => {
