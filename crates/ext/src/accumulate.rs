@@ -267,18 +267,20 @@ stream_chunk!(
 
 /// Whether a payload starts like the old wrapper: `{` then the key `"event"`.
 fn is_legacy(payload: &[u8]) -> bool {
-    let skip_ws = |b: &[u8]| -> usize { b.iter().take_while(|c| c.is_ascii_whitespace()).count() };
-    let rest = &payload[skip_ws(payload)..];
-    let Some(rest) = rest.strip_prefix(b"{") else {
+    let mut rest = payload.iter().skip_while(|c| c.is_ascii_whitespace());
+    if rest.next() != Some(&b'{') {
         return false;
-    };
-    rest[skip_ws(rest)..].starts_with(b"\"event\"")
+    }
+    rest.skip_while(|c| c.is_ascii_whitespace())
+        .take(7)
+        .eq(b"\"event\"")
 }
 
 /// Rewrites a chunk in the AI/ML stream format used before 2026-02-13,
 /// `{"event": <chunk>, "state": {..., "usage": {"input_tokens", "output_tokens", ...}}}`, into a
 /// current chunk, its usage renamed (`prompt_tokens`, `completion_tokens`, `total_tokens`).
 /// Returns `None` for a payload in the current format.
+#[inline]
 pub fn unwrap_legacy(payload: &[u8]) -> Option<Result<Value, serde_json::Error>> {
     if !is_legacy(payload) {
         return None;

@@ -32,7 +32,7 @@ pub use provider::{ApiKey, Provider, ProviderKind};
 pub use request::{ChatRequest, ChatResponse, TokenUsage};
 pub use retry::RetryPolicy;
 pub use sse::{
-    ChunkDecoder, ChunkStream, SseDecoder, SseEvent, SseItem, StreamItem, DEFAULT_MAX_LINE,
+    ChunkDecoder, ChunkStream, SseDecoder, SseEvent, SseItem, SseRef, StreamItem, DEFAULT_MAX_LINE,
 };
 
 /// A user message with plain text, in the OpenAI-style dialect.
