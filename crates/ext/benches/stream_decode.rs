@@ -102,7 +102,7 @@ fn main() {
     let mut limit_times = Vec::new();
     let mut case_times = vec![Vec::new(); cases.len()];
     for _ in 0..ROUNDS {
-        limit_times.push(time(&limit));
+        limit_times.push(time(limit));
         for (i, (name, pieces)) in cases.iter().enumerate() {
             let (t, n) = timed(|| decode(pieces));
             assert_eq!(n, want, "{name} decoded a different number of choices");
