@@ -614,7 +614,10 @@ fn transport_failure(e: reqwest::Error, timeout: Duration) -> Failure {
 pub struct ByteStream {
     body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
     idle: Duration,
+    /// Fires at the latest `last + idle`; re-armed lazily, only when it fires early.
     timer: Pin<Box<tokio::time::Sleep>>,
+    /// When the last piece arrived.
+    last: tokio::time::Instant,
     done: bool,
 }
 
@@ -633,6 +636,7 @@ impl ByteStream {
             body: Box::pin(response.bytes_stream()),
             idle,
             timer: Box::pin(tokio::time::sleep(idle)),
+            last: tokio::time::Instant::now(),
             done: false,
         }
     }
@@ -647,8 +651,9 @@ impl Stream for ByteStream {
         }
         match self.body.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
-                let deadline = tokio::time::Instant::now() + self.idle;
-                self.timer.as_mut().reset(deadline);
+                // Resetting the timer on every piece costs a timer-wheel update each time; a
+                // clock read is cheaper, and the timer catches up when it fires.
+                self.last = tokio::time::Instant::now();
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -660,15 +665,23 @@ impl Stream for ByteStream {
                 self.done = true;
                 Poll::Ready(None)
             }
-            Poll::Pending => match self.timer.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    self.done = true;
-                    Poll::Ready(Some(Err(Error::Timeout {
-                        after: self.idle,
-                        waiting_for: "the next stream chunk",
-                    })))
+            Poll::Pending => loop {
+                match self.timer.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(()) => {
+                        let deadline = self.last + self.idle;
+                        if deadline > tokio::time::Instant::now() {
+                            // A piece came since the timer was set: wait out the rest.
+                            self.timer.as_mut().reset(deadline);
+                            continue;
+                        }
+                        self.done = true;
+                        return Poll::Ready(Some(Err(Error::Timeout {
+                            after: self.idle,
+                            waiting_for: "the next stream chunk",
+                        })));
+                    }
                 }
-                Poll::Pending => Poll::Pending,
             },
         }
     }
