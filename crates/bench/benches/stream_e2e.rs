@@ -45,7 +45,7 @@ enum Pace {
 
 impl Pace {
     async fn after(self, chunks: usize) {
-        if self == Pace::Slow && chunks % 128 == 0 {
+        if self == Pace::Slow && chunks.is_multiple_of(128) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
