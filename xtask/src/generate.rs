@@ -9,7 +9,7 @@ use quote::quote;
 use serde_json::Value;
 
 use crate::hoist::Registry;
-use crate::jsonschema::{to_json_schema, verify};
+use crate::jsonschema::{request_validation_schema, to_json_schema, verify};
 use crate::passes::{normalize, Doc};
 use crate::walk::snake;
 
@@ -24,6 +24,8 @@ pub struct Generated {
     pub client_rs: String,
     /// Normalized OpenAPI documents by stem, as pretty JSON.
     pub normalized: BTreeMap<String, String>,
+    /// JSON Schemas of each document's request body, by stem, as pretty JSON.
+    pub request_schemas: BTreeMap<String, String>,
     /// Names of every generated component type, sorted.
     pub type_names: Vec<String>,
     /// What each pass changed, per document.
@@ -70,6 +72,8 @@ pub struct Target<'a> {
     pub types_crate: &'a str,
     /// Where the types crate finds the normalized documents, relative to its generated file.
     pub openapi_dir: &'a str,
+    /// Where the request schemas are, relative to the types crate's `src/`.
+    pub jsonschema_dir: &'a str,
     /// With hooks, each generated client carries a `crate::RequestOptions` and runs
     /// `crate::apply_request_options` on every request before it is sent (the client crate's
     /// hand-written `lib.rs` defines both): per-request headers, body fields and timeouts.
@@ -78,7 +82,11 @@ pub struct Target<'a> {
 
 /// Runs the whole pipeline over `docs` for `target`.
 pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String> {
-    let (types_crate, openapi_dir) = (target.types_crate, target.openapi_dir);
+    let (types_crate, openapi_dir, jsonschema_dir) = (
+        target.types_crate,
+        target.openapi_dir,
+        target.jsonschema_dir,
+    );
     let mut report = Vec::new();
     for doc in &mut docs {
         if doc
@@ -129,6 +137,22 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
             quote! { (#stem, include_str!(#path)) }
         })
         .collect();
+    let mut request_schemas = BTreeMap::new();
+    for d in &docs {
+        if let Some(schema) = request_validation_schema(&d.value) {
+            request_schemas.insert(
+                d.stem.clone(),
+                serde_json::to_string_pretty(&schema).expect("JSON") + "\n",
+            );
+        }
+    }
+    let schema_consts: Vec<TokenStream> = request_schemas
+        .keys()
+        .map(|stem| {
+            let path = format!("{jsonschema_dir}/{stem}.request.json");
+            quote! { (#stem, include_str!(#path)) }
+        })
+        .collect();
     let types_tokens = {
         let body = ts.to_stream();
         quote! {
@@ -137,6 +161,10 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
             /// The normalized OpenAPI documents these types were generated from, as
             /// `(document stem, JSON text)`: what a mock or contract-testing server validates against.
             pub const DOCUMENTS: &[(&str, &str)] = &[#(#doc_consts),*];
+
+            /// Each document's request body as a JSON Schema (draft 2020-12, components under
+            /// `$defs`), as `(document stem, JSON text)`: what a validator checks a request against.
+            pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[#(#schema_consts),*];
         }
     };
     let types_rs = render(types_tokens)?;
@@ -162,6 +190,7 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
         types_rs,
         client_rs,
         normalized,
+        request_schemas,
         type_names,
         report,
     })
@@ -380,6 +409,7 @@ mod tests {
         let target = Target {
             types_crate: "types",
             openapi_dir: "../openapi",
+            jsonschema_dir: "../jsonschema",
             hooks: false,
         };
         let g = run(vec![doc(vendor_form_body())], &target).unwrap();

@@ -72,6 +72,104 @@ pub fn to_json_schema(v: &Value) -> Value {
     Value::Object(out)
 }
 
+/// The JSON Schema (draft 2020-12) a validator uses for one document's request body: every
+/// component of the normalized document under `$defs`, converted faithfully (unlike
+/// [`to_json_schema`], `anyOf` stays `anyOf`: a validator must accept what any branch accepts),
+/// and a root that refers to the request body's component. `None` when the document has no JSON
+/// request body.
+pub fn request_validation_schema(doc: &Value) -> Option<Value> {
+    let root = doc
+        .get("paths")?
+        .as_object()?
+        .values()
+        .filter_map(Value::as_object)
+        .flat_map(|ops| ops.values())
+        .find_map(|op| op.pointer("/requestBody/content/application~1json/schema"))
+        .map(validation_schema);
+    let defs: Map<String, Value> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(n, s)| (n.clone(), validation_schema(s)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = Map::new();
+    out.insert(
+        "$schema".into(),
+        json!("https://json-schema.org/draft/2020-12/schema"),
+    );
+    if let Value::Object(r) = root? {
+        out.extend(r);
+    }
+    out.insert("$defs".into(), Value::Object(defs));
+    Some(Value::Object(out))
+}
+
+/// One OpenAPI 3.0 schema as JSON Schema 2020-12, meaning the same: `nullable` admits `null`,
+/// references point into `$defs`, documentation and vendor keywords go.
+fn validation_schema(v: &Value) -> Value {
+    let Value::Object(m) = v else {
+        return v.clone();
+    };
+    let mut out = Map::new();
+    for (k, v) in m {
+        match k.as_str() {
+            "nullable" | "example" | "examples" | "discriminator" | "xml" | "externalDocs"
+            | "readOnly" | "writeOnly" | "deprecated" => {}
+            k if k.starts_with("x-") => {}
+            "$ref" => {
+                let target = v.as_str().unwrap_or_default();
+                let name = target
+                    .strip_prefix("#/components/schemas/")
+                    .unwrap_or(target);
+                out.insert(k.into(), json!(format!("#/$defs/{name}")));
+            }
+            "properties" => {
+                let props = v
+                    .as_object()
+                    .map(|p| {
+                        p.iter()
+                            .map(|(n, s)| (n.clone(), validation_schema(s)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.insert(k.into(), Value::Object(props));
+            }
+            "anyOf" | "oneOf" | "allOf" => {
+                let list = v
+                    .as_array()
+                    .map(|l| l.iter().map(validation_schema).collect())
+                    .unwrap_or_default();
+                out.insert(k.clone(), Value::Array(list));
+            }
+            "items" | "additionalProperties" | "not" => {
+                out.insert(k.into(), validation_schema(v));
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if m.get("nullable") != Some(&Value::Bool(true)) {
+        return Value::Object(out);
+    }
+    if let Some(Value::Array(values)) = out.get_mut("enum") {
+        values.push(Value::Null);
+    }
+    match out.get("type").cloned() {
+        Some(Value::String(t)) => {
+            out.insert("type".into(), json!([t, "null"]));
+            Value::Object(out)
+        }
+        // `{nullable: true}` alone: any value at all.
+        None if out.keys().all(|k| k == "description") => Value::Object(out),
+        // A reference or a union: it, or null.
+        _ => json!({"anyOf": [Value::Object(out), {"type": "null"}]}),
+    }
+}
+
 /// The component name a type resolves to once `Option`, `Box`, `Vec` and map layers are peeled off.
 fn named(ts: &TypeSpace, id: &TypeId) -> Option<String> {
     let t = ts.get_type(id).ok()?;

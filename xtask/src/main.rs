@@ -97,6 +97,7 @@ fn workspace(check: bool) -> Result<(), String> {
     let target = generate::Target {
         types_crate: TYPES_CRATE,
         openapi_dir: "../openapi",
+        jsonschema_dir: "../jsonschema",
         hooks: true,
     };
     let g = generate::run(docs, &target)?;
@@ -109,8 +110,15 @@ fn workspace(check: bool) -> Result<(), String> {
             text.clone(),
         );
     }
+    for (stem, text) in &g.request_schemas {
+        files.insert(
+            PathBuf::from("crates/types/jsonschema").join(format!("{stem}.request.json")),
+            text.clone(),
+        );
+    }
+    let owned = ["crates/types/openapi", "crates/types/jsonschema"];
     if check {
-        let stale = generate::check(&root, &files, &["crates/types/openapi"]);
+        let stale = generate::check(&root, &files, &owned);
         if stale.is_empty() {
             eprintln!(
                 "codegen: generated code is up to date ({} files)",
@@ -128,10 +136,13 @@ fn workspace(check: bool) -> Result<(), String> {
     }
     eprintln!("codegen: {} documents", g.normalized.len());
     print_report(&g);
-    // Remove normalized documents whose source is gone.
-    if let Ok(entries) = std::fs::read_dir(root.join("crates/types/openapi")) {
+    // Remove generated documents whose source is gone.
+    for dir in owned {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         for e in entries.flatten() {
-            let rel = Path::new("crates/types/openapi").join(e.file_name());
+            let rel = Path::new(dir).join(e.file_name());
             if !files.contains_key(&rel) {
                 std::fs::remove_file(e.path())
                     .map_err(|err| format!("{}: {err}", e.path().display()))?;
@@ -149,6 +160,7 @@ fn standalone(spec: &Path, out: &Path) -> Result<(), String> {
     let target = generate::Target {
         types_crate: "generated_types",
         openapi_dir: "../openapi",
+        jsonschema_dir: "../jsonschema",
         hooks: false,
     };
     let g = generate::run(docs, &target)?;
@@ -180,6 +192,12 @@ fn standalone(spec: &Path, out: &Path) -> Result<(), String> {
     for (stem, text) in &g.normalized {
         files.insert(
             PathBuf::from("types/openapi").join(format!("{stem}.json")),
+            text.clone(),
+        );
+    }
+    for (stem, text) in &g.request_schemas {
+        files.insert(
+            PathBuf::from("types/jsonschema").join(format!("{stem}.request.json")),
             text.clone(),
         );
     }

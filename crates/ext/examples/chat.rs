@@ -1,6 +1,7 @@
 //! One non-streaming chat completion with Claude 3.5 Haiku on the AI/ML API.
 //!
 //! ```sh
+//! cargo run --example chat -- --offline   # against a local mock server
 //! AIMLAPI_API_KEY=... cargo run --example chat -- "What is a monad?"
 //! ```
 
@@ -9,15 +10,30 @@ use aimlapi::{Client, Provider};
 
 #[tokio::main]
 async fn main() {
-    let client = match Client::builder().provider(Provider::AimlApi).build() {
+    // `--offline`: a local mock server replays the documented answer; no key, no network.
+    let offline = std::env::args().any(|a| a == "--offline");
+    let mock = if offline {
+        eprintln!(
+            "[offline: a replay of the documented answer from a local mock server, not the model]"
+        );
+        Some(aimlapi_mock::MockServer::start().await)
+    } else {
+        None
+    };
+    let mut builder = Client::builder().provider(Provider::AimlApi);
+    if let Some(mock) = &mock {
+        builder = builder.base_url(mock.base_url()).api_key("offline");
+    }
+    let client = match builder.build() {
         Ok(c) => c,
         Err(_) => {
-            eprintln!("no key: set AIMLAPI_API_KEY to your AI/ML API key (https://aimlapi.com/app/keys) and run again");
+            eprintln!("no key: set AIMLAPI_API_KEY to your AI/ML API key (https://aimlapi.com/app/keys) and run again, or pass --offline");
             std::process::exit(2);
         }
     };
     let prompt = std::env::args()
-        .nth(1)
+        .skip(1)
+        .find(|a| a != "--offline")
         .unwrap_or_else(|| "Hello".to_string());
     let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
         .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)

@@ -2,6 +2,7 @@
 //! provider routing.
 //!
 //! ```sh
+//! cargo run --example openrouter -- --offline   # against a local mock server
 //! OPENROUTER_API_KEY=... cargo run --example openrouter -- "What is a monad?"
 //! ```
 
@@ -14,15 +15,30 @@ async fn main() {
         referer: Some("https://github.com/aimlapi-rust".into()),
         title: Some("aimlapi example".into()),
     };
-    let client = match Client::builder().provider(provider).build() {
+    // `--offline`: a local mock server replays the documented answer; no key, no network.
+    let offline = std::env::args().any(|a| a == "--offline");
+    let mock = if offline {
+        eprintln!(
+            "[offline: a replay of the documented answer from a local mock server, not the model]"
+        );
+        Some(aimlapi_mock::MockServer::start().await)
+    } else {
+        None
+    };
+    let mut builder = Client::builder().provider(provider);
+    if let Some(mock) = &mock {
+        builder = builder.base_url(mock.base_url()).api_key("offline");
+    }
+    let client = match builder.build() {
         Ok(c) => c,
         Err(_) => {
-            eprintln!("no key: set OPENROUTER_API_KEY to your OpenRouter key (https://openrouter.ai/keys) and run again");
+            eprintln!("no key: set OPENROUTER_API_KEY to your OpenRouter key (https://openrouter.ai/keys) and run again, or pass --offline");
             std::process::exit(2);
         }
     };
     let prompt = std::env::args()
-        .nth(1)
+        .skip(1)
+        .find(|a| a != "--offline")
         .unwrap_or_else(|| "Hello".to_string());
     let request: OpenRouterRequest = OpenRouterRequest::builder()
         .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)

@@ -465,7 +465,7 @@ fn decode_chunk<T: StreamChunk>(data: &[u8]) -> Result<T, Error> {
 /// Typed chunks from a streaming response, as they arrive.
 ///
 /// Ends at `data: [DONE]`, or at the end of the body once a chunk has carried a finish reason;
-/// a body that ends before either is [`Error::UnexpectedEnd`]. An error chunk (OpenRouter's) is
+/// a body that ends (or a connection that breaks) before either is [`Error::UnexpectedEnd`]. An error chunk (OpenRouter's) is
 /// [`Error::Stream`]; a payload that is not a chunk is [`Error::Decode`] with the payload. Comment
 /// lines are skipped unless [`with_comments`](Self::with_comments) asked for them.
 pub struct ChunkStream<T> {
@@ -560,6 +560,12 @@ impl<T: StreamChunk> Stream for ChunkStream<T> {
                         this.ended = true;
                         return Poll::Ready(Some(Err(e)));
                     }
+                }
+                // A connection that breaks mid-body ends the body: what was framed is delivered,
+                // then, without a finish reason, `UnexpectedEnd`.
+                Poll::Ready(Some(Err(Error::Connection(_)))) => {
+                    this.decoder.finish();
+                    this.body = None;
                 }
                 Poll::Ready(Some(Err(e))) => {
                     this.body = None;

@@ -11586,3 +11586,13 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
         include_str!("../openapi/openrouter-claude-3-5-haiku.json"),
     ),
 ];
+/// Each document's request body as a JSON Schema (draft 2020-12, components under
+/// `$defs`), as `(document stem, JSON text)`: what a validator checks a request against.
+pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[
+    ("claude-3-5-haiku", include_str!("../jsonschema/claude-3-5-haiku.request.json")),
+    ("claude-3-5-sonnet", include_str!("../jsonschema/claude-3-5-sonnet.request.json")),
+    (
+        "openrouter-claude-3-5-haiku",
+        include_str!("../jsonschema/openrouter-claude-3-5-haiku.request.json"),
+    ),
+];

@@ -1,0 +1,728 @@
+//! A local stand-in for the AI/ML API's chat completions, for offline use and tests, in the way
+//! stripe-mock stands in for Stripe.
+//!
+//! [`MockServer`] serves `POST /v1/chat/completions` and `POST /chat/completions` on 127.0.0.1:
+//!
+//! - each request body is validated against the request schema of the bundled document its
+//!   `model` names (`aimlapi_types::REQUEST_SCHEMAS`); an invalid one gets the vendor's 400 body,
+//!   with what is wrong in the `x-mock-validation` header;
+//! - with a key configured, a request without `Authorization: Bearer <key>` gets the vendor's 401;
+//! - by default it answers with the documented response, or streams the documented transcript
+//!   (seed 003) in the current format or the one used before 2026-02-13, with configurable pacing
+//!   and HTTP chunking;
+//! - queued [`Reply`]s script what comes next: text, tool calls, usage, any status with any
+//!   headers, and stream faults ([`Fault`]): a dropped connection, a stall, a malformed chunk, an
+//!   OpenRouter error chunk, keep-alive comments;
+//! - every request is recorded ([`MockServer::requests`]).
+//!
+//! A test for a service that uses the client, offline:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use aimlapi_mock::{MockServer, Reply};
+//!
+//! let mock = MockServer::start().await;
+//! mock.push(Reply::text("Paris."));
+//! let body = serde_json::json!({
+//!     "model": "anthropic/claude-3-5-haiku",
+//!     "messages": [{"role": "user", "content": "Capital of France?"}],
+//! });
+//! // Your service would send this with its client, pointed at `mock.base_url()`.
+//! let reply = post(&format!("{}/v1/chat/completions", mock.base_url()), &body).await;
+//! assert_eq!(reply["choices"][0]["message"]["content"], "Paris.");
+//! assert_eq!(mock.requests()[0].body["messages"][0]["content"], "Capital of France?");
+//! # }
+//! # async fn post(url: &str, body: &serde_json::Value) -> serde_json::Value {
+//! #     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! #     let rest = url.strip_prefix("http://").unwrap();
+//! #     let (host, path) = rest.split_at(rest.find('/').unwrap());
+//! #     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+//! #     let body = body.to_string();
+//! #     let req = format!("POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+//! #     s.write_all(req.as_bytes()).await.unwrap();
+//! #     let mut out = String::new();
+//! #     s.read_to_string(&mut out).await.unwrap();
+//! #     let json = &out[out.find("\r\n\r\n").unwrap() + 4..];
+//! #     serde_json::from_str(json).unwrap()
+//! # }
+//! ```
+//!
+//! The `aimlapi-mock` binary runs the same server from the command line (`--help`).
+
+#![deny(missing_docs)]
+
+mod respond;
+mod validate;
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Request, Response, StatusCode};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use respond::Ending;
+use validate::Schemas;
+
+/// Which stream format to send.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// Plain chunks, `data: {chunk}` (the API's format since 2026-02-13).
+    #[default]
+    Current,
+    /// Each chunk wrapped as `{"event": chunk, "state": {..., "usage": {"input_tokens",
+    /// "output_tokens"}}}` (the format before 2026-02-13).
+    Legacy,
+}
+
+/// How a stream is cut into HTTP chunks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Chunking {
+    /// One HTTP chunk per server-sent event.
+    #[default]
+    PerEvent,
+    /// HTTP chunks of this many bytes, events cut wherever they fall.
+    Bytes(usize),
+}
+
+/// A fault injected into a stream. Counts are of data chunks sent before the fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// This many `: OPENROUTER PROCESSING` comment lines before the first chunk.
+    KeepAlive(usize),
+    /// The connection is dropped after this many chunks, mid-body.
+    DropAfter(usize),
+    /// Nothing more is sent after this many chunks; the connection stays open.
+    StallAfter(usize),
+    /// A payload that is not JSON after this many chunks.
+    MalformedAfter(usize),
+    /// An OpenRouter error chunk (`error {code, message}`, `finish_reason: "error"`) and
+    /// `[DONE]` after this many chunks.
+    ErrorChunkAfter {
+        /// Chunks sent before it.
+        after: usize,
+        /// The error code.
+        code: i64,
+        /// The error message.
+        message: String,
+    },
+}
+
+/// A tool call in a scripted reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptedToolCall {
+    /// The call's id.
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments, as the JSON text the model would send.
+    pub arguments: String,
+}
+
+/// What a scripted reply says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Script {
+    text: Option<String>,
+    tool_calls: Vec<ScriptedToolCall>,
+    usage: (u64, u64),
+    finish_reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Documented,
+    Scripted(Script),
+    Status { status: u16, body: Option<String> },
+}
+
+/// What the server does with one request: the documented answer, a scripted one, or an error
+/// status, with faults for streams. Queue replies with [`MockServer::push`]; a request that finds
+/// the queue empty gets [`Reply::documented`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    kind: Kind,
+    headers: Vec<(String, String)>,
+    faults: Vec<Fault>,
+    format: Option<Format>,
+}
+
+impl Reply {
+    fn of(kind: Kind) -> Reply {
+        Reply {
+            kind,
+            headers: Vec::new(),
+            faults: Vec::new(),
+            format: None,
+        }
+    }
+
+    /// The documented response, or the documented transcript when the request streams.
+    pub fn documented() -> Reply {
+        Reply::of(Kind::Documented)
+    }
+
+    /// An answer with this text (streamed a few characters per chunk). Usage defaults to 0/0.
+    pub fn text(text: impl Into<String>) -> Reply {
+        Reply::of(Kind::Scripted(Script {
+            text: Some(text.into()),
+            ..Script::default()
+        }))
+    }
+
+    /// An answer that calls a tool (streamed with its arguments over many chunks); chain
+    /// [`and_tool_call`](Self::and_tool_call) for more.
+    pub fn tool_call(id: &str, name: &str, arguments: &str) -> Reply {
+        Reply::of(Kind::Scripted(Script::default())).and_tool_call(id, name, arguments)
+    }
+
+    /// One more tool call in a scripted answer.
+    pub fn and_tool_call(mut self, id: &str, name: &str, arguments: &str) -> Reply {
+        if let Kind::Scripted(s) = &mut self.kind {
+            s.tool_calls.push(ScriptedToolCall {
+                id: id.into(),
+                name: name.into(),
+                arguments: arguments.into(),
+            });
+        }
+        self
+    }
+
+    /// The usage a scripted answer reports.
+    pub fn usage(mut self, prompt_tokens: u64, completion_tokens: u64) -> Reply {
+        if let Kind::Scripted(s) = &mut self.kind {
+            s.usage = (prompt_tokens, completion_tokens);
+        }
+        self
+    }
+
+    /// The finish reason a scripted answer reports (default `stop`, or `tool_calls`).
+    pub fn finish_reason(mut self, reason: &str) -> Reply {
+        if let Kind::Scripted(s) = &mut self.kind {
+            s.finish_reason = Some(reason.into());
+        }
+        self
+    }
+
+    /// An answer with this status and the vendor's error body for it (see [`body`](Self::body)).
+    pub fn status(status: u16) -> Reply {
+        Reply::of(Kind::Status { status, body: None })
+    }
+
+    /// The body of a [`status`](Self::status) reply, instead of the vendor's.
+    pub fn body(mut self, body: impl Into<String>) -> Reply {
+        if let Kind::Status { body: b, .. } = &mut self.kind {
+            *b = Some(body.into());
+        }
+        self
+    }
+
+    /// A header on the response (`Retry-After`, `retry-after-ms`, `x-should-retry`, ...).
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// A fault for the stream, if the request streams.
+    pub fn fault(mut self, fault: Fault) -> Reply {
+        self.faults.push(fault);
+        self
+    }
+
+    /// The stream format for this reply, instead of the server's.
+    pub fn format(mut self, format: Format) -> Reply {
+        self.format = Some(format);
+        self
+    }
+
+    /// Reads a reply from the `x-mock-reply` header: `;`-separated settings, e.g.
+    /// `status=429; header=Retry-After:1` or `text=Hi; drop-after=2; legacy`. Settings:
+    /// `status=N`, `body=TEXT`, `header=NAME:VALUE`, `text=TEXT`, `tool=ID,NAME,ARGS`,
+    /// `usage=P,C`, `keep-alive=N`, `drop-after=N`, `stall-after=N`, `malformed-after=N`,
+    /// `error-chunk-after=N`, `legacy`.
+    pub fn parse(spec: &str) -> Result<Reply, String> {
+        let mut reply = Reply::documented();
+        for part in spec.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = part.split_once('=').unwrap_or((part, ""));
+            let number = || -> Result<usize, String> {
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("`{part}`: not a number"))
+            };
+            reply = match key.trim() {
+                "status" => Reply {
+                    kind: Kind::Status {
+                        status: number()? as u16,
+                        body: None,
+                    },
+                    ..reply
+                },
+                "body" => reply.body(value),
+                "header" => {
+                    let (n, v) = value
+                        .split_once(':')
+                        .ok_or_else(|| format!("`{part}`: expected NAME:VALUE"))?;
+                    reply.header(n.trim(), v.trim())
+                }
+                "text" => Reply {
+                    kind: Kind::Scripted(Script {
+                        text: Some(value.into()),
+                        ..scripted(&reply)
+                    }),
+                    ..reply
+                },
+                "tool" => {
+                    let mut it = value.splitn(3, ',');
+                    let (Some(id), Some(name), Some(args)) = (it.next(), it.next(), it.next())
+                    else {
+                        return Err(format!("`{part}`: expected ID,NAME,ARGS"));
+                    };
+                    Reply {
+                        kind: Kind::Scripted(scripted(&reply)),
+                        ..reply
+                    }
+                    .and_tool_call(id, name, args)
+                }
+                "usage" => {
+                    let (p, c) = value
+                        .split_once(',')
+                        .and_then(|(p, c)| Some((p.trim().parse().ok()?, c.trim().parse().ok()?)))
+                        .ok_or_else(|| format!("`{part}`: expected P,C"))?;
+                    Reply {
+                        kind: Kind::Scripted(scripted(&reply)),
+                        ..reply
+                    }
+                    .usage(p, c)
+                }
+                "keep-alive" => reply.fault(Fault::KeepAlive(number()?)),
+                "drop-after" => reply.fault(Fault::DropAfter(number()?)),
+                "stall-after" => reply.fault(Fault::StallAfter(number()?)),
+                "malformed-after" => reply.fault(Fault::MalformedAfter(number()?)),
+                "error-chunk-after" => reply.fault(Fault::ErrorChunkAfter {
+                    after: number()?,
+                    code: 502,
+                    message: "upstream error (injected by the mock)".into(),
+                }),
+                "legacy" => reply.format(Format::Legacy),
+                other => return Err(format!("unknown setting `{other}`")),
+            };
+        }
+        Ok(reply)
+    }
+}
+
+/// The script a reply already has, or an empty one.
+fn scripted(reply: &Reply) -> Script {
+    match &reply.kind {
+        Kind::Scripted(s) => s.clone(),
+        _ => Script::default(),
+    }
+}
+
+/// A request as the server received it.
+#[derive(Clone)]
+pub struct Recorded {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// The path, e.g. `/v1/chat/completions`.
+    pub path: String,
+    /// The headers, names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON (`Value::String` of the raw text when it is not JSON).
+    pub body: Value,
+}
+
+impl Recorded {
+    /// The first header of this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl std::fmt::Debug for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key a client sent is not printed.
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "authorization" {
+                    "<redacted>"
+                } else {
+                    v
+                };
+                (k.as_str(), v)
+            })
+            .collect();
+        f.debug_struct("Recorded")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// How a server is set up; see [`MockServer::builder`].
+#[derive(Clone, Debug)]
+pub struct MockBuilder {
+    addr: SocketAddr,
+    api_key: Option<String>,
+    format: Format,
+    chunking: Chunking,
+    pace: Duration,
+    replies: Vec<Reply>,
+}
+
+impl Default for MockBuilder {
+    fn default() -> Self {
+        MockBuilder {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_key: None,
+            format: Format::Current,
+            chunking: Chunking::PerEvent,
+            pace: Duration::ZERO,
+            replies: Vec::new(),
+        }
+    }
+}
+
+impl MockBuilder {
+    /// The port to listen on (default: a free one). The address is always 127.0.0.1.
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Requires `Authorization: Bearer <key>`; others get the vendor's 401.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The stream format (default: the current one).
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// How streams are cut into HTTP chunks (default: one per event).
+    pub fn chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = chunking;
+        self
+    }
+
+    /// A pause before each HTTP chunk of a stream (default: none).
+    pub fn pace(mut self, pause: Duration) -> Self {
+        self.pace = pause;
+        self
+    }
+
+    /// A reply queued from the start.
+    pub fn reply(mut self, reply: Reply) -> Self {
+        self.replies.push(reply);
+        self
+    }
+
+    /// Binds and starts serving.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(self.addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            config: self.clone(),
+            queue: Mutex::new(self.replies.into_iter().collect()),
+            recorded: Mutex::new(Vec::new()),
+            counter: AtomicU64::new(0),
+        });
+        let accept = tokio::spawn(accept_loop(listener, shared.clone()));
+        Ok(MockServer {
+            base_url: format!("http://{addr}"),
+            shared,
+            accept,
+        })
+    }
+}
+
+struct Shared {
+    config: MockBuilder,
+    queue: Mutex<VecDeque<Reply>>,
+    recorded: Mutex<Vec<Recorded>>,
+    counter: AtomicU64,
+}
+
+/// The mock server. It stops, and closes every connection it holds, when dropped.
+pub struct MockServer {
+    base_url: String,
+    shared: Arc<Shared>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+impl MockServer {
+    /// A server on a free port of 127.0.0.1 with the default set-up.
+    ///
+    /// # Panics
+    /// If no port can be bound; use [`builder`](Self::builder) to handle that.
+    pub async fn start() -> MockServer {
+        MockServer::builder().start().await.expect("bind 127.0.0.1")
+    }
+
+    /// A set-up to change before starting.
+    pub fn builder() -> MockBuilder {
+        MockBuilder::default()
+    }
+
+    /// `http://127.0.0.1:<port>`; the API paths are `/v1/chat/completions` and
+    /// `/chat/completions`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Queues a reply for the next request that finds the queue's front.
+    pub fn push(&self, reply: Reply) {
+        self.shared.queue.lock().expect("lock").push_back(reply);
+    }
+
+    /// The requests received so far, in order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.recorded.lock().expect("lock").clone()
+    }
+
+    /// Every model id the bundled documents know, with the document it belongs to.
+    pub fn models() -> Vec<(String, String)> {
+        schemas()
+            .models()
+            .map(|(m, d)| (m.to_string(), d.to_string()))
+            .collect()
+    }
+}
+
+fn schemas() -> &'static Schemas {
+    static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
+    SCHEMAS.get_or_init(Schemas::load)
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    // Connections live in this set: aborting this task (dropping the server) drops them all.
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                stream.set_nodelay(true).ok();
+                let shared = shared.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let shared = shared.clone();
+                        async move { Ok::<_, Infallible>(handle(shared, req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+fn full(
+    status: u16,
+    content_type: &str,
+    body: String,
+    headers: &[(String, String)],
+) -> Response<Body> {
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("content-type", content_type);
+    for (k, v) in headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    builder
+        .body(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed())
+        .expect("a valid response")
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
+    let id = shared.counter.fetch_add(1, Ordering::Relaxed);
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let auth = header("authorization");
+    let spec = header("x-mock-reply");
+    let raw = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return full(
+                400,
+                "application/json",
+                respond::error_body(400, &path, id),
+                &[],
+            )
+        }
+    };
+    let body: Value = serde_json::from_slice(&raw)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned()));
+    shared.recorded.lock().expect("lock").push(Recorded {
+        method: method.clone(),
+        path: path.clone(),
+        headers: headers.clone(),
+        body: body.clone(),
+    });
+    let json = "application/json";
+    if method != "POST" || !matches!(path.as_str(), "/v1/chat/completions" | "/chat/completions") {
+        return full(404, json, respond::error_body(404, &path, id), &[]);
+    }
+    if let Some(key) = &shared.config.api_key {
+        if auth.as_deref() != Some(format!("Bearer {key}").as_str()) {
+            return full(401, json, respond::error_body(401, &path, id), &[]);
+        }
+    }
+    let stem = match schemas().check(&body) {
+        Ok(stem) => stem,
+        Err(problem) => {
+            let problem = problem.replace(['\r', '\n'], " ");
+            let headers = [("x-mock-validation".to_string(), problem)];
+            return full(400, json, respond::error_body(400, &path, id), &headers);
+        }
+    };
+    let reply = match spec.map(|s| Reply::parse(&s)) {
+        Some(Ok(reply)) => reply,
+        Some(Err(e)) => {
+            let headers = [(
+                "x-mock-validation".to_string(),
+                format!("x-mock-reply: {e}"),
+            )];
+            return full(400, json, respond::error_body(400, &path, id), &headers);
+        }
+        None => shared
+            .queue
+            .lock()
+            .expect("lock")
+            .pop_front()
+            .unwrap_or_else(Reply::documented),
+    };
+    let model = body["model"].as_str().unwrap_or_default().to_string();
+    let streaming = body.get("stream") == Some(&Value::Bool(true));
+    match (&reply.kind, streaming) {
+        (Kind::Status { status, body }, _) => {
+            let text = body
+                .clone()
+                .unwrap_or_else(|| respond::error_body(*status, &path, id));
+            full(*status, json, text, &reply.headers)
+        }
+        (Kind::Documented, false) => full(
+            200,
+            json,
+            respond::documented_response(stem),
+            &reply.headers,
+        ),
+        (Kind::Scripted(s), false) => full(
+            200,
+            json,
+            respond::scripted_completion(s, &model),
+            &reply.headers,
+        ),
+        (kind, true) => {
+            let chunks = match kind {
+                Kind::Scripted(s) => respond::scripted_chunks(s, &model),
+                _ => respond::documented_chunks(),
+            };
+            let format = reply.format.unwrap_or(shared.config.format);
+            let (events, ending) = respond::events(chunks, format, &reply.faults);
+            stream_response(events, ending, &shared.config, &reply.headers)
+        }
+    }
+}
+
+fn stream_response(
+    events: Vec<Bytes>,
+    ending: Ending,
+    config: &MockBuilder,
+    headers: &[(String, String)],
+) -> Response<Body> {
+    let frames: Vec<Bytes> = match config.chunking {
+        Chunking::PerEvent => events,
+        Chunking::Bytes(n) => {
+            let all: Vec<u8> = events.concat();
+            all.chunks(n.max(1)).map(Bytes::copy_from_slice).collect()
+        }
+    };
+    let pace = config.pace;
+    let body = futures::stream::iter(frames)
+        .then(move |frame| async move {
+            if !pace.is_zero() {
+                tokio::time::sleep(pace).await;
+            }
+            Ok::<_, std::io::Error>(Frame::data(frame))
+        })
+        .chain(
+            futures::stream::once(async move {
+                match ending {
+                    Ending::End => None,
+                    // An error from the body makes hyper close the connection mid-body. A pause
+                    // first lets hyper flush what was sent before (it writes out while the body is
+                    // pending), so the client sees the chunks, then the broken connection.
+                    Ending::Drop => {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Some(Err(std::io::Error::other("connection dropped by the mock")))
+                    }
+                    Ending::Stall => futures::future::pending().await,
+                }
+            })
+            .filter_map(|x| async move { x }),
+        );
+    let mut builder = Response::builder()
+        .status(200)
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache");
+    for (k, v) in headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    builder
+        .body(BodyExt::boxed(StreamBody::new(body)))
+        .expect("a valid response")
+}

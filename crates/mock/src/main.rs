@@ -1,0 +1,77 @@
+//! `aimlapi-mock`: the mock AI/ML API server from the command line.
+
+use std::time::Duration;
+
+use aimlapi_mock::{Chunking, Format, MockServer};
+
+const HELP: &str = "\
+aimlapi-mock: a local stand-in for the AI/ML API's chat completions (127.0.0.1 only)
+
+USAGE:
+    aimlapi-mock [--port N] [--api-key KEY] [--legacy] [--pace-ms N] [--chunk-bytes N]
+
+OPTIONS:
+    --port N          listen on this port (default: a free one, printed at start)
+    --api-key KEY     require `Authorization: Bearer KEY`
+    --legacy          stream in the format used before 2026-02-13
+    --pace-ms N       pause N ms before each HTTP chunk of a stream
+    --chunk-bytes N   cut streams into N-byte HTTP chunks (default: one per event)
+    -h, --help        this text
+
+Per request, the `x-mock-reply` header scripts the answer, e.g.
+    x-mock-reply: status=429; header=Retry-After:1
+    x-mock-reply: text=Hello; usage=5,1; drop-after=2
+Settings: status=N body=TEXT header=NAME:VALUE text=TEXT tool=ID,NAME,ARGS usage=P,C
+          keep-alive=N drop-after=N stall-after=N malformed-after=N error-chunk-after=N legacy
+";
+
+fn fail(msg: &str) -> ! {
+    eprintln!("aimlapi-mock: {msg}\n\n{HELP}");
+    std::process::exit(2);
+}
+
+#[tokio::main]
+async fn main() {
+    let mut builder = MockServer::builder();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .unwrap_or_else(|| fail(&format!("{name} needs a value")))
+        };
+        let number = |name: &str, v: String| -> u64 {
+            v.parse()
+                .unwrap_or_else(|_| fail(&format!("{name}: `{v}` is not a number")))
+        };
+        builder = match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return;
+            }
+            "--port" => {
+                let v = value("--port");
+                let port = u16::try_from(number("--port", v))
+                    .unwrap_or_else(|_| fail("--port: out of range"));
+                builder.port(port)
+            }
+            "--api-key" => builder.api_key(value("--api-key")),
+            "--legacy" => builder.format(Format::Legacy),
+            "--pace-ms" => {
+                let v = value("--pace-ms");
+                builder.pace(Duration::from_millis(number("--pace-ms", v)))
+            }
+            "--chunk-bytes" => {
+                let v = value("--chunk-bytes");
+                builder.chunking(Chunking::Bytes(number("--chunk-bytes", v) as usize))
+            }
+            other => fail(&format!("unknown argument `{other}`")),
+        };
+    }
+    let server = builder
+        .start()
+        .await
+        .unwrap_or_else(|e| fail(&format!("cannot listen: {e}")));
+    println!("{}", server.base_url());
+    eprintln!("aimlapi-mock: serving POST /v1/chat/completions; Ctrl-C stops");
+    tokio::signal::ctrl_c().await.ok();
+}

@@ -1,0 +1,219 @@
+//! The bodies the mock sends: documented, scripted, in either stream format, and error bodies.
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::{Fault, Format, Script};
+
+/// Seed 003's streaming transcript: every `data:` line, each closed by a blank line.
+const TRANSCRIPT: &str = include_str!("../../../tests/fixtures/seed-003-stream.txt");
+/// The documented non-streaming responses: Claude 3.5 Haiku (seed 003), Sonnet (seed 001).
+const HAIKU_RESPONSE: &str = include_str!("../../../tests/fixtures/seed-003-response.json");
+const SONNET_RESPONSE: &str = include_str!("../../../tests/fixtures/seed-001-response.json");
+
+/// The vendor's messages per status (from its error pages).
+fn vendor_message(status: u16) -> &'static str {
+    match status {
+        400 => "Body validation error!",
+        401 => "This request requires a valid API key. You can create a new API key on the Billing page: https://aimlapi.com/app/keys",
+        403 => "You've run out of credits. Please top up your balance or update your payment method to continue: https://aimlapi.com/app/billing/",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500..=599 => "Internal server error",
+        _ => "Error",
+    }
+}
+
+/// An error body in the vendor's shape: `{message, path, requestId, statusCode, timestamp}`.
+pub(crate) fn error_body(status: u16, path: &str, request_id: u64) -> String {
+    json!({
+        "message": vendor_message(status),
+        "path": path,
+        "requestId": format!("mock-{request_id:08x}"),
+        "statusCode": status,
+        "timestamp": "2026-01-01T00:00:00.000Z",
+    })
+    .to_string()
+}
+
+/// The documented non-streaming response for a document.
+pub(crate) fn documented_response(stem: &str) -> String {
+    if stem.contains("sonnet") {
+        SONNET_RESPONSE.to_string()
+    } else {
+        HAIKU_RESPONSE.to_string()
+    }
+}
+
+/// The documented transcript's chunks.
+pub(crate) fn documented_chunks() -> Vec<Value> {
+    TRANSCRIPT
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|l| serde_json::from_str(l).expect("the transcript is JSON"))
+        .collect()
+}
+
+fn usage(script: &Script) -> Value {
+    let (p, c) = script.usage;
+    json!({"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c})
+}
+
+fn finish_reason(script: &Script) -> &str {
+    script
+        .finish_reason
+        .as_deref()
+        .unwrap_or(if script.tool_calls.is_empty() {
+            "stop"
+        } else {
+            "tool_calls"
+        })
+}
+
+/// A scripted non-streaming completion.
+pub(crate) fn scripted_completion(script: &Script, model: &str) -> String {
+    let mut message = json!({"role": "assistant", "content": script.text});
+    if !script.tool_calls.is_empty() {
+        message["tool_calls"] = script
+            .tool_calls
+            .iter()
+            .map(|t| json!({"id": t.id, "type": "function", "function": {"name": t.name, "arguments": t.arguments}}))
+            .collect();
+    }
+    json!({
+        "id": "mock-completion",
+        "object": "chat.completion",
+        "created": 1_770_000_000,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(script), "logprobs": null}],
+        "usage": usage(script),
+    })
+    .to_string()
+}
+
+/// Splits `s` into pieces of at most `n` characters.
+fn pieces(s: &str, n: usize) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    chars.chunks(n).map(|c| c.iter().collect()).collect()
+}
+
+/// A scripted stream: a role chunk, the text a few characters at a time, each tool call's
+/// arguments over many chunks, a finish chunk with usage.
+pub(crate) fn scripted_chunks(script: &Script, model: &str) -> Vec<Value> {
+    let chunk = |delta: Value, finish: Option<&str>, usage: Value| {
+        json!({
+            "id": "",
+            "object": "chat.completion.chunk",
+            "created": 1_770_000_000,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            "usage": usage,
+        })
+    };
+    let mut out = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        None,
+        Value::Null,
+    )];
+    if let Some(text) = &script.text {
+        for p in pieces(text, 8) {
+            out.push(chunk(json!({"content": p}), None, Value::Null));
+        }
+    }
+    for (i, t) in script.tool_calls.iter().enumerate() {
+        out.push(chunk(
+            json!({"tool_calls": [{"index": i, "id": t.id, "type": "function", "function": {"name": t.name, "arguments": ""}}]}),
+            None,
+            Value::Null,
+        ));
+        for p in pieces(&t.arguments, 4) {
+            out.push(chunk(
+                json!({"tool_calls": [{"index": i, "function": {"arguments": p}}]}),
+                None,
+                Value::Null,
+            ));
+        }
+    }
+    out.push(chunk(json!({}), Some(finish_reason(script)), usage(script)));
+    out
+}
+
+/// A chunk in the format used before 2026-02-13: `{"event": <chunk>, "state": {...}}`, usage
+/// in the state as `input_tokens`/`output_tokens`.
+pub(crate) fn legacy(mut chunk: Value) -> Value {
+    let usage = chunk
+        .as_object_mut()
+        .and_then(|m| m.remove("usage"))
+        .filter(|u| !u.is_null());
+    let mut state = json!({"generationId": "mock-generation", "tools": []});
+    if let Some(u) = usage {
+        state["usage"] = json!({
+            "input_tokens": u["prompt_tokens"],
+            "output_tokens": u["completion_tokens"],
+        });
+    }
+    json!({"event": chunk, "state": state})
+}
+
+/// What ends a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// The body ends normally.
+    End,
+    /// The connection is dropped.
+    Drop,
+    /// Nothing more is sent; the connection stays open.
+    Stall,
+}
+
+/// The stream's events as SSE text, faults applied, and how it ends.
+pub(crate) fn events(chunks: Vec<Value>, format: Format, faults: &[Fault]) -> (Vec<Bytes>, Ending) {
+    let mut out = Vec::new();
+    for f in faults {
+        if let Fault::KeepAlive(n) = f {
+            out.extend((0..*n).map(|_| Bytes::from_static(b": OPENROUTER PROCESSING\n\n")));
+        }
+    }
+    let data = |v: &Value| Bytes::from(format!("data: {v}\n\n"));
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        for f in faults {
+            match f {
+                Fault::DropAfter(n) if *n == i => return (out, Ending::Drop),
+                Fault::StallAfter(n) if *n == i => return (out, Ending::Stall),
+                Fault::MalformedAfter(n) if *n == i => out.push(Bytes::from_static(
+                    b"data: {\"id\": \"broken\", \"choices\": [\n\n",
+                )),
+                Fault::ErrorChunkAfter {
+                    after,
+                    code,
+                    message,
+                } if *after == i => {
+                    out.push(data(&json!({
+                        "id": "mock-error",
+                        "object": "chat.completion.chunk",
+                        "created": 1_770_000_000,
+                        "model": chunk.get("model").cloned().unwrap_or(Value::Null),
+                        "error": {"code": code, "message": message},
+                        "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
+                    })));
+                    out.push(Bytes::from_static(b"data: [DONE]\n\n"));
+                    return (out, Ending::End);
+                }
+                _ => {}
+            }
+        }
+        out.push(match format {
+            Format::Current => data(&chunk),
+            Format::Legacy => data(&legacy(chunk)),
+        });
+    }
+    // A drop or stall after more chunks than there are happens after the last one.
+    for f in faults {
+        match f {
+            Fault::DropAfter(_) => return (out, Ending::Drop),
+            Fault::StallAfter(_) => return (out, Ending::Stall),
+            _ => {}
+        }
+    }
+    (out, Ending::End)
+}
