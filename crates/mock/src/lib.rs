@@ -15,36 +15,25 @@
 //!   OpenRouter error chunk, keep-alive comments;
 //! - every request is recorded ([`MockServer::requests`]).
 //!
-//! A test for a service that uses the client, offline:
+//! A test, offline, of code that uses the client:
 //!
 //! ```
+//! use aimlapi::{Client, Provider};
+//! use aimlapi_mock::{MockServer, Reply};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! use aimlapi_mock::{MockServer, Reply};
-//!
 //! let mock = MockServer::start().await;
-//! mock.push(Reply::text("Paris."));
-//! let body = serde_json::json!({
+//! mock.push(Reply::text("Paris.").usage(9, 2));
+//! let client = Client::builder()
+//!     .provider(Provider::AimlApi).base_url(mock.base_url()).api_key("test")
+//!     .build().unwrap();
+//! let request: aimlapi::types::Claude35HaikuRequest = serde_json::from_value(serde_json::json!({
 //!     "model": "anthropic/claude-3-5-haiku",
 //!     "messages": [{"role": "user", "content": "Capital of France?"}],
-//! });
-//! // Your service would send this with its client, pointed at `mock.base_url()`.
-//! let reply = post(&format!("{}/v1/chat/completions", mock.base_url()), &body).await;
-//! assert_eq!(reply["choices"][0]["message"]["content"], "Paris.");
+//! })).unwrap();
+//! let done = client.chat_completion(&request).await.unwrap();
+//! assert_eq!(done.text(), Some("Paris."));
 //! assert_eq!(mock.requests()[0].body["messages"][0]["content"], "Capital of France?");
-//! # }
-//! # async fn post(url: &str, body: &serde_json::Value) -> serde_json::Value {
-//! #     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-//! #     let rest = url.strip_prefix("http://").unwrap();
-//! #     let (host, path) = rest.split_at(rest.find('/').unwrap());
-//! #     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-//! #     let body = body.to_string();
-//! #     let req = format!("POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
-//! #     s.write_all(req.as_bytes()).await.unwrap();
-//! #     let mut out = String::new();
-//! #     s.read_to_string(&mut out).await.unwrap();
-//! #     let json = &out[out.find("\r\n\r\n").unwrap() + 4..];
-//! #     serde_json::from_str(json).unwrap()
 //! # }
 //! ```
 //!
