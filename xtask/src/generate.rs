@@ -173,9 +173,11 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
     let mut modules = Vec::new();
     let mut normalized = BTreeMap::new();
     for doc in &docs {
+        let mut written = doc.value.clone();
+        crate::passes::typed_nullables(&mut written);
         normalized.insert(
             doc.stem.clone(),
-            serde_json::to_string_pretty(&doc.value).expect("JSON") + "\n",
+            serde_json::to_string_pretty(&written).expect("JSON") + "\n",
         );
         let tokens = client_module(doc, types_crate, target.hooks)?;
         let module = syn::Ident::new(&module_name(&doc.stem), proc_macro2::Span::call_site());

@@ -489,6 +489,51 @@ fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
     crate::walk::children_mut(m, &mut |child| lenient(child, union, n));
 }
 
+/// Rewrites, for the documents as written out, every `nullable` that has no `type` beside it
+/// (OpenAPI 3.0.3 gives `nullable` meaning only with `type`; strict validators such as Prism's
+/// fail to compile such a schema and then skip validation altogether, silently):
+/// - `{nullable: true}` alone (any value) becomes `{}`;
+/// - `{allOf: [X], nullable: true}` and other typeless nullable schemas become
+///   `{anyOf: [X, <null only>]}`, where `<null only>` is an object schema nothing but `null` meets.
+///
+/// The types are generated before this rewrite, from the hoisted form; it changes how the written
+/// documents say "or null", not what they accept.
+pub fn typed_nullables(v: &mut Value) -> usize {
+    let mut n = 0;
+    rewrite_nullables(v, &mut n);
+    n
+}
+
+fn rewrite_nullables(v: &mut Value, n: &mut usize) {
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(|x| rewrite_nullables(x, n)),
+        Value::Object(m) => {
+            m.values_mut().for_each(|x| rewrite_nullables(x, n));
+            if m.get("nullable") != Some(&Value::Bool(true)) || m.contains_key("type") {
+                return;
+            }
+            *n += 1;
+            m.remove("nullable");
+            let description = m.remove("description");
+            if !m.is_empty() {
+                let inner = match m.get("allOf").and_then(Value::as_array) {
+                    Some(all) if m.len() == 1 && all.len() == 1 => all[0].clone(),
+                    _ => Value::Object(std::mem::take(m)),
+                };
+                m.clear();
+                let null_only = json!({
+                    "type": "object", "nullable": true, "minProperties": 1, "maxProperties": 0
+                });
+                m.insert("anyOf".into(), json!([inner, null_only]));
+            }
+            if let Some(d) = description {
+                m.insert("description".into(), d);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -736,5 +781,30 @@ mod tests {
             shared_response(),
             "xtask/src/shared_response.json drifted from schema/claude-3-5-haiku.json"
         );
+    }
+
+    #[test]
+    fn typed_nullables_give_every_nullable_a_type() {
+        let mut v = json!({
+            "properties": {
+                "any": {"nullable": true, "description": "anything"},
+                "stop": {"allOf": [{"$ref": "#/components/schemas/Stop"}], "nullable": true, "description": "d"},
+                "plain": {"type": "string", "nullable": true},
+                "map": {"type": "object", "additionalProperties": {"nullable": true}}
+            }
+        });
+        assert_eq!(typed_nullables(&mut v), 3);
+        let null_only =
+            json!({"type": "object", "nullable": true, "minProperties": 1, "maxProperties": 0});
+        assert_eq!(v["properties"]["any"], json!({"description": "anything"}));
+        assert_eq!(
+            v["properties"]["stop"],
+            json!({"anyOf": [{"$ref": "#/components/schemas/Stop"}, null_only], "description": "d"})
+        );
+        assert_eq!(
+            v["properties"]["plain"],
+            json!({"type": "string", "nullable": true})
+        );
+        assert_eq!(v["properties"]["map"]["additionalProperties"], json!({}));
     }
 }
