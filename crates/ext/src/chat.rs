@@ -387,6 +387,61 @@ impl Client {
         .await
     }
 
+    /// Runs a tool loop: sets `tools` on `request`, sends it, runs the tool calls the model asks
+    /// for (concurrently), appends the model's turn and the results in the request's dialect
+    /// (OpenAI-style `tool` messages, or Anthropic-style `tool_use` and `tool_result` blocks), and
+    /// repeats until the model answers without tool calls or `settings.max_steps` requests were
+    /// sent ([`Error::StepLimit`]). With `settings.streaming` each response is streamed and
+    /// folded. A tool that fails, is unknown or gets arguments it cannot read answers with an
+    /// error result, which the model sees.
+    pub async fn run_tools<R>(
+        &self,
+        mut request: R,
+        tools: &crate::Toolbox,
+        settings: &crate::ToolLoop,
+    ) -> Result<crate::ToolRun<R>, Error>
+    where
+        R: crate::ToolRequest,
+        R::Chunk: crate::StreamChunk<Completion = R::Response>,
+    {
+        use crate::ChatResponse;
+        request.set_tools(tools);
+        let mut made = Vec::new();
+        for step in 1..=settings.max_steps {
+            let response = if settings.streaming {
+                self.stream(&request, &settings.options)
+                    .await?
+                    .collect_completion()
+                    .await?
+            } else {
+                self.chat_completion_with(&request, &settings.options)
+                    .await?
+                    .value
+            };
+            let calls = crate::tools::calls_of(response.tool_calls());
+            if calls.is_empty() {
+                return Ok(crate::ToolRun {
+                    response,
+                    request,
+                    calls: made,
+                    steps: step,
+                });
+            }
+            let records = futures::future::join_all(
+                calls
+                    .iter()
+                    .map(|(id, name, arguments)| tools.run(id, name, arguments)),
+            )
+            .await;
+            tracing::debug!(step, calls = records.len(), "ran tool calls");
+            request.push_tool_round(response.text().map(str::to_string), &records);
+            made.extend(records);
+        }
+        Err(Error::StepLimit {
+            steps: settings.max_steps,
+        })
+    }
+
     /// Sends `request` with `stream: true` and returns its typed chunks as they arrive.
     /// Retries happen only before the response starts; a wait longer than
     /// [`Timeouts::stream_idle`] for the next chunk ends the stream with [`Error::Timeout`].

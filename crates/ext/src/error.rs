@@ -37,6 +37,8 @@ pub enum ErrorKind {
     Stream,
     /// A stream ended before any finish reason and without `[DONE]`.
     UnexpectedEnd,
+    /// A tool loop reached its step limit with tool calls still pending.
+    StepLimit,
 }
 
 impl fmt::Display for ErrorKind {
@@ -55,6 +57,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Config => "client configuration",
             ErrorKind::Stream => "error inside the stream",
             ErrorKind::UnexpectedEnd => "the stream ended early",
+            ErrorKind::StepLimit => "the tool loop reached its step limit",
         })
     }
 }
@@ -196,6 +199,12 @@ pub enum Error {
     /// incomplete.
     #[error("the stream ended before the answer was finished")]
     UnexpectedEnd,
+    /// A tool loop sent as many requests as it may and the model still asked for tools.
+    #[error("the model still asked for tools after {steps} requests (ToolLoop::max_steps)")]
+    StepLimit {
+        /// The requests sent.
+        steps: usize,
+    },
 }
 
 impl Error {
@@ -209,6 +218,7 @@ impl Error {
             Error::Config(_) => ErrorKind::Config,
             Error::Stream { .. } => ErrorKind::Stream,
             Error::UnexpectedEnd => ErrorKind::UnexpectedEnd,
+            Error::StepLimit { .. } => ErrorKind::StepLimit,
         }
     }
 

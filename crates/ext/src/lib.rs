@@ -19,6 +19,7 @@ mod provider;
 mod request;
 mod retry;
 mod sse;
+mod tools;
 
 pub use aimlapi_client as client;
 pub use aimlapi_client::RequestOptions;
@@ -31,8 +32,13 @@ pub use model::{Claude35Haiku, Claude35Sonnet, Model, ModelFacts};
 pub use provider::{ApiKey, Provider, ProviderKind};
 pub use request::{ChatRequest, ChatResponse, TokenUsage};
 pub use retry::RetryPolicy;
+pub use schemars;
 pub use sse::{
     ChunkDecoder, ChunkStream, SseDecoder, SseEvent, SseItem, SseRef, StreamItem, DEFAULT_MAX_LINE,
+};
+pub use tools::{
+    parse_arguments, parse_content, parse_tool_use, response_format, ToolCallRecord, ToolLoop,
+    ToolRequest, ToolRun, ToolSpec, Toolbox,
 };
 
 /// A user message with plain text, in the OpenAI-style dialect.

@@ -32,6 +32,9 @@ pub trait ChatResponse {
 
     /// The text of the first choice's message, when it has one.
     fn text(&self) -> Option<&str>;
+
+    /// The tool calls of the first choice's message (none when it made none).
+    fn tool_calls(&self) -> &[types::ToolCall];
 }
 
 fn usage_of(prompt: Option<i64>, completion: Option<i64>, total: Option<i64>) -> TokenUsage {
@@ -53,6 +56,14 @@ macro_rules! chat_response {
 
             fn text(&self) -> Option<&str> {
                 self.choices.first()?.message.as_ref()?.content.as_deref()
+            }
+
+            fn tool_calls(&self) -> &[types::ToolCall] {
+                self.choices
+                    .first()
+                    .and_then(|c| c.message.as_ref())
+                    .and_then(|m| m.tool_calls.as_deref())
+                    .unwrap_or_default()
             }
         }
     )+};

@@ -1,0 +1,655 @@
+//! Tools and structured outputs from Rust types: a type that derives [`schemars::JsonSchema`]
+//! describes a tool's arguments or the shape of an answer; the values come back typed.
+//!
+//! - [`ToolSpec`] makes a tool definition in either request dialect: the OpenAI style
+//!   ([`ToolSpec::openai`], `{type: function, function: {name, description, parameters,
+//!   strict}}`) and the Anthropic style of the Sonnet document ([`ToolSpec::anthropic`],
+//!   `{name, description, input_schema}`); [`response_format`] makes a `json_schema` response
+//!   format.
+//! - [`parse_arguments`], [`parse_tool_use`] and [`parse_content`] read the model's output into a
+//!   type; failures name the tool (or the answer) and carry the raw text.
+//! - [`Toolbox`] holds handlers keyed by tool name; [`Client::run_tools`](crate::Client::run_tools)
+//!   sends, runs the calls the model asks for, appends the results, and repeats.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::future::Future;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::Error;
+use crate::request::BoxFuture;
+use crate::types;
+
+/// Formats the API knows; schemars' numeric formats (`uint32`, `double`, ...) are dropped.
+const KNOWN_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "hostname",
+    "ipv4",
+    "ipv6",
+    "uuid",
+    "uri",
+];
+
+/// A tool definition made from the type of its arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolSpec {
+    name: String,
+    description: Option<String>,
+    parameters: Map<String, Value>,
+    strict: bool,
+}
+
+impl ToolSpec {
+    /// A tool called `name` whose arguments are a `T` (a struct: the API wants an object). The
+    /// description is `T`'s doc comment, if it has one; field doc comments describe the fields.
+    pub fn new<T: JsonSchema>(name: &str) -> Result<ToolSpec, Error> {
+        let (parameters, description) = object_schema::<T>(&format!("tool `{name}`"))?;
+        Ok(ToolSpec {
+            name: name.to_string(),
+            description,
+            parameters,
+            strict: false,
+        })
+    }
+
+    /// Replaces the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Asks the model to follow the schema exactly (OpenAI's `strict`): every object gets
+    /// `additionalProperties: false` and lists all its properties as required, optional ones
+    /// admitting `null`; `oneOf` becomes `anyOf`.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// The tool's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The arguments' JSON Schema as it is sent.
+    pub fn parameters(&self) -> Map<String, Value> {
+        if self.strict {
+            let mut v = Value::Object(self.parameters.clone());
+            make_strict(&mut v);
+            match v {
+                Value::Object(m) => m,
+                _ => unreachable!("an object stays an object"),
+            }
+        } else {
+            self.parameters.clone()
+        }
+    }
+
+    /// The definition in the OpenAI-style dialect (the Haiku and OpenRouter documents).
+    pub fn openai(&self) -> types::FunctionTool {
+        types::FunctionTool {
+            type_: types::FunctionMessageRole::Function,
+            function: types::FunctionToolFunction {
+                name: self.name.clone(),
+                description: self.description.clone(),
+                parameters: self.parameters(),
+                strict: self.strict.then_some(true),
+            },
+        }
+    }
+
+    /// The definition in the Anthropic-style dialect (the Sonnet document).
+    pub fn anthropic(&self) -> types::Tool {
+        let mut schema = self.parameters();
+        schema.remove("type");
+        let properties = schema.remove("properties");
+        types::Tool {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            input_schema: types::ObjectInputSchema {
+                type_: types::ObjectInputSchemaType::Object,
+                properties,
+                extra: schema,
+            },
+        }
+    }
+}
+
+/// A `json_schema` response format asking for a `T`, strict: read the answer with
+/// [`parse_content`].
+pub fn response_format<T: JsonSchema>(name: &str) -> Result<types::ResponseFormat, Error> {
+    let (schema, description) = object_schema::<T>(&format!("response format `{name}`"))?;
+    let mut schema = Value::Object(schema);
+    make_strict(&mut schema);
+    let Value::Object(schema) = schema else {
+        unreachable!("an object stays an object")
+    };
+    Ok(types::ResponseFormat::JsonSchemaResponseFormat(
+        types::JsonSchemaResponseFormat {
+            type_: types::JsonSchemaResponseFormatType::JsonSchema,
+            json_schema: types::JsonSchema {
+                name: name.to_string(),
+                description,
+                schema,
+                strict: Some(true),
+            },
+        },
+    ))
+}
+
+/// `T`'s schema cleaned for the API, and its description; an error unless it is an object.
+fn object_schema<T: JsonSchema>(what: &str) -> Result<(Map<String, Value>, Option<String>), Error> {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    let mut value = schema.to_value();
+    clean(&mut value);
+    let Value::Object(mut map) = value else {
+        return Err(Error::Config(format!(
+            "{what}: the schema is not an object"
+        )));
+    };
+    if map.get("type") != Some(&json!("object")) {
+        return Err(Error::Config(format!(
+            "{what}: `{}` must be a struct (the API wants an object schema)",
+            T::schema_name()
+        )));
+    }
+    let description = match map.remove("description") {
+        Some(Value::String(d)) => Some(d),
+        _ => None,
+    };
+    Ok((map, description))
+}
+
+/// What the API does not take: `$schema`, titles, schemars' own formats; definitions that are
+/// not recursive are inlined, the rest stay under `$defs` (and references stay valid).
+fn clean(root: &mut Value) {
+    let defs = match root.as_object_mut().and_then(|m| m.remove("$defs")) {
+        Some(Value::Object(d)) => d,
+        _ => Map::new(),
+    };
+    let mut kept = Map::new();
+    inline(root, &defs, &mut Vec::new(), &mut kept);
+    strip(root);
+    if !kept.is_empty() {
+        let mut kept_clean = Map::new();
+        for (name, mut def) in kept {
+            strip(&mut def);
+            kept_clean.insert(name, def);
+        }
+        if let Value::Object(m) = root {
+            m.insert("$defs".into(), Value::Object(kept_clean));
+        }
+    }
+}
+
+/// Replaces each `$ref` to `#/$defs/X` by X, unless X is being inlined already (recursion):
+/// then the reference stays and X is kept in `kept`.
+fn inline(
+    v: &mut Value,
+    defs: &Map<String, Value>,
+    stack: &mut Vec<String>,
+    kept: &mut Map<String, Value>,
+) {
+    match v {
+        Value::Object(m) => {
+            let target = m
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .map(str::to_string);
+            if let Some(name) = target {
+                if let Some(def) = defs.get(&name) {
+                    if stack.contains(&name) {
+                        if !kept.contains_key(&name) {
+                            kept.insert(name.clone(), Value::Null);
+                            let mut body = def.clone();
+                            inline(&mut body, defs, &mut vec![name.clone()], kept);
+                            kept.insert(name, body);
+                        }
+                        return;
+                    }
+                    let mut body = def.clone();
+                    stack.push(name);
+                    inline(&mut body, defs, stack, kept);
+                    stack.pop();
+                    m.remove("$ref");
+                    if let Value::Object(b) = body {
+                        for (k, x) in b {
+                            m.entry(k).or_insert(x);
+                        }
+                    }
+                    return;
+                }
+            }
+            for x in m.values_mut() {
+                inline(x, defs, stack, kept);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|x| inline(x, defs, stack, kept)),
+        _ => {}
+    }
+}
+
+fn strip(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("$schema");
+            m.remove("title");
+            if m.get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| !KNOWN_FORMATS.contains(&f))
+            {
+                m.remove("format");
+            }
+            // Property names are data, not keywords: recurse into their schemas only.
+            for (k, x) in m.iter_mut() {
+                if k == "properties" || k == "$defs" {
+                    if let Value::Object(props) = x {
+                        props.values_mut().for_each(strip);
+                    }
+                } else {
+                    strip(x);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip),
+        _ => {}
+    }
+}
+
+/// Whether a schema admits `null`.
+fn admits_null(v: &Value) -> bool {
+    match v.get("type") {
+        Some(Value::String(t)) => t == "null",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "null"),
+        _ => ["anyOf", "oneOf"].iter().any(|k| {
+            v.get(*k)
+                .and_then(Value::as_array)
+                .is_some_and(|bs| bs.iter().any(admits_null))
+        }),
+    }
+}
+
+/// OpenAI's strict mode: closed objects, every property required (optional ones nullable),
+/// `anyOf` for `oneOf`.
+fn make_strict(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(one_of) = m.remove("oneOf") {
+                m.insert("anyOf".into(), one_of);
+            }
+            if let Some(Value::Object(props)) = m.get_mut("properties") {
+                props.values_mut().for_each(make_strict);
+            }
+            for (k, x) in m.iter_mut() {
+                if k != "properties" {
+                    make_strict(x);
+                }
+            }
+            let is_object = m.get("type") == Some(&json!("object")) || m.contains_key("properties");
+            if !is_object {
+                return;
+            }
+            let required: Vec<String> = m
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut all = Vec::new();
+            if let Some(Value::Object(props)) = m.get_mut("properties") {
+                for (name, schema) in props.iter_mut() {
+                    if !required.contains(name) && !admits_null(schema) {
+                        let mut inner = std::mem::take(schema);
+                        let description =
+                            inner.as_object_mut().and_then(|m| m.remove("description"));
+                        *schema = json!({"anyOf": [inner, {"type": "null"}]});
+                        if let Some(d) = description {
+                            schema["description"] = d;
+                        }
+                    }
+                    all.push(Value::String(name.clone()));
+                }
+            }
+            m.insert("required".into(), Value::Array(all));
+            m.insert("additionalProperties".into(), Value::Bool(false));
+        }
+        Value::Array(items) => items.iter_mut().for_each(make_strict),
+        _ => {}
+    }
+}
+
+fn parse_text<T: DeserializeOwned>(what: &str, raw: &str) -> Result<T, Error> {
+    serde_json::from_str(raw).map_err(|e| Error::Decode {
+        message: format!("{what}: {e}"),
+        body: raw.to_string(),
+    })
+}
+
+/// A tool call's `arguments` (OpenAI style) read into `T`. The error names the tool and keeps
+/// the raw arguments.
+pub fn parse_arguments<T: DeserializeOwned>(call: &types::ToolCall) -> Result<T, Error> {
+    let (name, arguments) = call_parts(call);
+    parse_text(&format!("arguments of tool `{name}`"), &arguments)
+}
+
+/// A `tool_use` block's `input` (Anthropic style) read into `T`. The error names the tool and
+/// keeps the raw input.
+pub fn parse_tool_use<T: DeserializeOwned>(block: &types::ToolUsePart) -> Result<T, Error> {
+    let raw = Value::Object(block.input.clone());
+    serde_json::from_value(raw.clone()).map_err(|e| Error::Decode {
+        message: format!("input of tool `{}`: {e}", block.name),
+        body: raw.to_string(),
+    })
+}
+
+/// The first choice's text read into `T`: the answer to a [`response_format`] request.
+pub fn parse_content<T: DeserializeOwned, R: crate::ChatResponse>(
+    response: &R,
+) -> Result<T, Error> {
+    let text = response.text().ok_or_else(|| Error::Decode {
+        message: "the answer has no text to read".into(),
+        body: String::new(),
+    })?;
+    parse_text("the answer", text)
+}
+
+/// Name and arguments of a tool call (empty when absent).
+fn call_parts(call: &types::ToolCall) -> (String, String) {
+    match call {
+        types::ToolCall::ChoiceMessageFunctionToolCall(c) => {
+            let f = c.function.as_ref();
+            (
+                f.and_then(|f| f.name.clone()).unwrap_or_default(),
+                f.and_then(|f| f.arguments.clone()).unwrap_or_default(),
+            )
+        }
+        types::ToolCall::CustomToolCall(c) => (
+            c.custom
+                .as_ref()
+                .and_then(|c| c.name.clone())
+                .unwrap_or_default(),
+            c.custom
+                .as_ref()
+                .and_then(|c| c.input.clone())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+/// One tool call the model made and what running it gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolCallRecord {
+    /// The call's id, as the model gave it.
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments, as the model sent them.
+    pub arguments: String,
+    /// What was sent back: the handler's output as JSON text, or the error.
+    pub result: String,
+    /// Whether the result is an error (unknown tool, bad arguments, the handler failed).
+    pub is_error: bool,
+}
+
+type Handler = Arc<dyn Fn(String) -> BoxFuture<'static, Result<String, String>> + Send + Sync>;
+
+/// Tools with their handlers, keyed by name.
+#[derive(Clone, Default)]
+pub struct Toolbox {
+    specs: Vec<ToolSpec>,
+    handlers: BTreeMap<String, Handler>,
+}
+
+impl std::fmt::Debug for Toolbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Toolbox")
+            .field("tools", &self.handlers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Toolbox {
+    /// No tools.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a tool: `spec` describes it (its arguments' type is `T`), `handler` runs it. The
+    /// handler's output is sent back as JSON (a string as it is); its error as an error result.
+    pub fn add<T, F, Fut, R, E>(mut self, spec: ToolSpec, handler: F) -> Self
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: Fn(T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+        R: Serialize + 'static,
+        E: Display + 'static,
+    {
+        let name = spec.name.clone();
+        let handler = Arc::new(handler);
+        let run: Handler = Arc::new(move |arguments: String| {
+            let handler = handler.clone();
+            let name = name.clone();
+            Box::pin(async move {
+                let args: T = parse_text(&format!("arguments of tool `{name}`"), &arguments)
+                    .map_err(|e| e.to_string())?;
+                match handler(args).await {
+                    Ok(out) => Ok(match serde_json::to_value(out) {
+                        Ok(Value::String(s)) => s,
+                        Ok(v) => v.to_string(),
+                        Err(e) => return Err(format!("the result of `{name}`: {e}")),
+                    }),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+        });
+        self.handlers.insert(spec.name.clone(), run);
+        self.specs.retain(|s| s.name != spec.name);
+        self.specs.push(spec);
+        self
+    }
+
+    /// The tools' definitions.
+    pub fn specs(&self) -> &[ToolSpec] {
+        &self.specs
+    }
+
+    /// Runs one call: the handler's result, or an error result for an unknown tool, bad
+    /// arguments or a failed handler.
+    pub async fn run(&self, id: &str, name: &str, arguments: &str) -> ToolCallRecord {
+        let outcome = match self.handlers.get(name) {
+            Some(h) => h(arguments.to_string()).await,
+            None => Err(format!("there is no tool `{name}`")),
+        };
+        let (result, is_error) = match outcome {
+            Ok(r) => (r, false),
+            Err(e) => (e, true),
+        };
+        ToolCallRecord {
+            id: id.to_string(),
+            name: name.to_string(),
+            arguments: arguments.to_string(),
+            result,
+            is_error,
+        }
+    }
+}
+
+/// The tool calls of a response: `(id, name, arguments)`.
+pub(crate) fn calls_of(tool_calls: &[types::ToolCall]) -> Vec<(String, String, String)> {
+    tool_calls
+        .iter()
+        .map(|c| {
+            let id = match c {
+                types::ToolCall::ChoiceMessageFunctionToolCall(c) => c.id.clone(),
+                types::ToolCall::CustomToolCall(c) => c.id.clone(),
+            };
+            let (name, arguments) = call_parts(c);
+            (id.unwrap_or_default(), name, arguments)
+        })
+        .collect()
+}
+
+/// A request that can carry tools and a conversation of tool calls and results: the generated
+/// request types, each in its dialect.
+pub trait ToolRequest: crate::ChatRequest {
+    /// Sets the tools the model may call.
+    fn set_tools(&mut self, tools: &Toolbox);
+
+    /// Appends the model's turn (its text, if any, and its tool calls) and the results.
+    fn push_tool_round(&mut self, text: Option<String>, calls: &[ToolCallRecord]);
+}
+
+fn openai_round(
+    messages: &mut Vec<types::Message>,
+    text: Option<String>,
+    calls: &[ToolCallRecord],
+) {
+    messages.push(types::Message::AssistantMessage(types::AssistantMessage {
+        audio: None,
+        content: text
+            .filter(|t| !t.is_empty())
+            .map(types::AssistantContent::String),
+        name: None,
+        refusal: None,
+        role: types::AssistantMessageRole::Assistant,
+        tool_calls: calls
+            .iter()
+            .map(|c| types::FunctionToolCall {
+                id: c.id.clone(),
+                type_: types::FunctionMessageRole::Function,
+                function: types::Function {
+                    name: c.name.clone(),
+                    arguments: c.arguments.clone(),
+                },
+            })
+            .collect(),
+    }));
+    for c in calls {
+        messages.push(types::Message::ToolMessage(types::ToolMessage {
+            content: c.result.clone(),
+            name: None,
+            role: types::ToolMessageRole::Tool,
+            tool_call_id: c.id.clone(),
+        }));
+    }
+}
+
+macro_rules! openai_tool_request {
+    ($($request:ty),+) => {$(
+        impl ToolRequest for $request {
+            fn set_tools(&mut self, tools: &Toolbox) {
+                self.tools = tools.specs().iter().map(ToolSpec::openai).collect();
+            }
+
+            fn push_tool_round(&mut self, text: Option<String>, calls: &[ToolCallRecord]) {
+                openai_round(&mut self.messages, text, calls);
+            }
+        }
+    )+};
+}
+
+openai_tool_request!(types::Claude35HaikuRequest, types::OpenRouterRequest);
+
+impl ToolRequest for types::Claude35SonnetRequest {
+    fn set_tools(&mut self, tools: &Toolbox) {
+        self.tools = tools.specs().iter().map(ToolSpec::anthropic).collect();
+    }
+
+    fn push_tool_round(&mut self, text: Option<String>, calls: &[ToolCallRecord]) {
+        let mut said: Vec<types::Claude35SonnetContentPart> = Vec::new();
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            said.push(types::Claude35SonnetContentPart::Claude35SonnetTextPart(
+                types::Claude35SonnetTextPart {
+                    text,
+                    type_: types::TextPartType::Text,
+                },
+            ));
+        }
+        for c in calls {
+            // The input is an object; arguments that are not one are kept under `arguments`.
+            let input = match serde_json::from_str::<Value>(&c.arguments) {
+                Ok(Value::Object(m)) => m,
+                _ => {
+                    Map::from_iter([("arguments".to_string(), Value::String(c.arguments.clone()))])
+                }
+            };
+            said.push(types::Claude35SonnetContentPart::ToolUsePart(
+                types::ToolUsePart {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    input,
+                    type_: types::ToolUsePartType::ToolUse,
+                },
+            ));
+        }
+        self.messages.push(types::Claude35SonnetMessage {
+            role: types::Claude35SonnetMessageRole::Assistant,
+            content: types::Claude35SonnetContent::Array(said),
+        });
+        let results = calls
+            .iter()
+            .map(|c| {
+                types::Claude35SonnetContentPart::ToolResultPart(types::ToolResultPart {
+                    content: Some(types::ToolResultPartContent::String(c.result.clone())),
+                    is_error: c.is_error.then_some(true),
+                    tool_use_id: c.id.clone(),
+                    type_: types::ToolResultPartType::ToolResult,
+                })
+            })
+            .collect();
+        self.messages.push(types::Claude35SonnetMessage {
+            role: types::Claude35SonnetMessageRole::User,
+            content: types::Claude35SonnetContent::Array(results),
+        });
+    }
+}
+
+/// How [`Client::run_tools`](crate::Client::run_tools) runs.
+#[derive(Clone, Debug)]
+pub struct ToolLoop {
+    /// The most requests to send (default 8); reaching it with tool calls still pending is an
+    /// error.
+    pub max_steps: usize,
+    /// Stream each response and fold it, instead of a non-streaming call.
+    pub streaming: bool,
+    /// Per-request options for every request of the loop.
+    pub options: crate::RequestOptions,
+}
+
+impl Default for ToolLoop {
+    fn default() -> Self {
+        ToolLoop {
+            max_steps: 8,
+            streaming: false,
+            options: crate::RequestOptions::default(),
+        }
+    }
+}
+
+/// What a tool loop ended with.
+#[derive(Debug)]
+pub struct ToolRun<R: crate::ChatRequest> {
+    /// The last response: the model's answer.
+    pub response: R::Response,
+    /// The request with the whole conversation: send it again with a new user message to go on.
+    pub request: R,
+    /// Every tool call made, in order, with its result.
+    pub calls: Vec<ToolCallRecord>,
+    /// How many requests were sent.
+    pub steps: usize,
+}
