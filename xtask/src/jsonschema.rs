@@ -15,6 +15,19 @@ use crate::hoist::ref_name;
 ///   branches still parse;
 /// - documentation-only and vendor keywords (`example`, `x-...`, `discriminator`) are dropped.
 pub fn to_json_schema(v: &Value) -> Value {
+    convert(v, Target::Typify)
+}
+
+/// Who reads the converted schema.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// typify: `anyOf` as `oneOf`, references as they are.
+    Typify,
+    /// A validator: the same meaning exactly, references into `$defs`.
+    Validation,
+}
+
+fn convert(v: &Value, target: Target) -> Value {
     let Value::Object(m) = v else {
         return v.clone();
     };
@@ -24,12 +37,17 @@ pub fn to_json_schema(v: &Value) -> Value {
             "nullable" | "example" | "examples" | "discriminator" | "xml" | "externalDocs"
             | "readOnly" | "writeOnly" | "deprecated" => {}
             k if k.starts_with("x-") => {}
+            "$ref" if target == Target::Validation => {
+                let to = v.as_str().unwrap_or_default();
+                let name = to.strip_prefix("#/components/schemas/").unwrap_or(to);
+                out.insert(k.into(), json!(format!("#/$defs/{name}")));
+            }
             "properties" => {
                 let props = v
                     .as_object()
                     .map(|p| {
                         p.iter()
-                            .map(|(n, s)| (n.clone(), to_json_schema(s)))
+                            .map(|(n, s)| (n.clone(), convert(s, target)))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -38,38 +56,63 @@ pub fn to_json_schema(v: &Value) -> Value {
             "anyOf" | "oneOf" | "allOf" => {
                 let list = v
                     .as_array()
-                    .map(|l| l.iter().map(to_json_schema).collect())
+                    .map(|l| l.iter().map(|b| convert(b, target)).collect())
                     .unwrap_or_default();
-                let key = if k == "anyOf" { "oneOf" } else { k };
+                let key = if k == "anyOf" && target == Target::Typify {
+                    "oneOf"
+                } else {
+                    k
+                };
                 out.insert(key.into(), Value::Array(list));
             }
             "items" | "additionalProperties" | "not" => {
-                out.insert(k.into(), to_json_schema(v));
+                out.insert(k.into(), convert(v, target));
             }
             _ => {
                 out.insert(k.clone(), v.clone());
             }
         }
     }
-    if m.get("nullable") == Some(&Value::Bool(true)) {
-        if let Some(Value::Array(all)) = out.get("allOf").cloned() {
-            // `{allOf: [$ref], nullable: true}`: the reference, or null.
-            out.remove("allOf");
-            let mut branches = all;
-            branches.push(json!({"type": "null"}));
-            out.insert("oneOf".into(), Value::Array(branches));
-        } else if let Some(Value::String(t)) = out.get("type").cloned() {
-            out.insert("type".into(), json!([t, "null"]));
-        } else if !out.contains_key("oneOf")
-            && !out.contains_key("$ref")
-            && !out.contains_key("type")
-        {
-            // `{nullable: true}` alone: any value at all.
-        } else if let Some(Value::Array(branches)) = out.get_mut("oneOf") {
-            branches.push(json!({"type": "null"}));
-        }
+    if m.get("nullable") != Some(&Value::Bool(true)) {
+        return Value::Object(out);
+    }
+    match target {
+        Target::Typify => typify_nullable(out),
+        Target::Validation => validation_nullable(out),
+    }
+}
+
+fn typify_nullable(mut out: Map<String, Value>) -> Value {
+    if let Some(Value::Array(all)) = out.get("allOf").cloned() {
+        // `{allOf: [$ref], nullable: true}`: the reference, or null.
+        out.remove("allOf");
+        let mut branches = all;
+        branches.push(json!({"type": "null"}));
+        out.insert("oneOf".into(), Value::Array(branches));
+    } else if let Some(Value::String(t)) = out.get("type").cloned() {
+        out.insert("type".into(), json!([t, "null"]));
+    } else if !out.contains_key("oneOf") && !out.contains_key("$ref") && !out.contains_key("type") {
+        // `{nullable: true}` alone: any value at all.
+    } else if let Some(Value::Array(branches)) = out.get_mut("oneOf") {
+        branches.push(json!({"type": "null"}));
     }
     Value::Object(out)
+}
+
+fn validation_nullable(mut out: Map<String, Value>) -> Value {
+    if let Some(Value::Array(values)) = out.get_mut("enum") {
+        values.push(Value::Null);
+    }
+    match out.get("type").cloned() {
+        Some(Value::String(t)) => {
+            out.insert("type".into(), json!([t, "null"]));
+            Value::Object(out)
+        }
+        // `{nullable: true}` alone: any value at all.
+        None if out.keys().all(|k| k == "description") => Value::Object(out),
+        // A reference or a union: it, or null.
+        _ => json!({"anyOf": [Value::Object(out), {"type": "null"}]}),
+    }
 }
 
 /// The JSON Schema (draft 2020-12) a validator uses for one document's request body: every
@@ -85,13 +128,13 @@ pub fn request_validation_schema(doc: &Value) -> Option<Value> {
         .filter_map(Value::as_object)
         .flat_map(|ops| ops.values())
         .find_map(|op| op.pointer("/requestBody/content/application~1json/schema"))
-        .map(validation_schema);
+        .map(|s| convert(s, Target::Validation));
     let defs: Map<String, Value> = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()
-                .map(|(n, s)| (n.clone(), validation_schema(s)))
+                .map(|(n, s)| (n.clone(), convert(s, Target::Validation)))
                 .collect()
         })
         .unwrap_or_default();
@@ -105,69 +148,6 @@ pub fn request_validation_schema(doc: &Value) -> Option<Value> {
     }
     out.insert("$defs".into(), Value::Object(defs));
     Some(Value::Object(out))
-}
-
-/// One OpenAPI 3.0 schema as JSON Schema 2020-12, meaning the same: `nullable` admits `null`,
-/// references point into `$defs`, documentation and vendor keywords go.
-fn validation_schema(v: &Value) -> Value {
-    let Value::Object(m) = v else {
-        return v.clone();
-    };
-    let mut out = Map::new();
-    for (k, v) in m {
-        match k.as_str() {
-            "nullable" | "example" | "examples" | "discriminator" | "xml" | "externalDocs"
-            | "readOnly" | "writeOnly" | "deprecated" => {}
-            k if k.starts_with("x-") => {}
-            "$ref" => {
-                let target = v.as_str().unwrap_or_default();
-                let name = target
-                    .strip_prefix("#/components/schemas/")
-                    .unwrap_or(target);
-                out.insert(k.into(), json!(format!("#/$defs/{name}")));
-            }
-            "properties" => {
-                let props = v
-                    .as_object()
-                    .map(|p| {
-                        p.iter()
-                            .map(|(n, s)| (n.clone(), validation_schema(s)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.insert(k.into(), Value::Object(props));
-            }
-            "anyOf" | "oneOf" | "allOf" => {
-                let list = v
-                    .as_array()
-                    .map(|l| l.iter().map(validation_schema).collect())
-                    .unwrap_or_default();
-                out.insert(k.clone(), Value::Array(list));
-            }
-            "items" | "additionalProperties" | "not" => {
-                out.insert(k.into(), validation_schema(v));
-            }
-            _ => {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    if m.get("nullable") != Some(&Value::Bool(true)) {
-        return Value::Object(out);
-    }
-    if let Some(Value::Array(values)) = out.get_mut("enum") {
-        values.push(Value::Null);
-    }
-    match out.get("type").cloned() {
-        Some(Value::String(t)) => {
-            out.insert("type".into(), json!([t, "null"]));
-            Value::Object(out)
-        }
-        // `{nullable: true}` alone: any value at all.
-        None if out.keys().all(|k| k == "description") => Value::Object(out),
-        // A reference or a union: it, or null.
-        _ => json!({"anyOf": [Value::Object(out), {"type": "null"}]}),
-    }
 }
 
 /// The component name a type resolves to once `Option`, `Box`, `Vec` and map layers are peeled off.

@@ -5,36 +5,22 @@
 //! AIMLAPI_API_KEY=... cargo run --example chat -- "What is a monad?"
 //! ```
 
+mod common;
+
 use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
-use aimlapi::{Client, Provider};
+use aimlapi::Provider;
 
 #[tokio::main]
 async fn main() {
-    // `--offline`: a local mock server replays the documented answer; no key, no network.
-    let offline = std::env::args().any(|a| a == "--offline");
-    let mock = if offline {
-        eprintln!(
-            "[offline: a replay of the documented answer from a local mock server, not the model]"
-        );
-        Some(aimlapi_mock::MockServer::start().await)
-    } else {
-        None
-    };
-    let mut builder = Client::builder().provider(Provider::AimlApi);
-    if let Some(mock) = &mock {
-        builder = builder.base_url(mock.base_url()).api_key("offline");
-    }
-    let client = match builder.build() {
-        Ok(c) => c,
-        Err(_) => {
-            eprintln!("no key: set AIMLAPI_API_KEY to your AI/ML API key (https://aimlapi.com/app/keys) and run again, or pass --offline");
-            std::process::exit(2);
-        }
-    };
-    let prompt = std::env::args()
-        .skip(1)
-        .find(|a| a != "--offline")
-        .unwrap_or_else(|| "Hello".to_string());
+    // With `--offline`, a local mock server answers; no key, no network.
+    let setup = common::setup(
+        Provider::AimlApi,
+        "AIMLAPI_API_KEY to your AI/ML API key (https://aimlapi.com/app/keys)",
+        vec![],
+    )
+    .await;
+    let client = setup.client;
+    let prompt = setup.prompt.unwrap_or_else(|| "Hello".to_string());
     let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
         .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
         .messages(vec![aimlapi::user(prompt)])

@@ -6,8 +6,10 @@
 //! OPENROUTER_API_KEY=... cargo run --example openrouter -- "What is a monad?"
 //! ```
 
+mod common;
+
 use aimlapi::types::{KnownOpenRouterModelId, OpenRouterRequest, ProviderRouting};
-use aimlapi::{Client, Provider};
+use aimlapi::Provider;
 
 #[tokio::main]
 async fn main() {
@@ -15,31 +17,15 @@ async fn main() {
         referer: Some("https://github.com/aimlapi-rust".into()),
         title: Some("aimlapi example".into()),
     };
-    // `--offline`: a local mock server replays the documented answer; no key, no network.
-    let offline = std::env::args().any(|a| a == "--offline");
-    let mock = if offline {
-        eprintln!(
-            "[offline: a replay of the documented answer from a local mock server, not the model]"
-        );
-        Some(aimlapi_mock::MockServer::start().await)
-    } else {
-        None
-    };
-    let mut builder = Client::builder().provider(provider);
-    if let Some(mock) = &mock {
-        builder = builder.base_url(mock.base_url()).api_key("offline");
-    }
-    let client = match builder.build() {
-        Ok(c) => c,
-        Err(_) => {
-            eprintln!("no key: set OPENROUTER_API_KEY to your OpenRouter key (https://openrouter.ai/keys) and run again, or pass --offline");
-            std::process::exit(2);
-        }
-    };
-    let prompt = std::env::args()
-        .skip(1)
-        .find(|a| a != "--offline")
-        .unwrap_or_else(|| "Hello".to_string());
+    // With `--offline`, a local mock server answers; no key, no network.
+    let setup = common::setup(
+        provider,
+        "OPENROUTER_API_KEY to your OpenRouter key (https://openrouter.ai/keys)",
+        vec![],
+    )
+    .await;
+    let client = setup.client;
+    let prompt = setup.prompt.unwrap_or_else(|| "Hello".to_string());
     let request: OpenRouterRequest = OpenRouterRequest::builder()
         .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user(prompt)])

@@ -6,9 +6,11 @@
 //! AIMLAPI_API_KEY=... cargo run --example tools -- "Should I take an umbrella in Oslo?"
 //! ```
 
+mod common;
+
 use aimlapi::schemars::JsonSchema;
 use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
-use aimlapi::{ChatResponse, Client, Provider, ToolLoop, ToolSpec, Toolbox};
+use aimlapi::{ChatResponse, Provider, ToolLoop, ToolSpec, Toolbox};
 use serde::{Deserialize, Serialize};
 
 /// Get the current weather in a city.
@@ -52,37 +54,25 @@ async fn get_weather(args: GetWeather) -> Result<Weather, String> {
 
 #[tokio::main]
 async fn main() {
-    // `--offline`: a local mock server plays a scripted tool call and answer; no key, no network.
-    let offline = std::env::args().any(|a| a == "--offline");
-    let mock = if offline {
-        eprintln!("[offline: a scripted replay from a local mock server, not the model]");
-        let mock = aimlapi_mock::MockServer::start().await;
-        mock.push(aimlapi_mock::Reply::tool_call(
-            "call_1",
-            "get_weather",
-            r#"{"city":"Oslo","unit":"celsius"}"#,
-        ));
-        mock.push(aimlapi_mock::Reply::text(
-            "It is 7 C in Oslo with an 80% chance of rain: take the umbrella.",
-        ));
-        Some(mock)
-    } else {
-        None
-    };
-    let mut builder = Client::builder().provider(Provider::AimlApi);
-    if let Some(mock) = &mock {
-        builder = builder.base_url(mock.base_url()).api_key("offline");
-    }
-    let client = match builder.build() {
-        Ok(c) => c,
-        Err(_) => {
-            eprintln!("no key: set AIMLAPI_API_KEY to your AI/ML API key (https://aimlapi.com/app/keys) and run again, or pass --offline");
-            std::process::exit(2);
-        }
-    };
-    let prompt = std::env::args()
-        .skip(1)
-        .find(|a| a != "--offline")
+    // With `--offline`, a local mock server answers; no key, no network.
+    let setup = common::setup(
+        Provider::AimlApi,
+        "AIMLAPI_API_KEY to your AI/ML API key (https://aimlapi.com/app/keys)",
+        vec![
+            aimlapi_mock::Reply::tool_call(
+                "call_1",
+                "get_weather",
+                r#"{"city":"Oslo","unit":"celsius"}"#,
+            ),
+            aimlapi_mock::Reply::text(
+                "It is 7 C in Oslo with an 80% chance of rain: take the umbrella.",
+            ),
+        ],
+    )
+    .await;
+    let client = setup.client;
+    let prompt = setup
+        .prompt
         .unwrap_or_else(|| "Should I take an umbrella in Oslo today?".to_string());
     let tools = Toolbox::new().add(
         ToolSpec::new::<GetWeather>("get_weather").expect("GetWeather is a struct"),
