@@ -248,13 +248,16 @@ impl Reply {
                     .map_err(|_| format!("`{part}`: not a number"))
             };
             reply = match key.trim() {
-                "status" => Reply {
-                    kind: Kind::Status {
-                        status: number()? as u16,
-                        body: None,
-                    },
-                    ..reply
-                },
+                "status" => {
+                    let status = u16::try_from(number()?)
+                        .ok()
+                        .filter(|s| (100..=599).contains(s))
+                        .ok_or_else(|| format!("`{part}`: not an HTTP status"))?;
+                    Reply {
+                        kind: Kind::Status { status, body: None },
+                        ..reply
+                    }
+                }
                 "body" => reply.body(value),
                 "header" => {
                     let (n, v) = value

@@ -316,6 +316,12 @@ async fn the_reply_header_scripts_the_answer_too() {
     assert_eq!(mock.requests().len(), 1);
     assert!(Reply::parse("drop-after=x").is_err());
     assert!(Reply::parse("nonsense").is_err());
+    assert!(Reply::parse("status=42").is_err());
+    assert!(Reply::parse("status=70000").is_err());
+    assert_eq!(
+        Reply::parse("status=503; header=Retry-After:2").unwrap(),
+        Reply::status(503).header("Retry-After", "2")
+    );
 }
 
 #[tokio::test]
