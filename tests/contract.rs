@@ -212,12 +212,14 @@ async fn every_shape_is_accepted_by_prism_and_the_invalid_probe_gets_422() {
         if std::env::var("CONTRACT_REQUIRED").as_deref() == Ok("1") {
             panic!("CONTRACT_REQUIRED=1 but Prism is not installed (set PRISM or run npm ci)");
         }
-        eprintln!(
-            "\n########## SKIPPED: Prism contract test ##########\n\
-             Prism was not found ($PRISM unset, no node_modules/.bin/prism). Install it with\n\
-             `npm ci` at the workspace root (package.json pins @stoplight/prism-cli), or run\n\
-             .ci/run, which does. Only the mock half of the contract ran.\n\
-             ##################################################\n"
+        // Written to stderr directly, past the test harness's capture, so that it shows.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"\n########## SKIPPED: Prism contract test ##########\n\
+              Prism was not found ($PRISM unset, no node_modules/.bin/prism). Install it with\n\
+              `npm ci` at the workspace root (package.json pins @stoplight/prism-cli), or run\n\
+              .ci/run, which does. Only the mock half of the contract ran.\n\
+              ##################################################\n\n",
         );
         return;
     };
