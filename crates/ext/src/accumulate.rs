@@ -267,6 +267,10 @@ stream_chunk!(
 
 /// Whether a payload starts like the old wrapper: `{` then the key `"event"`.
 fn is_legacy(payload: &[u8]) -> bool {
+    // The common case first: a compact payload, `{"event"` or `{"id"` right at the start.
+    if let Some(rest) = payload.strip_prefix(b"{\"") {
+        return rest.starts_with(b"event\"");
+    }
     let mut rest = payload.iter().skip_while(|c| c.is_ascii_whitespace());
     if rest.next() != Some(&b'{') {
         return false;

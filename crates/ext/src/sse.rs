@@ -68,6 +68,10 @@ fn parse_line(line: &[u8]) -> Line<'_> {
         return Line::Blank;
     }
     let strip_space = |v: &'_ [u8]| -> usize { usize::from(v.first() == Some(&b' ')) };
+    // Nearly every line is `data: ...`: no search for the colon.
+    if let Some(value) = line.strip_prefix(b"data:") {
+        return Line::Field(b"data", &value[strip_space(value)..]);
+    }
     if line[0] == b':' {
         let rest = &line[1..];
         return Line::Comment(&rest[strip_space(rest)..]);
@@ -148,7 +152,13 @@ impl SseDecoder {
         // The one `data:` line of the event being built, when it lies whole in this piece.
         let mut borrowed: Option<&[u8]> = None;
         while !bytes.is_empty() {
-            let Some(i) = memchr::memchr2(b'\n', b'\r', bytes) else {
+            // A blank line (the end of an event) needs no search.
+            let found = if matches!(bytes[0], b'\n' | b'\r') {
+                Some(0)
+            } else {
+                memchr::memchr2(b'\n', b'\r', bytes)
+            };
+            let Some(i) = found else {
                 self.push(bytes)?;
                 break;
             };

@@ -118,3 +118,25 @@ proptest! {
         prop_assert_eq!(chunks(&cut(body.as_bytes(), &points)), whole);
     }
 }
+
+#[test]
+fn feeding_every_piece_before_taking_any_item_gives_the_same_chunks() {
+    let body = transcript_with(&[0, 1, 2]);
+    let pieces = cut(
+        body.as_bytes(),
+        &[5, 300, 301, 1000, 4000, 4001, 4002, 7000],
+    );
+    let mut d: ChunkDecoder<ChatCompletionChunk> = ChunkDecoder::default();
+    for p in &pieces {
+        d.feed(p).unwrap();
+    }
+    d.finish();
+    let mut late = Vec::new();
+    while let Some(item) = d.next_item() {
+        if let StreamItem::Chunk(c) = item.unwrap() {
+            late.push(serde_json::to_string(&c).unwrap());
+        }
+    }
+    assert_eq!(late.len(), 38);
+    assert_eq!(late, chunks(&pieces));
+}
