@@ -104,18 +104,7 @@ fn workspace(check: bool) -> Result<(), String> {
     let mut files = Files::new();
     files.insert("crates/types/src/generated.rs".into(), g.types_rs.clone());
     files.insert("crates/client/src/generated.rs".into(), g.client_rs.clone());
-    for (stem, text) in &g.normalized {
-        files.insert(
-            PathBuf::from("crates/types/openapi").join(format!("{stem}.json")),
-            text.clone(),
-        );
-    }
-    for (stem, text) in &g.request_schemas {
-        files.insert(
-            PathBuf::from("crates/types/jsonschema").join(format!("{stem}.request.json")),
-            text.clone(),
-        );
-    }
+    add_documents(&mut files, &g, Path::new("crates/types"));
     let owned = ["crates/types/openapi", "crates/types/jsonschema"];
     if check {
         let stale = generate::check(&root, &files, &owned);
@@ -154,6 +143,20 @@ fn workspace(check: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The normalized documents and request schemas, under the types crate at `types_dir`.
+fn add_documents(files: &mut Files, g: &generate::Generated, types_dir: &Path) {
+    for (stem, text) in &g.normalized {
+        let path = types_dir.join("openapi").join(format!("{stem}.json"));
+        files.insert(path, text.clone());
+    }
+    for (stem, text) in &g.request_schemas {
+        let path = types_dir
+            .join("jsonschema")
+            .join(format!("{stem}.request.json"));
+        files.insert(path, text.clone());
+    }
+}
+
 /// A crate pair under `out` that builds on its own: `out/types` and `out/client`.
 fn standalone(spec: &Path, out: &Path) -> Result<(), String> {
     let docs = generate::load_docs(spec)?;
@@ -189,18 +192,7 @@ fn standalone(spec: &Path, out: &Path) -> Result<(), String> {
             g.client_rs
         ),
     );
-    for (stem, text) in &g.normalized {
-        files.insert(
-            PathBuf::from("types/openapi").join(format!("{stem}.json")),
-            text.clone(),
-        );
-    }
-    for (stem, text) in &g.request_schemas {
-        files.insert(
-            PathBuf::from("types/jsonschema").join(format!("{stem}.request.json")),
-            text.clone(),
-        );
-    }
+    add_documents(&mut files, &g, Path::new("types"));
     let changed = generate::write(out, &files)?;
     eprintln!("codegen: wrote {changed} files under {}", out.display());
     Ok(())
