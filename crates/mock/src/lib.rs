@@ -265,35 +265,26 @@ impl Reply {
                         .ok_or_else(|| format!("`{part}`: expected NAME:VALUE"))?;
                     reply.header(n.trim(), v.trim())
                 }
-                "text" => Reply {
-                    kind: Kind::Scripted(Script {
-                        text: Some(value.into()),
-                        ..scripted(&reply)
-                    }),
-                    ..reply
-                },
+                "text" => {
+                    reply.script_mut().text = Some(value.into());
+                    reply
+                }
                 "tool" => {
                     let mut it = value.splitn(3, ',');
                     let (Some(id), Some(name), Some(args)) = (it.next(), it.next(), it.next())
                     else {
                         return Err(format!("`{part}`: expected ID,NAME,ARGS"));
                     };
-                    Reply {
-                        kind: Kind::Scripted(scripted(&reply)),
-                        ..reply
-                    }
-                    .and_tool_call(id, name, args)
+                    reply.script_mut();
+                    reply.and_tool_call(id, name, args)
                 }
                 "usage" => {
                     let (p, c) = value
                         .split_once(',')
                         .and_then(|(p, c)| Some((p.trim().parse().ok()?, c.trim().parse().ok()?)))
                         .ok_or_else(|| format!("`{part}`: expected P,C"))?;
-                    Reply {
-                        kind: Kind::Scripted(scripted(&reply)),
-                        ..reply
-                    }
-                    .usage(p, c)
+                    reply.script_mut();
+                    reply.usage(p, c)
                 }
                 "keep-alive" => reply.fault(Fault::KeepAlive(number()?)),
                 "drop-after" => reply.fault(Fault::DropAfter(number()?)),
@@ -312,11 +303,16 @@ impl Reply {
     }
 }
 
-/// The script a reply already has, or an empty one.
-fn scripted(reply: &Reply) -> Script {
-    match &reply.kind {
-        Kind::Scripted(s) => s.clone(),
-        _ => Script::default(),
+impl Reply {
+    /// The reply's script, made an empty one first unless the reply is scripted already.
+    fn script_mut(&mut self) -> &mut Script {
+        if !matches!(self.kind, Kind::Scripted(_)) {
+            self.kind = Kind::Scripted(Script::default());
+        }
+        match &mut self.kind {
+            Kind::Scripted(s) => s,
+            _ => unreachable!("made scripted above"),
+        }
     }
 }
 
@@ -433,9 +429,12 @@ impl MockBuilder {
     pub async fn start(self) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
+        // The queued replies move into the queue; the set-up keeps the rest.
+        let mut config = self;
+        let replies = std::mem::take(&mut config.replies);
         let shared = Arc::new(Shared {
-            config: self.clone(),
-            queue: Mutex::new(self.replies.into_iter().collect()),
+            config,
+            queue: Mutex::new(replies.into_iter().collect()),
             recorded: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
         });

@@ -45,13 +45,18 @@ pub(crate) fn documented_response(stem: &str) -> String {
     }
 }
 
-/// The documented transcript's chunks.
+/// The documented transcript's chunks, parsed once.
 pub(crate) fn documented_chunks() -> Vec<Value> {
-    TRANSCRIPT
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .map(|l| serde_json::from_str(l).expect("the transcript is JSON"))
-        .collect()
+    static CHUNKS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    CHUNKS
+        .get_or_init(|| {
+            TRANSCRIPT
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .map(|l| serde_json::from_str(l).expect("the transcript is JSON"))
+                .collect()
+        })
+        .clone()
 }
 
 fn usage(script: &Script) -> Value {
