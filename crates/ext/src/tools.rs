@@ -83,12 +83,7 @@ impl ToolSpec {
     /// The arguments' JSON Schema as it is sent.
     pub fn parameters(&self) -> Map<String, Value> {
         if self.strict {
-            let mut v = Value::Object(self.parameters.clone());
-            make_strict(&mut v);
-            match v {
-                Value::Object(m) => m,
-                _ => unreachable!("an object stays an object"),
-            }
+            strict(self.parameters.clone())
         } else {
             self.parameters.clone()
         }
@@ -128,11 +123,7 @@ impl ToolSpec {
 /// [`parse_content`].
 pub fn response_format<T: JsonSchema>(name: &str) -> Result<types::ResponseFormat, Error> {
     let (schema, description) = object_schema::<T>(&format!("response format `{name}`"))?;
-    let mut schema = Value::Object(schema);
-    make_strict(&mut schema);
-    let Value::Object(schema) = schema else {
-        unreachable!("an object stays an object")
-    };
+    let schema = strict(schema);
     Ok(types::ResponseFormat::JsonSchemaResponseFormat(
         types::JsonSchemaResponseFormat {
             type_: types::JsonSchemaResponseFormatType::JsonSchema,
@@ -278,6 +269,16 @@ fn admits_null(v: &Value) -> bool {
                 .and_then(Value::as_array)
                 .is_some_and(|bs| bs.iter().any(admits_null))
         }),
+    }
+}
+
+/// An object schema in OpenAI's strict mode (see [`make_strict`]).
+fn strict(schema: Map<String, Value>) -> Map<String, Value> {
+    let mut v = Value::Object(schema);
+    make_strict(&mut v);
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("an object stays an object"),
     }
 }
 

@@ -199,32 +199,44 @@ fn want() -> Forecast {
     }
 }
 
+/// Runs the tool loop on `request` against `mock`, streaming: the run, and the forecasts the tool
+/// was asked for.
+async fn streamed_loop<R>(mock: &MockServer, request: R) -> (aimlapi::ToolRun<R>, Vec<Forecast>)
+where
+    R: aimlapi::ToolRequest,
+    R::Chunk: aimlapi::StreamChunk<Completion = R::Response>,
+{
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let settings = ToolLoop {
+        streaming: true,
+        ..ToolLoop::default()
+    };
+    let run = client(mock, Provider::AimlApi)
+        .run_tools(request, &toolbox(seen.clone()), &settings)
+        .await
+        .unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    (run, seen)
+}
+
 #[tokio::test]
 async fn a_streamed_tool_call_is_folded_parsed_run_and_answered_in_the_openai_dialect() {
     let mock = MockServer::start().await;
     // The mock streams the arguments four characters per chunk.
     mock.push(Reply::tool_call("call_7", "get_forecast", ARGS));
     mock.push(Reply::text("Sunny, 21 C in Paris."));
-    let seen = Arc::new(Mutex::new(Vec::new()));
     let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
         .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user("Weather in Paris?")])
         .try_into()
         .unwrap();
-    let settings = ToolLoop {
-        streaming: true,
-        ..ToolLoop::default()
-    };
-    let run = client(&mock, Provider::AimlApi)
-        .run_tools(request, &toolbox(seen.clone()), &settings)
-        .await
-        .unwrap();
+    let (run, seen) = streamed_loop(&mock, request).await;
     assert_eq!(run.steps, 2);
     assert_eq!(
         aimlapi::ChatResponse::text(&run.response),
         Some("Sunny, 21 C in Paris.")
     );
-    assert_eq!(seen.lock().unwrap().as_slice(), &[want()]);
+    assert_eq!(seen, [want()]);
     assert_eq!(run.calls.len(), 1);
     assert!(!run.calls[0].is_error, "{:?}", run.calls[0]);
 
@@ -250,23 +262,15 @@ async fn the_same_loop_answers_in_the_anthropic_dialect() {
     let mock = MockServer::start().await;
     mock.push(Reply::tool_call("toolu_7", "get_forecast", ARGS));
     mock.push(Reply::text("Sunny."));
-    let seen = Arc::new(Mutex::new(Vec::new()));
     let request: Claude35SonnetRequest = serde_json::from_value(json!({
         "model": "claude-3-5-sonnet-20240620",
         "max_tokens": 256,
         "messages": [{"role": "user", "content": "Weather in Paris?"}],
     }))
     .unwrap();
-    let settings = ToolLoop {
-        streaming: true,
-        ..ToolLoop::default()
-    };
-    let run = client(&mock, Provider::AimlApi)
-        .run_tools(request, &toolbox(seen.clone()), &settings)
-        .await
-        .unwrap();
+    let (run, seen) = streamed_loop(&mock, request).await;
     assert_eq!(run.steps, 2);
-    assert_eq!(seen.lock().unwrap().as_slice(), &[want()]);
+    assert_eq!(seen, [want()]);
 
     let sent = mock.requests();
     assert_eq!(sent.len(), 2);
