@@ -92,7 +92,10 @@ fn parse_line(line: &[u8]) -> Line<'_> {
 #[derive(Debug)]
 pub struct SseDecoder {
     line: Vec<u8>,
+    /// The event's data is `data[data_from..]`: a `data:` line assembled in `line` becomes the
+    /// data by swapping the two buffers, its field name left in front.
     data: Vec<u8>,
+    data_from: usize,
     event: Option<String>,
     id: Option<String>,
     retry: Option<u64>,
@@ -115,6 +118,7 @@ impl SseDecoder {
         SseDecoder {
             line: Vec::new(),
             data: Vec::new(),
+            data_from: 0,
             event: None,
             id: None,
             retry: None,
@@ -139,11 +143,39 @@ impl SseDecoder {
     /// Feeds one piece of the body; hands what it completes to `sink`, borrowed.
     pub fn feed_with(
         &mut self,
-        mut bytes: &[u8],
+        bytes: &[u8],
         sink: &mut dyn FnMut(SseRef<'_>),
     ) -> Result<(), Error> {
+        self.step(bytes, &mut |item| {
+            sink(item);
+            false
+        })
+        .map(drop)
+    }
+
+    /// Whether nothing is pending: the next byte starts a new line of a new event, with no
+    /// field set but the last event id.
+    #[inline]
+    fn is_idle(&self) -> bool {
+        self.started
+            && !self.after_cr
+            && !self.has_data
+            && self.line.is_empty()
+            && self.event.is_none()
+            && self.retry.is_none()
+    }
+
+    /// Frames `bytes` until `sink` asks to stop (returns `true`) or the bytes run out; returns how
+    /// many bytes were read. A piece may be fed in several steps: the state carries over.
+    fn step(
+        &mut self,
+        bytes: &[u8],
+        sink: &mut dyn FnMut(SseRef<'_>) -> bool,
+    ) -> Result<usize, Error> {
+        let total = bytes.len();
+        let mut bytes = bytes;
         if bytes.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         if self.after_cr && bytes[0] == b'\n' {
             bytes = &bytes[1..];
@@ -160,9 +192,10 @@ impl SseDecoder {
             };
             let Some(i) = found else {
                 self.push(bytes)?;
+                bytes = &[];
                 break;
             };
-            if self.line.is_empty() {
+            let stop = if self.line.is_empty() {
                 if i > self.max_line {
                     self.push(&bytes[..i])?;
                 }
@@ -171,17 +204,28 @@ impl SseDecoder {
                     Line::Field(b"data", value) if !self.has_data => {
                         borrowed = Some(value);
                         self.has_data = true;
+                        false
                     }
                     parsed => self.apply(parsed, &mut borrowed, sink),
                 }
             } else {
                 self.push(&bytes[..i])?;
-                let buffered = std::mem::take(&mut self.line);
+                let mut buffered = std::mem::take(&mut self.line);
                 let line = self.first_line(&buffered);
-                self.apply(parse_line(line), &mut borrowed, sink);
+                let stop = match parse_line(line) {
+                    Line::Field(b"data", value) if !self.has_data => {
+                        // The first data line of the event: it becomes the data where it lies.
+                        self.data_from = value.as_ptr() as usize - buffered.as_ptr() as usize;
+                        std::mem::swap(&mut self.data, &mut buffered);
+                        self.has_data = true;
+                        false
+                    }
+                    parsed => self.apply(parsed, &mut borrowed, sink),
+                };
                 self.line = buffered;
                 self.line.clear();
-            }
+                stop
+            };
             let cr = bytes[i] == b'\r';
             bytes = &bytes[i + 1..];
             if cr {
@@ -191,17 +235,24 @@ impl SseDecoder {
                     self.after_cr = true;
                 }
             }
+            if stop {
+                break;
+            }
         }
         if let Some(b) = borrowed {
-            // The piece ends before the event does: keep its data.
+            // The event goes on past what was read: keep its data.
             self.data.extend_from_slice(b);
         }
-        Ok(())
+        Ok(total - bytes.len())
     }
 
     /// The body ended; see [`finish`](Self::finish).
     pub fn finish_with(&mut self, sink: &mut dyn FnMut(SseRef<'_>)) {
         let mut none = None;
+        let sink = &mut |item: SseRef<'_>| {
+            sink(item);
+            false
+        };
         if !self.line.is_empty() {
             let buffered = std::mem::take(&mut self.line);
             let line = self.first_line(&buffered);
@@ -233,17 +284,19 @@ impl SseDecoder {
         Ok(())
     }
 
+    /// Applies one line; returns what `sink` returned, or `false` when it was not called.
     fn apply(
         &mut self,
         line: Line<'_>,
         borrowed: &mut Option<&[u8]>,
-        sink: &mut dyn FnMut(SseRef<'_>),
-    ) {
+        sink: &mut dyn FnMut(SseRef<'_>) -> bool,
+    ) -> bool {
         match line {
             Line::Blank => {
+                let mut stop = false;
                 if self.has_data {
-                    let data = borrowed.take().unwrap_or(&self.data);
-                    sink(SseRef::Event {
+                    let data = borrowed.take().unwrap_or(&self.data[self.data_from..]);
+                    stop = sink(SseRef::Event {
                         event: self.event.as_deref(),
                         data,
                         id: self.id.as_deref(),
@@ -251,11 +304,13 @@ impl SseDecoder {
                     });
                 }
                 self.data.clear();
+                self.data_from = 0;
                 self.event = None;
                 self.retry = None;
                 self.has_data = false;
+                return stop;
             }
-            Line::Comment(text) => sink(SseRef::Comment(text)),
+            Line::Comment(text) => return sink(SseRef::Comment(text)),
             Line::Field(b"data", value) => {
                 if let Some(b) = borrowed.take() {
                     self.data.extend_from_slice(b);
@@ -279,6 +334,7 @@ impl SseDecoder {
             }
             Line::Field(..) => {}
         }
+        false
     }
 }
 
@@ -310,7 +366,8 @@ pub enum StreamItem<T> {
     Comment(String),
 }
 
-/// A framed payload waiting to be decoded.
+/// An item framed ahead of being taken (only when a piece is fed before the last one was read
+/// through, and at the end of the body).
 enum Framed {
     /// A payload that lay whole in one piece: a cheap slice of it.
     Data(Bytes),
@@ -318,15 +375,23 @@ enum Framed {
     Assembled(Vec<u8>),
     Comment(String),
     Done,
+    Failed(Error),
 }
 
 /// Typed chunks from the bytes of a streaming body, without any I/O: feed it pieces, take items.
-/// Framing happens as pieces arrive; each payload is decoded when its item is taken, from a slice
-/// of the piece it came in. Either AI/ML stream format is read (the current one, or the
-/// `{"event", "state"}` wrapper used before 2026-02-13, detected per line). [`ChunkStream`]
-/// drives one over a response.
+///
+/// Framing is lazy: each [`next_item`](Self::next_item) frames just far enough into the piece to
+/// find one item and decodes its payload where it lies. A `data:` line followed by its blank line
+/// is recognised at once; anything else (comments, other fields, events split across pieces,
+/// lone CR line ends) goes through [`SseDecoder`]. Either AI/ML stream format is read (the current
+/// one, or the `{"event", "state"}` wrapper used before 2026-02-13, detected per line).
+/// [`ChunkStream`] drives one over a response.
 pub struct ChunkDecoder<T> {
     sse: SseDecoder,
+    /// The piece being read, and how far into it framing has got.
+    piece: Bytes,
+    at: usize,
+    /// Items framed ahead; they all come before `piece[at..]`.
     ready: std::collections::VecDeque<Framed>,
     comments: bool,
     finished: bool,
@@ -354,6 +419,8 @@ impl<T: StreamChunk> ChunkDecoder<T> {
     pub fn new(max_line: usize) -> Self {
         ChunkDecoder {
             sse: SseDecoder::new(max_line),
+            piece: Bytes::new(),
+            at: 0,
             ready: Default::default(),
             comments: false,
             finished: false,
@@ -362,24 +429,18 @@ impl<T: StreamChunk> ChunkDecoder<T> {
         }
     }
 
-    /// Feeds one piece of the body.
-    pub fn feed(&mut self, piece: &Bytes) -> Result<(), Error> {
-        let Self {
-            sse,
-            ready,
-            comments,
-            ..
-        } = self;
-        let comments = *comments;
-        sse.feed_with(piece, &mut |item| {
-            frame(item, comments, ready, |data| {
-                lies_in(piece, data).then(|| piece.slice_ref(data))
-            })
-        })
+    /// Feeds one piece of the body. Take the items it completes with
+    /// [`next_item`](Self::next_item); feeding again first is allowed (what is left of this piece
+    /// is then framed at once and kept). A framing error comes out of `next_item` in its place.
+    pub fn feed(&mut self, piece: Bytes) {
+        self.frame_rest();
+        self.piece = piece;
+        self.at = 0;
     }
 
     /// The body ended.
     pub fn finish(&mut self) {
+        self.frame_rest();
         let Self {
             sse,
             ready,
@@ -390,30 +451,131 @@ impl<T: StreamChunk> ChunkDecoder<T> {
         sse.finish_with(&mut |item| frame(item, comments, ready, |_| None));
     }
 
+    /// Frames what is left of the piece into `ready`.
+    fn frame_rest(&mut self) {
+        if self.at == self.piece.len() {
+            return;
+        }
+        let Self {
+            sse,
+            ready,
+            comments,
+            piece,
+            at,
+            ..
+        } = self;
+        let comments = *comments;
+        let result = sse.feed_with(&piece[*at..], &mut |item| {
+            frame(item, comments, ready, |data| {
+                lies_in(piece, data).then(|| piece.slice_ref(data))
+            })
+        });
+        if let Err(e) = result {
+            ready.push_back(Framed::Failed(e));
+        }
+        *at = piece.len();
+    }
+
     /// The next item the pieces fed so far complete, if any. After `[DONE]` or an error there
     /// are no more.
+    #[inline]
     pub fn next_item(&mut self) -> Option<Result<StreamItem<T>, Error>> {
+        // The common case, kept small enough to inline: a whole `data:` event next in the piece.
+        if !self.done && self.ready.is_empty() && self.sse.is_idle() {
+            match ahead(&self.piece[self.at..], self.sse.max_line) {
+                Ahead::Event(payload, len) if payload != b"[DONE]" => {
+                    self.at += len;
+                    let item = decode_chunk::<T>(payload);
+                    self.note(&item);
+                    return Some(item);
+                }
+                Ahead::Unended => return self.keep_rest(),
+                _ => {}
+            }
+        }
+        self.next_item_slow()
+    }
+
+    /// Everything else [`next_item`](Self::next_item) meets: items framed ahead, and framing
+    /// by the rules up to the next item.
+    #[inline(never)]
+    fn next_item_slow(&mut self) -> Option<Result<StreamItem<T>, Error>> {
         if self.done {
             return None;
         }
-        let decoded = match self.ready.pop_front()? {
-            Framed::Comment(c) => return Some(Ok(StreamItem::Comment(c))),
-            Framed::Done => {
-                self.done = true;
-                self.ready.clear();
-                return None;
-            }
-            Framed::Data(bytes) => decode_chunk::<T>(&bytes),
-            Framed::Assembled(bytes) => decode_chunk::<T>(&bytes),
-        };
-        match &decoded {
-            Ok(chunk) => self.finished |= chunk.has_finish_reason(),
-            Err(_) => {
-                self.done = true;
-                self.ready.clear();
+        let mut out = None;
+        let mut done = false;
+        match self.ready.pop_front() {
+            Some(Framed::Data(bytes)) => out = Some(decode_chunk(&bytes)),
+            Some(Framed::Assembled(bytes)) => out = Some(decode_chunk(&bytes)),
+            Some(Framed::Comment(c)) => out = Some(Ok(StreamItem::Comment(c))),
+            Some(Framed::Done) => done = true,
+            Some(Framed::Failed(e)) => out = Some(Err(e)),
+            None => {
+                let comments = self.comments;
+                let read = self.sse.step(&self.piece[self.at..], &mut |item| {
+                    match item {
+                        SseRef::Comment(_) if !comments => return false,
+                        SseRef::Comment(text) => {
+                            out = Some(Ok(StreamItem::Comment(
+                                String::from_utf8_lossy(text).into_owned(),
+                            )))
+                        }
+                        SseRef::Event {
+                            data: b"[DONE]", ..
+                        } => done = true,
+                        SseRef::Event { data, .. } => out = Some(decode_chunk(data)),
+                    }
+                    true
+                });
+                match read {
+                    Ok(n) => self.at += n,
+                    Err(e) => {
+                        self.at = self.piece.len();
+                        out = Some(Err(e));
+                    }
+                }
             }
         }
-        Some(decoded.map(StreamItem::Chunk))
+        if done {
+            self.end();
+        }
+        if let Some(item) = &out {
+            self.note(item);
+        }
+        out
+    }
+
+    /// The rest of the piece is the start of a `data:` line: keep it for the next piece.
+    #[inline(never)]
+    fn keep_rest(&mut self) -> Option<Result<StreamItem<T>, Error>> {
+        let rest = &self.piece[self.at..];
+        self.at = self.piece.len();
+        match self.sse.push(rest) {
+            Ok(()) => None,
+            Err(e) => {
+                self.end();
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Keeps track of a finish reason; an error ends the stream.
+    #[inline(always)]
+    fn note(&mut self, item: &Result<StreamItem<T>, Error>) {
+        match item {
+            Ok(StreamItem::Chunk(chunk)) => self.finished |= chunk.has_finish_reason(),
+            Ok(StreamItem::Comment(_)) => {}
+            Err(_) => self.end(),
+        }
+    }
+
+    /// Nothing more comes out: `[DONE]` or an error.
+    fn end(&mut self) {
+        self.done = true;
+        self.ready.clear();
+        self.piece = Bytes::new();
+        self.at = 0;
     }
 
     /// Whether `[DONE]` or an error ended the stream.
@@ -425,6 +587,37 @@ impl<T: StreamChunk> ChunkDecoder<T> {
     pub fn is_finished(&self) -> bool {
         self.finished
     }
+}
+
+/// What lies at the start of the unread rest of a piece, for an idle decoder.
+enum Ahead<'a> {
+    /// A whole `data: <payload>` line and the blank line after it, with LF or CRLF line ends and
+    /// no longer than the line limit: the payload and the length of all of it.
+    Event(&'a [u8], usize),
+    /// The start of a `data: ` line that the piece ends inside of: no line end at all.
+    Unended,
+    /// Anything else, for the rules to read.
+    Other,
+}
+
+#[inline(always)]
+fn ahead(rest: &[u8], max_line: usize) -> Ahead<'_> {
+    const PREFIX: &[u8] = b"data: ";
+    let Some(value) = rest.strip_prefix(PREFIX) else {
+        return Ahead::Other;
+    };
+    let Some(i) = memchr::memchr2(b'\n', b'\r', value) else {
+        return Ahead::Unended;
+    };
+    let ends = match &value[i..] {
+        [b'\n', b'\n', ..] => 2,
+        [b'\r', b'\n', b'\r', b'\n', ..] => 4,
+        _ => return Ahead::Other,
+    };
+    if PREFIX.len() + i > max_line {
+        return Ahead::Other;
+    }
+    Ahead::Event(&value[..i], PREFIX.len() + i + ends)
 }
 
 /// Queues one framed item; `slice` gives the payload as a slice of its piece when it lies there.
@@ -456,20 +649,38 @@ fn lies_in(piece: &[u8], part: &[u8]) -> bool {
 }
 
 /// One payload: a chunk, or the old wrapper around one; an error chunk becomes [`Error::Stream`].
-fn decode_chunk<T: StreamChunk>(data: &[u8]) -> Result<T, Error> {
-    let parsed = match unwrap_legacy(data) {
-        Some(Ok(chunk)) => serde_json::from_value(chunk),
-        Some(Err(e)) => Err(e),
-        None => serde_json::from_slice(data),
+///
+/// Inlined, and written so that the chunk is built where the caller's item lies: a chunk is a
+/// few hundred bytes, and each move of it costs as much as framing its line.
+#[inline(always)]
+fn decode_chunk<T: StreamChunk>(data: &[u8]) -> Result<StreamItem<T>, Error> {
+    let chunk: T = match unwrap_legacy(data) {
+        None => {
+            let mut de = serde_json::Deserializer::from_slice(data);
+            match T::deserialize(&mut de) {
+                Ok(chunk) => match de.end() {
+                    Ok(()) => chunk,
+                    Err(e) => return Err(undecodable(e, data)),
+                },
+                Err(e) => return Err(undecodable(e, data)),
+            }
+        }
+        Some(Ok(chunk)) => serde_json::from_value(chunk).map_err(|e| undecodable(e, data))?,
+        Some(Err(e)) => return Err(undecodable(e, data)),
     };
-    let chunk: T = parsed.map_err(|err| Error::Decode {
-        message: err.to_string(),
-        body: String::from_utf8_lossy(data).into_owned(),
-    })?;
     if let Some((code, message)) = chunk.stream_error() {
         return Err(Error::Stream { code, message });
     }
-    Ok(chunk)
+    Ok(StreamItem::Chunk(chunk))
+}
+
+/// A payload that is not a chunk.
+#[cold]
+fn undecodable(err: serde_json::Error, data: &[u8]) -> Error {
+    Error::Decode {
+        message: err.to_string(),
+        body: String::from_utf8_lossy(data).into_owned(),
+    }
 }
 
 /// Typed chunks from a streaming response, as they arrive.
@@ -564,13 +775,7 @@ impl<T: StreamChunk> Stream for ChunkStream<T> {
             };
             match Pin::new(body).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(bytes))) => {
-                    if let Err(e) = this.decoder.feed(&bytes) {
-                        this.body = None;
-                        this.ended = true;
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
+                Poll::Ready(Some(Ok(bytes))) => this.decoder.feed(bytes),
                 // A connection that breaks mid-body ends the body: what was framed is delivered,
                 // then, without a finish reason, `UnexpectedEnd`.
                 Poll::Ready(Some(Err(Error::Connection(_)))) => {

@@ -74,7 +74,7 @@ fn chunks(pieces: &[Bytes]) -> Vec<String> {
         }
     };
     for p in pieces {
-        d.feed(p).unwrap();
+        d.feed(p.clone());
         take(&mut d, &mut out);
     }
     d.finish();
@@ -128,7 +128,7 @@ fn feeding_every_piece_before_taking_any_item_gives_the_same_chunks() {
     );
     let mut d: ChunkDecoder<ChatCompletionChunk> = ChunkDecoder::default();
     for p in &pieces {
-        d.feed(p).unwrap();
+        d.feed(p.clone());
     }
     d.finish();
     let mut late = Vec::new();
@@ -139,4 +139,28 @@ fn feeding_every_piece_before_taking_any_item_gives_the_same_chunks() {
     }
     assert_eq!(late.len(), 38);
     assert_eq!(late, chunks(&pieces));
+}
+
+#[test]
+fn taking_one_item_per_piece_gives_the_same_chunks() {
+    // Each piece is fed while part of the one before is still unread.
+    let body = transcript_with(&[0, 1, 2]);
+    let pieces = cut(body.as_bytes(), &[700, 1400, 2100, 2800, 3500, 5000]);
+    let mut d: ChunkDecoder<ChatCompletionChunk> = ChunkDecoder::default();
+    let mut out = Vec::new();
+    let mut take = |d: &mut ChunkDecoder<ChatCompletionChunk>| {
+        let item = d.next_item()?;
+        if let StreamItem::Chunk(c) = item.unwrap() {
+            out.push(serde_json::to_string(&c).unwrap());
+        }
+        Some(())
+    };
+    for p in &pieces {
+        d.feed(p.clone());
+        take(&mut d);
+    }
+    d.finish();
+    while take(&mut d).is_some() {}
+    assert_eq!(out.len(), 38);
+    assert_eq!(out, chunks(&pieces));
 }
