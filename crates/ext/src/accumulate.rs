@@ -220,11 +220,13 @@ macro_rules! stream_chunk {
                 );
             }
 
+            #[inline]
             fn stream_error(&self) -> Option<(Option<String>, String)> {
                 let $c = self;
                 $error
             }
 
+            #[inline]
             fn has_finish_reason(&self) -> bool {
                 self.choices.iter().any(|c| c.finish_reason.is_some())
             }
@@ -266,11 +268,18 @@ stream_chunk!(
 );
 
 /// Whether a payload starts like the old wrapper: `{` then the key `"event"`.
+#[inline(always)]
 fn is_legacy(payload: &[u8]) -> bool {
     // The common case first: a compact payload, `{"event"` or `{"id"` right at the start.
-    if let Some(rest) = payload.strip_prefix(b"{\"") {
-        return rest.starts_with(b"event\"");
+    match payload.strip_prefix(b"{\"") {
+        Some(rest) => rest.starts_with(b"event\""),
+        None => is_legacy_spaced(payload),
     }
+}
+
+/// [`is_legacy`] for a payload with white space around its first brace or key.
+#[cold]
+fn is_legacy_spaced(payload: &[u8]) -> bool {
     let mut rest = payload.iter().skip_while(|c| c.is_ascii_whitespace());
     if rest.next() != Some(&b'{') {
         return false;
@@ -284,11 +293,17 @@ fn is_legacy(payload: &[u8]) -> bool {
 /// `{"event": <chunk>, "state": {..., "usage": {"input_tokens", "output_tokens", ...}}}`, into a
 /// current chunk, its usage renamed (`prompt_tokens`, `completion_tokens`, `total_tokens`).
 /// Returns `None` for a payload in the current format.
-#[inline]
+#[inline(always)]
 pub fn unwrap_legacy(payload: &[u8]) -> Option<Result<Value, serde_json::Error>> {
     if !is_legacy(payload) {
         return None;
     }
+    unwrap_wrapper(payload)
+}
+
+/// [`unwrap_legacy`] for a payload that starts like the wrapper.
+#[inline(never)]
+fn unwrap_wrapper(payload: &[u8]) -> Option<Result<Value, serde_json::Error>> {
     let mut wrapper: Value = match serde_json::from_slice(payload) {
         Ok(v) => v,
         Err(e) => return Some(Err(e)),

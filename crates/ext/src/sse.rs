@@ -490,6 +490,7 @@ impl<T: StreamChunk> ChunkDecoder<T> {
                     return Some(item);
                 }
                 Ahead::Unended => return self.keep_rest(),
+                Ahead::Other if self.at == self.piece.len() => return None,
                 _ => {}
             }
         }
