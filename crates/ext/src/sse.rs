@@ -56,6 +56,21 @@ pub enum SseRef<'a> {
     Comment(&'a [u8]),
 }
 
+/// Where the first line end (LF or CR) in `bytes` is.
+#[inline(always)]
+fn line_end(bytes: &[u8]) -> Option<usize> {
+    // Short pieces (small network reads) are searched with SSE2, which every x86-64 has, inline:
+    // `memchr2` picks its routine through a pointer on every call, which costs as much as the
+    // search itself on a few dozen bytes.
+    #[cfg(target_arch = "x86_64")]
+    if bytes.len() < 64 {
+        if let Some(two) = memchr::arch::x86_64::sse2::memchr::Two::new(b'\n', b'\r') {
+            return two.find(bytes);
+        }
+    }
+    memchr::memchr2(b'\n', b'\r', bytes)
+}
+
 /// One line, split into what it means.
 enum Line<'l> {
     Blank,
@@ -153,6 +168,12 @@ impl SseDecoder {
         .map(drop)
     }
 
+    /// Whether a line begun in an earlier piece is being read.
+    #[inline]
+    fn in_line(&self) -> bool {
+        !self.line.is_empty()
+    }
+
     /// Whether nothing is pending: the next byte starts a new line of a new event, with no
     /// field set but the last event id.
     #[inline]
@@ -188,7 +209,7 @@ impl SseDecoder {
             let found = if matches!(bytes[0], b'\n' | b'\r') {
                 Some(0)
             } else {
-                memchr::memchr2(b'\n', b'\r', bytes)
+                line_end(bytes)
             };
             let Some(i) = found else {
                 self.push(bytes)?;
@@ -270,18 +291,25 @@ impl SseDecoder {
         line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line)
     }
 
+    /// Appends to the line being read, within the line limit.
+    #[inline]
     fn push(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if self.line.len() + bytes.len() > self.max_line {
-            return Err(Error::Decode {
-                message: format!(
-                    "a server-sent-event line is longer than {} bytes",
-                    self.max_line
-                ),
-                body: String::from_utf8_lossy(&self.line[..self.line.len().min(256)]).into_owned(),
-            });
+            return Err(self.overlong());
         }
         self.line.extend_from_slice(bytes);
         Ok(())
+    }
+
+    #[cold]
+    fn overlong(&self) -> Error {
+        Error::Decode {
+            message: format!(
+                "a server-sent-event line is longer than {} bytes",
+                self.max_line
+            ),
+            body: String::from_utf8_lossy(&self.line[..self.line.len().min(256)]).into_owned(),
+        }
     }
 
     /// Applies one line; returns what `sink` returned, or `false` when it was not called.
@@ -432,8 +460,11 @@ impl<T: StreamChunk> ChunkDecoder<T> {
     /// Feeds one piece of the body. Take the items it completes with
     /// [`next_item`](Self::next_item); feeding again first is allowed (what is left of this piece
     /// is then framed at once and kept). A framing error comes out of `next_item` in its place.
+    #[inline]
     pub fn feed(&mut self, piece: Bytes) {
-        self.frame_rest();
+        if self.at < self.piece.len() {
+            self.frame_rest();
+        }
         self.piece = piece;
         self.at = 0;
     }
@@ -480,18 +511,24 @@ impl<T: StreamChunk> ChunkDecoder<T> {
     /// are no more.
     #[inline]
     pub fn next_item(&mut self) -> Option<Result<StreamItem<T>, Error>> {
-        // The common case, kept small enough to inline: a whole `data:` event next in the piece.
-        if !self.done && self.ready.is_empty() && self.sse.is_idle() {
-            match ahead(&self.piece[self.at..], self.sse.max_line) {
-                Ahead::Event(payload, len) if payload != b"[DONE]" => {
-                    self.at += len;
-                    let item = decode_chunk::<T>(payload);
-                    self.note(&item);
-                    return Some(item);
+        // The common cases, kept small enough to inline: a whole `data:` event next in the
+        // piece, or a piece that only goes on with a line begun before it.
+        if !self.done && self.ready.is_empty() {
+            let rest = &self.piece[self.at..];
+            if self.sse.is_idle() {
+                match ahead(rest, self.sse.max_line) {
+                    Ahead::Event(payload, len) if payload != b"[DONE]" => {
+                        self.at += len;
+                        let item = decode_chunk::<T>(payload);
+                        self.note(&item);
+                        return Some(item);
+                    }
+                    Ahead::Unended => return self.keep_rest(),
+                    Ahead::Other if rest.is_empty() => return None,
+                    _ => {}
                 }
-                Ahead::Unended => return self.keep_rest(),
-                Ahead::Other if self.at == self.piece.len() => return None,
-                _ => {}
+            } else if self.sse.in_line() && line_end(rest).is_none() {
+                return self.keep_rest();
             }
         }
         self.next_item_slow()
@@ -541,14 +578,17 @@ impl<T: StreamChunk> ChunkDecoder<T> {
         if done {
             self.end();
         }
-        if let Some(item) = &out {
-            self.note(item);
+        match out {
+            None => None,
+            Some(item) => {
+                self.note(&item);
+                Some(item)
+            }
         }
-        out
     }
 
-    /// The rest of the piece is the start of a `data:` line: keep it for the next piece.
-    #[inline(never)]
+    /// The rest of the piece has no line end: keep it as (part of) the line being read.
+    #[inline]
     fn keep_rest(&mut self) -> Option<Result<StreamItem<T>, Error>> {
         let rest = &self.piece[self.at..];
         self.at = self.piece.len();
@@ -607,7 +647,7 @@ fn ahead(rest: &[u8], max_line: usize) -> Ahead<'_> {
     let Some(value) = rest.strip_prefix(PREFIX) else {
         return Ahead::Other;
     };
-    let Some(i) = memchr::memchr2(b'\n', b'\r', value) else {
+    let Some(i) = line_end(value) else {
         return Ahead::Unended;
     };
     let ends = match &value[i..] {
