@@ -666,13 +666,18 @@ fn transport_failure(e: reqwest::Error, timeout: Duration) -> Failure {
 
 /// The raw body of a streaming response, chunk by chunk as the network delivers it, with an idle
 /// timeout between chunks. Pull-based: nothing runs unless it is polled.
+///
+/// The idle time counts from when the stream starts waiting for the network (the first poll
+/// that finds no piece ready) to the next piece. The clock is read once per wait, not per piece,
+/// and the timer is re-armed only when it fires before the current wait's deadline.
 pub struct ByteStream {
     body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
     idle: Duration,
-    /// Fires at the latest `last + idle`; re-armed lazily, only when it fires early.
+    /// Fires no later than `deadline`.
     timer: Pin<Box<tokio::time::Sleep>>,
-    /// When the last piece arrived.
-    last: tokio::time::Instant,
+    /// When the current wait times out; meaningful while `waiting`.
+    deadline: tokio::time::Instant,
+    waiting: bool,
     done: bool,
 }
 
@@ -687,11 +692,13 @@ impl fmt::Debug for ByteStream {
 
 impl ByteStream {
     fn new(response: reqwest::Response, idle: Duration) -> Self {
+        let deadline = tokio::time::Instant::now() + idle;
         ByteStream {
             body: Box::pin(response.bytes_stream()),
             idle,
-            timer: Box::pin(tokio::time::sleep(idle)),
-            last: tokio::time::Instant::now(),
+            timer: Box::pin(tokio::time::sleep_until(deadline)),
+            deadline,
+            waiting: true,
             done: false,
         }
     }
@@ -706,9 +713,7 @@ impl Stream for ByteStream {
         }
         match self.body.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
-                // Resetting the timer on every piece costs a timer-wheel update each time; a
-                // clock read is cheaper, and the timer catches up when it fires.
-                self.last = tokio::time::Instant::now();
+                self.waiting = false;
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -720,24 +725,31 @@ impl Stream for ByteStream {
                 self.done = true;
                 Poll::Ready(None)
             }
-            Poll::Pending => loop {
-                match self.timer.as_mut().poll(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(()) => {
-                        let deadline = self.last + self.idle;
-                        if deadline > tokio::time::Instant::now() {
-                            // A piece came since the timer was set: wait out the rest.
-                            self.timer.as_mut().reset(deadline);
-                            continue;
+            Poll::Pending => {
+                if !self.waiting {
+                    // A new wait begins. The timer, armed for an earlier wait, fires early at
+                    // worst; it is moved on then.
+                    self.waiting = true;
+                    self.deadline = tokio::time::Instant::now() + self.idle;
+                }
+                loop {
+                    match self.timer.as_mut().poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(()) => {
+                            let deadline = self.deadline;
+                            if deadline > tokio::time::Instant::now() {
+                                self.timer.as_mut().reset(deadline);
+                                continue;
+                            }
+                            self.done = true;
+                            return Poll::Ready(Some(Err(Error::Timeout {
+                                after: self.idle,
+                                waiting_for: "the next stream chunk",
+                            })));
                         }
-                        self.done = true;
-                        return Poll::Ready(Some(Err(Error::Timeout {
-                            after: self.idle,
-                            waiting_for: "the next stream chunk",
-                        })));
                     }
                 }
-            },
+            }
         }
     }
 }
