@@ -28,7 +28,8 @@ pub struct Timeouts {
     pub connect: Duration,
     /// For a whole non-streaming request, response included. Default 600 s.
     pub request: Duration,
-    /// Between two chunks of a stream (and for a stream's response headers). Default 60 s.
+    /// The longest a stream waits for its next chunk, counted from when the reader asks for it
+    /// and none has arrived (and for a stream's response headers). Default 60 s.
     pub stream_idle: Duration,
 }
 
@@ -231,7 +232,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest wait between two stream chunks (default 60 s).
+    /// The longest a stream waits for its next chunk (default 60 s); see
+    /// [`Timeouts::stream_idle`].
     pub fn stream_idle_timeout(mut self, d: Duration) -> Self {
         self.timeouts.stream_idle = d;
         self
