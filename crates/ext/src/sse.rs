@@ -235,8 +235,9 @@ impl SseDecoder {
                 let line = self.first_line(&buffered);
                 let stop = match parse_line(line) {
                     Line::Field(b"data", value) if !self.has_data => {
-                        // The first data line of the event: it becomes the data where it lies.
-                        self.data_from = value.as_ptr() as usize - buffered.as_ptr() as usize;
+                        // The first data line of the event: it becomes the data where it lies
+                        // (the value always ends the line; a bare `data` has an empty one).
+                        self.data_from = buffered.len() - value.len();
                         std::mem::swap(&mut self.data, &mut buffered);
                         self.has_data = true;
                         false
@@ -882,6 +883,17 @@ mod tests {
                     "split at {i} and {j}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_bare_data_line_split_across_pieces_is_an_empty_data_line() {
+        // Found by the fuzz target: a `data` line without a colon, assembled from two pieces.
+        let want = vec![data(""), data("x")];
+        let body = b"data\r\r\ndata: x\n\n";
+        assert_eq!(decode_in(&[body]), want);
+        for i in 0..body.len() {
+            assert_eq!(decode_in(&[&body[..i], &body[i..]]), want, "split at {i}");
         }
     }
 
