@@ -1,7 +1,7 @@
 //! Property: however the network cuts a body into reads, the decoders see the same events.
 //!
 //! Bodies are built from events with every line end (LF, CRLF, lone CR), comments, multi-line
-//! data, `event`/`id` fields and text in one- to four-byte UTF-8; the cuts fall anywhere,
+//! data, bare `data` lines, `event`/`id` fields and text in one- to four-byte UTF-8; the cuts fall anywhere,
 //! inside a CRLF pair and inside a multi-byte character included.
 
 use aimlapi::types::ChatCompletionChunk;
@@ -20,6 +20,8 @@ fn block() -> impl Strategy<Value = Vec<String>> {
         (text, text).prop_map(|(e, d)| vec![format!("event: {e}"), format!("data: {d}")]),
         (text, text).prop_map(|(i, d)| vec![format!("id: {i}"), format!("data:{d}")]),
         text.prop_map(|c| vec![format!(": {c}")]),
+        // A bare field name is a field with an empty value.
+        text.prop_map(|d| vec!["data".to_string(), format!("data: {d}")]),
     ]
 }
 
