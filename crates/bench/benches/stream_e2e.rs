@@ -5,7 +5,8 @@
 //!   and with 64 KiB HTTP chunks. Each client reads every chunk and sums the text it carries, on a
 //!   current-thread runtime and as a spawned task on a 2-worker multi-thread runtime. Rounds
 //!   interleave the two clients; the ratio is the median over rounds of async-openai's time over
-//!   ours (above 1 = ours is faster).
+//!   ours (above 1 = ours is faster). Each client is built once per server and runtime, outside
+//!   the timed part: a read is timed from sending the request to the last chunk.
 //! - Memory: each client in its own process reads an 8 MB and a 32 MB stream with a consumer
 //!   slower than the producer (it sleeps 1 ms every 128 chunks); the process reports its peak
 //!   RSS before and after.
@@ -15,6 +16,7 @@
 //! ```
 
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
@@ -51,13 +53,32 @@ impl Pace {
     }
 }
 
-async fn ours(base_url: &str, pace: Pace) -> Read {
-    let client = Client::builder()
-        .provider(Provider::AimlApi)
-        .base_url(base_url)
-        .api_key("bench-key")
-        .build()
-        .expect("client");
+/// The two clients, built once for a server and reused by every read (as a service would),
+/// so that what is timed is the request and the stream, not building a client.
+struct Clients {
+    ours: Client,
+    theirs: async_openai::Client<OpenAIConfig>,
+}
+
+impl Clients {
+    fn new(base_url: &str) -> Clients {
+        let ours = Client::builder()
+            .provider(Provider::AimlApi)
+            .base_url(base_url)
+            .api_key("bench-key")
+            .build()
+            .expect("client");
+        let config = OpenAIConfig::new()
+            .with_api_base(base_url)
+            .with_api_key("bench-key");
+        Clients {
+            ours,
+            theirs: async_openai::Client::with_config(config),
+        }
+    }
+}
+
+async fn ours(client: &Client, pace: Pace) -> Read {
     let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
         .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user("Hi")])
@@ -82,11 +103,7 @@ async fn ours(base_url: &str, pace: Pace) -> Read {
     read
 }
 
-async fn async_openai(base_url: &str, pace: Pace) -> Read {
-    let config = OpenAIConfig::new()
-        .with_api_base(base_url)
-        .with_api_key("bench-key");
-    let client = async_openai::Client::with_config(config);
+async fn async_openai(client: &async_openai::Client<OpenAIConfig>, pace: Pace) -> Read {
     let request = CreateChatCompletionRequestArgs::default()
         .model(MODEL)
         .messages([ChatCompletionRequestUserMessageArgs::default()
@@ -111,10 +128,10 @@ async fn async_openai(base_url: &str, pace: Pace) -> Read {
     read
 }
 
-async fn run(client: &str, base_url: &str, pace: Pace) -> Read {
+async fn run(clients: &Clients, client: &str, pace: Pace) -> Read {
     match client {
-        "ours" => ours(base_url, pace).await,
-        "async-openai" => async_openai(base_url, pace).await,
+        "ours" => ours(&clients.ours, pace).await,
+        "async-openai" => async_openai(&clients.theirs, pace).await,
         other => panic!("unknown client {other}"),
     }
 }
@@ -126,8 +143,9 @@ fn rss_child(client: &str, base_url: &str) {
         .enable_all()
         .build()
         .expect("runtime");
+    let clients = Clients::new(base_url);
     let baseline = peak_rss_kib().unwrap_or(0);
-    let read = runtime.block_on(run(client, base_url, Pace::Slow));
+    let read = runtime.block_on(run(&clients, client, Pace::Slow));
     let peak = peak_rss_kib().unwrap_or(0);
     println!("{baseline} {peak} {}", read.chunks);
 }
@@ -164,14 +182,20 @@ impl Flavor {
     }
 
     /// One fast read by `client`, and its time in seconds.
-    fn time(self, rt: &tokio::runtime::Runtime, client: &'static str, url: &str) -> (Read, f64) {
-        let url = url.to_string();
+    fn time(
+        self,
+        rt: &tokio::runtime::Runtime,
+        clients: &Arc<Clients>,
+        client: &'static str,
+    ) -> (Read, f64) {
         let t = Instant::now();
         let read = match self {
-            Flavor::CurrentThread => rt.block_on(run(client, &url, Pace::Fast)),
-            Flavor::MultiThread => rt
-                .block_on(rt.spawn(async move { run(client, &url, Pace::Fast).await }))
-                .expect("task"),
+            Flavor::CurrentThread => rt.block_on(run(clients, client, Pace::Fast)),
+            Flavor::MultiThread => {
+                let clients = clients.clone();
+                rt.block_on(rt.spawn(async move { run(&clients, client, Pace::Fast).await }))
+                    .expect("task")
+            }
         };
         (read, t.elapsed().as_secs_f64())
     }
@@ -214,10 +238,11 @@ fn main() {
             ("64 KiB", Chunking::Size(64 << 10)),
         ] {
             let server = server_rt.block_on(Server::start(response(&body, chunking)));
+            let clients = Arc::new(Clients::new(&server.base_url));
             let (mut ours_t, mut theirs_t, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
-                let (a, ours_d) = flavor.time(&client_rt, "ours", &server.base_url);
-                let (b, theirs_d) = flavor.time(&client_rt, "async-openai", &server.base_url);
+                let (a, ours_d) = flavor.time(&client_rt, &clients, "ours");
+                let (b, theirs_d) = flavor.time(&client_rt, &clients, "async-openai");
                 assert_eq!(a.chunks, want, "ours read every chunk");
                 assert_eq!(a, b, "both clients read the same chunks and text");
                 ours_t.push(ours_d);
