@@ -520,9 +520,11 @@ impl<T: StreamChunk> ChunkDecoder<T> {
                 match ahead(rest, self.sse.max_line) {
                     Ahead::Event(payload, len) if payload != b"[DONE]" => {
                         self.at += len;
-                        let item = decode_chunk::<T>(payload);
-                        self.note(&item);
-                        return Some(item);
+                        return Some(decode_noting::<T>(
+                            payload,
+                            &mut self.finished,
+                            &mut self.done,
+                        ));
                     }
                     Ahead::Unended => return self.keep_rest(),
                     Ahead::Other if rest.is_empty() => return None,
@@ -714,6 +716,23 @@ fn decode_chunk<T: StreamChunk>(data: &[u8]) -> Result<StreamItem<T>, Error> {
         return Err(Error::Stream { code, message });
     }
     Ok(StreamItem::Chunk(chunk))
+}
+
+/// [`decode_chunk`], noting a finish reason, or an error (which ends the stream) in `done`. The
+/// item is the tail expression, so that the chunk can be built where the caller receives it.
+#[inline(always)]
+fn decode_noting<T: StreamChunk>(
+    data: &[u8],
+    finished: &mut bool,
+    done: &mut bool,
+) -> Result<StreamItem<T>, Error> {
+    let item = decode_chunk::<T>(data);
+    match &item {
+        Ok(StreamItem::Chunk(chunk)) => *finished |= chunk.has_finish_reason(),
+        Ok(StreamItem::Comment(_)) => {}
+        Err(_) => *done = true,
+    }
+    item
 }
 
 /// A payload that is not a chunk.
