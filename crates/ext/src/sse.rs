@@ -546,12 +546,18 @@ impl<T: StreamChunk> ChunkDecoder<T> {
         }
         let mut out = None;
         let mut done = false;
+        let finished = &mut self.finished;
         match self.ready.pop_front() {
-            Some(Framed::Data(bytes)) => out = Some(decode_chunk(&bytes)),
-            Some(Framed::Assembled(bytes)) => out = Some(decode_chunk(&bytes)),
+            Some(Framed::Data(bytes)) => out = Some(decode_noting(&bytes, finished, &mut done)),
+            Some(Framed::Assembled(bytes)) => {
+                out = Some(decode_noting(&bytes, finished, &mut done))
+            }
             Some(Framed::Comment(c)) => out = Some(Ok(StreamItem::Comment(c))),
             Some(Framed::Done) => done = true,
-            Some(Framed::Failed(e)) => out = Some(Err(e)),
+            Some(Framed::Failed(e)) => {
+                done = true;
+                out = Some(Err(e));
+            }
             None => {
                 let comments = self.comments;
                 let read = self.sse.step(&self.piece[self.at..], &mut |item| {
@@ -565,29 +571,26 @@ impl<T: StreamChunk> ChunkDecoder<T> {
                         SseRef::Event {
                             data: b"[DONE]", ..
                         } => done = true,
-                        SseRef::Event { data, .. } => out = Some(decode_chunk(data)),
+                        SseRef::Event { data, .. } => {
+                            out = Some(decode_noting(data, finished, &mut done))
+                        }
                     }
                     true
                 });
                 match read {
                     Ok(n) => self.at += n,
                     Err(e) => {
-                        self.at = self.piece.len();
+                        done = true;
                         out = Some(Err(e));
                     }
                 }
             }
         }
+        // `[DONE]` or an error: nothing more comes out.
         if done {
             self.end();
         }
-        match out {
-            None => None,
-            Some(item) => {
-                self.note(&item);
-                Some(item)
-            }
-        }
+        out
     }
 
     /// The rest of the piece has no line end: keep it as (part of) the line being read.
@@ -601,16 +604,6 @@ impl<T: StreamChunk> ChunkDecoder<T> {
                 self.end();
                 Some(Err(e))
             }
-        }
-    }
-
-    /// Keeps track of a finish reason; an error ends the stream.
-    #[inline(always)]
-    fn note(&mut self, item: &Result<StreamItem<T>, Error>) {
-        match item {
-            Ok(StreamItem::Chunk(chunk)) => self.finished |= chunk.has_finish_reason(),
-            Ok(StreamItem::Comment(_)) => {}
-            Err(_) => self.end(),
         }
     }
 
