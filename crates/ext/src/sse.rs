@@ -463,9 +463,7 @@ impl<T: StreamChunk> ChunkDecoder<T> {
     /// is then framed at once and kept). A framing error comes out of `next_item` in its place.
     #[inline]
     pub fn feed(&mut self, piece: Bytes) {
-        if self.at < self.piece.len() {
-            self.frame_rest();
-        }
+        self.frame_rest();
         self.piece = piece;
         self.at = 0;
     }
@@ -483,11 +481,16 @@ impl<T: StreamChunk> ChunkDecoder<T> {
         sse.finish_with(&mut |item| frame(item, comments, ready, |_| None));
     }
 
-    /// Frames what is left of the piece into `ready`.
+    /// Frames what is left of the piece, if anything, into `ready`.
+    #[inline]
     fn frame_rest(&mut self) {
-        if self.at == self.piece.len() {
-            return;
+        if self.at < self.piece.len() {
+            self.frame_remaining();
         }
+    }
+
+    #[inline(never)]
+    fn frame_remaining(&mut self) {
         let Self {
             sse,
             ready,
