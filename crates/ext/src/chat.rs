@@ -694,7 +694,7 @@ impl fmt::Debug for ByteStream {
 
 impl ByteStream {
     fn new(response: reqwest::Response, idle: Duration) -> Self {
-        let deadline = tokio::time::Instant::now() + idle;
+        let deadline = deadline_after(idle);
         ByteStream {
             body: Box::pin(response.bytes_stream()),
             idle,
@@ -704,6 +704,14 @@ impl ByteStream {
             done: false,
         }
     }
+}
+
+/// Now plus `idle`, or a deadline decades away when `idle` is too long to add (a caller may set
+/// `Duration::MAX` to mean "never").
+fn deadline_after(idle: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(idle)
+        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 3600))
 }
 
 impl Stream for ByteStream {
@@ -732,7 +740,7 @@ impl Stream for ByteStream {
                     // A new wait begins. The timer, armed for an earlier wait, fires early at
                     // worst; it is moved on then.
                     self.waiting = true;
-                    self.deadline = tokio::time::Instant::now() + self.idle;
+                    self.deadline = deadline_after(self.idle);
                 }
                 loop {
                     match self.timer.as_mut().poll(cx) {

@@ -77,7 +77,9 @@ pub struct HttpError {
     pub message: String,
     /// The server's error code, number or string, as text (`"429"`, `"rate_limit"`).
     pub code: Option<String>,
-    /// How long the server asked to wait (`retry-after-ms` or `retry-after`), uncapped.
+    /// How long the server asked to wait (`retry-after-ms` or `retry-after`), not capped by the
+    /// retry policy; `None` when neither header holds a sensible wait (a finite, non-negative
+    /// number or an HTTP date, no more than a year away).
     pub retry_after: Option<Duration>,
 }
 

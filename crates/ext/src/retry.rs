@@ -56,7 +56,10 @@ impl RetryPolicy {
     }
 
     /// How long to wait before retry number `retry` (0 for the first), given the headers of the
-    /// failed answer, if any.
+    /// failed answer, if any: the server's ask (as [`HttpError::retry_after`](crate::HttpError)
+    /// reads it) capped at
+    /// [`max_retry_after`](Self::max_retry_after), else the backoff. Never panics, whatever the
+    /// headers or the policy's fields hold.
     pub fn delay(&self, retry: u32, headers: Option<&HeaderMap>) -> Duration {
         if let Some(asked) = headers.and_then(retry_after) {
             return asked.min(self.max_retry_after);
@@ -65,12 +68,24 @@ impl RetryPolicy {
             .initial_backoff
             .saturating_mul(2u32.saturating_pow(retry))
             .min(self.max_backoff);
-        backoff.mul_f64(1.0 - self.jitter.clamp(0.0, 1.0) * fastrand::f64())
+        // A jitter that is NaN takes nothing off; the factor stays within (0, 1].
+        let jitter = if self.jitter.is_nan() {
+            0.0
+        } else {
+            self.jitter.clamp(0.0, 1.0)
+        };
+        backoff.mul_f64(1.0 - jitter * fastrand::f64())
     }
 }
 
+/// The longest wait a server may ask for and be heard: a year. Longer asks (and asks no
+/// [`Duration`] can hold) are treated as absent, like negative or non-numeric ones.
+const MAX_SENSIBLE_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// The wait a server asked for: `retry-after-ms` (milliseconds), else `retry-after` (seconds
-/// or an HTTP date).
+/// or an HTTP date). A value that is empty, negative, not a number or date, NaN, infinite or
+/// longer than a year is treated as absent; an HTTP date in the past asks for no wait. Never
+/// panics, whatever the headers hold.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let header = |name: &str| {
         headers
@@ -79,19 +94,30 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .map(str::trim)
     };
     if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+        if let Some(wait) = sensible_seconds(ms / 1000.0) {
+            return Some(wait);
         }
     }
     let value = header("retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return sensible_seconds(secs);
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    let wait = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    (wait <= MAX_SENSIBLE_WAIT).then_some(wait)
+}
+
+/// `secs` as a wait, when it is a finite, non-negative number of seconds no longer than
+/// [`MAX_SENSIBLE_WAIT`].
+fn sensible_seconds(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|wait| *wait <= MAX_SENSIBLE_WAIT)
 }
 
 #[cfg(test)]
