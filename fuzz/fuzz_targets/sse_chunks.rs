@@ -33,7 +33,7 @@ fn events(pieces: &[Bytes], max_line: usize) -> Result<Vec<aimlapi::SseItem>, St
     for p in pieces {
         d.feed(p, &mut out).map_err(|e| e.to_string())?;
     }
-    d.finish(&mut out);
+    d.finish();
     Ok(out)
 }
 

@@ -56,6 +56,47 @@ pub struct Accumulator {
     usage: Option<Value>,
 }
 
+/// Merges `new` into `old`: numbers keep the larger, objects merge field by field, anything
+/// else non-null replaces.
+fn merge_usage(old: &mut Value, new: Value) {
+    match (old, new) {
+        (_, Value::Null) => {}
+        (Value::Object(old), Value::Object(new)) => {
+            for (key, value) in new {
+                match old.get_mut(&key) {
+                    Some(slot) if !slot.is_null() => merge_usage(slot, value),
+                    _ if value.is_null() => {}
+                    _ => {
+                        old.insert(key, value);
+                    }
+                }
+            }
+        }
+        (old @ Value::Number(_), new @ Value::Number(_)) => {
+            if new.as_f64() > old.as_f64() {
+                *old = new;
+            }
+        }
+        (old, new) => *old = new,
+    }
+}
+
+/// The usage of a folded stream: the merged counts, with `total_tokens` at least the sum of the
+/// prompt and completion counts (chunks of the old format each report a part of the total).
+fn folded_usage(usage: &Value) -> Value {
+    let mut usage = usage.clone();
+    if let Value::Object(u) = &mut usage {
+        let n = |k: &str| u.get(k).and_then(Value::as_u64);
+        if let (Some(p), Some(c)) = (n("prompt_tokens"), n("completion_tokens")) {
+            let sum = p.saturating_add(c);
+            if n("total_tokens").is_none_or(|t| t < sum) {
+                u.insert("total_tokens".into(), sum.into());
+            }
+        }
+    }
+    usage
+}
+
 /// The text of a JSON-serializable value (open enums serialize to their string).
 fn as_text<T: serde::Serialize>(v: &T) -> Option<String> {
     match serde_json::to_value(v).ok()? {
@@ -142,9 +183,20 @@ impl Accumulator {
         }
     }
 
+    /// Merges a chunk's usage in: each count keeps the largest value any chunk reported.
+    ///
+    /// Why the largest and not the last: in every format the counts of a stream only grow (they
+    /// are running totals), so the largest is the final one; and in the format used before
+    /// 2026-02-13 most chunks report zeros and the chunk with the final `output_tokens` may report
+    /// `input_tokens: 0`, so a last-wins rule would lose the prompt count. Fields that are not
+    /// numbers (and nested objects' fields, by the same rule) take the last non-null value.
     fn usage(&mut self, usage: Option<Value>) {
-        if let Some(u) = usage.filter(|u| !u.is_null()) {
-            self.usage = Some(u);
+        let Some(new) = usage.filter(|u| !u.is_null()) else {
+            return;
+        };
+        match &mut self.usage {
+            Some(old) => merge_usage(old, new),
+            none => *none = Some(new),
         }
     }
 
@@ -180,7 +232,7 @@ impl Accumulator {
             .collect();
         json!({
             "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
-            "choices": choices, "usage": self.usage,
+            "choices": choices, "usage": self.usage.as_ref().map(folded_usage),
         })
     }
 
@@ -291,8 +343,11 @@ fn is_legacy_spaced(payload: &[u8]) -> bool {
 
 /// Rewrites a chunk in the AI/ML stream format used before 2026-02-13,
 /// `{"event": <chunk>, "state": {..., "usage": {"input_tokens", "output_tokens", ...}}}`, into a
-/// current chunk, its usage renamed (`prompt_tokens`, `completion_tokens`, `total_tokens`).
-/// Returns `None` for a payload in the current format.
+/// current chunk. In that format the true counts are in `state.usage` (`input_tokens` on the
+/// first chunk, the final `output_tokens` on the chunk whose state has `finishReason`) while the
+/// chunk's own `usage` is null or all zeros: such a chunk gets the state's counts, renamed
+/// (`prompt_tokens`, `completion_tokens`, `total_tokens`); a chunk whose own usage has a count
+/// keeps it. Returns `None` for a payload in the current format.
 #[inline(always)]
 pub fn unwrap_legacy(payload: &[u8]) -> Option<Result<Value, serde_json::Error>> {
     if !is_legacy(payload) {
@@ -313,15 +368,28 @@ fn unwrap_wrapper(payload: &[u8]) -> Option<Result<Value, serde_json::Error>> {
         .map(Value::take)
         .filter(Value::is_object)?;
     if let Some(u) = wrapper.pointer("/state/usage").filter(|u| u.is_object()) {
-        let n = |k: &str| u.get(k).and_then(Value::as_i64);
-        if let (Some(i), Some(o)) = (n("input_tokens"), n("output_tokens")) {
-            if chunk.get("usage").is_none_or(Value::is_null) {
-                chunk["usage"] =
-                    json!({"prompt_tokens": i, "completion_tokens": o, "total_tokens": i + o});
-            }
+        let n = |k: &str| u.get(k).and_then(Value::as_u64);
+        let (input, output) = (n("input_tokens"), n("output_tokens"));
+        if (input.is_some() || output.is_some()) && !has_counts(chunk.get("usage")) {
+            let (i, o) = (input.unwrap_or(0), output.unwrap_or(0));
+            chunk["usage"] = json!({
+                "prompt_tokens": i,
+                "completion_tokens": o,
+                "total_tokens": i.saturating_add(o),
+            });
         }
     }
     Some(Ok(chunk))
+}
+
+/// Whether a chunk's own usage reports any count above zero.
+fn has_counts(usage: Option<&Value>) -> bool {
+    let Some(Value::Object(u)) = usage else {
+        return false;
+    };
+    ["prompt_tokens", "completion_tokens", "total_tokens"]
+        .iter()
+        .any(|k| u.get(*k).and_then(Value::as_f64).is_some_and(|n| n > 0.0))
 }
 
 #[cfg(test)]

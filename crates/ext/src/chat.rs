@@ -693,7 +693,7 @@ impl fmt::Debug for ByteStream {
 }
 
 impl ByteStream {
-    fn new(response: reqwest::Response, idle: Duration) -> Self {
+    pub(crate) fn new(response: reqwest::Response, idle: Duration) -> Self {
         let deadline = deadline_after(idle);
         ByteStream {
             body: Box::pin(response.bytes_stream()),

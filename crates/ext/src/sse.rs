@@ -149,10 +149,14 @@ impl SseDecoder {
         self.feed_with(bytes, &mut |item| out.push(SseItem::from(item)))
     }
 
-    /// The body ended: an event still being built is delivered (the gateways may end a body
-    /// without the blank line that closes the last event).
-    pub fn finish(&mut self, out: &mut Vec<SseItem>) {
-        self.finish_with(&mut |item| out.push(SseItem::from(item)));
+    /// The body ended. As the WHATWG rules say, a line or an event not closed by its blank line
+    /// is discarded: a body cut in the middle of an event yields nothing of it. The decoder is
+    /// then ready for a new body.
+    pub fn finish(&mut self) {
+        *self = SseDecoder {
+            id: self.id.take(),
+            ..SseDecoder::new(self.max_line)
+        };
     }
 
     /// Feeds one piece of the body; hands what it completes to `sink`, borrowed.
@@ -266,21 +270,6 @@ impl SseDecoder {
             self.data.extend_from_slice(b);
         }
         Ok(total - bytes.len())
-    }
-
-    /// The body ended; see [`finish`](Self::finish).
-    pub fn finish_with(&mut self, sink: &mut dyn FnMut(SseRef<'_>)) {
-        let mut none = None;
-        let sink = &mut |item: SseRef<'_>| {
-            sink(item);
-            false
-        };
-        if !self.line.is_empty() {
-            let buffered = std::mem::take(&mut self.line);
-            let line = self.first_line(&buffered);
-            self.apply(parse_line(line), &mut none, sink);
-        }
-        self.apply(Line::Blank, &mut none, sink);
     }
 
     /// Strips a byte-order mark from the stream's first line.
@@ -468,17 +457,11 @@ impl<T: StreamChunk> ChunkDecoder<T> {
         self.at = 0;
     }
 
-    /// The body ended.
+    /// The body ended: the events it closed are still to be taken; a last event the body did
+    /// not close with a blank line is discarded ([`SseDecoder::finish`]).
     pub fn finish(&mut self) {
         self.frame_rest();
-        let Self {
-            sse,
-            ready,
-            comments,
-            ..
-        } = self;
-        let comments = *comments;
-        sse.finish_with(&mut |item| frame(item, comments, ready, |_| None));
+        self.sse.finish();
     }
 
     /// Frames what is left of the piece, if anything, into `ready`.
@@ -863,7 +846,7 @@ mod tests {
         for p in pieces {
             d.feed(p, &mut out).unwrap();
         }
-        d.finish(&mut out);
+        d.finish();
         out
     }
 
@@ -913,14 +896,61 @@ mod tests {
     }
 
     #[test]
-    fn a_body_ending_without_the_blank_line_still_delivers_its_event() {
-        assert_eq!(decode_in(&[b"data: x"]), vec![data("x")]);
-        assert_eq!(decode_in(&[b"data: x\n"]), vec![data("x")]);
+    fn an_event_the_body_does_not_close_is_discarded() {
+        assert_eq!(decode_in(&[b"data: x"]), vec![]);
+        assert_eq!(decode_in(&[b"data: x\n"]), vec![]);
+        assert_eq!(decode_in(&[b"data: x\r"]), vec![]);
+        assert_eq!(decode_in(&[b": a comment without its line end"]), vec![]);
+        assert_eq!(decode_in(&[b"data: x\n\ndata: y"]), vec![data("x")]);
+        assert_eq!(decode_in(&[b"data: x\r\n\r\n"]), vec![data("x")]);
         assert_eq!(
             decode_in(&[b"event: lonely\n\n"]),
             vec![],
             "no data, no event"
         );
+        // After `finish` the decoder reads a new body from a clean state.
+        let mut d = SseDecoder::default();
+        let mut out = Vec::new();
+        d.feed(b"event: e\ndata: cut", &mut out).unwrap();
+        d.finish();
+        d.feed(b"data: next\n\n", &mut out).unwrap();
+        assert_eq!(out, vec![data("next")]);
+    }
+
+    /// Seed 003's transcript cut after every byte, read through the whole stream path (the body
+    /// of a response, the idle timer, framing, decoding, folding): the full completion when the
+    /// cut leaves every chunk that matters closed by its blank line, `UnexpectedEnd` otherwise;
+    /// never a decode error from half an event.
+    #[tokio::test]
+    async fn a_body_cut_at_any_byte_is_the_full_completion_or_an_unexpected_end() {
+        use crate::types::{ChatCompletion, ChatCompletionChunk};
+        const TRANSCRIPT: &[u8] = include_bytes!("../../../tests/fixtures/seed-003-stream.txt");
+        let fold = |body: &'static [u8]| async move {
+            let response = reqwest::Response::from(http::Response::new(reqwest::Body::from(body)));
+            let stream = ByteStream::new(response, std::time::Duration::from_secs(5));
+            ChunkStream::<ChatCompletionChunk>::new(stream)
+                .collect_completion()
+                .await
+                .map(|done| serde_json::to_value(done).unwrap())
+        };
+        let full = fold(TRANSCRIPT).await.unwrap();
+        let (mut whole, mut ended) = (0, 0);
+        for cut in 0..TRANSCRIPT.len() {
+            match fold(&TRANSCRIPT[..cut]).await {
+                Ok(done) => {
+                    assert_eq!(done, full, "cut at {cut}");
+                    whole += 1;
+                }
+                Err(Error::UnexpectedEnd) => ended += 1,
+                Err(e) => panic!("cut at {cut}: {e:?}"),
+            }
+        }
+        // The second-to-last event carries the finish reason and the usage: exactly the cuts at
+        // or past its blank line fold to the whole completion.
+        let body = TRANSCRIPT.len();
+        let closed = memchr::memmem::rfind(&TRANSCRIPT[..body - 2], b"\n\n").unwrap() + 2;
+        assert_eq!((whole, ended), (body - closed, closed), "whole, unexpected ends");
+        let _: ChatCompletion = serde_json::from_value(full).unwrap();
     }
 
     #[test]

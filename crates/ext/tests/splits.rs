@@ -60,7 +60,7 @@ fn events(pieces: &[Bytes]) -> Vec<SseItem> {
     for p in pieces {
         d.feed(p, &mut out).unwrap();
     }
-    d.finish(&mut out);
+    d.finish();
     out
 }
 

@@ -240,3 +240,27 @@ async fn a_payload_that_is_not_json_is_a_decode_error_with_the_payload() {
         other => panic!("expected a decode error, got {other:?}"),
     }
 }
+
+/// A transcript in the format used before 2026-02-13 as real ones look (written from the facts,
+/// `tests/fixtures/README.md`): each chunk's own `usage` zeros, null or absent, the true counts
+/// only in `state.usage`, `input_tokens` on the first chunk and the final `output_tokens` on the
+/// chunk whose state has `finishReason`.
+#[tokio::test]
+async fn the_old_format_with_counts_only_in_its_state_folds_to_the_true_usage() {
+    const LEGACY: &str = include_str!("../../../tests/fixtures/legacy-stream.txt");
+    for size in [13, 4096] {
+        let (_s, stream) = stream_of(LEGACY, size).await;
+        let done = serde_json::to_value(stream.collect_completion().await.unwrap()).unwrap();
+        assert_eq!(
+            done["usage"],
+            serde_json::json!({"prompt_tokens": 23, "completion_tokens": 41, "total_tokens": 64}),
+            "piece size {size}"
+        );
+        assert_eq!(
+            done["choices"][0]["message"]["content"],
+            "The sky looks blue because air scatters short wavelengths of sunlight most."
+        );
+        assert_eq!(done["choices"][0]["finish_reason"], "end_turn");
+        assert_eq!(done["id"], "msg_legacy_01");
+    }
+}

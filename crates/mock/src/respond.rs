@@ -143,21 +143,48 @@ pub(crate) fn scripted_chunks(script: &Script, model: &str) -> Vec<Value> {
     out
 }
 
-/// A chunk in the format used before 2026-02-13: `{"event": <chunk>, "state": {...}}`, usage
-/// in the state as `input_tokens`/`output_tokens`.
-pub(crate) fn legacy(mut chunk: Value) -> Value {
-    let usage = chunk
-        .as_object_mut()
-        .and_then(|m| m.remove("usage"))
-        .filter(|u| !u.is_null());
-    let mut state = json!({"generationId": "mock-generation", "tools": []});
-    if let Some(u) = usage {
-        state["usage"] = json!({
-            "input_tokens": u["prompt_tokens"],
-            "output_tokens": u["completion_tokens"],
-        });
-    }
-    json!({"event": chunk, "state": state})
+/// The chunks in the format used before 2026-02-13, as real transcripts of it look: each chunk
+/// wrapped as `{"event": <chunk>, "state": {...}}`, the chunk's own usage all zeros, the true
+/// counts only in `state.usage`: `input_tokens` (and one output token) on the first chunk, zeros
+/// on the chunks between, and the final `output_tokens` with `finishReason` on the chunk that
+/// carries the usage in the current format.
+pub(crate) fn legacy(chunks: Vec<Value>) -> Vec<Value> {
+    let count = |u: &Value, k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let totals = chunks
+        .iter()
+        .filter_map(|c| c.get("usage").filter(|u| !u.is_null()))
+        .map(|u| (count(u, "prompt_tokens"), count(u, "completion_tokens")))
+        .last()
+        .unwrap_or((0, 0));
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut chunk)| {
+            let had_usage = chunk.get("usage").is_some_and(|u| !u.is_null());
+            chunk["usage"] = json!({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0});
+            let mut state = json!({"generationId": "mock-generation", "tools": []});
+            let input = if i == 0 { totals.0 } else { 0 };
+            let output = match (i, had_usage) {
+                (_, true) => totals.1,
+                (0, false) => totals.1.min(1),
+                _ => 0,
+            };
+            state["usage"] = json!({
+                "input_tokens": input,
+                "output_tokens": output,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+            });
+            if had_usage {
+                let finish = chunk
+                    .pointer("/choices/0/finish_reason")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                state["finishReason"] = finish;
+            }
+            json!({"event": chunk, "state": state})
+        })
+        .collect()
 }
 
 /// What ends a stream.
@@ -180,6 +207,10 @@ pub(crate) fn events(chunks: Vec<Value>, format: Format, faults: &[Fault]) -> (V
         }
     }
     let data = |v: &Value| Bytes::from(format!("data: {v}\n\n"));
+    let chunks = match format {
+        Format::Current => chunks,
+        Format::Legacy => legacy(chunks),
+    };
     for (i, chunk) in chunks.into_iter().enumerate() {
         for f in faults {
             match f {
@@ -197,7 +228,7 @@ pub(crate) fn events(chunks: Vec<Value>, format: Format, faults: &[Fault]) -> (V
                         "id": "mock-error",
                         "object": "chat.completion.chunk",
                         "created": 1_770_000_000,
-                        "model": chunk.get("model").cloned().unwrap_or(Value::Null),
+                        "model": chunk.get("model").or(chunk.pointer("/event/model")).cloned().unwrap_or(Value::Null),
                         "error": {"code": code, "message": message},
                         "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
                     })));
@@ -207,10 +238,7 @@ pub(crate) fn events(chunks: Vec<Value>, format: Format, faults: &[Fault]) -> (V
                 _ => {}
             }
         }
-        out.push(match format {
-            Format::Current => data(&chunk),
-            Format::Legacy => data(&legacy(chunk)),
-        });
+        out.push(data(&chunk));
     }
     // A drop or stall after more chunks than there are happens after the last one.
     for f in faults {
