@@ -16,7 +16,7 @@ use tracing::{field, Instrument};
 
 use crate::error::{request_id, Error, HttpError};
 use crate::model::Model;
-use crate::provider::{ApiKey, Provider};
+use crate::provider::{ApiKey, Provider, ProviderKind};
 use crate::request::{ChatRequest, ChatResponse, TokenUsage};
 use crate::retry::RetryPolicy;
 use crate::sse::ChunkStream;
@@ -516,14 +516,24 @@ impl Client {
         .await
     }
 
-    /// The request with its model id translated for this client's provider, and the model.
+    /// The request as it goes out, and the model it names. An id the caller wrote goes out as
+    /// written, on every provider; a typed model (a document's known id) is translated only when
+    /// this client's provider spells ids differently from the document (a custom base URL spells
+    /// them as the AI/ML API does).
     fn for_provider<R: ChatRequest>(&self, request: &R) -> (R, Model) {
         let asked = request.model_id();
         let model = Model::from_id(&asked);
         let mut request = request.clone();
-        let id = model.id_for(self.inner.provider.kind());
-        if id != asked {
-            request.set_model_id(&id);
+        let spelling = |kind| match kind {
+            ProviderKind::Custom => ProviderKind::AimlApi,
+            kind => kind,
+        };
+        let kind = self.inner.provider.kind();
+        if request.model_is_typed() && spelling(kind) != spelling(R::id_spelling()) {
+            let id = model.id_for(kind);
+            if id != asked {
+                request.set_model_id(&id);
+            }
         }
         (request, model)
     }

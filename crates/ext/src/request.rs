@@ -8,6 +8,8 @@ use aimlapi_client::{
 };
 use aimlapi_types as types;
 use progenitor_client::ResponseValue;
+
+use crate::provider::ProviderKind;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -82,6 +84,14 @@ pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
     /// The model id the request names.
     fn model_id(&self) -> String;
 
+    /// Whether the model is one of its document's known ids (a typed model, such as
+    /// `KnownClaude35HaikuModelId::Claude35HaikuLatest`) rather than a string the caller wrote.
+    /// Only a typed model is translated for a provider that spells it differently.
+    fn model_is_typed(&self) -> bool;
+
+    /// The gateway whose spelling the document's known model ids follow.
+    fn id_spelling() -> ProviderKind;
+
     /// Replaces the model id (the client sends the id its provider expects).
     fn set_model_id(&mut self, id: &str);
 
@@ -104,13 +114,21 @@ fn id_of<T: Serialize>(model: &T) -> String {
 }
 
 macro_rules! chat_request {
-    ($request:ty, $model_id:ident, $module:ident, $response:ty, $chunk:ty, |$client:ident, $body:ident| $call:expr) => {
+    ($request:ty, $model_id:ident :: $known:ident, $spelling:ident, $module:ident, $response:ty, $chunk:ty, |$client:ident, $body:ident| $call:expr) => {
         impl ChatRequest for $request {
             type Response = $response;
             type Chunk = $chunk;
 
             fn model_id(&self) -> String {
                 id_of(&self.model)
+            }
+
+            fn model_is_typed(&self) -> bool {
+                matches!(self.model, types::$model_id::$known(_))
+            }
+
+            fn id_spelling() -> ProviderKind {
+                ProviderKind::$spelling
             }
 
             fn set_model_id(&mut self, id: &str) {
@@ -135,7 +153,8 @@ macro_rules! chat_request {
 
 chat_request!(
     types::Claude35HaikuRequest,
-    Claude35HaikuModelId,
+    Claude35HaikuModelId::KnownClaude35HaikuModelId,
+    AimlApi,
     claude_3_5_haiku,
     types::ChatCompletion,
     types::ChatCompletionChunk,
@@ -143,7 +162,8 @@ chat_request!(
 );
 chat_request!(
     types::Claude35SonnetRequest,
-    Claude35SonnetModelId,
+    Claude35SonnetModelId::KnownClaude35SonnetModelId,
+    AimlApi,
     claude_3_5_sonnet,
     types::ChatCompletion,
     types::ChatCompletionChunk,
@@ -151,7 +171,8 @@ chat_request!(
 );
 chat_request!(
     types::OpenRouterRequest,
-    OpenRouterModelId,
+    OpenRouterModelId::KnownOpenRouterModelId,
+    OpenRouter,
     openrouter_claude_3_5_haiku,
     types::OpenRouterChatCompletion,
     types::OpenRouterChatCompletionChunk,

@@ -949,7 +949,11 @@ mod tests {
         // or past its blank line fold to the whole completion.
         let body = TRANSCRIPT.len();
         let closed = memchr::memmem::rfind(&TRANSCRIPT[..body - 2], b"\n\n").unwrap() + 2;
-        assert_eq!((whole, ended), (body - closed, closed), "whole, unexpected ends");
+        assert_eq!(
+            (whole, ended),
+            (body - closed, closed),
+            "whole, unexpected ends"
+        );
         let _: ChatCompletion = serde_json::from_value(full).unwrap();
     }
 

@@ -65,7 +65,8 @@ async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
         or.header("authorization"),
         Some(format!("Bearer {KEY}").as_str())
     );
-    assert_eq!(ai.body["model"], "anthropic/claude-3-5-haiku");
+    // The AI/ML API spells the typed id as written: it goes out unchanged.
+    assert_eq!(ai.body["model"], "claude-3-5-haiku-latest");
     assert_eq!(ai.header("http-referer"), None);
     assert_eq!(ai.header("x-title"), None);
     assert_eq!(
@@ -90,6 +91,84 @@ async fn an_unknown_model_id_passes_through_unchanged() {
     req.model = Claude35HaikuModelId::String("anthropic/claude-opus-5".into());
     client.chat_completion(&req).await.unwrap();
     assert_eq!(server.seen()[0].body["model"], "anthropic/claude-opus-5");
+}
+
+/// An id the caller wrote as a string goes out as written on every provider (a proxy such as
+/// LiteLLM serves exactly the ids it was configured with); a typed model is translated only for
+/// a provider that spells it differently, streaming or not.
+#[tokio::test]
+async fn written_ids_go_out_as_written_and_typed_models_map() {
+    let server = Server::start(vec![Reply::status(200, COMPLETION)]).await;
+    let client = |provider: Provider| {
+        Client::builder()
+            .provider(provider)
+            .base_url(&server.base_url)
+            .api_key(KEY)
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap()
+    };
+    let providers = [
+        Provider::AimlApi,
+        Provider::open_router(),
+        Provider::custom(server.base_url.clone()),
+    ];
+    let written = |id: &str| {
+        let mut req = hello();
+        req.model = Claude35HaikuModelId::String(id.into());
+        req
+    };
+    let openrouter_typed: OpenRouterRequest = OpenRouterRequest::builder()
+        .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)
+        .messages(vec![aimlapi::user("Hello")])
+        .try_into()
+        .unwrap();
+    let mut openrouter_written = openrouter_typed.clone();
+    openrouter_written.model = OpenRouterModelId::String("claude-3-5-haiku-latest".into());
+    // (provider index, what was sent, the id that must arrive)
+    let mut expected = Vec::new();
+    for (i, provider) in providers.iter().enumerate() {
+        let c = client(provider.clone());
+        for id in [
+            "claude-3-5-haiku-latest",
+            "anthropic/claude-3-5-haiku",
+            "anthropic/claude-3.5-haiku",
+            "my-proxy-alias",
+        ] {
+            c.chat_completion(&written(id)).await.unwrap();
+            expected.push((i, "written", id.to_string()));
+        }
+        c.chat_completion(&openrouter_written).await.unwrap();
+        expected.push((i, "written", "claude-3-5-haiku-latest".into()));
+        // Typed: the AI/ML document's id, and OpenRouter's.
+        c.chat_completion(&hello()).await.unwrap();
+        let typed_aiml = match provider.kind() {
+            ProviderKind::OpenRouter => "anthropic/claude-3.5-haiku",
+            _ => "claude-3-5-haiku-latest",
+        };
+        expected.push((i, "typed", typed_aiml.into()));
+        c.chat_completion(&openrouter_typed).await.unwrap();
+        let typed_or = match provider.kind() {
+            ProviderKind::OpenRouter => "anthropic/claude-3.5-haiku",
+            _ => "anthropic/claude-3-5-haiku",
+        };
+        expected.push((i, "typed", typed_or.into()));
+        // Streams take the same path.
+        let _ = c
+            .stream_bytes(&written("my-proxy-alias"), &RequestOptions::default())
+            .await;
+        expected.push((i, "written (stream)", "my-proxy-alias".into()));
+    }
+    let seen = server.seen();
+    assert_eq!(seen.len(), expected.len());
+    for (s, (i, how, id)) in seen.iter().zip(&expected) {
+        assert_eq!(
+            s.body["model"],
+            id.as_str(),
+            "{:?}, {how}",
+            providers[*i].kind()
+        );
+    }
 }
 
 /// Every model id the bundled documents name is known to the model enums: a document that adds

@@ -135,7 +135,10 @@ async fn an_absurd_retry_after_over_the_network_falls_back_to_the_backoff() {
         assert_eq!(done.meta.attempts, 2, "{absurd}");
         assert!(started.elapsed() < Duration::from_secs(5), "{absurd}");
         // The error a caller sees for the same answer keeps no wait.
-        let server = Server::start(vec![Reply::status(429, "{}").with_header("retry-after", absurd)]).await;
+        let server = Server::start(vec![
+            Reply::status(429, "{}").with_header("retry-after", absurd)
+        ])
+        .await;
         let err = Client::builder()
             .provider(Provider::AimlApi)
             .base_url(&server.base_url)
