@@ -63,7 +63,7 @@ pub struct ResponseMeta {
 }
 
 impl ResponseMeta {
-    fn new(status: StatusCode, headers: HeaderMap, attempts: u32, model: Model) -> Self {
+    pub(crate) fn new(status: StatusCode, headers: HeaderMap, attempts: u32, model: Model) -> Self {
         let number = |name: &str| {
             headers
                 .get(name)
@@ -147,6 +147,8 @@ struct Inner {
     /// Authorization, provider and caller-given headers, sent with every request.
     headers: HeaderMap,
     log_contents: bool,
+    /// The most bytes a non-streaming response body may have.
+    max_body: usize,
 }
 
 impl fmt::Debug for Client {
@@ -158,6 +160,7 @@ impl fmt::Debug for Client {
             .field("retry", &self.inner.retry)
             .field("timeouts", &self.inner.timeouts)
             .field("log_contents", &self.inner.log_contents)
+            .field("max_response_body", &self.inner.max_body)
             .finish_non_exhaustive()
     }
 }
@@ -172,7 +175,11 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     headers: HeaderMap,
     log_contents: bool,
+    max_body: usize,
 }
+
+/// The default limit on a non-streaming response body: 32 MiB, far above any completion.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 32 << 20;
 
 impl Default for ClientBuilder {
     fn default() -> Self {
@@ -184,6 +191,7 @@ impl Default for ClientBuilder {
             timeouts: Timeouts::default(),
             headers: HeaderMap::new(),
             log_contents: false,
+            max_body: DEFAULT_MAX_RESPONSE_BODY,
         }
     }
 }
@@ -252,6 +260,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The most bytes a non-streaming response body may have (default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`], 32 MiB). It is enforced while reading, so memory stays
+    /// near the limit whatever a server sends; a larger body fails the call with
+    /// [`Error::ResponseTooLarge`]. An error response's body is read up to the limit and the rest
+    /// left unread. Streams are bounded per line instead ([`DEFAULT_MAX_LINE`](crate::DEFAULT_MAX_LINE)).
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
     /// Builds the client. Fails when the AI/ML API or OpenRouter is chosen and no key was given
     /// nor found in the environment.
     pub fn build(self) -> Result<Client, Error> {
@@ -306,6 +324,7 @@ impl ClientBuilder {
                 timeouts: self.timeouts,
                 headers,
                 log_contents: self.log_contents,
+                max_body: self.max_body,
             }),
         })
     }
@@ -368,18 +387,36 @@ impl Client {
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
         options.timeout = Some(timeout);
         let span = self.span("chat_completion", &request);
+        let url = self.chat_url();
+        let limit = self.inner.max_body;
         async {
             if self.inner.log_contents {
                 tracing::debug!(body = %serde_json::to_string(&request).unwrap_or_default(), "request");
             }
-            let (response, attempts) = self
+            let ((value, status, headers), attempts) = self
                 .with_retries(|| async {
-                    let result = request.send(&self.inner.http, &self.inner.base_url, options.clone()).await;
-                    classify(result, timeout, &self.inner.retry).await
+                    let response = self.send_once(&url, &request, &options, None, timeout).await?;
+                    let (status, headers) = (response.status(), response.headers().clone());
+                    let body = read_limited(response, limit).await.map_err(|e| match e {
+                        Some(e) => transport_failure(e, timeout),
+                        None => Failure {
+                            error: Error::ResponseTooLarge { limit },
+                            retryable: false,
+                            headers: None,
+                        },
+                    })?;
+                    let value = serde_json::from_slice::<R::Response>(&body).map_err(|e| Failure {
+                        error: Error::Decode {
+                            message: e.to_string(),
+                            body: String::from_utf8_lossy(&body).into_owned(),
+                        },
+                        retryable: false,
+                        headers: None,
+                    })?;
+                    Ok((value, status, headers))
                 })
                 .await?;
-            let meta = ResponseMeta::new(response.status(), response.headers().clone(), attempts, model);
-            let value = response.into_inner();
+            let meta = ResponseMeta::new(status, headers, attempts, model);
             if let Some(u) = value.token_usage() {
                 tracing::Span::current().record("prompt_tokens", u.prompt_tokens).record("completion_tokens", u.completion_tokens);
             }
@@ -465,55 +502,77 @@ impl Client {
         request: &R,
         options: &RequestOptions,
     ) -> Result<ByteStream, Error> {
-        let (request, _) = self.for_provider(request);
+        let (request, model) = self.for_provider(request);
         let mut options = self.options(options);
         options
             .extra_body
             .insert("stream".into(), serde_json::Value::Bool(true));
         let idle = self.inner.timeouts.stream_idle;
         let span = self.span("chat_completion_stream", &request);
-        let url = format!("{}/v1/chat/completions", self.inner.base_url);
+        let url = self.chat_url();
         async {
-            let (response, _) = self
-                .with_retries(|| async {
-                    let mut req =
-                        self.inner
-                            .http
-                            .post(&url)
-                            .json(&request)
-                            .build()
-                            .map_err(|e| Failure {
-                                error: Error::Config(format!("request: {e}")),
-                                retryable: false,
-                                headers: None,
-                            })?;
-                    apply_request_options(&options, &mut req);
-                    let sent = tokio::time::timeout(idle, self.inner.http.execute(req)).await;
-                    let response = match sent {
-                        Err(_) => {
-                            return Err(Failure {
-                                error: Error::Timeout {
-                                    after: idle,
-                                    waiting_for: "the response",
-                                },
-                                retryable: true,
-                                headers: None,
-                            })
-                        }
-                        Ok(Err(e)) => return Err(transport_failure(e, idle)),
-                        Ok(Ok(r)) => r,
-                    };
-                    tracing::Span::current().record("status", response.status().as_u16());
-                    if response.status().is_success() {
-                        return Ok(response);
-                    }
-                    Err(http_failure(response, &self.inner.retry).await)
-                })
+            let (response, attempts) = self
+                .with_retries(|| self.send_once(&url, &request, &options, Some(idle), idle))
                 .await?;
-            Ok(ByteStream::new(response, idle))
+            let meta = ResponseMeta::new(
+                response.status(),
+                response.headers().clone(),
+                attempts,
+                model,
+            );
+            Ok(ByteStream::new(response, idle, meta))
         }
         .instrument(span)
         .await
+    }
+
+    fn chat_url(&self) -> String {
+        format!("{}/v1/chat/completions", self.inner.base_url)
+    }
+
+    /// Sends the body once: the response when its status is a success, else the failure. With
+    /// `header_wait`, the response's headers must come within it (streams); `timeout` is what a
+    /// transport timeout is reported as.
+    async fn send_once<B: serde::Serialize>(
+        &self,
+        url: &str,
+        body: &B,
+        options: &RequestOptions,
+        header_wait: Option<Duration>,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, Failure> {
+        let mut req = self
+            .inner
+            .http
+            .post(url)
+            .json(body)
+            .build()
+            .map_err(|e| Failure {
+                error: Error::Config(format!("request: {e}")),
+                retryable: false,
+                headers: None,
+            })?;
+        apply_request_options(options, &mut req);
+        let sent = self.inner.http.execute(req);
+        let sent = match header_wait {
+            None => sent.await,
+            Some(wait) => tokio::time::timeout(wait, sent)
+                .await
+                .map_err(|_| Failure {
+                    error: Error::Timeout {
+                        after: wait,
+                        waiting_for: "the response",
+                    },
+                    retryable: true,
+                    headers: None,
+                })?,
+        };
+        let response = sent.map_err(|e| transport_failure(e, timeout))?;
+        tracing::Span::current().record("status", response.status().as_u16());
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(http_failure(response, &self.inner.retry, self.inner.max_body).await)
     }
 
     /// The request as it goes out, and the model it names. An id the caller wrote goes out as
@@ -599,64 +658,54 @@ impl Client {
     }
 }
 
-/// Sorts a generated client's result into success or a [`Failure`].
-async fn classify<T>(
-    result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<()>>,
-    timeout: Duration,
-    retry: &RetryPolicy,
-) -> Result<progenitor_client::ResponseValue<T>, Failure> {
-    use progenitor_client::Error as G;
-    let span = tracing::Span::current();
-    match result {
-        Ok(v) => {
-            span.record("status", v.status().as_u16());
-            Ok(v)
-        }
-        Err(G::UnexpectedResponse(response)) => {
-            span.record("status", response.status().as_u16());
-            Err(http_failure(response, retry).await)
-        }
-        Err(G::ErrorResponse(v)) => {
-            span.record("status", v.status().as_u16());
-            let error = HttpError::from_parts(v.status(), v.headers().clone(), b"");
-            let retryable = retry.should_retry_status(error.status, &error.headers);
-            Err(Failure {
-                headers: Some(error.headers.clone()),
-                error: Error::Http(Box::new(error)),
-                retryable,
-            })
-        }
-        Err(G::CommunicationError(e))
-        | Err(G::ResponseBodyError(e))
-        | Err(G::InvalidUpgrade(e)) => Err(transport_failure(e, timeout)),
-        Err(G::InvalidResponsePayload(body, e)) => Err(Failure {
-            error: Error::Decode {
-                message: e.to_string(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-            },
-            retryable: false,
-            headers: None,
-        }),
-        Err(G::InvalidRequest(m)) | Err(G::Custom(m)) => Err(Failure {
-            error: Error::Config(m),
-            retryable: false,
-            headers: None,
-        }),
-    }
-}
-
-/// A status that is not a success: read the body, decide on a retry from status and headers.
-async fn http_failure(response: reqwest::Response, retry: &RetryPolicy) -> Failure {
+/// A status that is not a success: read the body (at most `limit` bytes of it), decide on a
+/// retry from status and headers.
+async fn http_failure(response: reqwest::Response, retry: &RetryPolicy, limit: usize) -> Failure {
     let status = response.status();
     let headers = response.headers().clone();
     let retryable = retry.should_retry_status(status, &headers);
-    let body = response.bytes().await.unwrap_or_default();
+    let body = read_prefix(response, limit).await;
     let error = HttpError::from_parts(status, headers.clone(), &body);
     Failure {
         error: Error::Http(Box::new(error)),
         retryable,
         headers: Some(headers),
     }
+}
+
+/// The whole body, read piece by piece and refused as soon as it would pass `limit` bytes (a
+/// `Content-Length` over the limit is refused before reading). The error is the network's, or
+/// `None` for a body over the limit.
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Bytes, Option<reqwest::Error>> {
+    let announced = response.content_length().unwrap_or(0);
+    if announced > limit as u64 {
+        return Err(None);
+    }
+    let mut body = bytes::BytesMut::with_capacity(announced as usize);
+    while let Some(piece) = response.chunk().await? {
+        if piece.len() > limit - body.len() {
+            return Err(None);
+        }
+        body.extend_from_slice(&piece);
+    }
+    Ok(body.freeze())
+}
+
+/// As much of the body as arrives, up to `limit` bytes (an error body: what is past the limit, or
+/// after a broken connection, is left unread).
+async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(piece)) = response.chunk().await {
+        let room = limit - body.len();
+        body.extend_from_slice(&piece[..piece.len().min(room)]);
+        if piece.len() >= room {
+            break;
+        }
+    }
+    body
 }
 
 /// A transport error: timeouts and broken connections are worth another try.
@@ -683,6 +732,7 @@ fn transport_failure(e: reqwest::Error, timeout: Duration) -> Failure {
 /// that finds no piece ready) to the next piece. The clock is read once per wait, not per piece,
 /// and the timer is re-armed only when it fires before the current wait's deadline.
 pub struct ByteStream {
+    meta: ResponseMeta,
     body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
     idle: Duration,
     /// Fires no later than `deadline`.
@@ -696,6 +746,7 @@ pub struct ByteStream {
 impl fmt::Debug for ByteStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ByteStream")
+            .field("meta", &self.meta)
             .field("idle", &self.idle)
             .field("done", &self.done)
             .finish_non_exhaustive()
@@ -703,9 +754,16 @@ impl fmt::Debug for ByteStream {
 }
 
 impl ByteStream {
-    pub(crate) fn new(response: reqwest::Response, idle: Duration) -> Self {
+    /// What came with the response: status, request id, headers, attempts. The AI/ML API's
+    /// cost headers are not sent on streams.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    pub(crate) fn new(response: reqwest::Response, idle: Duration, meta: ResponseMeta) -> Self {
         let deadline = deadline_after(idle);
         ByteStream {
+            meta,
             body: Box::pin(response.bytes_stream()),
             idle,
             timer: Box::pin(tokio::time::sleep_until(deadline)),

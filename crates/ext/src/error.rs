@@ -39,6 +39,9 @@ pub enum ErrorKind {
     UnexpectedEnd,
     /// A tool loop reached its step limit with tool calls still pending.
     StepLimit,
+    /// A non-streaming response body was larger than the client's limit
+    /// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body)).
+    ResponseTooLarge,
 }
 
 impl fmt::Display for ErrorKind {
@@ -58,6 +61,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Stream => "error inside the stream",
             ErrorKind::UnexpectedEnd => "the stream ended early",
             ErrorKind::StepLimit => "the tool loop reached its step limit",
+            ErrorKind::ResponseTooLarge => "the response body is over the size limit",
         })
     }
 }
@@ -207,6 +211,12 @@ pub enum Error {
         /// The requests sent.
         steps: usize,
     },
+    /// A non-streaming response body was larger than the client's limit; the rest was not read.
+    #[error("the response body is larger than the limit of {limit} bytes (ClientBuilder::max_response_body)")]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl Error {
@@ -221,6 +231,7 @@ impl Error {
             Error::Stream { .. } => ErrorKind::Stream,
             Error::UnexpectedEnd => ErrorKind::UnexpectedEnd,
             Error::StepLimit { .. } => ErrorKind::StepLimit,
+            Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
         }
     }
 

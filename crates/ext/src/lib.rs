@@ -26,7 +26,10 @@ pub use aimlapi_client::RequestOptions;
 pub use aimlapi_types as types;
 
 pub use accumulate::{unwrap_legacy, Accumulator, StreamChunk};
-pub use chat::{ByteStream, Client, ClientBuilder, Completion, ResponseMeta, Timeouts};
+pub use chat::{
+    ByteStream, Client, ClientBuilder, Completion, ResponseMeta, Timeouts,
+    DEFAULT_MAX_RESPONSE_BODY,
+};
 pub use error::{Error, ErrorKind, HttpError};
 pub use model::{Claude35Haiku, Claude35Sonnet, Model, ModelFacts};
 pub use provider::{ApiKey, Provider, ProviderKind};

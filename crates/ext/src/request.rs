@@ -3,15 +3,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use aimlapi_client::{
-    claude_3_5_haiku, claude_3_5_sonnet, openrouter_claude_3_5_haiku, RequestOptions,
-};
 use aimlapi_types as types;
-use progenitor_client::ResponseValue;
-
-use crate::provider::ProviderKind;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+use crate::provider::ProviderKind;
 
 /// A boxed, sendable future.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -94,15 +90,6 @@ pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
 
     /// Replaces the model id (the client sends the id its provider expects).
     fn set_model_id(&mut self, id: &str);
-
-    /// Sends the request through the generated client for its document.
-    #[doc(hidden)]
-    fn send<'a>(
-        &'a self,
-        http: &reqwest::Client,
-        base_url: &str,
-        options: RequestOptions,
-    ) -> BoxFuture<'a, Result<ResponseValue<Self::Response>, progenitor_client::Error<()>>>;
 }
 
 /// The id a typed model field holds: every generated model type serializes to its id.
@@ -114,7 +101,7 @@ fn id_of<T: Serialize>(model: &T) -> String {
 }
 
 macro_rules! chat_request {
-    ($request:ty, $model_id:ident :: $known:ident, $spelling:ident, $module:ident, $response:ty, $chunk:ty, |$client:ident, $body:ident| $call:expr) => {
+    ($request:ty, $model_id:ident :: $known:ident, $spelling:ident, $response:ty, $chunk:ty) => {
         impl ChatRequest for $request {
             type Response = $response;
             type Chunk = $chunk;
@@ -135,18 +122,6 @@ macro_rules! chat_request {
                 self.model = serde_json::from_value(serde_json::Value::String(id.to_string()))
                     .unwrap_or_else(|_| types::$model_id::String(id.to_string()));
             }
-
-            fn send<'a>(
-                &'a self,
-                http: &reqwest::Client,
-                base_url: &str,
-                options: RequestOptions,
-            ) -> BoxFuture<'a, Result<ResponseValue<Self::Response>, progenitor_client::Error<()>>>
-            {
-                let $client = $module::Client::new_with_client(base_url, http.clone(), options);
-                let $body = self;
-                Box::pin(async move { $call.await })
-            }
         }
     };
 }
@@ -155,27 +130,20 @@ chat_request!(
     types::Claude35HaikuRequest,
     Claude35HaikuModelId::KnownClaude35HaikuModelId,
     AimlApi,
-    claude_3_5_haiku,
     types::ChatCompletion,
-    types::ChatCompletionChunk,
-    |client, body| client.create_chat_completion(body)
+    types::ChatCompletionChunk
 );
 chat_request!(
     types::Claude35SonnetRequest,
     Claude35SonnetModelId::KnownClaude35SonnetModelId,
     AimlApi,
-    claude_3_5_sonnet,
     types::ChatCompletion,
-    types::ChatCompletionChunk,
-    |client, body| client.create_chat_completion(body)
+    types::ChatCompletionChunk
 );
 chat_request!(
     types::OpenRouterRequest,
     OpenRouterModelId::KnownOpenRouterModelId,
     OpenRouter,
-    openrouter_claude_3_5_haiku,
     types::OpenRouterChatCompletion,
-    types::OpenRouterChatCompletionChunk,
-    // The ranking headers come from the client's provider settings, as default headers.
-    |client, body| client.create_chat_completion(None, None, body)
+    types::OpenRouterChatCompletionChunk
 );

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::accumulate::{unwrap_legacy, Accumulator, StreamChunk};
-use crate::chat::ByteStream;
+use crate::chat::{ByteStream, ResponseMeta};
 use crate::error::Error;
 use bytes::Bytes;
 use futures::Stream;
@@ -730,6 +730,7 @@ fn undecodable(err: serde_json::Error, data: &[u8]) -> Error {
 /// [`Error::Stream`]; a payload that is not a chunk is [`Error::Decode`] with the payload. Comment
 /// lines are skipped unless [`with_comments`](Self::with_comments) asked for them.
 pub struct ChunkStream<T> {
+    meta: ResponseMeta,
     body: Option<ByteStream>,
     decoder: ChunkDecoder<T>,
     ended: bool,
@@ -751,10 +752,17 @@ impl<T: StreamChunk> ChunkStream<T> {
     /// Typed chunks from a raw body.
     pub fn new(body: ByteStream) -> Self {
         ChunkStream {
+            meta: body.meta().clone(),
             body: Some(body),
             decoder: ChunkDecoder::default(),
             ended: false,
         }
+    }
+
+    /// What came with the response: status, request id, headers, attempts; still there after
+    /// the stream has ended.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
     }
 
     /// Delivers comment lines too, as [`StreamItem::Comment`].
@@ -927,7 +935,13 @@ mod tests {
         const TRANSCRIPT: &[u8] = include_bytes!("../../../tests/fixtures/seed-003-stream.txt");
         let fold = |body: &'static [u8]| async move {
             let response = reqwest::Response::from(http::Response::new(reqwest::Body::from(body)));
-            let stream = ByteStream::new(response, std::time::Duration::from_secs(5));
+            let meta = ResponseMeta::new(
+                response.status(),
+                response.headers().clone(),
+                1,
+                crate::Model::Other("test".into()),
+            );
+            let stream = ByteStream::new(response, std::time::Duration::from_secs(5), meta);
             ChunkStream::<ChatCompletionChunk>::new(stream)
                 .collect_completion()
                 .await

@@ -300,3 +300,105 @@ async fn a_stream_that_stalls_mid_way_hits_the_idle_timeout() {
     }
     panic!("the server never saw the connection close");
 }
+
+/// A body over the client's limit fails with an error naming the limit, whether the server
+/// announces its length or streams it chunked; a body of exactly the limit is read. An error
+/// body over the limit still reads as its HTTP error (the rest left unread).
+#[tokio::test]
+async fn a_response_body_over_the_limit_fails_naming_the_limit() {
+    const LIMIT: usize = 64 << 10;
+    let exactly = format!("{COMPLETION}{}", " ".repeat(LIMIT - COMPLETION.len()));
+    let over = format!("{exactly} ");
+    let limited = |server: &Server| {
+        Client::builder()
+            .provider(Provider::AimlApi)
+            .base_url(&server.base_url)
+            .api_key(KEY)
+            .retry(quick())
+            .max_response_body(LIMIT)
+            .build()
+            .unwrap()
+    };
+    // Announced with Content-Length.
+    let server = Server::start(vec![Reply::status(200, &over)]).await;
+    let err = limited(&server)
+        .chat_completion(&hello())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ResponseTooLarge);
+    assert!(err.to_string().contains("65536 bytes"), "{err}");
+    assert!(err.to_string().contains("max_response_body"), "{err}");
+    assert_eq!(server.attempts(), 1, "not retried");
+    // Chunked, no length: found while reading.
+    let pieces: Vec<String> = over
+        .as_bytes()
+        .chunks(4096)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    let server = Server::start(vec![Reply::Stream {
+        chunks: pieces,
+        stall: false,
+    }])
+    .await;
+    let err = limited(&server)
+        .chat_completion(&hello())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
+    // Exactly the limit is fine.
+    let server = Server::start(vec![Reply::status(200, &exactly)]).await;
+    let done = limited(&server).chat_completion(&hello()).await.unwrap();
+    assert!(done.text().unwrap().starts_with("Hi there!"));
+    // An error body over the limit: still a rate limit, its message read from what fit.
+    let server = Server::start(vec![Reply::status(
+        429,
+        &format!("Too Many Requests{}", "!".repeat(2 * LIMIT)),
+    )])
+    .await;
+    let client = Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(&server.base_url)
+        .api_key(KEY)
+        .retry(RetryPolicy::none())
+        .max_response_body(LIMIT)
+        .build()
+        .unwrap();
+    let err = client.chat_completion(&hello()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.http().unwrap().body.len(), LIMIT);
+}
+
+/// A stream carries what a non-streaming call does: status, request id, headers, attempts.
+#[tokio::test]
+async fn a_stream_has_its_response_meta() {
+    let server = Server::start(vec![
+        Reply::status(503, "{}"),
+        Reply::Stream {
+            chunks: vec!["data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":\"stop\"}]}\n\n".into()],
+            stall: false,
+        },
+    ])
+    .await;
+    let stream = client(&server)
+        .stream(&hello(), &RequestOptions::default())
+        .await
+        .unwrap();
+    let meta = stream.meta().clone();
+    assert_eq!(meta.status, 200);
+    assert_eq!(meta.attempts, 2);
+    assert_eq!(meta.model.to_string(), "anthropic/claude-3-5-haiku");
+    assert_eq!(
+        meta.headers.get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    let mut stream = stream;
+    while let Some(item) = stream.next().await {
+        item.unwrap();
+    }
+    assert_eq!(stream.meta().attempts, 2, "still there after the end");
+    let bytes = client(&server)
+        .stream_bytes(&hello(), &RequestOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(bytes.meta().attempts, 1);
+}
