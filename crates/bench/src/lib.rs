@@ -107,7 +107,7 @@ impl Drop for Server {
 }
 
 /// Reads one request (headers and a `content-length` body); false when the connection ends.
-async fn read_request(socket: &mut tokio::net::TcpStream) -> bool {
+pub async fn read_request(socket: &mut tokio::net::TcpStream) -> bool {
     let mut buf = Vec::new();
     let mut piece = [0u8; 4096];
     let head_end = loop {
