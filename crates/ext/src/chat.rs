@@ -273,17 +273,20 @@ impl ClientBuilder {
     /// Builds the client. Fails when the AI/ML API or OpenRouter is chosen and no key was given
     /// nor found in the environment.
     pub fn build(self) -> Result<Client, Error> {
-        let key = match (self.key, self.provider.key_variable()) {
-            (Some(k), _) => Some(k),
+        let (key, source) = match (self.key, self.provider.key_variable()) {
+            (Some(k), _) => (Some(k), "the API key given to ClientBuilder::api_key"),
             (None, Some(var)) => match std::env::var(var) {
-                Ok(k) if !k.trim().is_empty() => Some(ApiKey::new(k.trim())),
+                Ok(k) if !k.trim().is_empty() => (Some(ApiKey::new(k.trim())), var),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(Error::Config(format!("{var} is not valid UTF-8")))
+                }
                 _ => {
                     return Err(Error::Config(format!(
                         "no API key: set {var} or pass one to ClientBuilder::api_key"
                     )))
                 }
             },
-            (None, None) => None,
+            (None, None) => (None, ""),
         };
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -292,7 +295,10 @@ impl ClientBuilder {
         );
         if let Some(k) = &key {
             let mut v = HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
-                Error::Config("the API key has characters a header cannot carry".into())
+                Error::Config(format!(
+                    "{source} has characters a header cannot carry (a line break or another \
+                     control character inside it?)"
+                ))
             })?;
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
@@ -311,7 +317,7 @@ impl ClientBuilder {
         let http = reqwest::Client::builder()
             .connect_timeout(self.timeouts.connect)
             .build()
-            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+            .map_err(|e| Error::Config(format!("HTTP client set-up: {}", with_causes(&e))))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -330,6 +336,18 @@ impl ClientBuilder {
     }
 }
 
+/// An error's message followed by its causes', so that a wrapped cause is not lost.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// A failed attempt: the error, whether another attempt may help, and the headers that say when.
 struct Failure {
     error: Error,
@@ -344,20 +362,20 @@ impl Client {
     }
 
     /// A client for the AI/ML API with `AIMLAPI_API_KEY`, or else for OpenRouter with
-    /// `OPENROUTER_API_KEY`.
+    /// `OPENROUTER_API_KEY`. Fails when neither is set, and otherwise with the real cause: a
+    /// key a header cannot carry, a variable that is not UTF-8, an HTTP client that cannot be
+    /// set up.
     pub fn from_env() -> Result<Client, Error> {
-        let set = |var: &str| std::env::var(var).is_ok_and(|v| !v.trim().is_empty());
-        let provider = if !set("AIMLAPI_API_KEY") && set("OPENROUTER_API_KEY") {
-            Provider::open_router()
-        } else {
-            Provider::AimlApi
-        };
-        Client::builder().provider(provider).build().map_err(|_| {
-            Error::Config(
+        let set = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+        let provider = match (set("AIMLAPI_API_KEY"), set("OPENROUTER_API_KEY")) {
+            (false, true) => Provider::open_router(),
+            (false, false) => return Err(Error::Config(
                 "no API key: set AIMLAPI_API_KEY (AI/ML API) or OPENROUTER_API_KEY (OpenRouter)"
                     .into(),
-            )
-        })
+            )),
+            _ => Provider::AimlApi,
+        };
+        Client::builder().provider(provider).build()
     }
 
     /// The gateway this client talks to.
