@@ -13,7 +13,11 @@
 //! - queued [`Reply`]s script what comes next: text, tool calls, usage, any status with any
 //!   headers, and stream faults ([`Fault`]): a dropped connection, a stall, a malformed chunk, an
 //!   OpenRouter error chunk, keep-alive comments;
-//! - every request is recorded ([`MockServer::requests`]).
+//! - every request is recorded ([`MockServer::requests`]; the last [`DEFAULT_RECORD_LIMIT`] are
+//!   kept unless [`MockBuilder::record_limit`] says otherwise);
+//! - nothing a request or a script carries makes it drop the connection: a setting that cannot be
+//!   carried out (an invalid header name or value, a status that is not one) is a 400 with what
+//!   is wrong in `x-mock-validation`, a request body over [`MAX_REQUEST_BODY`] a 413.
 //!
 //! A test, offline, of code that uses the client:
 //!
@@ -263,7 +267,9 @@ impl Reply {
                     let (n, v) = value
                         .split_once(':')
                         .ok_or_else(|| format!("`{part}`: expected NAME:VALUE"))?;
-                    reply.header(n.trim(), v.trim())
+                    let (n, v) = (n.trim(), v.trim());
+                    check_header(n, v).map_err(|e| format!("`{part}`: {e}"))?;
+                    reply.header(n, v)
                 }
                 "text" => {
                     reply.script_mut().text = Some(value.into());
@@ -286,7 +292,13 @@ impl Reply {
                     reply.script_mut();
                     reply.usage(p, c)
                 }
-                "keep-alive" => reply.fault(Fault::KeepAlive(number()?)),
+                "keep-alive" => {
+                    let n = number()?;
+                    if n > MAX_KEEP_ALIVES {
+                        return Err(format!("`{part}`: at most {MAX_KEEP_ALIVES}"));
+                    }
+                    reply.fault(Fault::KeepAlive(n))
+                }
                 "drop-after" => reply.fault(Fault::DropAfter(number()?)),
                 "stall-after" => reply.fault(Fault::StallAfter(number()?)),
                 "malformed-after" => reply.fault(Fault::MalformedAfter(number()?)),
@@ -301,6 +313,31 @@ impl Reply {
         }
         Ok(reply)
     }
+}
+
+/// The most keep-alive comments one reply sends.
+const MAX_KEEP_ALIVES: usize = 10_000;
+
+/// Whether `name: value` can be sent as a response header; what is wrong if not.
+fn check_header(name: &str, value: &str) -> Result<(), String> {
+    hyper::header::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("{name:?} is not a valid header name"))?;
+    hyper::header::HeaderValue::from_str(value)
+        .map_err(|_| format!("the value of {name} has characters a header cannot carry"))?;
+    Ok(())
+}
+
+/// `text` as a header value: visible ASCII kept, anything else escaped (`\n`, `\u{e9}`).
+fn header_safe(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let keep = c == ' ' || c.is_ascii_graphic();
+            let escaped = (!keep).then(|| c.escape_default());
+            keep.then_some(c)
+                .into_iter()
+                .chain(escaped.into_iter().flatten())
+        })
+        .collect()
 }
 
 impl Reply {
@@ -373,7 +410,14 @@ pub struct MockBuilder {
     chunking: Chunking,
     pace: Duration,
     replies: Vec<Reply>,
+    record_limit: usize,
 }
+
+/// How many requests a server keeps by default ([`MockBuilder::record_limit`]).
+pub const DEFAULT_RECORD_LIMIT: usize = 1_000;
+
+/// The largest request body the server reads: 32 MiB; a larger one gets 413.
+pub const MAX_REQUEST_BODY: usize = 32 << 20;
 
 impl Default for MockBuilder {
     fn default() -> Self {
@@ -384,6 +428,7 @@ impl Default for MockBuilder {
             chunking: Chunking::PerEvent,
             pace: Duration::ZERO,
             replies: Vec::new(),
+            record_limit: DEFAULT_RECORD_LIMIT,
         }
     }
 }
@@ -419,6 +464,14 @@ impl MockBuilder {
         self
     }
 
+    /// How many requests to keep for [`MockServer::requests`] (default
+    /// [`DEFAULT_RECORD_LIMIT`]): the oldest go first, so a long-running server's memory stays
+    /// bounded. 0 keeps none.
+    pub fn record_limit(mut self, n: usize) -> Self {
+        self.record_limit = n;
+        self
+    }
+
     /// A reply queued from the start.
     pub fn reply(mut self, reply: Reply) -> Self {
         self.replies.push(reply);
@@ -435,7 +488,7 @@ impl MockBuilder {
         let shared = Arc::new(Shared {
             config,
             queue: Mutex::new(replies.into_iter().collect()),
-            recorded: Mutex::new(Vec::new()),
+            recorded: Mutex::new(VecDeque::new()),
             counter: AtomicU64::new(0),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
@@ -450,7 +503,7 @@ impl MockBuilder {
 struct Shared {
     config: MockBuilder,
     queue: Mutex<VecDeque<Reply>>,
-    recorded: Mutex<Vec<Recorded>>,
+    recorded: Mutex<VecDeque<Recorded>>,
     counter: AtomicU64,
 }
 
@@ -500,9 +553,15 @@ impl MockServer {
         self.shared.queue.lock().expect("lock").push_back(reply);
     }
 
-    /// The requests received so far, in order.
+    /// The requests received so far, in order: the last [`MockBuilder::record_limit`] of them.
     pub fn requests(&self) -> Vec<Recorded> {
-        self.shared.recorded.lock().expect("lock").clone()
+        self.shared
+            .recorded
+            .lock()
+            .expect("lock")
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Every model id the bundled documents know, with the document it belongs to.
@@ -551,15 +610,53 @@ fn full(
     body: String,
     headers: &[(String, String)],
 ) -> Response<Body> {
+    let body = Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed();
+    respond_with(status, content_type, headers, body)
+}
+
+/// A response, or, when the scripted status or headers cannot be sent, a 400 that says why.
+fn respond_with(
+    status: u16,
+    content_type: &str,
+    headers: &[(String, String)],
+    body: Body,
+) -> Response<Body> {
+    let Ok(status) = StatusCode::from_u16(status) else {
+        return refused(
+            400,
+            "",
+            0,
+            &format!("scripted status {status} is not an HTTP status"),
+        );
+    };
     let mut builder = Response::builder()
-        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .status(status)
         .header("content-type", content_type);
     for (k, v) in headers {
+        if let Err(problem) = check_header(k, v) {
+            return refused(400, "", 0, &format!("scripted header: {problem}"));
+        }
         builder = builder.header(k.as_str(), v.as_str());
     }
     builder
-        .body(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed())
-        .expect("a valid response")
+        .body(body)
+        .unwrap_or_else(|e| refused(400, "", 0, &format!("scripted response: {e}")))
+}
+
+/// The vendor's error body for `status`, with what is wrong in `x-mock-validation`.
+fn refused(status: u16, path: &str, id: u64, problem: &str) -> Response<Body> {
+    let body = respond::error_body(status, path, id);
+    let mut response = Response::new(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed());
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&header_safe(problem)) {
+        headers.insert("x-mock-validation", v);
+    }
+    response
 }
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
@@ -584,25 +681,39 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     };
     let auth = header("authorization");
     let spec = header("x-mock-reply");
-    let raw = match req.into_body().collect().await {
+    let raw = match http_body_util::Limited::new(req.into_body(), MAX_REQUEST_BODY)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return full(
-                400,
-                "application/json",
-                respond::error_body(400, &path, id),
-                &[],
-            )
+        Err(e) => {
+            let too_large = e.is::<http_body_util::LengthLimitError>();
+            let (status, problem) = if too_large {
+                (
+                    413,
+                    format!("the request body is over {MAX_REQUEST_BODY} bytes"),
+                )
+            } else {
+                (400, format!("the request body could not be read: {e}"))
+            };
+            return refused(status, &path, id, &problem);
         }
     };
     let body: Value = serde_json::from_slice(&raw)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned()));
-    shared.recorded.lock().expect("lock").push(Recorded {
-        method: method.clone(),
-        path: path.clone(),
-        headers: headers.clone(),
-        body: body.clone(),
-    });
+    let limit = shared.config.record_limit;
+    if limit > 0 {
+        let mut recorded = shared.recorded.lock().expect("lock");
+        while recorded.len() >= limit {
+            recorded.pop_front();
+        }
+        recorded.push_back(Recorded {
+            method: method.clone(),
+            path: path.clone(),
+            headers: headers.clone(),
+            body: body.clone(),
+        });
+    }
     let json = "application/json";
     if method != "POST" || !matches!(path.as_str(), "/v1/chat/completions" | "/chat/completions") {
         return full(404, json, respond::error_body(404, &path, id), &[]);
@@ -614,21 +725,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     }
     let stem = match schemas().check(&body) {
         Ok(stem) => stem,
-        Err(problem) => {
-            let problem = problem.replace(['\r', '\n'], " ");
-            let headers = [("x-mock-validation".to_string(), problem)];
-            return full(400, json, respond::error_body(400, &path, id), &headers);
-        }
+        Err(problem) => return refused(400, &path, id, &problem),
     };
     let reply = match spec.map(|s| Reply::parse(&s)) {
         Some(Ok(reply)) => reply,
-        Some(Err(e)) => {
-            let headers = [(
-                "x-mock-validation".to_string(),
-                format!("x-mock-reply: {e}"),
-            )];
-            return full(400, json, respond::error_body(400, &path, id), &headers);
-        }
+        Some(Err(e)) => return refused(400, &path, id, &format!("x-mock-reply: {e}")),
         None => shared
             .queue
             .lock()
@@ -706,14 +807,12 @@ fn stream_response(
             })
             .filter_map(|x| async move { x }),
         );
-    let mut builder = Response::builder()
-        .status(200)
-        .header("content-type", "text/event-stream")
-        .header("cache-control", "no-cache");
-    for (k, v) in headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    builder
-        .body(BodyExt::boxed(StreamBody::new(body)))
-        .expect("a valid response")
+    let mut headers = headers.to_vec();
+    headers.push(("cache-control".into(), "no-cache".into()));
+    respond_with(
+        200,
+        "text/event-stream",
+        &headers,
+        BodyExt::boxed(StreamBody::new(body)),
+    )
 }

@@ -9,6 +9,7 @@ aimlapi-mock: a local stand-in for the AI/ML API's chat completions (127.0.0.1 o
 
 USAGE:
     aimlapi-mock [--port N] [--api-key KEY] [--legacy] [--pace-ms N] [--chunk-bytes N]
+                 [--record-limit N]
 
 OPTIONS:
     --port N          listen on this port (default: a free one, printed at start)
@@ -16,6 +17,8 @@ OPTIONS:
     --legacy          stream in the format used before 2026-02-13
     --pace-ms N       pause N ms before each HTTP chunk of a stream
     --chunk-bytes N   cut streams into N-byte HTTP chunks (default: one per event)
+    --record-limit N  keep the last N requests received (default: 1000), so memory stays
+                      bounded however long the server runs
     -h, --help        this text
 
 Per request, the `x-mock-reply` header scripts the answer, e.g.
@@ -23,6 +26,9 @@ Per request, the `x-mock-reply` header scripts the answer, e.g.
     x-mock-reply: text=Hello; usage=5,1; drop-after=2
 Settings: status=N body=TEXT header=NAME:VALUE text=TEXT tool=ID,NAME,ARGS usage=P,C
           keep-alive=N drop-after=N stall-after=N malformed-after=N error-chunk-after=N legacy
+A setting that cannot be carried out (a bad header, a number that is not one, more than 10000
+keep-alives) gets 400, with what is wrong in the `x-mock-validation` response header; so does a
+request body that does not validate. A request body over 32 MiB gets 413.
 ";
 
 fn fail(msg: &str) -> ! {
@@ -60,9 +66,18 @@ async fn main() {
                 let v = value("--pace-ms");
                 builder.pace(Duration::from_millis(number("--pace-ms", v)))
             }
+            "--record-limit" => {
+                let v = value("--record-limit");
+                let n = usize::try_from(number("--record-limit", v))
+                    .unwrap_or_else(|_| fail("--record-limit: out of range"));
+                builder.record_limit(n)
+            }
             "--chunk-bytes" => {
                 let v = value("--chunk-bytes");
-                builder.chunking(Chunking::Bytes(number("--chunk-bytes", v) as usize))
+                builder.chunking(Chunking::Bytes(
+                    usize::try_from(number("--chunk-bytes", v))
+                        .unwrap_or_else(|_| fail("--chunk-bytes: out of range")),
+                ))
             }
             other => fail(&format!("unknown argument `{other}`")),
         };

@@ -61,7 +61,7 @@ pub(crate) fn documented_chunks() -> Vec<Value> {
 
 fn usage(script: &Script) -> Value {
     let (p, c) = script.usage;
-    json!({"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c})
+    json!({"prompt_tokens": p, "completion_tokens": c, "total_tokens": p.saturating_add(c)})
 }
 
 fn finish_reason(script: &Script) -> &str {
@@ -203,7 +203,8 @@ pub(crate) fn events(chunks: Vec<Value>, format: Format, faults: &[Fault]) -> (V
     let mut out = Vec::new();
     for f in faults {
         if let Fault::KeepAlive(n) = f {
-            out.extend((0..*n).map(|_| Bytes::from_static(b": OPENROUTER PROCESSING\n\n")));
+            let n = (*n).min(crate::MAX_KEEP_ALIVES);
+            out.extend((0..n).map(|_| Bytes::from_static(b": OPENROUTER PROCESSING\n\n")));
         }
     }
     let data = |v: &Value| Bytes::from(format!("data: {v}\n\n"));

@@ -345,3 +345,138 @@ async fn dropping_the_server_closes_a_stalled_stream() {
         .expect("the stream ends when the server is dropped");
     assert_eq!(end.unwrap().unwrap_err().kind(), ErrorKind::UnexpectedEnd);
 }
+
+/// What a request carries in `x-mock-reply` (the header value).
+fn scripted(spec: &str) -> RequestOptions {
+    let mut options = RequestOptions::default();
+    options
+        .headers
+        .insert("x-mock-reply", spec.parse().unwrap());
+    options
+}
+
+/// The mock's complaint about a refused request, from its `x-mock-validation` header.
+fn complaint(err: &aimlapi::Error) -> String {
+    err.http()
+        .and_then(|h| h.headers.get("x-mock-validation"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Nothing a request or a script carries makes the mock drop the connection: each bad setting
+/// is a 400 that says what is wrong.
+#[tokio::test]
+async fn bad_scripted_settings_are_a_400_that_says_what_is_wrong() {
+    let mock = MockServer::start().await;
+    let c = Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(mock.base_url())
+        .api_key("k")
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    for (spec, says) in [
+        ("header=bad name:v", "not a valid header name"),
+        ("header=:v", "not a valid header name"),
+        ("keep-alive=99999999", "at most 10000"),
+        ("usage=1,x", "expected P,C"),
+    ] {
+        let err = c
+            .chat_completion_with(&haiku("Hi"), &scripted(spec))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest, "{spec}: {err}");
+        assert!(
+            complaint(&err).contains(says),
+            "{spec}: {}",
+            complaint(&err)
+        );
+    }
+    // Scripts made in code: an invalid header name or value, a status that is not one.
+    for (reply, says) in [
+        (
+            Reply::text("x").header("bad name", "v"),
+            "not a valid header name",
+        ),
+        (
+            Reply::status(503).header("x-ok", "line\nbreak"),
+            "cannot carry",
+        ),
+        (Reply::status(1000), "not an HTTP status"),
+    ] {
+        mock.push(reply.clone());
+        let err = c.chat_completion(&haiku("Hi")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest, "{reply:?}: {err}");
+        assert!(
+            complaint(&err).contains(says),
+            "{reply:?}: {}",
+            complaint(&err)
+        );
+        // A stream meets the same check.
+        mock.push(reply.clone());
+        let err = c
+            .stream(&haiku("Hi"), &RequestOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest, "stream {reply:?}: {err}");
+    }
+    // A validation problem quoting text no header can carry is escaped, not a reset.
+    let mut bad = RequestOptions::default();
+    bad.extra_body
+        .insert("temperature".into(), "très\nchaud ☀".into());
+    let err = c
+        .chat_completion_with(&haiku("Hi"), &bad)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BadRequest, "{err}");
+    assert!(
+        complaint(&err).contains("tr\\u{e8}s\\nchaud"),
+        "{}",
+        complaint(&err)
+    );
+    // Counts whose sum would overflow: the mock answers (the total saturates) rather than
+    // dropping the connection; the client's types hold counts up to i64::MAX, so it reports the
+    // answer as undecodable, with the body.
+    let err = c
+        .chat_completion_with(
+            &haiku("Hi"),
+            &scripted("text=ok; usage=18446744073709551615,5"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    match err {
+        aimlapi::Error::Decode { body, .. } => {
+            assert!(
+                body.contains("\"total_tokens\":18446744073709551615"),
+                "{body}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The server keeps the last N requests, not all of them.
+#[tokio::test]
+async fn recording_keeps_the_last_n_requests() {
+    let mock = MockServer::builder().record_limit(3).start().await.unwrap();
+    for i in 0..5 {
+        client(&mock)
+            .chat_completion(&haiku(&format!("message {i}")))
+            .await
+            .unwrap();
+    }
+    let kept: Vec<_> = mock
+        .requests()
+        .iter()
+        .map(|r| {
+            r.body["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(kept, ["message 2", "message 3", "message 4"]);
+    assert_eq!(aimlapi_mock::DEFAULT_RECORD_LIMIT, 1_000);
+}
