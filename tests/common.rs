@@ -2,11 +2,15 @@
 
 use std::path::PathBuf;
 
-/// The path of a file under `tests/fixtures/`.
+/// The path of a fixture: under `tests/fixtures/`, or under `crates/mock/fixtures/` for the
+/// documented answers the mock serves (they ship with it).
 pub fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let here = root.join("fixtures").join(name);
+    if here.exists() {
+        return here;
+    }
+    root.join("../crates/mock/fixtures").join(name)
 }
 
 /// The text of a fixture.

@@ -101,6 +101,19 @@ fn workspace(check: bool) -> Result<(), String> {
         hooks: true,
     };
     let g = generate::run(docs, &target)?;
+    // The types crate depends on `regress` only while some schema has a `pattern`: a document
+    // that adds one must add the dependency too, or the crate would not build.
+    if uses_regress(&g.types_rs) {
+        let manifest = std::fs::read_to_string(root.join("crates/types/Cargo.toml"))
+            .map_err(|e| format!("crates/types/Cargo.toml: {e}"))?;
+        if !manifest.contains("\nregress = ") {
+            return Err(
+                "a schema has a `pattern`, so the generated types use the `regress` \
+                        crate: add `regress = \"0.10\"` to crates/types/Cargo.toml"
+                    .into(),
+            );
+        }
+    }
     let mut files = Files::new();
     files.insert("crates/types/src/generated.rs".into(), g.types_rs.clone());
     files.insert("crates/client/src/generated.rs".into(), g.client_rs.clone());
@@ -143,6 +156,12 @@ fn workspace(check: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether generated types code uses the `regress` crate (typify's regular expressions, for
+/// schemas with a `pattern`).
+fn uses_regress(types_rs: &str) -> bool {
+    types_rs.contains("regress::")
+}
+
 /// The normalized documents and request schemas, under the types crate at `types_dir`.
 fn add_documents(files: &mut Files, g: &generate::Generated, types_dir: &Path) {
     for (stem, text) in &g.normalized {
@@ -170,7 +189,6 @@ fn standalone(spec: &Path, out: &Path) -> Result<(), String> {
     print_report(&g);
     let mut files = Files::new();
     files.insert("Cargo.toml".into(), STANDALONE_WORKSPACE.to_string());
-    files.insert("types/Cargo.toml".into(), STANDALONE_TYPES.to_string());
     files.insert(
         "types/src/lib.rs".into(),
         format!(
@@ -181,6 +199,11 @@ fn standalone(spec: &Path, out: &Path) -> Result<(), String> {
             g.types_rs
         ),
     );
+    let mut types_manifest = STANDALONE_TYPES.to_string();
+    if uses_regress(&g.types_rs) {
+        types_manifest.push_str("regress = \"0.10\"\n");
+    }
+    files.insert("types/Cargo.toml".into(), types_manifest);
     files.insert("client/Cargo.toml".into(), STANDALONE_CLIENT.to_string());
     files.insert(
         "client/src/lib.rs".into(),
@@ -213,7 +236,6 @@ publish = false
 [dependencies]
 serde = { version = "1", features = ["derive"] }
 serde_json = "1"
-regress = "0.10"
 "#;
 
 const STANDALONE_CLIENT: &str = r#"[package]

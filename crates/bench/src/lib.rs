@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// The documented streaming transcript (seed 003).
-pub const TRANSCRIPT: &str = include_str!("../../../tests/fixtures/seed-003-stream.txt");
+pub const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt");
 
 /// The transcript as both clients can read it, repeated until it is at least `min_len` bytes.
 ///

@@ -17,7 +17,7 @@ use aimlapi::types::ChatCompletionChunk;
 use aimlapi::{ChunkDecoder, StreamItem};
 use bytes::Bytes;
 
-const TRANSCRIPT: &str = include_str!("../../../tests/fixtures/seed-003-stream.txt");
+const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt");
 const ROUNDS: usize = 21;
 
 fn timed(f: impl FnOnce() -> usize) -> (Duration, usize) {

@@ -314,6 +314,10 @@ impl ClientBuilder {
             }
         }
         headers.extend(self.headers);
+        // With the lean TLS feature alone, reqwest has no crypto provider of its own: ring becomes
+        // the process's default, unless the service installed one already (then theirs is used).
+        #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(self.timeouts.connect)
             .build()

@@ -9,7 +9,7 @@
 //!   [`client`]: the generated low-level clients.
 #![deny(missing_docs)]
 #![doc = ""]
-#![doc = include_str!("../../../README.md")]
+#![doc = include_str!("../README.md")]
 
 mod accumulate;
 mod chat;

@@ -932,7 +932,7 @@ mod tests {
     #[tokio::test]
     async fn a_body_cut_at_any_byte_is_the_full_completion_or_an_unexpected_end() {
         use crate::types::{ChatCompletion, ChatCompletionChunk};
-        const TRANSCRIPT: &[u8] = include_bytes!("../../../tests/fixtures/seed-003-stream.txt");
+        const TRANSCRIPT: &[u8] = include_bytes!("../../mock/fixtures/seed-003-stream.txt");
         let fold = |body: &'static [u8]| async move {
             let response = reqwest::Response::from(http::Response::new(reqwest::Body::from(body)));
             let meta = ResponseMeta::new(

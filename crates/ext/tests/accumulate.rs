@@ -4,7 +4,7 @@ use aimlapi::types::{ChatCompletion, ChatCompletionChunk};
 use aimlapi::{unwrap_legacy, Accumulator};
 use serde_json::{json, Value};
 
-const TRANSCRIPT: &str = include_str!("../../../tests/fixtures/seed-003-stream.txt");
+const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt");
 
 fn fold(payloads: impl IntoIterator<Item = Value>) -> Value {
     let mut acc = Accumulator::new();

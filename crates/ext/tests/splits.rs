@@ -9,7 +9,7 @@ use aimlapi::{ChunkDecoder, SseDecoder, SseItem, StreamItem};
 use bytes::Bytes;
 use proptest::prelude::*;
 
-const TRANSCRIPT: &str = include_str!("../../../tests/fixtures/seed-003-stream.txt");
+const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt");
 
 /// One event, or one comment, as lines (without their ends).
 fn block() -> impl Strategy<Value = Vec<String>> {

@@ -9,7 +9,7 @@ use common::{Reply, Server};
 use futures::StreamExt;
 
 /// Seed 003's streaming transcript.
-const TRANSCRIPT: &str = include_str!("../../../tests/fixtures/seed-003-stream.txt");
+const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt");
 
 fn haiku() -> Claude35HaikuRequest {
     Claude35HaikuRequest::builder()

@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 use crate::{Fault, Format, Script};
 
 /// Seed 003's streaming transcript: every `data:` line, each closed by a blank line.
-const TRANSCRIPT: &str = include_str!("../../../tests/fixtures/seed-003-stream.txt");
+const TRANSCRIPT: &str = include_str!("../fixtures/seed-003-stream.txt");
 /// The documented non-streaming responses: Claude 3.5 Haiku (seed 003), Sonnet (seed 001).
-const HAIKU_RESPONSE: &str = include_str!("../../../tests/fixtures/seed-003-response.json");
-const SONNET_RESPONSE: &str = include_str!("../../../tests/fixtures/seed-001-response.json");
+const HAIKU_RESPONSE: &str = include_str!("../fixtures/seed-003-response.json");
+const SONNET_RESPONSE: &str = include_str!("../fixtures/seed-001-response.json");
 
 /// The vendor's messages per status (from its error pages).
 fn vendor_message(status: u16) -> &'static str {
@@ -152,10 +152,11 @@ pub(crate) fn legacy(chunks: Vec<Value>) -> Vec<Value> {
     let count = |u: &Value, k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
     let totals = chunks
         .iter()
-        .filter_map(|c| c.get("usage").filter(|u| !u.is_null()))
-        .map(|u| (count(u, "prompt_tokens"), count(u, "completion_tokens")))
-        .last()
-        .unwrap_or((0, 0));
+        .rev()
+        .find_map(|c| c.get("usage").filter(|u| !u.is_null()))
+        .map_or((0, 0), |u| {
+            (count(u, "prompt_tokens"), count(u, "completion_tokens"))
+        });
     chunks
         .into_iter()
         .enumerate()

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Clean debug build time of a minimal service: one that depends on `aimlapi` (the lean set
+# `rustls-ring`, the lean set with `derive`, the default set) and the same service on async-openai
+# 0.43 (`chat-completion` and `rustls`), each built from an empty target directory in the same
+# run, so the ratios compare like with like.
+#
+#   crates/bench/build-cost.sh            # one round
+#   ROUNDS=3 crates/bench/build-cost.sh   # rounds interleave the builds; the median is reported
+#
+# Dependencies are fetched before any build is timed (nothing is downloaded while timing). Each
+# build uses every core cargo sees (`-j` unset), the default dev profile, and its own target dir.
+# The ours services take the workspace's Cargo.lock, so they build the versions the project
+# tests; async-openai's lock is resolved fresh.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+rounds=${ROUNDS:-1}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+service() { # name, dependency line, main.rs
+  mkdir -p "$work/$1/src"
+  cat >"$work/$1/Cargo.toml" <<EOF
+[package]
+name = "$1"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+$2
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+futures = "0.3"
+
+[workspace]
+EOF
+  printf '%s\n' "$3" >"$work/$1/src/main.rs"
+}
+
+ours_main='use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+use futures::StreamExt;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let client = aimlapi::Client::from_env()?;
+    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
+        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
+        .messages(vec![aimlapi::user("Hello")])
+        .try_into()?;
+    let done = client.chat_completion(&request).await?;
+    println!("{}", done.text().unwrap_or_default());
+    let mut deltas = Box::pin(client.stream(&request, &Default::default()).await?.text_deltas());
+    while let Some(text) = deltas.next().await {
+        print!("{}", text?);
+    }
+    Ok(())
+}'
+
+theirs_main='use async_openai::types::chat::{
+    ChatCompletionRequestUserMessageArgs, CreateChatCompletionRequestArgs,
+};
+use futures::StreamExt;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let client = async_openai::Client::new();
+    let request = CreateChatCompletionRequestArgs::default()
+        .model("claude-3-5-haiku-latest")
+        .messages([ChatCompletionRequestUserMessageArgs::default()
+            .content("Hello")
+            .build()?
+            .into()])
+        .build()?;
+    let done = client.chat().create(request.clone()).await?;
+    println!("{:?}", done.choices[0].message.content);
+    let mut stream = client.chat().create_stream(request).await?;
+    while let Some(chunk) = stream.next().await {
+        print!("{:?}", chunk?.choices.first().and_then(|c| c.delta.content.clone()));
+    }
+    Ok(())
+}'
+
+ext="$root/crates/ext"
+service ours-default "aimlapi = { path = \"$ext\" }" "$ours_main"
+service ours-ring "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\"] }" "$ours_main"
+service ours-ring-derive "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\", \"derive\"] }" "$ours_main"
+service async-openai "async-openai = { version = \"=0.43.0\", default-features = false, features = [\"chat-completion\", \"rustls\"] }" "$theirs_main"
+cp "$root/Cargo.lock" "$work/ours-default/Cargo.lock"
+cp "$root/Cargo.lock" "$work/ours-ring/Cargo.lock"
+cp "$root/Cargo.lock" "$work/ours-ring-derive/Cargo.lock"
+
+names=(ours-ring ours-ring-derive ours-default async-openai)
+for n in "${names[@]}"; do
+  (cd "$work/$n" && cargo fetch --quiet)
+done
+
+declare -A times
+for r in $(seq 1 "$rounds"); do
+  for n in "${names[@]}"; do
+    rm -rf "$work/target-$n"
+    start=$(date +%s.%N)
+    (cd "$work/$n" && CARGO_TARGET_DIR="$work/target-$n" cargo build --quiet --offline)
+    end=$(date +%s.%N)
+    t=$(echo "$end - $start" | bc)
+    times[$n]="${times[$n]:-} $t"
+    printf 'round %d  %-17s %6.1f s\n' "$r" "$n" "$t"
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+theirs=$(echo "${times[async-openai]}" | median)
+echo
+printf '%-17s %8s %10s\n' build "median s" "/ async-openai"
+for n in "${names[@]}"; do
+  m=$(echo "${times[$n]}" | median)
+  printf '%-17s %8.1f %10.2f\n' "$n" "$m" "$(echo "$m / $theirs" | bc -l)"
+done
+echo "(rustc $(rustc --version | cut -d' ' -f2), $(nproc) cores, $rounds round(s))"
