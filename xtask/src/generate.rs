@@ -88,6 +88,7 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
         target.jsonschema_dir,
     );
     let mut report = Vec::new();
+    let mut pages = Vec::new();
     for doc in &mut docs {
         if doc
             .value
@@ -97,12 +98,27 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
         {
             return Err(format!("{}: not an OpenAPI 3 document", doc.stem));
         }
+        pages.push(crate::table::page_facts(doc));
         let changes = normalize(doc);
         report.push((doc.stem.clone(), changes));
     }
+    // Each page as it is, after the passes and before its schemas are shared with other pages:
+    // what a validator checks a request to that page against (the shared types may be wider).
+    let page_docs: Vec<Doc> = docs.clone();
+    // Hoisting order decides which dialect's schemas get the plain names: the dialects in the
+    // order `adopt::DIALECTS` lists them, then documents without a dialect, each by file name.
+    let rank = |d: &Doc| {
+        let dialect = crate::hoist::doc_dialect(d);
+        crate::adopt::DIALECTS
+            .iter()
+            .position(|(name, _, _)| *name == dialect)
+            .unwrap_or(crate::adopt::DIALECTS.len())
+    };
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by_key(|&i| (rank(&docs[i]), docs[i].stem.clone()));
     let mut registry = Registry::default();
-    for doc in &mut docs {
-        registry.hoist_doc(doc)?;
+    for i in order {
+        registry.hoist_doc(&mut docs[i])?;
     }
 
     // Types: every component, through typify.
@@ -138,7 +154,7 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
         })
         .collect();
     let mut request_schemas = BTreeMap::new();
-    for d in &docs {
+    for d in &page_docs {
         if let Some(schema) = request_validation_schema(&d.value) {
             request_schemas.insert(
                 d.stem.clone(),
@@ -153,10 +169,16 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
             quote! { (#stem, include_str!(#path)) }
         })
         .collect();
+    for (page, doc) in pages.iter_mut().zip(&docs) {
+        page.request = request_type(doc);
+    }
+    let table = crate::table::tokens(&pages);
     let types_tokens = {
         let body = ts.to_stream();
         quote! {
             #body
+
+            #table
 
             /// The normalized OpenAPI documents these types were generated from, as
             /// `(document stem, JSON text)`: what a mock or contract-testing server validates against.
@@ -169,19 +191,31 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
     };
     let types_rs = render(types_tokens)?;
 
-    // Client: one module per document, through progenitor, with every type taken from the types crate.
-    let mut modules = Vec::new();
+    // The documents as written out: each page as it is (see `page_docs`).
     let mut normalized = BTreeMap::new();
-    for doc in &docs {
+    for doc in &page_docs {
         let mut written = doc.value.clone();
         crate::passes::typed_nullables(&mut written);
         normalized.insert(
             doc.stem.clone(),
             serde_json::to_string_pretty(&written).expect("JSON") + "\n",
         );
+    }
+    // Client: one module per request type (pages of one shape share it), through progenitor,
+    // with every type taken from the types crate.
+    let mut modules = Vec::new();
+    let mut shapes = std::collections::BTreeSet::new();
+    for doc in &docs {
+        let Some(request) = request_type(doc) else {
+            continue;
+        };
+        if !shapes.insert(request.clone()) {
+            continue;
+        }
         let tokens = client_module(doc, types_crate, target.hooks)?;
-        let module = syn::Ident::new(&module_name(&doc.stem), proc_macro2::Span::call_site());
-        let title = format!("The client for the `{}` document.", doc.stem);
+        let name = module_name(request.strip_suffix("Request").unwrap_or(&request));
+        let module = syn::Ident::new(&name, proc_macro2::Span::call_site());
+        let title = format!("The client for requests of type `{request}`.");
         modules.push(quote! {
             #[doc = #title]
             pub mod #module { #tokens }
@@ -198,7 +232,23 @@ pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String>
     })
 }
 
-/// `claude-3-5-haiku` -> `claude_3_5_haiku`.
+/// The name of the type a document's chat request body became, if it has one.
+fn request_type(doc: &Doc) -> Option<String> {
+    let mut found = None;
+    let mut value = doc.value.clone();
+    crate::walk::operations_mut(&mut value, &mut |_, _, op| {
+        if found.is_none() {
+            found = op
+                .get("requestBody")
+                .and_then(|b| b.pointer("/content/application~1json/schema"))
+                .and_then(crate::hoist::ref_name)
+                .map(str::to_string);
+        }
+    });
+    found
+}
+
+/// `claude-3-5-haiku` -> `claude_3_5_haiku`, `ChatCompletion` -> `chat_completion`.
 pub fn module_name(stem: &str) -> String {
     let s = snake(stem);
     if s.starts_with(|c: char| c.is_ascii_digit()) {

@@ -62,8 +62,12 @@ enum Root {
 /// Where a schema sits while it is being named.
 #[derive(Clone)]
 struct Ctx {
-    /// `UpperCamel` of the document stem: `Claude35Haiku`.
+    /// The qualifier for names that differ between dialects: `info.x-codegen-prefix`, else the
+    /// `UpperCamel` document stem (`Claude35Haiku`).
     doc: String,
+    /// The document's dialect (`info.x-codegen-dialect`, else its stem): documents of one dialect
+    /// share widened types; across dialects only a schema that another includes is shared.
+    dialect: String,
     /// The name of the nearest named ancestor, if any.
     parent: Option<String>,
     /// The property this schema is the value of (or, with `in_items`, the items of).
@@ -74,6 +78,9 @@ struct Ctx {
     root: Option<Root>,
     /// The name the parent asked for (open enums name their known part `Known<Name>`).
     hint: Option<String>,
+    /// Whether `hint` is as firm as a name a document chose (the known part of an open enum the
+    /// document named): such names are merged across documents whatever their place.
+    firm_hint: bool,
 }
 
 /// All components of all documents, by name.
@@ -85,6 +92,11 @@ pub struct Registry {
     canon: HashMap<String, String>,
     /// Which documents use each name, for the report.
     pub used_by: BTreeMap<String, Vec<String>>,
+    /// The dialect of the document that first registered each name.
+    dialect: HashMap<String, String>,
+    /// Where each name's schema first sat (parent, property): schemas are only merged with a
+    /// holder of the same place.
+    place: HashMap<String, String>,
 }
 
 /// Reference to a component.
@@ -102,6 +114,7 @@ impl Registry {
     /// `doc`'s own `components/schemas` then lists every component it reaches.
     pub fn hoist_doc(&mut self, doc: &mut Doc) -> Result<(), String> {
         let stem = doc_prefix(doc);
+        let dialect = doc_dialect(doc);
         // Components the document already names keep their names (they are hard names).
         let existing: Vec<(String, Value)> = doc
             .value
@@ -111,12 +124,14 @@ impl Registry {
             .unwrap_or_default();
         for (name, mut schema) in existing {
             let ctx = Ctx {
+                dialect: dialect.clone(),
                 doc: stem.clone(),
                 parent: None,
                 prop: None,
                 in_items: false,
                 root: None,
                 hint: Some(name.clone()),
+                firm_hint: false,
             };
             self.hoist(&mut schema, &ctx, &doc.stem);
             if ref_name(&schema) != Some(name.as_str()) {
@@ -142,12 +157,14 @@ impl Registry {
                         .to_string();
                     if let Some(s) = p.get_mut("schema") {
                         let ctx = Ctx {
+                            dialect: dialect.clone(),
                             doc: stem.clone(),
                             parent: Some(format!("{op_name}Param")),
                             prop: Some(pname),
                             in_items: false,
                             root: None,
                             hint: None,
+                            firm_hint: false,
                         };
                         self.hoist(s, &ctx, &doc.stem);
                     }
@@ -159,12 +176,14 @@ impl Registry {
                 for media in content.values_mut() {
                     if let Some(s) = media.get_mut("schema") {
                         let ctx = Ctx {
+                            dialect: dialect.clone(),
                             doc: stem.clone(),
                             parent: None,
                             prop: None,
                             in_items: false,
                             root: Some(Root::Request),
                             hint: None,
+                            firm_hint: false,
                         };
                         self.hoist(s, &ctx, &doc.stem);
                     }
@@ -183,12 +202,14 @@ impl Registry {
                         };
                         if let Some(s) = media.get_mut("schema") {
                             let ctx = Ctx {
+                                dialect: dialect.clone(),
                                 doc: stem.clone(),
                                 parent: None,
                                 prop: None,
                                 in_items: false,
                                 root: Some(root),
                                 hint: None,
+                                firm_hint: false,
                             };
                             self.hoist(s, &ctx, &doc.stem);
                         }
@@ -246,6 +267,7 @@ impl Registry {
                 let c = Ctx {
                     in_items: true,
                     hint: None,
+                    firm_hint: false,
                     root: None,
                     ..ctx.clone()
                 };
@@ -256,6 +278,7 @@ impl Registry {
                     prop: ctx.prop.as_ref().map(|p| format!("{p}_value")),
                     in_items: false,
                     hint: None,
+                    firm_hint: false,
                     root: None,
                     ..ctx.clone()
                 };
@@ -274,10 +297,11 @@ impl Registry {
             return;
         }
         let base = base_name(m, ctx);
+        let hard = m.contains_key("x-codegen-name") || ctx.firm_hint;
         // Children are named after the name this schema will most likely get: if its base name
         // is taken, it will be qualified, and so should its children's. (Were it identical to the
-        // holder, its children are identical too and take the holder's children's names.)
-        let mut parent = self.free_name(&base, ctx, doc_stem);
+        // holder, or merged with it, its children take the holder's children's names.)
+        let mut parent = self.likely_name(&base, ctx, doc_stem, hard);
         if ctx.root.is_some() {
             // A root's children qualify with its last word, `ChunkChoice` rather than
             // `ChatCompletionChunkChoice`: the rest of the root's name is the same for all of them.
@@ -289,24 +313,28 @@ impl Registry {
         if let Some(Value::Object(props)) = m.get_mut("properties") {
             for (pname, p) in props.iter_mut() {
                 let c = Ctx {
+                    dialect: ctx.dialect.clone(),
                     doc: ctx.doc.clone(),
                     parent: Some(parent.clone()),
                     prop: Some(pname.clone()),
                     in_items: false,
                     root: None,
                     hint: None,
+                    firm_hint: false,
                 };
                 self.hoist(p, &c, doc_stem);
             }
         }
         if let Some(ap @ Value::Object(_)) = m.get_mut("additionalProperties") {
             let c = Ctx {
+                dialect: ctx.dialect.clone(),
                 doc: ctx.doc.clone(),
                 parent: Some(parent.clone()),
                 prop: Some(format!("{base}_value")),
                 in_items: false,
                 root: None,
                 hint: None,
+                firm_hint: false,
             };
             self.hoist(ap, &c, doc_stem);
         }
@@ -324,6 +352,7 @@ impl Registry {
                     };
                     let c = Ctx {
                         hint,
+                        firm_hint: hard && open_enum && i == 0,
                         root: None,
                         ..ctx.clone()
                     };
@@ -340,7 +369,7 @@ impl Registry {
         if open_enum {
             m.insert("x-open-enum".into(), Value::Bool(true));
         }
-        let name = self.register(Value::Object(std::mem::take(m)), &base, ctx, doc_stem);
+        let name = self.register(Value::Object(std::mem::take(m)), &base, ctx, doc_stem, hard);
         *schema = if nullable {
             let mut w = json!({ "allOf": [reference(&name)], "nullable": true });
             if let Some(d) = site_description {
@@ -379,6 +408,21 @@ impl Registry {
         if let (Some(_), Some(p)) = (&by_doc, &ctx.parent) {
             candidates.push(format!("{}{p}{base}", ctx.doc));
         }
+        // A parent whose name is too long to put in front whole: its first words, which tell
+        // siblings apart (`BashCodeExecution...` -> `BashErrorCode`), then with the qualifier.
+        if let Some(p) = &ctx.parent {
+            let words = words_of(p);
+            for k in 1..words.len() {
+                let head: String = words[..k].concat();
+                if !base.starts_with(&head) {
+                    candidates.push(format!("{head}{base}"));
+                }
+            }
+            for k in 1..words.len() {
+                let head: String = words[..k].concat();
+                candidates.push(format!("{}{head}{base}", ctx.doc));
+            }
+        }
         candidates
     }
 
@@ -387,7 +431,7 @@ impl Registry {
         self.candidates(base, ctx, doc_stem)
             .into_iter()
             .find(|c| {
-                c.len() <= MAX_NAME
+                (c.len() <= MAX_NAME || c == base)
                     && !RESERVED.contains(&c.as_str())
                     && !self.schemas.contains_key(c)
             })
@@ -399,17 +443,93 @@ impl Registry {
             })
     }
 
-    /// Stores a hoisted schema under the first free candidate name (or the name an identical
-    /// schema already has) and returns that name.
-    fn register(&mut self, schema: Value, base: &str, ctx: &Ctx, doc_stem: &str) -> String {
+    /// The name a schema will most likely get: the first candidate that is free, or held by
+    /// another document's schema of the same place (which it may merge with).
+    fn likely_name(&self, base: &str, ctx: &Ctx, doc_stem: &str, hard: bool) -> String {
+        self.candidates(base, ctx, doc_stem)
+            .into_iter()
+            .filter(|c| (c.len() <= MAX_NAME || c == base) && !RESERVED.contains(&c.as_str()))
+            .find(|c| {
+                !self.schemas.contains_key(c) || self.mergeable_holder(c, ctx, doc_stem, hard)
+            })
+            .unwrap_or_else(|| self.free_name(base, ctx, doc_stem))
+    }
+
+    /// Whether the schema named `name` was registered by another document for the same place
+    /// (or under a name the documents chose themselves).
+    fn mergeable_holder(&self, name: &str, ctx: &Ctx, doc_stem: &str, hard: bool) -> bool {
+        let other_doc = self
+            .used_by
+            .get(name)
+            .is_some_and(|users| !users.iter().any(|u| u == doc_stem));
+        other_doc && (hard || self.place.get(name) == Some(&place_of(ctx)))
+    }
+
+    /// Stores a hoisted schema and returns its name: the name an identical schema already has;
+    /// else the first candidate name that is free or whose holder it merges with (a holder from
+    /// another document of the same place: widened to cover both when both documents are of one
+    /// dialect, or when the names were chosen by the documents; across dialects only when one
+    /// schema covers the other already).
+    fn register(
+        &mut self,
+        schema: Value,
+        base: &str,
+        ctx: &Ctx,
+        doc_stem: &str,
+        hard: bool,
+    ) -> String {
         let key = canonical(&schema);
         let name = if let Some(existing) = self.canon.get(&key) {
             existing.clone()
         } else {
-            let free = self.free_name(base, ctx, doc_stem);
-            self.canon.insert(key, free.clone());
-            self.schemas.insert(free.clone(), schema);
-            free
+            let mut chosen = None;
+            for c in self.candidates(base, ctx, doc_stem) {
+                if (c.len() > MAX_NAME && c != base) || RESERVED.contains(&c.as_str()) {
+                    continue;
+                }
+                let Some(held) = self.schemas.get(&c) else {
+                    self.schemas.insert(c.clone(), schema.clone());
+                    self.dialect.insert(c.clone(), ctx.dialect.clone());
+                    self.place.insert(c.clone(), place_of(ctx));
+                    chosen = Some(c);
+                    break;
+                };
+                if !self.mergeable_holder(&c, ctx, doc_stem, hard) {
+                    continue;
+                }
+                let widen = hard || self.dialect.get(&c) == Some(&ctx.dialect);
+                let joiner = Joiner {
+                    schemas: &self.schemas,
+                };
+                let merged = if widen {
+                    joiner.join(held, &schema)
+                } else {
+                    joiner.covering(held, &schema)
+                };
+                match merged {
+                    Ok(merged) => {
+                        self.canon.insert(canonical(&merged), c.clone());
+                        self.schemas.insert(c.clone(), merged);
+                        chosen = Some(c);
+                        break;
+                    }
+                    Err(why) => {
+                        if std::env::var_os("XTASK_EXPLAIN").is_some() {
+                            let how = if widen { "widening" } else { "covering" };
+                            eprintln!("hoist: {doc_stem}: `{c}` not merged ({how}): {why}");
+                        }
+                    }
+                }
+            }
+            let name = chosen.unwrap_or_else(|| {
+                let free = self.free_name(base, ctx, doc_stem);
+                self.schemas.insert(free.clone(), schema);
+                self.dialect.insert(free.clone(), ctx.dialect.clone());
+                self.place.insert(free.clone(), place_of(ctx));
+                free
+            });
+            self.canon.insert(key, name.clone());
+            name
         };
         let users = self.used_by.entry(name.clone()).or_default();
         if !users.iter().any(|u| u == doc_stem) {
@@ -417,6 +537,321 @@ impl Registry {
         }
         name
     }
+}
+
+/// Where a schema sits, for deciding whether two schemas of one name are the same thing: its
+/// parent's name (or, for a root, what the root is) and its property.
+fn place_of(ctx: &Ctx) -> String {
+    let parent = match (&ctx.parent, ctx.root) {
+        (Some(p), _) => p.clone(),
+        (None, Some(Root::Request)) => "(request)".into(),
+        (None, Some(Root::Response)) => "(response)".into(),
+        (None, Some(Root::Stream)) => "(stream)".into(),
+        (None, None) => String::new(),
+    };
+    format!(
+        "{parent}.{}{}",
+        ctx.prop.as_deref().unwrap_or(""),
+        if ctx.in_items { "[]" } else { "" }
+    )
+}
+
+/// Joins hoisted schemas, reading the components they refer to from `schemas`.
+pub struct Joiner<'a> {
+    /// The components by name.
+    pub schemas: &'a BTreeMap<String, Value>,
+}
+
+impl Joiner<'_> {
+    /// The narrowest schema that accepts everything `a` or `b` accepts, when the two differ only
+    /// by what one of them leaves out: properties (a property required by only one becomes
+    /// optional), branches of a union, values of an enum, looser numeric bounds; a reference
+    /// whose schema accepts all the other side does. An error saying where, when they differ in
+    /// kind (an object and a string, different string constraints).
+    pub fn join(&self, a: &Value, b: &Value) -> Result<Value, String> {
+        self.join_at(a, b, 0)
+    }
+
+    fn join_at(&self, a: &Value, b: &Value, depth: usize) -> Result<Value, String> {
+        if depth > 32 {
+            return Err("nested too deep".into());
+        }
+        if canonical(a) == canonical(b) {
+            return Ok(a.clone());
+        }
+        let (Value::Object(x), Value::Object(y)) = (a, b) else {
+            return Err("not both schemas".into());
+        };
+        if let Some(r) = self.join_refs(a, b, depth) {
+            return r;
+        }
+        // `X or null` against `X`: the nullable side wins.
+        if let Some(j) = self
+            .join_nullable(x, y, depth)
+            .or_else(|| self.join_nullable(y, x, depth))
+        {
+            return Ok(j);
+        }
+        let union = |m: &Map<String, Value>| m.contains_key("oneOf") || m.contains_key("anyOf");
+        if union(x) || union(y) {
+            return self.join_unions(x, y, depth);
+        }
+        let mut out = Map::new();
+        let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+        for k in keys {
+            let (vx, vy) = (x.get(k), y.get(k));
+            let v = match k.as_str() {
+                "properties" => {
+                    let (Some(Value::Object(px)), Some(Value::Object(py))) = (vx, vy) else {
+                        return Err("properties on one side only".into());
+                    };
+                    let mut props = Map::new();
+                    let names: std::collections::BTreeSet<&String> =
+                        px.keys().chain(py.keys()).collect();
+                    for n in names {
+                        let v = match (px.get(n), py.get(n)) {
+                            (Some(p), Some(q)) => self
+                                .join_at(p, q, depth + 1)
+                                .map_err(|e| format!("{n}: {e}"))?,
+                            (Some(p), None) | (None, Some(p)) => p.clone(),
+                            (None, None) => unreachable!(),
+                        };
+                        props.insert(n.clone(), v);
+                    }
+                    Value::Object(props)
+                }
+                "required" => {
+                    let both: Vec<Value> = match (vx, vy) {
+                        (Some(Value::Array(rx)), Some(Value::Array(ry))) => {
+                            rx.iter().filter(|r| ry.contains(r)).cloned().collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    if both.is_empty() {
+                        continue;
+                    }
+                    Value::Array(both)
+                }
+                "additionalProperties" => match (vx, vy) {
+                    (Some(Value::Bool(false)), Some(Value::Bool(false))) => Value::Bool(false),
+                    (Some(p), Some(q)) => self
+                        .join_at(p, q, depth + 1)
+                        .map_err(|e| format!("additionalProperties: {e}"))?,
+                    _ => continue,
+                },
+                "enum" => {
+                    let (Some(Value::Array(ex)), Some(Value::Array(ey))) = (vx, vy) else {
+                        return Err("enum on one side only".into());
+                    };
+                    let mut values = ex.clone();
+                    values.extend(ey.iter().filter(|v| !ex.contains(v)).cloned());
+                    Value::Array(values)
+                }
+                "minimum" | "exclusiveMinimum" => {
+                    match (vx.and_then(Value::as_f64), vy.and_then(Value::as_f64)) {
+                        (Some(p), Some(q)) => json!(p.min(q)),
+                        _ => continue,
+                    }
+                }
+                "maximum" | "exclusiveMaximum" | "maxItems" => {
+                    match (vx.and_then(Value::as_f64), vy.and_then(Value::as_f64)) {
+                        (Some(_), Some(_)) if vx == vy => vx.cloned().unwrap_or_default(),
+                        (Some(p), Some(q)) => json!(p.max(q)),
+                        _ => continue,
+                    }
+                }
+                "minItems" => match (vx.and_then(Value::as_f64), vy.and_then(Value::as_f64)) {
+                    (Some(p), Some(q)) => json!(p.min(q)),
+                    _ => continue,
+                },
+                "description" | "example" | "examples" | "default" => match vx.or(vy) {
+                    Some(v) => v.clone(),
+                    None => continue,
+                },
+                _ => {
+                    if vx != vy {
+                        return Err(format!(
+                            "{k}: {} against {}",
+                            vx.map_or("nothing".into(), short),
+                            vy.map_or("nothing".into(), short)
+                        ));
+                    }
+                    vx.cloned().unwrap_or_default()
+                }
+            };
+            out.insert(k.clone(), v);
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Two references, or a reference and an inline schema: the side whose schema accepts all
+    /// the other's does. `None` when neither side is a bare reference.
+    fn join_refs(&self, a: &Value, b: &Value, depth: usize) -> Option<Result<Value, String>> {
+        fn bare(v: &Value) -> Option<&str> {
+            v.as_object().filter(|m| m.len() == 1).and_then(|_| ref_name(v))
+        }
+        let (ra, rb) = (bare(a), bare(b));
+        if ra.is_none() && rb.is_none() {
+            return None;
+        }
+        let resolve = |v: &Value, name: Option<&str>| -> Value {
+            name.and_then(|n| self.schemas.get(n))
+                .cloned()
+                .unwrap_or_else(|| v.clone())
+        };
+        let (sa, sb) = (resolve(a, ra), resolve(b, rb));
+        // A union that has the other as one of its branches.
+        let has_branch = |u: &Value, branch: &Value| {
+            ["oneOf", "anyOf"].iter().any(|k| {
+                u.get(*k)
+                    .and_then(Value::as_array)
+                    .is_some_and(|bs| bs.iter().any(|x| canonical(x) == canonical(branch)))
+            })
+        };
+        if ra.is_some() && has_branch(&sa, b) {
+            return Some(Ok(a.clone()));
+        }
+        if rb.is_some() && has_branch(&sb, a) {
+            return Some(Ok(b.clone()));
+        }
+        Some(match self.join_at(&sa, &sb, depth + 1) {
+            Ok(j) if ra.is_some() && canonical(&j) == canonical(&sa) => Ok(a.clone()),
+            Ok(j) if rb.is_some() && canonical(&j) == canonical(&sb) => Ok(b.clone()),
+            Ok(_) => Err(format!(
+                "{} against {}: each has something the other lacks",
+                short(a),
+                short(b)
+            )),
+            Err(e) => Err(format!("{} against {}: {e}", short(a), short(b))),
+        })
+    }
+
+    /// `x` nullable (`{allOf: [X], nullable: true}`) and `y` plain `X`: `x`.
+    fn join_nullable(
+        &self,
+        x: &Map<String, Value>,
+        y: &Map<String, Value>,
+        depth: usize,
+    ) -> Option<Value> {
+        if x.get("nullable") != Some(&Value::Bool(true)) {
+            return None;
+        }
+        let inner = x.get("allOf")?.as_array()?;
+        match inner.as_slice() {
+            [only]
+                if self
+                    .join_at(only, &Value::Object(y.clone()), depth + 1)
+                    .ok()?
+                    == *only =>
+            {
+                Some(Value::Object(x.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Two unions, or a union and one of its possible branches: every branch of both, once.
+    fn join_unions(
+        &self,
+        x: &Map<String, Value>,
+        y: &Map<String, Value>,
+        depth: usize,
+    ) -> Result<Value, String> {
+        let branches = |m: &Map<String, Value>| -> (Option<&'static str>, Vec<Value>) {
+            for k in ["oneOf", "anyOf"] {
+                if let Some(Value::Array(b)) = m.get(k) {
+                    return (Some(k), b.clone());
+                }
+            }
+            (None, vec![Value::Object(m.clone())])
+        };
+        let (kx, bx) = branches(x);
+        let (ky, by) = branches(y);
+        // Keywords beside the union (nullable, the open-enum marker) must agree.
+        let rest = |m: &Map<String, Value>, k: Option<&str>| -> Map<String, Value> {
+            if k.is_none() {
+                return Map::new();
+            }
+            m.iter()
+                .filter(|(key, _)| {
+                    Some(key.as_str()) != k && !matches!(key.as_str(), "description" | "default")
+                })
+                .map(|(key, v)| (key.clone(), v.clone()))
+                .collect()
+        };
+        let (rx, ry) = (rest(x, kx), rest(y, ky));
+        if kx.is_some() && ky.is_some() && rx != ry {
+            return Err("unions with different keywords beside their branches".into());
+        }
+        let mut out: Vec<Value> = bx.clone();
+        for b in by {
+            if out.iter().any(|o| canonical(o) == canonical(&b)) {
+                continue;
+            }
+            // An open enum's known values: one branch of enum values, widened.
+            if let Some(i) = out
+                .iter()
+                .position(|o| o.get("enum").is_some() && b.get("enum").is_some())
+            {
+                out[i] = self
+                    .join_at(&out[i], &b, depth + 1)
+                    .map_err(|e| format!("enum branch: {e}"))?;
+                continue;
+            }
+            out.push(b);
+        }
+        let keyword = match (kx, ky) {
+            (Some("oneOf"), Some("oneOf")) | (Some("oneOf"), None) | (None, Some("oneOf")) => {
+                "oneOf"
+            }
+            _ => "anyOf",
+        };
+        let mut m = if kx.is_some() { rx } else { ry };
+        if let Some(d) = x.get("description").or(y.get("description")) {
+            m.insert("description".into(), d.clone());
+        }
+        m.insert(keyword.into(), Value::Array(out));
+        Ok(Value::Object(m))
+    }
+
+    /// `a` or `b`, whichever accepts everything the other does; an error when neither does.
+    pub fn covering(&self, a: &Value, b: &Value) -> Result<Value, String> {
+        let j = self.join(a, b)?;
+        let c = canonical(&j);
+        if c == canonical(a) || c == canonical(b) {
+            Ok(j)
+        } else {
+            Err("each has something the other lacks (different dialects)".into())
+        }
+    }
+}
+
+/// A schema's text, cut short for a message.
+fn short(v: &Value) -> String {
+    let t = v.to_string();
+    if t.len() > 80 {
+        format!("{}...", &t[..t.floor_char_boundary(80)])
+    } else {
+        t
+    }
+}
+
+/// The `UpperCamel` words of a name: `BashCodeExecution` -> `Bash`, `Code`, `Execution` (digits
+/// stay with the word before them).
+fn words_of(name: &str) -> Vec<&str> {
+    let mut starts: Vec<usize> = name
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_uppercase())
+        .map(|(i, _)| i)
+        .collect();
+    if starts.first() != Some(&0) {
+        starts.insert(0, 0);
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| &name[i..starts.get(n + 1).copied().unwrap_or(name.len())])
+        .collect()
 }
 
 /// The last `UpperCamel` word: `ChatCompletionChunk` -> `Chunk`.
@@ -438,7 +873,18 @@ pub fn doc_prefix(doc: &Doc) -> String {
     }
 }
 
-/// Objects with properties, unions, enums and constrained strings get names; the rest stays inline.
+/// The dialect a document's request is written in: `info.x-codegen-dialect`, else its stem (a
+/// document on its own).
+pub fn doc_dialect(doc: &Doc) -> String {
+    doc.value
+        .pointer("/info/x-codegen-dialect")
+        .and_then(Value::as_str)
+        .unwrap_or(&doc.stem)
+        .to_string()
+}
+
+/// Objects with properties, unions, enums and strings with length limits get names; the rest
+/// stays inline (a string's `pattern` does not make a type: see [`crate::jsonschema::to_json_schema`]).
 fn needs_name(m: &Map<String, Value>) -> bool {
     m.get("properties")
         .and_then(Value::as_object)
@@ -446,7 +892,7 @@ fn needs_name(m: &Map<String, Value>) -> bool {
         || m.contains_key("oneOf")
         || m.contains_key("anyOf")
         || m.contains_key("enum")
-        || ["pattern", "minLength", "maxLength"]
+        || ["minLength", "maxLength"]
             .iter()
             .any(|k| m.contains_key(*k))
             && m.get("type") == Some(&json!("string"))
@@ -529,7 +975,7 @@ fn canonical(v: &Value) -> String {
                     .filter(|(k, _)| {
                         !matches!(
                             k.as_str(),
-                            "description" | "example" | "examples" | "x-codegen-name"
+                            "description" | "example" | "examples" | "default" | "x-codegen-name"
                         )
                     })
                     .map(|(k, v)| {

@@ -13,7 +13,10 @@ use crate::hoist::ref_name;
 /// - `anyOf` becomes `oneOf`: typify turns `anyOf` into a struct of flattened optional fields that
 ///   fails at run time (typify#895); serde tries untagged variants in order, so overlapping
 ///   branches still parse;
-/// - documentation-only and vendor keywords (`example`, `x-...`, `discriminator`) are dropped.
+/// - documentation-only and vendor keywords (`example`, `x-...`, `discriminator`) are dropped;
+/// - a string's `pattern` is dropped: typify would check it with the `regress` crate, a
+///   dependency every service would build for a few date filters; the documents keep it, so
+///   validators (the mock, Prism) still check it.
 pub fn to_json_schema(v: &Value) -> Value {
     convert(v, Target::Typify)
 }
@@ -37,6 +40,7 @@ fn convert(v: &Value, target: Target) -> Value {
             "nullable" | "example" | "examples" | "discriminator" | "xml" | "externalDocs"
             | "readOnly" | "writeOnly" | "deprecated" => {}
             k if k.starts_with("x-") => {}
+            "pattern" if target == Target::Typify => {}
             "$ref" if target == Target::Validation => {
                 let to = v.as_str().unwrap_or_default();
                 let name = to.strip_prefix("#/components/schemas/").unwrap_or(to);

@@ -5,12 +5,16 @@
 //! cargo xtask codegen --check                   fail, with a summary, if the checked-in output is stale
 //! cargo xtask codegen --spec <file|dir> --out <dir>
 //!                                               generate a standalone crate pair from any documents
+//! cargo xtask adopt <vendor.json|dir> --out <file|dir> [--dialect NAME]
+//!                                               write our document for a vendor's model page
 //! ```
 
+mod adopt;
 mod generate;
 mod hoist;
 mod jsonschema;
 mod passes;
+mod table;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -18,7 +22,8 @@ use std::process::ExitCode;
 
 use generate::Files;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec <file-or-dir> --out <dir>]";
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec <file-or-dir> --out <dir>]
+       cargo xtask adopt <vendor-document-or-dir> --out <file-or-dir> [--dialect NAME]";
 
 /// The types crate's Rust name, as the generated client refers to it.
 const TYPES_CRATE: &str = "aimlapi_types";
@@ -36,6 +41,9 @@ fn main() -> ExitCode {
 
 fn dispatch(args: &[String]) -> Result<(), String> {
     let (cmd, rest) = args.split_first().ok_or(USAGE)?;
+    if cmd == "adopt" {
+        return adopt_command(rest);
+    }
     if cmd != "codegen" {
         return Err(format!("unknown command `{cmd}`\n{USAGE}"));
     }
@@ -63,6 +71,88 @@ fn dispatch(args: &[String]) -> Result<(), String> {
         (None, None) => workspace(check),
         _ => Err(format!("--spec and --out go together\n{USAGE}")),
     }
+}
+
+/// `cargo xtask adopt`: our document for each vendor document given (a file, or every
+/// chat-completions document in a directory), written under `--out`.
+fn adopt_command(args: &[String]) -> Result<(), String> {
+    let mut input = None;
+    let mut out = None;
+    let mut dialect = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a path")?)),
+            "--dialect" => dialect = Some(it.next().ok_or("--dialect needs a name")?.clone()),
+            "-h" | "--help" => {
+                println!("{USAGE}\n\nDialects (read from the request body unless given):");
+                for (d, request, _) in adopt::DIALECTS {
+                    println!("  {d:<18} request type {request}");
+                }
+                return Ok(());
+            }
+            other if input.is_none() && !other.starts_with('-') => {
+                input = Some(PathBuf::from(other))
+            }
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    let input = input.ok_or(USAGE)?;
+    let out = out.ok_or("--out is required")?;
+    let words = adopt::Descriptions::bundled();
+    let (files, into_dir) = if input.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&input)
+            .map_err(|e| format!("{}: {e}", input.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        (files, true)
+    } else {
+        (vec![input.clone()], out.is_dir())
+    };
+    let mut written = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let vendor: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+        let is_chat = vendor
+            .get("paths")
+            .and_then(serde_json::Value::as_object)
+            .is_some_and(|p| p.keys().any(|k| k.ends_with("/chat/completions")));
+        if input.is_dir() && !is_chat {
+            eprintln!(
+                "adopt: {}: no chat-completions path, skipped",
+                file.display()
+            );
+            continue;
+        }
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| format!("{}: bad file name", file.display()))?;
+        let adopted = adopt::adopt(&vendor, name, dialect.as_deref(), &words)?;
+        let target = if into_dir {
+            out.join(name)
+        } else {
+            out.clone()
+        };
+        let text = serde_json::to_string_pretty(&adopted.value).expect("JSON") + "\n";
+        std::fs::write(&target, text).map_err(|e| format!("{}: {e}", target.display()))?;
+        written += 1;
+        eprintln!(
+            "adopt: {name} -> {} ({})",
+            target.display(),
+            adopted.value["info"]["x-codegen-dialect"]
+                .as_str()
+                .unwrap_or("?")
+        );
+        for line in &adopted.report {
+            eprintln!("  {line}");
+        }
+    }
+    eprintln!("adopt: {written} documents written");
+    Ok(())
 }
 
 fn workspace_root() -> PathBuf {

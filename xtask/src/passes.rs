@@ -38,7 +38,7 @@ pub const PASSES: &[Pass] = &[
     Pass { name: "integer_counts", fixes: "integers typed as number (index, created, token counts)", run: integer_counts },
     Pass { name: "request_defaults", fixes: "defaults on optional request fields (the generated type would always send them)", run: request_defaults },
     Pass { name: "open_model", fixes: "a model enum that rejects ids the API accepts", run: open_model },
-    Pass { name: "lenient_responses", fixes: "response schemas stricter than what the API sends (required fields it omits, closed enums, nulls)", run: lenient_responses },
+    Pass { name: "lenient_responses", fixes: "response schemas stricter than what the API sends (required fields it omits, closed enums, nulls, fields it adds)", run: lenient_responses },
 ];
 
 /// Runs every pass over `doc`; returns `(pass name, places changed)` in order.
@@ -383,7 +383,14 @@ fn open_enum(schema: &mut Map<String, Value>) {
 }
 
 fn open_model(doc: &mut Doc) -> usize {
-    let stem = crate::hoist::doc_prefix(doc);
+    // One model type for all documents, unless a document names its own (a provider that
+    // spells ids its own way): its known ids are those of all the documents that share it.
+    let name = doc
+        .value
+        .pointer("/info/x-codegen-model-name")
+        .and_then(Value::as_str)
+        .unwrap_or("ModelId")
+        .to_string();
     let mut n = 0;
     operations_mut(&mut doc.value, &mut |_, _, op| {
         let Some(Value::Object(content)) =
@@ -397,10 +404,7 @@ fn open_model(doc: &mut Doc) -> usize {
             };
             if model.contains_key("enum") && !model.contains_key("x-open-enum") {
                 open_enum(model);
-                model.insert(
-                    "x-codegen-name".into(),
-                    Value::String(format!("{stem}ModelId")),
-                );
+                model.insert("x-codegen-name".into(), Value::String(name.clone()));
                 n += 1;
             }
         }
@@ -432,7 +436,14 @@ fn lenient_responses(doc: &mut Doc) -> usize {
 
 fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
     let Value::Object(m) = schema else { return };
-    if m.remove("additionalProperties") == Some(Value::Bool(false)) {
+    // An object keeps the fields it does not know (typify: a flattened `extra` map), so that a
+    // field the API adds tomorrow survives a parse and serialize.
+    if m.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty())
+        && m.get("additionalProperties") != Some(&json!({}))
+    {
+        m.insert("additionalProperties".into(), json!({}));
+        *n += 1;
+    } else if m.remove("additionalProperties") == Some(Value::Bool(false)) {
         *n += 1;
     }
     let keep_discriminator = if is_branch { discriminator_of(m) } else { None };

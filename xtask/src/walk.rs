@@ -14,9 +14,9 @@ pub enum Site {
 }
 
 /// The schema-valued keywords whose values are a single schema.
-const SINGLE: &[&str] = &["items", "additionalProperties", "not"];
+pub const SINGLE: &[&str] = &["items", "additionalProperties", "not"];
 /// The schema-valued keywords whose values are lists of schemas.
-const LISTS: &[&str] = &["oneOf", "anyOf", "allOf"];
+pub const LISTS: &[&str] = &["oneOf", "anyOf", "allOf"];
 
 /// Calls `f` on `schema` and, depth first and parents before children, on every schema inside it.
 pub fn visit_mut(schema: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {

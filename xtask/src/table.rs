@@ -1,0 +1,188 @@
+//! The model table: for every page (document), the model ids it names, the request type its body
+//! became, the request properties it accepts, its `thinking` variants and its `max_tokens`
+//! default. Read from each document as published, before any pass changes it, and generated into
+//! the types crate as data.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use serde_json::Value;
+
+use crate::passes::Doc;
+use crate::walk::{operations_mut, visit_mut};
+
+/// What one page says about the models it documents.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageFacts {
+    /// The document's stem: `claude-sonnet-4-5`.
+    pub page: String,
+    /// The generated request type its chat body became (filled in after hoisting).
+    pub request: Option<String>,
+    /// The model ids its `model` enum lists, in the document's order.
+    pub ids: Vec<String>,
+    /// The top-level properties its request body has, sorted.
+    pub properties: Vec<String>,
+    /// The `type` values its `thinking` object takes (`enabled`, `disabled`, `adaptive`), in
+    /// the document's order; empty when it takes no `thinking`.
+    pub thinking: Vec<String>,
+    /// The `max_tokens` default it states, if any.
+    pub max_tokens_default: Option<u64>,
+}
+
+/// The facts of `doc`, read from its first JSON request body.
+pub fn page_facts(doc: &Doc) -> PageFacts {
+    let mut value = doc.value.clone();
+    let mut body = None;
+    operations_mut(&mut value, &mut |_, _, op| {
+        if body.is_none() {
+            body = op
+                .get("requestBody")
+                .and_then(|b| b.pointer("/content/application~1json/schema"))
+                .cloned();
+        }
+    });
+    let mut facts = PageFacts {
+        page: doc.stem.clone(),
+        ..PageFacts::default()
+    };
+    let Some(props) = body
+        .as_ref()
+        .and_then(|b| b.get("properties"))
+        .and_then(Value::as_object)
+    else {
+        return facts;
+    };
+    facts.properties = props.keys().cloned().collect();
+    facts.properties.sort();
+    if let Some(model) = props.get("model") {
+        let mut ids = Vec::new();
+        let mut m = model.clone();
+        visit_mut(&mut m, &mut |s| {
+            if let Some(Value::Array(values)) = s.get("enum") {
+                ids.extend(values.iter().filter_map(Value::as_str).map(String::from));
+            }
+        });
+        for id in ids {
+            if !facts.ids.contains(&id) {
+                facts.ids.push(id);
+            }
+        }
+    }
+    if let Some(thinking) = props.get("thinking") {
+        let mut t = thinking.clone();
+        visit_mut(&mut t, &mut |s| {
+            let consts = s
+                .get("properties")
+                .and_then(|p| p.get("type"))
+                .and_then(|ty| ty.get("enum"))
+                .and_then(Value::as_array);
+            for v in consts.into_iter().flatten().filter_map(Value::as_str) {
+                if !facts.thinking.iter().any(|x| x == v) {
+                    facts.thinking.push(v.to_string());
+                }
+            }
+        });
+    }
+    facts.max_tokens_default = props
+        .get("max_tokens")
+        .and_then(|m| m.get("default"))
+        .and_then(Value::as_f64)
+        .filter(|d| *d >= 0.0 && d.fract() == 0.0 && *d <= u32::MAX as f64)
+        .map(|d| d as u64);
+    facts
+}
+
+/// The table as Rust: the `ModelPage` type and `MODEL_PAGES`, one entry per page.
+pub fn tokens(pages: &[PageFacts]) -> TokenStream {
+    let entries = pages.iter().map(|p| {
+        let page = &p.page;
+        let request = match &p.request {
+            Some(r) => quote!(Some(#r)),
+            None => quote!(None),
+        };
+        let ids = &p.ids;
+        let properties = &p.properties;
+        let thinking = &p.thinking;
+        let max_tokens = match p.max_tokens_default {
+            Some(d) => quote!(Some(#d)),
+            None => quote!(None),
+        };
+        quote! {
+            ModelPage {
+                page: #page,
+                request: #request,
+                ids: &[#(#ids),*],
+                properties: &[#(#properties),*],
+                thinking: &[#(#thinking),*],
+                max_tokens_default: #max_tokens,
+            }
+        }
+    });
+    quote! {
+        /// What one bundled model page (one OpenAPI document) says about its models.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct ModelPage {
+            /// The document's name: `claude-sonnet-4-5`.
+            pub page: &'static str,
+            /// The request type the page's chat body is generated as: `AnthropicChatRequest`.
+            pub request: Option<&'static str>,
+            /// Every model id the page lists.
+            pub ids: &'static [&'static str],
+            /// The top-level request properties the page accepts, sorted.
+            pub properties: &'static [&'static str],
+            /// The `type` values of the `thinking` object the page accepts; empty when it takes
+            /// no `thinking`.
+            pub thinking: &'static [&'static str],
+            /// The `max_tokens` the page says the API uses when the request sets none.
+            pub max_tokens_default: Option<u64>,
+        }
+
+        impl ModelPage {
+            /// Whether the page's request body has the top-level property `name`.
+            pub fn accepts(&self, name: &str) -> bool {
+                self.properties.binary_search(&name).is_ok()
+            }
+
+            /// The page that lists `id`: the first in page order when several do.
+            pub fn of(id: &str) -> Option<&'static ModelPage> {
+                MODEL_PAGES.iter().find(|p| p.ids.contains(&id))
+            }
+        }
+
+        /// Every bundled page, in file-name order: the model table.
+        pub const MODEL_PAGES: &[ModelPage] = &[#(#entries),*];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn facts_come_from_the_page_as_published() {
+        let doc = Doc {
+            stem: "claude-x".into(),
+            value: json!({"openapi": "3.0.0", "paths": {"/v1/chat/completions": {"post": {
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "model": {"type": "string", "enum": ["a/x", "x-1"]},
+                    "temperature": {"type": "number"},
+                    "max_tokens": {"type": "number", "default": 64000},
+                    "thinking": {"anyOf": [
+                        {"oneOf": [
+                            {"type": "object", "properties": {"type": {"type": "string", "enum": ["enabled"]}, "budget_tokens": {"type": "integer"}}},
+                            {"type": "object", "properties": {"type": {"type": "string", "enum": ["disabled"]}}}]},
+                        {"type": "object", "properties": {"type": {"type": "string", "minLength": 1}}}]},
+                    "messages": {"type": "array"}}}}}}}}}}),
+        };
+        let f = page_facts(&doc);
+        assert_eq!(f.ids, ["a/x", "x-1"]);
+        assert_eq!(
+            f.properties,
+            ["max_tokens", "messages", "model", "temperature", "thinking"]
+        );
+        assert_eq!(f.thinking, ["enabled", "disabled"]);
+        assert_eq!(f.max_tokens_default, Some(64000));
+        let text = tokens(&[f]).to_string();
+        assert!(text.contains("MODEL_PAGES"), "{text}");
+    }
+}
