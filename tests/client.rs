@@ -1,5 +1,5 @@
-//! The generated clients over loopback HTTP: both request dialects share one response type, and
-//! each client sends its document's request shape.
+//! The generated clients over loopback HTTP: every request type shares one response type, and
+//! each client sends its request shape.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use aimlapi_client::{claude_3_5_haiku, claude_3_5_sonnet, openrouter_claude_3_5_haiku};
+use aimlapi_client::{anthropic_chat, chat_completion, open_router};
 use aimlapi_tests::fixture;
 use aimlapi_types::*;
 use serde_json::Value;
@@ -77,22 +77,19 @@ fn user_hello() -> Message {
 
 /// The OpenAI-style and the Anthropic-style clients return the one `ChatCompletion` type.
 async fn completions(
-    haiku: &claude_3_5_haiku::Client,
-    sonnet: &claude_3_5_sonnet::Client,
+    haiku: &chat_completion::Client,
+    sonnet: &anthropic_chat::Client,
 ) -> Vec<ChatCompletion> {
-    let h: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
+    let h: ChatCompletionRequest = ChatCompletionRequest::builder()
+        .model(KnownModelId::Claude35HaikuLatest)
         .messages(vec![user_hello()])
         .try_into()
         .unwrap();
-    let s: Claude35SonnetRequest = Claude35SonnetRequest::builder()
-        .model(KnownClaude35SonnetModelId::Claude35SonnetLatest)
-        .messages(vec![Claude35SonnetMessage {
-            content: Claude35SonnetContent::String("Hello".into()),
-            role: Claude35SonnetMessageRole::User,
-        }])
-        .try_into()
-        .unwrap();
+    let s: AnthropicChatRequest = serde_json::from_value(serde_json::json!({
+        "model": "claude-3-5-sonnet-latest",
+        "messages": [{"role": "user", "content": "Hello"}],
+    }))
+    .unwrap();
     vec![
         haiku.create_chat_completion(&h).await.unwrap().into_inner(),
         sonnet
@@ -110,8 +107,8 @@ async fn both_dialects_share_the_response_type() {
         fixture("seed-001-response.json"),
     ]);
     let got = completions(
-        &claude_3_5_haiku::Client::new(&base, Default::default()),
-        &claude_3_5_sonnet::Client::new(&base, Default::default()),
+        &chat_completion::Client::new(&base, Default::default()),
+        &anthropic_chat::Client::new(&base, Default::default()),
     )
     .await;
     let texts: Vec<_> = got
@@ -147,51 +144,36 @@ async fn both_dialects_share_the_response_type() {
     );
 }
 
+/// Pages of one wire shape share one request type; the model table says which page takes which.
 #[test]
-fn the_normalized_documents_point_both_dialects_at_one_response_component() {
-    let docs: Vec<(&str, Value)> = DOCUMENTS
-        .iter()
-        .map(|(stem, text)| (*stem, serde_json::from_str(text).unwrap()))
-        .collect();
-    let pointer = |stem: &str, p: &str| -> Value {
-        let doc = &docs.iter().find(|(s, _)| *s == stem).unwrap().1;
-        doc.pointer(&format!("/paths/~1v1~1chat~1completions/post{p}"))
-            .cloned()
-            .unwrap_or(Value::Null)
+fn the_model_table_names_each_page_s_request_type() {
+    let request = |page: &str| {
+        MODEL_PAGES
+            .iter()
+            .find(|p| p.page == page)
+            .unwrap_or_else(|| panic!("no page {page}"))
+            .request
     };
-    let response = "/responses/200/content/application~1json/schema/$ref";
-    let request = "/requestBody/content/application~1json/schema/$ref";
+    assert_eq!(request("claude-3-5-haiku"), Some("ChatCompletionRequest"));
+    assert_eq!(request("claude-3.7-sonnet"), Some("ChatCompletionRequest"));
+    assert_eq!(request("claude-3.5-sonnet"), Some("AnthropicChatRequest"));
+    assert_eq!(request("claude-sonnet-4-5"), Some("AnthropicChatRequest"));
+    assert_eq!(request("claude-opus-4-7"), Some("AnthropicChatRequest"));
+    assert_eq!(request("claude-opus-5"), Some("HybridChatRequest"));
+    assert_eq!(request("claude-sonnet-4"), Some("OpenRouterStyleRequest"));
     assert_eq!(
-        pointer("claude-3-5-haiku", response),
-        "#/components/schemas/ChatCompletion"
+        request("openrouter-claude-3-5-haiku"),
+        Some("OpenRouterRequest")
     );
-    assert_eq!(
-        pointer("claude-3-5-sonnet", response),
-        "#/components/schemas/ChatCompletion"
-    );
-    assert_eq!(
-        pointer("claude-3-5-haiku", request),
-        "#/components/schemas/Claude35HaikuRequest"
-    );
-    assert_eq!(
-        pointer("claude-3-5-sonnet", request),
-        "#/components/schemas/Claude35SonnetRequest"
-    );
-    let stream = "/responses/200/content/text~1event-stream/schema/$ref";
-    assert_eq!(
-        pointer("claude-3-5-haiku", stream),
-        "#/components/schemas/ChatCompletionChunk"
-    );
-    assert_eq!(
-        pointer("claude-3-5-sonnet", stream),
-        "#/components/schemas/ChatCompletionChunk"
-    );
+    // Every bundled page is in the table with its model ids.
+    assert_eq!(MODEL_PAGES.len(), DOCUMENTS.len());
+    assert!(MODEL_PAGES.iter().all(|p| !p.ids.is_empty()));
 }
 
 #[tokio::test]
 async fn the_openrouter_client_sends_its_headers_and_model_id() {
     let (base, seen) = serve(vec![fixture("seed-003-response.json")]);
-    let client = openrouter_claude_3_5_haiku::Client::new(&base, Default::default());
+    let client = open_router::Client::new(&base, Default::default());
     let req: OpenRouterRequest = OpenRouterRequest::builder()
         .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)
         .messages(vec![user_hello()])

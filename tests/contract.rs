@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aimlapi::types::{Claude35HaikuRequest, Claude35SonnetRequest, OpenRouterRequest};
+use aimlapi::types::{AnthropicChatRequest, ChatCompletionRequest, OpenRouterRequest};
 use aimlapi::{ChatRequest, Client, Error, Provider, RequestOptions, RetryPolicy};
 use serde_json::Value;
 
@@ -78,10 +78,8 @@ async fn send_as<R: ChatRequest + serde::de::DeserializeOwned>(
 async fn send(base_url: &str, shape: &Shape, options: &RequestOptions) -> Result<(), Error> {
     let client = client(base_url, &shape.document);
     match shape.document.as_str() {
-        "claude-3-5-haiku" => send_as::<Claude35HaikuRequest>(&client, &shape.body, options).await,
-        "claude-3-5-sonnet" => {
-            send_as::<Claude35SonnetRequest>(&client, &shape.body, options).await
-        }
+        "claude-3-5-haiku" => send_as::<ChatCompletionRequest>(&client, &shape.body, options).await,
+        "claude-3-5-sonnet" => send_as::<AnthropicChatRequest>(&client, &shape.body, options).await,
         "openrouter-claude-3-5-haiku" => {
             send_as::<OpenRouterRequest>(&client, &shape.body, options).await
         }

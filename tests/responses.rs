@@ -3,7 +3,6 @@
 use aimlapi_tests::{data_lines, fixture_json};
 use aimlapi_types::{
     ChatCompletion, ChatCompletionChunk, ChunkChoiceFinishReason, FinishReason, KnownFinishReason,
-    OpenRouterChatCompletionChunk,
 };
 
 fn parse(name: &str) -> ChatCompletion {
@@ -122,7 +121,7 @@ fn every_chunk_of_the_documented_stream_parses() {
 fn an_openrouter_error_chunk_parses_with_its_code_and_message() {
     // The shape api-facts describes: a top-level `error` and `finish_reason: "error"`, status 200.
     let line = r#"{"id":"gen-1","object":"chat.completion.chunk","created":1770995942,"model":"anthropic/claude-3.5-haiku","error":{"code":502,"message":"Provider returned error"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}"#;
-    let chunk: OpenRouterChatCompletionChunk = serde_json::from_str(line).unwrap();
+    let chunk: ChatCompletionChunk = serde_json::from_str(line).unwrap();
     let error = chunk.error.expect("the error");
     assert_eq!(error.message.as_deref(), Some("Provider returned error"));
     assert_eq!(

@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use aimlapi::types::{ChatCompletionChunk, OpenRouterChatCompletionChunk};
+use aimlapi::types::{ChatCompletionChunk, ChatCompletionChunk};
 use aimlapi::{ChunkDecoder, SseDecoder, StreamChunk, StreamItem};
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
         chunks::<ChatCompletionChunk>(&split, max_line)
     );
     assert_eq!(
-        chunks::<OpenRouterChatCompletionChunk>(&whole, max_line),
-        chunks::<OpenRouterChatCompletionChunk>(&split, max_line)
+        chunks::<ChatCompletionChunk>(&whole, max_line),
+        chunks::<ChatCompletionChunk>(&split, max_line)
     );
 });

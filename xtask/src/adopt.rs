@@ -113,7 +113,7 @@ pub fn adopt(
                         .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_string();
-                    rewrite_description(p, &[name.clone()], words, &mut report);
+                    rewrite_description(p, std::slice::from_ref(&name), words, &mut report);
                     if let Some(s) = p.get_mut("schema") {
                         clean(s, &mut vec![name], words, &mut report);
                     }
@@ -192,6 +192,7 @@ pub fn adopt(
             let known: Vec<&str> = DIALECTS.iter().map(|(d, _, _)| *d).collect();
             format!("unknown dialect `{dialect}` (known: {})", known.join(", "))
         })?;
+    let hybrid = dialect == "hybrid";
     operations_mut(&mut doc, &mut |path, method, op| {
         if method == "post" && path.ends_with("/chat/completions") {
             let body = op
@@ -199,6 +200,9 @@ pub fn adopt(
                 .and_then(|b| b.pointer_mut("/content/application~1json/schema"));
             if let Some(Value::Object(body)) = body {
                 body.insert("x-codegen-name".into(), Value::String(request_name.into()));
+                if hybrid {
+                    name_dialect_branches(body);
+                }
             }
         }
     });
@@ -349,6 +353,36 @@ fn unswap_tools(body: &mut Value) -> Option<&'static str> {
     );
     props.insert("tool_choice".into(), modes);
     Some("`tools` and `tool_choice` were swapped in the vendor's document (tool_choice held one tool definition, tools the choice modes); ours has them as the API takes them")
+}
+
+/// A body that takes both dialects has `messages` and `tools` as a choice between two lists, one
+/// per dialect: the items of each list are named for their dialect (`AnthropicMessage` beside
+/// `Message`, `AnthropicTool` beside `Tool`), the names the same things have in the documents of
+/// one dialect.
+fn name_dialect_branches(body: &mut Map<String, Value>) {
+    let Some(Value::Object(props)) = body.get_mut("properties") else {
+        return;
+    };
+    for (prop, anthropic, openai) in [
+        ("messages", "AnthropicMessage", "Message"),
+        ("tools", "AnthropicTool", "Tool"),
+    ] {
+        let Some(Value::Array(branches)) = props.get_mut(prop).and_then(|p| p.get_mut("anyOf"))
+        else {
+            continue;
+        };
+        for branch in branches {
+            let Some(Value::Object(items)) = branch.get_mut("items") else {
+                continue;
+            };
+            let text = Value::Object(items.clone()).to_string();
+            let is_openai = ["\"system\"", "\"developer\"", "\"function\""]
+                .iter()
+                .any(|marker| text.contains(marker));
+            let name = if is_openai { openai } else { anthropic };
+            items.insert("x-codegen-name".into(), Value::String(name.into()));
+        }
+    }
 }
 
 /// The dialect a chat request body is written in, read from its shape.

@@ -340,10 +340,15 @@ impl Registry {
         }
         for key in ["oneOf", "anyOf"] {
             if let Some(Value::Array(branches)) = m.get_mut(key) {
+                // A union of known kinds beside a catch-all for kinds added later
+                // (`{type: <any non-empty string>}`) is an open union: its known part is
+                // `Known<Name>`, like an open enum's.
+                let open_union = branches.iter().any(is_catch_all);
                 for (i, b) in branches.iter_mut().enumerate() {
+                    let is_union = b.get("oneOf").is_some() || b.get("anyOf").is_some();
                     // An open enum's known values are `Known<Name>`; a closed list of modes
                     // beside other branches is `<Name>Mode` (`ToolChoiceMode`).
-                    let hint = if open_enum && i == 0 {
+                    let hint = if open_enum && i == 0 || open_union && is_union {
                         Some(format!("Known{base}"))
                     } else if b.get("enum").is_some() && b.get("properties").is_none() {
                         Some(format!("{base}Mode"))
@@ -523,6 +528,13 @@ impl Registry {
             }
             let name = chosen.unwrap_or_else(|| {
                 let free = self.free_name(base, ctx, doc_stem);
+                if std::env::var_os("XTASK_EXPLAIN").is_some() {
+                    eprintln!(
+                        "hoist: {doc_stem}: `{free}` (place {}; candidates taken: {:?})",
+                        place_of(ctx),
+                        self.candidates(base, ctx, doc_stem)
+                    );
+                }
                 self.schemas.insert(free.clone(), schema);
                 self.dialect.insert(free.clone(), ctx.dialect.clone());
                 self.place.insert(free.clone(), place_of(ctx));
@@ -688,7 +700,9 @@ impl Joiner<'_> {
     /// the other's does. `None` when neither side is a bare reference.
     fn join_refs(&self, a: &Value, b: &Value, depth: usize) -> Option<Result<Value, String>> {
         fn bare(v: &Value) -> Option<&str> {
-            v.as_object().filter(|m| m.len() == 1).and_then(|_| ref_name(v))
+            v.as_object()
+                .filter(|m| m.len() == 1)
+                .and_then(|_| ref_name(v))
         }
         let (ra, rb) = (bare(a), bare(b));
         if ra.is_none() && rb.is_none() {
@@ -788,6 +802,15 @@ impl Joiner<'_> {
             if out.iter().any(|o| canonical(o) == canonical(&b)) {
                 continue;
             }
+            // A branch that covers, or is covered by, one already there takes its place.
+            if let Some((i, wider)) = out
+                .iter()
+                .enumerate()
+                .find_map(|(i, o)| self.covering_at(o, &b, depth + 1).ok().map(|w| (i, w)))
+            {
+                out[i] = wider;
+                continue;
+            }
             // An open enum's known values: one branch of enum values, widened.
             if let Some(i) = out
                 .iter()
@@ -816,7 +839,11 @@ impl Joiner<'_> {
 
     /// `a` or `b`, whichever accepts everything the other does; an error when neither does.
     pub fn covering(&self, a: &Value, b: &Value) -> Result<Value, String> {
-        let j = self.join(a, b)?;
+        self.covering_at(a, b, 0)
+    }
+
+    fn covering_at(&self, a: &Value, b: &Value, depth: usize) -> Result<Value, String> {
+        let j = self.join_at(a, b, depth)?;
         let c = canonical(&j);
         if c == canonical(a) || c == canonical(b) {
             Ok(j)
@@ -871,6 +898,18 @@ pub fn doc_prefix(doc: &Doc) -> String {
         Some(p) => camel(p),
         None => camel(&doc.stem),
     }
+}
+
+/// A branch that takes any object with a string `type` (no list of values): the catch-all beside
+/// known kinds.
+fn is_catch_all(v: &Value) -> bool {
+    let Some(props) = v.get("properties").and_then(Value::as_object) else {
+        return false;
+    };
+    props.len() == 1
+        && props
+            .get("type")
+            .is_some_and(|t| t.get("type") == Some(&json!("string")) && t.get("enum").is_none())
 }
 
 /// The dialect a document's request is written in: `info.x-codegen-dialect`, else its stem (a
@@ -1096,29 +1135,99 @@ mod tests {
 
     #[test]
     fn a_different_schema_under_a_taken_name_gets_a_qualified_name() {
+        // Two documents (each its own dialect) whose `TextP` differ in kind: neither covers the
+        // other, so the second is qualified by its document.
         let mut reg = Registry::default();
         let mut a = doc_with_body(
             "doc-a",
             json!({"type": "object", "properties": {"p": {"type": "array", "items": text_part()}}}),
         );
-        let mut strict = text_part();
-        strict["additionalProperties"] = json!(false);
+        let mut other = text_part();
+        other["properties"]["text"] = json!({"type": "integer"});
         let mut b = doc_with_body(
             "doc-b",
-            json!({"type": "object", "properties": {"p": {"type": "array", "items": strict}}}),
+            json!({"type": "object", "properties": {"p": {"type": "array", "items": other}}}),
         );
         reg.hoist_doc(&mut a).unwrap();
         reg.hoist_doc(&mut b).unwrap();
-        assert!(
-            reg.schemas.contains_key("TextP"),
-            "{:?}",
-            reg.schemas.keys().collect::<Vec<_>>()
-        );
+        let names: Vec<&String> = reg.schemas.keys().collect();
+        assert!(reg.schemas.contains_key("TextP"), "{names:?}");
         assert!(
             reg.schemas.contains_key("DocBTextP"),
-            "a difference between documents is qualified by the document: {:?}",
-            reg.schemas.keys().collect::<Vec<_>>()
+            "a difference between documents is qualified by the document: {names:?}"
         );
+    }
+
+    fn in_dialect(stem: &str, dialect: &str, body: Value) -> Doc {
+        let mut d = doc_with_body(stem, body);
+        d.value["info"]["x-codegen-dialect"] = json!(dialect);
+        d
+    }
+
+    #[test]
+    fn pages_of_one_dialect_share_the_wider_type() {
+        // Page b omits `temperature` and adds `thinking`; page c's message takes one more kind
+        // of part. One request type, one message type: every property and part of all three.
+        let part = |kind: &str| json!({"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": [kind]}, "text": {"type": "string"}}});
+        let body = |props: Value| json!({"type": "object", "required": ["model"], "x-codegen-name": "ShapeRequest", "properties": props});
+        let messages = |parts: Vec<Value>| json!({"type": "array", "items": {"type": "object", "properties": {"content": {"type": "array", "items": {"oneOf": parts}}}}});
+        let mut reg = Registry::default();
+        let mut a = in_dialect(
+            "page-a",
+            "d",
+            body(
+                json!({"model": {"type": "string"}, "temperature": {"type": "number", "maximum": 1}, "messages": messages(vec![part("text")])}),
+            ),
+        );
+        let mut b = in_dialect(
+            "page-b",
+            "d",
+            body(
+                json!({"model": {"type": "string"}, "thinking": {"type": "boolean"}, "messages": messages(vec![part("text")])}),
+            ),
+        );
+        let mut c = in_dialect(
+            "page-c",
+            "d",
+            body(
+                json!({"model": {"type": "string"}, "temperature": {"type": "number", "maximum": 2}, "messages": messages(vec![part("text"), part("image")])}),
+            ),
+        );
+        for d in [&mut a, &mut b, &mut c] {
+            reg.hoist_doc(d).unwrap();
+        }
+        let request = &reg.schemas["ShapeRequest"];
+        let props: Vec<&String> = request["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(props, ["messages", "model", "temperature", "thinking"]);
+        assert_eq!(request["properties"]["temperature"]["maximum"], json!(2.0));
+        assert_eq!(request["required"], json!(["model"]));
+        assert_eq!(reg.used_by["ShapeRequest"], ["page-a", "page-b", "page-c"]);
+        let names: Vec<&String> = reg.schemas.keys().collect();
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with("Page") || n.ends_with('2')),
+            "no name per page: {names:?}"
+        );
+    }
+
+    #[test]
+    fn across_dialects_only_a_covering_schema_is_shared() {
+        let part = json!({"type": "object", "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}}});
+        let mut wider = part.clone();
+        wider["properties"]["cache_control"] =
+            json!({"type": "object", "properties": {"ttl": {"type": "string"}}});
+        let body = |p: &Value| json!({"type": "object", "properties": {"parts": {"type": "array", "items": p}}});
+        let mut reg = Registry::default();
+        let mut a = in_dialect("page-a", "one", body(&part));
+        let mut b = in_dialect("page-b", "two", body(&wider));
+        reg.hoist_doc(&mut a).unwrap();
+        reg.hoist_doc(&mut b).unwrap();
+        // b's part covers a's: one type, the wider.
+        assert!(reg.schemas["TextPart"]["properties"]
+            .get("cache_control")
+            .is_some());
+        assert_eq!(reg.used_by["TextPart"], ["page-a", "page-b"]);
     }
 
     #[test]

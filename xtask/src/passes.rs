@@ -438,7 +438,9 @@ fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
     let Value::Object(m) = schema else { return };
     // An object keeps the fields it does not know (typify: a flattened `extra` map), so that a
     // field the API adds tomorrow survives a parse and serialize.
-    if m.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty())
+    if m.get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty())
         && m.get("additionalProperties") != Some(&json!({}))
     {
         m.insert("additionalProperties".into(), json!({}));
@@ -736,7 +738,16 @@ mod tests {
             model["anyOf"],
             json!([{"type": "string", "enum": ["a"]}, {"type": "string"}])
         );
-        assert_eq!(model["x-codegen-name"], "ClaudeTestModelId");
+        // One model type for every document, unless the document names its own.
+        assert_eq!(model["x-codegen-name"], "ModelId");
+        let mut own = doc(op_with(
+            json!({"properties": {"model": {"type": "string", "enum": ["a"]}}}),
+            json!({}),
+        ));
+        own.value["info"] = json!({"x-codegen-model-name": "OtherModelId"});
+        open_model(&mut own);
+        let model = own.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties/model").unwrap();
+        assert_eq!(model["x-codegen-name"], "OtherModelId");
     }
 
     #[test]
@@ -753,7 +764,8 @@ mod tests {
         assert!(lenient_responses(&mut d) > 0);
         let s = d.value.pointer("/paths/~1v1~1chat~1completions/post/responses/200/content/application~1json/schema").unwrap();
         assert_eq!(s["required"], json!(["choices"]));
-        assert!(s.get("additionalProperties").is_none());
+        // Closed objects open up, and keep what they do not know (typify: a flattened map).
+        assert_eq!(s["additionalProperties"], json!({}));
         assert_eq!(s["properties"]["id"]["nullable"], json!(true));
         let choice = &s["properties"]["choices"]["items"];
         assert_eq!(choice["required"], json!(["index"]));

@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+use aimlapi::types::{ChatCompletionRequest, KnownModelId};
 use aimlapi::{Client, Provider, RetryPolicy, DEFAULT_MAX_RESPONSE_BODY};
 use aimlapi_bench::{peak_rss_kib, read_request};
 use tokio::io::AsyncWriteExt;
@@ -50,9 +50,9 @@ async fn serve(listener: TcpListener, total: usize) {
     }
 }
 
-fn request() -> Claude35HaikuRequest {
-    Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
+fn request() -> ChatCompletionRequest {
+    ChatCompletionRequest::builder()
+        .model(KnownModelId::Claude35HaikuLatest)
         .messages(vec![aimlapi::user("Hello")])
         .try_into()
         .expect("model and messages are set")

@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+use aimlapi::types::{ChatCompletionRequest, KnownModelId};
 use aimlapi::{Client, Provider, RequestOptions, StreamItem};
 use aimlapi_bench::peak_rss_kib;
 use futures::StreamExt;
@@ -54,8 +54,8 @@ struct Outcome {
 }
 
 async fn one(client: &Client, i: usize) -> Result<Outcome, String> {
-    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
+    let request: ChatCompletionRequest = ChatCompletionRequest::builder()
+        .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user(format!("request {i}"))])
         .try_into()
         .map_err(|e| format!("request: {e}"))?;

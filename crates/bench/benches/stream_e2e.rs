@@ -19,7 +19,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+use aimlapi::types::{ChatCompletionRequest, KnownModelId};
 use aimlapi::{Client, Provider, RequestOptions, StreamItem};
 use aimlapi_bench::{body, events, peak_rss_kib, response, Chunking, Server};
 use async_openai::config::OpenAIConfig;
@@ -79,8 +79,8 @@ impl Clients {
 }
 
 async fn ours(client: &Client, pace: Pace) -> Read {
-    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
+    let request: ChatCompletionRequest = ChatCompletionRequest::builder()
+        .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user("Hi")])
         .try_into()
         .expect("request");

@@ -26,6 +26,10 @@ pub struct RequestOptions {
     pub extra_body: serde_json::Map<String, serde_json::Value>,
     /// The timeout of the whole request, if any.
     pub timeout: Option<Duration>,
+    /// Sends request properties that the model's page does not list. The `aimlapi` client
+    /// refuses them before sending unless this is set (or the client is built not to check);
+    /// the vendor's documents have been wrong before. The generated clients do not check.
+    pub send_unsupported: bool,
 }
 
 /// Applies `options` to a request the generated code built: called by every generated method

@@ -1,7 +1,7 @@
 //! The generated clients reach `https://` URLs on their own with the default features: a TLS
 //! ClientHello arrives at a loopback listener (which reads it and hangs up).
 
-use aimlapi_client::claude_3_5_haiku::Client;
+use aimlapi_client::chat_completion::Client;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 
@@ -16,7 +16,7 @@ async fn an_https_url_gets_a_tls_client_hello() {
         head
     });
     let client = Client::new(&format!("https://127.0.0.1:{port}"), Default::default());
-    let body: aimlapi_types::Claude35HaikuRequest = serde_json::from_value(serde_json::json!({
+    let body: aimlapi_types::ChatCompletionRequest = serde_json::from_value(serde_json::json!({
         "model": "claude-3-5-haiku-latest",
         "messages": [{"role": "user", "content": "Hello"}],
     }))

@@ -7,7 +7,7 @@
 
 mod common;
 
-use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+use aimlapi::types::{ChatCompletionRequest, KnownModelId};
 use aimlapi::Provider;
 
 #[tokio::main]
@@ -21,8 +21,8 @@ async fn main() {
     .await;
     let client = setup.client;
     let prompt = setup.prompt.unwrap_or_else(|| "Hello".to_string());
-    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
+    let request: ChatCompletionRequest = ChatCompletionRequest::builder()
+        .model(KnownModelId::Claude35HaikuLatest)
         .messages(vec![aimlapi::user(prompt)])
         .try_into()
         .expect("model and messages are set");

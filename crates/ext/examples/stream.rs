@@ -10,7 +10,7 @@ mod common;
 
 use std::io::Write;
 
-use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+use aimlapi::types::{ChatCompletionRequest, KnownModelId};
 use aimlapi::{Provider, RequestOptions, StreamItem};
 use futures::StreamExt;
 
@@ -27,8 +27,8 @@ async fn main() {
     let prompt = setup
         .prompt
         .unwrap_or_else(|| "Hi! What do you think about mankind?".to_string());
-    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
+    let request: ChatCompletionRequest = ChatCompletionRequest::builder()
+        .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user(prompt)])
         .try_into()
         .expect("model and messages are set");

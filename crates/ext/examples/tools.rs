@@ -9,7 +9,7 @@
 mod common;
 
 use aimlapi::schemars::JsonSchema;
-use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+use aimlapi::types::{ChatCompletionRequest, KnownModelId};
 use aimlapi::{ChatResponse, Provider, ToolLoop, ToolSpec, Toolbox};
 use serde::{Deserialize, Serialize};
 
@@ -78,8 +78,8 @@ async fn main() {
         ToolSpec::new::<GetWeather>("get_weather").expect("GetWeather is a struct"),
         get_weather,
     );
-    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
+    let request: ChatCompletionRequest = ChatCompletionRequest::builder()
+        .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user(prompt)])
         .try_into()
         .expect("model and messages are set");

@@ -247,7 +247,7 @@ impl Accumulator {
 }
 
 macro_rules! stream_chunk {
-    ($chunk:ty, $completion:ty, $reasoning:ident, |$c:ident| $error:expr) => {
+    ($chunk:ty, $completion:ty, |$c:ident| $error:expr) => {
         impl StreamChunk for $chunk {
             type Completion = $completion;
 
@@ -259,7 +259,7 @@ macro_rules! stream_chunk {
                         choice.index,
                         d.and_then(|d| d.role.as_ref()).and_then(as_text),
                         d.and_then(|d| d.content.as_deref()),
-                        d.and_then(|d| d.$reasoning.as_deref()),
+                        d.and_then(|d| d.reasoning_content.as_deref().or(d.reasoning.as_deref())),
                         d.and_then(|d| d.refusal.as_deref()),
                         d.and_then(|d| d.tool_calls.as_deref()),
                         choice.finish_reason.as_ref().and_then(as_text),
@@ -296,28 +296,17 @@ macro_rules! stream_chunk {
     };
 }
 
-stream_chunk!(
-    types::ChatCompletionChunk,
-    types::ChatCompletion,
-    reasoning_content,
-    |_c| None
-);
-stream_chunk!(
-    types::OpenRouterChatCompletionChunk,
-    types::OpenRouterChatCompletion,
-    reasoning,
-    |c| {
-        let e = c.error.as_ref()?;
-        let code = e
-            .code
-            .as_ref()
-            .and_then(|code| match serde_json::to_value(code).ok()? {
-                Value::String(s) => Some(s),
-                other => Some(other.to_string()),
-            });
-        Some((code, e.message.clone().unwrap_or_default()))
-    }
-);
+stream_chunk!(types::ChatCompletionChunk, types::ChatCompletion, |c| {
+    let e = c.error.as_ref()?;
+    let code = e
+        .code
+        .as_ref()
+        .and_then(|code| match serde_json::to_value(code).ok()? {
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        });
+    Some((code, e.message.clone().unwrap_or_default()))
+});
 
 /// Whether a payload starts like the old wrapper: `{` then the key `"event"`.
 #[inline(always)]

@@ -123,8 +123,8 @@ impl<T: ChatResponse> Completion<T> {
 /// use aimlapi::types::*;
 ///
 /// let client = aimlapi::Client::from_env()?;
-/// let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-///     .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
+/// let request: ChatCompletionRequest = ChatCompletionRequest::builder()
+///     .model(KnownModelId::Claude35HaikuLatest)
 ///     .messages(vec![aimlapi::user("Hello")])
 ///     .try_into()
 ///     .expect("model and messages are set");
@@ -149,6 +149,8 @@ struct Inner {
     log_contents: bool,
     /// The most bytes a non-streaming response body may have.
     max_body: usize,
+    /// Whether requests are checked against their model's page before sending.
+    check_properties: bool,
 }
 
 impl fmt::Debug for Client {
@@ -161,6 +163,7 @@ impl fmt::Debug for Client {
             .field("timeouts", &self.inner.timeouts)
             .field("log_contents", &self.inner.log_contents)
             .field("max_response_body", &self.inner.max_body)
+            .field("check_properties", &self.inner.check_properties)
             .finish_non_exhaustive()
     }
 }
@@ -176,6 +179,7 @@ pub struct ClientBuilder {
     headers: HeaderMap,
     log_contents: bool,
     max_body: usize,
+    check_properties: bool,
 }
 
 /// The default limit on a non-streaming response body: 32 MiB, far above any completion.
@@ -192,6 +196,7 @@ impl Default for ClientBuilder {
             headers: HeaderMap::new(),
             log_contents: false,
             max_body: DEFAULT_MAX_RESPONSE_BODY,
+            check_properties: true,
         }
     }
 }
@@ -270,6 +275,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether a request is checked, before it is sent, against the page of the model it names
+    /// (default: yes): a property the page does not list fails the call with
+    /// [`Error::Unsupported`], naming the model and the property. The vendor's documents have
+    /// been wrong before: `false` sends every request as it is (per request:
+    /// `RequestOptions::send_unsupported`).
+    pub fn check_properties(mut self, on: bool) -> Self {
+        self.check_properties = on;
+        self
+    }
+
     /// Builds the client. Fails when the AI/ML API or OpenRouter is chosen and no key was given
     /// nor found in the environment.
     pub fn build(self) -> Result<Client, Error> {
@@ -335,6 +350,7 @@ impl ClientBuilder {
                 headers,
                 log_contents: self.log_contents,
                 max_body: self.max_body,
+                check_properties: self.check_properties,
             }),
         })
     }
@@ -405,6 +421,7 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<Completion<R::Response>, Error> {
         let (request, model) = self.for_provider(request);
+        self.check(&request, options)?;
         let mut options = self.options(options);
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
         options.timeout = Some(timeout);
@@ -466,7 +483,7 @@ impl Client {
         R::Chunk: crate::StreamChunk<Completion = R::Response>,
     {
         use crate::ChatResponse;
-        request.set_tools(tools);
+        request.set_tools(tools)?;
         let mut made = Vec::new();
         for step in 1..=settings.max_steps {
             let response = if settings.streaming {
@@ -495,7 +512,7 @@ impl Client {
             )
             .await;
             tracing::debug!(step, calls = records.len(), "ran tool calls");
-            request.push_tool_round(response.text().map(str::to_string), &records);
+            request.push_tool_round(response.text().map(str::to_string), &records)?;
             made.extend(records);
         }
         Err(Error::StepLimit {
@@ -525,6 +542,7 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<ByteStream, Error> {
         let (request, model) = self.for_provider(request);
+        self.check(&request, options)?;
         let mut options = self.options(options);
         options
             .extra_body
@@ -619,6 +637,33 @@ impl Client {
         (request, model)
     }
 
+    /// Refuses a request that sets a property its model's page does not list (see
+    /// [`ClientBuilder::check_properties`]). The page is the one that lists the model id and is
+    /// written as this request type; a model no such page lists is not checked.
+    fn check<R: ChatRequest>(&self, request: &R, options: &RequestOptions) -> Result<(), Error> {
+        if !self.inner.check_properties || options.send_unsupported {
+            return Ok(());
+        }
+        let id = request.model_id();
+        let Some(page) = crate::MODEL_PAGES
+            .iter()
+            .find(|p| p.request == Some(R::type_name()) && p.ids.contains(&id.as_str()))
+        else {
+            return Ok(());
+        };
+        let Ok(serde_json::Value::Object(body)) = serde_json::to_value(request) else {
+            return Ok(());
+        };
+        match body.keys().find(|k| !page.accepts(k)) {
+            Some(property) => Err(Error::Unsupported {
+                model: id,
+                property: property.clone(),
+                page: page.page,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The client's headers with the caller's on top.
     fn options(&self, given: &RequestOptions) -> RequestOptions {
         let mut headers = self.inner.headers.clone();
@@ -629,6 +674,7 @@ impl Client {
             headers,
             extra_body: given.extra_body.clone(),
             timeout: given.timeout,
+            send_unsupported: given.send_unsupported,
         }
     }
 

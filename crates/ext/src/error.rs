@@ -42,6 +42,8 @@ pub enum ErrorKind {
     /// A non-streaming response body was larger than the client's limit
     /// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body)).
     ResponseTooLarge,
+    /// The request has a property the model's page does not list; it was not sent.
+    Unsupported,
 }
 
 impl fmt::Display for ErrorKind {
@@ -62,6 +64,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::UnexpectedEnd => "the stream ended early",
             ErrorKind::StepLimit => "the tool loop reached its step limit",
             ErrorKind::ResponseTooLarge => "the response body is over the size limit",
+            ErrorKind::Unsupported => "the model does not take a property of the request",
         })
     }
 }
@@ -217,6 +220,18 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The request sets a property that the model's page does not list, so it was not sent.
+    /// `RequestOptions::send_unsupported` (per request) or `ClientBuilder::check_properties(false)`
+    /// (per client) sends it anyway.
+    #[error("model `{model}` does not take `{property}`: its page ({page}) lists no such request property; set RequestOptions::send_unsupported or ClientBuilder::check_properties(false) to send it anyway")]
+    Unsupported {
+        /// The model id the request names.
+        model: String,
+        /// The property.
+        property: String,
+        /// The page (bundled document) the model belongs to.
+        page: &'static str,
+    },
 }
 
 impl Error {
@@ -232,6 +247,7 @@ impl Error {
             Error::UnexpectedEnd => ErrorKind::UnexpectedEnd,
             Error::StepLimit { .. } => ErrorKind::StepLimit,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
         }
     }
 

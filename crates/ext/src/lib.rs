@@ -3,8 +3,9 @@
 //!
 //! - [`Client`]: one client for every gateway ([`Provider`]), with keys, retries
 //!   ([`RetryPolicy`]), [`Timeouts`], typed errors ([`Error`], [`ErrorKind`]) and tracing spans.
-//! - [`Model`], [`Claude35Haiku`], [`Claude35Sonnet`]: every id a model answers to, the id each
-//!   provider expects, and the model's facts (context, output limit, prices).
+//! - [`Model`] and the model table [`MODEL_PAGES`]: every id of every bundled page, the request
+//!   type and properties each page takes, the id each provider expects, the facts this crate
+//!   knows (context, output limit, prices).
 //! - [`types`]: the request, response and stream-chunk types generated from `schema/`;
 //!   [`client`]: the generated low-level clients.
 #![deny(missing_docs)]
@@ -31,9 +32,9 @@ pub use chat::{
     DEFAULT_MAX_RESPONSE_BODY,
 };
 pub use error::{Error, ErrorKind, HttpError};
-pub use model::{Claude35Haiku, Claude35Sonnet, Model, ModelFacts};
+pub use model::{Model, ModelFacts, ModelPage, MODEL_PAGES};
 pub use provider::{ApiKey, Provider, ProviderKind};
-pub use request::{ChatRequest, ChatResponse, TokenUsage};
+pub use request::{ChatRequest, ChatResponse, Dialect, TokenUsage};
 pub use retry::RetryPolicy;
 pub use schemars;
 pub use sse::{

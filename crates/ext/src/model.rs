@@ -1,8 +1,11 @@
-//! Model enums: every id a model answers to, the id each provider expects, and the model's facts.
+//! Models: every id of every bundled page (the generated model table), the id each provider
+//! expects, what each page accepts, and the facts this crate knows (context, prices).
 
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
+
+pub use aimlapi_types::{ModelPage, MODEL_PAGES};
 
 use crate::provider::ProviderKind;
 
@@ -28,147 +31,149 @@ impl ModelFacts {
     }
 }
 
-/// Defines a model enum from its table of ids: `(id, variant)` pairs, the AI/ML id and the
-/// OpenRouter id of each variant, and its facts.
-macro_rules! model_enum {
+/// The facts this crate knows, by page: context, output limit and prices from the published
+/// facts (seeds 000-003). Pages not listed have none yet.
+const FACTS: &[(&str, ModelFacts)] = &[
     (
-        $(#[$doc:meta])* $name:ident {
-            $($(#[$vdoc:meta])* $variant:ident => aimlapi: $aiml:literal, openrouter: $or:literal;)+
-        }
-        ids: [$(($id:literal, $idv:ident)),+ $(,)?],
-        facts: $facts:expr $(,)?
-    ) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)+
-        }
+        "claude-3-5-haiku",
+        ModelFacts {
+            context_window: 200_000,
+            max_output_tokens: 8_192,
+            input_usd_per_mtok: 0.80,
+            output_usd_per_mtok: 4.0,
+        },
+    ),
+    (
+        "openrouter-claude-3-5-haiku",
+        ModelFacts {
+            context_window: 200_000,
+            max_output_tokens: 8_192,
+            input_usd_per_mtok: 0.80,
+            output_usd_per_mtok: 4.0,
+        },
+    ),
+    (
+        "claude-3.5-sonnet",
+        ModelFacts {
+            context_window: 200_000,
+            max_output_tokens: 8_192,
+            input_usd_per_mtok: 3.0,
+            output_usd_per_mtok: 15.0,
+        },
+    ),
+    (
+        "claude-3-5-sonnet",
+        ModelFacts {
+            context_window: 200_000,
+            max_output_tokens: 8_192,
+            input_usd_per_mtok: 3.0,
+            output_usd_per_mtok: 15.0,
+        },
+    ),
+];
 
-        impl $name {
-            /// Every id this model answers to, with the variant it names.
-            pub const IDS: &'static [(&'static str, $name)] = &[$(($id, $name::$idv)),+];
+/// OpenRouter's spelling of AI/ML ids, where the facts give it (seed 002). Other pages' models
+/// go to OpenRouter under the page's own `anthropic/...` id, which is OpenRouter's form too.
+const OPENROUTER_IDS: &[(&str, &str)] = &[("claude-3-5-haiku", "anthropic/claude-3.5-haiku")];
 
-            /// What the model can do and what it costs.
-            pub const FACTS: ModelFacts = $facts;
+/// Ids the facts name beside the pages' enums (seed 003's examples send `claude-3-5-haiku`).
+const ALIASES: &[(&str, &str)] = &[("claude-3-5-haiku", "claude-3-5-haiku")];
 
-            /// The variant `id` names, if it names one of this model's.
-            pub fn from_id(id: &str) -> Option<Self> {
-                Self::IDS.iter().find(|(known, _)| *known == id).map(|(_, v)| *v)
-            }
-
-            /// The id `provider` expects for this model.
-            pub fn id_for(self, provider: ProviderKind) -> &'static str {
-                match (self, provider) {
-                    $(($name::$variant, ProviderKind::OpenRouter) => $or,)+
-                    $(($name::$variant, _) => $aiml,)+
-                }
-            }
-        }
-    };
-}
-
-model_enum! {
-    /// Claude 3.5 Haiku (2024-10-22): the ids of seeds 000, 002 and 003.
-    Claude35Haiku {
-        /// The undated aliases.
-        Latest => aimlapi: "anthropic/claude-3-5-haiku", openrouter: "anthropic/claude-3.5-haiku";
-        /// The dated snapshot, 2024-10-22 (what the aliases point at).
-        V20241022 => aimlapi: "anthropic/claude-3-5-haiku-20241022", openrouter: "anthropic/claude-3.5-haiku";
-    }
-    ids: [
-        ("anthropic/claude-3-5-haiku", Latest),
-        ("claude-3-5-haiku-latest", Latest),
-        ("claude-3-5-haiku", Latest),
-        ("anthropic/claude-3.5-haiku", Latest),
-        ("anthropic/claude-3-5-haiku-20241022", V20241022),
-        ("claude-3-5-haiku-20241022", V20241022),
-    ],
-    facts: ModelFacts { context_window: 200_000, max_output_tokens: 8_192, input_usd_per_mtok: 0.80, output_usd_per_mtok: 4.0 },
-}
-
-// OpenRouter's ids for the dated Sonnet snapshots are not in the published facts this crate was
-// written from: `-20240620` follows OpenRouter's naming, and `-20241022` maps to the alias that
-// points at it.
-model_enum! {
-    /// Claude 3.5 Sonnet: the ids of seed 001.
-    Claude35Sonnet {
-        /// The undated aliases.
-        Latest => aimlapi: "anthropic/claude-3.5-sonnet", openrouter: "anthropic/claude-3.5-sonnet";
-        /// The 2024-06-20 snapshot.
-        V20240620 => aimlapi: "anthropic/claude-3.5-sonnet-20240620", openrouter: "anthropic/claude-3.5-sonnet-20240620";
-        /// The 2024-10-22 snapshot.
-        V20241022 => aimlapi: "anthropic/claude-3.5-sonnet-20241022", openrouter: "anthropic/claude-3.5-sonnet";
-    }
-    ids: [
-        ("anthropic/claude-3.5-sonnet", Latest),
-        ("claude-3-5-sonnet-latest", Latest),
-        ("anthropic/claude-3.5-sonnet-20240620", V20240620),
-        ("claude-3-5-sonnet-20240620", V20240620),
-        ("anthropic/claude-3.5-sonnet-20241022", V20241022),
-        ("claude-3-5-sonnet-20241022", V20241022),
-    ],
-    facts: ModelFacts { context_window: 200_000, max_output_tokens: 8_192, input_usd_per_mtok: 3.0, output_usd_per_mtok: 15.0 },
-}
-
-/// A model: one this crate knows, or any other id, passed through as it is.
+/// A model: an id one of the bundled pages lists (with that page), or any other id, passed
+/// through as written.
 ///
 /// ```
-/// use aimlapi::{Claude35Haiku, Model, ProviderKind};
+/// use aimlapi::{Model, ProviderKind};
 ///
-/// let m: Model = "claude-3-5-haiku-latest".parse().unwrap();
-/// assert_eq!(m, Model::Claude35Haiku(Claude35Haiku::Latest));
-/// assert_eq!(m.id_for(ProviderKind::OpenRouter), "anthropic/claude-3.5-haiku");
-/// assert_eq!(m.facts().unwrap().context_window, 200_000);
+/// let m: Model = "claude-sonnet-4-5".parse().unwrap();
+/// assert_eq!(m.page().unwrap().page, "claude-sonnet-4-5");
+/// assert_eq!(m.page().unwrap().request, Some("AnthropicChatRequest"));
+/// assert!(m.page().unwrap().accepts("temperature"));
+/// assert!(!Model::from_id("claude-opus-4-7").page().unwrap().accepts("temperature"));
 ///
-/// let other: Model = "claude-sonnet-4".parse().unwrap();
-/// assert_eq!(other.id_for(ProviderKind::AimlApi), "claude-sonnet-4");
+/// let haiku = Model::from_id("claude-3-5-haiku-latest");
+/// assert_eq!(haiku.id_for(ProviderKind::OpenRouter), "anthropic/claude-3.5-haiku");
+/// assert_eq!(haiku.id_for(ProviderKind::AimlApi), "claude-3-5-haiku-latest");
+///
+/// let other = Model::from_id("claude-sonnet-9");
+/// assert!(!other.is_known());
+/// assert_eq!(other.id_for(ProviderKind::OpenRouter), "claude-sonnet-9");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Model {
-    /// Claude 3.5 Haiku.
-    Claude35Haiku(Claude35Haiku),
-    /// Claude 3.5 Sonnet.
-    Claude35Sonnet(Claude35Sonnet),
-    /// Any other model id, sent as it is.
-    Other(String),
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Model {
+    id: Cow<'static, str>,
+    page: Option<&'static ModelPage>,
 }
 
 impl Model {
-    /// The model `id` names; an id no enum knows becomes [`Model::Other`].
+    /// The model `id` names: the first page (in page order) that lists it, or none.
     pub fn from_id(id: &str) -> Self {
-        if let Some(m) = Claude35Haiku::from_id(id) {
-            Model::Claude35Haiku(m)
-        } else if let Some(m) = Claude35Sonnet::from_id(id) {
-            Model::Claude35Sonnet(m)
-        } else {
-            Model::Other(id.to_string())
+        let listed = |id: &str| MODEL_PAGES.iter().find(|p| p.ids.contains(&id));
+        let page = listed(id).or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == id)
+                .and_then(|(_, page)| MODEL_PAGES.iter().find(|p| p.page == *page))
+        });
+        Model {
+            id: Cow::Owned(id.to_string()),
+            page,
         }
     }
 
-    /// The id `provider` expects.
+    /// The id as given.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The bundled page that documents this model, when one does.
+    pub fn page(&self) -> Option<&'static ModelPage> {
+        self.page
+    }
+
+    /// Whether a bundled page lists this id.
+    pub fn is_known(&self) -> bool {
+        self.page.is_some()
+    }
+
+    /// The id `provider` expects: as given, except for a known model on a provider that spells
+    /// it differently (an AI/ML id on OpenRouter, OpenRouter's id elsewhere).
     pub fn id_for(&self, provider: ProviderKind) -> Cow<'_, str> {
-        match self {
-            Model::Claude35Haiku(m) => Cow::Borrowed(m.id_for(provider)),
-            Model::Claude35Sonnet(m) => Cow::Borrowed(m.id_for(provider)),
-            Model::Other(id) => Cow::Borrowed(id),
+        let Some(page) = self.page else {
+            return Cow::Borrowed(&self.id);
+        };
+        let openrouter_page = page.page.starts_with("openrouter-");
+        if provider != ProviderKind::OpenRouter {
+            // An OpenRouter id sent elsewhere: the AI/ML page's own `anthropic/...` id.
+            let aiml = OPENROUTER_IDS
+                .iter()
+                .filter(|_| openrouter_page)
+                .find(|(_, or)| *or == self.id)
+                .and_then(|(p, _)| MODEL_PAGES.iter().find(|page| page.page == *p))
+                .and_then(|p| p.ids.iter().find(|id| id.starts_with("anthropic/")));
+            return aiml.map_or(Cow::Borrowed(&self.id), |id| Cow::Borrowed(id));
+        }
+        if openrouter_page {
+            return Cow::Borrowed(&self.id);
+        }
+        if let Some((_, id)) = OPENROUTER_IDS.iter().find(|(p, _)| *p == page.page) {
+            return Cow::Borrowed(id);
+        }
+        match page.ids.iter().find(|id| id.starts_with("anthropic/")) {
+            Some(id) => Cow::Borrowed(id),
+            None => Cow::Borrowed(&self.id),
         }
     }
 
-    /// The model's facts, when this crate knows the model.
+    /// The model's facts, when this crate knows them.
     pub fn facts(&self) -> Option<ModelFacts> {
-        match self {
-            Model::Claude35Haiku(_) => Some(Claude35Haiku::FACTS),
-            Model::Claude35Sonnet(_) => Some(Claude35Sonnet::FACTS),
-            Model::Other(_) => None,
-        }
+        let page = self.page?;
+        FACTS.iter().find(|(p, _)| *p == page.page).map(|(_, f)| *f)
     }
 
-    /// Every id a known model answers to.
+    /// Every id a bundled page lists.
     pub fn known_ids() -> impl Iterator<Item = &'static str> {
-        Claude35Haiku::IDS
-            .iter()
-            .map(|(id, _)| *id)
-            .chain(Claude35Sonnet::IDS.iter().map(|(id, _)| *id))
+        MODEL_PAGES.iter().flat_map(|p| p.ids.iter().copied())
     }
 }
 
@@ -185,22 +190,16 @@ impl From<&str> for Model {
     }
 }
 
-impl From<Claude35Haiku> for Model {
-    fn from(m: Claude35Haiku) -> Self {
-        Model::Claude35Haiku(m)
+impl From<String> for Model {
+    fn from(s: String) -> Self {
+        Model::from_id(&s)
     }
 }
 
-impl From<Claude35Sonnet> for Model {
-    fn from(m: Claude35Sonnet) -> Self {
-        Model::Claude35Sonnet(m)
-    }
-}
-
-/// Prints the AI/ML API's id.
+/// Prints the id as given.
 impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.id_for(ProviderKind::AimlApi))
+        f.write_str(&self.id)
     }
 }
 
@@ -209,46 +208,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_id_parses_to_its_model_and_prints_per_provider() {
-        for (id, v) in Claude35Haiku::IDS {
-            assert_eq!(Model::from_id(id), Model::Claude35Haiku(*v));
-            assert_eq!(
-                Model::from_id(id).id_for(ProviderKind::OpenRouter),
-                "anthropic/claude-3.5-haiku"
-            );
+    fn every_listed_id_knows_its_page() {
+        for page in MODEL_PAGES {
+            for id in page.ids {
+                let m = Model::from_id(id);
+                assert!(m.is_known(), "{id}");
+                assert!(m.page().unwrap().ids.contains(id));
+            }
         }
-        for (id, v) in Claude35Sonnet::IDS {
-            assert_eq!(Model::from_id(id), Model::Claude35Sonnet(*v));
-        }
-        // A dated snapshot stays that snapshot.
         assert_eq!(
-            Model::from_id("claude-3-5-sonnet-20240620").id_for(ProviderKind::AimlApi),
-            "anthropic/claude-3.5-sonnet-20240620"
+            Model::from_id("claude-3-5-haiku").page().unwrap().page,
+            "claude-3-5-haiku"
         );
-        // The AI/ML id of each known model is itself an id it answers to.
-        for m in [
-            Model::Claude35Haiku(Claude35Haiku::Latest),
-            Model::Claude35Sonnet(Claude35Sonnet::V20241022),
-        ] {
-            assert_eq!(Model::from_id(&m.to_string()), m);
-        }
     }
 
     #[test]
     fn unknown_ids_pass_through() {
-        let m = Model::from_id("anthropic/claude-opus-5");
-        assert_eq!(m, Model::Other("anthropic/claude-opus-5".into()));
+        let m = Model::from_id("anthropic/claude-opus-9");
+        assert!(!m.is_known());
         assert_eq!(
             m.id_for(ProviderKind::OpenRouter),
-            "anthropic/claude-opus-5"
+            "anthropic/claude-opus-9"
         );
         assert!(m.facts().is_none());
     }
 
     #[test]
+    fn openrouter_gets_its_spelling() {
+        assert_eq!(
+            Model::from_id("claude-3-5-haiku-20241022").id_for(ProviderKind::OpenRouter),
+            "anthropic/claude-3.5-haiku"
+        );
+        assert_eq!(
+            Model::from_id("claude-sonnet-4-5").id_for(ProviderKind::OpenRouter),
+            "anthropic/claude-sonnet-4.5"
+        );
+        assert_eq!(
+            Model::from_id("claude-sonnet-4-5").id_for(ProviderKind::AimlApi),
+            "claude-sonnet-4-5"
+        );
+    }
+
+    #[test]
     fn cost_uses_the_per_million_prices() {
         // Seed 000's usage: 17 in, 221 out, at $0.80 / $4 per million.
-        let cost = Claude35Haiku::FACTS.cost(17, 221);
+        let facts = Model::from_id("claude-3-5-haiku-latest").facts().unwrap();
+        let cost = facts.cost(17, 221);
         assert!((cost - (17.0 * 0.8 + 221.0 * 4.0) / 1e6).abs() < 1e-12);
     }
 }

@@ -1,4 +1,5 @@
-//! The request types a [`Client`](crate::Client) sends: the generated ones, one per document.
+//! The request types a [`Client`](crate::Client) sends: the generated ones, one per wire shape
+//! (pages that share a shape share the type).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -67,7 +68,20 @@ macro_rules! chat_response {
     )+};
 }
 
-chat_response!(types::ChatCompletion, types::OpenRouterChatCompletion);
+chat_response!(types::ChatCompletion);
+
+/// How a request body writes messages, tools and tool turns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// OpenAI's chat completions: `system`/`user`/`assistant`/`tool` messages, `function` tools.
+    OpenAi,
+    /// Anthropic's messages on the chat endpoint: `user`/`assistant` turns of content blocks,
+    /// `tool_use` and `tool_result` blocks, tools with an `input_schema`.
+    Anthropic,
+    /// Either of the two, the request's messages say which (the newest pages take both).
+    Hybrid,
+}
 
 /// A chat-completions request body this crate can send: one of the generated request types.
 pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
@@ -81,12 +95,18 @@ pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
     fn model_id(&self) -> String;
 
     /// Whether the model is one of its document's known ids (a typed model, such as
-    /// `KnownClaude35HaikuModelId::Claude35HaikuLatest`) rather than a string the caller wrote.
+    /// `KnownModelId::Claude35HaikuLatest`) rather than a string the caller wrote.
     /// Only a typed model is translated for a provider that spells it differently.
     fn model_is_typed(&self) -> bool;
 
     /// The gateway whose spelling the document's known model ids follow.
     fn id_spelling() -> ProviderKind;
+
+    /// How the body writes messages and tools.
+    fn dialect() -> Dialect;
+
+    /// The generated type's name: `AnthropicChatRequest`, as the model table names request types.
+    fn type_name() -> &'static str;
 
     /// Replaces the model id (the client sends the id its provider expects).
     fn set_model_id(&mut self, id: &str);
@@ -101,7 +121,7 @@ fn id_of<T: Serialize>(model: &T) -> String {
 }
 
 macro_rules! chat_request {
-    ($request:ty, $model_id:ident :: $known:ident, $spelling:ident, $response:ty, $chunk:ty) => {
+    ($request:ty, $model_id:ident :: $known:ident, $spelling:ident, $dialect:ident, $response:ty, $chunk:ty) => {
         impl ChatRequest for $request {
             type Response = $response;
             type Chunk = $chunk;
@@ -118,6 +138,16 @@ macro_rules! chat_request {
                 ProviderKind::$spelling
             }
 
+            fn dialect() -> Dialect {
+                Dialect::$dialect
+            }
+
+            fn type_name() -> &'static str {
+                // `types::AnthropicChatRequest` -> `AnthropicChatRequest`.
+                let path = stringify!($request);
+                path.rsplit(':').next().unwrap_or(path).trim()
+            }
+
             fn set_model_id(&mut self, id: &str) {
                 self.model = serde_json::from_value(serde_json::Value::String(id.to_string()))
                     .unwrap_or_else(|_| types::$model_id::String(id.to_string()));
@@ -127,16 +157,34 @@ macro_rules! chat_request {
 }
 
 chat_request!(
-    types::Claude35HaikuRequest,
-    Claude35HaikuModelId::KnownClaude35HaikuModelId,
+    types::ChatCompletionRequest,
+    ModelId::KnownModelId,
     AimlApi,
+    OpenAi,
     types::ChatCompletion,
     types::ChatCompletionChunk
 );
 chat_request!(
-    types::Claude35SonnetRequest,
-    Claude35SonnetModelId::KnownClaude35SonnetModelId,
+    types::OpenRouterStyleRequest,
+    ModelId::KnownModelId,
     AimlApi,
+    OpenAi,
+    types::ChatCompletion,
+    types::ChatCompletionChunk
+);
+chat_request!(
+    types::AnthropicChatRequest,
+    ModelId::KnownModelId,
+    AimlApi,
+    Anthropic,
+    types::ChatCompletion,
+    types::ChatCompletionChunk
+);
+chat_request!(
+    types::HybridChatRequest,
+    ModelId::KnownModelId,
+    AimlApi,
+    Hybrid,
     types::ChatCompletion,
     types::ChatCompletionChunk
 );
@@ -144,6 +192,7 @@ chat_request!(
     types::OpenRouterRequest,
     OpenRouterModelId::KnownOpenRouterModelId,
     OpenRouter,
-    types::OpenRouterChatCompletion,
-    types::OpenRouterChatCompletionChunk
+    OpenAi,
+    types::ChatCompletion,
+    types::ChatCompletionChunk
 );

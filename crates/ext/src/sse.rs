@@ -939,7 +939,7 @@ mod tests {
                 response.status(),
                 response.headers().clone(),
                 1,
-                crate::Model::Other("test".into()),
+                crate::Model::from_id("test"),
             );
             let stream = ByteStream::new(response, std::time::Duration::from_secs(5), meta);
             ChunkStream::<ChatCompletionChunk>::new(stream)

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::error::Error;
-use crate::request::BoxFuture;
+use crate::request::{BoxFuture, Dialect};
 use crate::types;
 
 /// Formats the API knows; schemars' numeric formats (`uint32`, `double`, ...) are dropped.
@@ -89,34 +89,44 @@ impl ToolSpec {
         }
     }
 
-    /// The definition in the OpenAI-style dialect (the Haiku and OpenRouter documents).
+    /// The definition in the OpenAI-style dialect: `{type: "function", function: {...}}`.
     pub fn openai(&self) -> types::FunctionTool {
-        types::FunctionTool {
-            type_: types::FunctionMessageRole::Function,
-            function: types::FunctionToolFunction {
-                name: self.name.clone(),
-                description: self.description.clone(),
-                parameters: self.parameters(),
-                strict: self.strict.then_some(true),
-            },
-        }
+        typed(self.openai_json())
     }
 
-    /// The definition in the Anthropic-style dialect (the Sonnet document).
-    pub fn anthropic(&self) -> types::Tool {
-        let mut schema = self.parameters();
-        schema.remove("type");
-        let properties = schema.remove("properties");
-        types::Tool {
-            name: self.name.clone(),
-            description: self.description.clone(),
-            input_schema: types::ObjectInputSchema {
-                type_: types::ObjectInputSchemaType::Object,
-                properties,
-                extra: schema,
-            },
-        }
+    /// The definition in the Anthropic-style dialect: `{name, description, input_schema}`.
+    pub fn anthropic(&self) -> types::AnthropicTool {
+        typed(self.anthropic_json())
     }
+
+    fn openai_json(&self) -> Value {
+        let mut function = Map::new();
+        function.insert("name".into(), Value::String(self.name.clone()));
+        if let Some(d) = &self.description {
+            function.insert("description".into(), Value::String(d.clone()));
+        }
+        function.insert("parameters".into(), Value::Object(self.parameters()));
+        if self.strict {
+            function.insert("strict".into(), Value::Bool(true));
+        }
+        serde_json::json!({"type": "function", "function": function})
+    }
+
+    fn anthropic_json(&self) -> Value {
+        let mut tool = Map::new();
+        tool.insert("name".into(), Value::String(self.name.clone()));
+        if let Some(d) = &self.description {
+            tool.insert("description".into(), Value::String(d.clone()));
+        }
+        tool.insert("input_schema".into(), Value::Object(self.parameters()));
+        Value::Object(tool)
+    }
+}
+
+/// A generated type from JSON this crate writes in that type's shape (tool definitions, tool
+/// turns): the shape is fixed by the code here, so a failure is a bug in this crate.
+fn typed<T: DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).expect("the JSON is written in the generated type's shape")
 }
 
 /// A `json_schema` response format asking for a `T`, strict: read the answer with
@@ -505,119 +515,156 @@ pub(crate) fn calls_of(tool_calls: &[types::ToolCall]) -> Vec<(String, String, S
         .collect()
 }
 
-/// A request that can carry tools and a conversation of tool calls and results: the generated
-/// request types, each in its dialect.
-pub trait ToolRequest: crate::ChatRequest {
+/// A request that can carry tools and a conversation of tool calls and results: every generated
+/// request type, each in its dialect ([`Dialect`]).
+pub trait ToolRequest: crate::ChatRequest + DeserializeOwned {
     /// Sets the tools the model may call.
-    fn set_tools(&mut self, tools: &Toolbox);
-
-    /// Appends the model's turn (its text, if any, and its tool calls) and the results.
-    fn push_tool_round(&mut self, text: Option<String>, calls: &[ToolCallRecord]);
-}
-
-fn openai_round(
-    messages: &mut Vec<types::Message>,
-    text: Option<String>,
-    calls: &[ToolCallRecord],
-) {
-    messages.push(types::Message::AssistantMessage(types::AssistantMessage {
-        audio: None,
-        content: text
-            .filter(|t| !t.is_empty())
-            .map(types::AssistantContent::String),
-        name: None,
-        refusal: None,
-        role: types::AssistantMessageRole::Assistant,
-        tool_calls: calls
+    fn set_tools(&mut self, tools: &Toolbox) -> Result<(), Error> {
+        let anthropic = self.writes_anthropic()?;
+        let list: Vec<Value> = tools
+            .specs()
             .iter()
-            .map(|c| types::FunctionToolCall {
-                id: c.id.clone(),
-                type_: types::FunctionMessageRole::Function,
-                function: types::Function {
-                    name: c.name.clone(),
-                    arguments: c.arguments.clone(),
-                },
-            })
-            .collect(),
-    }));
-    for c in calls {
-        messages.push(types::Message::ToolMessage(types::ToolMessage {
-            content: c.result.clone(),
-            name: None,
-            role: types::ToolMessageRole::Tool,
-            tool_call_id: c.id.clone(),
-        }));
-    }
-}
-
-macro_rules! openai_tool_request {
-    ($($request:ty),+) => {$(
-        impl ToolRequest for $request {
-            fn set_tools(&mut self, tools: &Toolbox) {
-                self.tools = tools.specs().iter().map(ToolSpec::openai).collect();
-            }
-
-            fn push_tool_round(&mut self, text: Option<String>, calls: &[ToolCallRecord]) {
-                openai_round(&mut self.messages, text, calls);
-            }
-        }
-    )+};
-}
-
-openai_tool_request!(types::Claude35HaikuRequest, types::OpenRouterRequest);
-
-impl ToolRequest for types::Claude35SonnetRequest {
-    fn set_tools(&mut self, tools: &Toolbox) {
-        self.tools = tools.specs().iter().map(ToolSpec::anthropic).collect();
-    }
-
-    fn push_tool_round(&mut self, text: Option<String>, calls: &[ToolCallRecord]) {
-        let mut said: Vec<types::Claude35SonnetContentPart> = Vec::new();
-        if let Some(text) = text.filter(|t| !t.is_empty()) {
-            said.push(types::Claude35SonnetContentPart::Claude35SonnetTextPart(
-                types::Claude35SonnetTextPart {
-                    text,
-                    type_: types::TextPartType::Text,
-                },
-            ));
-        }
-        for c in calls {
-            // The input is an object; arguments that are not one are kept under `arguments`.
-            let input = match serde_json::from_str::<Value>(&c.arguments) {
-                Ok(Value::Object(m)) => m,
-                _ => {
-                    Map::from_iter([("arguments".to_string(), Value::String(c.arguments.clone()))])
+            .map(|t| {
+                if anthropic {
+                    t.anthropic_json()
+                } else {
+                    t.openai_json()
                 }
-            };
-            said.push(types::Claude35SonnetContentPart::ToolUsePart(
-                types::ToolUsePart {
-                    id: c.id.clone(),
-                    name: c.name.clone(),
-                    input,
-                    type_: types::ToolUsePartType::ToolUse,
-                },
-            ));
-        }
-        self.messages.push(types::Claude35SonnetMessage {
-            role: types::Claude35SonnetMessageRole::Assistant,
-            content: types::Claude35SonnetContent::Array(said),
-        });
-        let results = calls
-            .iter()
-            .map(|c| {
-                types::Claude35SonnetContentPart::ToolResultPart(types::ToolResultPart {
-                    content: Some(types::ToolResultPartContent::String(c.result.clone())),
-                    is_error: c.is_error.then_some(true),
-                    tool_use_id: c.id.clone(),
-                    type_: types::ToolResultPartType::ToolResult,
-                })
             })
             .collect();
-        self.messages.push(types::Claude35SonnetMessage {
-            role: types::Claude35SonnetMessageRole::User,
-            content: types::Claude35SonnetContent::Array(results),
-        });
+        edit(self, |body| {
+            body.insert("tools".into(), Value::Array(list));
+        })
     }
+
+    /// Appends the model's turn (its text, if any, and its tool calls) and the results.
+    fn push_tool_round(
+        &mut self,
+        text: Option<String>,
+        calls: &[ToolCallRecord],
+    ) -> Result<(), Error> {
+        let turns = if self.writes_anthropic()? {
+            anthropic_round(text, calls)
+        } else {
+            openai_round(text, calls)
+        };
+        edit(self, |body| {
+            if let Some(Value::Array(messages)) = body.get_mut("messages") {
+                messages.extend(turns);
+            }
+        })
+    }
+
+    /// Whether the body's messages and tools are written the Anthropic way: always for that
+    /// dialect, never for OpenAI's, and for a body that takes both, when none of its messages is
+    /// in OpenAI's shape.
+    fn writes_anthropic(&self) -> Result<bool, Error> {
+        Ok(match Self::dialect() {
+            Dialect::Anthropic => true,
+            Dialect::OpenAi => false,
+            _ => {
+                let body = serde_json::to_value(self).map_err(request_json)?;
+                !body
+                    .get("messages")
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| m.iter().any(is_openai_message))
+            }
+        })
+    }
+}
+
+impl<R: crate::ChatRequest + DeserializeOwned> ToolRequest for R {}
+
+fn request_json(e: serde_json::Error) -> Error {
+    Error::Config(format!("the request could not be written as JSON: {e}"))
+}
+
+/// Changes the body through its JSON: turns and tools are written in each dialect's wire shape.
+fn edit<R: Serialize + DeserializeOwned>(
+    request: &mut R,
+    f: impl FnOnce(&mut Map<String, Value>),
+) -> Result<(), Error> {
+    let mut body = serde_json::to_value(&*request).map_err(request_json)?;
+    if let Value::Object(m) = &mut body {
+        f(m);
+    }
+    *request = serde_json::from_value(body).map_err(|e| {
+        Error::Config(format!(
+            "the request's messages or tools do not fit its type after a tool round: {e}"
+        ))
+    })?;
+    Ok(())
+}
+
+/// A message only OpenAI's shape has: a role Anthropic's turns lack, tool calls, or content parts
+/// of OpenAI's kinds.
+fn is_openai_message(m: &Value) -> bool {
+    let role = m.get("role").and_then(Value::as_str).unwrap_or("");
+    let openai_part = |p: &Value| {
+        matches!(
+            p.get("type").and_then(Value::as_str),
+            Some("image_url" | "input_audio" | "file")
+        )
+    };
+    matches!(role, "system" | "developer" | "tool" | "function")
+        || m.get("tool_calls").is_some()
+        || m.get("content")
+            .and_then(Value::as_array)
+            .is_some_and(|parts| parts.iter().any(openai_part))
+}
+
+fn openai_round(text: Option<String>, calls: &[ToolCallRecord]) -> Vec<Value> {
+    let mut assistant = Map::new();
+    assistant.insert("role".into(), Value::String("assistant".into()));
+    if let Some(text) = text.filter(|t| !t.is_empty()) {
+        assistant.insert("content".into(), Value::String(text));
+    }
+    let tool_calls: Vec<Value> = calls
+        .iter()
+        .map(|c| {
+            serde_json::json!({"id": c.id, "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments}})
+        })
+        .collect();
+    assistant.insert("tool_calls".into(), Value::Array(tool_calls));
+    let mut out = vec![Value::Object(assistant)];
+    out.extend(
+        calls.iter().map(
+            |c| serde_json::json!({"role": "tool", "tool_call_id": c.id, "content": c.result}),
+        ),
+    );
+    out
+}
+
+fn anthropic_round(text: Option<String>, calls: &[ToolCallRecord]) -> Vec<Value> {
+    let mut said: Vec<Value> = Vec::new();
+    if let Some(text) = text.filter(|t| !t.is_empty()) {
+        said.push(serde_json::json!({"type": "text", "text": text}));
+    }
+    for c in calls {
+        // The input is an object; arguments that are not one are kept under `arguments`.
+        let input = match serde_json::from_str::<Value>(&c.arguments) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => serde_json::json!({"arguments": c.arguments}),
+        };
+        said.push(
+            serde_json::json!({"type": "tool_use", "id": c.id, "name": c.name, "input": input}),
+        );
+    }
+    let results: Vec<Value> = calls
+        .iter()
+        .map(|c| {
+            let mut r = serde_json::json!({"type": "tool_result", "tool_use_id": c.id, "content": c.result});
+            if c.is_error {
+                r["is_error"] = Value::Bool(true);
+            }
+            r
+        })
+        .collect();
+    vec![
+        serde_json::json!({"role": "assistant", "content": said}),
+        serde_json::json!({"role": "user", "content": results}),
+    ]
 }
 
 /// How [`Client::run_tools`](crate::Client::run_tools) runs.

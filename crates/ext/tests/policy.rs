@@ -386,7 +386,7 @@ async fn a_stream_has_its_response_meta() {
     let meta = stream.meta().clone();
     assert_eq!(meta.status, 200);
     assert_eq!(meta.attempts, 2);
-    assert_eq!(meta.model.to_string(), "anthropic/claude-3-5-haiku");
+    assert_eq!(meta.model.to_string(), "claude-3-5-haiku-latest");
     assert_eq!(
         meta.headers.get("content-type").unwrap(),
         "text/event-stream"

@@ -3,7 +3,7 @@
 
 mod common;
 
-use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId, OpenRouterRequest};
+use aimlapi::types::{ChatCompletionRequest, KnownModelId, OpenRouterRequest};
 use aimlapi::{ChatRequest, Client, Provider, RequestOptions, StreamItem};
 use common::{Reply, Server};
 use futures::StreamExt;
@@ -11,9 +11,9 @@ use futures::StreamExt;
 /// Seed 003's streaming transcript.
 const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt");
 
-fn haiku() -> Claude35HaikuRequest {
-    Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
+fn haiku() -> ChatCompletionRequest {
+    ChatCompletionRequest::builder()
+        .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user("Hi! What do you think about mankind?")])
         .try_into()
         .unwrap()

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use aimlapi::schemars::JsonSchema;
 use aimlapi::types::{
-    Claude35HaikuRequest, Claude35SonnetRequest, KnownClaude35HaikuModelId, OpenRouterRequest,
+    AnthropicChatRequest, ChatCompletionRequest, KnownModelId, OpenRouterRequest,
 };
 use aimlapi::{
     parse_arguments, parse_content, parse_tool_use, response_format, Client, ErrorKind, Provider,
@@ -225,8 +225,8 @@ async fn a_streamed_tool_call_is_folded_parsed_run_and_answered_in_the_openai_di
     // The mock streams the arguments four characters per chunk.
     mock.push(Reply::tool_call("call_7", "get_forecast", ARGS));
     mock.push(Reply::text("Sunny, 21 C in Paris."));
-    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
+    let request: ChatCompletionRequest = ChatCompletionRequest::builder()
+        .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user("Weather in Paris?")])
         .try_into()
         .unwrap();
@@ -262,7 +262,7 @@ async fn the_same_loop_answers_in_the_anthropic_dialect() {
     let mock = MockServer::start().await;
     mock.push(Reply::tool_call("toolu_7", "get_forecast", ARGS));
     mock.push(Reply::text("Sunny."));
-    let request: Claude35SonnetRequest = serde_json::from_value(json!({
+    let request: AnthropicChatRequest = serde_json::from_value(json!({
         "model": "claude-3-5-sonnet-20240620",
         "max_tokens": 256,
         "messages": [{"role": "user", "content": "Weather in Paris?"}],
@@ -342,8 +342,8 @@ async fn bad_arguments_and_unknown_tools_go_back_as_errors_and_the_step_limit_ho
 async fn a_json_schema_answer_is_read_into_the_type() {
     let mock = MockServer::start().await;
     mock.push(Reply::text(r#"{"name":"Paris","population":2100000}"#));
-    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
+    let request: ChatCompletionRequest = ChatCompletionRequest::builder()
+        .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user("The capital of France, as JSON.")])
         .response_format(Some(response_format::<City>("city").unwrap()))
         .try_into()
@@ -378,15 +378,15 @@ async fn requests_carrying_every_definition_validate_against_the_documents() {
         folders.clone(),
         folders.strict(true),
     ];
-    let haiku: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
+    let haiku: ChatCompletionRequest = ChatCompletionRequest::builder()
+        .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user("Hi")])
         .tools(specs.iter().map(ToolSpec::openai).collect::<Vec<_>>())
         .response_format(Some(response_format::<Forecast>("forecast").unwrap()))
         .try_into()
         .unwrap();
     c.chat_completion(&haiku).await.unwrap();
-    let mut sonnet: Claude35SonnetRequest = serde_json::from_value(json!({
+    let mut sonnet: AnthropicChatRequest = serde_json::from_value(json!({
         "model": "claude-3-5-sonnet-20240620",
         "max_tokens": 64,
         "messages": [{"role": "user", "content": "Hi"}],

@@ -31,7 +31,7 @@
 //! let client = Client::builder()
 //!     .provider(Provider::AimlApi).base_url(mock.base_url()).api_key("test")
 //!     .build().unwrap();
-//! let request: aimlapi::types::Claude35HaikuRequest = serde_json::from_value(serde_json::json!({
+//! let request: aimlapi::types::ChatCompletionRequest = serde_json::from_value(serde_json::json!({
 //!     "model": "anthropic/claude-3-5-haiku",
 //!     "messages": [{"role": "user", "content": "Capital of France?"}],
 //! })).unwrap();

@@ -18,12 +18,19 @@ impl Schemas {
         let mut models = BTreeMap::new();
         for (stem, text) in aimlapi_types::REQUEST_SCHEMAS {
             let schema: Value = serde_json::from_str(text).expect("bundled schema is JSON");
-            for id in known_models(&schema) {
-                models.entry(id).or_insert(*stem);
-            }
             let validator = jsonschema::validator_for(&schema)
                 .unwrap_or_else(|e| panic!("bundled request schema {stem} does not compile: {e}"));
             validators.insert(*stem, validator);
+        }
+        // Which document each model id belongs to: the model table (the first page that lists
+        // an id wins, as for the client).
+        for page in aimlapi_types::MODEL_PAGES {
+            if !validators.contains_key(page.page) {
+                continue;
+            }
+            for id in page.ids {
+                models.entry(id.to_string()).or_insert(page.page);
+            }
         }
         Schemas { validators, models }
     }
@@ -76,17 +83,4 @@ impl Schemas {
     pub(crate) fn models(&self) -> impl Iterator<Item = (&str, &'static str)> {
         self.models.iter().map(|(m, d)| (m.as_str(), *d))
     }
-}
-
-/// The values of every `Known...ModelId` enum in a request schema.
-fn known_models(schema: &Value) -> Vec<String> {
-    let Some(defs) = schema.get("$defs").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    defs.iter()
-        .filter(|(name, _)| name.starts_with("Known") && name.ends_with("ModelId"))
-        .filter_map(|(_, s)| s.get("enum")?.as_array().cloned())
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
 }

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use aimlapi::types::{Claude35HaikuRequest, Claude35SonnetRequest, KnownClaude35HaikuModelId};
+use aimlapi::types::{AnthropicChatRequest, ChatCompletionRequest, KnownModelId};
 use aimlapi::{Client, ErrorKind, Provider, RequestOptions, RetryPolicy, StreamItem};
 use aimlapi_mock::{Chunking, Fault, Format, MockServer, Reply};
 use futures::StreamExt;
 
-fn haiku(text: &str) -> Claude35HaikuRequest {
-    Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::AnthropicClaude35Haiku)
+fn haiku(text: &str) -> ChatCompletionRequest {
+    ChatCompletionRequest::builder()
+        .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::user(text)])
         .try_into()
         .unwrap()
@@ -187,7 +187,7 @@ async fn a_wrong_key_is_401_and_an_invalid_body_is_400() {
 #[tokio::test]
 async fn the_anthropic_dialect_validates_against_its_own_document() {
     let mock = MockServer::start().await;
-    let sonnet: Claude35SonnetRequest = serde_json::from_value(serde_json::json!({
+    let sonnet: AnthropicChatRequest = serde_json::from_value(serde_json::json!({
         "model": "claude-3-5-sonnet-20240620",
         "messages": [{"role": "user", "content": "Hi"}],
         "max_tokens": 64,

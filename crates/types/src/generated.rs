@@ -270,6 +270,114 @@ impl AnthropicChatRequest {
         Default::default()
     }
 }
+///`AnthropicContent`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum AnthropicContent {
+    String(::std::string::String),
+    Array(::std::vec::Vec<AnthropicContentPart>),
+}
+impl ::std::convert::From<::std::vec::Vec<AnthropicContentPart>> for AnthropicContent {
+    fn from(value: ::std::vec::Vec<AnthropicContentPart>) -> Self {
+        Self::Array(value)
+    }
+}
+///`AnthropicContentPart`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum AnthropicContentPart {
+    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
+    HybridImagePart(HybridImagePart),
+    HybridThinkingPart(HybridThinkingPart),
+    HybridToolResultPart(HybridToolResultPart),
+    HybridToolUsePart(HybridToolUsePart),
+    ServerToolUsePart(ServerToolUsePart),
+    SearchResultPart(SearchResultPart),
+    WebSearchToolResultPart(WebSearchToolResultPart),
+    WebFetchToolResultPart(WebFetchToolResultPart),
+    CodeExecutionToolResultPart(CodeExecutionToolResultPart),
+    BashCodeExecutionToolResultPart(BashCodeExecutionToolResultPart),
+    TextEditorCodeExecutionToolResultPart(TextEditorCodeExecutionToolResultPart),
+    ToolSearchToolResultPart(ToolSearchToolResultPart),
+    RedactedThinkingPart(RedactedThinkingPart),
+    HybridDocumentPart(HybridDocumentPart),
+}
+impl ::std::convert::From<OpenRouterStyleTextPart> for AnthropicContentPart {
+    fn from(value: OpenRouterStyleTextPart) -> Self {
+        Self::OpenRouterStyleTextPart(value)
+    }
+}
+impl ::std::convert::From<HybridImagePart> for AnthropicContentPart {
+    fn from(value: HybridImagePart) -> Self {
+        Self::HybridImagePart(value)
+    }
+}
+impl ::std::convert::From<HybridThinkingPart> for AnthropicContentPart {
+    fn from(value: HybridThinkingPart) -> Self {
+        Self::HybridThinkingPart(value)
+    }
+}
+impl ::std::convert::From<HybridToolResultPart> for AnthropicContentPart {
+    fn from(value: HybridToolResultPart) -> Self {
+        Self::HybridToolResultPart(value)
+    }
+}
+impl ::std::convert::From<HybridToolUsePart> for AnthropicContentPart {
+    fn from(value: HybridToolUsePart) -> Self {
+        Self::HybridToolUsePart(value)
+    }
+}
+impl ::std::convert::From<ServerToolUsePart> for AnthropicContentPart {
+    fn from(value: ServerToolUsePart) -> Self {
+        Self::ServerToolUsePart(value)
+    }
+}
+impl ::std::convert::From<SearchResultPart> for AnthropicContentPart {
+    fn from(value: SearchResultPart) -> Self {
+        Self::SearchResultPart(value)
+    }
+}
+impl ::std::convert::From<WebSearchToolResultPart> for AnthropicContentPart {
+    fn from(value: WebSearchToolResultPart) -> Self {
+        Self::WebSearchToolResultPart(value)
+    }
+}
+impl ::std::convert::From<WebFetchToolResultPart> for AnthropicContentPart {
+    fn from(value: WebFetchToolResultPart) -> Self {
+        Self::WebFetchToolResultPart(value)
+    }
+}
+impl ::std::convert::From<CodeExecutionToolResultPart> for AnthropicContentPart {
+    fn from(value: CodeExecutionToolResultPart) -> Self {
+        Self::CodeExecutionToolResultPart(value)
+    }
+}
+impl ::std::convert::From<BashCodeExecutionToolResultPart> for AnthropicContentPart {
+    fn from(value: BashCodeExecutionToolResultPart) -> Self {
+        Self::BashCodeExecutionToolResultPart(value)
+    }
+}
+impl ::std::convert::From<TextEditorCodeExecutionToolResultPart>
+for AnthropicContentPart {
+    fn from(value: TextEditorCodeExecutionToolResultPart) -> Self {
+        Self::TextEditorCodeExecutionToolResultPart(value)
+    }
+}
+impl ::std::convert::From<ToolSearchToolResultPart> for AnthropicContentPart {
+    fn from(value: ToolSearchToolResultPart) -> Self {
+        Self::ToolSearchToolResultPart(value)
+    }
+}
+impl ::std::convert::From<RedactedThinkingPart> for AnthropicContentPart {
+    fn from(value: RedactedThinkingPart) -> Self {
+        Self::RedactedThinkingPart(value)
+    }
+}
+impl ::std::convert::From<HybridDocumentPart> for AnthropicContentPart {
+    fn from(value: HybridDocumentPart) -> Self {
+        Self::HybridDocumentPart(value)
+    }
+}
 ///`AnthropicImagePart`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
@@ -309,16 +417,19 @@ impl AnthropicTextPart {
 }
 ///`AnthropicTool`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(deny_unknown_fields)]
-pub struct AnthropicTool {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
-    pub input_schema: ObjectInputSchema,
-    pub name: ::std::string::String,
+#[serde(untagged)]
+pub enum AnthropicTool {
+    KnownAnthropicTool(KnownAnthropicTool),
+    Tool(Tool),
 }
-impl AnthropicTool {
-    pub fn builder() -> builder::AnthropicTool {
-        Default::default()
+impl ::std::convert::From<KnownAnthropicTool> for AnthropicTool {
+    fn from(value: KnownAnthropicTool) -> Self {
+        Self::KnownAnthropicTool(value)
+    }
+}
+impl ::std::convert::From<Tool> for AnthropicTool {
+    fn from(value: Tool) -> Self {
+        Self::Tool(value)
     }
 }
 ///`AnthropicToolChoice`
@@ -514,12 +625,12 @@ impl ::std::convert::From<::std::vec::Vec<AssistantContentPart>> for AssistantCo
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum AssistantContentPart {
-    TextPart(TextPart),
+    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
     RefusalPart(RefusalPart),
 }
-impl ::std::convert::From<TextPart> for AssistantContentPart {
-    fn from(value: TextPart) -> Self {
-        Self::TextPart(value)
+impl ::std::convert::From<OpenRouterStyleTextPart> for AssistantContentPart {
+    fn from(value: OpenRouterStyleTextPart) -> Self {
+        Self::OpenRouterStyleTextPart(value)
     }
 }
 impl ::std::convert::From<RefusalPart> for AssistantContentPart {
@@ -3969,6 +4080,17 @@ impl ::std::convert::TryFrom<::std::string::String> for GrammarFormatType {
         value.parse()
     }
 }
+///`HybridAnthropicMessage`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct HybridAnthropicMessage {
+    pub content: AnthropicContent,
+    pub role: MessageRole,
+}
+impl HybridAnthropicMessage {
+    pub fn builder() -> builder::HybridAnthropicMessage {
+        Default::default()
+    }
+}
 ///`HybridApproximateUserLocation`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct HybridApproximateUserLocation {
@@ -3986,36 +4108,6 @@ pub struct HybridApproximateUserLocation {
 impl HybridApproximateUserLocation {
     pub fn builder() -> builder::HybridApproximateUserLocation {
         Default::default()
-    }
-}
-///What the message says: a plain string or an array of typed content parts or blocks.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum HybridAssistantContent {
-    String(::std::string::String),
-    Array(::std::vec::Vec<HybridAssistantContentPart>),
-}
-impl ::std::convert::From<::std::vec::Vec<HybridAssistantContentPart>>
-for HybridAssistantContent {
-    fn from(value: ::std::vec::Vec<HybridAssistantContentPart>) -> Self {
-        Self::Array(value)
-    }
-}
-///`HybridAssistantContentPart`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum HybridAssistantContentPart {
-    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
-    RefusalPart(RefusalPart),
-}
-impl ::std::convert::From<OpenRouterStyleTextPart> for HybridAssistantContentPart {
-    fn from(value: OpenRouterStyleTextPart) -> Self {
-        Self::OpenRouterStyleTextPart(value)
-    }
-}
-impl ::std::convert::From<RefusalPart> for HybridAssistantContentPart {
-    fn from(value: RefusalPart) -> Self {
-        Self::RefusalPart(value)
     }
 }
 ///`HybridAssistantMessage`
@@ -4261,132 +4353,6 @@ impl HybridImagePart {
         Default::default()
     }
 }
-///`HybridMessage`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct HybridMessage {
-    pub content: HybridMessageContent,
-    pub role: MessageRole,
-}
-impl HybridMessage {
-    pub fn builder() -> builder::HybridMessage {
-        Default::default()
-    }
-}
-///`HybridMessageContent`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum HybridMessageContent {
-    String(::std::string::String),
-    Array(::std::vec::Vec<HybridMessageContentPart>),
-}
-impl ::std::convert::From<::std::vec::Vec<HybridMessageContentPart>>
-for HybridMessageContent {
-    fn from(value: ::std::vec::Vec<HybridMessageContentPart>) -> Self {
-        Self::Array(value)
-    }
-}
-///`HybridMessageContentPart`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum HybridMessageContentPart {
-    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
-    HybridImagePart(HybridImagePart),
-    ThinkingPart(ThinkingPart),
-    HybridToolResultPart(HybridToolResultPart),
-    HybridToolUsePart(HybridToolUsePart),
-    ServerToolUsePart(ServerToolUsePart),
-    SearchResultPart(SearchResultPart),
-    WebSearchToolResultPart(WebSearchToolResultPart),
-    WebFetchToolResultPart(WebFetchToolResultPart),
-    CodeExecutionToolResultPart(CodeExecutionToolResultPart),
-    BashCodeExecutionToolResultPart(BashCodeExecutionToolResultPart),
-    TextEditorCodeExecutionToolResultPart(TextEditorCodeExecutionToolResultPart),
-    ToolSearchToolResultPart(ToolSearchToolResultPart),
-    RedactedThinkingPart(RedactedThinkingPart),
-    HybridDocumentPart(HybridDocumentPart),
-    TextPart(TextPart),
-}
-impl ::std::convert::From<OpenRouterStyleTextPart> for HybridMessageContentPart {
-    fn from(value: OpenRouterStyleTextPart) -> Self {
-        Self::OpenRouterStyleTextPart(value)
-    }
-}
-impl ::std::convert::From<HybridImagePart> for HybridMessageContentPart {
-    fn from(value: HybridImagePart) -> Self {
-        Self::HybridImagePart(value)
-    }
-}
-impl ::std::convert::From<ThinkingPart> for HybridMessageContentPart {
-    fn from(value: ThinkingPart) -> Self {
-        Self::ThinkingPart(value)
-    }
-}
-impl ::std::convert::From<HybridToolResultPart> for HybridMessageContentPart {
-    fn from(value: HybridToolResultPart) -> Self {
-        Self::HybridToolResultPart(value)
-    }
-}
-impl ::std::convert::From<HybridToolUsePart> for HybridMessageContentPart {
-    fn from(value: HybridToolUsePart) -> Self {
-        Self::HybridToolUsePart(value)
-    }
-}
-impl ::std::convert::From<ServerToolUsePart> for HybridMessageContentPart {
-    fn from(value: ServerToolUsePart) -> Self {
-        Self::ServerToolUsePart(value)
-    }
-}
-impl ::std::convert::From<SearchResultPart> for HybridMessageContentPart {
-    fn from(value: SearchResultPart) -> Self {
-        Self::SearchResultPart(value)
-    }
-}
-impl ::std::convert::From<WebSearchToolResultPart> for HybridMessageContentPart {
-    fn from(value: WebSearchToolResultPart) -> Self {
-        Self::WebSearchToolResultPart(value)
-    }
-}
-impl ::std::convert::From<WebFetchToolResultPart> for HybridMessageContentPart {
-    fn from(value: WebFetchToolResultPart) -> Self {
-        Self::WebFetchToolResultPart(value)
-    }
-}
-impl ::std::convert::From<CodeExecutionToolResultPart> for HybridMessageContentPart {
-    fn from(value: CodeExecutionToolResultPart) -> Self {
-        Self::CodeExecutionToolResultPart(value)
-    }
-}
-impl ::std::convert::From<BashCodeExecutionToolResultPart> for HybridMessageContentPart {
-    fn from(value: BashCodeExecutionToolResultPart) -> Self {
-        Self::BashCodeExecutionToolResultPart(value)
-    }
-}
-impl ::std::convert::From<TextEditorCodeExecutionToolResultPart>
-for HybridMessageContentPart {
-    fn from(value: TextEditorCodeExecutionToolResultPart) -> Self {
-        Self::TextEditorCodeExecutionToolResultPart(value)
-    }
-}
-impl ::std::convert::From<ToolSearchToolResultPart> for HybridMessageContentPart {
-    fn from(value: ToolSearchToolResultPart) -> Self {
-        Self::ToolSearchToolResultPart(value)
-    }
-}
-impl ::std::convert::From<RedactedThinkingPart> for HybridMessageContentPart {
-    fn from(value: RedactedThinkingPart) -> Self {
-        Self::RedactedThinkingPart(value)
-    }
-}
-impl ::std::convert::From<HybridDocumentPart> for HybridMessageContentPart {
-    fn from(value: HybridDocumentPart) -> Self {
-        Self::HybridDocumentPart(value)
-    }
-}
-impl ::std::convert::From<TextPart> for HybridMessageContentPart {
-    fn from(value: TextPart) -> Self {
-        Self::TextPart(value)
-    }
-}
 ///JSON Schema, of type object, that the input of any call to this tool must satisfy.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct HybridObjectInputSchema {
@@ -4414,15 +4380,123 @@ pub struct HybridRequestTool {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub defer_loading: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<HybridToolName>,
+    pub name: ::std::option::Option<HybridRequestToolName>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub strict: ::std::option::Option<bool>,
     #[serde(rename = "type")]
-    pub type_: HybridToolType,
+    pub type_: HybridRequestToolType,
 }
 impl HybridRequestTool {
     pub fn builder() -> builder::HybridRequestTool {
         Default::default()
+    }
+}
+///Default when unset: "tool_search_tool_regex".
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum HybridRequestToolName {
+    #[serde(rename = "tool_search_tool_regex")]
+    ToolSearchToolRegex,
+}
+impl ::std::fmt::Display for HybridRequestToolName {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ToolSearchToolRegex => f.write_str("tool_search_tool_regex"),
+        }
+    }
+}
+impl ::std::str::FromStr for HybridRequestToolName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "tool_search_tool_regex" => Ok(Self::ToolSearchToolRegex),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for HybridRequestToolName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for HybridRequestToolName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`HybridRequestToolType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum HybridRequestToolType {
+    #[serde(rename = "tool_search_tool_regex_20251119")]
+    ToolSearchToolRegex20251119,
+    #[serde(rename = "tool_search_tool_regex")]
+    ToolSearchToolRegex,
+}
+impl ::std::fmt::Display for HybridRequestToolType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ToolSearchToolRegex20251119 => {
+                f.write_str("tool_search_tool_regex_20251119")
+            }
+            Self::ToolSearchToolRegex => f.write_str("tool_search_tool_regex"),
+        }
+    }
+}
+impl ::std::str::FromStr for HybridRequestToolType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "tool_search_tool_regex_20251119" => Ok(Self::ToolSearchToolRegex20251119),
+            "tool_search_tool_regex" => Ok(Self::ToolSearchToolRegex),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for HybridRequestToolType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for HybridRequestToolType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 ///`HybridSource`
@@ -4506,6 +4580,19 @@ impl ::std::convert::TryFrom<::std::string::String> for HybridTextSourceMediaTyp
         value.parse()
     }
 }
+///`HybridThinkingPart`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct HybridThinkingPart {
+    pub signature: ::std::string::String,
+    pub thinking: ::std::string::String,
+    #[serde(rename = "type")]
+    pub type_: ThinkingPartType,
+}
+impl HybridThinkingPart {
+    pub fn builder() -> builder::HybridThinkingPart {
+        Default::default()
+    }
+}
 ///`HybridTool`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct HybridTool {
@@ -4516,11 +4603,11 @@ pub struct HybridTool {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub defer_loading: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<ToolName>,
+    pub name: ::std::option::Option<RequestToolName>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub strict: ::std::option::Option<bool>,
     #[serde(rename = "type")]
-    pub type_: ToolType,
+    pub type_: RequestToolType,
 }
 impl HybridTool {
     pub fn builder() -> builder::HybridTool {
@@ -4552,7 +4639,7 @@ pub enum HybridToolChoice {
     AnyToolChoice(AnyToolChoice),
     ToolToolChoice(ToolToolChoice),
     NoneToolChoice(NoneToolChoice),
-    RequestTool(RequestTool),
+    Tool(Tool),
     ToolChoiceMode(ToolChoiceMode),
     FunctionToolChoice(FunctionToolChoice),
     AllowedToolsToolChoice(AllowedToolsToolChoice),
@@ -4579,9 +4666,9 @@ impl ::std::convert::From<NoneToolChoice> for HybridToolChoice {
         Self::NoneToolChoice(value)
     }
 }
-impl ::std::convert::From<RequestTool> for HybridToolChoice {
-    fn from(value: RequestTool) -> Self {
-        Self::RequestTool(value)
+impl ::std::convert::From<Tool> for HybridToolChoice {
+    fn from(value: Tool) -> Self {
+        Self::Tool(value)
     }
 }
 impl ::std::convert::From<ToolChoiceMode> for HybridToolChoice {
@@ -4625,57 +4712,6 @@ impl HybridToolMessage {
         Default::default()
     }
 }
-///Default when unset: "tool_search_tool_regex".
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-pub enum HybridToolName {
-    #[serde(rename = "tool_search_tool_regex")]
-    ToolSearchToolRegex,
-}
-impl ::std::fmt::Display for HybridToolName {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::ToolSearchToolRegex => f.write_str("tool_search_tool_regex"),
-        }
-    }
-}
-impl ::std::str::FromStr for HybridToolName {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "tool_search_tool_regex" => Ok(Self::ToolSearchToolRegex),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-impl ::std::convert::TryFrom<&str> for HybridToolName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for HybridToolName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
 ///`HybridToolResultPart`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct HybridToolResultPart {
@@ -4716,7 +4752,6 @@ pub enum HybridToolResultPartContentPart {
     SearchResultPart(SearchResultPart),
     HybridDocumentPart(HybridDocumentPart),
     ToolReferencePart(ToolReferencePart),
-    TextPart(TextPart),
 }
 impl ::std::convert::From<OpenRouterStyleTextPart> for HybridToolResultPartContentPart {
     fn from(value: OpenRouterStyleTextPart) -> Self {
@@ -4743,68 +4778,6 @@ impl ::std::convert::From<ToolReferencePart> for HybridToolResultPartContentPart
         Self::ToolReferencePart(value)
     }
 }
-impl ::std::convert::From<TextPart> for HybridToolResultPartContentPart {
-    fn from(value: TextPart) -> Self {
-        Self::TextPart(value)
-    }
-}
-///`HybridToolType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-pub enum HybridToolType {
-    #[serde(rename = "tool_search_tool_regex_20251119")]
-    ToolSearchToolRegex20251119,
-    #[serde(rename = "tool_search_tool_regex")]
-    ToolSearchToolRegex,
-}
-impl ::std::fmt::Display for HybridToolType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::ToolSearchToolRegex20251119 => {
-                f.write_str("tool_search_tool_regex_20251119")
-            }
-            Self::ToolSearchToolRegex => f.write_str("tool_search_tool_regex"),
-        }
-    }
-}
-impl ::std::str::FromStr for HybridToolType {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "tool_search_tool_regex_20251119" => Ok(Self::ToolSearchToolRegex20251119),
-            "tool_search_tool_regex" => Ok(Self::ToolSearchToolRegex),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-impl ::std::convert::TryFrom<&str> for HybridToolType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for HybridToolType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
 ///`HybridToolUsePart`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct HybridToolUsePart {
@@ -4820,73 +4793,6 @@ pub struct HybridToolUsePart {
 }
 impl HybridToolUsePart {
     pub fn builder() -> builder::HybridToolUsePart {
-        Default::default()
-    }
-}
-///What the message says: a plain string or an array of typed content parts or blocks.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum HybridUserContent {
-    String(::std::string::String),
-    Array(::std::vec::Vec<HybridUserContentPart>),
-}
-impl ::std::convert::From<::std::vec::Vec<HybridUserContentPart>> for HybridUserContent {
-    fn from(value: ::std::vec::Vec<HybridUserContentPart>) -> Self {
-        Self::Array(value)
-    }
-}
-///`HybridUserContentPart`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum HybridUserContentPart {
-    ImageUrlPart(ImageUrlPart),
-    ImagePart(ImagePart),
-    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
-    InputAudioPart(InputAudioPart),
-    FilePart(FilePart),
-    VideoUrlPart(VideoUrlPart),
-}
-impl ::std::convert::From<ImageUrlPart> for HybridUserContentPart {
-    fn from(value: ImageUrlPart) -> Self {
-        Self::ImageUrlPart(value)
-    }
-}
-impl ::std::convert::From<ImagePart> for HybridUserContentPart {
-    fn from(value: ImagePart) -> Self {
-        Self::ImagePart(value)
-    }
-}
-impl ::std::convert::From<OpenRouterStyleTextPart> for HybridUserContentPart {
-    fn from(value: OpenRouterStyleTextPart) -> Self {
-        Self::OpenRouterStyleTextPart(value)
-    }
-}
-impl ::std::convert::From<InputAudioPart> for HybridUserContentPart {
-    fn from(value: InputAudioPart) -> Self {
-        Self::InputAudioPart(value)
-    }
-}
-impl ::std::convert::From<FilePart> for HybridUserContentPart {
-    fn from(value: FilePart) -> Self {
-        Self::FilePart(value)
-    }
-}
-impl ::std::convert::From<VideoUrlPart> for HybridUserContentPart {
-    fn from(value: VideoUrlPart) -> Self {
-        Self::VideoUrlPart(value)
-    }
-}
-///`HybridUserMessage`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct HybridUserMessage {
-    pub content: HybridUserContent,
-    ///An optional participant name that tells apart authors sharing the same role.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    pub role: UserMessageRole,
-}
-impl HybridUserMessage {
-    pub fn builder() -> builder::HybridUserMessage {
         Default::default()
     }
 }
@@ -5474,6 +5380,107 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownAnnotationType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///`KnownAnthropicTool`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum KnownAnthropicTool {
+    HybridCustomTool(HybridCustomTool),
+    Bash20250124Tool(Bash20250124Tool),
+    CodeExecution20250522Tool(CodeExecution20250522Tool),
+    CodeExecution20250825Tool(CodeExecution20250825Tool),
+    CodeExecution20260120Tool(CodeExecution20260120Tool),
+    Memory20250818Tool(Memory20250818Tool),
+    TextEditor20250124Tool(TextEditor20250124Tool),
+    TextEditor20250429Tool(TextEditor20250429Tool),
+    TextEditor20250728Tool(TextEditor20250728Tool),
+    WebSearch20250305Tool(WebSearch20250305Tool),
+    WebSearch20260209Tool(WebSearch20260209Tool),
+    WebFetch20250910Tool(WebFetch20250910Tool),
+    WebFetch20260209Tool(WebFetch20260209Tool),
+    WebFetch20260309Tool(WebFetch20260309Tool),
+    HybridTool(HybridTool),
+    HybridRequestTool(HybridRequestTool),
+}
+impl ::std::convert::From<HybridCustomTool> for KnownAnthropicTool {
+    fn from(value: HybridCustomTool) -> Self {
+        Self::HybridCustomTool(value)
+    }
+}
+impl ::std::convert::From<Bash20250124Tool> for KnownAnthropicTool {
+    fn from(value: Bash20250124Tool) -> Self {
+        Self::Bash20250124Tool(value)
+    }
+}
+impl ::std::convert::From<CodeExecution20250522Tool> for KnownAnthropicTool {
+    fn from(value: CodeExecution20250522Tool) -> Self {
+        Self::CodeExecution20250522Tool(value)
+    }
+}
+impl ::std::convert::From<CodeExecution20250825Tool> for KnownAnthropicTool {
+    fn from(value: CodeExecution20250825Tool) -> Self {
+        Self::CodeExecution20250825Tool(value)
+    }
+}
+impl ::std::convert::From<CodeExecution20260120Tool> for KnownAnthropicTool {
+    fn from(value: CodeExecution20260120Tool) -> Self {
+        Self::CodeExecution20260120Tool(value)
+    }
+}
+impl ::std::convert::From<Memory20250818Tool> for KnownAnthropicTool {
+    fn from(value: Memory20250818Tool) -> Self {
+        Self::Memory20250818Tool(value)
+    }
+}
+impl ::std::convert::From<TextEditor20250124Tool> for KnownAnthropicTool {
+    fn from(value: TextEditor20250124Tool) -> Self {
+        Self::TextEditor20250124Tool(value)
+    }
+}
+impl ::std::convert::From<TextEditor20250429Tool> for KnownAnthropicTool {
+    fn from(value: TextEditor20250429Tool) -> Self {
+        Self::TextEditor20250429Tool(value)
+    }
+}
+impl ::std::convert::From<TextEditor20250728Tool> for KnownAnthropicTool {
+    fn from(value: TextEditor20250728Tool) -> Self {
+        Self::TextEditor20250728Tool(value)
+    }
+}
+impl ::std::convert::From<WebSearch20250305Tool> for KnownAnthropicTool {
+    fn from(value: WebSearch20250305Tool) -> Self {
+        Self::WebSearch20250305Tool(value)
+    }
+}
+impl ::std::convert::From<WebSearch20260209Tool> for KnownAnthropicTool {
+    fn from(value: WebSearch20260209Tool) -> Self {
+        Self::WebSearch20260209Tool(value)
+    }
+}
+impl ::std::convert::From<WebFetch20250910Tool> for KnownAnthropicTool {
+    fn from(value: WebFetch20250910Tool) -> Self {
+        Self::WebFetch20250910Tool(value)
+    }
+}
+impl ::std::convert::From<WebFetch20260209Tool> for KnownAnthropicTool {
+    fn from(value: WebFetch20260209Tool) -> Self {
+        Self::WebFetch20260209Tool(value)
+    }
+}
+impl ::std::convert::From<WebFetch20260309Tool> for KnownAnthropicTool {
+    fn from(value: WebFetch20260309Tool) -> Self {
+        Self::WebFetch20260309Tool(value)
+    }
+}
+impl ::std::convert::From<HybridTool> for KnownAnthropicTool {
+    fn from(value: HybridTool) -> Self {
+        Self::HybridTool(value)
+    }
+}
+impl ::std::convert::From<HybridRequestTool> for KnownAnthropicTool {
+    fn from(value: HybridRequestTool) -> Self {
+        Self::HybridRequestTool(value)
     }
 }
 ///`KnownChunkObject`
@@ -6121,6 +6128,23 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownServiceTier {
         value.parse()
     }
 }
+///`KnownTool`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum KnownTool {
+    FunctionTool(FunctionTool),
+    CustomTool(CustomTool),
+}
+impl ::std::convert::From<FunctionTool> for KnownTool {
+    fn from(value: FunctionTool) -> Self {
+        Self::FunctionTool(value)
+    }
+}
+impl ::std::convert::From<CustomTool> for KnownTool {
+    fn from(value: CustomTool) -> Self {
+        Self::CustomTool(value)
+    }
+}
 ///`Logprobs`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Logprobs {
@@ -6372,6 +6396,11 @@ pub enum Message {
     FunctionMessage(FunctionMessage),
     AssistantMessage(AssistantMessage),
     DeveloperMessage(DeveloperMessage),
+    HybridToolMessage(HybridToolMessage),
+    HybridAssistantMessage(HybridAssistantMessage),
+    OpenRouterStyleSystemMessage(OpenRouterStyleSystemMessage),
+    RequestAssistantMessage(RequestAssistantMessage),
+    OpenRouterStyleDeveloperMessage(OpenRouterStyleDeveloperMessage),
 }
 impl ::std::convert::From<SystemMessage> for Message {
     fn from(value: SystemMessage) -> Self {
@@ -6403,13 +6432,42 @@ impl ::std::convert::From<DeveloperMessage> for Message {
         Self::DeveloperMessage(value)
     }
 }
+impl ::std::convert::From<HybridToolMessage> for Message {
+    fn from(value: HybridToolMessage) -> Self {
+        Self::HybridToolMessage(value)
+    }
+}
+impl ::std::convert::From<HybridAssistantMessage> for Message {
+    fn from(value: HybridAssistantMessage) -> Self {
+        Self::HybridAssistantMessage(value)
+    }
+}
+impl ::std::convert::From<OpenRouterStyleSystemMessage> for Message {
+    fn from(value: OpenRouterStyleSystemMessage) -> Self {
+        Self::OpenRouterStyleSystemMessage(value)
+    }
+}
+impl ::std::convert::From<RequestAssistantMessage> for Message {
+    fn from(value: RequestAssistantMessage) -> Self {
+        Self::RequestAssistantMessage(value)
+    }
+}
+impl ::std::convert::From<OpenRouterStyleDeveloperMessage> for Message {
+    fn from(value: OpenRouterStyleDeveloperMessage) -> Self {
+        Self::OpenRouterStyleDeveloperMessage(value)
+    }
+}
 ///`MessageContent`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum MessageContent {
-    Variant0(::std::string::String),
-    Variant1(::std::vec::Vec<MessageContentPart>),
-    Variant2(::std::vec::Vec<MessageContentPart>),
+    String(::std::string::String),
+    Array(::std::vec::Vec<MessageContentPart>),
+}
+impl ::std::convert::From<::std::vec::Vec<MessageContentPart>> for MessageContent {
+    fn from(value: ::std::vec::Vec<MessageContentPart>) -> Self {
+        Self::Array(value)
+    }
 }
 ///`MessageContentPart`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -6420,7 +6478,6 @@ pub enum MessageContentPart {
     ToolResultPart(ToolResultPart),
     ToolUsePart(ToolUsePart),
     ThinkingPart(ThinkingPart),
-    AnthropicImagePart(AnthropicImagePart),
     RedactedThinkingPart(RedactedThinkingPart),
     DocumentPart(DocumentPart),
 }
@@ -6447,11 +6504,6 @@ impl ::std::convert::From<ToolUsePart> for MessageContentPart {
 impl ::std::convert::From<ThinkingPart> for MessageContentPart {
     fn from(value: ThinkingPart) -> Self {
         Self::ThinkingPart(value)
-    }
-}
-impl ::std::convert::From<AnthropicImagePart> for MessageContentPart {
-    fn from(value: AnthropicImagePart) -> Self {
-        Self::AnthropicImagePart(value)
     }
 }
 impl ::std::convert::From<RedactedThinkingPart> for MessageContentPart {
@@ -6523,16 +6575,16 @@ impl ::std::convert::TryFrom<::std::string::String> for MessageRole {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum Messages {
-    Variant0(::std::vec::Vec<HybridMessage>),
-    Variant1(::std::vec::Vec<RequestMessage>),
+    Variant0(::std::vec::Vec<HybridAnthropicMessage>),
+    Variant1(::std::vec::Vec<Message>),
 }
-impl ::std::convert::From<::std::vec::Vec<HybridMessage>> for Messages {
-    fn from(value: ::std::vec::Vec<HybridMessage>) -> Self {
+impl ::std::convert::From<::std::vec::Vec<HybridAnthropicMessage>> for Messages {
+    fn from(value: ::std::vec::Vec<HybridAnthropicMessage>) -> Self {
         Self::Variant0(value)
     }
 }
-impl ::std::convert::From<::std::vec::Vec<RequestMessage>> for Messages {
-    fn from(value: ::std::vec::Vec<RequestMessage>) -> Self {
+impl ::std::convert::From<::std::vec::Vec<Message>> for Messages {
+    fn from(value: ::std::vec::Vec<Message>) -> Self {
         Self::Variant1(value)
     }
 }
@@ -7136,7 +7188,7 @@ pub struct OpenRouterStyleRequest {
     pub tool_choice: ::std::option::Option<ToolChoice>,
     ///The list of tools available to the model for this request, each entry identified by its type or name.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub tools: ::std::vec::Vec<OpenRouterStyleTool>,
+    pub tools: ::std::vec::Vec<RequestTool>,
     ///A sampling filter from 0 to 1 that discards tokens far less likely than the top token; larger values filter more.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_a: ::std::option::Option<f64>,
@@ -7184,23 +7236,6 @@ pub struct OpenRouterStyleTextPart {
 impl OpenRouterStyleTextPart {
     pub fn builder() -> builder::OpenRouterStyleTextPart {
         Default::default()
-    }
-}
-///`OpenRouterStyleTool`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum OpenRouterStyleTool {
-    Tool(Tool),
-    RequestTool(RequestTool),
-}
-impl ::std::convert::From<Tool> for OpenRouterStyleTool {
-    fn from(value: Tool) -> Self {
-        Self::Tool(value)
-    }
-}
-impl ::std::convert::From<RequestTool> for OpenRouterStyleTool {
-    fn from(value: RequestTool) -> Self {
-        Self::RequestTool(value)
     }
 }
 ///`OpenRouterStyleToolCall`
@@ -7649,7 +7684,7 @@ pub struct RequestAssistantMessage {
     pub audio: ::std::option::Option<AssistantMessageAudio>,
     ///What the message says: a plain string or an array of typed content parts or blocks.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub content: ::std::option::Option<HybridAssistantContent>,
+    pub content: ::std::option::Option<AssistantContent>,
     ///An optional participant name that tells apart authors sharing the same role.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -7732,118 +7767,118 @@ for RequestFunctionToolChoiceFunction {
         value.parse()
     }
 }
-///`RequestMessage`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum RequestMessage {
-    SystemMessage(SystemMessage),
-    UserMessage(UserMessage),
-    HybridToolMessage(HybridToolMessage),
-    FunctionMessage(FunctionMessage),
-    HybridAssistantMessage(HybridAssistantMessage),
-    DeveloperMessage(DeveloperMessage),
-    OpenRouterStyleSystemMessage(OpenRouterStyleSystemMessage),
-    HybridUserMessage(HybridUserMessage),
-    ToolMessage(ToolMessage),
-    RequestAssistantMessage(RequestAssistantMessage),
-    OpenRouterStyleDeveloperMessage(OpenRouterStyleDeveloperMessage),
-}
-impl ::std::convert::From<SystemMessage> for RequestMessage {
-    fn from(value: SystemMessage) -> Self {
-        Self::SystemMessage(value)
-    }
-}
-impl ::std::convert::From<UserMessage> for RequestMessage {
-    fn from(value: UserMessage) -> Self {
-        Self::UserMessage(value)
-    }
-}
-impl ::std::convert::From<HybridToolMessage> for RequestMessage {
-    fn from(value: HybridToolMessage) -> Self {
-        Self::HybridToolMessage(value)
-    }
-}
-impl ::std::convert::From<FunctionMessage> for RequestMessage {
-    fn from(value: FunctionMessage) -> Self {
-        Self::FunctionMessage(value)
-    }
-}
-impl ::std::convert::From<HybridAssistantMessage> for RequestMessage {
-    fn from(value: HybridAssistantMessage) -> Self {
-        Self::HybridAssistantMessage(value)
-    }
-}
-impl ::std::convert::From<DeveloperMessage> for RequestMessage {
-    fn from(value: DeveloperMessage) -> Self {
-        Self::DeveloperMessage(value)
-    }
-}
-impl ::std::convert::From<OpenRouterStyleSystemMessage> for RequestMessage {
-    fn from(value: OpenRouterStyleSystemMessage) -> Self {
-        Self::OpenRouterStyleSystemMessage(value)
-    }
-}
-impl ::std::convert::From<HybridUserMessage> for RequestMessage {
-    fn from(value: HybridUserMessage) -> Self {
-        Self::HybridUserMessage(value)
-    }
-}
-impl ::std::convert::From<ToolMessage> for RequestMessage {
-    fn from(value: ToolMessage) -> Self {
-        Self::ToolMessage(value)
-    }
-}
-impl ::std::convert::From<RequestAssistantMessage> for RequestMessage {
-    fn from(value: RequestAssistantMessage) -> Self {
-        Self::RequestAssistantMessage(value)
-    }
-}
-impl ::std::convert::From<OpenRouterStyleDeveloperMessage> for RequestMessage {
-    fn from(value: OpenRouterStyleDeveloperMessage) -> Self {
-        Self::OpenRouterStyleDeveloperMessage(value)
-    }
-}
 ///Controls extended thinking, the reasoning the model does before answering; the type field selects the mode, such as enabled.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum RequestThinking {
     Thinking(Thinking),
-    RequestTool(RequestTool),
+    Tool(Tool),
 }
 impl ::std::convert::From<Thinking> for RequestThinking {
     fn from(value: Thinking) -> Self {
         Self::Thinking(value)
     }
 }
-impl ::std::convert::From<RequestTool> for RequestThinking {
-    fn from(value: RequestTool) -> Self {
-        Self::RequestTool(value)
+impl ::std::convert::From<Tool> for RequestThinking {
+    fn from(value: Tool) -> Self {
+        Self::Tool(value)
     }
 }
 ///`RequestTool`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct RequestTool {
-    #[serde(rename = "type")]
-    pub type_: RequestToolType,
+#[serde(untagged)]
+pub enum RequestTool {
+    KnownTool(KnownTool),
+    Tool(Tool),
 }
-impl RequestTool {
-    pub fn builder() -> builder::RequestTool {
-        Default::default()
+impl ::std::convert::From<KnownTool> for RequestTool {
+    fn from(value: KnownTool) -> Self {
+        Self::KnownTool(value)
+    }
+}
+impl ::std::convert::From<Tool> for RequestTool {
+    fn from(value: Tool) -> Self {
+        Self::Tool(value)
+    }
+}
+///Default when unset: "tool_search_tool_bm25".
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum RequestToolName {
+    #[serde(rename = "tool_search_tool_bm25")]
+    ToolSearchToolBm25,
+}
+impl ::std::fmt::Display for RequestToolName {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ToolSearchToolBm25 => f.write_str("tool_search_tool_bm25"),
+        }
+    }
+}
+impl ::std::str::FromStr for RequestToolName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "tool_search_tool_bm25" => Ok(Self::ToolSearchToolBm25),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for RequestToolName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for RequestToolName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 ///`RequestToolType`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct RequestToolType(::std::string::String);
-impl ::std::ops::Deref for RequestToolType {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum RequestToolType {
+    #[serde(rename = "tool_search_tool_bm25_20251119")]
+    ToolSearchToolBm2520251119,
+    #[serde(rename = "tool_search_tool_bm25")]
+    ToolSearchToolBm25,
 }
-impl ::std::convert::From<RequestToolType> for ::std::string::String {
-    fn from(value: RequestToolType) -> Self {
-        value.0
+impl ::std::fmt::Display for RequestToolType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ToolSearchToolBm2520251119 => {
+                f.write_str("tool_search_tool_bm25_20251119")
+            }
+            Self::ToolSearchToolBm25 => f.write_str("tool_search_tool_bm25"),
+        }
     }
 }
 impl ::std::str::FromStr for RequestToolType {
@@ -7851,10 +7886,11 @@ impl ::std::str::FromStr for RequestToolType {
     fn from_str(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
+        match value {
+            "tool_search_tool_bm25_20251119" => Ok(Self::ToolSearchToolBm2520251119),
+            "tool_search_tool_bm25" => Ok(Self::ToolSearchToolBm25),
+            _ => Err("invalid value".into()),
         }
-        Ok(Self(value.to_string()))
     }
 }
 impl ::std::convert::TryFrom<&str> for RequestToolType {
@@ -7871,18 +7907,6 @@ impl ::std::convert::TryFrom<::std::string::String> for RequestToolType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RequestToolType {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 ///The shape the answer must take: plain text, any JSON object, or JSON matching a given schema.
@@ -9503,6 +9527,7 @@ impl ::std::convert::From<AdaptiveThinking> for Thinking {
 }
 ///`ThinkingPart`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
 pub struct ThinkingPart {
     pub signature: ::std::string::String,
     pub thinking: ::std::string::String,
@@ -9567,137 +9592,13 @@ impl ::std::convert::TryFrom<::std::string::String> for ThinkingPartType {
 }
 ///`Tool`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum Tool {
-    FunctionTool(FunctionTool),
-    CustomTool(CustomTool),
+pub struct Tool {
+    #[serde(rename = "type")]
+    pub type_: ToolType,
 }
-impl ::std::convert::From<FunctionTool> for Tool {
-    fn from(value: FunctionTool) -> Self {
-        Self::FunctionTool(value)
-    }
-}
-impl ::std::convert::From<CustomTool> for Tool {
-    fn from(value: CustomTool) -> Self {
-        Self::CustomTool(value)
-    }
-}
-///`Tool2`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum Tool2 {
-    HybridCustomTool(HybridCustomTool),
-    Bash20250124Tool(Bash20250124Tool),
-    CodeExecution20250522Tool(CodeExecution20250522Tool),
-    CodeExecution20250825Tool(CodeExecution20250825Tool),
-    CodeExecution20260120Tool(CodeExecution20260120Tool),
-    Memory20250818Tool(Memory20250818Tool),
-    TextEditor20250124Tool(TextEditor20250124Tool),
-    TextEditor20250429Tool(TextEditor20250429Tool),
-    TextEditor20250728Tool(TextEditor20250728Tool),
-    WebSearch20250305Tool(WebSearch20250305Tool),
-    WebSearch20260209Tool(WebSearch20260209Tool),
-    WebFetch20250910Tool(WebFetch20250910Tool),
-    WebFetch20260209Tool(WebFetch20260209Tool),
-    WebFetch20260309Tool(WebFetch20260309Tool),
-    HybridTool(HybridTool),
-    HybridRequestTool(HybridRequestTool),
-}
-impl ::std::convert::From<HybridCustomTool> for Tool2 {
-    fn from(value: HybridCustomTool) -> Self {
-        Self::HybridCustomTool(value)
-    }
-}
-impl ::std::convert::From<Bash20250124Tool> for Tool2 {
-    fn from(value: Bash20250124Tool) -> Self {
-        Self::Bash20250124Tool(value)
-    }
-}
-impl ::std::convert::From<CodeExecution20250522Tool> for Tool2 {
-    fn from(value: CodeExecution20250522Tool) -> Self {
-        Self::CodeExecution20250522Tool(value)
-    }
-}
-impl ::std::convert::From<CodeExecution20250825Tool> for Tool2 {
-    fn from(value: CodeExecution20250825Tool) -> Self {
-        Self::CodeExecution20250825Tool(value)
-    }
-}
-impl ::std::convert::From<CodeExecution20260120Tool> for Tool2 {
-    fn from(value: CodeExecution20260120Tool) -> Self {
-        Self::CodeExecution20260120Tool(value)
-    }
-}
-impl ::std::convert::From<Memory20250818Tool> for Tool2 {
-    fn from(value: Memory20250818Tool) -> Self {
-        Self::Memory20250818Tool(value)
-    }
-}
-impl ::std::convert::From<TextEditor20250124Tool> for Tool2 {
-    fn from(value: TextEditor20250124Tool) -> Self {
-        Self::TextEditor20250124Tool(value)
-    }
-}
-impl ::std::convert::From<TextEditor20250429Tool> for Tool2 {
-    fn from(value: TextEditor20250429Tool) -> Self {
-        Self::TextEditor20250429Tool(value)
-    }
-}
-impl ::std::convert::From<TextEditor20250728Tool> for Tool2 {
-    fn from(value: TextEditor20250728Tool) -> Self {
-        Self::TextEditor20250728Tool(value)
-    }
-}
-impl ::std::convert::From<WebSearch20250305Tool> for Tool2 {
-    fn from(value: WebSearch20250305Tool) -> Self {
-        Self::WebSearch20250305Tool(value)
-    }
-}
-impl ::std::convert::From<WebSearch20260209Tool> for Tool2 {
-    fn from(value: WebSearch20260209Tool) -> Self {
-        Self::WebSearch20260209Tool(value)
-    }
-}
-impl ::std::convert::From<WebFetch20250910Tool> for Tool2 {
-    fn from(value: WebFetch20250910Tool) -> Self {
-        Self::WebFetch20250910Tool(value)
-    }
-}
-impl ::std::convert::From<WebFetch20260209Tool> for Tool2 {
-    fn from(value: WebFetch20260209Tool) -> Self {
-        Self::WebFetch20260209Tool(value)
-    }
-}
-impl ::std::convert::From<WebFetch20260309Tool> for Tool2 {
-    fn from(value: WebFetch20260309Tool) -> Self {
-        Self::WebFetch20260309Tool(value)
-    }
-}
-impl ::std::convert::From<HybridTool> for Tool2 {
-    fn from(value: HybridTool) -> Self {
-        Self::HybridTool(value)
-    }
-}
-impl ::std::convert::From<HybridRequestTool> for Tool2 {
-    fn from(value: HybridRequestTool) -> Self {
-        Self::HybridRequestTool(value)
-    }
-}
-///`Tool3`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum Tool3 {
-    Tool2(Tool2),
-    RequestTool(RequestTool),
-}
-impl ::std::convert::From<Tool2> for Tool3 {
-    fn from(value: Tool2) -> Self {
-        Self::Tool2(value)
-    }
-}
-impl ::std::convert::From<RequestTool> for Tool3 {
-    fn from(value: RequestTool) -> Self {
-        Self::RequestTool(value)
+impl Tool {
+    pub fn builder() -> builder::Tool {
+        Default::default()
     }
 }
 ///`ToolCall`
@@ -9878,57 +9779,6 @@ impl ::std::convert::TryFrom<::std::string::String> for ToolMessageRole {
         value.parse()
     }
 }
-///Default when unset: "tool_search_tool_bm25".
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-pub enum ToolName {
-    #[serde(rename = "tool_search_tool_bm25")]
-    ToolSearchToolBm25,
-}
-impl ::std::fmt::Display for ToolName {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::ToolSearchToolBm25 => f.write_str("tool_search_tool_bm25"),
-        }
-    }
-}
-impl ::std::str::FromStr for ToolName {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "tool_search_tool_bm25" => Ok(Self::ToolSearchToolBm25),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-impl ::std::convert::TryFrom<&str> for ToolName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for ToolName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
 ///`ToolReferencePart`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct ToolReferencePart {
@@ -10029,7 +9879,6 @@ for ToolResultPartContent {
 pub enum ToolResultPartContentPart {
     AnthropicTextPart(AnthropicTextPart),
     ImagePart(ImagePart),
-    AnthropicImagePart(AnthropicImagePart),
 }
 impl ::std::convert::From<AnthropicTextPart> for ToolResultPartContentPart {
     fn from(value: AnthropicTextPart) -> Self {
@@ -10039,11 +9888,6 @@ impl ::std::convert::From<AnthropicTextPart> for ToolResultPartContentPart {
 impl ::std::convert::From<ImagePart> for ToolResultPartContentPart {
     fn from(value: ImagePart) -> Self {
         Self::ImagePart(value)
-    }
-}
-impl ::std::convert::From<AnthropicImagePart> for ToolResultPartContentPart {
-    fn from(value: AnthropicImagePart) -> Self {
-        Self::AnthropicImagePart(value)
     }
 }
 ///`ToolResultPartType`
@@ -10329,32 +10173,18 @@ impl ToolToolChoice {
     }
 }
 ///`ToolType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-pub enum ToolType {
-    #[serde(rename = "tool_search_tool_bm25_20251119")]
-    ToolSearchToolBm2520251119,
-    #[serde(rename = "tool_search_tool_bm25")]
-    ToolSearchToolBm25,
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct ToolType(::std::string::String);
+impl ::std::ops::Deref for ToolType {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
 }
-impl ::std::fmt::Display for ToolType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::ToolSearchToolBm2520251119 => {
-                f.write_str("tool_search_tool_bm25_20251119")
-            }
-            Self::ToolSearchToolBm25 => f.write_str("tool_search_tool_bm25"),
-        }
+impl ::std::convert::From<ToolType> for ::std::string::String {
+    fn from(value: ToolType) -> Self {
+        value.0
     }
 }
 impl ::std::str::FromStr for ToolType {
@@ -10362,11 +10192,10 @@ impl ::std::str::FromStr for ToolType {
     fn from_str(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "tool_search_tool_bm25_20251119" => Ok(Self::ToolSearchToolBm2520251119),
-            "tool_search_tool_bm25" => Ok(Self::ToolSearchToolBm25),
-            _ => Err("invalid value".into()),
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
         }
+        Ok(Self(value.to_string()))
     }
 }
 impl ::std::convert::TryFrom<&str> for ToolType {
@@ -10383,6 +10212,18 @@ impl ::std::convert::TryFrom<::std::string::String> for ToolType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ToolType {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///`ToolUsePart`
@@ -10454,28 +10295,28 @@ impl ::std::convert::TryFrom<::std::string::String> for ToolUsePartType {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum Tools {
-    Variant0(::std::vec::Vec<Tool3>),
-    Variant1(::std::vec::Vec<OpenRouterStyleTool>),
-    Variant2(::std::vec::Vec<Tool2>),
-    Variant3(::std::vec::Vec<Tool>),
+    Variant0(::std::vec::Vec<AnthropicTool>),
+    Variant1(::std::vec::Vec<RequestTool>),
+    Variant2(::std::vec::Vec<KnownAnthropicTool>),
+    Variant3(::std::vec::Vec<KnownTool>),
 }
-impl ::std::convert::From<::std::vec::Vec<Tool3>> for Tools {
-    fn from(value: ::std::vec::Vec<Tool3>) -> Self {
+impl ::std::convert::From<::std::vec::Vec<AnthropicTool>> for Tools {
+    fn from(value: ::std::vec::Vec<AnthropicTool>) -> Self {
         Self::Variant0(value)
     }
 }
-impl ::std::convert::From<::std::vec::Vec<OpenRouterStyleTool>> for Tools {
-    fn from(value: ::std::vec::Vec<OpenRouterStyleTool>) -> Self {
+impl ::std::convert::From<::std::vec::Vec<RequestTool>> for Tools {
+    fn from(value: ::std::vec::Vec<RequestTool>) -> Self {
         Self::Variant1(value)
     }
 }
-impl ::std::convert::From<::std::vec::Vec<Tool2>> for Tools {
-    fn from(value: ::std::vec::Vec<Tool2>) -> Self {
+impl ::std::convert::From<::std::vec::Vec<KnownAnthropicTool>> for Tools {
+    fn from(value: ::std::vec::Vec<KnownAnthropicTool>) -> Self {
         Self::Variant2(value)
     }
 }
-impl ::std::convert::From<::std::vec::Vec<Tool>> for Tools {
-    fn from(value: ::std::vec::Vec<Tool>) -> Self {
+impl ::std::convert::From<::std::vec::Vec<KnownTool>> for Tools {
+    fn from(value: ::std::vec::Vec<KnownTool>) -> Self {
         Self::Variant3(value)
     }
 }
@@ -10686,7 +10527,7 @@ impl ::std::convert::From<::std::vec::Vec<UserContentPart>> for UserContent {
 pub enum UserContentPart {
     ImageUrlPart(ImageUrlPart),
     ImagePart(ImagePart),
-    TextPart(TextPart),
+    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
     InputAudioPart(InputAudioPart),
     FilePart(FilePart),
     VideoUrlPart(VideoUrlPart),
@@ -10701,9 +10542,9 @@ impl ::std::convert::From<ImagePart> for UserContentPart {
         Self::ImagePart(value)
     }
 }
-impl ::std::convert::From<TextPart> for UserContentPart {
-    fn from(value: TextPart) -> Self {
-        Self::TextPart(value)
+impl ::std::convert::From<OpenRouterStyleTextPart> for UserContentPart {
+    fn from(value: OpenRouterStyleTextPart) -> Self {
+        Self::OpenRouterStyleTextPart(value)
     }
 }
 impl ::std::convert::From<InputAudioPart> for UserContentPart {
@@ -12750,84 +12591,6 @@ pub mod builder {
             Self {
                 text: Ok(value.text),
                 type_: Ok(value.type_),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct AnthropicTool {
-        description: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        input_schema: ::std::result::Result<
-            super::ObjectInputSchema,
-            ::std::string::String,
-        >,
-        name: ::std::result::Result<::std::string::String, ::std::string::String>,
-    }
-    impl ::std::default::Default for AnthropicTool {
-        fn default() -> Self {
-            Self {
-                description: Ok(Default::default()),
-                input_schema: Err("no value supplied for input_schema".to_string()),
-                name: Err("no value supplied for name".to_string()),
-            }
-        }
-    }
-    impl AnthropicTool {
-        pub fn description<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.description = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for description: {e}")
-                });
-            self
-        }
-        pub fn input_schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::ObjectInputSchema>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.input_schema = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for input_schema: {e}")
-                });
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<AnthropicTool> for super::AnthropicTool {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: AnthropicTool,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                description: value.description?,
-                input_schema: value.input_schema?,
-                name: value.name?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::AnthropicTool> for AnthropicTool {
-        fn from(value: super::AnthropicTool) -> Self {
-            Self {
-                description: Ok(value.description),
-                input_schema: Ok(value.input_schema),
-                name: Ok(value.name),
             }
         }
     }
@@ -19435,6 +19198,63 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct HybridAnthropicMessage {
+        content: ::std::result::Result<super::AnthropicContent, ::std::string::String>,
+        role: ::std::result::Result<super::MessageRole, ::std::string::String>,
+    }
+    impl ::std::default::Default for HybridAnthropicMessage {
+        fn default() -> Self {
+            Self {
+                content: Err("no value supplied for content".to_string()),
+                role: Err("no value supplied for role".to_string()),
+            }
+        }
+    }
+    impl HybridAnthropicMessage {
+        pub fn content<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::AnthropicContent>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.content = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
+            self
+        }
+        pub fn role<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::MessageRole>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.role = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for role: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<HybridAnthropicMessage>
+    for super::HybridAnthropicMessage {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: HybridAnthropicMessage,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                content: value.content?,
+                role: value.role?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::HybridAnthropicMessage> for HybridAnthropicMessage {
+        fn from(value: super::HybridAnthropicMessage) -> Self {
+            Self {
+                content: Ok(value.content),
+                role: Ok(value.role),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct HybridApproximateUserLocation {
         city: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
@@ -20443,65 +20263,6 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct HybridMessage {
-        content: ::std::result::Result<
-            super::HybridMessageContent,
-            ::std::string::String,
-        >,
-        role: ::std::result::Result<super::MessageRole, ::std::string::String>,
-    }
-    impl ::std::default::Default for HybridMessage {
-        fn default() -> Self {
-            Self {
-                content: Err("no value supplied for content".to_string()),
-                role: Err("no value supplied for role".to_string()),
-            }
-        }
-    }
-    impl HybridMessage {
-        pub fn content<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::HybridMessageContent>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.content = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for content: {e}")
-                });
-            self
-        }
-        pub fn role<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::MessageRole>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.role = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for role: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<HybridMessage> for super::HybridMessage {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: HybridMessage,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                content: value.content?,
-                role: value.role?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::HybridMessage> for HybridMessage {
-        fn from(value: super::HybridMessage) -> Self {
-            Self {
-                content: Ok(value.content),
-                role: Ok(value.role),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
     pub struct HybridObjectInputSchema {
         properties: ::std::result::Result<
             ::std::option::Option<::serde_json::Value>,
@@ -20618,14 +20379,17 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<super::HybridToolName>,
+            ::std::option::Option<super::HybridRequestToolName>,
             ::std::string::String,
         >,
         strict: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        type_: ::std::result::Result<super::HybridToolType, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::HybridRequestToolType,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for HybridRequestTool {
         fn default() -> Self {
@@ -20680,7 +20444,9 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::HybridToolName>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::HybridRequestToolName>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -20700,7 +20466,7 @@ pub mod builder {
         }
         pub fn type_<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::HybridToolType>,
+            T: ::std::convert::TryInto<super::HybridRequestToolType>,
             T::Error: ::std::fmt::Display,
         {
             self.type_ = value
@@ -20810,6 +20576,78 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct HybridThinkingPart {
+        signature: ::std::result::Result<::std::string::String, ::std::string::String>,
+        thinking: ::std::result::Result<::std::string::String, ::std::string::String>,
+        type_: ::std::result::Result<super::ThinkingPartType, ::std::string::String>,
+    }
+    impl ::std::default::Default for HybridThinkingPart {
+        fn default() -> Self {
+            Self {
+                signature: Err("no value supplied for signature".to_string()),
+                thinking: Err("no value supplied for thinking".to_string()),
+                type_: Err("no value supplied for type_".to_string()),
+            }
+        }
+    }
+    impl HybridThinkingPart {
+        pub fn signature<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.signature = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for signature: {e}")
+                });
+            self
+        }
+        pub fn thinking<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.thinking = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for thinking: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ThinkingPartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<HybridThinkingPart> for super::HybridThinkingPart {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: HybridThinkingPart,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                signature: value.signature?,
+                thinking: value.thinking?,
+                type_: value.type_?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::HybridThinkingPart> for HybridThinkingPart {
+        fn from(value: super::HybridThinkingPart) -> Self {
+            Self {
+                signature: Ok(value.signature),
+                thinking: Ok(value.thinking),
+                type_: Ok(value.type_),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct HybridTool {
         allowed_callers: ::std::result::Result<
             ::std::vec::Vec<super::AllowedCaller>,
@@ -20824,14 +20662,14 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<super::ToolName>,
+            ::std::option::Option<super::RequestToolName>,
             ::std::string::String,
         >,
         strict: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        type_: ::std::result::Result<super::ToolType, ::std::string::String>,
+        type_: ::std::result::Result<super::RequestToolType, ::std::string::String>,
     }
     impl ::std::default::Default for HybridTool {
         fn default() -> Self {
@@ -20886,7 +20724,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ToolName>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::RequestToolName>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -20906,7 +20744,7 @@ pub mod builder {
         }
         pub fn type_<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::ToolType>,
+            T: ::std::convert::TryInto<super::RequestToolType>,
             T::Error: ::std::fmt::Display,
         {
             self.type_ = value
@@ -21273,79 +21111,6 @@ pub mod builder {
                 input: Ok(value.input),
                 name: Ok(value.name),
                 type_: Ok(value.type_),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct HybridUserMessage {
-        content: ::std::result::Result<super::HybridUserContent, ::std::string::String>,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        role: ::std::result::Result<super::UserMessageRole, ::std::string::String>,
-    }
-    impl ::std::default::Default for HybridUserMessage {
-        fn default() -> Self {
-            Self {
-                content: Err("no value supplied for content".to_string()),
-                name: Ok(Default::default()),
-                role: Err("no value supplied for role".to_string()),
-            }
-        }
-    }
-    impl HybridUserMessage {
-        pub fn content<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::HybridUserContent>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.content = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for content: {e}")
-                });
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        pub fn role<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::UserMessageRole>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.role = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for role: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<HybridUserMessage> for super::HybridUserMessage {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: HybridUserMessage,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                content: value.content?,
-                name: value.name?,
-                role: value.role?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::HybridUserMessage> for HybridUserMessage {
-        fn from(value: super::HybridUserMessage) -> Self {
-            Self {
-                content: Ok(value.content),
-                name: Ok(value.name),
-                role: Ok(value.role),
             }
         }
     }
@@ -23663,7 +23428,7 @@ pub mod builder {
             ::std::string::String,
         >,
         tools: ::std::result::Result<
-            ::std::vec::Vec<super::OpenRouterStyleTool>,
+            ::std::vec::Vec<super::RequestTool>,
             ::std::string::String,
         >,
         top_a: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
@@ -24138,7 +23903,7 @@ pub mod builder {
         }
         pub fn tools<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::vec::Vec<super::OpenRouterStyleTool>>,
+            T: ::std::convert::TryInto<::std::vec::Vec<super::RequestTool>>,
             T::Error: ::std::fmt::Display,
         {
             self.tools = value
@@ -25407,7 +25172,7 @@ pub mod builder {
             ::std::string::String,
         >,
         content: ::std::result::Result<
-            ::std::option::Option<super::HybridAssistantContent>,
+            ::std::option::Option<super::AssistantContent>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
@@ -25456,9 +25221,7 @@ pub mod builder {
         }
         pub fn content<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::HybridAssistantContent>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<super::AssistantContent>>,
             T::Error: ::std::fmt::Display,
         {
             self.content = value
@@ -25615,42 +25378,6 @@ pub mod builder {
                 function: Ok(value.function),
                 type_: Ok(value.type_),
             }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct RequestTool {
-        type_: ::std::result::Result<super::RequestToolType, ::std::string::String>,
-    }
-    impl ::std::default::Default for RequestTool {
-        fn default() -> Self {
-            Self {
-                type_: Err("no value supplied for type_".to_string()),
-            }
-        }
-    }
-    impl RequestTool {
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::RequestToolType>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<RequestTool> for super::RequestTool {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: RequestTool,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self { type_: value.type_? })
-        }
-    }
-    impl ::std::convert::From<super::RequestTool> for RequestTool {
-        fn from(value: super::RequestTool) -> Self {
-            Self { type_: Ok(value.type_) }
         }
     }
     #[derive(Clone, Debug)]
@@ -27531,6 +27258,42 @@ pub mod builder {
                 thinking: Ok(value.thinking),
                 type_: Ok(value.type_),
             }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct Tool {
+        type_: ::std::result::Result<super::ToolType, ::std::string::String>,
+    }
+    impl ::std::default::Default for Tool {
+        fn default() -> Self {
+            Self {
+                type_: Err("no value supplied for type_".to_string()),
+            }
+        }
+    }
+    impl Tool {
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ToolType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Tool> for super::Tool {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Tool,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { type_: value.type_? })
+        }
+    }
+    impl ::std::convert::From<super::Tool> for Tool {
+        fn from(value: super::Tool) -> Self {
+            Self { type_: Ok(value.type_) }
         }
     }
     #[derive(Clone, Debug)]

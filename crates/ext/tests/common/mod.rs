@@ -204,9 +204,9 @@ async fn serve(
 }
 
 /// A Claude 3.5 Haiku request saying "Hello" (seed 000's body).
-pub fn hello() -> aimlapi::types::Claude35HaikuRequest {
-    aimlapi::types::Claude35HaikuRequest::builder()
-        .model(aimlapi::types::KnownClaude35HaikuModelId::Claude35HaikuLatest)
+pub fn hello() -> aimlapi::types::ChatCompletionRequest {
+    aimlapi::types::ChatCompletionRequest::builder()
+        .model(aimlapi::types::KnownModelId::Claude35HaikuLatest)
         .messages(vec![aimlapi::user("Hello")])
         .try_into()
         .expect("model and messages are set")
