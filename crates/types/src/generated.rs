@@ -2780,6 +2780,61 @@ impl CostDetails {
         Default::default()
     }
 }
+///Credits charged: a whole number as the API sends it, a fraction kept if one comes.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum CreditsUsed {
+    Integer(i64),
+    Number(f64),
+}
+impl ::std::fmt::Display for CreditsUsed {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Integer(x) => x.fmt(f),
+            Self::Number(x) => x.fmt(f),
+        }
+    }
+}
+impl ::std::str::FromStr for CreditsUsed {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if let Ok(v) = value.parse() {
+            Ok(Self::Integer(v))
+        } else if let Ok(v) = value.parse() {
+            Ok(Self::Number(v))
+        } else {
+            Err("string conversion failed for all variants".into())
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for CreditsUsed {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CreditsUsed {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::From<i64> for CreditsUsed {
+    fn from(value: i64) -> Self {
+        Self::Integer(value)
+    }
+}
+impl ::std::convert::From<f64> for CreditsUsed {
+    fn from(value: f64) -> Self {
+        Self::Number(value)
+    }
+}
 ///`Custom`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Custom {
@@ -10492,9 +10547,9 @@ impl ::std::convert::TryFrom<::std::string::String> for UrlSourceType {
 ///`Usage`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Usage {
-    ///Credits charged.
+    ///Credits charged: a whole number as the API sends it, a fraction kept if one comes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub credits_used: ::std::option::Option<f64>,
+    pub credits_used: ::std::option::Option<CreditsUsed>,
     ///Tokens counted for billing.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tokens_used: ::std::option::Option<i64>,
@@ -28226,7 +28281,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct Usage {
         credits_used: ::std::result::Result<
-            ::std::option::Option<f64>,
+            ::std::option::Option<super::CreditsUsed>,
             ::std::string::String,
         >,
         tokens_used: ::std::result::Result<
@@ -28255,7 +28310,7 @@ pub mod builder {
     impl Usage {
         pub fn credits_used<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::CreditsUsed>>,
             T::Error: ::std::fmt::Display,
         {
             self.credits_used = value
