@@ -80,8 +80,23 @@ pub struct Target<'a> {
     pub hooks: bool,
 }
 
-/// Runs the whole pipeline over `docs` for `target`.
-pub fn run(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String> {
+/// Runs the whole pipeline over `docs` for `target`. Never panics on a document: a panic inside
+/// typify or progenitor becomes an error that says so.
+pub fn run(docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_pipeline(docs, target)))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "no message".into());
+            Err(format!(
+                "a code generator failed on these documents: {what}"
+            ))
+        })
+}
+
+fn run_pipeline(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, String> {
     let (types_crate, openapi_dir, jsonschema_dir) = (
         target.types_crate,
         target.openapi_dir,
@@ -525,6 +540,171 @@ mod tests {
         }))
         .unwrap();
         verify(&expected, &ts).unwrap();
+    }
+
+    /// Adding a page of a shape already bundled adds no type: the bundle generated with and
+    /// without such pages has the same type list.
+    #[test]
+    fn a_page_of_a_bundled_shape_adds_no_type() {
+        let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema");
+        let all = load_docs(&schema).unwrap();
+        let target = Target {
+            types_crate: "t",
+            openapi_dir: "o",
+            jsonschema_dir: "j",
+            hooks: false,
+        };
+        let with = run(all.clone(), &target).unwrap().type_names;
+        // One page of each widened shape left out: Anthropic-style, hybrid, OpenRouter-style.
+        let without_pages = ["claude-sonnet-4-6", "claude-sonnet-latest", "claude-opus-4"];
+        let fewer: Vec<Doc> = all
+            .into_iter()
+            .filter(|d| !without_pages.contains(&d.stem.as_str()))
+            .collect();
+        let without = run(fewer, &target).unwrap().type_names;
+        assert_eq!(with, without);
+        let requests: Vec<&String> = with.iter().filter(|n| n.ends_with("Request")).collect();
+        assert_eq!(
+            requests,
+            [
+                "AnthropicChatRequest",
+                "ChatCompletionRequest",
+                "HybridChatRequest",
+                "OpenRouterRequest",
+                "OpenRouterStyleRequest"
+            ]
+        );
+    }
+
+    fn standalone() -> Target<'static> {
+        Target {
+            types_crate: "t",
+            openapi_dir: "o",
+            jsonschema_dir: "j",
+            hooks: false,
+        }
+    }
+
+    fn chat_doc(stem: &str, request: Value, response: Value) -> Doc {
+        Doc {
+            stem: stem.into(),
+            value: json!({"openapi": "3.0.0", "info": {"title": "t", "version": "1"},
+                "paths": {"/v1/chat/completions": {"post": {
+                    "requestBody": {"content": {"application/json": {"schema": request}}},
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": response}}}}}}}}),
+        }
+    }
+
+    /// Class (a): a document named with digits and capitals after letters (`Sao10K-L3.1-...`).
+    /// Hoisting chose `Sao10KL31...Request`, typify wrote `Sao10Kl31...Request`, and the check
+    /// found no type of the chosen name. Names are now chosen in typify's case.
+    #[test]
+    fn names_with_digits_and_capitals_are_the_names_typify_writes() {
+        let doc = chat_doc(
+            "Sao10K-L3.1-euryale",
+            json!({"type": "object", "properties": {"model": {"type": "string"}}}),
+            json!({"type": "object", "properties": {"id": {"type": "string"}}}),
+        );
+        let g = run(vec![doc], &standalone()).unwrap();
+        assert!(
+            g.type_names
+                .contains(&"Sao10Kl31EuryaleRequest".to_string()),
+            "{:?}",
+            g.type_names
+        );
+        for name in &g.type_names {
+            assert_eq!(name, &crate::hoist::typify_case(name));
+            assert!(
+                g.types_rs.contains(&format!("pub struct {name} "))
+                    || g.types_rs.contains(&format!("pub enum {name} ")),
+                "{name}"
+            );
+        }
+    }
+
+    /// Class (b): a `oneOf`/`anyOf` with a single branch. typify generates the branch's type,
+    /// not a one-variant union, and the check judged the union lost. It is now the branch.
+    #[test]
+    fn a_union_of_one_branch_is_that_branch() {
+        let doc = chat_doc(
+            "single",
+            json!({"type": "object", "properties": {
+                "format": {"oneOf": [{"type": "object", "properties": {"type": {"type": "string", "enum": ["text"]}}}]},
+                "stop": {"anyOf": [{"type": "string"}], "nullable": true}}}),
+            json!({"type": "object", "properties": {"choice": {"anyOf": [{"type": "object", "properties": {"n": {"type": "integer"}}}]}}}),
+        );
+        let g = run(vec![doc], &standalone()).unwrap();
+        assert!(
+            g.types_rs
+                .contains("pub format: ::std::option::Option<TextFormat>"),
+            "{}",
+            g.types_rs
+        );
+        assert!(g
+            .types_rs
+            .contains("pub stop: ::std::option::Option<::std::string::String>"));
+    }
+
+    /// Class (c): the shapes of a Responses endpoint (`/v1/responses`): input items, output
+    /// items and stream events as unions whose branches nest one-branch unions. Their members
+    /// were judged lost (through class b); every branch now has its variant.
+    #[test]
+    fn a_responses_endpoint_document_keeps_every_union_member() {
+        let t = |v: &str| json!({"type": "string", "enum": [v]});
+        let s = json!({"type": "string"});
+        let request = json!({"type": "object", "required": ["model", "input"], "properties": {
+            "model": {"type": "string"},
+            "input": {"anyOf": [s, {"type": "array", "items": {"anyOf": [
+                {"type": "object", "properties": {"type": t("message"), "role": {"type": "string", "enum": ["user", "developer"]}, "content": s}},
+                {"type": "object", "properties": {"type": t("function_call_output"), "call_id": s, "output": s}, "required": ["type"]}]}}]},
+            "reasoning": {"oneOf": [{"type": "object", "properties": {"effort": {"type": "string", "enum": ["low", "high"]}}}], "nullable": true}}});
+        let response = json!({"type": "object", "properties": {"object": t("response"), "output": {"type": "array", "items": {"oneOf": [
+            {"type": "object", "properties": {"type": t("message"), "content": {"type": "array", "items": {"oneOf": [
+                {"type": "object", "properties": {"type": t("output_text"), "text": s, "annotations": {"type": "array", "items": {"oneOf": [{"type": "object", "properties": {"type": t("url_citation"), "url": s}}]}}}}]}}}},
+            {"type": "object", "properties": {"type": t("function_call"), "name": s, "arguments": s}},
+            {"type": "object", "properties": {"type": t("reasoning"), "summary": {"type": "array", "items": {"oneOf": [{"type": "object", "properties": {"type": t("summary_text"), "text": s}}]}}}}]}}}});
+        let mut doc = chat_doc("model-a-RESPONSES", request, response);
+        let op = doc.value["paths"]["/v1/chat/completions"].take();
+        doc.value["paths"] = json!({"/v1/responses": op});
+        let g = run(vec![doc], &standalone()).unwrap();
+        // The output item keeps its three kinds.
+        let item = g
+            .types_rs
+            .split("pub enum Output {")
+            .nth(1)
+            .and_then(|rest| rest.split('}').next())
+            .unwrap_or_else(|| panic!("no Output union in {:?}", g.type_names));
+        assert_eq!(item.matches('(').count(), 3, "{item}");
+    }
+
+    /// Class (d): a `$ref` that is a JSON pointer written relative to the enclosing schema. It
+    /// panicked the generator ("no entry found for key"); it is now resolved (against the
+    /// document, else the schema around it), and one that points nowhere is an error naming it.
+    #[test]
+    fn pointer_refs_are_resolved_or_named() {
+        let response = json!({"type": "object", "properties": {"choices": {"type": "array", "items": {"type": "object", "properties": {
+            "logprobs": {"type": "object", "properties": {
+                "content": {"type": "array", "items": {"type": "object", "properties": {"token": {"type": "string"}}}},
+                "refusal": {"type": "array", "items": {"$ref": "#/properties/choices/items/properties/logprobs/properties/content/items"}}}}}}}}});
+        let doc = chat_doc(
+            "pointers",
+            json!({"type": "object", "properties": {"model": {"type": "string"}}}),
+            response,
+        );
+        let g = run(vec![doc], &standalone()).unwrap();
+        assert!(
+            g.types_rs
+                .contains("pub refusal: ::std::option::Option<::std::vec::Vec<LogprobsContent>>"),
+            "{:?}",
+            g.type_names
+        );
+        let nowhere = chat_doc(
+            "nowhere",
+            json!({"type": "object", "properties": {"model": {"$ref": "#/properties/missing"}}}),
+            json!({"type": "object"}),
+        );
+        let err = run(vec![nowhere], &standalone()).err().unwrap();
+        assert!(err.contains("#/properties/missing"), "{err}");
     }
 
     #[test]

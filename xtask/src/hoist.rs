@@ -115,6 +115,18 @@ impl Registry {
     pub fn hoist_doc(&mut self, doc: &mut Doc) -> Result<(), String> {
         let stem = doc_prefix(doc);
         let dialect = doc_dialect(doc);
+        // The `pointer_refs` pass resolved every pointer that points somewhere.
+        let mut pointers = Vec::new();
+        stray_refs(
+            doc.value.get("paths").unwrap_or(&Value::Null),
+            &mut pointers,
+        );
+        if let Some(p) = pointers.first() {
+            return Err(format!(
+                "{}: `$ref: {p}` points nowhere: neither into the document nor into the schema around it",
+                doc.stem
+            ));
+        }
         // Components the document already names keep their names (they are hard names).
         let existing: Vec<(String, Value)> = doc
             .value
@@ -234,7 +246,13 @@ impl Registry {
         collect_refs(doc.value.get("paths").unwrap_or(&Value::Null), &mut todo);
         while let Some(name) = todo.pop() {
             if reach.insert(name.clone()) {
-                collect_refs(&self.schemas[&name], &mut todo);
+                let schema = self.schemas.get(&name).ok_or_else(|| {
+                    format!(
+                        "{}: a `$ref` points at `{name}`, which is no schema of the document",
+                        doc.stem
+                    )
+                })?;
+                collect_refs(schema, &mut todo);
             }
         }
         let comps = doc
@@ -245,7 +263,7 @@ impl Registry {
             .or_insert_with(|| json!({}));
         let schemas: Map<String, Value> = reach
             .iter()
-            .map(|n| (n.clone(), self.schemas[n].clone()))
+            .filter_map(|n| Some((n.clone(), self.schemas.get(n)?.clone())))
             .collect();
         comps
             .as_object_mut()
@@ -388,6 +406,16 @@ impl Registry {
 
     /// The names a schema may take, best first.
     fn candidates(&self, base: &str, ctx: &Ctx, doc_stem: &str) -> Vec<String> {
+        // Every name as typify will write it (its `UpperCamelCase` of digits and capitals:
+        // `Sao10KL31...` becomes `Sao10kl31...`), so that the name registered here is the name
+        // of the generated type.
+        self.raw_candidates(base, ctx, doc_stem)
+            .into_iter()
+            .map(|c| typify_case(&c))
+            .collect()
+    }
+
+    fn raw_candidates(&self, base: &str, ctx: &Ctx, doc_stem: &str) -> Vec<String> {
         // A name taken in another document marks a difference between documents (a dialect):
         // qualify with the document. Taken in this one, it marks a difference of context:
         // qualify with the parent.
@@ -436,13 +464,13 @@ impl Registry {
         self.candidates(base, ctx, doc_stem)
             .into_iter()
             .find(|c| {
-                (c.len() <= MAX_NAME || c == base)
+                (c.len() <= MAX_NAME || *c == typify_case(base))
                     && !RESERVED.contains(&c.as_str())
                     && !self.schemas.contains_key(c)
             })
             .unwrap_or_else(|| {
                 (2..)
-                    .map(|i| format!("{base}{i}"))
+                    .map(|i| typify_case(&format!("{base}{i}")))
                     .find(|c| !self.schemas.contains_key(c))
                     .expect("some number is free")
             })
@@ -453,7 +481,9 @@ impl Registry {
     fn likely_name(&self, base: &str, ctx: &Ctx, doc_stem: &str, hard: bool) -> String {
         self.candidates(base, ctx, doc_stem)
             .into_iter()
-            .filter(|c| (c.len() <= MAX_NAME || c == base) && !RESERVED.contains(&c.as_str()))
+            .filter(|c| {
+                (c.len() <= MAX_NAME || *c == typify_case(base)) && !RESERVED.contains(&c.as_str())
+            })
             .find(|c| {
                 !self.schemas.contains_key(c) || self.mergeable_holder(c, ctx, doc_stem, hard)
             })
@@ -489,7 +519,8 @@ impl Registry {
         } else {
             let mut chosen = None;
             for c in self.candidates(base, ctx, doc_stem) {
-                if (c.len() > MAX_NAME && c != base) || RESERVED.contains(&c.as_str()) {
+                if (c.len() > MAX_NAME && *c != typify_case(base)) || RESERVED.contains(&c.as_str())
+                {
                     continue;
                 }
                 let Some(held) = self.schemas.get(&c) else {
@@ -863,6 +894,12 @@ fn short(v: &Value) -> String {
     }
 }
 
+/// `name` in the case typify gives type names (heck's `UpperCamelCase`).
+pub fn typify_case(name: &str) -> String {
+    use heck::ToPascalCase;
+    name.to_pascal_case()
+}
+
 /// The `UpperCamel` words of a name: `BashCodeExecution` -> `Bash`, `Code`, `Execution` (digits
 /// stay with the word before them).
 fn words_of(name: &str) -> Vec<&str> {
@@ -1036,6 +1073,22 @@ fn canonical(v: &Value) -> String {
         }
     }
     strip(v).to_string()
+}
+
+/// Every `$ref` in `v` that is not a reference to a component schema.
+fn stray_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                if !r.starts_with("#/components/schemas/") {
+                    out.push(r.clone());
+                }
+            }
+            m.values().for_each(|x| stray_refs(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| stray_refs(x, out)),
+        _ => {}
+    }
 }
 
 /// Every component name that `v` references.

@@ -30,9 +30,11 @@ pub const PASSES: &[Pass] = &[
     Pass { name: "describe_responses", fixes: "responses without the description OpenAPI requires (openapiv3 refuses the document)", run: describe_responses },
     Pass { name: "operation_ids", fixes: "operation ids that differ per document for the same endpoint, or are missing", run: operation_ids },
     Pass { name: "supply_shared_response", fixes: "chat-completion operations published with no response schema (a bare 201)", run: supply_shared_response },
+    Pass { name: "pointer_refs", fixes: "a `$ref` that is a JSON pointer into the document or the schema around it, not a component (inlined; one that points nowhere is left for hoisting to report)", run: pointer_refs },
     Pass { name: "prune_unreferenced_components", fixes: "hundreds of component schemas that no operation uses", run: prune_unreferenced_components },
     Pass { name: "drop_titles", fixes: "schema titles (a root title names every type after the model)", run: drop_titles },
     Pass { name: "null_branches", fixes: "a oneOf/anyOf branch that is only {nullable: true}", run: null_branches },
+    Pass { name: "single_branches", fixes: "a oneOf/anyOf with one branch (typify makes it the branch's type, not a union)", run: single_branches },
     Pass { name: "typeless_enums", fixes: "enum without type", run: typeless_enums },
     Pass { name: "dedupe_enum_values", fixes: "repeated enum values (typify panics on them)", run: dedupe_enum_values },
     Pass { name: "integer_counts", fixes: "integers typed as number (index, created, token counts)", run: integer_counts },
@@ -207,6 +209,84 @@ fn drop_titles(doc: &mut Doc) -> usize {
         if matches!(m.get("title"), Some(Value::String(_))) {
             m.remove("title");
             n += 1;
+        }
+    });
+    n
+}
+
+/// Where a `$ref` that is not a component reference points: a JSON pointer into the document, or,
+/// failing that, into the root schema it sits in (some documents write them relative to the
+/// enclosing schema: `#/properties/choices/items/...`).
+fn resolve_pointer<'a>(doc: &'a Value, root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let path = pointer.strip_prefix('#')?;
+    doc.pointer(path).or_else(|| root.pointer(path))
+}
+
+/// Replaces every `$ref` that points into the document or its enclosing root schema (rather than
+/// at `#/components/schemas/...`) with a copy of what it points at. References inside the copy are
+/// resolved too, to a depth of 16 (a pointer into itself stays a reference, which hoisting then
+/// reports by name).
+fn pointer_refs(doc: &mut Doc) -> usize {
+    fn resolve(v: &mut Value, doc: &Value, root: &Value, depth: usize, n: &mut usize) {
+        match v {
+            Value::Object(m) => {
+                let target = m
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .filter(|r| r.starts_with("#/") && !r.starts_with("#/components/"))
+                    .and_then(|r| resolve_pointer(doc, root, r))
+                    .filter(|_| depth < 16)
+                    .cloned();
+                if let Some(mut target) = target {
+                    resolve(&mut target, doc, root, depth + 1, n);
+                    m.remove("$ref");
+                    if let Value::Object(t) = target {
+                        for (k, x) in t {
+                            m.entry(k).or_insert(x);
+                        }
+                    }
+                    *n += 1;
+                    return;
+                }
+                m.values_mut().for_each(|x| resolve(x, doc, root, depth, n));
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| resolve(x, doc, root, depth, n)),
+            _ => {}
+        }
+    }
+    let original = doc.value.clone();
+    let mut n = 0;
+    roots_mut(&mut doc.value, &mut |_, root| {
+        let enclosing = root.clone();
+        resolve(root, &original, &enclosing, 0, &mut n);
+    });
+    n
+}
+
+/// Replaces a `oneOf`/`anyOf` of one branch by that branch (keywords beside the union kept).
+fn single_branches(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    all_schemas_mut(&mut doc.value, &mut |_, m| {
+        for key in ["oneOf", "anyOf"] {
+            let one = matches!(m.get(key), Some(Value::Array(list)) if list.len() == 1);
+            if !one {
+                continue;
+            }
+            let Some(Value::Array(mut list)) = m.remove(key) else {
+                continue;
+            };
+            let Some(Value::Object(branch)) = list.pop() else {
+                continue;
+            };
+            n += 1;
+            if branch.contains_key("$ref") {
+                // A reference cannot take sibling keywords in OpenAPI 3.0: wrap it.
+                m.insert("allOf".into(), json!([Value::Object(branch)]));
+            } else {
+                for (k, v) in branch {
+                    m.entry(k).or_insert(v);
+                }
+            }
         }
     });
     n

@@ -323,3 +323,67 @@ async fn the_key_never_shows_in_debug_errors_or_tracing() {
         "and yet it was sent"
     );
 }
+
+/// A property the model's page does not list is refused before anything is sent, naming both;
+/// the same request to a model whose page lists it goes out; both switches send it anyway.
+#[tokio::test]
+async fn a_property_the_page_does_not_take_is_refused_before_sending() {
+    let server = Server::start(vec![Reply::status(200, COMPLETION)]).await;
+    let client = |check: bool| {
+        Client::builder()
+            .provider(Provider::AimlApi)
+            .base_url(&server.base_url)
+            .api_key(KEY)
+            .retry(RetryPolicy::none())
+            .check_properties(check)
+            .build()
+            .unwrap()
+    };
+    let request = |model: &str| -> AnthropicChatRequest {
+        serde_json::from_value(serde_json::json!({
+            "model": model,
+            "messages": [{"role": "user", "content": "Hello"}],
+            "temperature": 0.2,
+        }))
+        .unwrap()
+    };
+    let err = client(true)
+        .chat_completion(&request("claude-opus-4-7"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), aimlapi::ErrorKind::Unsupported);
+    let text = err.to_string();
+    assert!(
+        text.contains("claude-opus-4-7") && text.contains("`temperature`"),
+        "{text}"
+    );
+    // Streams are checked the same way.
+    let err = client(true)
+        .stream(&request("claude-opus-4-7"), &RequestOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), aimlapi::ErrorKind::Unsupported);
+    assert_eq!(server.attempts(), 0, "nothing was sent");
+
+    client(true)
+        .chat_completion(&request("claude-sonnet-4-5"))
+        .await
+        .unwrap();
+    let anyway = RequestOptions {
+        send_unsupported: true,
+        ..RequestOptions::default()
+    };
+    client(true)
+        .chat_completion_with(&request("claude-opus-4-7"), &anyway)
+        .await
+        .unwrap();
+    client(false)
+        .chat_completion(&request("claude-opus-4-7"))
+        .await
+        .unwrap();
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(|s| s.body["temperature"] == 0.2));
+    assert_eq!(seen[0].body["model"], "claude-sonnet-4-5");
+    assert_eq!(seen[1].body["model"], "claude-opus-4-7");
+}
