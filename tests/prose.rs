@@ -72,7 +72,11 @@ fn our_documents_do_not_copy_the_vendor_s_prose() {
     const RUN: usize = 8;
     let exact: BTreeSet<String> = theirs.iter().map(|s| words(s).join(" ")).collect();
     let long_runs: BTreeSet<String> = theirs.iter().flat_map(|s| runs(s, RUN)).collect();
-    assert!(exact.len() > 100, "only {} vendor descriptions read", exact.len());
+    assert!(
+        exact.len() > 100,
+        "only {} vendor descriptions read",
+        exact.len()
+    );
 
     let mut ours: Vec<(String, String)> = Vec::new();
     let mut sources: Vec<PathBuf> = json_files(&root().join("schema"));
@@ -82,14 +86,23 @@ fn our_documents_do_not_copy_the_vendor_s_prose() {
         let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
         let mut found = Vec::new();
         if f.ends_with("descriptions.json") {
-            found.extend(v.as_object().unwrap().values().filter_map(|s| s.as_str().map(String::from)));
+            found.extend(
+                v.as_object()
+                    .unwrap()
+                    .values()
+                    .filter_map(|s| s.as_str().map(String::from)),
+            );
         } else {
             prose(&v, &mut found);
         }
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         ours.extend(found.into_iter().map(|s| (name.clone(), s)));
     }
-    assert!(ours.len() > 100, "only {} of our descriptions read", ours.len());
+    assert!(
+        ours.len() > 100,
+        "only {} of our descriptions read",
+        ours.len()
+    );
     let copied: Vec<String> = ours
         .iter()
         .filter(|(_, s)| {

@@ -116,3 +116,16 @@ fn the_types_a_reader_looks_for_exist() {
         );
     }
 }
+
+/// Names say what a thing is on the wire, never which page or model it came from.
+#[test]
+fn no_name_carries_a_page_or_a_model() {
+    // The words of the pages' names (`claude-sonnet-4-5`, `openrouter-claude-3-5-haiku`) and of
+    // the generator's fallback for a document without a name of its own.
+    let words = ["Claude", "Sonnet", "Haiku", "Opus", "Fable", "Latest"];
+    let bad: Vec<String> = type_names()
+        .into_iter()
+        .filter(|n| words.iter().any(|w| n.contains(w)) || n.ends_with("DocRequest"))
+        .collect();
+    assert!(bad.is_empty(), "names after a page or model: {bad:?}");
+}

@@ -6,6 +6,7 @@
 #
 #   crates/bench/build-cost.sh            # one round
 #   ROUNDS=3 crates/bench/build-cost.sh   # rounds interleave the builds; the median is reported
+#   BUILDS="ours-ring" crates/bench/build-cost.sh   # only some of ours (async-openai always)
 #
 # Dependencies are fetched before any build is timed (nothing is downloaded while timing). Each
 # build uses every core cargo sees (`-j` unset), the default dev profile, and its own target dir.
@@ -36,16 +37,17 @@ EOF
   printf '%s\n' "$3" >"$work/$1/src/main.rs"
 }
 
-ours_main='use aimlapi::types::{Claude35HaikuRequest, KnownClaude35HaikuModelId};
+ours_main='use aimlapi::types::ChatCompletionRequest;
 use futures::StreamExt;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = aimlapi::Client::from_env()?;
-    let request: Claude35HaikuRequest = Claude35HaikuRequest::builder()
-        .model(KnownClaude35HaikuModelId::Claude35HaikuLatest)
-        .messages(vec![aimlapi::user("Hello")])
-        .try_into()?;
+    // Built from JSON: the lean set has no builders.
+    let request: ChatCompletionRequest = serde_json::from_value(serde_json::json!({
+        "model": "claude-3-5-haiku-latest",
+        "messages": [{"role": "user", "content": "Hello"}],
+    }))?;
     let done = client.chat_completion(&request).await?;
     println!("{}", done.text().unwrap_or_default());
     let mut deltas = Box::pin(client.stream(&request, &Default::default()).await?.text_deltas());
@@ -80,15 +82,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }'
 
 ext="$root/crates/ext"
-service ours-default "aimlapi = { path = \"$ext\" }" "$ours_main"
-service ours-ring "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\"] }" "$ours_main"
-service ours-ring-derive "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\", \"derive\"] }" "$ours_main"
+service ours-default "aimlapi = { path = \"$ext\" }
+serde_json = \"1\"" "$ours_main"
+service ours-ring "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\"] }
+serde_json = \"1\"" "$ours_main"
+service ours-ring-derive "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\", \"derive\"] }
+serde_json = \"1\"" "$ours_main"
 service async-openai "async-openai = { version = \"=0.43.0\", default-features = false, features = [\"chat-completion\", \"rustls\"] }" "$theirs_main"
 cp "$root/Cargo.lock" "$work/ours-default/Cargo.lock"
 cp "$root/Cargo.lock" "$work/ours-ring/Cargo.lock"
 cp "$root/Cargo.lock" "$work/ours-ring-derive/Cargo.lock"
 
-names=(ours-ring ours-ring-derive ours-default async-openai)
+# BUILDS="ours-ring async-openai" limits a run to some of them (async-openai, the baseline, is
+# always built).
+read -r -a names <<<"${BUILDS:-ours-ring ours-ring-derive ours-default async-openai}"
+[[ " ${names[*]} " == *" async-openai "* ]] || names+=(async-openai)
 for n in "${names[@]}"; do
   (cd "$work/$n" && cargo fetch --quiet)
 done

@@ -135,6 +135,18 @@ fn run_pipeline(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, St
     for i in order {
         registry.hoist_doc(&mut docs[i])?;
     }
+    // A schema that a wider one replaced everywhere is used by no document: no type for it.
+    let used: std::collections::BTreeSet<String> = docs
+        .iter()
+        .flat_map(|d| {
+            d.value
+                .pointer("/components/schemas")
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+        .collect();
+    registry.schemas.retain(|name, _| used.contains(name));
 
     // Types: every component, through typify.
     let mut settings = typify::TypeSpaceSettings::default();
@@ -188,8 +200,9 @@ fn run_pipeline(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, St
         page.request = request_type(doc);
     }
     let table = crate::table::tokens(&pages);
+    let request_only = request_only_types(&registry, &docs);
     let types_tokens = {
-        let body = ts.to_stream();
+        let body = conveniences_behind_features(ts.to_stream(), &request_only)?;
         quote! {
             #body
 
@@ -245,6 +258,133 @@ fn run_pipeline(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, St
         type_names,
         report,
     })
+}
+
+/// Puts typify's conveniences behind features of the types crate, so that a service that does
+/// not use them does not compile them: the struct builders (`pub mod builder`, each
+/// `X::builder()` and the conversions between `X` and `builder::X`) behind `builder`, more than
+/// half of the generated code; each string enum's `Display`, `FromStr` and `TryFrom` string
+/// conversions behind `string-conversions` (serde reads and writes the enums without them); and
+/// reading the types only requests use (`Deserialize`) behind `deserialize-requests`: a client
+/// writes requests, it reads responses.
+fn conveniences_behind_features(
+    tokens: TokenStream,
+    request_only: &std::collections::BTreeSet<String>,
+) -> Result<TokenStream, String> {
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("typify's output does not parse: {e}"))?;
+    let builder: syn::Attribute = syn::parse_quote!(#[cfg(feature = "builder")]);
+    let conversions: syn::Attribute = syn::parse_quote!(#[cfg(feature = "string-conversions")]);
+    let enums: std::collections::BTreeSet<String> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let read_requests: syn::Attribute = syn::parse_quote!(#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]);
+    let requests_read: syn::Attribute = syn::parse_quote!(#[cfg(feature = "deserialize-requests")]);
+    for item in &mut file.items {
+        let (ident, attrs) = match item {
+            syn::Item::Struct(x) => (x.ident.to_string(), Some(&mut x.attrs)),
+            syn::Item::Enum(x) => (x.ident.to_string(), Some(&mut x.attrs)),
+            _ => (String::new(), None),
+        };
+        if let Some(attrs) = attrs.filter(|_| request_only.contains(&ident)) {
+            if without_derive(attrs, "Deserialize") {
+                attrs.insert(0, read_requests.clone());
+            }
+        }
+        if let syn::Item::Impl(i) = item {
+            let self_ty = &i.self_ty;
+            let of_request = request_only.contains(&quote!(#self_ty).to_string());
+            let deserialize = i.trait_.as_ref().is_some_and(|(_, path, _)| {
+                path.segments
+                    .last()
+                    .is_some_and(|s| s.ident == "Deserialize")
+            });
+            if of_request && deserialize {
+                i.attrs.push(requests_read.clone());
+                continue;
+            }
+        }
+        match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.attrs.push(builder.clone()),
+            syn::Item::Impl(i) => {
+                if quote!(#i).to_string().contains("builder ::") {
+                    i.attrs.push(builder.clone());
+                    continue;
+                }
+                let self_ty = &i.self_ty;
+                let of_enum = enums.contains(&quote!(#self_ty).to_string());
+                let string_conversion = i.trait_.as_ref().is_some_and(|(_, path, _)| {
+                    let last = path.segments.last().map(|s| s.ident.to_string());
+                    matches!(last.as_deref(), Some("FromStr" | "TryFrom" | "Display"))
+                });
+                if of_enum && string_conversion {
+                    i.attrs.push(conversions.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(quote!(#file))
+}
+
+/// Removes `name` from a `#[derive(...)]` among `attrs`; whether it was there.
+fn without_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
+    for attr in attrs.iter_mut() {
+        if !attr.path().is_ident("derive") {
+            continue;
+        }
+        let Ok(paths) = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) else {
+            continue;
+        };
+        let kept: Vec<&syn::Path> = paths
+            .iter()
+            .filter(|p| p.segments.last().is_none_or(|s| s.ident != name))
+            .collect();
+        if kept.len() != paths.len() {
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+            return true;
+        }
+    }
+    false
+}
+
+/// The component types only requests use: those no response reaches.
+fn request_only_types(registry: &Registry, docs: &[Doc]) -> std::collections::BTreeSet<String> {
+    let reach = |roots: Vec<String>| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = roots;
+        while let Some(n) = todo.pop() {
+            if let Some(schema) = registry.schemas.get(&n) {
+                if seen.insert(n) {
+                    crate::hoist::collect_refs(schema, &mut todo);
+                }
+            }
+        }
+        seen
+    };
+    let mut responses = Vec::new();
+    for doc in docs {
+        let mut value = doc.value.clone();
+        crate::walk::operations_mut(&mut value, &mut |_, _, op| {
+            if let Some(r) = op.get("responses") {
+                crate::hoist::collect_refs(r, &mut responses);
+            }
+        });
+    }
+    let answered = reach(responses);
+    registry
+        .schemas
+        .keys()
+        .filter(|n| !answered.contains(*n))
+        .cloned()
+        .collect()
 }
 
 /// The name of the type a document's chat request body became, if it has one.

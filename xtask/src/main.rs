@@ -323,6 +323,12 @@ version = "0.1.0"
 edition = "2021"
 publish = false
 
+[features]
+default = ["builder", "string-conversions", "deserialize-requests"]
+builder = []
+string-conversions = []
+deserialize-requests = []
+
 [dependencies]
 serde = { version = "1", features = ["derive"] }
 serde_json = "1"

@@ -465,6 +465,7 @@ impl Client {
         .await
     }
 
+    #[cfg(feature = "tools")]
     /// Runs a tool loop: sets `tools` on `request`, sends it, runs the tool calls the model asks
     /// for (concurrently), appends the model's turn and the results in the request's dialect
     /// (OpenAI-style `tool` messages, or Anthropic-style `tool_use` and `tool_result` blocks), and

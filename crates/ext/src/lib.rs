@@ -20,6 +20,7 @@ mod provider;
 mod request;
 mod retry;
 mod sse;
+#[cfg(feature = "tools")]
 mod tools;
 
 pub use aimlapi_client as client;
@@ -36,10 +37,12 @@ pub use model::{Model, ModelFacts, ModelPage, MODEL_PAGES};
 pub use provider::{ApiKey, Provider, ProviderKind};
 pub use request::{ChatRequest, ChatResponse, Dialect, TokenUsage};
 pub use retry::RetryPolicy;
+#[cfg(feature = "tools")]
 pub use schemars;
 pub use sse::{
     ChunkDecoder, ChunkStream, SseDecoder, SseEvent, SseItem, SseRef, StreamItem, DEFAULT_MAX_LINE,
 };
+#[cfg(feature = "tools")]
 pub use tools::{
     parse_arguments, parse_content, parse_tool_use, response_format, ToolCallRecord, ToolLoop,
     ToolRequest, ToolRun, ToolSpec, Toolbox,

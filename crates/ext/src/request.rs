@@ -1,17 +1,11 @@
 //! The request types a [`Client`](crate::Client) sends: the generated ones, one per wire shape
 //! (pages that share a shape share the type).
 
-use std::future::Future;
-use std::pin::Pin;
-
 use aimlapi_types as types;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::provider::ProviderKind;
-
-/// A boxed, sendable future.
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Token counts of one completion.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -149,8 +143,8 @@ macro_rules! chat_request {
             }
 
             fn set_model_id(&mut self, id: &str) {
-                self.model = serde_json::from_value(serde_json::Value::String(id.to_string()))
-                    .unwrap_or_else(|_| types::$model_id::String(id.to_string()));
+                // The id as it goes on the wire: whether it is a known one does not matter there.
+                self.model = types::$model_id::String(id.to_string());
             }
         }
     };

@@ -22,7 +22,10 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::error::Error;
-use crate::request::{BoxFuture, Dialect};
+use crate::request::Dialect;
+
+/// A boxed, sendable future.
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 use crate::types;
 
 /// Formats the API knows; schemars' numeric formats (`uint32`, `double`, ...) are dropped.
