@@ -37,17 +37,40 @@ EOF
   printf '%s\n' "$3" >"$work/$1/src/main.rs"
 }
 
-ours_main='use aimlapi::types::ChatCompletionRequest;
+ours_main='use aimlapi::types::{ChatCompletionRequest, ModelId};
 use futures::StreamExt;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = aimlapi::Client::from_env()?;
-    // Built from JSON: the lean set has no builders.
-    let request: ChatCompletionRequest = serde_json::from_value(serde_json::json!({
-        "model": "claude-3-5-haiku-latest",
-        "messages": [{"role": "user", "content": "Hello"}],
-    }))?;
+    // A struct literal: the lean set has neither builders nor reading requests from JSON.
+    let request = ChatCompletionRequest {
+        model: ModelId::String("claude-3-5-haiku-latest".into()),
+        messages: vec![aimlapi::user("Hello")],
+        audio: None,
+        frequency_penalty: None,
+        logit_bias: None,
+        logprobs: None,
+        max_completion_tokens: None,
+        max_tokens: None,
+        modalities: None,
+        n: None,
+        parallel_tool_calls: None,
+        prediction: None,
+        presence_penalty: None,
+        reasoning_effort: None,
+        response_format: None,
+        seed: None,
+        stop: None,
+        stream: None,
+        stream_options: None,
+        temperature: None,
+        tool_choice: None,
+        tools: Vec::new(),
+        top_logprobs: None,
+        top_p: None,
+        web_search_options: None,
+    };
     let done = client.chat_completion(&request).await?;
     println!("{}", done.text().unwrap_or_default());
     let mut deltas = Box::pin(client.stream(&request, &Default::default()).await?.text_deltas());
@@ -82,12 +105,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }'
 
 ext="$root/crates/ext"
-service ours-default "aimlapi = { path = \"$ext\" }
-serde_json = \"1\"" "$ours_main"
-service ours-ring "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\"] }
-serde_json = \"1\"" "$ours_main"
-service ours-ring-derive "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\", \"derive\"] }
-serde_json = \"1\"" "$ours_main"
+service ours-default "aimlapi = { path = \"$ext\" }" "$ours_main"
+service ours-ring "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\"] }" "$ours_main"
+service ours-ring-derive "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\", \"derive\"] }" "$ours_main"
 service async-openai "async-openai = { version = \"=0.43.0\", default-features = false, features = [\"chat-completion\", \"rustls\"] }" "$theirs_main"
 cp "$root/Cargo.lock" "$work/ours-default/Cargo.lock"
 cp "$root/Cargo.lock" "$work/ours-ring/Cargo.lock"
