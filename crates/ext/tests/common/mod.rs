@@ -203,13 +203,36 @@ async fn serve(
     }
 }
 
-/// A Claude 3.5 Haiku request saying "Hello" (seed 000's body).
+/// A Claude 3.5 Haiku request saying "Hello" (seed 000's body). A struct literal, so that it
+/// builds with the lean feature set too (no builders, no reading requests from JSON).
 pub fn hello() -> aimlapi::types::ChatCompletionRequest {
-    aimlapi::types::ChatCompletionRequest::builder()
-        .model(aimlapi::types::KnownModelId::Claude35HaikuLatest)
-        .messages(vec![aimlapi::user("Hello")])
-        .try_into()
-        .expect("model and messages are set")
+    aimlapi::types::ChatCompletionRequest {
+        model: aimlapi::types::KnownModelId::Claude35HaikuLatest.into(),
+        messages: vec![aimlapi::user("Hello")],
+        audio: None,
+        frequency_penalty: None,
+        logit_bias: None,
+        logprobs: None,
+        max_completion_tokens: None,
+        max_tokens: None,
+        modalities: None,
+        n: None,
+        parallel_tool_calls: None,
+        prediction: None,
+        presence_penalty: None,
+        reasoning_effort: None,
+        response_format: None,
+        seed: None,
+        stop: None,
+        stream: None,
+        stream_options: None,
+        temperature: None,
+        tool_choice: None,
+        tools: Vec::new(),
+        top_logprobs: None,
+        top_p: None,
+        web_search_options: None,
+    }
 }
 
 /// The AI/ML API's documented response for Claude 3.5 Haiku (seed 000).
