@@ -104,7 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }'
 
-ext="$root/crates/ext"
+ext="$root/crates/aimlapi"
 service ours-default "aimlapi = { path = \"$ext\" }" "$ours_main"
 service ours-ring "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\"] }" "$ours_main"
 service ours-ring-derive "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\", \"derive\"] }" "$ours_main"

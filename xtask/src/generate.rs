@@ -8,9 +8,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
+use crate::doc::Doc;
 use crate::hoist::Registry;
 use crate::jsonschema::{request_validation_schema, to_json_schema, verify};
-use crate::passes::{normalize, Doc};
+use crate::passes::normalize;
 use crate::walk::snake;
 
 /// The first line of every generated file.

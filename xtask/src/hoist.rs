@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};
 
-use crate::passes::Doc;
+use crate::doc::Doc;
 use crate::walk::{camel, const_of, operations_mut, singular};
 
 /// Names that would clash with what the generated modules already define or import.

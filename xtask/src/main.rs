@@ -10,6 +10,7 @@
 //! ```
 
 mod adopt;
+mod doc;
 mod generate;
 mod hoist;
 mod jsonschema;

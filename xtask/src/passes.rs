@@ -4,16 +4,8 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::doc::Doc;
 use crate::walk::{all_schemas_mut, operations_mut, roots_mut, snake, visit_mut, Site};
-
-/// One OpenAPI document on its way through the pipeline.
-#[derive(Clone, Debug)]
-pub struct Doc {
-    /// The file name without `.json`: `claude-3-5-haiku`. Names per-document types.
-    pub stem: String,
-    /// The document itself.
-    pub value: Value,
-}
 
 /// A named normalization pass.
 pub struct Pass {

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
-use crate::passes::Doc;
+use crate::doc::Doc;
 use crate::walk::{operations_mut, visit_mut};
 
 /// What one page says about the models it documents.

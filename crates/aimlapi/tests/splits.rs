@@ -4,8 +4,8 @@
 //! data, bare `data` lines, `event`/`id` fields and text in one- to four-byte UTF-8; the cuts fall anywhere,
 //! inside a CRLF pair and inside a multi-byte character included.
 
+use aimlapi::sse::{ChunkDecoder, SseDecoder, SseItem, StreamItem};
 use aimlapi::types::ChatCompletionChunk;
-use aimlapi::{ChunkDecoder, SseDecoder, SseItem, StreamItem};
 use bytes::Bytes;
 use proptest::prelude::*;
 

@@ -13,13 +13,19 @@
 #![doc = include_str!("../README.md")]
 
 mod accumulate;
-mod chat;
+mod api;
+mod body;
 mod error;
+mod failure;
+mod meta;
 mod model;
 mod provider;
 mod request;
 mod retry;
-mod sse;
+pub mod sse;
+mod timeouts;
+#[cfg(feature = "tools")]
+mod tool_loop;
 #[cfg(feature = "tools")]
 mod tools;
 
@@ -28,24 +34,24 @@ pub use aimlapi_client::RequestOptions;
 pub use aimlapi_types as types;
 
 pub use accumulate::{unwrap_legacy, Accumulator, StreamChunk};
-pub use chat::{
-    ByteStream, Client, ClientBuilder, Completion, ResponseMeta, Timeouts,
-    DEFAULT_MAX_RESPONSE_BODY,
-};
+pub use api::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BODY};
+pub use body::ByteStream;
 pub use error::{Error, ErrorKind, HttpError};
+pub use meta::{Completion, ResponseMeta};
 pub use model::{Model, ModelFacts, ModelPage, MODEL_PAGES};
 pub use provider::{ApiKey, Provider, ProviderKind};
 pub use request::{ChatRequest, ChatResponse, Dialect, TokenUsage};
 pub use retry::RetryPolicy;
 #[cfg(feature = "tools")]
 pub use schemars;
-pub use sse::{
-    ChunkDecoder, ChunkStream, SseDecoder, SseEvent, SseItem, SseRef, StreamItem, DEFAULT_MAX_LINE,
-};
+pub use sse::{ChunkStream, StreamItem};
+pub use timeouts::Timeouts;
+#[cfg(feature = "tools")]
+pub use tool_loop::{ToolLoop, ToolRun};
 #[cfg(feature = "tools")]
 pub use tools::{
-    parse_arguments, parse_content, parse_tool_use, response_format, ToolCallRecord, ToolLoop,
-    ToolRequest, ToolRun, ToolSpec, Toolbox,
+    parse_arguments, parse_content, parse_tool_use, response_format, ToolCallRecord, ToolRequest,
+    ToolSpec, Toolbox,
 };
 
 /// A user message with plain text, in the OpenAI-style dialect.

@@ -1,120 +1,24 @@
-//! The [`Client`]: the generated clients plus a provider, a key, retries, timeouts and tracing.
+//! The [`Client`] and its builder: a provider, a key, retries, timeouts and tracing around
+//! reqwest; the send path for typed requests, JSON and streamed.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use aimlapi_client::{apply_request_options, RequestOptions};
-use bytes::Bytes;
-use futures::Stream;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
-use reqwest::StatusCode;
 use tracing::{field, Instrument};
 
-use crate::error::{request_id, Error, HttpError};
+use crate::body::ByteStream;
+use crate::error::Error;
+use crate::failure::{http_failure, read_limited, transport_failure, with_causes, Failure};
+use crate::meta::{Completion, ResponseMeta};
 use crate::model::Model;
 use crate::provider::{ApiKey, Provider, ProviderKind};
-use crate::request::{ChatRequest, ChatResponse, TokenUsage};
+use crate::request::{ChatRequest, ChatResponse};
 use crate::retry::RetryPolicy;
 use crate::sse::ChunkStream;
-
-/// How long to wait, for each phase of a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timeouts {
-    /// To open a connection. Default 5 s.
-    pub connect: Duration,
-    /// For a whole non-streaming request, response included. Default 600 s.
-    pub request: Duration,
-    /// The longest a stream waits for its next chunk, counted from when the reader asks for it
-    /// and none has arrived (and for a stream's response headers). Default 60 s.
-    pub stream_idle: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(5),
-            request: Duration::from_secs(600),
-            stream_idle: Duration::from_secs(60),
-        }
-    }
-}
-
-/// What came with a successful response, beside the body.
-#[derive(Clone, Debug)]
-pub struct ResponseMeta {
-    /// The status.
-    pub status: StatusCode,
-    /// The request id: `x-request-id`, `x-inference-id`, `x-generation-id` or `x-client-request-id`.
-    pub request_id: Option<String>,
-    /// What the AI/ML API charged, in US dollars (`x-aimlapi-usd-spent`, non-streaming only).
-    pub usd_spent: Option<f64>,
-    /// What the AI/ML API charged, in credits (`x-aimlapi-credits-used`, non-streaming only).
-    pub credits_used: Option<f64>,
-    /// How many attempts it took (1 without retries).
-    pub attempts: u32,
-    /// The model the request named, as this crate understands it.
-    pub model: Model,
-    /// All response headers.
-    pub headers: HeaderMap,
-}
-
-impl ResponseMeta {
-    pub(crate) fn new(status: StatusCode, headers: HeaderMap, attempts: u32, model: Model) -> Self {
-        let number = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok())
-        };
-        ResponseMeta {
-            status,
-            request_id: request_id(&headers),
-            usd_spent: number("x-aimlapi-usd-spent"),
-            credits_used: number("x-aimlapi-credits-used"),
-            attempts,
-            model,
-            headers,
-        }
-    }
-}
-
-/// A typed response and what came with it.
-#[derive(Clone, Debug)]
-pub struct Completion<T> {
-    /// The response body.
-    pub value: T,
-    /// Status, request id, cost headers, attempts.
-    pub meta: ResponseMeta,
-}
-
-impl<T: ChatResponse> Completion<T> {
-    /// The token usage, when the response has it.
-    pub fn usage(&self) -> Option<TokenUsage> {
-        self.value.token_usage()
-    }
-
-    /// The text of the first choice's message, when it has one.
-    pub fn text(&self) -> Option<&str> {
-        self.value.text()
-    }
-
-    /// The usage priced with the model's facts, in US dollars: `None` for a model this crate
-    /// does not know or a response without usage. The vendor's own figure, when it sends one,
-    /// is [`ResponseMeta::usd_spent`].
-    pub fn estimated_cost(&self) -> Option<f64> {
-        let usage = self.usage()?;
-        Some(
-            self.meta
-                .model
-                .facts()?
-                .cost(usage.prompt_tokens, usage.completion_tokens),
-        )
-    }
-}
+use crate::timeouts::Timeouts;
 
 /// A client for chat completions: cheap to clone, one per process is enough.
 ///
@@ -356,25 +260,6 @@ impl ClientBuilder {
     }
 }
 
-/// An error's message followed by its causes', so that a wrapped cause is not lost.
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}
-
-/// A failed attempt: the error, whether another attempt may help, and the headers that say when.
-struct Failure {
-    error: Error,
-    retryable: bool,
-    headers: Option<HeaderMap>,
-}
-
 impl Client {
     /// A builder, for the AI/ML API unless told otherwise.
     pub fn builder() -> ClientBuilder {
@@ -463,62 +348,6 @@ impl Client {
         }
         .instrument(span)
         .await
-    }
-
-    #[cfg(feature = "tools")]
-    /// Runs a tool loop: sets `tools` on `request`, sends it, runs the tool calls the model asks
-    /// for (concurrently), appends the model's turn and the results in the request's dialect
-    /// (OpenAI-style `tool` messages, or Anthropic-style `tool_use` and `tool_result` blocks), and
-    /// repeats until the model answers without tool calls or `settings.max_steps` requests were
-    /// sent ([`Error::StepLimit`]). With `settings.streaming` each response is streamed and
-    /// folded. A tool that fails, is unknown or gets arguments it cannot read answers with an
-    /// error result, which the model sees.
-    pub async fn run_tools<R>(
-        &self,
-        mut request: R,
-        tools: &crate::Toolbox,
-        settings: &crate::ToolLoop,
-    ) -> Result<crate::ToolRun<R>, Error>
-    where
-        R: crate::ToolRequest,
-        R::Chunk: crate::StreamChunk<Completion = R::Response>,
-    {
-        use crate::ChatResponse;
-        request.set_tools(tools)?;
-        let mut made = Vec::new();
-        for step in 1..=settings.max_steps {
-            let response = if settings.streaming {
-                self.stream(&request, &settings.options)
-                    .await?
-                    .collect_completion()
-                    .await?
-            } else {
-                self.chat_completion_with(&request, &settings.options)
-                    .await?
-                    .value
-            };
-            let calls = crate::tools::calls_of(response.tool_calls());
-            if calls.is_empty() {
-                return Ok(crate::ToolRun {
-                    response,
-                    request,
-                    calls: made,
-                    steps: step,
-                });
-            }
-            let records = futures::future::join_all(
-                calls
-                    .iter()
-                    .map(|(id, name, arguments)| tools.run(id, name, arguments)),
-            )
-            .await;
-            tracing::debug!(step, calls = records.len(), "ran tool calls");
-            request.push_tool_round(response.text().map(str::to_string), &records)?;
-            made.extend(records);
-        }
-        Err(Error::StepLimit {
-            steps: settings.max_steps,
-        })
     }
 
     /// Sends `request` with `stream: true` and returns its typed chunks as they arrive.
@@ -721,180 +550,6 @@ impl Client {
                 Err(f) => {
                     tracing::warn!(attempt = n, error = %f.error, "failed");
                     return Err(f.error);
-                }
-            }
-        }
-    }
-}
-
-/// A status that is not a success: read the body (at most `limit` bytes of it), decide on a
-/// retry from status and headers.
-async fn http_failure(response: reqwest::Response, retry: &RetryPolicy, limit: usize) -> Failure {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let retryable = retry.should_retry_status(status, &headers);
-    let body = read_prefix(response, limit).await;
-    let error = HttpError::from_parts(status, headers.clone(), &body);
-    Failure {
-        error: Error::Http(Box::new(error)),
-        retryable,
-        headers: Some(headers),
-    }
-}
-
-/// The whole body, read piece by piece and refused as soon as it would pass `limit` bytes (a
-/// `Content-Length` over the limit is refused before reading). The error is the network's, or
-/// `None` for a body over the limit.
-async fn read_limited(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Bytes, Option<reqwest::Error>> {
-    let announced = response.content_length().unwrap_or(0);
-    if announced > limit as u64 {
-        return Err(None);
-    }
-    let mut body = bytes::BytesMut::with_capacity(announced as usize);
-    while let Some(piece) = response.chunk().await? {
-        if piece.len() > limit - body.len() {
-            return Err(None);
-        }
-        body.extend_from_slice(&piece);
-    }
-    Ok(body.freeze())
-}
-
-/// As much of the body as arrives, up to `limit` bytes (an error body: what is past the limit, or
-/// after a broken connection, is left unread).
-async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(piece)) = response.chunk().await {
-        let room = limit - body.len();
-        body.extend_from_slice(&piece[..piece.len().min(room)]);
-        if piece.len() >= room {
-            break;
-        }
-    }
-    body
-}
-
-/// A transport error: timeouts and broken connections are worth another try.
-fn transport_failure(e: reqwest::Error, timeout: Duration) -> Failure {
-    let error = if e.is_timeout() {
-        Error::Timeout {
-            after: timeout,
-            waiting_for: "the response",
-        }
-    } else {
-        Error::Connection(e.without_url())
-    };
-    Failure {
-        error,
-        retryable: true,
-        headers: None,
-    }
-}
-
-/// The raw body of a streaming response, chunk by chunk as the network delivers it, with an idle
-/// timeout between chunks. Pull-based: nothing runs unless it is polled.
-///
-/// The idle time counts from when the stream starts waiting for the network (the first poll
-/// that finds no piece ready) to the next piece. The clock is read once per wait, not per piece,
-/// and the timer is re-armed only when it fires before the current wait's deadline.
-pub struct ByteStream {
-    meta: ResponseMeta,
-    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
-    idle: Duration,
-    /// Fires no later than `deadline`.
-    timer: Pin<Box<tokio::time::Sleep>>,
-    /// When the current wait times out; meaningful while `waiting`.
-    deadline: tokio::time::Instant,
-    waiting: bool,
-    done: bool,
-}
-
-impl fmt::Debug for ByteStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ByteStream")
-            .field("meta", &self.meta)
-            .field("idle", &self.idle)
-            .field("done", &self.done)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ByteStream {
-    /// What came with the response: status, request id, headers, attempts. The AI/ML API's
-    /// cost headers are not sent on streams.
-    pub fn meta(&self) -> &ResponseMeta {
-        &self.meta
-    }
-
-    pub(crate) fn new(response: reqwest::Response, idle: Duration, meta: ResponseMeta) -> Self {
-        let deadline = deadline_after(idle);
-        ByteStream {
-            meta,
-            body: Box::pin(response.bytes_stream()),
-            idle,
-            timer: Box::pin(tokio::time::sleep_until(deadline)),
-            deadline,
-            waiting: true,
-            done: false,
-        }
-    }
-}
-
-/// Now plus `idle`, or a deadline decades away when `idle` is too long to add (a caller may set
-/// `Duration::MAX` to mean "never").
-fn deadline_after(idle: Duration) -> tokio::time::Instant {
-    let now = tokio::time::Instant::now();
-    now.checked_add(idle)
-        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 3600))
-}
-
-impl Stream for ByteStream {
-    type Item = Result<Bytes, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        match self.body.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                self.waiting = false;
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(Some(Err(e))) => {
-                self.done = true;
-                let idle = self.idle;
-                Poll::Ready(Some(Err(transport_failure(e, idle).error)))
-            }
-            Poll::Ready(None) => {
-                self.done = true;
-                Poll::Ready(None)
-            }
-            Poll::Pending => {
-                if !self.waiting {
-                    // A new wait begins. The timer, armed for an earlier wait, fires early at
-                    // worst; it is moved on then.
-                    self.waiting = true;
-                    self.deadline = deadline_after(self.idle);
-                }
-                loop {
-                    match self.timer.as_mut().poll(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(()) => {
-                            let deadline = self.deadline;
-                            if deadline > tokio::time::Instant::now() {
-                                self.timer.as_mut().reset(deadline);
-                                continue;
-                            }
-                            self.done = true;
-                            return Poll::Ready(Some(Err(Error::Timeout {
-                                after: self.idle,
-                                waiting_for: "the next stream chunk",
-                            })));
-                        }
-                    }
                 }
             }
         }

@@ -13,8 +13,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use aimlapi::sse::{ChunkDecoder, StreamItem};
 use aimlapi::types::ChatCompletionChunk;
-use aimlapi::{ChunkDecoder, StreamItem};
 use bytes::Bytes;
 
 const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt");

@@ -669,38 +669,3 @@ fn anthropic_round(text: Option<String>, calls: &[ToolCallRecord]) -> Vec<Value>
         serde_json::json!({"role": "user", "content": results}),
     ]
 }
-
-/// How [`Client::run_tools`](crate::Client::run_tools) runs.
-#[derive(Clone, Debug)]
-pub struct ToolLoop {
-    /// The most requests to send (default 8); reaching it with tool calls still pending is an
-    /// error.
-    pub max_steps: usize,
-    /// Stream each response and fold it, instead of a non-streaming call.
-    pub streaming: bool,
-    /// Per-request options for every request of the loop.
-    pub options: crate::RequestOptions,
-}
-
-impl Default for ToolLoop {
-    fn default() -> Self {
-        ToolLoop {
-            max_steps: 8,
-            streaming: false,
-            options: crate::RequestOptions::default(),
-        }
-    }
-}
-
-/// What a tool loop ended with.
-#[derive(Debug)]
-pub struct ToolRun<R: crate::ChatRequest> {
-    /// The last response: the model's answer.
-    pub response: R::Response,
-    /// The request with the whole conversation: send it again with a new user message to go on.
-    pub request: R,
-    /// Every tool call made, in order, with its result.
-    pub calls: Vec<ToolCallRecord>,
-    /// How many requests were sent.
-    pub steps: usize,
-}

@@ -1,0 +1,121 @@
+//! [`ByteStream`]: a streaming response's body as the network delivers it, with an idle timeout.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+
+use crate::error::Error;
+use crate::failure::transport_failure;
+use crate::meta::ResponseMeta;
+
+/// The raw body of a streaming response, chunk by chunk as the network delivers it, with an idle
+/// timeout between chunks. Pull-based: nothing runs unless it is polled.
+///
+/// The idle time counts from when the stream starts waiting for the network (the first poll
+/// that finds no piece ready) to the next piece. The clock is read once per wait, not per piece,
+/// and the timer is re-armed only when it fires before the current wait's deadline.
+pub struct ByteStream {
+    meta: ResponseMeta,
+    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    idle: Duration,
+    /// Fires no later than `deadline`.
+    timer: Pin<Box<tokio::time::Sleep>>,
+    /// When the current wait times out; meaningful while `waiting`.
+    deadline: tokio::time::Instant,
+    waiting: bool,
+    done: bool,
+}
+
+impl fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ByteStream")
+            .field("meta", &self.meta)
+            .field("idle", &self.idle)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ByteStream {
+    /// What came with the response: status, request id, headers, attempts. The AI/ML API's
+    /// cost headers are not sent on streams.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    pub(crate) fn new(response: reqwest::Response, idle: Duration, meta: ResponseMeta) -> Self {
+        let deadline = deadline_after(idle);
+        ByteStream {
+            meta,
+            body: Box::pin(response.bytes_stream()),
+            idle,
+            timer: Box::pin(tokio::time::sleep_until(deadline)),
+            deadline,
+            waiting: true,
+            done: false,
+        }
+    }
+}
+
+/// Now plus `idle`, or a deadline decades away when `idle` is too long to add (a caller may set
+/// `Duration::MAX` to mean "never").
+fn deadline_after(idle: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(idle)
+        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 3600))
+}
+
+impl Stream for ByteStream {
+    type Item = Result<Bytes, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.body.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.waiting = false;
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                self.done = true;
+                let idle = self.idle;
+                Poll::Ready(Some(Err(transport_failure(e, idle).error)))
+            }
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                if !self.waiting {
+                    // A new wait begins. The timer, armed for an earlier wait, fires early at
+                    // worst; it is moved on then.
+                    self.waiting = true;
+                    self.deadline = deadline_after(self.idle);
+                }
+                loop {
+                    match self.timer.as_mut().poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(()) => {
+                            let deadline = self.deadline;
+                            if deadline > tokio::time::Instant::now() {
+                                self.timer.as_mut().reset(deadline);
+                                continue;
+                            }
+                            self.done = true;
+                            return Poll::Ready(Some(Err(Error::Timeout {
+                                after: self.idle,
+                                waiting_for: "the next stream chunk",
+                            })));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! [`ChunkDecoder`]: typed stream chunks from the bytes of a body, framed lazily, without I/O.
+
+use bytes::Bytes;
+
+use super::frame::{line_end, SseDecoder, SseRef, DEFAULT_MAX_LINE};
+use crate::accumulate::{unwrap_legacy, StreamChunk};
+use crate::error::Error;
+
+/// One item of a chunk stream.
+#[derive(Clone, Debug)]
+pub enum StreamItem<T> {
+    /// A chunk.
+    Chunk(T),
+    /// A comment line, such as OpenRouter's `OPENROUTER PROCESSING` keep-alive.
+    Comment(String),
+}
+
+/// An item framed ahead of being taken (only when a piece is fed before the last one was read
+/// through, and at the end of the body).
+enum Framed {
+    /// A payload that lay whole in one piece: a cheap slice of it.
+    Data(Bytes),
+    /// A payload assembled from several pieces or lines.
+    Assembled(Vec<u8>),
+    Comment(String),
+    Done,
+    Failed(Error),
+}
+
+/// Typed chunks from the bytes of a streaming body, without any I/O: feed it pieces, take items.
+///
+/// Framing is lazy: each [`next_item`](Self::next_item) frames just far enough into the piece to
+/// find one item and decodes its payload where it lies. A `data:` line followed by its blank line
+/// is recognised at once; anything else (comments, other fields, events split across pieces,
+/// lone CR line ends) goes through [`SseDecoder`]. Either AI/ML stream format is read (the current
+/// one, or the `{"event", "state"}` wrapper used before 2026-02-13, detected per line).
+/// [`ChunkStream`] drives one over a response.
+pub struct ChunkDecoder<T> {
+    sse: SseDecoder,
+    /// The piece being read, and how far into it framing has got.
+    piece: Bytes,
+    at: usize,
+    /// Items framed ahead; they all come before `piece[at..]`.
+    ready: std::collections::VecDeque<Framed>,
+    pub(super) comments: bool,
+    finished: bool,
+    done: bool,
+    _chunk: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for ChunkDecoder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkDecoder")
+            .field("finished", &self.finished)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: StreamChunk> Default for ChunkDecoder<T> {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_LINE)
+    }
+}
+
+impl<T: StreamChunk> ChunkDecoder<T> {
+    /// A decoder that refuses lines longer than `max_line` bytes.
+    pub fn new(max_line: usize) -> Self {
+        ChunkDecoder {
+            sse: SseDecoder::new(max_line),
+            piece: Bytes::new(),
+            at: 0,
+            ready: Default::default(),
+            comments: false,
+            finished: false,
+            done: false,
+            _chunk: std::marker::PhantomData,
+        }
+    }
+
+    /// Feeds one piece of the body. Take the items it completes with
+    /// [`next_item`](Self::next_item); feeding again first is allowed (what is left of this piece
+    /// is then framed at once and kept). A framing error comes out of `next_item` in its place.
+    #[inline]
+    pub fn feed(&mut self, piece: Bytes) {
+        self.frame_rest();
+        self.piece = piece;
+        self.at = 0;
+    }
+
+    /// The body ended: the events it closed are still to be taken; a last event the body did
+    /// not close with a blank line is discarded ([`SseDecoder::finish`]).
+    pub fn finish(&mut self) {
+        self.frame_rest();
+        self.sse.finish();
+    }
+
+    /// Frames what is left of the piece, if anything, into `ready`.
+    #[inline]
+    fn frame_rest(&mut self) {
+        if self.at < self.piece.len() {
+            self.frame_remaining();
+        }
+    }
+
+    #[inline(never)]
+    fn frame_remaining(&mut self) {
+        let Self {
+            sse,
+            ready,
+            comments,
+            piece,
+            at,
+            ..
+        } = self;
+        let comments = *comments;
+        let result = sse.feed_with(&piece[*at..], &mut |item| {
+            frame(item, comments, ready, |data| {
+                lies_in(piece, data).then(|| piece.slice_ref(data))
+            })
+        });
+        if let Err(e) = result {
+            ready.push_back(Framed::Failed(e));
+        }
+        *at = piece.len();
+    }
+
+    /// The next item the pieces fed so far complete, if any. After `[DONE]` or an error there
+    /// are no more.
+    #[inline]
+    pub fn next_item(&mut self) -> Option<Result<StreamItem<T>, Error>> {
+        // The common cases, kept small enough to inline: a whole `data:` event next in the
+        // piece, or a piece that only goes on with a line begun before it.
+        if !self.done && self.ready.is_empty() {
+            let rest = &self.piece[self.at..];
+            if self.sse.is_idle() {
+                match ahead(rest, self.sse.max_line) {
+                    Ahead::Event(payload, len) if payload != b"[DONE]" => {
+                        self.at += len;
+                        return Some(decode_noting::<T>(
+                            payload,
+                            &mut self.finished,
+                            &mut self.done,
+                        ));
+                    }
+                    Ahead::Unended => return self.keep_rest(),
+                    Ahead::Other if rest.is_empty() => return None,
+                    _ => {}
+                }
+            } else if self.sse.in_line() && line_end(rest).is_none() {
+                return self.keep_rest();
+            }
+        }
+        self.next_item_slow()
+    }
+
+    /// Everything else [`next_item`](Self::next_item) meets: items framed ahead, and framing
+    /// by the rules up to the next item.
+    #[inline(never)]
+    fn next_item_slow(&mut self) -> Option<Result<StreamItem<T>, Error>> {
+        if self.done {
+            return None;
+        }
+        let mut out = None;
+        let mut done = false;
+        let finished = &mut self.finished;
+        match self.ready.pop_front() {
+            Some(Framed::Data(bytes)) => out = Some(decode_noting(&bytes, finished, &mut done)),
+            Some(Framed::Assembled(bytes)) => {
+                out = Some(decode_noting(&bytes, finished, &mut done))
+            }
+            Some(Framed::Comment(c)) => out = Some(Ok(StreamItem::Comment(c))),
+            Some(Framed::Done) => done = true,
+            Some(Framed::Failed(e)) => {
+                done = true;
+                out = Some(Err(e));
+            }
+            None => {
+                let comments = self.comments;
+                let read = self.sse.step(&self.piece[self.at..], &mut |item| {
+                    match item {
+                        SseRef::Comment(_) if !comments => return false,
+                        SseRef::Comment(text) => {
+                            out = Some(Ok(StreamItem::Comment(
+                                String::from_utf8_lossy(text).into_owned(),
+                            )))
+                        }
+                        SseRef::Event {
+                            data: b"[DONE]", ..
+                        } => done = true,
+                        SseRef::Event { data, .. } => {
+                            out = Some(decode_noting(data, finished, &mut done))
+                        }
+                    }
+                    true
+                });
+                match read {
+                    Ok(n) => self.at += n,
+                    Err(e) => {
+                        done = true;
+                        out = Some(Err(e));
+                    }
+                }
+            }
+        }
+        // `[DONE]` or an error: nothing more comes out.
+        if done {
+            self.end();
+        }
+        out
+    }
+
+    /// The rest of the piece has no line end: keep it as (part of) the line being read.
+    #[inline]
+    fn keep_rest(&mut self) -> Option<Result<StreamItem<T>, Error>> {
+        let rest = &self.piece[self.at..];
+        self.at = self.piece.len();
+        match self.sse.push(rest) {
+            Ok(()) => None,
+            Err(e) => {
+                self.end();
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Nothing more comes out: `[DONE]` or an error.
+    fn end(&mut self) {
+        self.done = true;
+        self.ready.clear();
+        self.piece = Bytes::new();
+        self.at = 0;
+    }
+
+    /// Whether `[DONE]` or an error ended the stream.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Whether a chunk has carried a finish reason.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+/// What lies at the start of the unread rest of a piece, for an idle decoder.
+enum Ahead<'a> {
+    /// A whole `data: <payload>` line and the blank line after it, with LF or CRLF line ends and
+    /// no longer than the line limit: the payload and the length of all of it.
+    Event(&'a [u8], usize),
+    /// The start of a `data: ` line that the piece ends inside of: no line end at all.
+    Unended,
+    /// Anything else, for the rules to read.
+    Other,
+}
+
+#[inline(always)]
+fn ahead(rest: &[u8], max_line: usize) -> Ahead<'_> {
+    const PREFIX: &[u8] = b"data: ";
+    let Some(value) = rest.strip_prefix(PREFIX) else {
+        return Ahead::Other;
+    };
+    let Some(i) = line_end(value) else {
+        return Ahead::Unended;
+    };
+    let ends = match &value[i..] {
+        [b'\n', b'\n', ..] => 2,
+        [b'\r', b'\n', b'\r', b'\n', ..] => 4,
+        _ => return Ahead::Other,
+    };
+    if PREFIX.len() + i > max_line {
+        return Ahead::Other;
+    }
+    Ahead::Event(&value[..i], PREFIX.len() + i + ends)
+}
+
+/// Queues one framed item; `slice` gives the payload as a slice of its piece when it lies there.
+fn frame(
+    item: SseRef<'_>,
+    comments: bool,
+    ready: &mut std::collections::VecDeque<Framed>,
+    slice: impl FnOnce(&[u8]) -> Option<Bytes>,
+) {
+    match item {
+        SseRef::Comment(text) if comments => {
+            ready.push_back(Framed::Comment(String::from_utf8_lossy(text).into_owned()))
+        }
+        SseRef::Comment(_) => {}
+        SseRef::Event {
+            data: b"[DONE]", ..
+        } => ready.push_back(Framed::Done),
+        SseRef::Event { data, .. } => ready.push_back(match slice(data) {
+            Some(bytes) => Framed::Data(bytes),
+            None => Framed::Assembled(data.to_vec()),
+        }),
+    }
+}
+
+/// Whether `part` is a sub-slice of `piece`'s memory (so `Bytes::slice_ref` may take it).
+fn lies_in(piece: &[u8], part: &[u8]) -> bool {
+    let (base, at) = (piece.as_ptr() as usize, part.as_ptr() as usize);
+    at >= base && at + part.len() <= base + piece.len()
+}
+
+/// One payload: a chunk, or the old wrapper around one; an error chunk becomes [`Error::Stream`].
+///
+/// Inlined, and written so that the chunk is built where the caller's item lies: a chunk is a
+/// few hundred bytes, and each move of it costs as much as framing its line.
+#[inline(always)]
+fn decode_chunk<T: StreamChunk>(data: &[u8]) -> Result<StreamItem<T>, Error> {
+    let chunk: T = match unwrap_legacy(data) {
+        None => {
+            let mut de = serde_json::Deserializer::from_slice(data);
+            match T::deserialize(&mut de) {
+                Ok(chunk) => match de.end() {
+                    Ok(()) => chunk,
+                    Err(e) => return Err(undecodable(e, data)),
+                },
+                Err(e) => return Err(undecodable(e, data)),
+            }
+        }
+        Some(Ok(chunk)) => serde_json::from_value(chunk).map_err(|e| undecodable(e, data))?,
+        Some(Err(e)) => return Err(undecodable(e, data)),
+    };
+    if let Some((code, message)) = chunk.stream_error() {
+        return Err(Error::Stream { code, message });
+    }
+    Ok(StreamItem::Chunk(chunk))
+}
+
+/// [`decode_chunk`], noting a finish reason, or an error (which ends the stream) in `done`. The
+/// item is the tail expression, so that the chunk can be built where the caller receives it.
+#[inline(always)]
+fn decode_noting<T: StreamChunk>(
+    data: &[u8],
+    finished: &mut bool,
+    done: &mut bool,
+) -> Result<StreamItem<T>, Error> {
+    let item = decode_chunk::<T>(data);
+    match &item {
+        Ok(StreamItem::Chunk(chunk)) => *finished |= chunk.has_finish_reason(),
+        Ok(StreamItem::Comment(_)) => {}
+        Err(_) => *done = true,
+    }
+    item
+}
+
+/// A payload that is not a chunk.
+#[cold]
+fn undecodable(err: serde_json::Error, data: &[u8]) -> Error {
+    Error::Decode {
+        message: err.to_string(),
+        body: String::from_utf8_lossy(data).into_owned(),
+    }
+}

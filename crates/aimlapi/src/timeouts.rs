@@ -1,0 +1,25 @@
+//! [`Timeouts`]: how long a request may wait, phase by phase.
+
+use std::time::Duration;
+
+/// How long to wait, for each phase of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open a connection. Default 5 s.
+    pub connect: Duration,
+    /// For a whole non-streaming request, response included. Default 600 s.
+    pub request: Duration,
+    /// The longest a stream waits for its next chunk, counted from when the reader asks for it
+    /// and none has arrived (and for a stream's response headers). Default 60 s.
+    pub stream_idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            request: Duration::from_secs(600),
+            stream_idle: Duration::from_secs(60),
+        }
+    }
+}
