@@ -10,9 +10,10 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AG
 use tracing::{field, Instrument};
 
 use crate::body::ByteStream;
+use crate::completion::Completion;
 use crate::error::Error;
 use crate::failure::{http_failure, read_limited, transport_failure, with_causes, Failure};
-use crate::meta::{Completion, ResponseMeta};
+use crate::meta::ResponseMeta;
 use crate::model::Model;
 use crate::provider::{ApiKey, Provider, ProviderKind};
 use crate::request::{ChatRequest, ChatResponse};
@@ -288,6 +289,11 @@ impl Client {
         &self.inner.provider
     }
 
+    /// Whether requests are checked against their model's page before sending.
+    pub(crate) fn checks_properties(&self) -> bool {
+        self.inner.check_properties
+    }
+
     /// Sends a non-streaming request and returns the typed completion with its metadata.
     /// Retries as the [`RetryPolicy`] says.
     pub async fn chat_completion<R: ChatRequest>(
@@ -307,19 +313,34 @@ impl Client {
     ) -> Result<Completion<R::Response>, Error> {
         let (request, model) = self.for_provider(request);
         self.check(&request, options)?;
+        let span = self.span("chat_completion", &request.model_id());
+        self.complete(&request, model, options, span).await
+    }
+
+    /// Sends `body` (non-streaming), with retries, and reads the response as `T`.
+    pub(crate) async fn complete<B, T>(
+        &self,
+        body: &B,
+        model: Model,
+        options: &RequestOptions,
+        span: tracing::Span,
+    ) -> Result<Completion<T>, Error>
+    where
+        B: serde::Serialize,
+        T: serde::de::DeserializeOwned + ChatResponse,
+    {
         let mut options = self.options(options);
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
         options.timeout = Some(timeout);
-        let span = self.span("chat_completion", &request);
         let url = self.chat_url();
         let limit = self.inner.max_body;
         async {
             if self.inner.log_contents {
-                tracing::debug!(body = %serde_json::to_string(&request).unwrap_or_default(), "request");
+                tracing::debug!(body = %serde_json::to_string(body).unwrap_or_default(), "request");
             }
             let ((value, status, headers), attempts) = self
                 .with_retries(|| async {
-                    let response = self.send_once(&url, &request, &options, None, timeout).await?;
+                    let response = self.send_once(&url, body, &options, None, timeout).await?;
                     let (status, headers) = (response.status(), response.headers().clone());
                     let body = read_limited(response, limit).await.map_err(|e| match e {
                         Some(e) => transport_failure(e, timeout),
@@ -329,7 +350,7 @@ impl Client {
                             headers: None,
                         },
                     })?;
-                    let value = serde_json::from_slice::<R::Response>(&body).map_err(|e| Failure {
+                    let value = serde_json::from_slice::<T>(&body).map_err(|e| Failure {
                         error: Error::Decode {
                             message: e.to_string(),
                             body: String::from_utf8_lossy(&body).into_owned(),
@@ -342,7 +363,9 @@ impl Client {
                 .await?;
             let meta = ResponseMeta::new(status, headers, attempts, model);
             if let Some(u) = value.token_usage() {
-                tracing::Span::current().record("prompt_tokens", u.prompt_tokens).record("completion_tokens", u.completion_tokens);
+                tracing::Span::current()
+                    .record("prompt_tokens", u.prompt_tokens)
+                    .record("completion_tokens", u.completion_tokens);
             }
             Ok(Completion { value, meta })
         }
@@ -373,16 +396,29 @@ impl Client {
     ) -> Result<ByteStream, Error> {
         let (request, model) = self.for_provider(request);
         self.check(&request, options)?;
-        let mut options = self.options(options);
+        let mut options = options.clone();
         options
             .extra_body
             .insert("stream".into(), serde_json::Value::Bool(true));
+        let span = self.span("chat_completion_stream", &request.model_id());
+        self.open_stream(&request, model, &options, span).await
+    }
+
+    /// Sends `body` for a stream (it asks for one itself, or `options` does), with retries
+    /// before the response starts, and returns the body as it arrives.
+    pub(crate) async fn open_stream<B: serde::Serialize>(
+        &self,
+        body: &B,
+        model: Model,
+        options: &RequestOptions,
+        span: tracing::Span,
+    ) -> Result<ByteStream, Error> {
+        let options = self.options(options);
         let idle = self.inner.timeouts.stream_idle;
-        let span = self.span("chat_completion_stream", &request);
         let url = self.chat_url();
         async {
             let (response, attempts) = self
-                .with_retries(|| self.send_once(&url, &request, &options, Some(idle), idle))
+                .with_retries(|| self.send_once(&url, body, &options, Some(idle), idle))
                 .await?;
             let meta = ResponseMeta::new(
                 response.status(),
@@ -508,11 +544,11 @@ impl Client {
         }
     }
 
-    fn span<R: ChatRequest>(&self, name: &'static str, request: &R) -> tracing::Span {
+    pub(crate) fn span(&self, name: &'static str, model: &str) -> tracing::Span {
         tracing::info_span!(
             "aimlapi",
             operation = name,
-            model = %request.model_id(),
+            model = model,
             provider = self.inner.provider.name(),
             attempt = field::Empty,
             status = field::Empty,

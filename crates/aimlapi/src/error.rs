@@ -42,7 +42,8 @@ pub enum ErrorKind {
     /// A non-streaming response body was larger than the client's limit
     /// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body)).
     ResponseTooLarge,
-    /// The request has a property the model's page does not list; it was not sent.
+    /// The request has a property the model's page does not list, or something its shape cannot
+    /// carry; it was not sent.
     Unsupported,
 }
 
@@ -232,6 +233,16 @@ pub enum Error {
         /// The page (bundled document) the model belongs to.
         page: &'static str,
     },
+    /// The conversation holds something the model's request shape cannot carry (an image by
+    /// URL where the page takes base64 only, tool arguments that are not a JSON object), so
+    /// nothing was sent.
+    #[error("model `{model}` cannot take {what}")]
+    CannotWrite {
+        /// The model id.
+        model: String,
+        /// What cannot be written, and why.
+        what: String,
+    },
 }
 
 impl Error {
@@ -247,7 +258,7 @@ impl Error {
             Error::UnexpectedEnd => ErrorKind::UnexpectedEnd,
             Error::StepLimit { .. } => ErrorKind::StepLimit,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
-            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Unsupported { .. } | Error::CannotWrite { .. } => ErrorKind::Unsupported,
         }
     }
 

@@ -15,6 +15,9 @@
 mod accumulate;
 mod api;
 mod body;
+mod chat;
+mod completion;
+mod conversation;
 mod error;
 mod failure;
 mod meta;
@@ -28,6 +31,7 @@ mod timeouts;
 mod tool_loop;
 #[cfg(feature = "tools")]
 mod tools;
+mod wire;
 
 pub use aimlapi_client as client;
 pub use aimlapi_client::RequestOptions;
@@ -36,8 +40,11 @@ pub use aimlapi_types as types;
 pub use accumulate::{unwrap_legacy, Accumulator, StreamChunk};
 pub use api::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BODY};
 pub use body::ByteStream;
+pub use chat::Chat;
+pub use completion::{Completion, FinishReason};
+pub use conversation::{Content, Conversation, Image, Part, ToolCall, Turn};
 pub use error::{Error, ErrorKind, HttpError};
-pub use meta::{Completion, ResponseMeta};
+pub use meta::ResponseMeta;
 pub use model::{Model, ModelFacts, ModelPage, MODEL_PAGES};
 pub use provider::{ApiKey, Provider, ProviderKind};
 pub use request::{ChatRequest, ChatResponse, Dialect, TokenUsage};
@@ -53,6 +60,7 @@ pub use tools::{
     parse_arguments, parse_content, parse_tool_use, response_format, ToolCallRecord, ToolRequest,
     ToolSpec, Toolbox,
 };
+pub use wire::{Sampling, Unsupported};
 
 /// A user message with plain text, in the OpenAI-style dialect.
 pub fn user(text: impl Into<String>) -> types::Message {

@@ -1,11 +1,10 @@
-//! What comes back beside a body: [`ResponseMeta`], and [`Completion`], a body with its meta.
+//! [`ResponseMeta`]: what comes back beside a body (status, ids, cost headers, attempts).
 
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::error::request_id;
 use crate::model::Model;
-use crate::request::{ChatResponse, TokenUsage};
 
 /// What came with a successful response, beside the body.
 #[derive(Clone, Debug)]
@@ -43,39 +42,5 @@ impl ResponseMeta {
             model,
             headers,
         }
-    }
-}
-
-/// A typed response and what came with it.
-#[derive(Clone, Debug)]
-pub struct Completion<T> {
-    /// The response body.
-    pub value: T,
-    /// Status, request id, cost headers, attempts.
-    pub meta: ResponseMeta,
-}
-
-impl<T: ChatResponse> Completion<T> {
-    /// The token usage, when the response has it.
-    pub fn usage(&self) -> Option<TokenUsage> {
-        self.value.token_usage()
-    }
-
-    /// The text of the first choice's message, when it has one.
-    pub fn text(&self) -> Option<&str> {
-        self.value.text()
-    }
-
-    /// The usage priced with the model's facts, in US dollars: `None` for a model this crate
-    /// does not know or a response without usage. The vendor's own figure, when it sends one,
-    /// is [`ResponseMeta::usd_spent`].
-    pub fn estimated_cost(&self) -> Option<f64> {
-        let usage = self.usage()?;
-        Some(
-            self.meta
-                .model
-                .facts()?
-                .cost(usage.prompt_tokens, usage.completion_tokens),
-        )
     }
 }

@@ -4,9 +4,10 @@ use aimlapi_client::RequestOptions;
 
 use crate::accumulate::StreamChunk;
 use crate::api::Client;
+use crate::completion::tool_calls_of;
 use crate::error::Error;
 use crate::request::ChatRequest;
-use crate::tools::{calls_of, ToolCallRecord, ToolRequest, Toolbox};
+use crate::tools::{ToolCallRecord, ToolRequest, Toolbox};
 
 /// How [`Client::run_tools`](crate::Client::run_tools) runs.
 #[derive(Clone, Debug)]
@@ -75,7 +76,7 @@ impl Client {
                     .await?
                     .value
             };
-            let calls = calls_of(response.tool_calls());
+            let calls = tool_calls_of(response.tool_calls());
             if calls.is_empty() {
                 return Ok(ToolRun {
                     response,
@@ -87,7 +88,7 @@ impl Client {
             let records = futures::future::join_all(
                 calls
                     .iter()
-                    .map(|(id, name, arguments)| tools.run(id, name, arguments)),
+                    .map(|c| tools.run(&c.id, &c.name, &c.arguments)),
             )
             .await;
             tracing::debug!(step, calls = records.len(), "ran tool calls");

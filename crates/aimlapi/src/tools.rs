@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::completion::call_parts;
 use crate::error::Error;
 use crate::request::Dialect;
 
@@ -102,7 +103,7 @@ impl ToolSpec {
         typed(self.anthropic_json())
     }
 
-    fn openai_json(&self) -> Value {
+    pub(crate) fn openai_json(&self) -> Value {
         let mut function = Map::new();
         function.insert("name".into(), Value::String(self.name.clone()));
         if let Some(d) = &self.description {
@@ -115,7 +116,7 @@ impl ToolSpec {
         serde_json::json!({"type": "function", "function": function})
     }
 
-    fn anthropic_json(&self) -> Value {
+    pub(crate) fn anthropic_json(&self) -> Value {
         let mut tool = Map::new();
         tool.insert("name".into(), Value::String(self.name.clone()));
         if let Some(d) = &self.description {
@@ -382,29 +383,6 @@ pub fn parse_content<T: DeserializeOwned, R: crate::ChatResponse>(
     parse_text("the answer", text)
 }
 
-/// Name and arguments of a tool call (empty when absent).
-fn call_parts(call: &types::ToolCall) -> (String, String) {
-    match call {
-        types::ToolCall::ChoiceMessageFunctionToolCall(c) => {
-            let f = c.function.as_ref();
-            (
-                f.and_then(|f| f.name.clone()).unwrap_or_default(),
-                f.and_then(|f| f.arguments.clone()).unwrap_or_default(),
-            )
-        }
-        types::ToolCall::CustomToolCall(c) => (
-            c.custom
-                .as_ref()
-                .and_then(|c| c.name.clone())
-                .unwrap_or_default(),
-            c.custom
-                .as_ref()
-                .and_then(|c| c.input.clone())
-                .unwrap_or_default(),
-        ),
-    }
-}
-
 /// One tool call the model made and what running it gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ToolCallRecord {
@@ -501,21 +479,6 @@ impl Toolbox {
             is_error,
         }
     }
-}
-
-/// The tool calls of a response: `(id, name, arguments)`.
-pub(crate) fn calls_of(tool_calls: &[types::ToolCall]) -> Vec<(String, String, String)> {
-    tool_calls
-        .iter()
-        .map(|c| {
-            let id = match c {
-                types::ToolCall::ChoiceMessageFunctionToolCall(c) => c.id.clone(),
-                types::ToolCall::CustomToolCall(c) => c.id.clone(),
-            };
-            let (name, arguments) = call_parts(c);
-            (id.unwrap_or_default(), name, arguments)
-        })
-        .collect()
 }
 
 /// A request that can carry tools and a conversation of tool calls and results: every generated

@@ -1,0 +1,261 @@
+//! [`Chat`]: a conversation on its way to one model, with sampling settings and options; the
+//! front door for every model, dialect and provider (`client.chat(model)`).
+
+use aimlapi_client::RequestOptions;
+use aimlapi_types as types;
+use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::api::Client;
+use crate::completion::Completion;
+use crate::conversation::{Content, Conversation, Turn};
+use crate::error::Error;
+use crate::model::Model;
+use crate::sse::ChunkStream;
+use crate::wire::{checked, Body, Sampling, Shape, Unsupported};
+
+/// A conversation for one model: build it, then [`send`](Self::send) or
+/// [`stream`](Self::stream) it. The client writes it in the request shape of the model's page
+/// (OpenAI-style messages, Anthropic-style content blocks, OpenRouter's body) and reads every
+/// answer as one [`Completion`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), aimlapi::Error> {
+/// let client = aimlapi::Client::from_env()?;
+/// let done = client.chat("claude-sonnet-4-5").system("Be brief.").user("Hello").send().await?;
+/// println!("{}", done.text().unwrap_or_default());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a chat does nothing until it is sent"]
+pub struct Chat<'c> {
+    client: &'c Client,
+    model: Model,
+    conversation: Conversation,
+    sampling: Sampling,
+    unsupported: Unsupported,
+    options: RequestOptions,
+    #[cfg(feature = "tools")]
+    tools: Vec<crate::tools::ToolSpec>,
+}
+
+impl Client {
+    /// A conversation with `model` (an id as `&str` or `String`, or a [`Model`]).
+    pub fn chat(&self, model: impl Into<Model>) -> Chat<'_> {
+        Chat {
+            client: self,
+            model: model.into(),
+            conversation: Conversation::new(),
+            sampling: Sampling::default(),
+            unsupported: Unsupported::default(),
+            options: RequestOptions::default(),
+            #[cfg(feature = "tools")]
+            tools: Vec::new(),
+        }
+    }
+}
+
+impl<'c> Chat<'c> {
+    /// Sets the system prompt.
+    pub fn system(mut self, text: impl Into<String>) -> Self {
+        self.conversation = self.conversation.system(text);
+        self
+    }
+
+    /// Adds a user turn: text (`&str`, `String`) or [`Content`] with images.
+    pub fn user(mut self, content: impl Into<Content>) -> Self {
+        self.conversation = self.conversation.user(content);
+        self
+    }
+
+    /// Adds an assistant turn (an earlier answer).
+    pub fn assistant(mut self, content: impl Into<Content>) -> Self {
+        self.conversation = self.conversation.assistant(content);
+        self
+    }
+
+    /// Adds a turn (for example [`Completion::turn`], the model's last answer).
+    pub fn turn(mut self, turn: Turn) -> Self {
+        self.conversation.push(turn);
+        self
+    }
+
+    /// Replaces the conversation with `conversation` (one kept by the caller, sent to any model).
+    pub fn conversation(mut self, conversation: Conversation) -> Self {
+        self.conversation = conversation;
+        self
+    }
+
+    /// Sets `temperature`.
+    pub fn temperature(mut self, t: f64) -> Self {
+        self.sampling.temperature = Some(t);
+        self
+    }
+
+    /// Sets `top_p`.
+    pub fn top_p(mut self, p: f64) -> Self {
+        self.sampling.top_p = Some(p);
+        self
+    }
+
+    /// Sets `top_k` (Anthropic-style pages take it).
+    pub fn top_k(mut self, k: u64) -> Self {
+        self.sampling.top_k = Some(k);
+        self
+    }
+
+    /// Sets `max_tokens`.
+    pub fn max_tokens(mut self, n: u64) -> Self {
+        self.sampling.max_tokens = Some(n);
+        self
+    }
+
+    /// Sets the stop sequences.
+    pub fn stop<S: Into<String>>(mut self, sequences: impl IntoIterator<Item = S>) -> Self {
+        self.sampling.stop = sequences.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Turns extended thinking on with a budget of tokens, where the model's page takes it.
+    pub fn thinking(mut self, budget_tokens: u64) -> Self {
+        self.sampling.thinking_budget = Some(budget_tokens);
+        self
+    }
+
+    /// What to do with a setting the model's page does not take: refuse the request (the
+    /// default), drop the setting, or send it anyway.
+    pub fn unsupported(mut self, what: Unsupported) -> Self {
+        self.unsupported = what;
+        self
+    }
+
+    /// Adds a header to this request.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.options.headers.insert(name, value);
+        self
+    }
+
+    /// Per-request options: headers, extra body fields (provider-specific parameters), a timeout.
+    pub fn options(mut self, options: RequestOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Offers the tools in `tools` to the model (each written in the model's dialect).
+    #[cfg(feature = "tools")]
+    pub fn tools(mut self, tools: &crate::tools::Toolbox) -> Self {
+        self.tools = tools.specs().to_vec();
+        self
+    }
+
+    /// The conversation so far.
+    pub fn history(&self) -> &Conversation {
+        &self.conversation
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Sends the conversation and returns the model's answer.
+    pub async fn send(&self) -> Result<Completion<types::ChatCompletion>, Error> {
+        let (shape, id) = self.target();
+        let sampling = self.checked(shape)?;
+        let tools = self.tool_json(shape);
+        let body = Body {
+            model: &id,
+            conversation: &self.conversation,
+            sampling: &sampling,
+            tools: &tools,
+            shape,
+            stream: false,
+        };
+        let span = self.client.span("chat", &id);
+        self.client
+            .complete(&body, self.model.clone(), &self.options, span)
+            .await
+    }
+
+    /// Sends the conversation with `stream: true` and returns the answer's chunks as they
+    /// arrive ([`ChunkStream::text_deltas`] for the text alone, [`ChunkStream::collect_completion`]
+    /// for the folded answer).
+    pub async fn stream(&self) -> Result<ChunkStream<types::ChatCompletionChunk>, Error> {
+        let (shape, id) = self.target();
+        let sampling = self.checked(shape)?;
+        let tools = self.tool_json(shape);
+        let body = Body {
+            model: &id,
+            conversation: &self.conversation,
+            sampling: &sampling,
+            tools: &tools,
+            shape,
+            stream: true,
+        };
+        let span = self.client.span("chat_stream", &id);
+        let bytes = self
+            .client
+            .open_stream(&body, self.model.clone(), &self.options, span)
+            .await?;
+        Ok(ChunkStream::new(bytes))
+    }
+
+    /// The body as it would be sent, as JSON (for logs and tests).
+    pub fn body(&self) -> Result<serde_json::Value, Error> {
+        let (shape, id) = self.target();
+        let sampling = self.checked(shape)?;
+        let tools = self.tool_json(shape);
+        serde_json::to_value(Body {
+            model: &id,
+            conversation: &self.conversation,
+            sampling: &sampling,
+            tools: &tools,
+            shape,
+            stream: false,
+        })
+        .map_err(|e| Error::CannotWrite {
+            model: self.model.id().to_string(),
+            what: e.to_string(),
+        })
+    }
+
+    /// The shape to write and the id to send: a known model's id as its provider spells it.
+    fn target(&self) -> (Shape, String) {
+        let kind = self.client.provider().kind();
+        let id = match kind {
+            crate::ProviderKind::OpenRouter => self.model.id_for(kind).into_owned(),
+            _ => self.model.id().to_string(),
+        };
+        (Shape::of(&self.model, kind), id)
+    }
+
+    fn checked(&self, shape: Shape) -> Result<std::borrow::Cow<'_, Sampling>, Error> {
+        let unsupported = if self.options.send_unsupported || !self.client.checks_properties() {
+            Unsupported::Send
+        } else {
+            self.unsupported
+        };
+        checked(
+            &self.model,
+            shape,
+            &self.conversation,
+            &self.sampling,
+            unsupported,
+        )
+    }
+
+    #[cfg(feature = "tools")]
+    fn tool_json(&self, shape: Shape) -> Vec<serde_json::Value> {
+        self.tools
+            .iter()
+            .map(|t| match shape {
+                Shape::OpenAi => t.openai_json(),
+                Shape::Anthropic => t.anthropic_json(),
+            })
+            .collect()
+    }
+
+    #[cfg(not(feature = "tools"))]
+    fn tool_json(&self, _: Shape) -> Vec<serde_json::Value> {
+        Vec::new()
+    }
+}

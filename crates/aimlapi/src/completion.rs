@@ -1,0 +1,173 @@
+//! [`Completion`]: a response body with its [`ResponseMeta`], and what every dialect's answer
+//! offers through it: text, reasoning, tool calls, the finish reason, usage, cost.
+
+use aimlapi_types as types;
+
+use crate::conversation::{Part, ToolCall, Turn};
+use crate::meta::ResponseMeta;
+use crate::request::{ChatResponse, TokenUsage};
+
+/// A typed response and what came with it.
+#[derive(Clone, Debug)]
+pub struct Completion<T> {
+    /// The response body.
+    pub value: T,
+    /// Status, request id, cost headers, attempts.
+    pub meta: ResponseMeta,
+}
+
+impl<T: ChatResponse> Completion<T> {
+    /// The token usage, when the response has it.
+    pub fn usage(&self) -> Option<TokenUsage> {
+        self.value.token_usage()
+    }
+
+    /// The text of the first choice's message, when it has one.
+    pub fn text(&self) -> Option<&str> {
+        self.value.text()
+    }
+
+    /// The usage priced with the model's facts, in US dollars: `None` for a model this crate
+    /// does not know or a response without usage. The vendor's own figure, when it sends one,
+    /// is [`ResponseMeta::usd_spent`].
+    pub fn estimated_cost(&self) -> Option<f64> {
+        let usage = self.usage()?;
+        Some(
+            self.meta
+                .model
+                .facts()?
+                .cost(usage.prompt_tokens, usage.completion_tokens),
+        )
+    }
+}
+
+/// Why the model stopped, across dialects: OpenAI's `stop`/`length`/`tool_calls`/`content_filter`
+/// and Anthropic's `end_turn`/`stop_sequence`/`max_tokens`/`tool_use`/`refusal` (the chat
+/// endpoint passes either through).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FinishReason {
+    /// The answer is complete (`stop`, `end_turn`, `stop_sequence`).
+    Stop,
+    /// The token limit cut it (`length`, `max_tokens`).
+    Length,
+    /// The model called tools (`tool_calls`, `tool_use`).
+    ToolCalls,
+    /// A filter or the model refused (`content_filter`, `refusal`).
+    Refused,
+    /// Another reason, as the server wrote it.
+    Other(String),
+}
+
+impl FinishReason {
+    /// The typed view of a reason as the server wrote it.
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "stop" | "end_turn" | "stop_sequence" => FinishReason::Stop,
+            "length" | "max_tokens" => FinishReason::Length,
+            "tool_calls" | "tool_use" => FinishReason::ToolCalls,
+            "content_filter" | "refusal" => FinishReason::Refused,
+            other => FinishReason::Other(other.to_string()),
+        }
+    }
+}
+
+/// The reason as the server wrote it.
+pub(crate) fn finish_reason_text(reason: &types::FinishReason) -> &str {
+    match reason {
+        types::FinishReason::KnownFinishReason(k) => match k {
+            types::KnownFinishReason::Stop => "stop",
+            types::KnownFinishReason::Length => "length",
+            types::KnownFinishReason::ContentFilter => "content_filter",
+            types::KnownFinishReason::ToolCalls => "tool_calls",
+        },
+        types::FinishReason::String(s) => s,
+    }
+}
+
+impl Completion<types::ChatCompletion> {
+    fn message(&self) -> Option<&types::ChoiceMessage> {
+        self.value.choices.first()?.message.as_ref()
+    }
+
+    /// The model's reasoning, when the answer carries it (`reasoning_content`, or OpenRouter's
+    /// `reasoning`).
+    pub fn reasoning(&self) -> Option<&str> {
+        let m = self.message()?;
+        m.reasoning_content
+            .as_deref()
+            .or(m.reasoning.as_deref())
+            .filter(|r| !r.is_empty())
+    }
+
+    /// The tool calls the model made, in order.
+    pub fn tool_calls(&self) -> Vec<ToolCall> {
+        tool_calls_of(self.value.tool_calls())
+    }
+
+    /// The finish reason as the server wrote it.
+    pub fn finish_reason_raw(&self) -> Option<&str> {
+        let choice = self.value.choices.first()?;
+        choice.finish_reason.as_ref().map(finish_reason_text)
+    }
+
+    /// The finish reason, typed.
+    pub fn finish_reason(&self) -> Option<FinishReason> {
+        self.finish_reason_raw().map(FinishReason::parse)
+    }
+
+    /// The answer as an assistant turn, to add to the conversation before the next user turn
+    /// (its text and tool calls; reasoning is not sent back on the chat endpoint).
+    pub fn turn(&self) -> Turn {
+        Turn::Assistant {
+            content: self
+                .text()
+                .filter(|t| !t.is_empty())
+                .map(|t| vec![Part::Text(t.to_string())])
+                .unwrap_or_default(),
+            tool_calls: self.tool_calls(),
+        }
+    }
+}
+
+/// Name and arguments of a tool call (empty when absent).
+pub(crate) fn call_parts(call: &types::ToolCall) -> (String, String) {
+    match call {
+        types::ToolCall::ChoiceMessageFunctionToolCall(c) => {
+            let f = c.function.as_ref();
+            (
+                f.and_then(|f| f.name.clone()).unwrap_or_default(),
+                f.and_then(|f| f.arguments.clone()).unwrap_or_default(),
+            )
+        }
+        types::ToolCall::CustomToolCall(c) => (
+            c.custom
+                .as_ref()
+                .and_then(|c| c.name.clone())
+                .unwrap_or_default(),
+            c.custom
+                .as_ref()
+                .and_then(|c| c.input.clone())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+/// The tool calls of a response, in the conversation's terms.
+pub(crate) fn tool_calls_of(tool_calls: &[types::ToolCall]) -> Vec<ToolCall> {
+    tool_calls
+        .iter()
+        .map(|c| {
+            let id = match c {
+                types::ToolCall::ChoiceMessageFunctionToolCall(c) => c.id.clone(),
+                types::ToolCall::CustomToolCall(c) => c.id.clone(),
+            };
+            let (name, arguments) = call_parts(c);
+            ToolCall {
+                id: id.unwrap_or_default(),
+                name,
+                arguments,
+            }
+        })
+        .collect()
+}

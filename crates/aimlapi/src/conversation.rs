@@ -1,0 +1,240 @@
+//! [`Conversation`]: one vocabulary for a conversation, whatever the model's dialect. The client
+//! writes it in the request shape of the model's page when it sends it.
+
+/// A conversation: an optional system prompt and the turns so far.
+///
+/// ```
+/// use aimlapi::{Content, Conversation};
+///
+/// let conversation = Conversation::new()
+///     .system("Be brief.")
+///     .user(Content::text("What is in this picture?").image_url("https://example.com/cat.png"))
+///     .assistant("A cat.")
+///     .user("What colour is it?");
+/// assert_eq!(conversation.turns().len(), 3);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Conversation {
+    system: Option<String>,
+    turns: Vec<Turn>,
+}
+
+/// One turn of a [`Conversation`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Turn {
+    /// What the user said: text and images.
+    User(Vec<Part>),
+    /// What the model said: thinking, text, and the tools it called.
+    Assistant {
+        /// Thinking and text, in order.
+        content: Vec<Part>,
+        /// The tool calls it made, in order.
+        tool_calls: Vec<ToolCall>,
+    },
+    /// The result of one tool call, for the model to read.
+    ToolResult {
+        /// The id of the call ([`ToolCall::id`]).
+        call_id: String,
+        /// What the tool returned, as text (JSON for a structured result).
+        content: String,
+        /// Whether the tool failed (the content says how).
+        is_error: bool,
+    },
+}
+
+/// A piece of a turn.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Part {
+    /// Text.
+    Text(String),
+    /// An image.
+    Image(Image),
+    /// The model's thinking, kept to be sent back unchanged in the next turn. Dialects without
+    /// thinking blocks leave it out.
+    Thinking {
+        /// The thinking text.
+        text: String,
+        /// The signature the API gave it, which it checks when the block comes back.
+        signature: Option<String>,
+    },
+}
+
+/// An image, by URL or inline.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Image {
+    /// An `https:` (or `data:`) URL the API fetches.
+    Url(String),
+    /// The image's bytes, base64-encoded, with their MIME type (`image/png`, `image/jpeg`,
+    /// `image/gif`, `image/webp`).
+    Base64 {
+        /// The MIME type.
+        media_type: String,
+        /// The base64 text.
+        data: String,
+    },
+}
+
+/// A tool call the model made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolCall {
+    /// The call's id; the result names it.
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments, as JSON text (as the model wrote them).
+    pub arguments: String,
+}
+
+/// The content of a user or assistant turn: text and images. A `&str` or `String` is one text
+/// part.
+///
+/// ```
+/// use aimlapi::Content;
+///
+/// let content = Content::text("Compare these two.")
+///     .image_url("https://example.com/a.png")
+///     .image_base64("image/png", "iVBORw0KGgo=");
+/// assert_eq!(content.parts().len(), 3);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Content(Vec<Part>);
+
+impl Content {
+    /// Content that starts with `text`.
+    pub fn text(text: impl Into<String>) -> Self {
+        Content(vec![Part::Text(text.into())])
+    }
+
+    /// Adds text.
+    pub fn and_text(mut self, text: impl Into<String>) -> Self {
+        self.0.push(Part::Text(text.into()));
+        self
+    }
+
+    /// Adds an image by URL.
+    pub fn image_url(mut self, url: impl Into<String>) -> Self {
+        self.0.push(Part::Image(Image::Url(url.into())));
+        self
+    }
+
+    /// Adds an image inline: its MIME type and its base64 text.
+    pub fn image_base64(mut self, media_type: impl Into<String>, data: impl Into<String>) -> Self {
+        self.0.push(Part::Image(Image::Base64 {
+            media_type: media_type.into(),
+            data: data.into(),
+        }));
+        self
+    }
+
+    /// The parts, in order.
+    pub fn parts(&self) -> &[Part] {
+        &self.0
+    }
+}
+
+impl From<&str> for Content {
+    fn from(text: &str) -> Self {
+        Content::text(text)
+    }
+}
+
+impl From<String> for Content {
+    fn from(text: String) -> Self {
+        Content::text(text)
+    }
+}
+
+impl From<Vec<Part>> for Content {
+    fn from(parts: Vec<Part>) -> Self {
+        Content(parts)
+    }
+}
+
+impl Conversation {
+    /// An empty conversation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the system prompt.
+    pub fn system(mut self, text: impl Into<String>) -> Self {
+        self.system = Some(text.into());
+        self
+    }
+
+    /// Adds a user turn.
+    pub fn user(mut self, content: impl Into<Content>) -> Self {
+        self.push(Turn::User(content.into().0));
+        self
+    }
+
+    /// Adds an assistant turn (an earlier answer).
+    pub fn assistant(mut self, content: impl Into<Content>) -> Self {
+        self.push(Turn::Assistant {
+            content: content.into().0,
+            tool_calls: Vec::new(),
+        });
+        self
+    }
+
+    /// Adds a tool call to the last assistant turn, or a new assistant turn with it. `arguments`
+    /// is the arguments as JSON.
+    pub fn tool_call(
+        mut self,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: &serde_json::Value,
+    ) -> Self {
+        let call = ToolCall {
+            id: id.into(),
+            name: name.into(),
+            arguments: arguments.to_string(),
+        };
+        match self.turns.last_mut() {
+            Some(Turn::Assistant { tool_calls, .. }) => tool_calls.push(call),
+            _ => self.push(Turn::Assistant {
+                content: Vec::new(),
+                tool_calls: vec![call],
+            }),
+        }
+        self
+    }
+
+    /// Adds the result of the tool call `call_id`.
+    pub fn tool_result(mut self, call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        self.push(Turn::ToolResult {
+            call_id: call_id.into(),
+            content: content.into(),
+            is_error: false,
+        });
+        self
+    }
+
+    /// Adds the result of the tool call `call_id` that failed; `content` says how.
+    pub fn tool_error(mut self, call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        self.push(Turn::ToolResult {
+            call_id: call_id.into(),
+            content: content.into(),
+            is_error: true,
+        });
+        self
+    }
+
+    /// Adds a turn.
+    pub fn push(&mut self, turn: Turn) {
+        self.turns.push(turn);
+    }
+
+    /// The system prompt.
+    pub fn system_prompt(&self) -> Option<&str> {
+        self.system.as_deref()
+    }
+
+    /// The turns, in order.
+    pub fn turns(&self) -> &[Turn] {
+        &self.turns
+    }
+}

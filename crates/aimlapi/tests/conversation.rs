@@ -1,0 +1,213 @@
+//! One conversation, written once, sent to every kind of model page and to OpenRouter: each body
+//! as it reached a recording server (the mock), asserted whole and validated against the request
+//! schema of the model's page.
+
+use aimlapi::{Client, Content, Conversation, ErrorKind, Provider, RetryPolicy, Unsupported};
+use aimlapi_mock::MockServer;
+use serde_json::{json, Value};
+
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+/// System prompt, a user turn with an image, an assistant turn with a tool call, its result,
+/// and a follow-up.
+fn conversation() -> Conversation {
+    Conversation::new()
+        .system("Be brief.")
+        .user(Content::text("Where was this taken?").image_base64("image/png", PNG))
+        .assistant("Let me look up the weather there.")
+        .tool_call("call_1", "get_weather", &json!({"city": "Oslo"}))
+        .tool_result("call_1", r#"{"temperature": 7}"#)
+        .user("So, do I need a coat?")
+}
+
+fn client(mock: &MockServer, provider: Provider) -> Client {
+    Client::builder()
+        .provider(provider)
+        .base_url(mock.base_url())
+        .api_key("test-key")
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+/// The body's model's page, validated: the page's request schema must accept the body.
+fn assert_valid(body: &Value) {
+    let model = body["model"].as_str().unwrap();
+    let page = aimlapi::Model::from_id(model)
+        .page()
+        .unwrap_or_else(|| panic!("{model} has no page"))
+        .page;
+    let (_, schema) = aimlapi::types::REQUEST_SCHEMAS
+        .iter()
+        .find(|(stem, _)| *stem == page)
+        .unwrap();
+    let schema: Value = serde_json::from_str(schema).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let problems: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(problems.is_empty(), "{page}: {problems:#?}\n{body:#}");
+}
+
+fn openai_messages() -> Value {
+    json!([
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [
+            {"type": "text", "text": "Where was this taken?"},
+            {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{PNG}")}}]},
+        {"role": "assistant", "content": "Let me look up the weather there.", "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Oslo\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "{\"temperature\": 7}"},
+        {"role": "user", "content": "So, do I need a coat?"}
+    ])
+}
+
+fn anthropic_messages() -> Value {
+    json!([
+        {"role": "user", "content": [
+            {"type": "text", "text": "Where was this taken?"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}]},
+        {"role": "assistant", "content": [
+            {"type": "text", "text": "Let me look up the weather there."},
+            {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Oslo"}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "call_1", "content": "{\"temperature\": 7}"},
+            {"type": "text", "text": "So, do I need a coat?"}]}
+    ])
+}
+
+#[tokio::test]
+async fn one_conversation_goes_out_in_each_page_s_shape() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    let openrouter = client(&mock, Provider::open_router());
+    let cases: Vec<(&Client, &str, Value)> = vec![
+        // Claude 3.5 Haiku: OpenAI-style messages.
+        (
+            &aiml,
+            "claude-3-5-haiku-latest",
+            json!({"model": "claude-3-5-haiku-latest", "messages": openai_messages(), "temperature": 0.2, "max_tokens": 300}),
+        ),
+        // Claude 3.5 Sonnet: Anthropic-style on the chat endpoint.
+        (
+            &aiml,
+            "claude-3-5-sonnet-latest",
+            json!({"model": "claude-3-5-sonnet-latest", "system": "Be brief.", "messages": anthropic_messages(), "temperature": 0.2, "max_tokens": 300}),
+        ),
+        // Sonnet 4.5: the same shape.
+        (
+            &aiml,
+            "claude-sonnet-4-5",
+            json!({"model": "claude-sonnet-4-5", "system": "Be brief.", "messages": anthropic_messages(), "temperature": 0.2, "max_tokens": 300}),
+        ),
+        // OpenRouter: its own body and its spelling of the id.
+        (
+            &openrouter,
+            "claude-3-5-haiku-latest",
+            json!({"model": "anthropic/claude-3.5-haiku", "messages": openai_messages(), "temperature": 0.2, "max_tokens": 300}),
+        ),
+    ];
+    for (client, model, expected) in cases {
+        let done = client
+            .chat(model)
+            .conversation(conversation())
+            .temperature(0.2)
+            .max_tokens(300)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{model}: {e}"));
+        assert!(done.text().is_some(), "{model}");
+        let sent = mock.requests().pop().unwrap().body;
+        assert_eq!(sent, expected, "{model}");
+        assert_valid(&sent);
+    }
+}
+
+#[tokio::test]
+async fn pages_without_sampling_refuse_it_or_drop_it_when_asked() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    for model in [
+        "claude-opus-4-7",
+        "anthropic/claude-opus-5",
+        "anthropic/claude-sonnet-latest",
+    ] {
+        let err = aiml
+            .chat(model)
+            .conversation(conversation())
+            .temperature(0.2)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{model}: {err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(model) && text.contains("`temperature`"),
+            "{text}"
+        );
+    }
+    assert!(mock.requests().is_empty(), "nothing was sent");
+
+    for model in [
+        "claude-opus-4-7",
+        "anthropic/claude-opus-5",
+        "anthropic/claude-sonnet-latest",
+    ] {
+        aiml.chat(model)
+            .conversation(conversation())
+            .temperature(0.2)
+            .max_tokens(300)
+            .unsupported(Unsupported::Drop)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{model}: {e}"));
+        let sent = mock.requests().pop().unwrap().body;
+        assert_eq!(
+            sent,
+            json!({"model": model, "system": "Be brief.", "messages": anthropic_messages(), "max_tokens": 300}),
+            "{model}"
+        );
+        assert_valid(&sent);
+    }
+}
+
+#[tokio::test]
+async fn an_image_url_where_the_page_takes_base64_only_is_refused_before_sending() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    let err = aiml
+        .chat("claude-sonnet-4-5")
+        .user(Content::text("What is this?").image_url("https://example.com/a.png"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert!(err.to_string().contains("base64"), "{err}");
+    assert!(mock.requests().is_empty());
+    // The hybrid pages and the OpenAI-style ones take URLs.
+    for model in ["anthropic/claude-opus-5", "claude-3-5-haiku-latest"] {
+        aiml.chat(model)
+            .user(Content::text("What is this?").image_url("https://example.com/a.png"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{model}: {e}"));
+        assert_valid(&mock.requests().pop().unwrap().body);
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_model_gets_the_openai_style_shape() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    let chat = aiml
+        .chat("claude-sonnet-9")
+        .system("Be brief.")
+        .user("Hello");
+    assert_eq!(
+        chat.body().unwrap(),
+        json!({"model": "claude-sonnet-9", "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hello"}]})
+    );
+}
