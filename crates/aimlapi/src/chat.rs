@@ -6,6 +6,7 @@ use aimlapi_types as types;
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::api::Client;
+use crate::chat_stream::ChatStream;
 use crate::completion::Completion;
 use crate::conversation::{Content, Conversation, Turn};
 use crate::error::Error;
@@ -176,10 +177,10 @@ impl<'c> Chat<'c> {
             .await
     }
 
-    /// Sends the conversation with `stream: true` and returns the answer's chunks as they
-    /// arrive ([`ChunkStream::text_deltas`] for the text alone, [`ChunkStream::collect_completion`]
-    /// for the folded answer).
-    pub async fn stream(&self) -> Result<ChunkStream<types::ChatCompletionChunk>, Error> {
+    /// Sends the conversation with `stream: true` and returns the answer as it arrives: deltas,
+    /// the text alone ([`ChatStream::text`]), the whole answer at the end
+    /// ([`ChatStream::completion`]).
+    pub async fn stream(&self) -> Result<ChatStream, Error> {
         let (shape, id) = self.target();
         let sampling = self.checked(shape)?;
         let tools = self.tool_json(shape);
@@ -196,7 +197,7 @@ impl<'c> Chat<'c> {
             .client
             .open_stream(&body, self.model.clone(), &self.options, span)
             .await?;
-        Ok(ChunkStream::new(bytes))
+        Ok(ChatStream::new(ChunkStream::new(bytes)))
     }
 
     /// The body as it would be sent, as JSON (for logs and tests).

@@ -211,3 +211,66 @@ async fn an_unknown_model_gets_the_openai_style_shape() {
             {"role": "user", "content": "Hello"}]})
     );
 }
+
+#[tokio::test]
+async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
+    use aimlapi::Delta;
+    use futures::StreamExt;
+
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    let chat = aiml.chat("claude-3-5-haiku-latest").user("Hello");
+
+    // Deltas, with `while let` and no pinning.
+    let mut stream = chat.stream().await.unwrap();
+    let (mut text, mut usage) = (String::new(), None);
+    while let Some(delta) = stream.next().await {
+        match delta.unwrap() {
+            Delta::Text(t) => text.push_str(&t),
+            Delta::Usage(u) => usage = Some(u),
+            _ => {}
+        }
+    }
+    assert!(text.starts_with("I want to be direct"), "{text}");
+    assert_eq!(usage.map(|u| u.completion_tokens), Some(77));
+    assert_eq!(mock.requests().pop().unwrap().body["stream"], json!(true));
+
+    // The text alone; the whole answer after reading part of it.
+    let mut texts = chat.stream().await.unwrap().text();
+    let first = texts.next().await.unwrap().unwrap();
+    assert!(text.starts_with(&first));
+    let done = texts.completion().await.unwrap();
+    assert_eq!(done.text(), Some(text.as_str()));
+    assert_eq!(done.usage().map(|u| u.prompt_tokens), Some(16));
+    assert_eq!((done.meta.status.as_u16(), done.meta.attempts), (200, 1));
+
+    // Tool-call pieces, folded into the answer's tool calls.
+    mock.push(aimlapi_mock::Reply::tool_call(
+        "call_9",
+        "get_weather",
+        r#"{"city":"Oslo"}"#,
+    ));
+    let mut stream = chat.stream().await.unwrap();
+    let mut arguments = String::new();
+    while let Some(delta) = stream.next().await {
+        if let Delta::ToolCall { arguments: a, .. } = delta.unwrap() {
+            arguments.push_str(&a);
+        }
+    }
+    assert_eq!(arguments, r#"{"city":"Oslo"}"#);
+    mock.push(aimlapi_mock::Reply::tool_call(
+        "call_9",
+        "get_weather",
+        r#"{"city":"Oslo"}"#,
+    ));
+    let done = chat.stream().await.unwrap().completion().await.unwrap();
+    assert_eq!(
+        done.tool_calls(),
+        vec![aimlapi::ToolCall {
+            id: "call_9".into(),
+            name: "get_weather".into(),
+            arguments: r#"{"city":"Oslo"}"#.into()
+        }]
+    );
+    assert_eq!(done.finish_reason(), Some(aimlapi::FinishReason::ToolCalls));
+}

@@ -1,0 +1,183 @@
+//! [`ChatStream`]: a streamed answer as deltas (text, reasoning, tool-call pieces, usage), folded
+//! as it goes so the whole [`Completion`] is there at the end.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use aimlapi_types as types;
+use futures::Stream;
+
+use crate::accumulate::Accumulator;
+use crate::completion::Completion;
+use crate::error::Error;
+use crate::meta::ResponseMeta;
+use crate::request::TokenUsage;
+use crate::sse::{ChunkStream, StreamItem};
+
+/// One piece of a streamed answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delta {
+    /// More of the answer's text.
+    Text(String),
+    /// More of the model's reasoning (`reasoning_content`, or OpenRouter's `reasoning`).
+    Reasoning(String),
+    /// A piece of a tool call: its first piece has the id and name, the pieces after it more
+    /// of the arguments' JSON text.
+    ToolCall {
+        /// Which call of the answer (the pieces of one call share it).
+        index: u32,
+        /// The call's id (first piece).
+        id: Option<String>,
+        /// The tool's name (first piece).
+        name: Option<String>,
+        /// More of the arguments' JSON text.
+        arguments: String,
+    },
+    /// The token counts so far (the last one is the answer's).
+    Usage(TokenUsage),
+}
+
+/// A streamed answer: a [`Stream`] of [`Delta`]s (and `Unpin`, so
+/// `while let Some(d) = stream.next().await` works), [`text`](Self::text) for the text alone,
+/// [`completion`](Self::completion) for the whole answer. Dropping it closes the connection.
+#[derive(Debug)]
+pub struct ChatStream {
+    chunks: ChunkStream<types::ChatCompletionChunk>,
+    folded: Accumulator,
+    ready: VecDeque<Delta>,
+}
+
+impl ChatStream {
+    pub(crate) fn new(chunks: ChunkStream<types::ChatCompletionChunk>) -> Self {
+        ChatStream {
+            chunks,
+            folded: Accumulator::new(),
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// What came with the response: status, request id, headers, attempts.
+    pub fn meta(&self) -> &ResponseMeta {
+        self.chunks.meta()
+    }
+
+    /// Only the text, piece by piece (empty pieces skipped).
+    pub fn text(self) -> TextStream {
+        TextStream(self)
+    }
+
+    /// Reads the rest of the stream and returns the whole answer (what was already read
+    /// included), with the stream's [`ResponseMeta`].
+    pub async fn completion(mut self) -> Result<Completion<types::ChatCompletion>, Error> {
+        use futures::StreamExt;
+        while let Some(delta) = self.next().await {
+            delta?;
+        }
+        Ok(Completion {
+            value: self.folded.finish()?,
+            meta: self.chunks.meta().clone(),
+        })
+    }
+
+    /// Queues the deltas of `chunk` (its first choice).
+    fn split(&mut self, chunk: &types::ChatCompletionChunk) {
+        if let Some(delta) = chunk
+            .choices
+            .iter()
+            .min_by_key(|c| c.index)
+            .and_then(|c| c.delta.as_ref())
+        {
+            let reasoning = delta
+                .reasoning_content
+                .as_deref()
+                .or(delta.reasoning.as_deref());
+            if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
+                self.ready.push_back(Delta::Reasoning(r.to_string()));
+            }
+            if let Some(t) = delta.content.as_deref().filter(|t| !t.is_empty()) {
+                self.ready.push_back(Delta::Text(t.to_string()));
+            }
+            for call in delta.tool_calls.iter().flatten() {
+                let function = call.function.as_ref();
+                self.ready.push_back(Delta::ToolCall {
+                    index: u32::try_from(call.index).unwrap_or(0),
+                    id: call.id.clone(),
+                    name: function.and_then(|f| f.name.clone()),
+                    arguments: function
+                        .and_then(|f| f.arguments.clone())
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        if let Some(u) = &chunk.usage {
+            let count = |n: Option<i64>| n.unwrap_or(0).max(0) as u64;
+            let (p, c) = (count(u.prompt_tokens), count(u.completion_tokens));
+            if p + c > 0 {
+                self.ready.push_back(Delta::Usage(TokenUsage {
+                    prompt_tokens: p,
+                    completion_tokens: c,
+                    total_tokens: u
+                        .total_tokens
+                        .map_or(p + c, |t| (t.max(0) as u64).max(p + c)),
+                }));
+            }
+        }
+    }
+}
+
+impl Stream for ChatStream {
+    type Item = Result<Delta, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(delta) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok(delta)));
+            }
+            match Pin::new(&mut this.chunks).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(StreamItem::Comment(_)))) => {}
+                Poll::Ready(Some(Ok(StreamItem::Chunk(chunk)))) => {
+                    this.folded.push(&chunk);
+                    this.split(&chunk);
+                }
+            }
+        }
+    }
+}
+
+/// The text of a streamed answer, piece by piece; `Unpin`.
+#[derive(Debug)]
+pub struct TextStream(ChatStream);
+
+impl TextStream {
+    /// What came with the response.
+    pub fn meta(&self) -> &ResponseMeta {
+        self.0.meta()
+    }
+
+    /// Reads the rest and returns the whole answer (what was already read included).
+    pub async fn completion(self) -> Result<Completion<types::ChatCompletion>, Error> {
+        self.0.completion().await
+    }
+}
+
+impl Stream for TextStream {
+    type Item = Result<String, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            match Pin::new(&mut self.0).poll_next(cx) {
+                Poll::Ready(Some(Ok(Delta::Text(t)))) => return Poll::Ready(Some(Ok(t))),
+                Poll::Ready(Some(Ok(_))) => {}
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
