@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aimlapi::request::ChatRequest;
 use aimlapi::types::{AnthropicChatRequest, ChatCompletionRequest, OpenRouterRequest};
-use aimlapi::{ChatRequest, Client, Error, Provider, RequestOptions, RetryPolicy};
+use aimlapi::{Client, Error, Provider, RequestOptions, RetryPolicy};
 use serde_json::Value;
 
 const SHAPES: &str = include_str!("fixtures/request-shapes.json");
@@ -199,9 +200,9 @@ fn start_prism(binary: &Path, document: &str) -> Prism {
         if listening {
             return prism;
         }
-        if started.elapsed() > Duration::from_secs(60) {
+        if started.elapsed() > Duration::from_secs(180) {
             panic!(
-                "Prism did not start for {document} within 60 s:\n{}",
+                "Prism did not start for {document} within 180 s:\n{}",
                 std::fs::read_to_string(&prism.log).unwrap_or_default()
             );
         }

@@ -8,7 +8,7 @@
 
 use aimlapi::sse::{ChunkDecoder, SseDecoder, SseItem, StreamItem};
 use aimlapi::types::ChatCompletionChunk;
-use aimlapi::StreamChunk;
+use aimlapi::sse::StreamChunk;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 

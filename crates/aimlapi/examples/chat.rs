@@ -23,7 +23,7 @@ async fn main() {
     let prompt = setup.prompt.unwrap_or_else(|| "Hello".to_string());
     let request: ChatCompletionRequest = ChatCompletionRequest::builder()
         .model(KnownModelId::Claude35HaikuLatest)
-        .messages(vec![aimlapi::user(prompt)])
+        .messages(vec![aimlapi::request::user(prompt)])
         .try_into()
         .expect("model and messages are set");
     match client.chat_completion(&request).await {

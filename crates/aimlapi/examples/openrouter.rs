@@ -28,7 +28,7 @@ async fn main() {
     let prompt = setup.prompt.unwrap_or_else(|| "Hello".to_string());
     let request: OpenRouterRequest = OpenRouterRequest::builder()
         .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user(prompt)])
+        .messages(vec![aimlapi::request::user(prompt)])
         .provider(Some(ProviderRouting {
             allow_fallbacks: Some(true),
             ..Default::default()

@@ -1,5 +1,5 @@
-//! A streaming chat completion with Claude 3.5 Haiku on the AI/ML API, printing each piece of
-//! text as it arrives.
+//! A streamed answer from Claude Haiku 4.5 on the AI/ML API: the text as it arrives, then the
+//! token counts and the request id.
 //!
 //! ```sh
 //! cargo run --example stream -- --offline   # against a local mock server
@@ -10,12 +10,12 @@ mod common;
 
 use std::io::Write;
 
-use aimlapi::types::{ChatCompletionRequest, KnownModelId};
-use aimlapi::{Provider, RequestOptions, StreamItem};
+use aimlapi::chat::Delta;
+use aimlapi::Provider;
 use futures::StreamExt;
 
 #[tokio::main]
-async fn main() {
+async fn main() -> Result<(), aimlapi::Error> {
     // With `--offline`, a local mock server answers; no key, no network.
     let setup = common::setup(
         Provider::AimlApi,
@@ -23,45 +23,32 @@ async fn main() {
         vec![],
     )
     .await;
-    let client = setup.client;
     let prompt = setup
         .prompt
         .unwrap_or_else(|| "Hi! What do you think about mankind?".to_string());
-    let request: ChatCompletionRequest = ChatCompletionRequest::builder()
-        .model(KnownModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user(prompt)])
-        .try_into()
-        .expect("model and messages are set");
-    let mut stream = match client.stream(&request, &RequestOptions::default()).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    };
+    let mut stream = setup
+        .client
+        .chat("claude-haiku-4-5")
+        .user(prompt)
+        .stream()
+        .await?;
     let mut out = std::io::stdout();
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(StreamItem::Chunk(chunk)) => {
-                for choice in &chunk.choices {
-                    if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
-                        let _ = out.write_all(text.as_bytes());
-                        let _ = out.flush();
-                    }
-                }
-                if let Some(u) = &chunk.usage {
-                    eprintln!(
-                        "\n[{:?} in, {:?} out]",
-                        u.prompt_tokens, u.completion_tokens
-                    );
-                }
+    while let Some(delta) = stream.next().await {
+        match delta? {
+            Delta::Text(text) => {
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
             }
-            Ok(StreamItem::Comment(_)) => {}
-            Err(e) => {
-                eprintln!("\nerror: {e}");
-                std::process::exit(1);
-            }
+            Delta::Reasoning(thought) => eprint!("[thinking: {thought}]"),
+            Delta::Usage(u) => eprintln!(
+                "\n[{} in, {} out; request id {:?}]",
+                u.prompt_tokens,
+                u.completion_tokens,
+                stream.meta().request_id
+            ),
+            _ => {}
         }
     }
     println!();
+    Ok(())
 }

@@ -8,9 +8,11 @@
 
 mod common;
 
+use aimlapi::request::ChatResponse;
 use aimlapi::schemars::JsonSchema;
+use aimlapi::tools::{ToolLoop, ToolSpec, Toolbox};
 use aimlapi::types::{ChatCompletionRequest, KnownModelId};
-use aimlapi::{ChatResponse, Provider, ToolLoop, ToolSpec, Toolbox};
+use aimlapi::Provider;
 use serde::{Deserialize, Serialize};
 
 /// Get the current weather in a city.
@@ -80,7 +82,7 @@ async fn main() {
     );
     let request: ChatCompletionRequest = ChatCompletionRequest::builder()
         .model(KnownModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user(prompt)])
+        .messages(vec![aimlapi::request::user(prompt)])
         .try_into()
         .expect("model and messages are set");
     let settings = ToolLoop {

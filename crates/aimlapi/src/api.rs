@@ -30,7 +30,7 @@ use crate::timeouts::Timeouts;
 /// let client = aimlapi::Client::from_env()?;
 /// let request: ChatCompletionRequest = ChatCompletionRequest::builder()
 ///     .model(KnownModelId::Claude35HaikuLatest)
-///     .messages(vec![aimlapi::user("Hello")])
+///     .messages(vec![aimlapi::request::user("Hello")])
 ///     .try_into()
 ///     .expect("model and messages are set");
 /// let done = client.chat_completion(&request).await?;
@@ -87,9 +87,6 @@ pub struct ClientBuilder {
     check_properties: bool,
 }
 
-/// The default limit on a non-streaming response body: 32 MiB, far above any completion.
-pub const DEFAULT_MAX_RESPONSE_BODY: usize = 32 << 20;
-
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
@@ -100,13 +97,16 @@ impl Default for ClientBuilder {
             timeouts: Timeouts::default(),
             headers: HeaderMap::new(),
             log_contents: false,
-            max_body: DEFAULT_MAX_RESPONSE_BODY,
+            max_body: ClientBuilder::DEFAULT_MAX_RESPONSE_BODY,
             check_properties: true,
         }
     }
 }
 
 impl ClientBuilder {
+    /// The default limit on a non-streaming response body: 32 MiB, far above any completion.
+    pub const DEFAULT_MAX_RESPONSE_BODY: usize = 32 << 20;
+
     /// The gateway (default: the AI/ML API).
     pub fn provider(mut self, provider: Provider) -> Self {
         self.provider = provider;
@@ -171,10 +171,10 @@ impl ClientBuilder {
     }
 
     /// The most bytes a non-streaming response body may have (default
-    /// [`DEFAULT_MAX_RESPONSE_BODY`], 32 MiB). It is enforced while reading, so memory stays
+    /// [`DEFAULT_MAX_RESPONSE_BODY`](Self::DEFAULT_MAX_RESPONSE_BODY), 32 MiB). It is enforced while reading, so memory stays
     /// near the limit whatever a server sends; a larger body fails the call with
     /// [`Error::ResponseTooLarge`]. An error response's body is read up to the limit and the rest
-    /// left unread. Streams are bounded per line instead ([`DEFAULT_MAX_LINE`](crate::DEFAULT_MAX_LINE)).
+    /// left unread. Streams are bounded per line instead ([`DEFAULT_MAX_LINE`](crate::sse::DEFAULT_MAX_LINE)).
     pub fn max_response_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
         self
@@ -511,7 +511,7 @@ impl Client {
             return Ok(());
         }
         let id = request.model_id();
-        let Some(page) = crate::MODEL_PAGES
+        let Some(page) = crate::model::MODEL_PAGES
             .iter()
             .find(|p| p.request == Some(R::type_name()) && p.ids.contains(&id.as_str()))
         else {

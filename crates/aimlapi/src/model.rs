@@ -83,7 +83,8 @@ const ALIASES: &[(&str, &str)] = &[("claude-3-5-haiku", "claude-3-5-haiku")];
 /// through as written.
 ///
 /// ```
-/// use aimlapi::{Model, ProviderKind};
+/// use aimlapi::provider::ProviderKind;
+/// use aimlapi::Model;
 ///
 /// let m: Model = "claude-sonnet-4-5".parse().unwrap();
 /// assert_eq!(m.page().unwrap().page, "claude-sonnet-4-5");

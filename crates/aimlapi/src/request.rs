@@ -1,5 +1,6 @@
-//! The request types a [`Client`](crate::Client) sends: the generated ones, one per wire shape
-//! (pages that share a shape share the type).
+//! The typed-request path: the generated request types (one per wire shape; pages that share a
+//! shape share the type) sent with [`Client::chat_completion`](crate::Client::chat_completion),
+//! and what the client needs of them.
 
 use aimlapi_types as types;
 use serde::de::DeserializeOwned;
@@ -190,3 +191,21 @@ chat_request!(
     types::ChatCompletion,
     types::ChatCompletionChunk
 );
+
+/// A user message with plain text, in the OpenAI-style dialect.
+pub fn user(text: impl Into<String>) -> types::Message {
+    types::Message::UserMessage(types::UserMessage {
+        content: types::UserContent::String(text.into()),
+        name: None,
+        role: types::UserMessageRole::User,
+    })
+}
+
+/// A system message with plain text, in the OpenAI-style dialect.
+pub fn system(text: impl Into<String>) -> types::Message {
+    types::Message::SystemMessage(types::SystemMessage {
+        content: types::SystemContent::String(text.into()),
+        name: None,
+        role: types::SystemMessageRole::System,
+    })
+}

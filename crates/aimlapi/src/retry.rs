@@ -56,7 +56,7 @@ impl RetryPolicy {
     }
 
     /// How long to wait before retry number `retry` (0 for the first), given the headers of the
-    /// failed answer, if any: the server's ask (as [`HttpError::retry_after`](crate::HttpError)
+    /// failed answer, if any: the server's ask (as [`HttpError::retry_after`](crate::error::HttpError)
     /// reads it) capped at
     /// [`max_retry_after`](Self::max_retry_after), else the backoff. Never panics, whatever the
     /// headers or the policy's fields hold.

@@ -7,7 +7,7 @@ use crate::api::Client;
 use crate::completion::tool_calls_of;
 use crate::error::Error;
 use crate::request::ChatRequest;
-use crate::tools::{ToolCallRecord, ToolRequest, Toolbox};
+use crate::tool_spec::{ToolCallRecord, ToolRequest, Toolbox};
 
 /// How [`Client::run_tools`](crate::Client::run_tools) runs.
 #[derive(Clone, Debug)]
@@ -62,7 +62,7 @@ impl Client {
         R: ToolRequest,
         R::Chunk: StreamChunk<Completion = R::Response>,
     {
-        use crate::ChatResponse;
+        use crate::request::ChatResponse;
         request.set_tools(tools)?;
         let mut made = Vec::new();
         for step in 1..=settings.max_steps {

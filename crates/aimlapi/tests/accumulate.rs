@@ -1,7 +1,7 @@
 //! The accumulator on documented streams, pinned by snapshots.
 
+use aimlapi::sse::{unwrap_legacy, Accumulator};
 use aimlapi::types::{ChatCompletion, ChatCompletionChunk};
-use aimlapi::{unwrap_legacy, Accumulator};
 use serde_json::{json, Value};
 
 const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt");

@@ -2,7 +2,8 @@
 //! as it reached a recording server (the mock), asserted whole and validated against the request
 //! schema of the model's page.
 
-use aimlapi::{Client, Content, Conversation, ErrorKind, Provider, RetryPolicy, Unsupported};
+use aimlapi::chat::Unsupported;
+use aimlapi::{Client, Content, Conversation, ErrorKind, Provider, RetryPolicy};
 use aimlapi_mock::MockServer;
 use serde_json::{json, Value};
 
@@ -214,7 +215,7 @@ async fn an_unknown_model_gets_the_openai_style_shape() {
 
 #[tokio::test]
 async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
-    use aimlapi::Delta;
+    use aimlapi::chat::Delta;
     use futures::StreamExt;
 
     let mock = MockServer::start().await;
@@ -266,11 +267,14 @@ async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
     let done = chat.stream().await.unwrap().completion().await.unwrap();
     assert_eq!(
         done.tool_calls(),
-        vec![aimlapi::ToolCall {
+        vec![aimlapi::chat::ToolCall {
             id: "call_9".into(),
             name: "get_weather".into(),
             arguments: r#"{"city":"Oslo"}"#.into()
         }]
     );
-    assert_eq!(done.finish_reason(), Some(aimlapi::FinishReason::ToolCalls));
+    assert_eq!(
+        done.finish_reason(),
+        Some(aimlapi::chat::FinishReason::ToolCalls)
+    );
 }

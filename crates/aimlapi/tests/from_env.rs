@@ -1,7 +1,8 @@
 //! `Client::from_env` reports what really went wrong. One test, in a binary of its own, because
 //! it sets process-wide environment variables.
 
-use aimlapi::{Client, ErrorKind, ProviderKind};
+use aimlapi::provider::ProviderKind;
+use aimlapi::{Client, ErrorKind};
 
 fn set(aiml: Option<&str>, openrouter: Option<&str>) {
     for (var, value) in [

@@ -5,8 +5,9 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use aimlapi::provider::ProviderKind;
 use aimlapi::types::*;
-use aimlapi::{Client, Model, Provider, ProviderKind, RequestOptions, RetryPolicy};
+use aimlapi::{Client, Model, Provider, RequestOptions, RetryPolicy};
 use common::{hello, Reply, Server, COMPLETION};
 
 const KEY: &str = "sk-secret-KEY-4f1c9e77d2";
@@ -36,7 +37,7 @@ async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
     // An OpenRouter-typed request with the `provider` routing object, sent to OpenRouter.
     let routed: OpenRouterRequest = OpenRouterRequest::builder()
         .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Hello")])
+        .messages(vec![aimlapi::request::user("Hello")])
         .provider(Some(ProviderRouting {
             order: vec!["Anthropic".into()],
             allow_fallbacks: Some(false),
@@ -120,7 +121,7 @@ async fn written_ids_go_out_as_written_and_typed_models_map() {
     };
     let openrouter_typed: OpenRouterRequest = OpenRouterRequest::builder()
         .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Hello")])
+        .messages(vec![aimlapi::request::user("Hello")])
         .try_into()
         .unwrap();
     let mut openrouter_written = openrouter_typed.clone();
@@ -301,8 +302,8 @@ async fn the_key_never_shows_in_debug_errors_or_tracing() {
         format!("{done:?}"),
         format!("{err:?}"),
         format!("{err}"),
-        format!("{:?}", aimlapi::ApiKey::new(KEY)),
-        format!("{}", aimlapi::ApiKey::new(KEY)),
+        format!("{:?}", aimlapi::provider::ApiKey::new(KEY)),
+        format!("{}", aimlapi::provider::ApiKey::new(KEY)),
         String::from_utf8(captured.0.lock().unwrap().clone()).unwrap(),
     ];
     let logs = &texts[texts.len() - 1];

@@ -5,7 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aimlapi::{Client, ErrorKind, HttpError, Provider, RetryPolicy};
+use aimlapi::error::HttpError;
+use aimlapi::{Client, ErrorKind, Provider, RetryPolicy};
 use common::{hello, Reply, Server, COMPLETION};
 use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderValue};

@@ -3,8 +3,10 @@
 
 mod common;
 
+use aimlapi::request::ChatRequest;
+use aimlapi::sse::StreamItem;
 use aimlapi::types::{ChatCompletionRequest, KnownModelId, OpenRouterRequest};
-use aimlapi::{ChatRequest, Client, Provider, RequestOptions, StreamItem};
+use aimlapi::{Client, Provider, RequestOptions};
 use common::{Reply, Server};
 use futures::StreamExt;
 
@@ -14,7 +16,9 @@ const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt")
 fn haiku() -> ChatCompletionRequest {
     ChatCompletionRequest::builder()
         .model(KnownModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Hi! What do you think about mankind?")])
+        .messages(vec![aimlapi::request::user(
+            "Hi! What do you think about mankind?",
+        )])
         .try_into()
         .unwrap()
 }
@@ -107,7 +111,7 @@ async fn stream_from<R: ChatRequest>(
     request: &R,
     body: &str,
     size: usize,
-) -> (Server, aimlapi::ChunkStream<R::Chunk>) {
+) -> (Server, aimlapi::sse::ChunkStream<R::Chunk>) {
     let server = Server::start(vec![Reply::Stream {
         chunks: pieces(body, size),
         stall: false,
@@ -131,7 +135,7 @@ async fn stream_of(
     size: usize,
 ) -> (
     Server,
-    aimlapi::ChunkStream<aimlapi::types::ChatCompletionChunk>,
+    aimlapi::sse::ChunkStream<aimlapi::types::ChatCompletionChunk>,
 ) {
     stream_from(Provider::AimlApi, &haiku(), body, size).await
 }
@@ -139,7 +143,7 @@ async fn stream_of(
 fn openrouter_hello() -> OpenRouterRequest {
     OpenRouterRequest::builder()
         .model(aimlapi::types::KnownOpenRouterModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Hello")])
+        .messages(vec![aimlapi::request::user("Hello")])
         .try_into()
         .unwrap()
 }

@@ -5,13 +5,13 @@
 use std::sync::{Arc, Mutex};
 
 use aimlapi::schemars::JsonSchema;
+use aimlapi::tools::{
+    parse_arguments, parse_content, parse_tool_use, response_format, ToolLoop, ToolSpec, Toolbox,
+};
 use aimlapi::types::{
     AnthropicChatRequest, ChatCompletionRequest, KnownModelId, OpenRouterRequest,
 };
-use aimlapi::{
-    parse_arguments, parse_content, parse_tool_use, response_format, Client, ErrorKind, Provider,
-    ToolLoop, ToolSpec, Toolbox,
-};
+use aimlapi::{Client, ErrorKind, Provider};
 use aimlapi_mock::{MockServer, Reply};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -201,10 +201,13 @@ fn want() -> Forecast {
 
 /// Runs the tool loop on `request` against `mock`, streaming: the run, and the forecasts the tool
 /// was asked for.
-async fn streamed_loop<R>(mock: &MockServer, request: R) -> (aimlapi::ToolRun<R>, Vec<Forecast>)
+async fn streamed_loop<R>(
+    mock: &MockServer,
+    request: R,
+) -> (aimlapi::tools::ToolRun<R>, Vec<Forecast>)
 where
-    R: aimlapi::ToolRequest,
-    R::Chunk: aimlapi::StreamChunk<Completion = R::Response>,
+    R: aimlapi::tools::ToolRequest,
+    R::Chunk: aimlapi::sse::StreamChunk<Completion = R::Response>,
 {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let settings = ToolLoop {
@@ -227,13 +230,13 @@ async fn a_streamed_tool_call_is_folded_parsed_run_and_answered_in_the_openai_di
     mock.push(Reply::text("Sunny, 21 C in Paris."));
     let request: ChatCompletionRequest = ChatCompletionRequest::builder()
         .model(KnownModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Weather in Paris?")])
+        .messages(vec![aimlapi::request::user("Weather in Paris?")])
         .try_into()
         .unwrap();
     let (run, seen) = streamed_loop(&mock, request).await;
     assert_eq!(run.steps, 2);
     assert_eq!(
-        aimlapi::ChatResponse::text(&run.response),
+        aimlapi::request::ChatResponse::text(&run.response),
         Some("Sunny, 21 C in Paris.")
     );
     assert_eq!(seen, [want()]);
@@ -306,7 +309,7 @@ async fn bad_arguments_and_unknown_tools_go_back_as_errors_and_the_step_limit_ho
     mock.push(Reply::text("Sorry."));
     let request: OpenRouterRequest = OpenRouterRequest::builder()
         .model(aimlapi::types::KnownOpenRouterModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Go")])
+        .messages(vec![aimlapi::request::user("Go")])
         .try_into()
         .unwrap();
     let c = client(&mock, Provider::open_router());
@@ -344,7 +347,9 @@ async fn a_json_schema_answer_is_read_into_the_type() {
     mock.push(Reply::text(r#"{"name":"Paris","population":2100000}"#));
     let request: ChatCompletionRequest = ChatCompletionRequest::builder()
         .model(KnownModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("The capital of France, as JSON.")])
+        .messages(vec![aimlapi::request::user(
+            "The capital of France, as JSON.",
+        )])
         .response_format(Some(response_format::<City>("city").unwrap()))
         .try_into()
         .unwrap();
@@ -380,7 +385,7 @@ async fn requests_carrying_every_definition_validate_against_the_documents() {
     ];
     let haiku: ChatCompletionRequest = ChatCompletionRequest::builder()
         .model(KnownModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Hi")])
+        .messages(vec![aimlapi::request::user("Hi")])
         .tools(specs.iter().map(ToolSpec::openai).collect::<Vec<_>>())
         .response_format(Some(response_format::<Forecast>("forecast").unwrap()))
         .try_into()

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use aimlapi::types::{ChatCompletionRequest, KnownModelId};
-use aimlapi::{Client, Provider, RetryPolicy, DEFAULT_MAX_RESPONSE_BODY};
+use aimlapi::{Client, ClientBuilder, Provider, RetryPolicy};
 use aimlapi_bench::{peak_rss_kib, read_request};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -53,7 +53,7 @@ async fn serve(listener: TcpListener, total: usize) {
 fn request() -> ChatCompletionRequest {
     ChatCompletionRequest::builder()
         .model(KnownModelId::Claude35HaikuLatest)
-        .messages(vec![aimlapi::user("Hello")])
+        .messages(vec![aimlapi::request::user("Hello")])
         .try_into()
         .expect("model and messages are set")
 }
@@ -98,14 +98,14 @@ fn main() {
         let small = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let small_url = format!("http://{}", small.local_addr().expect("addr"));
         tokio::spawn(serve(small, 1 << 20));
-        let _ = call(&small_url, DEFAULT_MAX_RESPONSE_BODY).await;
+        let _ = call(&small_url, ClientBuilder::DEFAULT_MAX_RESPONSE_BODY).await;
         let base = peak_rss_kib().unwrap_or(0);
 
-        let (outcome, took) = call(&huge_url, DEFAULT_MAX_RESPONSE_BODY).await;
+        let (outcome, took) = call(&huge_url, ClientBuilder::DEFAULT_MAX_RESPONSE_BODY).await;
         let limited = peak_rss_kib().unwrap_or(0);
         println!(
             "{mib} MiB body, limit {} MiB: {outcome} after {:.2} s",
-            DEFAULT_MAX_RESPONSE_BODY >> 20,
+            ClientBuilder::DEFAULT_MAX_RESPONSE_BODY >> 20,
             took.as_secs_f64()
         );
         let growth = limited.saturating_sub(base) as f64 / 1024.0;
@@ -113,7 +113,7 @@ fn main() {
             "  peak RSS {:.1} MiB -> {:.1} MiB: grew {growth:.1} MiB = {:.2}x the limit",
             base as f64 / 1024.0,
             limited as f64 / 1024.0,
-            growth / (DEFAULT_MAX_RESPONSE_BODY >> 20) as f64
+            growth / (ClientBuilder::DEFAULT_MAX_RESPONSE_BODY >> 20) as f64
         );
 
         let (outcome, took) = call(&quarter_url, usize::MAX).await;

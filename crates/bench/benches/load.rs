@@ -16,8 +16,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aimlapi::sse::StreamItem;
 use aimlapi::types::{ChatCompletionRequest, KnownModelId};
-use aimlapi::{Client, Provider, RequestOptions, StreamItem};
+use aimlapi::{Client, Provider, RequestOptions};
 use aimlapi_bench::peak_rss_kib;
 use futures::StreamExt;
 
@@ -56,7 +57,7 @@ struct Outcome {
 async fn one(client: &Client, i: usize) -> Result<Outcome, String> {
     let request: ChatCompletionRequest = ChatCompletionRequest::builder()
         .model(KnownModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user(format!("request {i}"))])
+        .messages(vec![aimlapi::request::user(format!("request {i}"))])
         .try_into()
         .map_err(|e| format!("request: {e}"))?;
     let want = text_for(i);

@@ -19,8 +19,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aimlapi::sse::StreamItem;
 use aimlapi::types::{ChatCompletionRequest, KnownModelId};
-use aimlapi::{Client, Provider, RequestOptions, StreamItem};
+use aimlapi::{Client, Provider, RequestOptions};
 use aimlapi_bench::{body, events, peak_rss_kib, response, Chunking, Server};
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{
@@ -81,7 +82,7 @@ impl Clients {
 async fn ours(client: &Client, pace: Pace) -> Read {
     let request: ChatCompletionRequest = ChatCompletionRequest::builder()
         .model(KnownModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Hi")])
+        .messages(vec![aimlapi::request::user("Hi")])
         .try_into()
         .expect("request");
     let mut stream = client

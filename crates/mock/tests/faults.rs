@@ -3,15 +3,16 @@
 
 use std::time::Duration;
 
+use aimlapi::sse::StreamItem;
 use aimlapi::types::{AnthropicChatRequest, ChatCompletionRequest, KnownModelId};
-use aimlapi::{Client, ErrorKind, Provider, RequestOptions, RetryPolicy, StreamItem};
+use aimlapi::{Client, ErrorKind, Provider, RequestOptions, RetryPolicy};
 use aimlapi_mock::{Chunking, Fault, Format, MockServer, Reply};
 use futures::StreamExt;
 
 fn haiku(text: &str) -> ChatCompletionRequest {
     ChatCompletionRequest::builder()
         .model(KnownModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user(text)])
+        .messages(vec![aimlapi::request::user(text)])
         .try_into()
         .unwrap()
 }
@@ -252,7 +253,7 @@ async fn an_openrouter_error_chunk_is_a_stream_error_with_its_code_and_message()
         .unwrap();
     let request: aimlapi::types::OpenRouterRequest = aimlapi::types::OpenRouterRequest::builder()
         .model(aimlapi::types::KnownOpenRouterModelId::AnthropicClaude35Haiku)
-        .messages(vec![aimlapi::user("Hi")])
+        .messages(vec![aimlapi::request::user("Hi")])
         .try_into()
         .unwrap();
     let items: Vec<_> = c

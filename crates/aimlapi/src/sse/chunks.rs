@@ -34,7 +34,7 @@ enum Framed {
 /// is recognised at once; anything else (comments, other fields, events split across pieces,
 /// lone CR line ends) goes through [`SseDecoder`]. Either AI/ML stream format is read (the current
 /// one, or the `{"event", "state"}` wrapper used before 2026-02-13, detected per line).
-/// [`ChunkStream`] drives one over a response.
+/// [`ChunkStream`](super::ChunkStream) drives one over a response.
 pub struct ChunkDecoder<T> {
     sse: SseDecoder,
     /// The piece being read, and how far into it framing has got.

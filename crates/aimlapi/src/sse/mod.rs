@@ -1,5 +1,6 @@
-//! Server-sent events: framing ([`SseDecoder`]), typed chunks without I/O ([`ChunkDecoder`]), and
-//! typed chunks from a response as they arrive ([`ChunkStream`]).
+//! Streams below the conversation API: server-sent event framing ([`SseDecoder`]), typed chunks
+//! without I/O ([`ChunkDecoder`]), typed chunks from a response as they arrive ([`ChunkStream`])
+//! over its raw body ([`ByteStream`]), and folding chunks into a completion ([`Accumulator`]).
 
 mod chunks;
 mod frame;
@@ -8,3 +9,6 @@ mod stream;
 pub use chunks::{ChunkDecoder, StreamItem};
 pub use frame::{SseDecoder, SseEvent, SseItem, SseRef, DEFAULT_MAX_LINE};
 pub use stream::ChunkStream;
+
+pub use crate::accumulate::{unwrap_legacy, Accumulator, StreamChunk};
+pub use crate::body::ByteStream;

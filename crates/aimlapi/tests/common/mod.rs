@@ -208,7 +208,7 @@ async fn serve(
 pub fn hello() -> aimlapi::types::ChatCompletionRequest {
     aimlapi::types::ChatCompletionRequest {
         model: aimlapi::types::KnownModelId::Claude35HaikuLatest.into(),
-        messages: vec![aimlapi::user("Hello")],
+        messages: vec![aimlapi::request::user("Hello")],
         audio: None,
         frequency_penalty: None,
         logit_bias: None,

@@ -36,7 +36,7 @@ pub struct Chat<'c> {
     unsupported: Unsupported,
     options: RequestOptions,
     #[cfg(feature = "tools")]
-    tools: Vec<crate::tools::ToolSpec>,
+    tools: Vec<crate::tool_spec::ToolSpec>,
 }
 
 impl Client {
@@ -143,7 +143,7 @@ impl<'c> Chat<'c> {
 
     /// Offers the tools in `tools` to the model (each written in the model's dialect).
     #[cfg(feature = "tools")]
-    pub fn tools(mut self, tools: &crate::tools::Toolbox) -> Self {
+    pub fn tools(mut self, tools: &crate::tool_spec::Toolbox) -> Self {
         self.tools = tools.specs().to_vec();
         self
     }
@@ -223,7 +223,7 @@ impl<'c> Chat<'c> {
     fn target(&self) -> (Shape, String) {
         let kind = self.client.provider().kind();
         let id = match kind {
-            crate::ProviderKind::OpenRouter => self.model.id_for(kind).into_owned(),
+            crate::provider::ProviderKind::OpenRouter => self.model.id_for(kind).into_owned(),
             _ => self.model.id().to_string(),
         };
         (Shape::of(&self.model, kind), id)

@@ -373,7 +373,7 @@ pub fn parse_tool_use<T: DeserializeOwned>(block: &types::ToolUsePart) -> Result
 }
 
 /// The first choice's text read into `T`: the answer to a [`response_format`] request.
-pub fn parse_content<T: DeserializeOwned, R: crate::ChatResponse>(
+pub fn parse_content<T: DeserializeOwned, R: crate::request::ChatResponse>(
     response: &R,
 ) -> Result<T, Error> {
     let text = response.text().ok_or_else(|| Error::Decode {
@@ -483,7 +483,7 @@ impl Toolbox {
 
 /// A request that can carry tools and a conversation of tool calls and results: every generated
 /// request type, each in its dialect ([`Dialect`]).
-pub trait ToolRequest: crate::ChatRequest + DeserializeOwned {
+pub trait ToolRequest: crate::request::ChatRequest + DeserializeOwned {
     /// Sets the tools the model may call.
     fn set_tools(&mut self, tools: &Toolbox) -> Result<(), Error> {
         let anthropic = self.writes_anthropic()?;
@@ -539,7 +539,7 @@ pub trait ToolRequest: crate::ChatRequest + DeserializeOwned {
     }
 }
 
-impl<R: crate::ChatRequest + DeserializeOwned> ToolRequest for R {}
+impl<R: crate::request::ChatRequest + DeserializeOwned> ToolRequest for R {}
 
 fn request_json(e: serde_json::Error) -> Error {
     Error::Config(format!("the request could not be written as JSON: {e}"))
