@@ -11,7 +11,7 @@ use aimlapi::types::{ChatCompletionRequest, KnownModelId};
 use aimlapi::Provider;
 
 #[tokio::main]
-async fn main() {
+async fn main() -> Result<(), aimlapi::Error> {
     // With `--offline`, a local mock server answers; no key, no network.
     let setup = common::setup(
         Provider::AimlApi,
@@ -24,8 +24,7 @@ async fn main() {
     let request: ChatCompletionRequest = ChatCompletionRequest::builder()
         .model(KnownModelId::Claude35HaikuLatest)
         .messages(vec![aimlapi::request::user(prompt)])
-        .try_into()
-        .expect("model and messages are set");
+        .try_into()?;
     match client.chat_completion(&request).await {
         Ok(done) => {
             println!("{}", done.text().unwrap_or_default());
@@ -45,4 +44,5 @@ async fn main() {
             std::process::exit(1);
         }
     }
+    Ok(())
 }

@@ -12,7 +12,7 @@ use aimlapi::types::{KnownOpenRouterModelId, OpenRouterRequest, ProviderRouting}
 use aimlapi::Provider;
 
 #[tokio::main]
-async fn main() {
+async fn main() -> Result<(), aimlapi::Error> {
     let provider = Provider::OpenRouter {
         referer: Some("https://github.com/aimlapi-rust".into()),
         title: Some("aimlapi example".into()),
@@ -33,8 +33,7 @@ async fn main() {
             allow_fallbacks: Some(true),
             ..Default::default()
         }))
-        .try_into()
-        .expect("model and messages are set");
+        .try_into()?;
     match client.chat_completion(&request).await {
         Ok(done) => {
             println!("{}", done.text().unwrap_or_default());
@@ -49,4 +48,5 @@ async fn main() {
             std::process::exit(1);
         }
     }
+    Ok(())
 }

@@ -55,7 +55,7 @@ async fn get_weather(args: GetWeather) -> Result<Weather, String> {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> Result<(), aimlapi::Error> {
     // With `--offline`, a local mock server answers; no key, no network.
     let setup = common::setup(
         Provider::AimlApi,
@@ -83,8 +83,7 @@ async fn main() {
     let request: ChatCompletionRequest = ChatCompletionRequest::builder()
         .model(KnownModelId::AnthropicClaude35Haiku)
         .messages(vec![aimlapi::request::user(prompt)])
-        .try_into()
-        .expect("model and messages are set");
+        .try_into()?;
     let settings = ToolLoop {
         streaming: true,
         ..ToolLoop::default()
@@ -104,4 +103,5 @@ async fn main() {
             std::process::exit(1);
         }
     }
+    Ok(())
 }

@@ -28,11 +28,15 @@ use crate::timeouts::Timeouts;
 /// use aimlapi::types::*;
 ///
 /// let client = aimlapi::Client::from_env()?;
+/// // The conversation API: any model, in the shape its page takes.
+/// let done = client.chat("claude-sonnet-4-5").user("Hello").send().await?;
+/// println!("{}", done.text().unwrap_or_default());
+///
+/// // A generated request type, for full control.
 /// let request: ChatCompletionRequest = ChatCompletionRequest::builder()
 ///     .model(KnownModelId::Claude35HaikuLatest)
 ///     .messages(vec![aimlapi::request::user("Hello")])
-///     .try_into()
-///     .expect("model and messages are set");
+///     .try_into()?;
 /// let done = client.chat_completion(&request).await?;
 /// println!("{:?} (request id {:?})", done.value.choices[0].message, done.meta.request_id);
 /// # Ok(()) }

@@ -45,6 +45,9 @@ pub enum ErrorKind {
     /// The request has a property the model's page does not list, or something its shape cannot
     /// carry; it was not sent.
     Unsupported,
+    /// A typed request could not be built (a builder without a required field, a value its type
+    /// does not take); nothing was sent.
+    InvalidRequest,
 }
 
 impl fmt::Display for ErrorKind {
@@ -66,6 +69,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::StepLimit => "the tool loop reached its step limit",
             ErrorKind::ResponseTooLarge => "the response body is over the size limit",
             ErrorKind::Unsupported => "the model does not take a property of the request",
+            ErrorKind::InvalidRequest => "the request could not be built",
         })
     }
 }
@@ -243,6 +247,17 @@ pub enum Error {
         /// What cannot be written, and why.
         what: String,
     },
+    /// A typed request could not be built: what the generated type's conversion said (a
+    /// builder without a required field, a value out of its type's range).
+    #[error("the request could not be built: {0}")]
+    InvalidRequest(String),
+}
+
+/// A generated builder's `try_into()` failing: `?` turns it into [`Error::InvalidRequest`].
+impl From<aimlapi_types::error::ConversionError> for Error {
+    fn from(e: aimlapi_types::error::ConversionError) -> Self {
+        Error::InvalidRequest(e.to_string())
+    }
 }
 
 impl Error {
@@ -259,6 +274,7 @@ impl Error {
             Error::StepLimit { .. } => ErrorKind::StepLimit,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::Unsupported { .. } | Error::CannotWrite { .. } => ErrorKind::Unsupported,
+            Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
         }
     }
 

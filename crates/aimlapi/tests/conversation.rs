@@ -278,3 +278,15 @@ async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
         Some(aimlapi::chat::FinishReason::ToolCalls)
     );
 }
+
+#[test]
+fn a_builder_without_a_required_field_is_an_error_for_question_mark() {
+    fn build() -> Result<aimlapi::types::ChatCompletionRequest, aimlapi::Error> {
+        Ok(aimlapi::types::ChatCompletionRequest::builder()
+            .messages(vec![aimlapi::request::user("Hello")])
+            .try_into()?)
+    }
+    let err = build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(err.to_string().contains("model"), "{err}");
+}
