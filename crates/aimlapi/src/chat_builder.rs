@@ -148,6 +148,27 @@ impl<'c> Chat<'c> {
         self
     }
 
+    /// `options` over this chat's own: headers added, body fields added, a timeout or the
+    /// switch to send unsupported settings when `options` sets them.
+    #[cfg(feature = "tools")]
+    pub(crate) fn with_options(mut self, options: &RequestOptions) -> Self {
+        for (name, value) in &options.headers {
+            self.options.headers.insert(name.clone(), value.clone());
+        }
+        for (k, v) in &options.extra_body {
+            self.options.extra_body.insert(k.clone(), v.clone());
+        }
+        self.options.timeout = options.timeout.or(self.options.timeout);
+        self.options.send_unsupported |= options.send_unsupported;
+        self
+    }
+
+    /// Takes the conversation out, leaving an empty one.
+    #[cfg(feature = "tools")]
+    pub(crate) fn take_conversation(&mut self) -> Conversation {
+        std::mem::take(&mut self.conversation)
+    }
+
     /// The conversation so far.
     pub fn history(&self) -> &Conversation {
         &self.conversation

@@ -66,7 +66,7 @@ pub mod chat {
 /// Tools and structured outputs from Rust types: specs, handlers, the tool loop, typed parsing.
 #[cfg(feature = "tools")]
 pub mod tools {
-    pub use crate::tool_loop::{ToolLoop, ToolRun};
+    pub use crate::tool_loop::{ConversationRun, ToolLoop, ToolRun};
     pub use crate::tool_spec::{
         parse_arguments, parse_content, parse_tool_use, response_format, ToolCallRecord,
         ToolRequest, ToolSpec, Toolbox,

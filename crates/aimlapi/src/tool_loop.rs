@@ -2,9 +2,14 @@
 
 use aimlapi_client::RequestOptions;
 
+use aimlapi_types as types;
+
 use crate::accumulate::StreamChunk;
 use crate::api::Client;
+use crate::chat_builder::Chat;
 use crate::completion::tool_calls_of;
+use crate::completion::Completion;
+use crate::conversation::{Conversation, Turn};
 use crate::error::Error;
 use crate::request::ChatRequest;
 use crate::tool_spec::{ToolCallRecord, ToolRequest, Toolbox};
@@ -94,6 +99,75 @@ impl Client {
             tracing::debug!(step, calls = records.len(), "ran tool calls");
             request.push_tool_round(response.text().map(str::to_string), &records)?;
             made.extend(records);
+        }
+        Err(Error::StepLimit {
+            steps: settings.max_steps,
+        })
+    }
+}
+
+/// What a tool loop on a conversation ended with ([`Chat::run_tools`]).
+#[derive(Debug)]
+pub struct ConversationRun {
+    /// The last answer: the model's reply without tool calls.
+    pub completion: Completion<types::ChatCompletion>,
+    /// The whole conversation: the turns given, each answer with tool calls and the results,
+    /// and the last answer. Add a user turn and send it again to go on.
+    pub conversation: Conversation,
+    /// Every tool call made, in order, with its result.
+    pub calls: Vec<ToolCallRecord>,
+    /// How many requests were sent.
+    pub steps: usize,
+}
+
+impl Chat<'_> {
+    /// Runs a tool loop on this conversation, for any model in its dialect: offers `tools`,
+    /// sends, runs the calls the model makes (concurrently), adds its turn and the results to
+    /// the conversation, and repeats until the model answers without tool calls or
+    /// `settings.max_steps` requests were sent ([`Error::StepLimit`]). With `settings.streaming`
+    /// each answer is streamed and folded; `settings.options` apply to every request (over this
+    /// chat's own). A tool that fails, is unknown or gets arguments it cannot read answers with
+    /// an error result, which the model sees.
+    pub async fn run_tools(
+        self,
+        tools: &Toolbox,
+        settings: &ToolLoop,
+    ) -> Result<ConversationRun, Error> {
+        let mut chat = self.tools(tools).with_options(&settings.options);
+        let mut calls = Vec::new();
+        for step in 1..=settings.max_steps {
+            let completion = if settings.streaming {
+                chat.stream().await?.completion().await?
+            } else {
+                chat.send().await?
+            };
+            let asked = completion.tool_calls();
+            let mut conversation = chat.take_conversation();
+            conversation.push(completion.turn());
+            if asked.is_empty() {
+                return Ok(ConversationRun {
+                    completion,
+                    conversation,
+                    calls,
+                    steps: step,
+                });
+            }
+            let records = futures::future::join_all(
+                asked
+                    .iter()
+                    .map(|c| tools.run(&c.id, &c.name, &c.arguments)),
+            )
+            .await;
+            tracing::debug!(step, calls = records.len(), "ran tool calls");
+            for r in &records {
+                conversation.push(Turn::ToolResult {
+                    call_id: r.id.clone(),
+                    content: r.result.clone(),
+                    is_error: r.is_error,
+                });
+            }
+            calls.extend(records);
+            chat = chat.conversation(conversation);
         }
         Err(Error::StepLimit {
             steps: settings.max_steps,

@@ -367,7 +367,12 @@ impl Serialize for OpenAiAssistant<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("role", "assistant")?;
-        map.serialize_entry("content", &joined_text(self.content))?;
+        // No text beside tool calls: no `content` (the pages' schemas take no `null` there).
+        match joined_text(self.content) {
+            Some(text) => map.serialize_entry("content", &text)?,
+            None if self.tool_calls.is_empty() => map.serialize_entry("content", "")?,
+            None => {}
+        }
         if !self.tool_calls.is_empty() {
             map.serialize_entry("tool_calls", &OpenAiToolCalls(self.tool_calls))?;
         }

@@ -290,3 +290,72 @@ fn a_builder_without_a_required_field_is_an_error_for_question_mark() {
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert!(err.to_string().contains("model"), "{err}");
 }
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct City {
+    /// The city's name.
+    city: String,
+}
+
+#[tokio::test]
+async fn the_tool_loop_runs_on_a_conversation_in_each_dialect() {
+    use aimlapi::tools::{ToolLoop, ToolSpec, Toolbox};
+
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    let tools = Toolbox::new().add(
+        ToolSpec::new::<City>("get_weather").unwrap(),
+        |c: City| async move { Ok::<_, String>(json!({"city": c.city, "celsius": 7})) },
+    );
+    for (model, streaming) in [
+        ("claude-3-5-haiku-latest", false),
+        ("claude-sonnet-4-5", true),
+        ("anthropic/claude-opus-5", false),
+    ] {
+        mock.push(aimlapi_mock::Reply::tool_call(
+            "call_1",
+            "get_weather",
+            r#"{"city":"Oslo"}"#,
+        ));
+        mock.push(aimlapi_mock::Reply::text("7 degrees: take a coat."));
+        let run = aiml
+            .chat(model)
+            .system("Be brief.")
+            .user("Do I need a coat in Oslo?")
+            .run_tools(
+                &tools,
+                &ToolLoop {
+                    streaming,
+                    ..ToolLoop::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{model}: {e}"));
+        assert_eq!(run.steps, 2, "{model}");
+        assert_eq!(run.completion.text(), Some("7 degrees: take a coat."));
+        assert_eq!(run.calls.len(), 1);
+        assert!(!run.calls[0].is_error, "{:?}", run.calls[0]);
+        // user, assistant with the call, its result, the answer.
+        assert_eq!(run.conversation.turns().len(), 4, "{model}");
+        let requests = mock.requests();
+        let follow_up = &requests[requests.len() - 1].body;
+        assert_valid(follow_up);
+        let messages = follow_up["messages"].as_array().unwrap();
+        let result = &messages[messages.len() - 1];
+        if model == "claude-3-5-haiku-latest" {
+            assert_eq!(follow_up["tools"][0]["type"], "function", "{model}");
+            assert_eq!(result["role"], "tool");
+            assert_eq!(result["tool_call_id"], "call_1");
+            assert_eq!(result["content"], r#"{"celsius":7,"city":"Oslo"}"#);
+        } else {
+            assert_eq!(follow_up["tools"][0]["name"], "get_weather", "{model}");
+            assert!(follow_up["tools"][0]["input_schema"].is_object(), "{model}");
+            assert_eq!(result["role"], "user");
+            assert_eq!(result["content"][0]["type"], "tool_result");
+            assert_eq!(result["content"][0]["tool_use_id"], "call_1");
+            let asked = &messages[messages.len() - 2];
+            assert_eq!(asked["content"][0]["type"], "tool_use", "{model}");
+            assert_eq!(asked["content"][0]["input"], json!({"city": "Oslo"}));
+        }
+    }
+}
