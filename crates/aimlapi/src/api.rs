@@ -53,8 +53,6 @@ struct Inner {
     key: Option<ApiKey>,
     retry: RetryPolicy,
     timeouts: Timeouts,
-    /// Authorization, provider and caller-given headers, sent with every request.
-    headers: HeaderMap,
     log_contents: bool,
     /// The most bytes a non-streaming response body may have.
     max_body: usize,
@@ -242,8 +240,11 @@ impl ClientBuilder {
         // the process's default, unless the service installed one already (then theirs is used).
         #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // Authorization, provider and caller-given headers go on every request as reqwest's
+        // defaults: a header the request sets itself (RequestOptions) wins.
         let http = reqwest::Client::builder()
             .connect_timeout(self.timeouts.connect)
+            .default_headers(headers)
             .build()
             .map_err(|e| Error::Config(format!("HTTP client set-up: {}", with_causes(&e))))?;
         Ok(Client {
@@ -256,7 +257,6 @@ impl ClientBuilder {
                 key,
                 retry: self.retry,
                 timeouts: self.timeouts,
-                headers,
                 log_contents: self.log_contents,
                 max_body: self.max_body,
                 check_properties: self.check_properties,
@@ -333,9 +333,7 @@ impl Client {
         B: serde::Serialize,
         T: serde::de::DeserializeOwned + ChatResponse,
     {
-        let mut options = self.options(options);
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
-        options.timeout = Some(timeout);
         let url = self.chat_url();
         let limit = self.inner.max_body;
         async {
@@ -344,8 +342,10 @@ impl Client {
             }
             let ((value, status, headers), attempts) = self
                 .with_retries(|| async {
-                    let response = self.send_once(&url, body, &options, None, timeout).await?;
-                    let (status, headers) = (response.status(), response.headers().clone());
+                    let mut response = self.send_once(&url, body, options, None, timeout).await?;
+                    // Taken, not copied: the body's length comes from the body, not the headers.
+                    let (status, headers) =
+                        (response.status(), std::mem::take(response.headers_mut()));
                     let body = read_limited(response, limit).await.map_err(|e| match e {
                         Some(e) => transport_failure(e, timeout),
                         None => Failure {
@@ -417,16 +417,15 @@ impl Client {
         options: &RequestOptions,
         span: tracing::Span,
     ) -> Result<ByteStream, Error> {
-        let options = self.options(options);
         let idle = self.inner.timeouts.stream_idle;
         let url = self.chat_url();
         async {
-            let (response, attempts) = self
-                .with_retries(|| self.send_once(&url, body, &options, Some(idle), idle))
+            let (mut response, attempts) = self
+                .with_retries(|| self.send_once(&url, body, options, Some(idle), idle))
                 .await?;
             let meta = ResponseMeta::new(
                 response.status(),
-                response.headers().clone(),
+                std::mem::take(response.headers_mut()),
                 attempts,
                 model,
             );
@@ -463,6 +462,10 @@ impl Client {
                 headers: None,
             })?;
         apply_request_options(options, &mut req);
+        if header_wait.is_none() {
+            // A whole non-streaming request: the caller's timeout, else the client's.
+            *req.timeout_mut() = Some(timeout);
+        }
         let sent = self.inner.http.execute(req);
         let sent = match header_wait {
             None => sent.await,
@@ -531,20 +534,6 @@ impl Client {
                 page: page.page,
             }),
             None => Ok(()),
-        }
-    }
-
-    /// The client's headers with the caller's on top.
-    fn options(&self, given: &RequestOptions) -> RequestOptions {
-        let mut headers = self.inner.headers.clone();
-        for (name, value) in &given.headers {
-            headers.insert(name.clone(), value.clone());
-        }
-        RequestOptions {
-            headers,
-            extra_body: given.extra_body.clone(),
-            timeout: given.timeout,
-            send_unsupported: given.send_unsupported,
         }
     }
 
