@@ -1,70 +1,19 @@
 //! The generated clients over loopback HTTP: every request type shares one response type, and
 //! each client sends its request shape.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::mpsc;
-use std::thread;
-use std::time::Duration;
-
 use aimlapi_client::{anthropic_chat, chat_completion, open_router};
+use aimlapi_mock::{MockServer, Reply};
 use aimlapi_tests::fixture;
 use aimlapi_types::*;
-use serde_json::Value;
 
-/// One request as the server saw it.
-struct Seen {
-    request_line: String,
-    headers: Vec<(String, String)>,
-    body: Value,
-}
-
-/// Serves `responses.len()` requests on 127.0.0.1 (a free port), one per connection, answering each
-/// with the next JSON body; reports what it received. Stops by itself after the last one, or
-/// after 10 s without a connection.
-fn serve(responses: Vec<String>) -> (String, mpsc::Receiver<Seen>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::channel();
-    listener.set_nonblocking(false).unwrap();
-    thread::spawn(move || {
-        for body in responses {
-            let (stream, _) = listener.accept().unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut headers = Vec::new();
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                let (k, v) = line.split_once(':').unwrap();
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-            let len: usize = headers
-                .iter()
-                .find(|(k, _)| k == "content-length")
-                .map(|(_, v)| v.parse().unwrap())
-                .unwrap_or(0);
-            let mut raw = vec![0; len];
-            reader.read_exact(&mut raw).unwrap();
-            let mut stream = stream;
-            write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
-            tx.send(Seen {
-                request_line: request_line.trim_end().into(),
-                headers,
-                body: serde_json::from_slice(&raw).unwrap(),
-            })
-            .unwrap();
-        }
-    });
-    (base, rx)
+/// The mock, answering each request with the next of `responses` (JSON bodies, status 200); it
+/// records what it received.
+async fn serve(responses: Vec<String>) -> MockServer {
+    let mock = MockServer::start().await;
+    for body in responses {
+        mock.push(Reply::status(200).body(body));
+    }
+    mock
 }
 
 fn user_hello() -> Message {
@@ -102,13 +51,15 @@ async fn completions(
 
 #[tokio::test]
 async fn both_dialects_share_the_response_type() {
-    let (base, seen) = serve(vec![
+    let mock = serve(vec![
         fixture("seed-000-response.json"),
         fixture("seed-001-response.json"),
-    ]);
+    ])
+    .await;
+    let base = mock.base_url();
     let got = completions(
-        &chat_completion::Client::new(&base, Default::default()),
-        &anthropic_chat::Client::new(&base, Default::default()),
+        &chat_completion::Client::new(base, Default::default()),
+        &anthropic_chat::Client::new(base, Default::default()),
     )
     .await;
     let texts: Vec<_> = got
@@ -131,13 +82,17 @@ async fn both_dialects_share_the_response_type() {
         ]
     );
 
-    let first = seen.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert_eq!(first.request_line, "POST /v1/chat/completions HTTP/1.1");
+    let seen = mock.requests();
+    let first = &seen[0];
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("POST", "/v1/chat/completions")
+    );
     assert_eq!(
         first.body,
         serde_json::json!({"model": "claude-3-5-haiku-latest", "messages": [{"role": "user", "content": "Hello"}]})
     );
-    let second = seen.recv_timeout(Duration::from_secs(10)).unwrap();
+    let second = &seen[1];
     assert_eq!(
         second.body,
         serde_json::json!({"model": "claude-3-5-sonnet-latest", "messages": [{"role": "user", "content": "Hello"}]})
@@ -172,8 +127,8 @@ fn the_model_table_names_each_page_s_request_type() {
 
 #[tokio::test]
 async fn the_openrouter_client_sends_its_headers_and_model_id() {
-    let (base, seen) = serve(vec![fixture("seed-003-response.json")]);
-    let client = open_router::Client::new(&base, Default::default());
+    let mock = serve(vec![fixture("seed-003-response.json")]).await;
+    let client = open_router::Client::new(mock.base_url(), Default::default());
     let req: OpenRouterRequest = OpenRouterRequest::builder()
         .model(KnownOpenRouterModelId::AnthropicClaude35Haiku)
         .messages(vec![user_hello()])
@@ -185,17 +140,8 @@ async fn the_openrouter_client_sends_its_headers_and_model_id() {
         .unwrap()
         .into_inner();
     assert_eq!(done.usage.unwrap().total_tokens, Some(1051));
-    let s = seen.recv_timeout(Duration::from_secs(10)).unwrap();
-    let header = |k: &str| {
-        s.headers
-            .iter()
-            .find(|(h, _)| h == k)
-            .map(|(_, v)| v.clone())
-    };
-    assert_eq!(
-        header("http-referer").as_deref(),
-        Some("https://example.com")
-    );
-    assert_eq!(header("x-title").as_deref(), Some("Example"));
+    let s = &mock.requests()[0];
+    assert_eq!(s.header("http-referer"), Some("https://example.com"));
+    assert_eq!(s.header("x-title"), Some("Example"));
     assert_eq!(s.body["model"], "anthropic/claude-3.5-haiku");
 }

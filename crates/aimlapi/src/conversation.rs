@@ -51,6 +51,15 @@ pub enum Part {
     Text(String),
     /// An image.
     Image(Image),
+    /// A document (a PDF or plain text), inline: Anthropic-style pages take it as a `document`
+    /// block, OpenAI-style ones as a `file` part. A page without documents (Claude 3.x Sonnet)
+    /// refuses it when it arrives.
+    Document {
+        /// The MIME type: `application/pdf` or `text/plain`.
+        media_type: String,
+        /// The base64 text.
+        data: String,
+    },
     /// The model's thinking, kept to be sent back unchanged in the next turn. Dialects without
     /// thinking blocks leave it out.
     Thinking {
@@ -126,6 +135,20 @@ impl Content {
             media_type: media_type.into(),
             data: data.into(),
         }));
+        self
+    }
+
+    /// Adds a document inline: its MIME type (`application/pdf`, `text/plain`) and its base64
+    /// text.
+    pub fn document_base64(
+        mut self,
+        media_type: impl Into<String>,
+        data: impl Into<String>,
+    ) -> Self {
+        self.0.push(Part::Document {
+            media_type: media_type.into(),
+            data: data.into(),
+        });
         self
     }
 

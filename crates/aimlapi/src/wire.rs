@@ -159,7 +159,12 @@ pub(crate) fn checked<'s>(
     let Some(page) = model.page().filter(|_| unsupported != Unsupported::Send) else {
         return Ok(std::borrow::Cow::Borrowed(sampling));
     };
-    let refused: Vec<&str> = sampling.set(shape).filter(|p| !page.accepts(p)).collect();
+    // `thinking` goes as `{type: "enabled", budget_tokens}`: the page must take that variant.
+    let takes = |p: &str| match p {
+        "thinking" => page.accepts(p) && page.thinking.contains(&"enabled"),
+        _ => page.accepts(p),
+    };
+    let refused: Vec<&str> = sampling.set(shape).filter(|p| !takes(p)).collect();
     match (refused.first(), unsupported) {
         (None, _) => Ok(std::borrow::Cow::Borrowed(sampling)),
         (Some(property), Unsupported::Refuse) => Err(Error::Unsupported {
@@ -316,6 +321,9 @@ impl Serialize for OpenAiParts<'_> {
             match part {
                 Part::Text(text) => seq.serialize_element(&TextBlock { text })?,
                 Part::Image(image) => seq.serialize_element(&OpenAiImage(image))?,
+                Part::Document { media_type, data } => {
+                    seq.serialize_element(&OpenAiFile { media_type, data })?
+                }
                 Part::Thinking { .. } => {}
             }
         }
@@ -349,6 +357,57 @@ impl Serialize for OpenAiImage<'_> {
         let mut map = s.serialize_map(Some(2))?;
         map.serialize_entry("type", "image_url")?;
         map.serialize_entry("image_url", &Url { url: &url })?;
+        map.end()
+    }
+}
+
+struct OpenAiFile<'a> {
+    media_type: &'a str,
+    data: &'a str,
+}
+
+impl Serialize for OpenAiFile<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct File {
+            file_data: String,
+        }
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("type", "file")?;
+        map.serialize_entry(
+            "file",
+            &File {
+                file_data: format!("data:{};base64,{}", self.media_type, self.data),
+            },
+        )?;
+        map.end()
+    }
+}
+
+struct AnthropicDocument<'a> {
+    media_type: &'a str,
+    data: &'a str,
+}
+
+impl Serialize for AnthropicDocument<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Source<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            media_type: &'a str,
+            data: &'a str,
+        }
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("type", "document")?;
+        map.serialize_entry(
+            "source",
+            &Source {
+                kind: "base64",
+                media_type: self.media_type,
+                data: self.data,
+            },
+        )?;
         map.end()
     }
 }
@@ -489,6 +548,9 @@ impl Serialize for AnthropicUserBlocks<'_, '_> {
                         match part {
                             Part::Text(text) => seq.serialize_element(&TextBlock { text })?,
                             Part::Image(image) => seq.serialize_element(&AnthropicImage(image))?,
+                            Part::Document { media_type, data } => {
+                                seq.serialize_element(&AnthropicDocument { media_type, data })?
+                            }
                             Part::Thinking { .. } => {}
                         }
                     }
@@ -572,6 +634,9 @@ impl Serialize for AnthropicAssistantBlocks<'_> {
                     })?
                 }
                 Part::Image(image) => seq.serialize_element(&AnthropicImage(image))?,
+                Part::Document { media_type, data } => {
+                    seq.serialize_element(&AnthropicDocument { media_type, data })?
+                }
             }
         }
         for call in self.1 {

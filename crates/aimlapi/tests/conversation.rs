@@ -359,3 +359,61 @@ async fn the_tool_loop_runs_on_a_conversation_in_each_dialect() {
         }
     }
 }
+
+#[tokio::test]
+async fn thinking_goes_where_the_page_takes_it() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    let chat = aiml
+        .chat("claude-sonnet-4-5")
+        .user("Why is the sky blue?")
+        .max_tokens(4000)
+        .thinking(2048);
+    assert_eq!(
+        chat.body().unwrap()["thinking"],
+        json!({"type": "enabled", "budget_tokens": 2048})
+    );
+    chat.send().await.unwrap();
+    assert_valid(&mock.requests().pop().unwrap().body);
+    // Claude 3.5 Haiku's page has no `thinking`.
+    let err = aiml
+        .chat("claude-3-5-haiku-latest")
+        .user("Why is the sky blue?")
+        .thinking(2048)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert!(err.to_string().contains("`thinking`"), "{err}");
+}
+
+#[tokio::test]
+async fn documents_go_as_each_dialect_writes_them() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    let pdf = "JVBERi0xLjQK";
+    let content = || Content::text("Summarize this.").document_base64("application/pdf", pdf);
+    for (model, part) in [
+        (
+            "claude-sonnet-4-5",
+            json!({"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": pdf}}),
+        ),
+        (
+            "anthropic/claude-opus-5",
+            json!({"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": pdf}}),
+        ),
+        (
+            "claude-3-5-haiku-latest",
+            json!({"type": "file", "file": {"file_data": format!("data:application/pdf;base64,{pdf}")}}),
+        ),
+    ] {
+        aiml.chat(model)
+            .user(content())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{model}: {e}"));
+        let sent = mock.requests().pop().unwrap().body;
+        assert_eq!(sent["messages"][0]["content"][1], part, "{model}");
+        assert_valid(&sent);
+    }
+}
