@@ -8,19 +8,25 @@ use std::sync::{Arc, Mutex};
 use aimlapi::provider::ProviderKind;
 use aimlapi::types::*;
 use aimlapi::{Client, Model, Provider, RequestOptions, RetryPolicy};
-use common::{hello, Reply, Server, COMPLETION};
+use aimlapi_mock::{MockServer, Reply};
+use common::{hello, COMPLETION};
+
+/// The mock, taking any body (ids of a proxy's own among them).
+async fn mock() -> MockServer {
+    MockServer::builder().validate(false).start().await.unwrap()
+}
 
 const KEY: &str = "sk-secret-KEY-4f1c9e77d2";
 
 #[tokio::test]
 async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
-    let server = Server::start(vec![Reply::status(200, COMPLETION)]).await;
+    let server = mock().await;
     let openrouter = Client::builder()
         .provider(Provider::OpenRouter {
             referer: Some("https://example.com".into()),
             title: Some("Example App".into()),
         })
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .api_key(KEY)
         .build()
         .unwrap();
@@ -28,7 +34,7 @@ async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
 
     let aiml = Client::builder()
         .provider(Provider::AimlApi)
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .api_key(KEY)
         .build()
         .unwrap();
@@ -55,10 +61,13 @@ async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
         .await
         .unwrap();
 
-    let seen = server.seen();
+    let seen = server.requests();
     assert_eq!(seen.len(), 3);
     let (or, ai, routed) = (&seen[0], &seen[1], &seen[2]);
-    assert_eq!(or.request_line, "POST /v1/chat/completions HTTP/1.1");
+    assert_eq!(
+        (or.method.as_str(), or.path.as_str()),
+        ("POST", "/v1/chat/completions")
+    );
     assert_eq!(or.body["model"], "anthropic/claude-3.5-haiku");
     assert_eq!(or.header("http-referer"), Some("https://example.com"));
     assert_eq!(or.header("x-title"), Some("Example App"));
@@ -81,17 +90,20 @@ async fn openrouter_gets_its_headers_and_model_id_and_aimlapi_gets_its_own() {
 
 #[tokio::test]
 async fn an_unknown_model_id_passes_through_unchanged() {
-    let server = Server::start(vec![Reply::status(200, COMPLETION)]).await;
+    let server = mock().await;
     let client = Client::builder()
         .provider(Provider::open_router())
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .api_key(KEY)
         .build()
         .unwrap();
     let mut req = hello();
     req.model = ModelId::String("anthropic/claude-opus-5".into());
     client.chat_completion(&req).await.unwrap();
-    assert_eq!(server.seen()[0].body["model"], "anthropic/claude-opus-5");
+    assert_eq!(
+        server.requests()[0].body["model"],
+        "anthropic/claude-opus-5"
+    );
 }
 
 /// An id the caller wrote as a string goes out as written on every provider (a proxy such as
@@ -99,11 +111,11 @@ async fn an_unknown_model_id_passes_through_unchanged() {
 /// a provider that spells it differently, streaming or not.
 #[tokio::test]
 async fn written_ids_go_out_as_written_and_typed_models_map() {
-    let server = Server::start(vec![Reply::status(200, COMPLETION)]).await;
+    let server = mock().await;
     let client = |provider: Provider| {
         Client::builder()
             .provider(provider)
-            .base_url(&server.base_url)
+            .base_url(server.base_url())
             .api_key(KEY)
             .retry(RetryPolicy::none())
             .build()
@@ -112,7 +124,7 @@ async fn written_ids_go_out_as_written_and_typed_models_map() {
     let providers = [
         Provider::AimlApi,
         Provider::open_router(),
-        Provider::custom(server.base_url.clone()),
+        Provider::custom(server.base_url()),
     ];
     let written = |id: &str| {
         let mut req = hello();
@@ -160,7 +172,7 @@ async fn written_ids_go_out_as_written_and_typed_models_map() {
             .await;
         expected.push((i, "written (stream)", "my-proxy-alias".into()));
     }
-    let seen = server.seen();
+    let seen = server.requests();
     assert_eq!(seen.len(), expected.len());
     for (s, (i, how, id)) in seen.iter().zip(&expected) {
         assert_eq!(
@@ -273,21 +285,19 @@ async fn the_key_never_shows_in_debug_errors_or_tracing() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let server = Server::start(vec![
-        Reply::status(500, "try again"),
-        Reply::status(200, COMPLETION),
-        Reply::status(
-            401,
-            r#"{"message":"This request requires a valid API key.","statusCode":401}"#,
-        ),
-    ])
-    .await;
+    let server = mock().await;
+    server.push(Reply::status(500).body("try again"));
+    server.push(Reply::status(200).body(COMPLETION));
+    server.push(
+        Reply::status(401)
+            .body(r#"{"message":"This request requires a valid API key.","statusCode":401}"#),
+    );
     let quick = RetryPolicy {
         initial_backoff: std::time::Duration::from_millis(5),
         ..RetryPolicy::default()
     };
     let builder = Client::builder()
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .api_key(KEY)
         .retry(quick)
         .log_contents(true);
@@ -319,7 +329,7 @@ async fn the_key_never_shows_in_debug_errors_or_tracing() {
         );
     }
     assert_eq!(
-        server.seen()[0].header("authorization"),
+        server.requests()[0].header("authorization"),
         Some(format!("Bearer {KEY}").as_str()),
         "and yet it was sent"
     );
@@ -329,11 +339,11 @@ async fn the_key_never_shows_in_debug_errors_or_tracing() {
 /// the same request to a model whose page lists it goes out; both switches send it anyway.
 #[tokio::test]
 async fn a_property_the_page_does_not_take_is_refused_before_sending() {
-    let server = Server::start(vec![Reply::status(200, COMPLETION)]).await;
+    let server = mock().await;
     let client = |check: bool| {
         Client::builder()
             .provider(Provider::AimlApi)
-            .base_url(&server.base_url)
+            .base_url(server.base_url())
             .api_key(KEY)
             .retry(RetryPolicy::none())
             .check_properties(check)
@@ -364,7 +374,7 @@ async fn a_property_the_page_does_not_take_is_refused_before_sending() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), aimlapi::ErrorKind::Unsupported);
-    assert_eq!(server.attempts(), 0, "nothing was sent");
+    assert_eq!(server.requests().len(), 0, "nothing was sent");
 
     client(true)
         .chat_completion(&request("claude-sonnet-4-5"))
@@ -382,7 +392,7 @@ async fn a_property_the_page_does_not_take_is_refused_before_sending() {
         .chat_completion(&request("claude-opus-4-7"))
         .await
         .unwrap();
-    let seen = server.seen();
+    let seen = server.requests();
     assert_eq!(seen.len(), 3);
     assert!(seen.iter().all(|s| s.body["temperature"] == 0.2));
     assert_eq!(seen[0].body["model"], "claude-sonnet-4-5");

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use aimlapi::error::HttpError;
 use aimlapi::{Client, ErrorKind, Provider, RetryPolicy};
-use common::{hello, Reply, Server, COMPLETION};
+use aimlapi_mock::{MockServer, Reply};
+use common::{hello, COMPLETION};
 use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::StatusCode;
@@ -113,16 +114,17 @@ proptest! {
 #[tokio::test]
 async fn an_absurd_retry_after_over_the_network_falls_back_to_the_backoff() {
     for absurd in ["99999999999999999999", "1e300", "-5", "NaN"] {
-        let server = Server::start(vec![
-            Reply::status(429, r#"{"message":"Too Many Requests","statusCode":429}"#)
-                .with_header("retry-after", absurd)
-                .with_header("retry-after-ms", absurd),
-            Reply::status(200, COMPLETION),
-        ])
-        .await;
+        let server = MockServer::start().await;
+        server.push(
+            Reply::status(429)
+                .body(r#"{"message":"Too Many Requests","statusCode":429}"#)
+                .header("retry-after", absurd)
+                .header("retry-after-ms", absurd),
+        );
+        server.push(Reply::status(200).body(COMPLETION));
         let client = Client::builder()
             .provider(Provider::AimlApi)
-            .base_url(&server.base_url)
+            .base_url(server.base_url())
             .api_key("k")
             .retry(RetryPolicy {
                 initial_backoff: Duration::from_millis(10),
@@ -136,13 +138,11 @@ async fn an_absurd_retry_after_over_the_network_falls_back_to_the_backoff() {
         assert_eq!(done.meta.attempts, 2, "{absurd}");
         assert!(started.elapsed() < Duration::from_secs(5), "{absurd}");
         // The error a caller sees for the same answer keeps no wait.
-        let server = Server::start(vec![
-            Reply::status(429, "{}").with_header("retry-after", absurd)
-        ])
-        .await;
+        let server = MockServer::start().await;
+        server.push(Reply::status(429).body("{}").header("retry-after", absurd));
         let err = Client::builder()
             .provider(Provider::AimlApi)
-            .base_url(&server.base_url)
+            .base_url(server.base_url())
             .api_key("k")
             .retry(RetryPolicy::none())
             .build()

@@ -1,6 +1,10 @@
-//! A scripted HTTP/1.1 server on 127.0.0.1 (a free port) for the client's tests. Each connection
-//! gets one request and one reply: the next one of the script (the last one repeats). It records
-//! what it received. Its tasks end with the test's runtime.
+//! Shared pieces of the client's tests: the seed's request and response, and a raw HTTP/1.1
+//! server on 127.0.0.1 (a free port) for the tests that need what the mock (`aimlapi-mock`, the
+//! server every other test uses) does not do: a server that reads a request and never answers,
+//! streams in exact HTTP chunks that then stall, and a count of the connections the client
+//! closed (policy.rs, streaming.rs). Each connection gets one request and one reply: the next
+//! one of the script (the last one repeats). It records what it received. Its tasks end with
+//! the test's runtime.
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
