@@ -481,3 +481,26 @@ async fn recording_keeps_the_last_n_requests() {
     assert_eq!(kept, ["message 2", "message 3", "message 4"]);
     assert_eq!(aimlapi_mock::DEFAULT_RECORD_LIMIT, 1_000);
 }
+
+/// A body its model's page would refuse gets 400 by default; with validation off it is
+/// answered (an id of a proxy's own gets the documented Claude 3.5 Haiku answer).
+#[tokio::test]
+async fn validation_can_be_turned_off_for_a_proxy_s_own_ids() {
+    let own_id = || client_request("my-proxy-alias");
+    let strict = MockServer::start().await;
+    let err = client(&strict)
+        .chat_completion(&own_id())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BadRequest, "{err}");
+    let open = MockServer::builder().validate(false).start().await.unwrap();
+    let done = client(&open).chat_completion(&own_id()).await.unwrap();
+    assert!(done.text().is_some_and(|t| !t.is_empty()));
+    assert_eq!(open.requests()[0].body["model"], "my-proxy-alias");
+}
+
+fn client_request(model: &str) -> ChatCompletionRequest {
+    let mut request = haiku("Hello");
+    request.model = aimlapi::types::ModelId::String(model.into());
+    request
+}
