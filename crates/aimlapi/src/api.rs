@@ -50,6 +50,8 @@ struct Inner {
     http: reqwest::Client,
     provider: Provider,
     base_url: String,
+    /// `{base_url}/v1/chat/completions`, built once.
+    chat_url: String,
     key: Option<ApiKey>,
     retry: RetryPolicy,
     timeouts: Timeouts,
@@ -247,12 +249,14 @@ impl ClientBuilder {
             .default_headers(headers)
             .build()
             .map_err(|e| Error::Config(format!("HTTP client set-up: {}", with_causes(&e))))?;
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| self.provider.base_url().to_string());
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                base_url: self
-                    .base_url
-                    .unwrap_or_else(|| self.provider.base_url().to_string()),
+                chat_url: format!("{base_url}/v1/chat/completions"),
+                base_url,
                 provider: self.provider,
                 key,
                 retry: self.retry,
@@ -334,7 +338,7 @@ impl Client {
         T: serde::de::DeserializeOwned + ChatResponse,
     {
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
-        let url = self.chat_url();
+        let url = &self.inner.chat_url;
         let limit = self.inner.max_body;
         async {
             if self.inner.log_contents {
@@ -342,7 +346,7 @@ impl Client {
             }
             let ((value, status, headers), attempts) = self
                 .with_retries(|| async {
-                    let mut response = self.send_once(&url, body, options, None, timeout).await?;
+                    let mut response = self.send_once(url, body, options, None, timeout).await?;
                     // Taken, not copied: the body's length comes from the body, not the headers.
                     let (status, headers) =
                         (response.status(), std::mem::take(response.headers_mut()));
@@ -418,10 +422,10 @@ impl Client {
         span: tracing::Span,
     ) -> Result<ByteStream, Error> {
         let idle = self.inner.timeouts.stream_idle;
-        let url = self.chat_url();
+        let url = &self.inner.chat_url;
         async {
             let (mut response, attempts) = self
-                .with_retries(|| self.send_once(&url, body, options, Some(idle), idle))
+                .with_retries(|| self.send_once(url, body, options, Some(idle), idle))
                 .await?;
             let meta = ResponseMeta::new(
                 response.status(),
@@ -433,10 +437,6 @@ impl Client {
         }
         .instrument(span)
         .await
-    }
-
-    fn chat_url(&self) -> String {
-        format!("{}/v1/chat/completions", self.inner.base_url)
     }
 
     /// Sends the body once: the response when its status is a success, else the failure. With

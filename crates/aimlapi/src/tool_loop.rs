@@ -9,7 +9,7 @@ use crate::api::Client;
 use crate::chat_builder::Chat;
 use crate::completion::tool_calls_of;
 use crate::completion::Completion;
-use crate::conversation::{Conversation, Turn};
+use crate::conversation::{Conversation, ToolCall, Turn};
 use crate::error::Error;
 use crate::request::ChatRequest;
 use crate::tool_spec::{ToolCallRecord, ToolRequest, Toolbox};
@@ -90,13 +90,7 @@ impl Client {
                     steps: step,
                 });
             }
-            let records = futures::future::join_all(
-                calls
-                    .iter()
-                    .map(|c| tools.run(&c.id, &c.name, &c.arguments)),
-            )
-            .await;
-            tracing::debug!(step, calls = records.len(), "ran tool calls");
+            let records = run_calls(tools, &calls, step).await;
             request.push_tool_round(response.text().map(str::to_string), &records)?;
             made.extend(records);
         }
@@ -104,6 +98,18 @@ impl Client {
             steps: settings.max_steps,
         })
     }
+}
+
+/// Runs the calls of one answer concurrently, each to its record.
+async fn run_calls(tools: &Toolbox, calls: &[ToolCall], step: usize) -> Vec<ToolCallRecord> {
+    let records = futures::future::join_all(
+        calls
+            .iter()
+            .map(|c| tools.run(&c.id, &c.name, &c.arguments)),
+    )
+    .await;
+    tracing::debug!(step, calls = records.len(), "ran tool calls");
+    records
 }
 
 /// What a tool loop on a conversation ended with ([`Chat::run_tools`]).
@@ -152,13 +158,7 @@ impl Chat<'_> {
                     steps: step,
                 });
             }
-            let records = futures::future::join_all(
-                asked
-                    .iter()
-                    .map(|c| tools.run(&c.id, &c.name, &c.arguments)),
-            )
-            .await;
-            tracing::debug!(step, calls = records.len(), "ran tool calls");
+            let records = run_calls(tools, &asked, step).await;
             for r in &records {
                 conversation.push(Turn::ToolResult {
                     call_id: r.id.clone(),

@@ -10,8 +10,9 @@
 //!   response, with the model table's check, retries policy, the span and `ResponseMeta`);
 //! - typed: `client.chat_completion(&request)` with a generated request type.
 //!
-//! Each round times a batch of calls of each kind, in rotating order; the figure is the median
-//! over rounds of each kind's time per call, and the ratio to the baseline.
+//! Calls of the three kinds alternate one by one (in rotating order), each timed alone, so a
+//! burst of load on the machine falls on all three alike; the figure is each kind's median call
+//! and its ratio to the baseline's, with the mean of the middle 80% beside it.
 //!
 //! ```sh
 //! cargo bench -p aimlapi-bench --bench send_cost
@@ -21,11 +22,9 @@ use std::time::{Duration, Instant};
 
 use aimlapi::types::{ChatCompletion, ChatCompletionRequest};
 use aimlapi::{Client, Provider, RetryPolicy};
-use aimlapi_bench::read_request;
-use tokio::io::AsyncWriteExt;
+use aimlapi_bench::Server;
 
-const ROUNDS: usize = 21;
-const CALLS: usize = 400;
+const CALLS: usize = 8_000;
 const MODEL: &str = "claude-3-5-haiku-latest";
 const DOCUMENTED: &str = include_str!("../../mock/fixtures/seed-001-response.json");
 
@@ -38,40 +37,6 @@ fn answer() -> Vec<u8> {
     .into_bytes();
     out.extend_from_slice(DOCUMENTED.as_bytes());
     out
-}
-
-/// Serves on its own thread and runtime, so that the client's runtime does only the client's work.
-fn serve() -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            tx.send(format!("http://{}", listener.local_addr().expect("addr")))
-                .expect("send");
-            let response = answer();
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
-                    return;
-                };
-                socket.set_nodelay(true).ok();
-                let response = response.clone();
-                tokio::spawn(async move {
-                    while read_request(&mut socket).await {
-                        if socket.write_all(&response).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-    });
-    rx.recv().expect("server address")
 }
 
 async fn baseline(http: &reqwest::Client, url: &str) -> usize {
@@ -112,13 +77,8 @@ async fn typed(client: &Client, request: &ChatCompletionRequest) -> usize {
     done.value.choices.len()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    let base = serve();
+    let base = Server::start_in_thread(answer());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -148,36 +108,42 @@ fn main() {
             typed(&client, &request).await;
         }
         let mut times: [Vec<Duration>; 3] = Default::default();
-        for round in 0..ROUNDS {
+        for i in 0..CALLS {
             for k in 0..3 {
-                let kind = (round + k) % 3;
+                let kind = (i + k) % 3;
                 let started = Instant::now();
-                for _ in 0..CALLS {
-                    let n = match kind {
-                        0 => baseline(&http, &url).await,
-                        1 => conversation(&client).await,
-                        _ => typed(&client, &request).await,
-                    };
-                    assert_eq!(n, 1);
-                }
-                times[kind].push(started.elapsed() / CALLS as u32);
+                let n = match kind {
+                    0 => baseline(&http, &url).await,
+                    1 => conversation(&client).await,
+                    _ => typed(&client, &request).await,
+                };
+                times[kind].push(started.elapsed());
+                assert_eq!(n, 1);
             }
         }
-        let [b, c, t] = times.map(median);
+        let [b, c, t] = times.map(|mut v| {
+            v.sort();
+            let middle = &v[v.len() / 10..v.len() - v.len() / 10];
+            let mean = middle.iter().sum::<Duration>() / middle.len() as u32;
+            (v[v.len() / 2], mean)
+        });
         let us = |d: Duration| d.as_secs_f64() * 1e6;
-        println!("per call, median of {ROUNDS} rounds of {CALLS} sequential calls (current-thread runtime)");
-        println!("  reqwest + serde_json  {:7.1} µs  1.00", us(b));
         println!(
-            "  client.chat(..).send  {:7.1} µs  {:.3}  (+{:.1} µs)",
-            us(c),
-            us(c) / us(b),
-            us(c) - us(b)
+            "per call, {CALLS} sequential calls of each kind, interleaved (current-thread runtime)"
         );
-        println!(
-            "  chat_completion       {:7.1} µs  {:.3}  (+{:.1} µs)",
-            us(t),
-            us(t) / us(b),
-            us(t) - us(b)
-        );
+        println!("                        median µs  ratio   middle-80% mean µs  ratio");
+        for (name, (median, mean)) in [
+            ("reqwest + serde_json ", b),
+            ("client.chat(..).send ", c),
+            ("chat_completion      ", t),
+        ] {
+            println!(
+                "  {name} {:8.1}  {:.3}   {:8.1}            {:.3}",
+                us(median),
+                us(median) / us(b.0),
+                us(mean),
+                us(mean) / us(b.1)
+            );
+        }
     });
 }

@@ -78,25 +78,47 @@ impl Server {
     pub async fn start(response: Vec<u8>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        let response: Arc<[u8]> = response.into();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
+        let task = tokio::spawn(serve(listener, response.into()));
+        Server { base_url, task }
+    }
+
+    /// Serves `response` from a thread of its own with its own current-thread runtime, so that
+    /// the caller's runtime does only the client's work; returns the base URL. The thread runs
+    /// until the process ends.
+    pub fn start_in_thread(response: Vec<u8>) -> String {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+                tx.send(base_url).expect("send");
+                serve(listener, response.into()).await;
+            });
+        });
+        rx.recv().expect("server address")
+    }
+}
+
+/// Answers every request on every connection `listener` accepts with `response`.
+async fn serve(listener: TcpListener, response: Arc<[u8]>) {
+    loop {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
+        socket.set_nodelay(true).ok();
+        let response = response.clone();
+        tokio::spawn(async move {
+            while read_request(&mut socket).await {
+                // Written in large slices: the HTTP chunks are what the client sees.
+                if socket.write_all(&response).await.is_err() {
                     return;
-                };
-                socket.set_nodelay(true).ok();
-                let response = response.clone();
-                tokio::spawn(async move {
-                    while read_request(&mut socket).await {
-                        // Written in large slices: the HTTP chunks are what the client sees.
-                        if socket.write_all(&response).await.is_err() {
-                            return;
-                        }
-                    }
-                });
+                }
             }
         });
-        Server { base_url, task }
     }
 }
 
