@@ -62,7 +62,20 @@ pub const DIALECTS: &[(&str, &str, &str)] = &[
     ),
     ("anthropic", "AnthropicChatRequest", "Anthropic"),
     ("hybrid", "HybridChatRequest", "Hybrid"),
+    ("messages", "MessagesRequest", "Messages"),
 ];
+
+/// The Messages endpoint's answer: the message, and its events when streamed (written from the
+/// facts; the vendor's documents publish empty schemas there).
+pub fn messages_response() -> Value {
+    serde_json::from_str(include_str!("messages_response.json"))
+        .expect("messages_response.json is JSON")
+}
+
+/// Whether an operation is Anthropic's Messages endpoint (`POST /v1/messages`, `/messages`).
+fn is_messages(path: &str, method: &str) -> bool {
+    method == "post" && (path == "/messages" || path.ends_with("/v1/messages"))
+}
 
 /// Writes our document for the vendor's `vendor` (its file name `source`). `dialect` overrides
 /// the dialect read from the request body's shape.
@@ -88,6 +101,7 @@ pub fn adopt(
     let mut doc = json!({ "paths": paths });
     operations_mut(&mut doc, &mut |path, method, op| {
         let chat = method == "post" && path.ends_with("/chat/completions");
+        let messages = is_messages(path, method);
         op.retain(|k, _| {
             matches!(
                 k.as_str(),
@@ -99,6 +113,8 @@ pub fn adopt(
             Value::String(
                 if chat {
                     "Creates a chat completion."
+                } else if messages {
+                    "Creates a message."
                 } else {
                     "Calls the endpoint."
                 }
@@ -132,6 +148,9 @@ pub fn adopt(
                     if chat && found_dialect.is_none() {
                         found_dialect = Some(dialect_of(body));
                     }
+                    if messages && found_dialect.is_none() {
+                        found_dialect = Some("messages");
+                    }
                 }
             }
         }
@@ -152,6 +171,17 @@ pub fn adopt(
                     "{path}: {had} success responses replaced by the chat completion and its stream chunk"
                 ));
             }
+        } else if messages {
+            let responses = op
+                .entry("responses")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .expect("responses is an object");
+            responses.retain(|code, _| !code.starts_with('2'));
+            responses.insert("200".into(), messages_response());
+            report.push(format!(
+                "{path}: the success response is the message and its event stream, from our table"
+            ));
         } else if let Some(Value::Object(responses)) = op.get_mut("responses") {
             for r in responses.values_mut() {
                 let Value::Object(r) = r else { continue };
@@ -181,7 +211,7 @@ pub fn adopt(
     let dialect = match dialect {
         Some(d) => d.to_string(),
         None => found_dialect
-            .ok_or_else(|| format!("{source}: no chat-completions request body to read a dialect from; pass --dialect"))?
+            .ok_or_else(|| format!("{source}: no chat-completions or messages request body to read a dialect from; pass --dialect"))?
             .to_string(),
     };
     let (request_name, prefix) = DIALECTS
@@ -194,7 +224,7 @@ pub fn adopt(
         })?;
     let hybrid = dialect == "hybrid";
     operations_mut(&mut doc, &mut |path, method, op| {
-        if method == "post" && path.ends_with("/chat/completions") {
+        if method == "post" && (path.ends_with("/chat/completions") || is_messages(path, method)) {
             let body = op
                 .get_mut("requestBody")
                 .and_then(|b| b.pointer_mut("/content/application~1json/schema"));
@@ -209,7 +239,11 @@ pub fn adopt(
     let stem = source.strip_suffix(".json").unwrap_or(source);
     doc["openapi"] = vendor["openapi"].clone();
     doc["info"] = json!({
-        "title": format!("{stem}: chat completions on the AI/ML API"),
+        "title": if dialect == "messages" {
+            format!("{stem}: Anthropic's Messages endpoint on the AI/ML API")
+        } else {
+            format!("{stem}: chat completions on the AI/ML API")
+        },
         "version": vendor.pointer("/info/version").cloned().unwrap_or(json!("1.0")),
         "x-codegen-dialect": dialect,
         "x-codegen-prefix": prefix,

@@ -373,10 +373,17 @@ impl Registry {
                     } else {
                         None
                     };
+                    // Branches of a union that no property holds (a root union) are named
+                    // after the union itself.
                     let c = Ctx {
                         hint,
                         firm_hint: hard && open_enum && i == 0,
                         root: None,
+                        parent: if ctx.prop.is_none() && ctx.root.is_some() {
+                            Some(parent.clone())
+                        } else {
+                            ctx.parent.clone()
+                        },
                         ..ctx.clone()
                     };
                     self.hoist(b, &c, doc_stem);
@@ -687,7 +694,8 @@ impl Joiner<'_> {
                         return Err("enum on one side only".into());
                     };
                     let mut values = ex.clone();
-                    values.extend(ey.iter().filter(|v| !ex.contains(v)).cloned());
+                    values.extend(ey.iter().cloned());
+                    crate::passes::unique_variants(&mut values);
                     Value::Array(values)
                 }
                 "minimum" | "exclusiveMinimum" => {
@@ -1021,8 +1029,20 @@ fn base_name(m: &Map<String, Value>, ctx: &Ctx) -> String {
         (p, false) => camel(p),
     };
     if let Some(t) = const_of(m, "type") {
+        // A branch of a union with no property to name it (a root union's branches): the
+        // parent's last word (`MessageStreamEvent` -> `MessageStartEvent`).
+        let noun = match (noun.is_empty(), ctx.parent.as_deref()) {
+            (true, Some(p)) => words_of(p).last().copied().unwrap_or("").to_string(),
+            _ => noun.clone(),
+        };
         if !noun.is_empty() {
-            return format!("{}{noun}", camel(t));
+            let kind = camel(t);
+            // `text_delta` in a `delta`: `TextDelta`, not `TextDeltaDelta`.
+            return if kind.ends_with(&noun) {
+                kind
+            } else {
+                format!("{kind}{noun}")
+            };
         }
     }
     let name = match (prop, ctx.in_items, is_union) {

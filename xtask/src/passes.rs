@@ -28,7 +28,7 @@ pub const PASSES: &[Pass] = &[
     Pass { name: "null_branches", fixes: "a oneOf/anyOf branch that is only {nullable: true}", run: null_branches },
     Pass { name: "single_branches", fixes: "a oneOf/anyOf with one branch (typify makes it the branch's type, not a union)", run: single_branches },
     Pass { name: "typeless_enums", fixes: "enum without type", run: typeless_enums },
-    Pass { name: "dedupe_enum_values", fixes: "repeated enum values (typify panics on them)", run: dedupe_enum_values },
+    Pass { name: "dedupe_enum_values", fixes: "repeated enum values, and values typify would name alike (`a-4-7`, `a-4.7`): typify panics or fails on them", run: dedupe_enum_values },
     Pass { name: "integer_counts", fixes: "integers typed as number (index, created, token counts)", run: integer_counts },
     Pass { name: "request_defaults", fixes: "defaults on optional request fields (the generated type would always send them)", run: request_defaults },
     Pass { name: "open_model", fixes: "a model enum that rejects ids the API accepts", run: open_model },
@@ -348,21 +348,31 @@ fn dedupe_enum_values(doc: &mut Doc) -> usize {
         let Some(Value::Array(values)) = m.get_mut("enum") else {
             return;
         };
-        let mut seen = Vec::new();
-        let before = values.len();
-        values.retain(|v| {
-            if seen.contains(v) {
-                false
-            } else {
-                seen.push(v.clone());
-                true
-            }
-        });
-        if values.len() != before {
+        if unique_variants(values) {
             n += 1;
         }
     });
     n
+}
+
+/// Keeps the first of enum values that are equal, or that typify would give the same variant
+/// name (`anthropic/claude-opus-4-7` and `anthropic/claude-opus-4.7` are both
+/// `AnthropicClaudeOpus47`, which typify refuses). A string value dropped from an open enum
+/// still parses and sends through its string branch. Returns whether any was dropped.
+pub fn unique_variants(values: &mut Vec<Value>) -> bool {
+    let mut seen: Vec<Value> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let before = values.len();
+    values.retain(|v| {
+        let name = v.as_str().map(crate::hoist::typify_case);
+        if seen.contains(v) || name.as_ref().is_some_and(|n| names.contains(n)) {
+            return false;
+        }
+        seen.push(v.clone());
+        names.extend(name);
+        true
+    });
+    values.len() != before
 }
 
 /// Property names that the APIs define as counts, indexes or timestamps: whole numbers.
@@ -767,6 +777,13 @@ mod tests {
         ));
         assert_eq!(dedupe_enum_values(&mut d), 1);
         assert_eq!(d.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/enum"), Some(&json!(["a", "b"])));
+        let mut alike = vec![
+            json!("claude-opus-4-7"),
+            json!("x"),
+            json!("claude-opus-4.7"),
+        ];
+        assert!(unique_variants(&mut alike));
+        assert_eq!(alike, vec![json!("claude-opus-4-7"), json!("x")]);
     }
 
     #[test]

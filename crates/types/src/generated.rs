@@ -1349,6 +1349,65 @@ impl ::std::convert::TryFrom<::std::string::String> for BashErrorCode {
         value.parse()
     }
 }
+///A change to one content block.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum BlockDelta {
+    TextDelta(TextDelta),
+    InputJsonDelta(InputJsonDelta),
+    ThinkingDelta(ThinkingDelta),
+    SignatureDelta(SignatureDelta),
+    CitationsDelta(CitationsDelta),
+    MessagesResponseContent(MessagesResponseContent),
+}
+impl ::std::convert::From<TextDelta> for BlockDelta {
+    fn from(value: TextDelta) -> Self {
+        Self::TextDelta(value)
+    }
+}
+impl ::std::convert::From<InputJsonDelta> for BlockDelta {
+    fn from(value: InputJsonDelta) -> Self {
+        Self::InputJsonDelta(value)
+    }
+}
+impl ::std::convert::From<ThinkingDelta> for BlockDelta {
+    fn from(value: ThinkingDelta) -> Self {
+        Self::ThinkingDelta(value)
+    }
+}
+impl ::std::convert::From<SignatureDelta> for BlockDelta {
+    fn from(value: SignatureDelta) -> Self {
+        Self::SignatureDelta(value)
+    }
+}
+impl ::std::convert::From<CitationsDelta> for BlockDelta {
+    fn from(value: CitationsDelta) -> Self {
+        Self::CitationsDelta(value)
+    }
+}
+impl ::std::convert::From<MessagesResponseContent> for BlockDelta {
+    fn from(value: MessagesResponseContent) -> Self {
+        Self::MessagesResponseContent(value)
+    }
+}
+///Cache writes split by how long the entries live.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CacheCreation {
+    ///Tokens written to the one-hour cache.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub ephemeral_1h_input_tokens: ::std::option::Option<i64>,
+    ///Tokens written to the five-minute cache.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub ephemeral_5m_input_tokens: ::std::option::Option<i64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl CacheCreation {
+    pub fn builder() -> builder::CacheCreation {
+        Default::default()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`Caller`
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -1909,6 +1968,80 @@ pub struct Citations {
 impl Citations {
     pub fn builder() -> builder::Citations {
         Default::default()
+    }
+}
+///A citation for a text block.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CitationsDelta {
+    ///A source the text cites.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub citation: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    >,
+    #[serde(rename = "type")]
+    pub type_: CitationsDeltaType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl CitationsDelta {
+    pub fn builder() -> builder::CitationsDelta {
+        Default::default()
+    }
+}
+///`CitationsDeltaType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum CitationsDeltaType {
+    #[serde(rename = "citations_delta")]
+    CitationsDelta,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for CitationsDeltaType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::CitationsDelta => f.write_str("citations_delta"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for CitationsDeltaType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "citations_delta" => Ok(Self::CitationsDelta),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for CitationsDeltaType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for CitationsDeltaType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -2536,6 +2669,127 @@ impl CompletionUsage {
         Default::default()
     }
 }
+///One block of the message's content.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum ContentBlock {
+    ResponseTextPart(ResponseTextPart),
+    MessagesThinkingPart(MessagesThinkingPart),
+    ResponseRedactedThinkingPart(ResponseRedactedThinkingPart),
+    MessagesToolUsePart(MessagesToolUsePart),
+    ResponseServerToolUsePart(ResponseServerToolUsePart),
+    ResponseContent(ResponseContent),
+    MessagesResponseContent(MessagesResponseContent),
+}
+impl ::std::convert::From<ResponseTextPart> for ContentBlock {
+    fn from(value: ResponseTextPart) -> Self {
+        Self::ResponseTextPart(value)
+    }
+}
+impl ::std::convert::From<MessagesThinkingPart> for ContentBlock {
+    fn from(value: MessagesThinkingPart) -> Self {
+        Self::MessagesThinkingPart(value)
+    }
+}
+impl ::std::convert::From<ResponseRedactedThinkingPart> for ContentBlock {
+    fn from(value: ResponseRedactedThinkingPart) -> Self {
+        Self::ResponseRedactedThinkingPart(value)
+    }
+}
+impl ::std::convert::From<MessagesToolUsePart> for ContentBlock {
+    fn from(value: MessagesToolUsePart) -> Self {
+        Self::MessagesToolUsePart(value)
+    }
+}
+impl ::std::convert::From<ResponseServerToolUsePart> for ContentBlock {
+    fn from(value: ResponseServerToolUsePart) -> Self {
+        Self::ResponseServerToolUsePart(value)
+    }
+}
+impl ::std::convert::From<ResponseContent> for ContentBlock {
+    fn from(value: ResponseContent) -> Self {
+        Self::ResponseContent(value)
+    }
+}
+impl ::std::convert::From<MessagesResponseContent> for ContentBlock {
+    fn from(value: MessagesResponseContent) -> Self {
+        Self::MessagesResponseContent(value)
+    }
+}
+///More of a content block.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ContentBlockDeltaEvent {
+    ///A change to one content block.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub delta: ::std::option::Option<BlockDelta>,
+    ///The block's position in the content.
+    pub index: i64,
+    #[serde(rename = "type")]
+    pub type_: ContentBlockDeltaEventType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ContentBlockDeltaEvent {
+    pub fn builder() -> builder::ContentBlockDeltaEvent {
+        Default::default()
+    }
+}
+///`ContentBlockDeltaEventType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum ContentBlockDeltaEventType {
+    #[serde(rename = "content_block_delta")]
+    ContentBlockDelta,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for ContentBlockDeltaEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ContentBlockDelta => f.write_str("content_block_delta"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for ContentBlockDeltaEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "content_block_delta" => Ok(Self::ContentBlockDelta),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for ContentBlockDeltaEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for ContentBlockDeltaEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`ContentBlockLocationCitation`
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -2593,6 +2847,153 @@ impl ::std::convert::TryFrom<&str> for ContentBlockLocationCitationType {
 #[cfg(feature = "string-conversions")]
 impl ::std::convert::TryFrom<::std::string::String>
 for ContentBlockLocationCitationType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///A content block begins.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ContentBlockStartEvent {
+    ///One block of the message's content.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub content_block: ::std::option::Option<
+        MessageStartEventMessageResponseContentPart,
+    >,
+    ///The block's position in the content.
+    pub index: i64,
+    #[serde(rename = "type")]
+    pub type_: ContentBlockStartEventType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ContentBlockStartEvent {
+    pub fn builder() -> builder::ContentBlockStartEvent {
+        Default::default()
+    }
+}
+///`ContentBlockStartEventType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum ContentBlockStartEventType {
+    #[serde(rename = "content_block_start")]
+    ContentBlockStart,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for ContentBlockStartEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ContentBlockStart => f.write_str("content_block_start"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for ContentBlockStartEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "content_block_start" => Ok(Self::ContentBlockStart),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for ContentBlockStartEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for ContentBlockStartEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///A content block is complete.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ContentBlockStopEvent {
+    ///The block's position in the content.
+    pub index: i64,
+    #[serde(rename = "type")]
+    pub type_: ContentBlockStopEventType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ContentBlockStopEvent {
+    pub fn builder() -> builder::ContentBlockStopEvent {
+        Default::default()
+    }
+}
+///`ContentBlockStopEventType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum ContentBlockStopEventType {
+    #[serde(rename = "content_block_stop")]
+    ContentBlockStop,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for ContentBlockStopEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ContentBlockStop => f.write_str("content_block_stop"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for ContentBlockStopEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "content_block_stop" => Ok(Self::ContentBlockStop),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for ContentBlockStopEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for ContentBlockStopEventType {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -3644,6 +4045,96 @@ impl ::std::convert::TryFrom<&str> for ErrorCode {
 }
 #[cfg(feature = "string-conversions")]
 impl ::std::convert::TryFrom<::std::string::String> for ErrorCode {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///The server failed while streaming.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ErrorEvent {
+    ///The error.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub error: ::std::option::Option<ErrorEventError>,
+    #[serde(rename = "type")]
+    pub type_: ErrorEventType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ErrorEvent {
+    pub fn builder() -> builder::ErrorEvent {
+        Default::default()
+    }
+}
+///The error.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ErrorEventError {
+    ///What went wrong.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub message: ::std::option::Option<::std::string::String>,
+    ///The error's kind, such as overloaded_error.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ErrorEventError {
+    pub fn builder() -> builder::ErrorEventError {
+        Default::default()
+    }
+}
+///`ErrorEventType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum ErrorEventType {
+    #[serde(rename = "error")]
+    Error,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for ErrorEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Error => f.write_str("error"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for ErrorEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "error" => Ok(Self::Error),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for ErrorEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for ErrorEventType {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -5136,6 +5627,78 @@ impl ::std::convert::TryFrom<::std::string::String> for InputAudioPartType {
         value.parse()
     }
 }
+///More of a tool call's arguments.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct InputJsonDelta {
+    ///More of the arguments' JSON text.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub partial_json: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: InputJsonDeltaType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl InputJsonDelta {
+    pub fn builder() -> builder::InputJsonDelta {
+        Default::default()
+    }
+}
+///`InputJsonDeltaType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum InputJsonDeltaType {
+    #[serde(rename = "input_json_delta")]
+    InputJsonDelta,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for InputJsonDeltaType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::InputJsonDelta => f.write_str("input_json_delta"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for InputJsonDeltaType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "input_json_delta" => Ok(Self::InputJsonDelta),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for InputJsonDeltaType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for InputJsonDeltaType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///The shape the answer must take: plain text, any JSON object, or JSON matching a given schema.
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -6017,6 +6580,142 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownOpenRouterModelId {
         value.parse()
     }
 }
+///`KnownResponseContentType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum KnownResponseContentType {
+    #[serde(rename = "web_search_tool_result")]
+    WebSearchToolResult,
+    #[serde(rename = "web_fetch_tool_result")]
+    WebFetchToolResult,
+    #[serde(rename = "code_execution_tool_result")]
+    CodeExecutionToolResult,
+    #[serde(rename = "bash_code_execution_tool_result")]
+    BashCodeExecutionToolResult,
+    #[serde(rename = "text_editor_code_execution_tool_result")]
+    TextEditorCodeExecutionToolResult,
+    #[serde(rename = "tool_search_tool_result")]
+    ToolSearchToolResult,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for KnownResponseContentType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::WebSearchToolResult => f.write_str("web_search_tool_result"),
+            Self::WebFetchToolResult => f.write_str("web_fetch_tool_result"),
+            Self::CodeExecutionToolResult => f.write_str("code_execution_tool_result"),
+            Self::BashCodeExecutionToolResult => {
+                f.write_str("bash_code_execution_tool_result")
+            }
+            Self::TextEditorCodeExecutionToolResult => {
+                f.write_str("text_editor_code_execution_tool_result")
+            }
+            Self::ToolSearchToolResult => f.write_str("tool_search_tool_result"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for KnownResponseContentType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "web_search_tool_result" => Ok(Self::WebSearchToolResult),
+            "web_fetch_tool_result" => Ok(Self::WebFetchToolResult),
+            "code_execution_tool_result" => Ok(Self::CodeExecutionToolResult),
+            "bash_code_execution_tool_result" => Ok(Self::BashCodeExecutionToolResult),
+            "text_editor_code_execution_tool_result" => {
+                Ok(Self::TextEditorCodeExecutionToolResult)
+            }
+            "tool_search_tool_result" => Ok(Self::ToolSearchToolResult),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for KnownResponseContentType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for KnownResponseContentType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`KnownResponseType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum KnownResponseType {
+    #[serde(rename = "message")]
+    Message,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for KnownResponseType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Message => f.write_str("message"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for KnownResponseType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "message" => Ok(Self::Message),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for KnownResponseType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for KnownResponseType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`KnownServiceTier`
 #[derive(
     ::serde::Deserialize,
@@ -6468,6 +7167,127 @@ impl ::std::convert::From<DocumentPart> for MessageContentPart {
         Self::DocumentPart(value)
     }
 }
+///The message's stop reason and its usage so far, which counts from the start.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessageDeltaEvent {
+    ///What changed at the message's level.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub delta: ::std::option::Option<MessagesDelta>,
+    ///The gateway's own figures for this call.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub meta: ::std::option::Option<MessagesMeta>,
+    #[serde(rename = "type")]
+    pub type_: MessageDeltaEventType,
+    ///Token counts of the message.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub usage: ::std::option::Option<ResponseUsage>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessageDeltaEvent {
+    pub fn builder() -> builder::MessageDeltaEvent {
+        Default::default()
+    }
+}
+///`MessageDeltaEventType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum MessageDeltaEventType {
+    #[serde(rename = "message_delta")]
+    MessageDelta,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for MessageDeltaEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::MessageDelta => f.write_str("message_delta"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for MessageDeltaEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "message_delta" => Ok(Self::MessageDelta),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for MessageDeltaEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for MessageDeltaEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///A message the model wrote.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessageResponse {
+    ///The answer, block by block.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub content: ::std::option::Option<::std::vec::Vec<ContentBlock>>,
+    ///The message's identifier.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///The gateway's own figures for this call.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub meta: ::std::option::Option<MessagesMeta>,
+    ///The model that answered.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<::std::string::String>,
+    ///Who wrote the message; always assistant.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub role: ::std::option::Option<::std::string::String>,
+    ///More about why the model stopped.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_details: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    >,
+    ///Why the model stopped: end_turn, max_tokens, stop_sequence, tool_use, pause_turn or refusal.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_reason: ::std::option::Option<::std::string::String>,
+    ///The stop sequence that ended the answer, if one did.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_sequence: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<ResponseType>,
+    ///Token counts of the message.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub usage: ::std::option::Option<ResponseUsage>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessageResponse {
+    pub fn builder() -> builder::MessageResponse {
+        Default::default()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`MessageRole`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -6517,6 +7337,325 @@ impl ::std::convert::TryFrom<::std::string::String> for MessageRole {
         value.parse()
     }
 }
+///The message begins: its identifier, model and usage so far.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessageStartEvent {
+    ///A message the model wrote.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub message: ::std::option::Option<MessageStartEventMessageResponse>,
+    #[serde(rename = "type")]
+    pub type_: MessageStartEventType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessageStartEvent {
+    pub fn builder() -> builder::MessageStartEvent {
+        Default::default()
+    }
+}
+///A message the model wrote.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessageStartEventMessageResponse {
+    ///The answer, block by block.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub content: ::std::option::Option<
+        ::std::vec::Vec<MessageStartEventMessageResponseContentPart>,
+    >,
+    ///The message's identifier.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///The gateway's own figures for this call.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub meta: ::std::option::Option<MessagesMeta>,
+    ///The model that answered.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<::std::string::String>,
+    ///Who wrote the message; always assistant.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub role: ::std::option::Option<::std::string::String>,
+    ///More about why the model stopped.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_details: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    >,
+    ///Why the model stopped: end_turn, max_tokens, stop_sequence, tool_use, pause_turn or refusal.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_reason: ::std::option::Option<::std::string::String>,
+    ///The stop sequence that ended the answer, if one did.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_sequence: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<ResponseType>,
+    ///Token counts of the message.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub usage: ::std::option::Option<ResponseUsage>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessageStartEventMessageResponse {
+    pub fn builder() -> builder::MessageStartEventMessageResponse {
+        Default::default()
+    }
+}
+///One block of the message's content.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum MessageStartEventMessageResponseContentPart {
+    MessageStartEventMessageResponseTextPart(MessageStartEventMessageResponseTextPart),
+    MessagesThinkingPart(MessagesThinkingPart),
+    ResponseRedactedThinkingPart(ResponseRedactedThinkingPart),
+    MessagesToolUsePart(MessagesToolUsePart),
+    ResponseServerToolUsePart(ResponseServerToolUsePart),
+    ResponseContent(ResponseContent),
+    MessagesResponseContent(MessagesResponseContent),
+}
+impl ::std::convert::From<MessageStartEventMessageResponseTextPart>
+for MessageStartEventMessageResponseContentPart {
+    fn from(value: MessageStartEventMessageResponseTextPart) -> Self {
+        Self::MessageStartEventMessageResponseTextPart(value)
+    }
+}
+impl ::std::convert::From<MessagesThinkingPart>
+for MessageStartEventMessageResponseContentPart {
+    fn from(value: MessagesThinkingPart) -> Self {
+        Self::MessagesThinkingPart(value)
+    }
+}
+impl ::std::convert::From<ResponseRedactedThinkingPart>
+for MessageStartEventMessageResponseContentPart {
+    fn from(value: ResponseRedactedThinkingPart) -> Self {
+        Self::ResponseRedactedThinkingPart(value)
+    }
+}
+impl ::std::convert::From<MessagesToolUsePart>
+for MessageStartEventMessageResponseContentPart {
+    fn from(value: MessagesToolUsePart) -> Self {
+        Self::MessagesToolUsePart(value)
+    }
+}
+impl ::std::convert::From<ResponseServerToolUsePart>
+for MessageStartEventMessageResponseContentPart {
+    fn from(value: ResponseServerToolUsePart) -> Self {
+        Self::ResponseServerToolUsePart(value)
+    }
+}
+impl ::std::convert::From<ResponseContent>
+for MessageStartEventMessageResponseContentPart {
+    fn from(value: ResponseContent) -> Self {
+        Self::ResponseContent(value)
+    }
+}
+impl ::std::convert::From<MessagesResponseContent>
+for MessageStartEventMessageResponseContentPart {
+    fn from(value: MessagesResponseContent) -> Self {
+        Self::MessagesResponseContent(value)
+    }
+}
+///Text the model wrote.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessageStartEventMessageResponseTextPart {
+    ///Sources the text cites.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub citations: ::std::option::Option<::std::vec::Vec<MessagesResponseContent>>,
+    ///The text of the block.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: TextPartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessageStartEventMessageResponseTextPart {
+    pub fn builder() -> builder::MessageStartEventMessageResponseTextPart {
+        Default::default()
+    }
+}
+///`MessageStartEventType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum MessageStartEventType {
+    #[serde(rename = "message_start")]
+    MessageStart,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for MessageStartEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::MessageStart => f.write_str("message_start"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for MessageStartEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "message_start" => Ok(Self::MessageStart),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for MessageStartEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for MessageStartEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///The message is complete.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessageStopEvent {
+    #[serde(rename = "type")]
+    pub type_: MessageStopEventType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessageStopEvent {
+    pub fn builder() -> builder::MessageStopEvent {
+        Default::default()
+    }
+}
+///`MessageStopEventType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum MessageStopEventType {
+    #[serde(rename = "message_stop")]
+    MessageStop,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for MessageStopEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::MessageStop => f.write_str("message_stop"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for MessageStopEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "message_stop" => Ok(Self::MessageStop),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for MessageStopEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for MessageStopEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///One event of a streamed message.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum MessageStreamEvent {
+    MessageStartEvent(MessageStartEvent),
+    ContentBlockStartEvent(ContentBlockStartEvent),
+    ContentBlockDeltaEvent(ContentBlockDeltaEvent),
+    ContentBlockStopEvent(ContentBlockStopEvent),
+    MessageDeltaEvent(MessageDeltaEvent),
+    MessageStopEvent(MessageStopEvent),
+    PingEvent(PingEvent),
+    ErrorEvent(ErrorEvent),
+    MessagesResponseContent(MessagesResponseContent),
+}
+impl ::std::convert::From<MessageStartEvent> for MessageStreamEvent {
+    fn from(value: MessageStartEvent) -> Self {
+        Self::MessageStartEvent(value)
+    }
+}
+impl ::std::convert::From<ContentBlockStartEvent> for MessageStreamEvent {
+    fn from(value: ContentBlockStartEvent) -> Self {
+        Self::ContentBlockStartEvent(value)
+    }
+}
+impl ::std::convert::From<ContentBlockDeltaEvent> for MessageStreamEvent {
+    fn from(value: ContentBlockDeltaEvent) -> Self {
+        Self::ContentBlockDeltaEvent(value)
+    }
+}
+impl ::std::convert::From<ContentBlockStopEvent> for MessageStreamEvent {
+    fn from(value: ContentBlockStopEvent) -> Self {
+        Self::ContentBlockStopEvent(value)
+    }
+}
+impl ::std::convert::From<MessageDeltaEvent> for MessageStreamEvent {
+    fn from(value: MessageDeltaEvent) -> Self {
+        Self::MessageDeltaEvent(value)
+    }
+}
+impl ::std::convert::From<MessageStopEvent> for MessageStreamEvent {
+    fn from(value: MessageStopEvent) -> Self {
+        Self::MessageStopEvent(value)
+    }
+}
+impl ::std::convert::From<PingEvent> for MessageStreamEvent {
+    fn from(value: PingEvent) -> Self {
+        Self::PingEvent(value)
+    }
+}
+impl ::std::convert::From<ErrorEvent> for MessageStreamEvent {
+    fn from(value: ErrorEvent) -> Self {
+        Self::ErrorEvent(value)
+    }
+}
+impl ::std::convert::From<MessagesResponseContent> for MessageStreamEvent {
+    fn from(value: MessagesResponseContent) -> Self {
+        Self::MessagesResponseContent(value)
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///The conversation so far, oldest message first; each message has a role and content.
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -6533,6 +7672,220 @@ impl ::std::convert::From<::std::vec::Vec<HybridAnthropicMessage>> for Messages 
 impl ::std::convert::From<::std::vec::Vec<Message>> for Messages {
     fn from(value: ::std::vec::Vec<Message>) -> Self {
         Self::Variant1(value)
+    }
+}
+///What changed at the message's level.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessagesDelta {
+    ///Why the model stopped: end_turn, max_tokens, stop_sequence, tool_use, pause_turn or refusal.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_reason: ::std::option::Option<::std::string::String>,
+    ///The stop sequence that ended the answer, if one did.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_sequence: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessagesDelta {
+    pub fn builder() -> builder::MessagesDelta {
+        Default::default()
+    }
+}
+///The gateway's own figures for this call.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessagesMeta {
+    ///What the gateway charged.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub usage: ::std::option::Option<MessagesUsage>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessagesMeta {
+    pub fn builder() -> builder::MessagesMeta {
+        Default::default()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///`MessagesRequest`
+#[derive(::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum MessagesRequest {
+    RequestItem(RequestItem),
+    MessagesRequestItem(MessagesRequestItem),
+}
+impl ::std::convert::From<RequestItem> for MessagesRequest {
+    fn from(value: RequestItem) -> Self {
+        Self::RequestItem(value)
+    }
+}
+impl ::std::convert::From<MessagesRequestItem> for MessagesRequest {
+    fn from(value: MessagesRequestItem) -> Self {
+        Self::MessagesRequestItem(value)
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///`MessagesRequestItem`
+#[derive(::serde::Serialize, Clone, Debug)]
+pub struct MessagesRequestItem {
+    ///An upper limit on how many tokens the model generates for this answer. Default when unset: 128000.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub max_tokens: ::std::option::Option<i64>,
+    pub messages: Messages,
+    ///Key-value pairs attached to the request.
+    #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
+    pub metadata: ::std::collections::HashMap<
+        ::std::string::String,
+        ::std::string::String,
+    >,
+    pub model: MessagesRequestItemModel,
+    ///Strings that end generation when the model writes any of them.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub stop_sequences: ::std::vec::Vec<::std::string::String>,
+    ///When true, the answer arrives chunk by chunk as server-sent events while it is generated. Default when unset: false.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stream: ::std::option::Option<bool>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub system: ::std::option::Option<System>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub thinking: ::std::option::Option<Thinking>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tool_choice: ::std::option::Option<HybridToolChoice>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tools: ::std::option::Option<Tools>,
+}
+#[cfg(feature = "builder")]
+impl MessagesRequestItem {
+    pub fn builder() -> builder::MessagesRequestItem {
+        Default::default()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///`MessagesRequestItemModel`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum MessagesRequestItemModel {
+    #[serde(rename = "claude-opus-4-7")]
+    ClaudeOpus47,
+    #[serde(rename = "anthropic/claude-opus-4-7")]
+    AnthropicClaudeOpus47,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for MessagesRequestItemModel {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ClaudeOpus47 => f.write_str("claude-opus-4-7"),
+            Self::AnthropicClaudeOpus47 => f.write_str("anthropic/claude-opus-4-7"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for MessagesRequestItemModel {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "claude-opus-4-7" => Ok(Self::ClaudeOpus47),
+            "anthropic/claude-opus-4-7" => Ok(Self::AnthropicClaudeOpus47),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for MessagesRequestItemModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for MessagesRequestItemModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///A block of a kind this document does not describe; kept as sent.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessagesResponseContent {
+    ///The block's kind.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessagesResponseContent {
+    pub fn builder() -> builder::MessagesResponseContent {
+        Default::default()
+    }
+}
+///The model's visible reasoning.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessagesThinkingPart {
+    ///A signature over the thinking; send the block back unchanged in the next turn.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub signature: ::std::option::Option<::std::string::String>,
+    ///The model's reasoning, as text.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub thinking: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: ThinkingPartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessagesThinkingPart {
+    pub fn builder() -> builder::MessagesThinkingPart {
+        Default::default()
+    }
+}
+///A call of one of the request's tools.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessagesToolUsePart {
+    ///The call's identifier; its result names it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///The arguments, as a JSON object.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub input: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    >,
+    ///The tool called.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: ToolUsePartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessagesToolUsePart {
+    pub fn builder() -> builder::MessagesToolUsePart {
+        Default::default()
+    }
+}
+///What the gateway charged.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessagesUsage {
+    ///What the call cost, in the gateway's credits.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub credits_used: ::std::option::Option<CreditsUsed>,
+    ///What the call cost, in US dollars.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub usd_spent: ::std::option::Option<f64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessagesUsage {
+    pub fn builder() -> builder::MessagesUsage {
+        Default::default()
     }
 }
 ///What the AI/ML API charged for the request.
@@ -6640,6 +7993,193 @@ impl ::std::convert::TryFrom<&str> for Mode {
 }
 #[cfg(feature = "string-conversions")]
 impl ::std::convert::TryFrom<::std::string::String> for Mode {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///`Model`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum Model {
+    #[serde(rename = "claude-opus-4-1-20250805")]
+    ClaudeOpus4120250805,
+    #[serde(rename = "anthropic/claude-opus-4-1-20250805")]
+    AnthropicClaudeOpus4120250805,
+    #[serde(rename = "claude-opus-4-20250514")]
+    ClaudeOpus420250514,
+    #[serde(rename = "anthropic/claude-opus-4-20250514")]
+    AnthropicClaudeOpus420250514,
+    #[serde(rename = "claude-sonnet-4-20250514")]
+    ClaudeSonnet420250514,
+    #[serde(rename = "anthropic/claude-sonnet-4-20250514")]
+    AnthropicClaudeSonnet420250514,
+    #[serde(rename = "claude-sonnet-4-5-20250929")]
+    ClaudeSonnet4520250929,
+    #[serde(rename = "anthropic/claude-sonnet-4-5-20250929")]
+    AnthropicClaudeSonnet4520250929,
+    #[serde(rename = "claude-haiku-4-5-20251001")]
+    ClaudeHaiku4520251001,
+    #[serde(rename = "anthropic/claude-haiku-4-5-20251001")]
+    AnthropicClaudeHaiku4520251001,
+    #[serde(rename = "claude-opus-4-5-20251101")]
+    ClaudeOpus4520251101,
+    #[serde(rename = "anthropic/claude-opus-4-5-20251101")]
+    AnthropicClaudeOpus4520251101,
+    #[serde(rename = "claude-opus-4-6")]
+    ClaudeOpus46,
+    #[serde(rename = "anthropic/claude-opus-4-6")]
+    AnthropicClaudeOpus46,
+    #[serde(rename = "claude-sonnet-4-6")]
+    ClaudeSonnet46,
+    #[serde(rename = "anthropic/claude-sonnet-4-6")]
+    AnthropicClaudeSonnet46,
+    #[serde(rename = "claude-sonnet-4-latest")]
+    ClaudeSonnet4Latest,
+    #[serde(rename = "anthropic/claude-sonnet-4")]
+    AnthropicClaudeSonnet4,
+    #[serde(rename = "claude-opus-4-latest")]
+    ClaudeOpus4Latest,
+    #[serde(rename = "anthropic/claude-opus-4")]
+    AnthropicClaudeOpus4,
+    #[serde(rename = "claude-opus-4-1-latest")]
+    ClaudeOpus41Latest,
+    #[serde(rename = "claude-opus-4-1")]
+    ClaudeOpus41,
+    #[serde(rename = "anthropic/claude-opus-4.1")]
+    AnthropicClaudeOpus41,
+    #[serde(rename = "anthropic/claude-sonnet-4.5")]
+    AnthropicClaudeSonnet45,
+    #[serde(rename = "claude-sonnet-4-5")]
+    ClaudeSonnet45,
+    #[serde(rename = "anthropic/claude-haiku-4.5")]
+    AnthropicClaudeHaiku45,
+    #[serde(rename = "claude-haiku-4-5")]
+    ClaudeHaiku45,
+    #[serde(rename = "anthropic/claude-opus-4-5")]
+    AnthropicClaudeOpus45,
+    #[serde(rename = "claude-opus-4-5")]
+    ClaudeOpus45,
+    #[serde(rename = "anthropic/claude-sonnet-4-6-20260218")]
+    AnthropicClaudeSonnet4620260218,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for Model {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ClaudeOpus4120250805 => f.write_str("claude-opus-4-1-20250805"),
+            Self::AnthropicClaudeOpus4120250805 => {
+                f.write_str("anthropic/claude-opus-4-1-20250805")
+            }
+            Self::ClaudeOpus420250514 => f.write_str("claude-opus-4-20250514"),
+            Self::AnthropicClaudeOpus420250514 => {
+                f.write_str("anthropic/claude-opus-4-20250514")
+            }
+            Self::ClaudeSonnet420250514 => f.write_str("claude-sonnet-4-20250514"),
+            Self::AnthropicClaudeSonnet420250514 => {
+                f.write_str("anthropic/claude-sonnet-4-20250514")
+            }
+            Self::ClaudeSonnet4520250929 => f.write_str("claude-sonnet-4-5-20250929"),
+            Self::AnthropicClaudeSonnet4520250929 => {
+                f.write_str("anthropic/claude-sonnet-4-5-20250929")
+            }
+            Self::ClaudeHaiku4520251001 => f.write_str("claude-haiku-4-5-20251001"),
+            Self::AnthropicClaudeHaiku4520251001 => {
+                f.write_str("anthropic/claude-haiku-4-5-20251001")
+            }
+            Self::ClaudeOpus4520251101 => f.write_str("claude-opus-4-5-20251101"),
+            Self::AnthropicClaudeOpus4520251101 => {
+                f.write_str("anthropic/claude-opus-4-5-20251101")
+            }
+            Self::ClaudeOpus46 => f.write_str("claude-opus-4-6"),
+            Self::AnthropicClaudeOpus46 => f.write_str("anthropic/claude-opus-4-6"),
+            Self::ClaudeSonnet46 => f.write_str("claude-sonnet-4-6"),
+            Self::AnthropicClaudeSonnet46 => f.write_str("anthropic/claude-sonnet-4-6"),
+            Self::ClaudeSonnet4Latest => f.write_str("claude-sonnet-4-latest"),
+            Self::AnthropicClaudeSonnet4 => f.write_str("anthropic/claude-sonnet-4"),
+            Self::ClaudeOpus4Latest => f.write_str("claude-opus-4-latest"),
+            Self::AnthropicClaudeOpus4 => f.write_str("anthropic/claude-opus-4"),
+            Self::ClaudeOpus41Latest => f.write_str("claude-opus-4-1-latest"),
+            Self::ClaudeOpus41 => f.write_str("claude-opus-4-1"),
+            Self::AnthropicClaudeOpus41 => f.write_str("anthropic/claude-opus-4.1"),
+            Self::AnthropicClaudeSonnet45 => f.write_str("anthropic/claude-sonnet-4.5"),
+            Self::ClaudeSonnet45 => f.write_str("claude-sonnet-4-5"),
+            Self::AnthropicClaudeHaiku45 => f.write_str("anthropic/claude-haiku-4.5"),
+            Self::ClaudeHaiku45 => f.write_str("claude-haiku-4-5"),
+            Self::AnthropicClaudeOpus45 => f.write_str("anthropic/claude-opus-4-5"),
+            Self::ClaudeOpus45 => f.write_str("claude-opus-4-5"),
+            Self::AnthropicClaudeSonnet4620260218 => {
+                f.write_str("anthropic/claude-sonnet-4-6-20260218")
+            }
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for Model {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "claude-opus-4-1-20250805" => Ok(Self::ClaudeOpus4120250805),
+            "anthropic/claude-opus-4-1-20250805" => {
+                Ok(Self::AnthropicClaudeOpus4120250805)
+            }
+            "claude-opus-4-20250514" => Ok(Self::ClaudeOpus420250514),
+            "anthropic/claude-opus-4-20250514" => Ok(Self::AnthropicClaudeOpus420250514),
+            "claude-sonnet-4-20250514" => Ok(Self::ClaudeSonnet420250514),
+            "anthropic/claude-sonnet-4-20250514" => {
+                Ok(Self::AnthropicClaudeSonnet420250514)
+            }
+            "claude-sonnet-4-5-20250929" => Ok(Self::ClaudeSonnet4520250929),
+            "anthropic/claude-sonnet-4-5-20250929" => {
+                Ok(Self::AnthropicClaudeSonnet4520250929)
+            }
+            "claude-haiku-4-5-20251001" => Ok(Self::ClaudeHaiku4520251001),
+            "anthropic/claude-haiku-4-5-20251001" => {
+                Ok(Self::AnthropicClaudeHaiku4520251001)
+            }
+            "claude-opus-4-5-20251101" => Ok(Self::ClaudeOpus4520251101),
+            "anthropic/claude-opus-4-5-20251101" => {
+                Ok(Self::AnthropicClaudeOpus4520251101)
+            }
+            "claude-opus-4-6" => Ok(Self::ClaudeOpus46),
+            "anthropic/claude-opus-4-6" => Ok(Self::AnthropicClaudeOpus46),
+            "claude-sonnet-4-6" => Ok(Self::ClaudeSonnet46),
+            "anthropic/claude-sonnet-4-6" => Ok(Self::AnthropicClaudeSonnet46),
+            "claude-sonnet-4-latest" => Ok(Self::ClaudeSonnet4Latest),
+            "anthropic/claude-sonnet-4" => Ok(Self::AnthropicClaudeSonnet4),
+            "claude-opus-4-latest" => Ok(Self::ClaudeOpus4Latest),
+            "anthropic/claude-opus-4" => Ok(Self::AnthropicClaudeOpus4),
+            "claude-opus-4-1-latest" => Ok(Self::ClaudeOpus41Latest),
+            "claude-opus-4-1" => Ok(Self::ClaudeOpus41),
+            "anthropic/claude-opus-4.1" => Ok(Self::AnthropicClaudeOpus41),
+            "anthropic/claude-sonnet-4.5" => Ok(Self::AnthropicClaudeSonnet45),
+            "claude-sonnet-4-5" => Ok(Self::ClaudeSonnet45),
+            "anthropic/claude-haiku-4.5" => Ok(Self::AnthropicClaudeHaiku45),
+            "claude-haiku-4-5" => Ok(Self::ClaudeHaiku45),
+            "anthropic/claude-opus-4-5" => Ok(Self::AnthropicClaudeOpus45),
+            "claude-opus-4-5" => Ok(Self::ClaudeOpus45),
+            "anthropic/claude-sonnet-4-6-20260218" => {
+                Ok(Self::AnthropicClaudeSonnet4620260218)
+            }
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for Model {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for Model {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -7342,6 +8882,75 @@ impl ::std::convert::TryFrom<::std::string::String> for PageLocationCitationType
         value.parse()
     }
 }
+///Keeps the connection alive.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct PingEvent {
+    #[serde(rename = "type")]
+    pub type_: PingEventType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl PingEvent {
+    pub fn builder() -> builder::PingEvent {
+        Default::default()
+    }
+}
+///`PingEventType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum PingEventType {
+    #[serde(rename = "ping")]
+    Ping,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for PingEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Ping => f.write_str("ping"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for PingEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "ping" => Ok(Self::Ping),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for PingEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for PingEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`PromptTokensDetails`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct PromptTokensDetails {
@@ -7519,9 +9128,19 @@ impl RedactedThinkingPart {
         Default::default()
     }
 }
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`RedactedThinkingPartType`
-#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
 pub enum RedactedThinkingPartType {
     #[serde(rename = "redacted_thinking")]
     RedactedThinking,
@@ -7714,6 +9333,51 @@ for RequestFunctionToolChoiceFunction {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///`RequestItem`
+#[derive(::serde::Serialize, Clone, Debug)]
+pub struct RequestItem {
+    ///An upper limit on how many tokens the model generates for this answer. Default when unset: 64000.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub max_tokens: ::std::option::Option<i64>,
+    pub messages: Messages,
+    ///Key-value pairs attached to the request.
+    #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
+    pub metadata: ::std::collections::HashMap<
+        ::std::string::String,
+        ::std::string::String,
+    >,
+    pub model: Model,
+    ///Strings that end generation when the model writes any of them.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub stop_sequences: ::std::vec::Vec<::std::string::String>,
+    ///When true, the answer arrives chunk by chunk as server-sent events while it is generated. Default when unset: false.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stream: ::std::option::Option<bool>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub system: ::std::option::Option<System>,
+    ///Sampling temperature; higher values give more varied output, lower values more predictable output.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub temperature: ::std::option::Option<f64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub thinking: ::std::option::Option<Thinking>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tool_choice: ::std::option::Option<HybridToolChoice>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tools: ::std::option::Option<Tools>,
+    ///Samples only from the K most likely tokens at each step.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub top_k: ::std::option::Option<u64>,
+    ///Nucleus sampling: only tokens within this cumulative probability mass are considered.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub top_p: ::std::option::Option<f64>,
+}
+#[cfg(feature = "builder")]
+impl RequestItem {
+    pub fn builder() -> builder::RequestItem {
+        Default::default()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///Controls extended thinking, the reasoning the model does before answering; the type field selects the mode, such as enabled.
 #[derive(::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
@@ -7845,6 +9509,47 @@ impl ::std::convert::TryFrom<::std::string::String> for RequestToolType {
         value.parse()
     }
 }
+///The result of a server tool call.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ResponseContent {
+    ///What the server tool returned.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub content: ::std::option::Option<::serde_json::Value>,
+    ///The server tool call this answers.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tool_use_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<ResponseContentType>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ResponseContent {
+    pub fn builder() -> builder::ResponseContent {
+        Default::default()
+    }
+}
+///`ResponseContentType`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum ResponseContentType {
+    KnownResponseContentType(KnownResponseContentType),
+    String(::std::string::String),
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for ResponseContentType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::KnownResponseContentType(x) => x.fmt(f),
+            Self::String(x) => x.fmt(f),
+        }
+    }
+}
+impl ::std::convert::From<KnownResponseContentType> for ResponseContentType {
+    fn from(value: KnownResponseContentType) -> Self {
+        Self::KnownResponseContentType(value)
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///The shape the answer must take: plain text, any JSON object, or JSON matching a given schema.
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -7867,6 +9572,140 @@ impl ::std::convert::From<JsonObjectResponseFormat> for ResponseFormat {
 impl ::std::convert::From<JsonSchemaResponseFormat> for ResponseFormat {
     fn from(value: JsonSchemaResponseFormat) -> Self {
         Self::JsonSchemaResponseFormat(value)
+    }
+}
+///Reasoning the model keeps hidden.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ResponseRedactedThinkingPart {
+    ///The reasoning, encrypted; send it back unchanged.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: RedactedThinkingPartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ResponseRedactedThinkingPart {
+    pub fn builder() -> builder::ResponseRedactedThinkingPart {
+        Default::default()
+    }
+}
+///A call of a tool the server runs itself.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ResponseServerToolUsePart {
+    ///The call's identifier; its result names it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///The arguments, as a JSON object.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub input: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    >,
+    ///The server tool called.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: ServerToolUsePartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ResponseServerToolUsePart {
+    pub fn builder() -> builder::ResponseServerToolUsePart {
+        Default::default()
+    }
+}
+///Text the model wrote.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ResponseTextPart {
+    ///Sources the text cites.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub citations: ::std::option::Option<::std::vec::Vec<ResponseTextPartCitation>>,
+    ///The text of the block.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: TextPartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ResponseTextPart {
+    pub fn builder() -> builder::ResponseTextPart {
+        Default::default()
+    }
+}
+///`ResponseTextPartCitation`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ResponseTextPartCitation {
+    ///The text cited.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cited_text: ::std::option::Option<::std::string::String>,
+    ///The kind of source.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ResponseTextPartCitation {
+    pub fn builder() -> builder::ResponseTextPartCitation {
+        Default::default()
+    }
+}
+///`ResponseType`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum ResponseType {
+    KnownResponseType(KnownResponseType),
+    String(::std::string::String),
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::KnownResponseType(x) => x.fmt(f),
+            Self::String(x) => x.fmt(f),
+        }
+    }
+}
+impl ::std::convert::From<KnownResponseType> for ResponseType {
+    fn from(value: KnownResponseType) -> Self {
+        Self::KnownResponseType(value)
+    }
+}
+///Token counts of the message.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ResponseUsage {
+    ///Cache writes split by how long the entries live.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cache_creation: ::std::option::Option<CacheCreation>,
+    ///Prompt tokens written to the cache by this request.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cache_creation_input_tokens: ::std::option::Option<i64>,
+    ///Prompt tokens served from the cache.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cache_read_input_tokens: ::std::option::Option<i64>,
+    ///Where the model ran.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub inference_geo: ::std::option::Option<::std::string::String>,
+    ///Tokens read from the prompt, not counting those written to or read from the cache.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub input_tokens: ::std::option::Option<i64>,
+    ///Tokens written in the answer so far; the final count is the total.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub output_tokens: ::std::option::Option<i64>,
+    ///The capacity tier that served the request.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub service_tier: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ResponseUsage {
+    pub fn builder() -> builder::ResponseUsage {
+        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -8192,9 +10031,19 @@ impl ::std::convert::TryFrom<::std::string::String> for ServerToolUsePartName {
         value.parse()
     }
 }
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`ServerToolUsePartType`
-#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
 pub enum ServerToolUsePartType {
     #[serde(rename = "server_tool_use")]
     ServerToolUse,
@@ -8256,6 +10105,78 @@ impl ::std::fmt::Display for ServiceTier {
 impl ::std::convert::From<KnownServiceTier> for ServiceTier {
     fn from(value: KnownServiceTier) -> Self {
         Self::KnownServiceTier(value)
+    }
+}
+///The signature of a thinking block.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct SignatureDelta {
+    ///The thinking block's signature.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub signature: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: SignatureDeltaType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl SignatureDelta {
+    pub fn builder() -> builder::SignatureDelta {
+        Default::default()
+    }
+}
+///`SignatureDeltaType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum SignatureDeltaType {
+    #[serde(rename = "signature_delta")]
+    SignatureDelta,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for SignatureDeltaType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::SignatureDelta => f.write_str("signature_delta"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for SignatureDeltaType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "signature_delta" => Ok(Self::SignatureDelta),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for SignatureDeltaType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for SignatureDeltaType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -8483,6 +10404,78 @@ impl ::std::convert::TryFrom<&str> for SystemMessageRole {
 }
 #[cfg(feature = "string-conversions")]
 impl ::std::convert::TryFrom<::std::string::String> for SystemMessageRole {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///More of a text block.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct TextDelta {
+    ///More text.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: TextDeltaType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl TextDelta {
+    pub fn builder() -> builder::TextDelta {
+        Default::default()
+    }
+}
+///`TextDeltaType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum TextDeltaType {
+    #[serde(rename = "text_delta")]
+    TextDelta,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for TextDeltaType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::TextDelta => f.write_str("text_delta"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for TextDeltaType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "text_delta" => Ok(Self::TextDelta),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for TextDeltaType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for TextDeltaType {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -9264,9 +11257,19 @@ impl TextPart {
         Default::default()
     }
 }
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///Tag saying what sort of block or part this is, such as text, image, file or tool_result.
-#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
 pub enum TextPartType {
     #[serde(rename = "text")]
     Text,
@@ -9379,6 +11382,78 @@ impl ::std::convert::From<AdaptiveThinking> for Thinking {
         Self::AdaptiveThinking(value)
     }
 }
+///More of a thinking block.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ThinkingDelta {
+    ///More reasoning.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub thinking: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: ThinkingDeltaType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ThinkingDelta {
+    pub fn builder() -> builder::ThinkingDelta {
+        Default::default()
+    }
+}
+///`ThinkingDeltaType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum ThinkingDeltaType {
+    #[serde(rename = "thinking_delta")]
+    ThinkingDelta,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for ThinkingDeltaType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::ThinkingDelta => f.write_str("thinking_delta"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for ThinkingDeltaType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "thinking_delta" => Ok(Self::ThinkingDelta),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for ThinkingDeltaType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for ThinkingDeltaType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`ThinkingPart`
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -9395,9 +11470,19 @@ impl ThinkingPart {
         Default::default()
     }
 }
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`ThinkingPartType`
-#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
 pub enum ThinkingPartType {
     #[serde(rename = "thinking")]
     Thinking,
@@ -10071,9 +12156,19 @@ impl ToolUsePart {
         Default::default()
     }
 }
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`ToolUsePartType`
-#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
 pub enum ToolUsePartType {
     #[serde(rename = "tool_use")]
     ToolUse,
@@ -13361,6 +15456,93 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct CacheCreation {
+        ephemeral_1h_input_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        ephemeral_5m_input_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for CacheCreation {
+        fn default() -> Self {
+            Self {
+                ephemeral_1h_input_tokens: Ok(Default::default()),
+                ephemeral_5m_input_tokens: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl CacheCreation {
+        pub fn ephemeral_1h_input_tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ephemeral_1h_input_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for ephemeral_1h_input_tokens: {e}"
+                    )
+                });
+            self
+        }
+        pub fn ephemeral_5m_input_tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ephemeral_5m_input_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for ephemeral_5m_input_tokens: {e}"
+                    )
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CacheCreation> for super::CacheCreation {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CacheCreation,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                ephemeral_1h_input_tokens: value.ephemeral_1h_input_tokens?,
+                ephemeral_5m_input_tokens: value.ephemeral_5m_input_tokens?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CacheCreation> for CacheCreation {
+        fn from(value: super::CacheCreation) -> Self {
+            Self {
+                ephemeral_1h_input_tokens: Ok(value.ephemeral_1h_input_tokens),
+                ephemeral_5m_input_tokens: Ok(value.ephemeral_5m_input_tokens),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct CharLocationCitation {
         cited_text: ::std::result::Result<::std::string::String, ::std::string::String>,
         document_index: ::std::result::Result<i64, ::std::string::String>,
@@ -15373,6 +17555,90 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct CitationsDelta {
+        citation: ::std::result::Result<
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::CitationsDeltaType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for CitationsDelta {
+        fn default() -> Self {
+            Self {
+                citation: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl CitationsDelta {
+        pub fn citation<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.citation = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for citation: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::CitationsDeltaType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CitationsDelta> for super::CitationsDelta {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CitationsDelta,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                citation: value.citation?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CitationsDelta> for CitationsDelta {
+        fn from(value: super::CitationsDelta) -> Self {
+            Self {
+                citation: Ok(value.citation),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct CodeExecution20250522Tool {
         allowed_callers: ::std::result::Result<
             ::std::vec::Vec<super::AllowedCaller>,
@@ -16634,6 +18900,100 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct ContentBlockDeltaEvent {
+        delta: ::std::result::Result<
+            ::std::option::Option<super::BlockDelta>,
+            ::std::string::String,
+        >,
+        index: ::std::result::Result<i64, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::ContentBlockDeltaEventType,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ContentBlockDeltaEvent {
+        fn default() -> Self {
+            Self {
+                delta: Ok(Default::default()),
+                index: Err("no value supplied for index".to_string()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ContentBlockDeltaEvent {
+        pub fn delta<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::BlockDelta>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.delta = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for delta: {e}"));
+            self
+        }
+        pub fn index<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.index = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for index: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ContentBlockDeltaEventType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ContentBlockDeltaEvent>
+    for super::ContentBlockDeltaEvent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ContentBlockDeltaEvent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                delta: value.delta?,
+                index: value.index?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ContentBlockDeltaEvent> for ContentBlockDeltaEvent {
+        fn from(value: super::ContentBlockDeltaEvent) -> Self {
+            Self {
+                delta: Ok(value.delta),
+                index: Ok(value.index),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct ContentBlockLocationCitation {
         cited_text: ::std::result::Result<::std::string::String, ::std::string::String>,
         document_index: ::std::result::Result<i64, ::std::string::String>,
@@ -16762,6 +19122,181 @@ pub mod builder {
                 end_block_index: Ok(value.end_block_index),
                 start_block_index: Ok(value.start_block_index),
                 type_: Ok(value.type_),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ContentBlockStartEvent {
+        content_block: ::std::result::Result<
+            ::std::option::Option<super::MessageStartEventMessageResponseContentPart>,
+            ::std::string::String,
+        >,
+        index: ::std::result::Result<i64, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::ContentBlockStartEventType,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ContentBlockStartEvent {
+        fn default() -> Self {
+            Self {
+                content_block: Ok(Default::default()),
+                index: Err("no value supplied for index".to_string()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ContentBlockStartEvent {
+        pub fn content_block<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::MessageStartEventMessageResponseContentPart>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.content_block = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for content_block: {e}")
+                });
+            self
+        }
+        pub fn index<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.index = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for index: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ContentBlockStartEventType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ContentBlockStartEvent>
+    for super::ContentBlockStartEvent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ContentBlockStartEvent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                content_block: value.content_block?,
+                index: value.index?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ContentBlockStartEvent> for ContentBlockStartEvent {
+        fn from(value: super::ContentBlockStartEvent) -> Self {
+            Self {
+                content_block: Ok(value.content_block),
+                index: Ok(value.index),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ContentBlockStopEvent {
+        index: ::std::result::Result<i64, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::ContentBlockStopEventType,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ContentBlockStopEvent {
+        fn default() -> Self {
+            Self {
+                index: Err("no value supplied for index".to_string()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ContentBlockStopEvent {
+        pub fn index<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.index = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for index: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ContentBlockStopEventType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ContentBlockStopEvent>
+    for super::ContentBlockStopEvent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ContentBlockStopEvent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                index: value.index?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ContentBlockStopEvent> for ContentBlockStopEvent {
+        fn from(value: super::ContentBlockStopEvent) -> Self {
+            Self {
+                index: Ok(value.index),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -18129,6 +20664,163 @@ pub mod builder {
             Self {
                 ttl: Ok(value.ttl),
                 type_: Ok(value.type_),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ErrorEvent {
+        error: ::std::result::Result<
+            ::std::option::Option<super::ErrorEventError>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::ErrorEventType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ErrorEvent {
+        fn default() -> Self {
+            Self {
+                error: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ErrorEvent {
+        pub fn error<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ErrorEventError>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for error: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ErrorEventType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ErrorEvent> for super::ErrorEvent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ErrorEvent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                error: value.error?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ErrorEvent> for ErrorEvent {
+        fn from(value: super::ErrorEvent) -> Self {
+            Self {
+                error: Ok(value.error),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ErrorEventError {
+        message: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ErrorEventError {
+        fn default() -> Self {
+            Self {
+                message: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ErrorEventError {
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ErrorEventError> for super::ErrorEventError {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ErrorEventError,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                message: value.message?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ErrorEventError> for ErrorEventError {
+        fn from(value: super::ErrorEventError) -> Self {
+            Self {
+                message: Ok(value.message),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -21130,6 +23822,84 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct InputJsonDelta {
+        partial_json: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::InputJsonDeltaType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for InputJsonDelta {
+        fn default() -> Self {
+            Self {
+                partial_json: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl InputJsonDelta {
+        pub fn partial_json<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.partial_json = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for partial_json: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::InputJsonDeltaType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<InputJsonDelta> for super::InputJsonDelta {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: InputJsonDelta,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                partial_json: value.partial_json?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::InputJsonDelta> for InputJsonDelta {
+        fn from(value: super::InputJsonDelta) -> Self {
+            Self {
+                partial_json: Ok(value.partial_json),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct JsonObjectResponseFormat {
         type_: ::std::result::Result<
             super::JsonObjectResponseFormatType,
@@ -21784,6 +24554,1540 @@ pub mod builder {
                 name: Ok(value.name),
                 strict: Ok(value.strict),
                 type_: Ok(value.type_),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessageDeltaEvent {
+        delta: ::std::result::Result<
+            ::std::option::Option<super::MessagesDelta>,
+            ::std::string::String,
+        >,
+        meta: ::std::result::Result<
+            ::std::option::Option<super::MessagesMeta>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::MessageDeltaEventType,
+            ::std::string::String,
+        >,
+        usage: ::std::result::Result<
+            ::std::option::Option<super::ResponseUsage>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessageDeltaEvent {
+        fn default() -> Self {
+            Self {
+                delta: Ok(Default::default()),
+                meta: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                usage: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessageDeltaEvent {
+        pub fn delta<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::MessagesDelta>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.delta = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for delta: {e}"));
+            self
+        }
+        pub fn meta<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::MessagesMeta>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.meta = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for meta: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::MessageDeltaEventType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn usage<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResponseUsage>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.usage = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for usage: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessageDeltaEvent> for super::MessageDeltaEvent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessageDeltaEvent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                delta: value.delta?,
+                meta: value.meta?,
+                type_: value.type_?,
+                usage: value.usage?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessageDeltaEvent> for MessageDeltaEvent {
+        fn from(value: super::MessageDeltaEvent) -> Self {
+            Self {
+                delta: Ok(value.delta),
+                meta: Ok(value.meta),
+                type_: Ok(value.type_),
+                usage: Ok(value.usage),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessageResponse {
+        content: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::ContentBlock>>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        meta: ::std::result::Result<
+            ::std::option::Option<super::MessagesMeta>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        role: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        stop_details: ::std::result::Result<
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ::std::string::String,
+        >,
+        stop_reason: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        stop_sequence: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<super::ResponseType>,
+            ::std::string::String,
+        >,
+        usage: ::std::result::Result<
+            ::std::option::Option<super::ResponseUsage>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessageResponse {
+        fn default() -> Self {
+            Self {
+                content: Ok(Default::default()),
+                id: Ok(Default::default()),
+                meta: Ok(Default::default()),
+                model: Ok(Default::default()),
+                role: Ok(Default::default()),
+                stop_details: Ok(Default::default()),
+                stop_reason: Ok(Default::default()),
+                stop_sequence: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                usage: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessageResponse {
+        pub fn content<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::ContentBlock>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.content = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn meta<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::MessagesMeta>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.meta = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for meta: {e}"));
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn role<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.role = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for role: {e}"));
+            self
+        }
+        pub fn stop_details<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_details: {e}")
+                });
+            self
+        }
+        pub fn stop_reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_reason = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_reason: {e}")
+                });
+            self
+        }
+        pub fn stop_sequence<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_sequence = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_sequence: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResponseType>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn usage<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResponseUsage>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.usage = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for usage: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessageResponse> for super::MessageResponse {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessageResponse,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                content: value.content?,
+                id: value.id?,
+                meta: value.meta?,
+                model: value.model?,
+                role: value.role?,
+                stop_details: value.stop_details?,
+                stop_reason: value.stop_reason?,
+                stop_sequence: value.stop_sequence?,
+                type_: value.type_?,
+                usage: value.usage?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessageResponse> for MessageResponse {
+        fn from(value: super::MessageResponse) -> Self {
+            Self {
+                content: Ok(value.content),
+                id: Ok(value.id),
+                meta: Ok(value.meta),
+                model: Ok(value.model),
+                role: Ok(value.role),
+                stop_details: Ok(value.stop_details),
+                stop_reason: Ok(value.stop_reason),
+                stop_sequence: Ok(value.stop_sequence),
+                type_: Ok(value.type_),
+                usage: Ok(value.usage),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessageStartEvent {
+        message: ::std::result::Result<
+            ::std::option::Option<super::MessageStartEventMessageResponse>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::MessageStartEventType,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessageStartEvent {
+        fn default() -> Self {
+            Self {
+                message: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessageStartEvent {
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::MessageStartEventMessageResponse>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::MessageStartEventType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessageStartEvent> for super::MessageStartEvent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessageStartEvent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                message: value.message?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessageStartEvent> for MessageStartEvent {
+        fn from(value: super::MessageStartEvent) -> Self {
+            Self {
+                message: Ok(value.message),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessageStartEventMessageResponse {
+        content: ::std::result::Result<
+            ::std::option::Option<
+                ::std::vec::Vec<super::MessageStartEventMessageResponseContentPart>,
+            >,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        meta: ::std::result::Result<
+            ::std::option::Option<super::MessagesMeta>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        role: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        stop_details: ::std::result::Result<
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ::std::string::String,
+        >,
+        stop_reason: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        stop_sequence: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<super::ResponseType>,
+            ::std::string::String,
+        >,
+        usage: ::std::result::Result<
+            ::std::option::Option<super::ResponseUsage>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessageStartEventMessageResponse {
+        fn default() -> Self {
+            Self {
+                content: Ok(Default::default()),
+                id: Ok(Default::default()),
+                meta: Ok(Default::default()),
+                model: Ok(Default::default()),
+                role: Ok(Default::default()),
+                stop_details: Ok(Default::default()),
+                stop_reason: Ok(Default::default()),
+                stop_sequence: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                usage: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessageStartEventMessageResponse {
+        pub fn content<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::MessageStartEventMessageResponseContentPart>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.content = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn meta<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::MessagesMeta>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.meta = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for meta: {e}"));
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn role<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.role = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for role: {e}"));
+            self
+        }
+        pub fn stop_details<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_details: {e}")
+                });
+            self
+        }
+        pub fn stop_reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_reason = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_reason: {e}")
+                });
+            self
+        }
+        pub fn stop_sequence<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_sequence = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_sequence: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResponseType>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn usage<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResponseUsage>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.usage = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for usage: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessageStartEventMessageResponse>
+    for super::MessageStartEventMessageResponse {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessageStartEventMessageResponse,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                content: value.content?,
+                id: value.id?,
+                meta: value.meta?,
+                model: value.model?,
+                role: value.role?,
+                stop_details: value.stop_details?,
+                stop_reason: value.stop_reason?,
+                stop_sequence: value.stop_sequence?,
+                type_: value.type_?,
+                usage: value.usage?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessageStartEventMessageResponse>
+    for MessageStartEventMessageResponse {
+        fn from(value: super::MessageStartEventMessageResponse) -> Self {
+            Self {
+                content: Ok(value.content),
+                id: Ok(value.id),
+                meta: Ok(value.meta),
+                model: Ok(value.model),
+                role: Ok(value.role),
+                stop_details: Ok(value.stop_details),
+                stop_reason: Ok(value.stop_reason),
+                stop_sequence: Ok(value.stop_sequence),
+                type_: Ok(value.type_),
+                usage: Ok(value.usage),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessageStartEventMessageResponseTextPart {
+        citations: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::MessagesResponseContent>>,
+            ::std::string::String,
+        >,
+        text: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::TextPartType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessageStartEventMessageResponseTextPart {
+        fn default() -> Self {
+            Self {
+                citations: Ok(Default::default()),
+                text: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessageStartEventMessageResponseTextPart {
+        pub fn citations<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::MessagesResponseContent>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.citations = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for citations: {e}")
+                });
+            self
+        }
+        pub fn text<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.text = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for text: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::TextPartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessageStartEventMessageResponseTextPart>
+    for super::MessageStartEventMessageResponseTextPart {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessageStartEventMessageResponseTextPart,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                citations: value.citations?,
+                text: value.text?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessageStartEventMessageResponseTextPart>
+    for MessageStartEventMessageResponseTextPart {
+        fn from(value: super::MessageStartEventMessageResponseTextPart) -> Self {
+            Self {
+                citations: Ok(value.citations),
+                text: Ok(value.text),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessageStopEvent {
+        type_: ::std::result::Result<super::MessageStopEventType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessageStopEvent {
+        fn default() -> Self {
+            Self {
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessageStopEvent {
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::MessageStopEventType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessageStopEvent> for super::MessageStopEvent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessageStopEvent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessageStopEvent> for MessageStopEvent {
+        fn from(value: super::MessageStopEvent) -> Self {
+            Self {
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessagesDelta {
+        stop_reason: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        stop_sequence: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessagesDelta {
+        fn default() -> Self {
+            Self {
+                stop_reason: Ok(Default::default()),
+                stop_sequence: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessagesDelta {
+        pub fn stop_reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_reason = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_reason: {e}")
+                });
+            self
+        }
+        pub fn stop_sequence<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_sequence = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_sequence: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessagesDelta> for super::MessagesDelta {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessagesDelta,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                stop_reason: value.stop_reason?,
+                stop_sequence: value.stop_sequence?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessagesDelta> for MessagesDelta {
+        fn from(value: super::MessagesDelta) -> Self {
+            Self {
+                stop_reason: Ok(value.stop_reason),
+                stop_sequence: Ok(value.stop_sequence),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessagesMeta {
+        usage: ::std::result::Result<
+            ::std::option::Option<super::MessagesUsage>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessagesMeta {
+        fn default() -> Self {
+            Self {
+                usage: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessagesMeta {
+        pub fn usage<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::MessagesUsage>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.usage = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for usage: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessagesMeta> for super::MessagesMeta {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessagesMeta,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                usage: value.usage?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessagesMeta> for MessagesMeta {
+        fn from(value: super::MessagesMeta) -> Self {
+            Self {
+                usage: Ok(value.usage),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessagesRequestItem {
+        max_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        messages: ::std::result::Result<super::Messages, ::std::string::String>,
+        metadata: ::std::result::Result<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            super::MessagesRequestItemModel,
+            ::std::string::String,
+        >,
+        stop_sequences: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        stream: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        system: ::std::result::Result<
+            ::std::option::Option<super::System>,
+            ::std::string::String,
+        >,
+        thinking: ::std::result::Result<
+            ::std::option::Option<super::Thinking>,
+            ::std::string::String,
+        >,
+        tool_choice: ::std::result::Result<
+            ::std::option::Option<super::HybridToolChoice>,
+            ::std::string::String,
+        >,
+        tools: ::std::result::Result<
+            ::std::option::Option<super::Tools>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessagesRequestItem {
+        fn default() -> Self {
+            Self {
+                max_tokens: Ok(Default::default()),
+                messages: Err("no value supplied for messages".to_string()),
+                metadata: Ok(Default::default()),
+                model: Err("no value supplied for model".to_string()),
+                stop_sequences: Ok(Default::default()),
+                stream: Ok(Default::default()),
+                system: Ok(Default::default()),
+                thinking: Ok(Default::default()),
+                tool_choice: Ok(Default::default()),
+                tools: Ok(Default::default()),
+            }
+        }
+    }
+    impl MessagesRequestItem {
+        pub fn max_tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.max_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for max_tokens: {e}")
+                });
+            self
+        }
+        pub fn messages<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::Messages>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.messages = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for messages: {e}")
+                });
+            self
+        }
+        pub fn metadata<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.metadata = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for metadata: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::MessagesRequestItemModel>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn stop_sequences<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_sequences = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_sequences: {e}")
+                });
+            self
+        }
+        pub fn stream<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stream = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for stream: {e}"));
+            self
+        }
+        pub fn system<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::System>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.system = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for system: {e}"));
+            self
+        }
+        pub fn thinking<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Thinking>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.thinking = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for thinking: {e}")
+                });
+            self
+        }
+        pub fn tool_choice<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::HybridToolChoice>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tool_choice = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_choice: {e}")
+                });
+            self
+        }
+        pub fn tools<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Tools>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tools = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for tools: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessagesRequestItem> for super::MessagesRequestItem {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessagesRequestItem,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                max_tokens: value.max_tokens?,
+                messages: value.messages?,
+                metadata: value.metadata?,
+                model: value.model?,
+                stop_sequences: value.stop_sequences?,
+                stream: value.stream?,
+                system: value.system?,
+                thinking: value.thinking?,
+                tool_choice: value.tool_choice?,
+                tools: value.tools?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessagesRequestItem> for MessagesRequestItem {
+        fn from(value: super::MessagesRequestItem) -> Self {
+            Self {
+                max_tokens: Ok(value.max_tokens),
+                messages: Ok(value.messages),
+                metadata: Ok(value.metadata),
+                model: Ok(value.model),
+                stop_sequences: Ok(value.stop_sequences),
+                stream: Ok(value.stream),
+                system: Ok(value.system),
+                thinking: Ok(value.thinking),
+                tool_choice: Ok(value.tool_choice),
+                tools: Ok(value.tools),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessagesResponseContent {
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessagesResponseContent {
+        fn default() -> Self {
+            Self {
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessagesResponseContent {
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessagesResponseContent>
+    for super::MessagesResponseContent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessagesResponseContent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessagesResponseContent>
+    for MessagesResponseContent {
+        fn from(value: super::MessagesResponseContent) -> Self {
+            Self {
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessagesThinkingPart {
+        signature: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        thinking: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::ThinkingPartType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessagesThinkingPart {
+        fn default() -> Self {
+            Self {
+                signature: Ok(Default::default()),
+                thinking: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessagesThinkingPart {
+        pub fn signature<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.signature = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for signature: {e}")
+                });
+            self
+        }
+        pub fn thinking<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.thinking = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for thinking: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ThinkingPartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessagesThinkingPart> for super::MessagesThinkingPart {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessagesThinkingPart,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                signature: value.signature?,
+                thinking: value.thinking?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessagesThinkingPart> for MessagesThinkingPart {
+        fn from(value: super::MessagesThinkingPart) -> Self {
+            Self {
+                signature: Ok(value.signature),
+                thinking: Ok(value.thinking),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessagesToolUsePart {
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        input: ::std::result::Result<
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::ToolUsePartType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessagesToolUsePart {
+        fn default() -> Self {
+            Self {
+                id: Ok(Default::default()),
+                input: Ok(Default::default()),
+                name: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessagesToolUsePart {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn input<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.input = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for input: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ToolUsePartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessagesToolUsePart> for super::MessagesToolUsePart {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessagesToolUsePart,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                id: value.id?,
+                input: value.input?,
+                name: value.name?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessagesToolUsePart> for MessagesToolUsePart {
+        fn from(value: super::MessagesToolUsePart) -> Self {
+            Self {
+                id: Ok(value.id),
+                input: Ok(value.input),
+                name: Ok(value.name),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessagesUsage {
+        credits_used: ::std::result::Result<
+            ::std::option::Option<super::CreditsUsed>,
+            ::std::string::String,
+        >,
+        usd_spent: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessagesUsage {
+        fn default() -> Self {
+            Self {
+                credits_used: Ok(Default::default()),
+                usd_spent: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessagesUsage {
+        pub fn credits_used<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::CreditsUsed>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.credits_used = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for credits_used: {e}")
+                });
+            self
+        }
+        pub fn usd_spent<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.usd_spent = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for usd_spent: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessagesUsage> for super::MessagesUsage {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessagesUsage,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                credits_used: value.credits_used?,
+                usd_spent: value.usd_spent?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessagesUsage> for MessagesUsage {
+        fn from(value: super::MessagesUsage) -> Self {
+            Self {
+                credits_used: Ok(value.credits_used),
+                usd_spent: Ok(value.usd_spent),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -24191,6 +28495,65 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct PingEvent {
+        type_: ::std::result::Result<super::PingEventType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for PingEvent {
+        fn default() -> Self {
+            Self {
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl PingEvent {
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::PingEventType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<PingEvent> for super::PingEvent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PingEvent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::PingEvent> for PingEvent {
+        fn from(value: super::PingEvent) -> Self {
+            Self {
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct PromptTokensDetails {
         audio_tokens: ::std::result::Result<
             ::std::option::Option<i64>,
@@ -25077,6 +29440,923 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct RequestItem {
+        max_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        messages: ::std::result::Result<super::Messages, ::std::string::String>,
+        metadata: ::std::result::Result<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<super::Model, ::std::string::String>,
+        stop_sequences: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        stream: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        system: ::std::result::Result<
+            ::std::option::Option<super::System>,
+            ::std::string::String,
+        >,
+        temperature: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        thinking: ::std::result::Result<
+            ::std::option::Option<super::Thinking>,
+            ::std::string::String,
+        >,
+        tool_choice: ::std::result::Result<
+            ::std::option::Option<super::HybridToolChoice>,
+            ::std::string::String,
+        >,
+        tools: ::std::result::Result<
+            ::std::option::Option<super::Tools>,
+            ::std::string::String,
+        >,
+        top_k: ::std::result::Result<::std::option::Option<u64>, ::std::string::String>,
+        top_p: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+    }
+    impl ::std::default::Default for RequestItem {
+        fn default() -> Self {
+            Self {
+                max_tokens: Ok(Default::default()),
+                messages: Err("no value supplied for messages".to_string()),
+                metadata: Ok(Default::default()),
+                model: Err("no value supplied for model".to_string()),
+                stop_sequences: Ok(Default::default()),
+                stream: Ok(Default::default()),
+                system: Ok(Default::default()),
+                temperature: Ok(Default::default()),
+                thinking: Ok(Default::default()),
+                tool_choice: Ok(Default::default()),
+                tools: Ok(Default::default()),
+                top_k: Ok(Default::default()),
+                top_p: Ok(Default::default()),
+            }
+        }
+    }
+    impl RequestItem {
+        pub fn max_tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.max_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for max_tokens: {e}")
+                });
+            self
+        }
+        pub fn messages<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::Messages>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.messages = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for messages: {e}")
+                });
+            self
+        }
+        pub fn metadata<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.metadata = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for metadata: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::Model>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn stop_sequences<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_sequences = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_sequences: {e}")
+                });
+            self
+        }
+        pub fn stream<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stream = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for stream: {e}"));
+            self
+        }
+        pub fn system<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::System>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.system = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for system: {e}"));
+            self
+        }
+        pub fn temperature<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.temperature = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for temperature: {e}")
+                });
+            self
+        }
+        pub fn thinking<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Thinking>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.thinking = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for thinking: {e}")
+                });
+            self
+        }
+        pub fn tool_choice<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::HybridToolChoice>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tool_choice = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_choice: {e}")
+                });
+            self
+        }
+        pub fn tools<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Tools>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tools = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for tools: {e}"));
+            self
+        }
+        pub fn top_k<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<u64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.top_k = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for top_k: {e}"));
+            self
+        }
+        pub fn top_p<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.top_p = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for top_p: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<RequestItem> for super::RequestItem {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RequestItem,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                max_tokens: value.max_tokens?,
+                messages: value.messages?,
+                metadata: value.metadata?,
+                model: value.model?,
+                stop_sequences: value.stop_sequences?,
+                stream: value.stream?,
+                system: value.system?,
+                temperature: value.temperature?,
+                thinking: value.thinking?,
+                tool_choice: value.tool_choice?,
+                tools: value.tools?,
+                top_k: value.top_k?,
+                top_p: value.top_p?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::RequestItem> for RequestItem {
+        fn from(value: super::RequestItem) -> Self {
+            Self {
+                max_tokens: Ok(value.max_tokens),
+                messages: Ok(value.messages),
+                metadata: Ok(value.metadata),
+                model: Ok(value.model),
+                stop_sequences: Ok(value.stop_sequences),
+                stream: Ok(value.stream),
+                system: Ok(value.system),
+                temperature: Ok(value.temperature),
+                thinking: Ok(value.thinking),
+                tool_choice: Ok(value.tool_choice),
+                tools: Ok(value.tools),
+                top_k: Ok(value.top_k),
+                top_p: Ok(value.top_p),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ResponseContent {
+        content: ::std::result::Result<
+            ::std::option::Option<::serde_json::Value>,
+            ::std::string::String,
+        >,
+        tool_use_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<super::ResponseContentType>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ResponseContent {
+        fn default() -> Self {
+            Self {
+                content: Ok(Default::default()),
+                tool_use_id: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ResponseContent {
+        pub fn content<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.content = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
+            self
+        }
+        pub fn tool_use_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tool_use_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_use_id: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ResponseContentType>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ResponseContent> for super::ResponseContent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ResponseContent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                content: value.content?,
+                tool_use_id: value.tool_use_id?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ResponseContent> for ResponseContent {
+        fn from(value: super::ResponseContent) -> Self {
+            Self {
+                content: Ok(value.content),
+                tool_use_id: Ok(value.tool_use_id),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ResponseRedactedThinkingPart {
+        data: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::RedactedThinkingPartType,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ResponseRedactedThinkingPart {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ResponseRedactedThinkingPart {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RedactedThinkingPartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ResponseRedactedThinkingPart>
+    for super::ResponseRedactedThinkingPart {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ResponseRedactedThinkingPart,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ResponseRedactedThinkingPart>
+    for ResponseRedactedThinkingPart {
+        fn from(value: super::ResponseRedactedThinkingPart) -> Self {
+            Self {
+                data: Ok(value.data),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ResponseServerToolUsePart {
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        input: ::std::result::Result<
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::ServerToolUsePartType,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ResponseServerToolUsePart {
+        fn default() -> Self {
+            Self {
+                id: Ok(Default::default()),
+                input: Ok(Default::default()),
+                name: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ResponseServerToolUsePart {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn input<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.input = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for input: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ServerToolUsePartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ResponseServerToolUsePart>
+    for super::ResponseServerToolUsePart {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ResponseServerToolUsePart,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                id: value.id?,
+                input: value.input?,
+                name: value.name?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ResponseServerToolUsePart>
+    for ResponseServerToolUsePart {
+        fn from(value: super::ResponseServerToolUsePart) -> Self {
+            Self {
+                id: Ok(value.id),
+                input: Ok(value.input),
+                name: Ok(value.name),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ResponseTextPart {
+        citations: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::ResponseTextPartCitation>>,
+            ::std::string::String,
+        >,
+        text: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::TextPartType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ResponseTextPart {
+        fn default() -> Self {
+            Self {
+                citations: Ok(Default::default()),
+                text: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ResponseTextPart {
+        pub fn citations<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::ResponseTextPartCitation>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.citations = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for citations: {e}")
+                });
+            self
+        }
+        pub fn text<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.text = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for text: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::TextPartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ResponseTextPart> for super::ResponseTextPart {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ResponseTextPart,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                citations: value.citations?,
+                text: value.text?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ResponseTextPart> for ResponseTextPart {
+        fn from(value: super::ResponseTextPart) -> Self {
+            Self {
+                citations: Ok(value.citations),
+                text: Ok(value.text),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ResponseTextPartCitation {
+        cited_text: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ResponseTextPartCitation {
+        fn default() -> Self {
+            Self {
+                cited_text: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ResponseTextPartCitation {
+        pub fn cited_text<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cited_text = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cited_text: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ResponseTextPartCitation>
+    for super::ResponseTextPartCitation {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ResponseTextPartCitation,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                cited_text: value.cited_text?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ResponseTextPartCitation>
+    for ResponseTextPartCitation {
+        fn from(value: super::ResponseTextPartCitation) -> Self {
+            Self {
+                cited_text: Ok(value.cited_text),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ResponseUsage {
+        cache_creation: ::std::result::Result<
+            ::std::option::Option<super::CacheCreation>,
+            ::std::string::String,
+        >,
+        cache_creation_input_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        cache_read_input_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        inference_geo: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        input_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        output_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        service_tier: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ResponseUsage {
+        fn default() -> Self {
+            Self {
+                cache_creation: Ok(Default::default()),
+                cache_creation_input_tokens: Ok(Default::default()),
+                cache_read_input_tokens: Ok(Default::default()),
+                inference_geo: Ok(Default::default()),
+                input_tokens: Ok(Default::default()),
+                output_tokens: Ok(Default::default()),
+                service_tier: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ResponseUsage {
+        pub fn cache_creation<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::CacheCreation>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cache_creation = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cache_creation: {e}")
+                });
+            self
+        }
+        pub fn cache_creation_input_tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cache_creation_input_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for cache_creation_input_tokens: {e}"
+                    )
+                });
+            self
+        }
+        pub fn cache_read_input_tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cache_read_input_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for cache_read_input_tokens: {e}"
+                    )
+                });
+            self
+        }
+        pub fn inference_geo<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.inference_geo = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for inference_geo: {e}")
+                });
+            self
+        }
+        pub fn input_tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.input_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for input_tokens: {e}")
+                });
+            self
+        }
+        pub fn output_tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.output_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for output_tokens: {e}")
+                });
+            self
+        }
+        pub fn service_tier<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.service_tier = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for service_tier: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ResponseUsage> for super::ResponseUsage {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ResponseUsage,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                cache_creation: value.cache_creation?,
+                cache_creation_input_tokens: value.cache_creation_input_tokens?,
+                cache_read_input_tokens: value.cache_read_input_tokens?,
+                inference_geo: value.inference_geo?,
+                input_tokens: value.input_tokens?,
+                output_tokens: value.output_tokens?,
+                service_tier: value.service_tier?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ResponseUsage> for ResponseUsage {
+        fn from(value: super::ResponseUsage) -> Self {
+            Self {
+                cache_creation: Ok(value.cache_creation),
+                cache_creation_input_tokens: Ok(value.cache_creation_input_tokens),
+                cache_read_input_tokens: Ok(value.cache_read_input_tokens),
+                inference_geo: Ok(value.inference_geo),
+                input_tokens: Ok(value.input_tokens),
+                output_tokens: Ok(value.output_tokens),
+                service_tier: Ok(value.service_tier),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct SearchResultLocationCitation {
         cited_text: ::std::result::Result<::std::string::String, ::std::string::String>,
         end_block_index: ::std::result::Result<i64, ::std::string::String>,
@@ -25458,6 +30738,84 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct SignatureDelta {
+        signature: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::SignatureDeltaType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for SignatureDelta {
+        fn default() -> Self {
+            Self {
+                signature: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl SignatureDelta {
+        pub fn signature<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.signature = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for signature: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::SignatureDeltaType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<SignatureDelta> for super::SignatureDelta {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SignatureDelta,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                signature: value.signature?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::SignatureDelta> for SignatureDelta {
+        fn from(value: super::SignatureDelta) -> Self {
+            Self {
+                signature: Ok(value.signature),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct StreamOptions {
         include_usage: ::std::result::Result<bool, ::std::string::String>,
     }
@@ -25569,6 +30927,82 @@ pub mod builder {
                 content: Ok(value.content),
                 name: Ok(value.name),
                 role: Ok(value.role),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct TextDelta {
+        text: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::TextDeltaType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for TextDelta {
+        fn default() -> Self {
+            Self {
+                text: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl TextDelta {
+        pub fn text<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.text = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for text: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::TextDeltaType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<TextDelta> for super::TextDelta {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: TextDelta,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                text: value.text?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::TextDelta> for TextDelta {
+        fn from(value: super::TextDelta) -> Self {
+            Self {
+                text: Ok(value.text),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -26881,6 +32315,84 @@ pub mod builder {
                 citations: Ok(value.citations),
                 text: Ok(value.text),
                 type_: Ok(value.type_),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ThinkingDelta {
+        thinking: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::ThinkingDeltaType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ThinkingDelta {
+        fn default() -> Self {
+            Self {
+                thinking: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ThinkingDelta {
+        pub fn thinking<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.thinking = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for thinking: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ThinkingDeltaType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ThinkingDelta> for super::ThinkingDelta {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ThinkingDelta,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                thinking: value.thinking?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ThinkingDelta> for ThinkingDelta {
+        fn from(value: super::ThinkingDelta) -> Self {
+            Self {
+                thinking: Ok(value.thinking),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -30903,6 +36415,14 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
+        page: "messages",
+        request: Some("MessagesRequest"),
+        ids: &[],
+        properties: &[],
+        thinking: &[],
+        max_tokens_default: None,
+    },
+    ModelPage {
         page: "openrouter-claude-3-5-haiku",
         request: Some("OpenRouterRequest"),
         ids: &["anthropic/claude-3.5-haiku"],
@@ -30970,6 +36490,7 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
     ("claude-sonnet-4", include_str!("../openapi/claude-sonnet-4.json")),
     ("claude-sonnet-5", include_str!("../openapi/claude-sonnet-5.json")),
     ("claude-sonnet-latest", include_str!("../openapi/claude-sonnet-latest.json")),
+    ("messages", include_str!("../openapi/messages.json")),
     (
         "openrouter-claude-3-5-haiku",
         include_str!("../openapi/openrouter-claude-3-5-haiku.json"),
@@ -31021,6 +36542,7 @@ pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[
         "claude-sonnet-latest",
         include_str!("../jsonschema/claude-sonnet-latest.request.json"),
     ),
+    ("messages", include_str!("../jsonschema/messages.request.json")),
     (
         "openrouter-claude-3-5-haiku",
         include_str!("../jsonschema/openrouter-claude-3-5-haiku.request.json"),
