@@ -695,7 +695,7 @@ impl Joiner<'_> {
                     };
                     let mut values = ex.clone();
                     values.extend(ey.iter().cloned());
-                    crate::passes::unique_variants(&mut values);
+                    unique_variants(&mut values);
                     Value::Array(values)
                 }
                 "minimum" | "exclusiveMinimum" => {
@@ -906,6 +906,26 @@ fn short(v: &Value) -> String {
 pub fn typify_case(name: &str) -> String {
     use heck::ToPascalCase;
     name.to_pascal_case()
+}
+
+/// Keeps the first of enum values that are equal, or that typify would give the same variant
+/// name (`anthropic/claude-opus-4-7` and `anthropic/claude-opus-4.7` are both
+/// `AnthropicClaudeOpus47`, which typify refuses). A string value dropped from an open enum
+/// still parses and sends through its string branch. Returns whether any was dropped.
+pub fn unique_variants(values: &mut Vec<Value>) -> bool {
+    let mut seen: Vec<Value> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let before = values.len();
+    values.retain(|v| {
+        let name = v.as_str().map(typify_case);
+        if seen.contains(v) || name.as_ref().is_some_and(|n| names.contains(n)) {
+            return false;
+        }
+        seen.push(v.clone());
+        names.extend(name);
+        true
+    });
+    values.len() != before
 }
 
 /// The `UpperCamel` words of a name: `BashCodeExecution` -> `Bash`, `Code`, `Execution` (digits

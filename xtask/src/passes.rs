@@ -348,31 +348,11 @@ fn dedupe_enum_values(doc: &mut Doc) -> usize {
         let Some(Value::Array(values)) = m.get_mut("enum") else {
             return;
         };
-        if unique_variants(values) {
+        if crate::hoist::unique_variants(values) {
             n += 1;
         }
     });
     n
-}
-
-/// Keeps the first of enum values that are equal, or that typify would give the same variant
-/// name (`anthropic/claude-opus-4-7` and `anthropic/claude-opus-4.7` are both
-/// `AnthropicClaudeOpus47`, which typify refuses). A string value dropped from an open enum
-/// still parses and sends through its string branch. Returns whether any was dropped.
-pub fn unique_variants(values: &mut Vec<Value>) -> bool {
-    let mut seen: Vec<Value> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    let before = values.len();
-    values.retain(|v| {
-        let name = v.as_str().map(crate::hoist::typify_case);
-        if seen.contains(v) || name.as_ref().is_some_and(|n| names.contains(n)) {
-            return false;
-        }
-        seen.push(v.clone());
-        names.extend(name);
-        true
-    });
-    values.len() != before
 }
 
 /// Property names that the APIs define as counts, indexes or timestamps: whole numbers.
@@ -782,7 +762,7 @@ mod tests {
             json!("x"),
             json!("claude-opus-4.7"),
         ];
-        assert!(unique_variants(&mut alike));
+        assert!(crate::hoist::unique_variants(&mut alike));
         assert_eq!(alike, vec![json!("claude-opus-4-7"), json!("x")]);
     }
 

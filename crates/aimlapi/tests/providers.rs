@@ -204,8 +204,14 @@ fn every_model_id_in_the_schema_documents_is_known() {
     let mut checked = 0;
     for (stem, text) in aimlapi::types::DOCUMENTS {
         let doc: serde_json::Value = serde_json::from_str(text).unwrap();
-        let model = doc
-            .pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties/model")
+        // The chat endpoint's body, or the Messages endpoint's.
+        let model = ["/paths/~1v1~1chat~1completions", "/paths/~1v1~1messages"]
+            .iter()
+            .find_map(|path| {
+                doc.pointer(&format!(
+                    "{path}/post/requestBody/content/application~1json/schema/properties/model"
+                ))
+            })
             .unwrap_or_else(|| panic!("{stem}: no model property"));
         let mut ids = Vec::new();
         enum_values(model, &mut ids);

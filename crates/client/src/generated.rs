@@ -339,6 +339,155 @@ Sends a `POST` request to `/v1/chat/completions`
         pub use super::Client;
     }
 }
+///The client for requests of type `HybridChatRequest`.
+pub mod hybrid_chat {
+    #[allow(unused_imports)]
+    pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+    #[allow(unused_imports)]
+    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
+    /// Types used as operation parameters and responses.
+    #[allow(clippy::all)]
+    pub mod types {
+        /// Error types.
+        pub mod error {
+            /// Error from a `TryFrom` or `FromStr` implementation.
+            pub struct ConversionError(::std::borrow::Cow<'static, str>);
+            impl ::std::error::Error for ConversionError {}
+            impl ::std::fmt::Display for ConversionError {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
+                    ::std::fmt::Display::fmt(&self.0, f)
+                }
+            }
+            impl ::std::fmt::Debug for ConversionError {
+                fn fmt(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> Result<(), ::std::fmt::Error> {
+                    ::std::fmt::Debug::fmt(&self.0, f)
+                }
+            }
+            impl From<&'static str> for ConversionError {
+                fn from(value: &'static str) -> Self {
+                    Self(value.into())
+                }
+            }
+            impl From<String> for ConversionError {
+                fn from(value: String) -> Self {
+                    Self(value.into())
+                }
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    /**Client for claude-3-haiku-MESSAGES: Anthropic's Messages endpoint on the AI/ML API
+
+Version: 1.0.0*/
+    pub struct Client {
+        pub(crate) baseurl: String,
+        pub(crate) client: reqwest::Client,
+        pub(crate) inner: crate::RequestOptions,
+    }
+    impl Client {
+        /// Create a new client.
+        ///
+        /// `baseurl` is the base URL provided to the internal
+        /// `reqwest::Client`, and should include a scheme and hostname,
+        /// as well as port and a path stem if applicable.
+        pub fn new(baseurl: &str, inner: crate::RequestOptions) -> Self {
+            #[cfg(not(target_arch = "wasm32"))]
+            let client = {
+                let dur = ::std::time::Duration::from_secs(15u64);
+                reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
+            };
+            #[cfg(target_arch = "wasm32")]
+            let client = reqwest::ClientBuilder::new();
+            Self::new_with_client(baseurl, client.build().unwrap(), inner)
+        }
+        /// Construct a new client with an existing `reqwest::Client`,
+        /// allowing more control over its configuration.
+        ///
+        /// `baseurl` is the base URL provided to the internal
+        /// `reqwest::Client`, and should include a scheme and hostname,
+        /// as well as port and a path stem if applicable.
+        pub fn new_with_client(
+            baseurl: &str,
+            client: reqwest::Client,
+            inner: crate::RequestOptions,
+        ) -> Self {
+            Self {
+                baseurl: baseurl.to_string(),
+                client,
+                inner,
+            }
+        }
+    }
+    impl ClientInfo<crate::RequestOptions> for Client {
+        fn api_version() -> &'static str {
+            "1.0.0"
+        }
+        fn baseurl(&self) -> &str {
+            self.baseurl.as_str()
+        }
+        fn client(&self) -> &reqwest::Client {
+            &self.client
+        }
+        fn inner(&self) -> &crate::RequestOptions {
+            &self.inner
+        }
+    }
+    impl ClientHooks<crate::RequestOptions> for &Client {}
+    #[allow(clippy::all)]
+    impl Client {
+        /**Creates a message
+
+Sends a `POST` request to `/v1/messages`
+
+*/
+        pub async fn create_message<'a>(
+            &'a self,
+            body: &'a ::aimlapi_types::HybridChatRequest,
+        ) -> Result<ResponseValue<::aimlapi_types::MessageResponse>, Error<()>> {
+            let url = format!("{}/v1/messages", self.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_message",
+            };
+            (crate::apply_request_options)(&self.inner, &mut request);
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Items consumers will typically use such as the Client.
+    pub mod prelude {
+        #[allow(unused_imports)]
+        pub use super::Client;
+    }
+}
 ///The client for requests of type `OpenRouterStyleRequest`.
 pub mod open_router_style {
     #[allow(unused_imports)]
@@ -470,304 +619,6 @@ Sends a `POST` request to `/v1/chat/completions`
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_chat_completion",
-            };
-            (crate::apply_request_options)(&self.inner, &mut request);
-            self.pre(&mut request, &info).await?;
-            let result = self.exec(request, &info).await;
-            self.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /// Items consumers will typically use such as the Client.
-    pub mod prelude {
-        #[allow(unused_imports)]
-        pub use super::Client;
-    }
-}
-///The client for requests of type `HybridChatRequest`.
-pub mod hybrid_chat {
-    #[allow(unused_imports)]
-    pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
-    #[allow(unused_imports)]
-    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
-    /// Types used as operation parameters and responses.
-    #[allow(clippy::all)]
-    pub mod types {
-        /// Error types.
-        pub mod error {
-            /// Error from a `TryFrom` or `FromStr` implementation.
-            pub struct ConversionError(::std::borrow::Cow<'static, str>);
-            impl ::std::error::Error for ConversionError {}
-            impl ::std::fmt::Display for ConversionError {
-                fn fmt(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> Result<(), ::std::fmt::Error> {
-                    ::std::fmt::Display::fmt(&self.0, f)
-                }
-            }
-            impl ::std::fmt::Debug for ConversionError {
-                fn fmt(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> Result<(), ::std::fmt::Error> {
-                    ::std::fmt::Debug::fmt(&self.0, f)
-                }
-            }
-            impl From<&'static str> for ConversionError {
-                fn from(value: &'static str) -> Self {
-                    Self(value.into())
-                }
-            }
-            impl From<String> for ConversionError {
-                fn from(value: String) -> Self {
-                    Self(value.into())
-                }
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    /**Client for claude-fable-5: chat completions on the AI/ML API
-
-Version: 1.0.0*/
-    pub struct Client {
-        pub(crate) baseurl: String,
-        pub(crate) client: reqwest::Client,
-        pub(crate) inner: crate::RequestOptions,
-    }
-    impl Client {
-        /// Create a new client.
-        ///
-        /// `baseurl` is the base URL provided to the internal
-        /// `reqwest::Client`, and should include a scheme and hostname,
-        /// as well as port and a path stem if applicable.
-        pub fn new(baseurl: &str, inner: crate::RequestOptions) -> Self {
-            #[cfg(not(target_arch = "wasm32"))]
-            let client = {
-                let dur = ::std::time::Duration::from_secs(15u64);
-                reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
-            };
-            #[cfg(target_arch = "wasm32")]
-            let client = reqwest::ClientBuilder::new();
-            Self::new_with_client(baseurl, client.build().unwrap(), inner)
-        }
-        /// Construct a new client with an existing `reqwest::Client`,
-        /// allowing more control over its configuration.
-        ///
-        /// `baseurl` is the base URL provided to the internal
-        /// `reqwest::Client`, and should include a scheme and hostname,
-        /// as well as port and a path stem if applicable.
-        pub fn new_with_client(
-            baseurl: &str,
-            client: reqwest::Client,
-            inner: crate::RequestOptions,
-        ) -> Self {
-            Self {
-                baseurl: baseurl.to_string(),
-                client,
-                inner,
-            }
-        }
-    }
-    impl ClientInfo<crate::RequestOptions> for Client {
-        fn api_version() -> &'static str {
-            "1.0.0"
-        }
-        fn baseurl(&self) -> &str {
-            self.baseurl.as_str()
-        }
-        fn client(&self) -> &reqwest::Client {
-            &self.client
-        }
-        fn inner(&self) -> &crate::RequestOptions {
-            &self.inner
-        }
-    }
-    impl ClientHooks<crate::RequestOptions> for &Client {}
-    #[allow(clippy::all)]
-    impl Client {
-        /**Creates a chat completion
-
-Sends a `POST` request to `/v1/chat/completions`
-
-*/
-        pub async fn create_chat_completion<'a>(
-            &'a self,
-            body: &'a ::aimlapi_types::HybridChatRequest,
-        ) -> Result<ResponseValue<::aimlapi_types::ChatCompletion>, Error<()>> {
-            let url = format!("{}/v1/chat/completions", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-                );
-            #[allow(unused_mut)]
-            let mut request = self
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_chat_completion",
-            };
-            (crate::apply_request_options)(&self.inner, &mut request);
-            self.pre(&mut request, &info).await?;
-            let result = self.exec(request, &info).await;
-            self.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /// Items consumers will typically use such as the Client.
-    pub mod prelude {
-        #[allow(unused_imports)]
-        pub use super::Client;
-    }
-}
-///The client for requests of type `MessagesRequest`.
-pub mod messages {
-    #[allow(unused_imports)]
-    pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
-    #[allow(unused_imports)]
-    use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
-    /// Types used as operation parameters and responses.
-    #[allow(clippy::all)]
-    pub mod types {
-        /// Error types.
-        pub mod error {
-            /// Error from a `TryFrom` or `FromStr` implementation.
-            pub struct ConversionError(::std::borrow::Cow<'static, str>);
-            impl ::std::error::Error for ConversionError {}
-            impl ::std::fmt::Display for ConversionError {
-                fn fmt(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> Result<(), ::std::fmt::Error> {
-                    ::std::fmt::Display::fmt(&self.0, f)
-                }
-            }
-            impl ::std::fmt::Debug for ConversionError {
-                fn fmt(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> Result<(), ::std::fmt::Error> {
-                    ::std::fmt::Debug::fmt(&self.0, f)
-                }
-            }
-            impl From<&'static str> for ConversionError {
-                fn from(value: &'static str) -> Self {
-                    Self(value.into())
-                }
-            }
-            impl From<String> for ConversionError {
-                fn from(value: String) -> Self {
-                    Self(value.into())
-                }
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    /**Client for messages: Anthropic's Messages endpoint on the AI/ML API
-
-Version: 1.0.0*/
-    pub struct Client {
-        pub(crate) baseurl: String,
-        pub(crate) client: reqwest::Client,
-        pub(crate) inner: crate::RequestOptions,
-    }
-    impl Client {
-        /// Create a new client.
-        ///
-        /// `baseurl` is the base URL provided to the internal
-        /// `reqwest::Client`, and should include a scheme and hostname,
-        /// as well as port and a path stem if applicable.
-        pub fn new(baseurl: &str, inner: crate::RequestOptions) -> Self {
-            #[cfg(not(target_arch = "wasm32"))]
-            let client = {
-                let dur = ::std::time::Duration::from_secs(15u64);
-                reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
-            };
-            #[cfg(target_arch = "wasm32")]
-            let client = reqwest::ClientBuilder::new();
-            Self::new_with_client(baseurl, client.build().unwrap(), inner)
-        }
-        /// Construct a new client with an existing `reqwest::Client`,
-        /// allowing more control over its configuration.
-        ///
-        /// `baseurl` is the base URL provided to the internal
-        /// `reqwest::Client`, and should include a scheme and hostname,
-        /// as well as port and a path stem if applicable.
-        pub fn new_with_client(
-            baseurl: &str,
-            client: reqwest::Client,
-            inner: crate::RequestOptions,
-        ) -> Self {
-            Self {
-                baseurl: baseurl.to_string(),
-                client,
-                inner,
-            }
-        }
-    }
-    impl ClientInfo<crate::RequestOptions> for Client {
-        fn api_version() -> &'static str {
-            "1.0.0"
-        }
-        fn baseurl(&self) -> &str {
-            self.baseurl.as_str()
-        }
-        fn client(&self) -> &reqwest::Client {
-            &self.client
-        }
-        fn inner(&self) -> &crate::RequestOptions {
-            &self.inner
-        }
-    }
-    impl ClientHooks<crate::RequestOptions> for &Client {}
-    #[allow(clippy::all)]
-    impl Client {
-        /**Creates a message
-
-Sends a `POST` request to `/v1/messages`
-
-*/
-        pub async fn create_message<'a>(
-            &'a self,
-            body: &'a ::aimlapi_types::MessagesRequest,
-        ) -> Result<ResponseValue<::aimlapi_types::MessageResponse>, Error<()>> {
-            let url = format!("{}/v1/messages", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-                );
-            #[allow(unused_mut)]
-            let mut request = self
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_message",
             };
             (crate::apply_request_options)(&self.inner, &mut request);
             self.pre(&mut request, &info).await?;

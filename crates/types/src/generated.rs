@@ -1358,7 +1358,7 @@ pub enum BlockDelta {
     ThinkingDelta(ThinkingDelta),
     SignatureDelta(SignatureDelta),
     CitationsDelta(CitationsDelta),
-    MessagesResponseContent(MessagesResponseContent),
+    OtherKind(OtherKind),
 }
 impl ::std::convert::From<TextDelta> for BlockDelta {
     fn from(value: TextDelta) -> Self {
@@ -1385,9 +1385,9 @@ impl ::std::convert::From<CitationsDelta> for BlockDelta {
         Self::CitationsDelta(value)
     }
 }
-impl ::std::convert::From<MessagesResponseContent> for BlockDelta {
-    fn from(value: MessagesResponseContent) -> Self {
-        Self::MessagesResponseContent(value)
+impl ::std::convert::From<OtherKind> for BlockDelta {
+    fn from(value: OtherKind) -> Self {
+        Self::OtherKind(value)
     }
 }
 ///Cache writes split by how long the entries live.
@@ -2673,47 +2673,47 @@ impl CompletionUsage {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum ContentBlock {
-    ResponseTextPart(ResponseTextPart),
-    MessagesThinkingPart(MessagesThinkingPart),
-    ResponseRedactedThinkingPart(ResponseRedactedThinkingPart),
-    MessagesToolUsePart(MessagesToolUsePart),
-    ResponseServerToolUsePart(ResponseServerToolUsePart),
-    ResponseContent(ResponseContent),
-    MessagesResponseContent(MessagesResponseContent),
+    TextBlock(TextBlock),
+    ThinkingBlock(ThinkingBlock),
+    RedactedThinkingBlock(RedactedThinkingBlock),
+    ToolUseBlock(ToolUseBlock),
+    ServerToolUseBlock(ServerToolUseBlock),
+    ServerToolResultBlock(ServerToolResultBlock),
+    OtherKind(OtherKind),
 }
-impl ::std::convert::From<ResponseTextPart> for ContentBlock {
-    fn from(value: ResponseTextPart) -> Self {
-        Self::ResponseTextPart(value)
+impl ::std::convert::From<TextBlock> for ContentBlock {
+    fn from(value: TextBlock) -> Self {
+        Self::TextBlock(value)
     }
 }
-impl ::std::convert::From<MessagesThinkingPart> for ContentBlock {
-    fn from(value: MessagesThinkingPart) -> Self {
-        Self::MessagesThinkingPart(value)
+impl ::std::convert::From<ThinkingBlock> for ContentBlock {
+    fn from(value: ThinkingBlock) -> Self {
+        Self::ThinkingBlock(value)
     }
 }
-impl ::std::convert::From<ResponseRedactedThinkingPart> for ContentBlock {
-    fn from(value: ResponseRedactedThinkingPart) -> Self {
-        Self::ResponseRedactedThinkingPart(value)
+impl ::std::convert::From<RedactedThinkingBlock> for ContentBlock {
+    fn from(value: RedactedThinkingBlock) -> Self {
+        Self::RedactedThinkingBlock(value)
     }
 }
-impl ::std::convert::From<MessagesToolUsePart> for ContentBlock {
-    fn from(value: MessagesToolUsePart) -> Self {
-        Self::MessagesToolUsePart(value)
+impl ::std::convert::From<ToolUseBlock> for ContentBlock {
+    fn from(value: ToolUseBlock) -> Self {
+        Self::ToolUseBlock(value)
     }
 }
-impl ::std::convert::From<ResponseServerToolUsePart> for ContentBlock {
-    fn from(value: ResponseServerToolUsePart) -> Self {
-        Self::ResponseServerToolUsePart(value)
+impl ::std::convert::From<ServerToolUseBlock> for ContentBlock {
+    fn from(value: ServerToolUseBlock) -> Self {
+        Self::ServerToolUseBlock(value)
     }
 }
-impl ::std::convert::From<ResponseContent> for ContentBlock {
-    fn from(value: ResponseContent) -> Self {
-        Self::ResponseContent(value)
+impl ::std::convert::From<ServerToolResultBlock> for ContentBlock {
+    fn from(value: ServerToolResultBlock) -> Self {
+        Self::ServerToolResultBlock(value)
     }
 }
-impl ::std::convert::From<MessagesResponseContent> for ContentBlock {
-    fn from(value: MessagesResponseContent) -> Self {
-        Self::MessagesResponseContent(value)
+impl ::std::convert::From<OtherKind> for ContentBlock {
+    fn from(value: OtherKind) -> Self {
+        Self::OtherKind(value)
     }
 }
 ///More of a content block.
@@ -2859,9 +2859,7 @@ for ContentBlockLocationCitationType {
 pub struct ContentBlockStartEvent {
     ///One block of the message's content.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub content_block: ::std::option::Option<
-        MessageStartEventMessageResponseContentPart,
-    >,
+    pub content_block: ::std::option::Option<ContentBlock>,
     ///The block's position in the content.
     pub index: i64,
     #[serde(rename = "type")]
@@ -4057,7 +4055,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ErrorCode {
 pub struct ErrorEvent {
     ///The error.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub error: ::std::option::Option<ErrorEventError>,
+    pub error: ::std::option::Option<StreamError>,
     #[serde(rename = "type")]
     pub type_: ErrorEventType,
     #[serde(flatten)]
@@ -4066,24 +4064,6 @@ pub struct ErrorEvent {
 #[cfg(feature = "builder")]
 impl ErrorEvent {
     pub fn builder() -> builder::ErrorEvent {
-        Default::default()
-    }
-}
-///The error.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct ErrorEventError {
-    ///What went wrong.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub message: ::std::option::Option<::std::string::String>,
-    ///The error's kind, such as overloaded_error.
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::std::string::String>,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl ErrorEventError {
-    pub fn builder() -> builder::ErrorEventError {
         Default::default()
     }
 }
@@ -6246,6 +6226,61 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownFinishReason {
         value.parse()
     }
 }
+///`KnownMessageType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum KnownMessageType {
+    #[serde(rename = "message")]
+    Message,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for KnownMessageType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Message => f.write_str("message"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for KnownMessageType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "message" => Ok(Self::Message),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for KnownMessageType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for KnownMessageType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`KnownModelId`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -6580,7 +6615,7 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownOpenRouterModelId {
         value.parse()
     }
 }
-///`KnownResponseContentType`
+///`KnownServerToolResultBlockType`
 #[derive(
     ::serde::Deserialize,
     ::serde::Serialize,
@@ -6593,7 +6628,7 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownOpenRouterModelId {
     PartialEq,
     PartialOrd
 )]
-pub enum KnownResponseContentType {
+pub enum KnownServerToolResultBlockType {
     #[serde(rename = "web_search_tool_result")]
     WebSearchToolResult,
     #[serde(rename = "web_fetch_tool_result")]
@@ -6608,7 +6643,7 @@ pub enum KnownResponseContentType {
     ToolSearchToolResult,
 }
 #[cfg(feature = "string-conversions")]
-impl ::std::fmt::Display for KnownResponseContentType {
+impl ::std::fmt::Display for KnownServerToolResultBlockType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match *self {
             Self::WebSearchToolResult => f.write_str("web_search_tool_result"),
@@ -6625,7 +6660,7 @@ impl ::std::fmt::Display for KnownResponseContentType {
     }
 }
 #[cfg(feature = "string-conversions")]
-impl ::std::str::FromStr for KnownResponseContentType {
+impl ::std::str::FromStr for KnownServerToolResultBlockType {
     type Err = self::error::ConversionError;
     fn from_str(
         value: &str,
@@ -6644,7 +6679,7 @@ impl ::std::str::FromStr for KnownResponseContentType {
     }
 }
 #[cfg(feature = "string-conversions")]
-impl ::std::convert::TryFrom<&str> for KnownResponseContentType {
+impl ::std::convert::TryFrom<&str> for KnownServerToolResultBlockType {
     type Error = self::error::ConversionError;
     fn try_from(
         value: &str,
@@ -6653,62 +6688,7 @@ impl ::std::convert::TryFrom<&str> for KnownResponseContentType {
     }
 }
 #[cfg(feature = "string-conversions")]
-impl ::std::convert::TryFrom<::std::string::String> for KnownResponseContentType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-///`KnownResponseType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-pub enum KnownResponseType {
-    #[serde(rename = "message")]
-    Message,
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::fmt::Display for KnownResponseType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Message => f.write_str("message"),
-        }
-    }
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::str::FromStr for KnownResponseType {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "message" => Ok(Self::Message),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::convert::TryFrom<&str> for KnownResponseType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::convert::TryFrom<::std::string::String> for KnownResponseType {
+impl ::std::convert::TryFrom<::std::string::String> for KnownServerToolResultBlockType {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -7167,20 +7147,38 @@ impl ::std::convert::From<DocumentPart> for MessageContentPart {
         Self::DocumentPart(value)
     }
 }
+///What changed at the message's level.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessageDelta {
+    ///Why the model stopped: end_turn, max_tokens, stop_sequence, tool_use, pause_turn or refusal.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_reason: ::std::option::Option<::std::string::String>,
+    ///The stop sequence that ended the answer, if one did.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub stop_sequence: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessageDelta {
+    pub fn builder() -> builder::MessageDelta {
+        Default::default()
+    }
+}
 ///The message's stop reason and its usage so far, which counts from the start.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct MessageDeltaEvent {
     ///What changed at the message's level.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub delta: ::std::option::Option<MessagesDelta>,
-    ///The gateway's own figures for this call.
+    pub delta: ::std::option::Option<MessageDelta>,
+    ///What the AI/ML API charged for the request.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub meta: ::std::option::Option<MessagesMeta>,
+    pub meta: ::std::option::Option<Meta>,
     #[serde(rename = "type")]
     pub type_: MessageDeltaEventType,
     ///Token counts of the message.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub usage: ::std::option::Option<ResponseUsage>,
+    pub usage: ::std::option::Option<MessageUsage>,
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
@@ -7254,9 +7252,9 @@ pub struct MessageResponse {
     ///The message's identifier.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
-    ///The gateway's own figures for this call.
+    ///What the AI/ML API charged for the request.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub meta: ::std::option::Option<MessagesMeta>,
+    pub meta: ::std::option::Option<Meta>,
     ///The model that answered.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub model: ::std::option::Option<::std::string::String>,
@@ -7275,10 +7273,10 @@ pub struct MessageResponse {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stop_sequence: ::std::option::Option<::std::string::String>,
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<ResponseType>,
+    pub type_: ::std::option::Option<MessageType>,
     ///Token counts of the message.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub usage: ::std::option::Option<ResponseUsage>,
+    pub usage: ::std::option::Option<MessageUsage>,
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
@@ -7342,7 +7340,7 @@ impl ::std::convert::TryFrom<::std::string::String> for MessageRole {
 pub struct MessageStartEvent {
     ///A message the model wrote.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub message: ::std::option::Option<MessageStartEventMessageResponse>,
+    pub message: ::std::option::Option<MessageResponse>,
     #[serde(rename = "type")]
     pub type_: MessageStartEventType,
     #[serde(flatten)]
@@ -7351,125 +7349,6 @@ pub struct MessageStartEvent {
 #[cfg(feature = "builder")]
 impl MessageStartEvent {
     pub fn builder() -> builder::MessageStartEvent {
-        Default::default()
-    }
-}
-///A message the model wrote.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct MessageStartEventMessageResponse {
-    ///The answer, block by block.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub content: ::std::option::Option<
-        ::std::vec::Vec<MessageStartEventMessageResponseContentPart>,
-    >,
-    ///The message's identifier.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
-    ///The gateway's own figures for this call.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub meta: ::std::option::Option<MessagesMeta>,
-    ///The model that answered.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub model: ::std::option::Option<::std::string::String>,
-    ///Who wrote the message; always assistant.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub role: ::std::option::Option<::std::string::String>,
-    ///More about why the model stopped.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stop_details: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    ///Why the model stopped: end_turn, max_tokens, stop_sequence, tool_use, pause_turn or refusal.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stop_reason: ::std::option::Option<::std::string::String>,
-    ///The stop sequence that ended the answer, if one did.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stop_sequence: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<ResponseType>,
-    ///Token counts of the message.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub usage: ::std::option::Option<ResponseUsage>,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl MessageStartEventMessageResponse {
-    pub fn builder() -> builder::MessageStartEventMessageResponse {
-        Default::default()
-    }
-}
-///One block of the message's content.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum MessageStartEventMessageResponseContentPart {
-    MessageStartEventMessageResponseTextPart(MessageStartEventMessageResponseTextPart),
-    MessagesThinkingPart(MessagesThinkingPart),
-    ResponseRedactedThinkingPart(ResponseRedactedThinkingPart),
-    MessagesToolUsePart(MessagesToolUsePart),
-    ResponseServerToolUsePart(ResponseServerToolUsePart),
-    ResponseContent(ResponseContent),
-    MessagesResponseContent(MessagesResponseContent),
-}
-impl ::std::convert::From<MessageStartEventMessageResponseTextPart>
-for MessageStartEventMessageResponseContentPart {
-    fn from(value: MessageStartEventMessageResponseTextPart) -> Self {
-        Self::MessageStartEventMessageResponseTextPart(value)
-    }
-}
-impl ::std::convert::From<MessagesThinkingPart>
-for MessageStartEventMessageResponseContentPart {
-    fn from(value: MessagesThinkingPart) -> Self {
-        Self::MessagesThinkingPart(value)
-    }
-}
-impl ::std::convert::From<ResponseRedactedThinkingPart>
-for MessageStartEventMessageResponseContentPart {
-    fn from(value: ResponseRedactedThinkingPart) -> Self {
-        Self::ResponseRedactedThinkingPart(value)
-    }
-}
-impl ::std::convert::From<MessagesToolUsePart>
-for MessageStartEventMessageResponseContentPart {
-    fn from(value: MessagesToolUsePart) -> Self {
-        Self::MessagesToolUsePart(value)
-    }
-}
-impl ::std::convert::From<ResponseServerToolUsePart>
-for MessageStartEventMessageResponseContentPart {
-    fn from(value: ResponseServerToolUsePart) -> Self {
-        Self::ResponseServerToolUsePart(value)
-    }
-}
-impl ::std::convert::From<ResponseContent>
-for MessageStartEventMessageResponseContentPart {
-    fn from(value: ResponseContent) -> Self {
-        Self::ResponseContent(value)
-    }
-}
-impl ::std::convert::From<MessagesResponseContent>
-for MessageStartEventMessageResponseContentPart {
-    fn from(value: MessagesResponseContent) -> Self {
-        Self::MessagesResponseContent(value)
-    }
-}
-///Text the model wrote.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct MessageStartEventMessageResponseTextPart {
-    ///Sources the text cites.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub citations: ::std::option::Option<::std::vec::Vec<MessagesResponseContent>>,
-    ///The text of the block.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub text: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
-    pub type_: TextPartType,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl MessageStartEventMessageResponseTextPart {
-    pub fn builder() -> builder::MessageStartEventMessageResponseTextPart {
         Default::default()
     }
 }
@@ -7609,7 +7488,7 @@ pub enum MessageStreamEvent {
     MessageStopEvent(MessageStopEvent),
     PingEvent(PingEvent),
     ErrorEvent(ErrorEvent),
-    MessagesResponseContent(MessagesResponseContent),
+    OtherKind(OtherKind),
 }
 impl ::std::convert::From<MessageStartEvent> for MessageStreamEvent {
     fn from(value: MessageStartEvent) -> Self {
@@ -7651,9 +7530,63 @@ impl ::std::convert::From<ErrorEvent> for MessageStreamEvent {
         Self::ErrorEvent(value)
     }
 }
-impl ::std::convert::From<MessagesResponseContent> for MessageStreamEvent {
-    fn from(value: MessagesResponseContent) -> Self {
-        Self::MessagesResponseContent(value)
+impl ::std::convert::From<OtherKind> for MessageStreamEvent {
+    fn from(value: OtherKind) -> Self {
+        Self::OtherKind(value)
+    }
+}
+///`MessageType`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum MessageType {
+    KnownMessageType(KnownMessageType),
+    String(::std::string::String),
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for MessageType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::KnownMessageType(x) => x.fmt(f),
+            Self::String(x) => x.fmt(f),
+        }
+    }
+}
+impl ::std::convert::From<KnownMessageType> for MessageType {
+    fn from(value: KnownMessageType) -> Self {
+        Self::KnownMessageType(value)
+    }
+}
+///Token counts of the message.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessageUsage {
+    ///Cache writes split by how long the entries live.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cache_creation: ::std::option::Option<CacheCreation>,
+    ///Prompt tokens written to the cache by this request.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cache_creation_input_tokens: ::std::option::Option<i64>,
+    ///Prompt tokens served from the cache.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cache_read_input_tokens: ::std::option::Option<i64>,
+    ///Where the model ran.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub inference_geo: ::std::option::Option<::std::string::String>,
+    ///Tokens read from the prompt, not counting those written to or read from the cache.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub input_tokens: ::std::option::Option<i64>,
+    ///Tokens written in the answer so far; the final count is the total.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub output_tokens: ::std::option::Option<i64>,
+    ///The capacity tier that served the request.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub service_tier: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessageUsage {
+    pub fn builder() -> builder::MessageUsage {
+        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -7672,220 +7605,6 @@ impl ::std::convert::From<::std::vec::Vec<HybridAnthropicMessage>> for Messages 
 impl ::std::convert::From<::std::vec::Vec<Message>> for Messages {
     fn from(value: ::std::vec::Vec<Message>) -> Self {
         Self::Variant1(value)
-    }
-}
-///What changed at the message's level.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct MessagesDelta {
-    ///Why the model stopped: end_turn, max_tokens, stop_sequence, tool_use, pause_turn or refusal.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stop_reason: ::std::option::Option<::std::string::String>,
-    ///The stop sequence that ended the answer, if one did.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stop_sequence: ::std::option::Option<::std::string::String>,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl MessagesDelta {
-    pub fn builder() -> builder::MessagesDelta {
-        Default::default()
-    }
-}
-///The gateway's own figures for this call.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct MessagesMeta {
-    ///What the gateway charged.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub usage: ::std::option::Option<MessagesUsage>,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl MessagesMeta {
-    pub fn builder() -> builder::MessagesMeta {
-        Default::default()
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`MessagesRequest`
-#[derive(::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum MessagesRequest {
-    RequestItem(RequestItem),
-    MessagesRequestItem(MessagesRequestItem),
-}
-impl ::std::convert::From<RequestItem> for MessagesRequest {
-    fn from(value: RequestItem) -> Self {
-        Self::RequestItem(value)
-    }
-}
-impl ::std::convert::From<MessagesRequestItem> for MessagesRequest {
-    fn from(value: MessagesRequestItem) -> Self {
-        Self::MessagesRequestItem(value)
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`MessagesRequestItem`
-#[derive(::serde::Serialize, Clone, Debug)]
-pub struct MessagesRequestItem {
-    ///An upper limit on how many tokens the model generates for this answer. Default when unset: 128000.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_tokens: ::std::option::Option<i64>,
-    pub messages: Messages,
-    ///Key-value pairs attached to the request.
-    #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
-    pub metadata: ::std::collections::HashMap<
-        ::std::string::String,
-        ::std::string::String,
-    >,
-    pub model: MessagesRequestItemModel,
-    ///Strings that end generation when the model writes any of them.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub stop_sequences: ::std::vec::Vec<::std::string::String>,
-    ///When true, the answer arrives chunk by chunk as server-sent events while it is generated. Default when unset: false.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stream: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub system: ::std::option::Option<System>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub thinking: ::std::option::Option<Thinking>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tool_choice: ::std::option::Option<HybridToolChoice>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tools: ::std::option::Option<Tools>,
-}
-#[cfg(feature = "builder")]
-impl MessagesRequestItem {
-    pub fn builder() -> builder::MessagesRequestItem {
-        Default::default()
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`MessagesRequestItemModel`
-#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub enum MessagesRequestItemModel {
-    #[serde(rename = "claude-opus-4-7")]
-    ClaudeOpus47,
-    #[serde(rename = "anthropic/claude-opus-4-7")]
-    AnthropicClaudeOpus47,
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::fmt::Display for MessagesRequestItemModel {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::ClaudeOpus47 => f.write_str("claude-opus-4-7"),
-            Self::AnthropicClaudeOpus47 => f.write_str("anthropic/claude-opus-4-7"),
-        }
-    }
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::str::FromStr for MessagesRequestItemModel {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "claude-opus-4-7" => Ok(Self::ClaudeOpus47),
-            "anthropic/claude-opus-4-7" => Ok(Self::AnthropicClaudeOpus47),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::convert::TryFrom<&str> for MessagesRequestItemModel {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::convert::TryFrom<::std::string::String> for MessagesRequestItemModel {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-///A block of a kind this document does not describe; kept as sent.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct MessagesResponseContent {
-    ///The block's kind.
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::std::string::String>,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl MessagesResponseContent {
-    pub fn builder() -> builder::MessagesResponseContent {
-        Default::default()
-    }
-}
-///The model's visible reasoning.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct MessagesThinkingPart {
-    ///A signature over the thinking; send the block back unchanged in the next turn.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub signature: ::std::option::Option<::std::string::String>,
-    ///The model's reasoning, as text.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub thinking: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
-    pub type_: ThinkingPartType,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl MessagesThinkingPart {
-    pub fn builder() -> builder::MessagesThinkingPart {
-        Default::default()
-    }
-}
-///A call of one of the request's tools.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct MessagesToolUsePart {
-    ///The call's identifier; its result names it.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
-    ///The arguments, as a JSON object.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub input: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    ///The tool called.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
-    pub type_: ToolUsePartType,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl MessagesToolUsePart {
-    pub fn builder() -> builder::MessagesToolUsePart {
-        Default::default()
-    }
-}
-///What the gateway charged.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct MessagesUsage {
-    ///What the call cost, in the gateway's credits.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub credits_used: ::std::option::Option<CreditsUsed>,
-    ///What the call cost, in US dollars.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub usd_spent: ::std::option::Option<f64>,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl MessagesUsage {
-    pub fn builder() -> builder::MessagesUsage {
-        Default::default()
     }
 }
 ///What the AI/ML API charged for the request.
@@ -7993,193 +7712,6 @@ impl ::std::convert::TryFrom<&str> for Mode {
 }
 #[cfg(feature = "string-conversions")]
 impl ::std::convert::TryFrom<::std::string::String> for Mode {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`Model`
-#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub enum Model {
-    #[serde(rename = "claude-opus-4-1-20250805")]
-    ClaudeOpus4120250805,
-    #[serde(rename = "anthropic/claude-opus-4-1-20250805")]
-    AnthropicClaudeOpus4120250805,
-    #[serde(rename = "claude-opus-4-20250514")]
-    ClaudeOpus420250514,
-    #[serde(rename = "anthropic/claude-opus-4-20250514")]
-    AnthropicClaudeOpus420250514,
-    #[serde(rename = "claude-sonnet-4-20250514")]
-    ClaudeSonnet420250514,
-    #[serde(rename = "anthropic/claude-sonnet-4-20250514")]
-    AnthropicClaudeSonnet420250514,
-    #[serde(rename = "claude-sonnet-4-5-20250929")]
-    ClaudeSonnet4520250929,
-    #[serde(rename = "anthropic/claude-sonnet-4-5-20250929")]
-    AnthropicClaudeSonnet4520250929,
-    #[serde(rename = "claude-haiku-4-5-20251001")]
-    ClaudeHaiku4520251001,
-    #[serde(rename = "anthropic/claude-haiku-4-5-20251001")]
-    AnthropicClaudeHaiku4520251001,
-    #[serde(rename = "claude-opus-4-5-20251101")]
-    ClaudeOpus4520251101,
-    #[serde(rename = "anthropic/claude-opus-4-5-20251101")]
-    AnthropicClaudeOpus4520251101,
-    #[serde(rename = "claude-opus-4-6")]
-    ClaudeOpus46,
-    #[serde(rename = "anthropic/claude-opus-4-6")]
-    AnthropicClaudeOpus46,
-    #[serde(rename = "claude-sonnet-4-6")]
-    ClaudeSonnet46,
-    #[serde(rename = "anthropic/claude-sonnet-4-6")]
-    AnthropicClaudeSonnet46,
-    #[serde(rename = "claude-sonnet-4-latest")]
-    ClaudeSonnet4Latest,
-    #[serde(rename = "anthropic/claude-sonnet-4")]
-    AnthropicClaudeSonnet4,
-    #[serde(rename = "claude-opus-4-latest")]
-    ClaudeOpus4Latest,
-    #[serde(rename = "anthropic/claude-opus-4")]
-    AnthropicClaudeOpus4,
-    #[serde(rename = "claude-opus-4-1-latest")]
-    ClaudeOpus41Latest,
-    #[serde(rename = "claude-opus-4-1")]
-    ClaudeOpus41,
-    #[serde(rename = "anthropic/claude-opus-4.1")]
-    AnthropicClaudeOpus41,
-    #[serde(rename = "anthropic/claude-sonnet-4.5")]
-    AnthropicClaudeSonnet45,
-    #[serde(rename = "claude-sonnet-4-5")]
-    ClaudeSonnet45,
-    #[serde(rename = "anthropic/claude-haiku-4.5")]
-    AnthropicClaudeHaiku45,
-    #[serde(rename = "claude-haiku-4-5")]
-    ClaudeHaiku45,
-    #[serde(rename = "anthropic/claude-opus-4-5")]
-    AnthropicClaudeOpus45,
-    #[serde(rename = "claude-opus-4-5")]
-    ClaudeOpus45,
-    #[serde(rename = "anthropic/claude-sonnet-4-6-20260218")]
-    AnthropicClaudeSonnet4620260218,
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::fmt::Display for Model {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::ClaudeOpus4120250805 => f.write_str("claude-opus-4-1-20250805"),
-            Self::AnthropicClaudeOpus4120250805 => {
-                f.write_str("anthropic/claude-opus-4-1-20250805")
-            }
-            Self::ClaudeOpus420250514 => f.write_str("claude-opus-4-20250514"),
-            Self::AnthropicClaudeOpus420250514 => {
-                f.write_str("anthropic/claude-opus-4-20250514")
-            }
-            Self::ClaudeSonnet420250514 => f.write_str("claude-sonnet-4-20250514"),
-            Self::AnthropicClaudeSonnet420250514 => {
-                f.write_str("anthropic/claude-sonnet-4-20250514")
-            }
-            Self::ClaudeSonnet4520250929 => f.write_str("claude-sonnet-4-5-20250929"),
-            Self::AnthropicClaudeSonnet4520250929 => {
-                f.write_str("anthropic/claude-sonnet-4-5-20250929")
-            }
-            Self::ClaudeHaiku4520251001 => f.write_str("claude-haiku-4-5-20251001"),
-            Self::AnthropicClaudeHaiku4520251001 => {
-                f.write_str("anthropic/claude-haiku-4-5-20251001")
-            }
-            Self::ClaudeOpus4520251101 => f.write_str("claude-opus-4-5-20251101"),
-            Self::AnthropicClaudeOpus4520251101 => {
-                f.write_str("anthropic/claude-opus-4-5-20251101")
-            }
-            Self::ClaudeOpus46 => f.write_str("claude-opus-4-6"),
-            Self::AnthropicClaudeOpus46 => f.write_str("anthropic/claude-opus-4-6"),
-            Self::ClaudeSonnet46 => f.write_str("claude-sonnet-4-6"),
-            Self::AnthropicClaudeSonnet46 => f.write_str("anthropic/claude-sonnet-4-6"),
-            Self::ClaudeSonnet4Latest => f.write_str("claude-sonnet-4-latest"),
-            Self::AnthropicClaudeSonnet4 => f.write_str("anthropic/claude-sonnet-4"),
-            Self::ClaudeOpus4Latest => f.write_str("claude-opus-4-latest"),
-            Self::AnthropicClaudeOpus4 => f.write_str("anthropic/claude-opus-4"),
-            Self::ClaudeOpus41Latest => f.write_str("claude-opus-4-1-latest"),
-            Self::ClaudeOpus41 => f.write_str("claude-opus-4-1"),
-            Self::AnthropicClaudeOpus41 => f.write_str("anthropic/claude-opus-4.1"),
-            Self::AnthropicClaudeSonnet45 => f.write_str("anthropic/claude-sonnet-4.5"),
-            Self::ClaudeSonnet45 => f.write_str("claude-sonnet-4-5"),
-            Self::AnthropicClaudeHaiku45 => f.write_str("anthropic/claude-haiku-4.5"),
-            Self::ClaudeHaiku45 => f.write_str("claude-haiku-4-5"),
-            Self::AnthropicClaudeOpus45 => f.write_str("anthropic/claude-opus-4-5"),
-            Self::ClaudeOpus45 => f.write_str("claude-opus-4-5"),
-            Self::AnthropicClaudeSonnet4620260218 => {
-                f.write_str("anthropic/claude-sonnet-4-6-20260218")
-            }
-        }
-    }
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::str::FromStr for Model {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "claude-opus-4-1-20250805" => Ok(Self::ClaudeOpus4120250805),
-            "anthropic/claude-opus-4-1-20250805" => {
-                Ok(Self::AnthropicClaudeOpus4120250805)
-            }
-            "claude-opus-4-20250514" => Ok(Self::ClaudeOpus420250514),
-            "anthropic/claude-opus-4-20250514" => Ok(Self::AnthropicClaudeOpus420250514),
-            "claude-sonnet-4-20250514" => Ok(Self::ClaudeSonnet420250514),
-            "anthropic/claude-sonnet-4-20250514" => {
-                Ok(Self::AnthropicClaudeSonnet420250514)
-            }
-            "claude-sonnet-4-5-20250929" => Ok(Self::ClaudeSonnet4520250929),
-            "anthropic/claude-sonnet-4-5-20250929" => {
-                Ok(Self::AnthropicClaudeSonnet4520250929)
-            }
-            "claude-haiku-4-5-20251001" => Ok(Self::ClaudeHaiku4520251001),
-            "anthropic/claude-haiku-4-5-20251001" => {
-                Ok(Self::AnthropicClaudeHaiku4520251001)
-            }
-            "claude-opus-4-5-20251101" => Ok(Self::ClaudeOpus4520251101),
-            "anthropic/claude-opus-4-5-20251101" => {
-                Ok(Self::AnthropicClaudeOpus4520251101)
-            }
-            "claude-opus-4-6" => Ok(Self::ClaudeOpus46),
-            "anthropic/claude-opus-4-6" => Ok(Self::AnthropicClaudeOpus46),
-            "claude-sonnet-4-6" => Ok(Self::ClaudeSonnet46),
-            "anthropic/claude-sonnet-4-6" => Ok(Self::AnthropicClaudeSonnet46),
-            "claude-sonnet-4-latest" => Ok(Self::ClaudeSonnet4Latest),
-            "anthropic/claude-sonnet-4" => Ok(Self::AnthropicClaudeSonnet4),
-            "claude-opus-4-latest" => Ok(Self::ClaudeOpus4Latest),
-            "anthropic/claude-opus-4" => Ok(Self::AnthropicClaudeOpus4),
-            "claude-opus-4-1-latest" => Ok(Self::ClaudeOpus41Latest),
-            "claude-opus-4-1" => Ok(Self::ClaudeOpus41),
-            "anthropic/claude-opus-4.1" => Ok(Self::AnthropicClaudeOpus41),
-            "anthropic/claude-sonnet-4.5" => Ok(Self::AnthropicClaudeSonnet45),
-            "claude-sonnet-4-5" => Ok(Self::ClaudeSonnet45),
-            "anthropic/claude-haiku-4.5" => Ok(Self::AnthropicClaudeHaiku45),
-            "claude-haiku-4-5" => Ok(Self::ClaudeHaiku45),
-            "anthropic/claude-opus-4-5" => Ok(Self::AnthropicClaudeOpus45),
-            "claude-opus-4-5" => Ok(Self::ClaudeOpus45),
-            "anthropic/claude-sonnet-4-6-20260218" => {
-                Ok(Self::AnthropicClaudeSonnet4620260218)
-            }
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::convert::TryFrom<&str> for Model {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::convert::TryFrom<::std::string::String> for Model {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -8819,6 +8351,21 @@ impl OpenRouterStyleWebSearchOptions {
         Default::default()
     }
 }
+///A block of a kind this document does not describe; kept as sent.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct OtherKind {
+    ///The block's kind.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl OtherKind {
+    pub fn builder() -> builder::OtherKind {
+        Default::default()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`PageLocationCitation`
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -9114,6 +8661,23 @@ impl ::std::convert::TryFrom<::std::string::String> for ReasoningEffort {
         value.parse()
     }
 }
+///Reasoning the model keeps hidden.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct RedactedThinkingBlock {
+    ///The reasoning, encrypted; send it back unchanged.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: RedactedThinkingPartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl RedactedThinkingBlock {
+    pub fn builder() -> builder::RedactedThinkingBlock {
+        Default::default()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`RedactedThinkingPart`
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -9333,51 +8897,6 @@ for RequestFunctionToolChoiceFunction {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`RequestItem`
-#[derive(::serde::Serialize, Clone, Debug)]
-pub struct RequestItem {
-    ///An upper limit on how many tokens the model generates for this answer. Default when unset: 64000.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_tokens: ::std::option::Option<i64>,
-    pub messages: Messages,
-    ///Key-value pairs attached to the request.
-    #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
-    pub metadata: ::std::collections::HashMap<
-        ::std::string::String,
-        ::std::string::String,
-    >,
-    pub model: Model,
-    ///Strings that end generation when the model writes any of them.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub stop_sequences: ::std::vec::Vec<::std::string::String>,
-    ///When true, the answer arrives chunk by chunk as server-sent events while it is generated. Default when unset: false.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stream: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub system: ::std::option::Option<System>,
-    ///Sampling temperature; higher values give more varied output, lower values more predictable output.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub temperature: ::std::option::Option<f64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub thinking: ::std::option::Option<Thinking>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tool_choice: ::std::option::Option<HybridToolChoice>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tools: ::std::option::Option<Tools>,
-    ///Samples only from the K most likely tokens at each step.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub top_k: ::std::option::Option<u64>,
-    ///Nucleus sampling: only tokens within this cumulative probability mass are considered.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub top_p: ::std::option::Option<f64>,
-}
-#[cfg(feature = "builder")]
-impl RequestItem {
-    pub fn builder() -> builder::RequestItem {
-        Default::default()
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///Controls extended thinking, the reasoning the model does before answering; the type field selects the mode, such as enabled.
 #[derive(::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
@@ -9509,47 +9028,6 @@ impl ::std::convert::TryFrom<::std::string::String> for RequestToolType {
         value.parse()
     }
 }
-///The result of a server tool call.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct ResponseContent {
-    ///What the server tool returned.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub content: ::std::option::Option<::serde_json::Value>,
-    ///The server tool call this answers.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tool_use_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<ResponseContentType>,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl ResponseContent {
-    pub fn builder() -> builder::ResponseContent {
-        Default::default()
-    }
-}
-///`ResponseContentType`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum ResponseContentType {
-    KnownResponseContentType(KnownResponseContentType),
-    String(::std::string::String),
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::fmt::Display for ResponseContentType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::KnownResponseContentType(x) => x.fmt(f),
-            Self::String(x) => x.fmt(f),
-        }
-    }
-}
-impl ::std::convert::From<KnownResponseContentType> for ResponseContentType {
-    fn from(value: KnownResponseContentType) -> Self {
-        Self::KnownResponseContentType(value)
-    }
-}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///The shape the answer must take: plain text, any JSON object, or JSON matching a given schema.
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -9572,140 +9050,6 @@ impl ::std::convert::From<JsonObjectResponseFormat> for ResponseFormat {
 impl ::std::convert::From<JsonSchemaResponseFormat> for ResponseFormat {
     fn from(value: JsonSchemaResponseFormat) -> Self {
         Self::JsonSchemaResponseFormat(value)
-    }
-}
-///Reasoning the model keeps hidden.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct ResponseRedactedThinkingPart {
-    ///The reasoning, encrypted; send it back unchanged.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
-    pub type_: RedactedThinkingPartType,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl ResponseRedactedThinkingPart {
-    pub fn builder() -> builder::ResponseRedactedThinkingPart {
-        Default::default()
-    }
-}
-///A call of a tool the server runs itself.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct ResponseServerToolUsePart {
-    ///The call's identifier; its result names it.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
-    ///The arguments, as a JSON object.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub input: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    ///The server tool called.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
-    pub type_: ServerToolUsePartType,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl ResponseServerToolUsePart {
-    pub fn builder() -> builder::ResponseServerToolUsePart {
-        Default::default()
-    }
-}
-///Text the model wrote.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct ResponseTextPart {
-    ///Sources the text cites.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub citations: ::std::option::Option<::std::vec::Vec<ResponseTextPartCitation>>,
-    ///The text of the block.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub text: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
-    pub type_: TextPartType,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl ResponseTextPart {
-    pub fn builder() -> builder::ResponseTextPart {
-        Default::default()
-    }
-}
-///`ResponseTextPartCitation`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct ResponseTextPartCitation {
-    ///The text cited.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cited_text: ::std::option::Option<::std::string::String>,
-    ///The kind of source.
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::std::string::String>,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl ResponseTextPartCitation {
-    pub fn builder() -> builder::ResponseTextPartCitation {
-        Default::default()
-    }
-}
-///`ResponseType`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum ResponseType {
-    KnownResponseType(KnownResponseType),
-    String(::std::string::String),
-}
-#[cfg(feature = "string-conversions")]
-impl ::std::fmt::Display for ResponseType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::KnownResponseType(x) => x.fmt(f),
-            Self::String(x) => x.fmt(f),
-        }
-    }
-}
-impl ::std::convert::From<KnownResponseType> for ResponseType {
-    fn from(value: KnownResponseType) -> Self {
-        Self::KnownResponseType(value)
-    }
-}
-///Token counts of the message.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-pub struct ResponseUsage {
-    ///Cache writes split by how long the entries live.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cache_creation: ::std::option::Option<CacheCreation>,
-    ///Prompt tokens written to the cache by this request.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cache_creation_input_tokens: ::std::option::Option<i64>,
-    ///Prompt tokens served from the cache.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cache_read_input_tokens: ::std::option::Option<i64>,
-    ///Where the model ran.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub inference_geo: ::std::option::Option<::std::string::String>,
-    ///Tokens read from the prompt, not counting those written to or read from the cache.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub input_tokens: ::std::option::Option<i64>,
-    ///Tokens written in the answer so far; the final count is the total.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub output_tokens: ::std::option::Option<i64>,
-    ///The capacity tier that served the request.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_tier: ::std::option::Option<::std::string::String>,
-    #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(feature = "builder")]
-impl ResponseUsage {
-    pub fn builder() -> builder::ResponseUsage {
-        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -9940,6 +9284,72 @@ impl ::std::convert::TryFrom<::std::string::String> for SearchResultPartType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///The result of a server tool call.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ServerToolResultBlock {
+    ///What the server tool returned.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub content: ::std::option::Option<::serde_json::Value>,
+    ///The server tool call this answers.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tool_use_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<ServerToolResultBlockType>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ServerToolResultBlock {
+    pub fn builder() -> builder::ServerToolResultBlock {
+        Default::default()
+    }
+}
+///`ServerToolResultBlockType`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum ServerToolResultBlockType {
+    KnownServerToolResultBlockType(KnownServerToolResultBlockType),
+    String(::std::string::String),
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for ServerToolResultBlockType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::KnownServerToolResultBlockType(x) => x.fmt(f),
+            Self::String(x) => x.fmt(f),
+        }
+    }
+}
+impl ::std::convert::From<KnownServerToolResultBlockType> for ServerToolResultBlockType {
+    fn from(value: KnownServerToolResultBlockType) -> Self {
+        Self::KnownServerToolResultBlockType(value)
+    }
+}
+///A call of a tool the server runs itself.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ServerToolUseBlock {
+    ///The call's identifier; its result names it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///The arguments, as a JSON object.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub input: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    >,
+    ///The server tool called.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: ServerToolUsePartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ServerToolUseBlock {
+    pub fn builder() -> builder::ServerToolUseBlock {
+        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -10263,6 +9673,24 @@ impl ::std::convert::From<::std::vec::Vec<::std::string::String>> for Stop {
         Self::Array(value)
     }
 }
+///The error.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct StreamError {
+    ///What went wrong.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub message: ::std::option::Option<::std::string::String>,
+    ///The error's kind, such as overloaded_error.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl StreamError {
+    pub fn builder() -> builder::StreamError {
+        Default::default()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`StreamOptions`
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -10409,6 +9837,44 @@ impl ::std::convert::TryFrom<::std::string::String> for SystemMessageRole {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///Text the model wrote.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct TextBlock {
+    ///Sources the text cites.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub citations: ::std::option::Option<::std::vec::Vec<TextCitation>>,
+    ///The text of the block.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: TextPartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl TextBlock {
+    pub fn builder() -> builder::TextBlock {
+        Default::default()
+    }
+}
+///`TextCitation`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct TextCitation {
+    ///The text cited.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cited_text: ::std::option::Option<::std::string::String>,
+    ///The kind of source.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl TextCitation {
+    pub fn builder() -> builder::TextCitation {
+        Default::default()
     }
 }
 ///More of a text block.
@@ -11382,6 +10848,26 @@ impl ::std::convert::From<AdaptiveThinking> for Thinking {
         Self::AdaptiveThinking(value)
     }
 }
+///The model's visible reasoning.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ThinkingBlock {
+    ///A signature over the thinking; send the block back unchanged in the next turn.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub signature: ::std::option::Option<::std::string::String>,
+    ///The model's reasoning, as text.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub thinking: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: ThinkingPartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ThinkingBlock {
+    pub fn builder() -> builder::ThinkingBlock {
+        Default::default()
+    }
+}
 ///More of a thinking block.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct ThinkingDelta {
@@ -12138,6 +11624,31 @@ impl<'de> ::serde::Deserialize<'de> for ToolType {
             .map_err(|e: self::error::ConversionError| {
                 <D::Error as ::serde::de::Error>::custom(e.to_string())
             })
+    }
+}
+///A call of one of the request's tools.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ToolUseBlock {
+    ///The call's identifier; its result names it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///The arguments, as a JSON object.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub input: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    >,
+    ///The tool called.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: ToolUsePartType,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ToolUseBlock {
+    pub fn builder() -> builder::ToolUseBlock {
+        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -19128,7 +18639,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ContentBlockStartEvent {
         content_block: ::std::result::Result<
-            ::std::option::Option<super::MessageStartEventMessageResponseContentPart>,
+            ::std::option::Option<super::ContentBlock>,
             ::std::string::String,
         >,
         index: ::std::result::Result<i64, ::std::string::String>,
@@ -19154,9 +18665,7 @@ pub mod builder {
     impl ContentBlockStartEvent {
         pub fn content_block<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::MessageStartEventMessageResponseContentPart>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<super::ContentBlock>>,
             T::Error: ::std::fmt::Display,
         {
             self.content_block = value
@@ -20670,7 +20179,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ErrorEvent {
         error: ::std::result::Result<
-            ::std::option::Option<super::ErrorEventError>,
+            ::std::option::Option<super::StreamError>,
             ::std::string::String,
         >,
         type_: ::std::result::Result<super::ErrorEventType, ::std::string::String>,
@@ -20691,7 +20200,7 @@ pub mod builder {
     impl ErrorEvent {
         pub fn error<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ErrorEventError>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::StreamError>>,
             T::Error: ::std::fmt::Display,
         {
             self.error = value
@@ -20738,87 +20247,6 @@ pub mod builder {
         fn from(value: super::ErrorEvent) -> Self {
             Self {
                 error: Ok(value.error),
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct ErrorEventError {
-        message: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ErrorEventError {
-        fn default() -> Self {
-            Self {
-                message: Ok(Default::default()),
-                type_: Ok(Default::default()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl ErrorEventError {
-        pub fn message<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.message = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for message: {e}")
-                });
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ErrorEventError> for super::ErrorEventError {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ErrorEventError,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                message: value.message?,
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ErrorEventError> for ErrorEventError {
-        fn from(value: super::ErrorEventError) -> Self {
-            Self {
-                message: Ok(value.message),
                 type_: Ok(value.type_),
                 extra: Ok(value.extra),
             }
@@ -24558,13 +23986,96 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct MessageDelta {
+        stop_reason: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        stop_sequence: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessageDelta {
+        fn default() -> Self {
+            Self {
+                stop_reason: Ok(Default::default()),
+                stop_sequence: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessageDelta {
+        pub fn stop_reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_reason = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_reason: {e}")
+                });
+            self
+        }
+        pub fn stop_sequence<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_sequence = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_sequence: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessageDelta> for super::MessageDelta {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessageDelta,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                stop_reason: value.stop_reason?,
+                stop_sequence: value.stop_sequence?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessageDelta> for MessageDelta {
+        fn from(value: super::MessageDelta) -> Self {
+            Self {
+                stop_reason: Ok(value.stop_reason),
+                stop_sequence: Ok(value.stop_sequence),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct MessageDeltaEvent {
         delta: ::std::result::Result<
-            ::std::option::Option<super::MessagesDelta>,
+            ::std::option::Option<super::MessageDelta>,
             ::std::string::String,
         >,
         meta: ::std::result::Result<
-            ::std::option::Option<super::MessagesMeta>,
+            ::std::option::Option<super::Meta>,
             ::std::string::String,
         >,
         type_: ::std::result::Result<
@@ -24572,7 +24083,7 @@ pub mod builder {
             ::std::string::String,
         >,
         usage: ::std::result::Result<
-            ::std::option::Option<super::ResponseUsage>,
+            ::std::option::Option<super::MessageUsage>,
             ::std::string::String,
         >,
         extra: ::std::result::Result<
@@ -24594,7 +24105,7 @@ pub mod builder {
     impl MessageDeltaEvent {
         pub fn delta<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::MessagesDelta>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::MessageDelta>>,
             T::Error: ::std::fmt::Display,
         {
             self.delta = value
@@ -24604,7 +24115,7 @@ pub mod builder {
         }
         pub fn meta<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::MessagesMeta>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
             T::Error: ::std::fmt::Display,
         {
             self.meta = value
@@ -24624,7 +24135,7 @@ pub mod builder {
         }
         pub fn usage<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ResponseUsage>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::MessageUsage>>,
             T::Error: ::std::fmt::Display,
         {
             self.usage = value
@@ -24681,7 +24192,7 @@ pub mod builder {
             ::std::string::String,
         >,
         meta: ::std::result::Result<
-            ::std::option::Option<super::MessagesMeta>,
+            ::std::option::Option<super::Meta>,
             ::std::string::String,
         >,
         model: ::std::result::Result<
@@ -24707,11 +24218,11 @@ pub mod builder {
             ::std::string::String,
         >,
         type_: ::std::result::Result<
-            ::std::option::Option<super::ResponseType>,
+            ::std::option::Option<super::MessageType>,
             ::std::string::String,
         >,
         usage: ::std::result::Result<
-            ::std::option::Option<super::ResponseUsage>,
+            ::std::option::Option<super::MessageUsage>,
             ::std::string::String,
         >,
         extra: ::std::result::Result<
@@ -24763,7 +24274,7 @@ pub mod builder {
         }
         pub fn meta<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::MessagesMeta>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
             T::Error: ::std::fmt::Display,
         {
             self.meta = value
@@ -24833,7 +24344,7 @@ pub mod builder {
         }
         pub fn type_<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ResponseType>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::MessageType>>,
             T::Error: ::std::fmt::Display,
         {
             self.type_ = value
@@ -24843,7 +24354,7 @@ pub mod builder {
         }
         pub fn usage<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::ResponseUsage>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::MessageUsage>>,
             T::Error: ::std::fmt::Display,
         {
             self.usage = value
@@ -24904,7 +24415,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct MessageStartEvent {
         message: ::std::result::Result<
-            ::std::option::Option<super::MessageStartEventMessageResponse>,
+            ::std::option::Option<super::MessageResponse>,
             ::std::string::String,
         >,
         type_: ::std::result::Result<
@@ -24928,9 +24439,7 @@ pub mod builder {
     impl MessageStartEvent {
         pub fn message<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::MessageStartEventMessageResponse>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<super::MessageResponse>>,
             T::Error: ::std::fmt::Display,
         {
             self.message = value
@@ -24979,342 +24488,6 @@ pub mod builder {
         fn from(value: super::MessageStartEvent) -> Self {
             Self {
                 message: Ok(value.message),
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessageStartEventMessageResponse {
-        content: ::std::result::Result<
-            ::std::option::Option<
-                ::std::vec::Vec<super::MessageStartEventMessageResponseContentPart>,
-            >,
-            ::std::string::String,
-        >,
-        id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        meta: ::std::result::Result<
-            ::std::option::Option<super::MessagesMeta>,
-            ::std::string::String,
-        >,
-        model: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        role: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        stop_details: ::std::result::Result<
-            ::std::option::Option<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            ::std::string::String,
-        >,
-        stop_reason: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        stop_sequence: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<
-            ::std::option::Option<super::ResponseType>,
-            ::std::string::String,
-        >,
-        usage: ::std::result::Result<
-            ::std::option::Option<super::ResponseUsage>,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for MessageStartEventMessageResponse {
-        fn default() -> Self {
-            Self {
-                content: Ok(Default::default()),
-                id: Ok(Default::default()),
-                meta: Ok(Default::default()),
-                model: Ok(Default::default()),
-                role: Ok(Default::default()),
-                stop_details: Ok(Default::default()),
-                stop_reason: Ok(Default::default()),
-                stop_sequence: Ok(Default::default()),
-                type_: Ok(Default::default()),
-                usage: Ok(Default::default()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl MessageStartEventMessageResponse {
-        pub fn content<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::MessageStartEventMessageResponseContentPart>,
-                >,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.content = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for content: {e}")
-                });
-            self
-        }
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-        pub fn meta<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::MessagesMeta>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.meta = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for meta: {e}"));
-            self
-        }
-        pub fn model<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.model = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for model: {e}"));
-            self
-        }
-        pub fn role<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.role = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for role: {e}"));
-            self
-        }
-        pub fn stop_details<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stop_details = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for stop_details: {e}")
-                });
-            self
-        }
-        pub fn stop_reason<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stop_reason = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for stop_reason: {e}")
-                });
-            self
-        }
-        pub fn stop_sequence<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stop_sequence = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for stop_sequence: {e}")
-                });
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::ResponseType>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn usage<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::ResponseUsage>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.usage = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for usage: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessageStartEventMessageResponse>
-    for super::MessageStartEventMessageResponse {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessageStartEventMessageResponse,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                content: value.content?,
-                id: value.id?,
-                meta: value.meta?,
-                model: value.model?,
-                role: value.role?,
-                stop_details: value.stop_details?,
-                stop_reason: value.stop_reason?,
-                stop_sequence: value.stop_sequence?,
-                type_: value.type_?,
-                usage: value.usage?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessageStartEventMessageResponse>
-    for MessageStartEventMessageResponse {
-        fn from(value: super::MessageStartEventMessageResponse) -> Self {
-            Self {
-                content: Ok(value.content),
-                id: Ok(value.id),
-                meta: Ok(value.meta),
-                model: Ok(value.model),
-                role: Ok(value.role),
-                stop_details: Ok(value.stop_details),
-                stop_reason: Ok(value.stop_reason),
-                stop_sequence: Ok(value.stop_sequence),
-                type_: Ok(value.type_),
-                usage: Ok(value.usage),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessageStartEventMessageResponseTextPart {
-        citations: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<super::MessagesResponseContent>>,
-            ::std::string::String,
-        >,
-        text: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<super::TextPartType, ::std::string::String>,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for MessageStartEventMessageResponseTextPart {
-        fn default() -> Self {
-            Self {
-                citations: Ok(Default::default()),
-                text: Ok(Default::default()),
-                type_: Err("no value supplied for type_".to_string()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl MessageStartEventMessageResponseTextPart {
-        pub fn citations<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<::std::vec::Vec<super::MessagesResponseContent>>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.citations = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for citations: {e}")
-                });
-            self
-        }
-        pub fn text<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.text = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for text: {e}"));
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::TextPartType>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessageStartEventMessageResponseTextPart>
-    for super::MessageStartEventMessageResponseTextPart {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessageStartEventMessageResponseTextPart,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                citations: value.citations?,
-                text: value.text?,
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessageStartEventMessageResponseTextPart>
-    for MessageStartEventMessageResponseTextPart {
-        fn from(value: super::MessageStartEventMessageResponseTextPart) -> Self {
-            Self {
-                citations: Ok(value.citations),
-                text: Ok(value.text),
                 type_: Ok(value.type_),
                 extra: Ok(value.extra),
             }
@@ -25380,680 +24553,140 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct MessagesDelta {
-        stop_reason: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+    pub struct MessageUsage {
+        cache_creation: ::std::result::Result<
+            ::std::option::Option<super::CacheCreation>,
             ::std::string::String,
         >,
-        stop_sequence: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for MessagesDelta {
-        fn default() -> Self {
-            Self {
-                stop_reason: Ok(Default::default()),
-                stop_sequence: Ok(Default::default()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl MessagesDelta {
-        pub fn stop_reason<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stop_reason = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for stop_reason: {e}")
-                });
-            self
-        }
-        pub fn stop_sequence<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stop_sequence = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for stop_sequence: {e}")
-                });
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessagesDelta> for super::MessagesDelta {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessagesDelta,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                stop_reason: value.stop_reason?,
-                stop_sequence: value.stop_sequence?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessagesDelta> for MessagesDelta {
-        fn from(value: super::MessagesDelta) -> Self {
-            Self {
-                stop_reason: Ok(value.stop_reason),
-                stop_sequence: Ok(value.stop_sequence),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessagesMeta {
-        usage: ::std::result::Result<
-            ::std::option::Option<super::MessagesUsage>,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for MessagesMeta {
-        fn default() -> Self {
-            Self {
-                usage: Ok(Default::default()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl MessagesMeta {
-        pub fn usage<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::MessagesUsage>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.usage = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for usage: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessagesMeta> for super::MessagesMeta {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessagesMeta,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                usage: value.usage?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessagesMeta> for MessagesMeta {
-        fn from(value: super::MessagesMeta) -> Self {
-            Self {
-                usage: Ok(value.usage),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessagesRequestItem {
-        max_tokens: ::std::result::Result<
+        cache_creation_input_tokens: ::std::result::Result<
             ::std::option::Option<i64>,
             ::std::string::String,
         >,
-        messages: ::std::result::Result<super::Messages, ::std::string::String>,
-        metadata: ::std::result::Result<
-            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        cache_read_input_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
             ::std::string::String,
         >,
-        model: ::std::result::Result<
-            super::MessagesRequestItemModel,
+        inference_geo: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        stop_sequences: ::std::result::Result<
-            ::std::vec::Vec<::std::string::String>,
+        input_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
             ::std::string::String,
         >,
-        stream: ::std::result::Result<
-            ::std::option::Option<bool>,
+        output_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
             ::std::string::String,
         >,
-        system: ::std::result::Result<
-            ::std::option::Option<super::System>,
+        service_tier: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        thinking: ::std::result::Result<
-            ::std::option::Option<super::Thinking>,
-            ::std::string::String,
-        >,
-        tool_choice: ::std::result::Result<
-            ::std::option::Option<super::HybridToolChoice>,
-            ::std::string::String,
-        >,
-        tools: ::std::result::Result<
-            ::std::option::Option<super::Tools>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
         >,
     }
-    impl ::std::default::Default for MessagesRequestItem {
+    impl ::std::default::Default for MessageUsage {
         fn default() -> Self {
             Self {
-                max_tokens: Ok(Default::default()),
-                messages: Err("no value supplied for messages".to_string()),
-                metadata: Ok(Default::default()),
-                model: Err("no value supplied for model".to_string()),
-                stop_sequences: Ok(Default::default()),
-                stream: Ok(Default::default()),
-                system: Ok(Default::default()),
-                thinking: Ok(Default::default()),
-                tool_choice: Ok(Default::default()),
-                tools: Ok(Default::default()),
+                cache_creation: Ok(Default::default()),
+                cache_creation_input_tokens: Ok(Default::default()),
+                cache_read_input_tokens: Ok(Default::default()),
+                inference_geo: Ok(Default::default()),
+                input_tokens: Ok(Default::default()),
+                output_tokens: Ok(Default::default()),
+                service_tier: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
             }
         }
     }
-    impl MessagesRequestItem {
-        pub fn max_tokens<T>(mut self, value: T) -> Self
+    impl MessageUsage {
+        pub fn cache_creation<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::CacheCreation>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cache_creation = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cache_creation: {e}")
+                });
+            self
+        }
+        pub fn cache_creation_input_tokens<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.max_tokens = value
+            self.cache_creation_input_tokens = value
                 .try_into()
                 .map_err(|e| {
-                    format!("error converting supplied value for max_tokens: {e}")
+                    format!(
+                        "error converting supplied value for cache_creation_input_tokens: {e}"
+                    )
                 });
             self
         }
-        pub fn messages<T>(mut self, value: T) -> Self
+        pub fn cache_read_input_tokens<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::Messages>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.messages = value
+            self.cache_read_input_tokens = value
                 .try_into()
                 .map_err(|e| {
-                    format!("error converting supplied value for messages: {e}")
+                    format!(
+                        "error converting supplied value for cache_read_input_tokens: {e}"
+                    )
                 });
             self
         }
-        pub fn metadata<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.metadata = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for metadata: {e}")
-                });
-            self
-        }
-        pub fn model<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::MessagesRequestItemModel>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.model = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for model: {e}"));
-            self
-        }
-        pub fn stop_sequences<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stop_sequences = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for stop_sequences: {e}")
-                });
-            self
-        }
-        pub fn stream<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<bool>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stream = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for stream: {e}"));
-            self
-        }
-        pub fn system<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::System>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.system = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for system: {e}"));
-            self
-        }
-        pub fn thinking<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::Thinking>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.thinking = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for thinking: {e}")
-                });
-            self
-        }
-        pub fn tool_choice<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::HybridToolChoice>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.tool_choice = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for tool_choice: {e}")
-                });
-            self
-        }
-        pub fn tools<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::Tools>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.tools = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for tools: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessagesRequestItem> for super::MessagesRequestItem {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessagesRequestItem,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                max_tokens: value.max_tokens?,
-                messages: value.messages?,
-                metadata: value.metadata?,
-                model: value.model?,
-                stop_sequences: value.stop_sequences?,
-                stream: value.stream?,
-                system: value.system?,
-                thinking: value.thinking?,
-                tool_choice: value.tool_choice?,
-                tools: value.tools?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessagesRequestItem> for MessagesRequestItem {
-        fn from(value: super::MessagesRequestItem) -> Self {
-            Self {
-                max_tokens: Ok(value.max_tokens),
-                messages: Ok(value.messages),
-                metadata: Ok(value.metadata),
-                model: Ok(value.model),
-                stop_sequences: Ok(value.stop_sequences),
-                stream: Ok(value.stream),
-                system: Ok(value.system),
-                thinking: Ok(value.thinking),
-                tool_choice: Ok(value.tool_choice),
-                tools: Ok(value.tools),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessagesResponseContent {
-        type_: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for MessagesResponseContent {
-        fn default() -> Self {
-            Self {
-                type_: Ok(Default::default()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl MessagesResponseContent {
-        pub fn type_<T>(mut self, value: T) -> Self
+        pub fn inference_geo<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessagesResponseContent>
-    for super::MessagesResponseContent {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessagesResponseContent,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessagesResponseContent>
-    for MessagesResponseContent {
-        fn from(value: super::MessagesResponseContent) -> Self {
-            Self {
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessagesThinkingPart {
-        signature: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        thinking: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<super::ThinkingPartType, ::std::string::String>,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for MessagesThinkingPart {
-        fn default() -> Self {
-            Self {
-                signature: Ok(Default::default()),
-                thinking: Ok(Default::default()),
-                type_: Err("no value supplied for type_".to_string()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl MessagesThinkingPart {
-        pub fn signature<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.signature = value
+            self.inference_geo = value
                 .try_into()
                 .map_err(|e| {
-                    format!("error converting supplied value for signature: {e}")
+                    format!("error converting supplied value for inference_geo: {e}")
                 });
             self
         }
-        pub fn thinking<T>(mut self, value: T) -> Self
+        pub fn input_tokens<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.thinking = value
+            self.input_tokens = value
                 .try_into()
                 .map_err(|e| {
-                    format!("error converting supplied value for thinking: {e}")
+                    format!("error converting supplied value for input_tokens: {e}")
                 });
             self
         }
-        pub fn type_<T>(mut self, value: T) -> Self
+        pub fn output_tokens<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::ThinkingPartType>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessagesThinkingPart> for super::MessagesThinkingPart {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessagesThinkingPart,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                signature: value.signature?,
-                thinking: value.thinking?,
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessagesThinkingPart> for MessagesThinkingPart {
-        fn from(value: super::MessagesThinkingPart) -> Self {
-            Self {
-                signature: Ok(value.signature),
-                thinking: Ok(value.thinking),
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessagesToolUsePart {
-        id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        input: ::std::result::Result<
-            ::std::option::Option<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            ::std::string::String,
-        >,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<super::ToolUsePartType, ::std::string::String>,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for MessagesToolUsePart {
-        fn default() -> Self {
-            Self {
-                id: Ok(Default::default()),
-                input: Ok(Default::default()),
-                name: Ok(Default::default()),
-                type_: Err("no value supplied for type_".to_string()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl MessagesToolUsePart {
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-        pub fn input<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.input = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for input: {e}"));
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::ToolUsePartType>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<MessagesToolUsePart> for super::MessagesToolUsePart {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: MessagesToolUsePart,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                id: value.id?,
-                input: value.input?,
-                name: value.name?,
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::MessagesToolUsePart> for MessagesToolUsePart {
-        fn from(value: super::MessagesToolUsePart) -> Self {
-            Self {
-                id: Ok(value.id),
-                input: Ok(value.input),
-                name: Ok(value.name),
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct MessagesUsage {
-        credits_used: ::std::result::Result<
-            ::std::option::Option<super::CreditsUsed>,
-            ::std::string::String,
-        >,
-        usd_spent: ::std::result::Result<
-            ::std::option::Option<f64>,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for MessagesUsage {
-        fn default() -> Self {
-            Self {
-                credits_used: Ok(Default::default()),
-                usd_spent: Ok(Default::default()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl MessagesUsage {
-        pub fn credits_used<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::CreditsUsed>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.credits_used = value
+            self.output_tokens = value
                 .try_into()
                 .map_err(|e| {
-                    format!("error converting supplied value for credits_used: {e}")
+                    format!("error converting supplied value for output_tokens: {e}")
                 });
             self
         }
-        pub fn usd_spent<T>(mut self, value: T) -> Self
+        pub fn service_tier<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
-            self.usd_spent = value
+            self.service_tier = value
                 .try_into()
                 .map_err(|e| {
-                    format!("error converting supplied value for usd_spent: {e}")
+                    format!("error converting supplied value for service_tier: {e}")
                 });
             self
         }
@@ -26070,23 +24703,33 @@ pub mod builder {
             self
         }
     }
-    impl ::std::convert::TryFrom<MessagesUsage> for super::MessagesUsage {
+    impl ::std::convert::TryFrom<MessageUsage> for super::MessageUsage {
         type Error = super::error::ConversionError;
         fn try_from(
-            value: MessagesUsage,
+            value: MessageUsage,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
-                credits_used: value.credits_used?,
-                usd_spent: value.usd_spent?,
+                cache_creation: value.cache_creation?,
+                cache_creation_input_tokens: value.cache_creation_input_tokens?,
+                cache_read_input_tokens: value.cache_read_input_tokens?,
+                inference_geo: value.inference_geo?,
+                input_tokens: value.input_tokens?,
+                output_tokens: value.output_tokens?,
+                service_tier: value.service_tier?,
                 extra: value.extra?,
             })
         }
     }
-    impl ::std::convert::From<super::MessagesUsage> for MessagesUsage {
-        fn from(value: super::MessagesUsage) -> Self {
+    impl ::std::convert::From<super::MessageUsage> for MessageUsage {
+        fn from(value: super::MessageUsage) -> Self {
             Self {
-                credits_used: Ok(value.credits_used),
-                usd_spent: Ok(value.usd_spent),
+                cache_creation: Ok(value.cache_creation),
+                cache_creation_input_tokens: Ok(value.cache_creation_input_tokens),
+                cache_read_input_tokens: Ok(value.cache_read_input_tokens),
+                inference_geo: Ok(value.inference_geo),
+                input_tokens: Ok(value.input_tokens),
+                output_tokens: Ok(value.output_tokens),
+                service_tier: Ok(value.service_tier),
                 extra: Ok(value.extra),
             }
         }
@@ -28365,6 +27008,68 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct OtherKind {
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for OtherKind {
+        fn default() -> Self {
+            Self {
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl OtherKind {
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<OtherKind> for super::OtherKind {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: OtherKind,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::OtherKind> for OtherKind {
+        fn from(value: super::OtherKind) -> Self {
+            Self {
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct PageLocationCitation {
         cited_text: ::std::result::Result<::std::string::String, ::std::string::String>,
         document_index: ::std::result::Result<i64, ::std::string::String>,
@@ -29112,6 +27817,86 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct RedactedThinkingBlock {
+        data: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::RedactedThinkingPartType,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for RedactedThinkingBlock {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl RedactedThinkingBlock {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RedactedThinkingPartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<RedactedThinkingBlock>
+    for super::RedactedThinkingBlock {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RedactedThinkingBlock,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::RedactedThinkingBlock> for RedactedThinkingBlock {
+        fn from(value: super::RedactedThinkingBlock) -> Self {
+            Self {
+                data: Ok(value.data),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct RedactedThinkingPart {
         data: ::std::result::Result<::std::string::String, ::std::string::String>,
         type_: ::std::result::Result<
@@ -29440,923 +28225,6 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
-    pub struct RequestItem {
-        max_tokens: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        messages: ::std::result::Result<super::Messages, ::std::string::String>,
-        metadata: ::std::result::Result<
-            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
-            ::std::string::String,
-        >,
-        model: ::std::result::Result<super::Model, ::std::string::String>,
-        stop_sequences: ::std::result::Result<
-            ::std::vec::Vec<::std::string::String>,
-            ::std::string::String,
-        >,
-        stream: ::std::result::Result<
-            ::std::option::Option<bool>,
-            ::std::string::String,
-        >,
-        system: ::std::result::Result<
-            ::std::option::Option<super::System>,
-            ::std::string::String,
-        >,
-        temperature: ::std::result::Result<
-            ::std::option::Option<f64>,
-            ::std::string::String,
-        >,
-        thinking: ::std::result::Result<
-            ::std::option::Option<super::Thinking>,
-            ::std::string::String,
-        >,
-        tool_choice: ::std::result::Result<
-            ::std::option::Option<super::HybridToolChoice>,
-            ::std::string::String,
-        >,
-        tools: ::std::result::Result<
-            ::std::option::Option<super::Tools>,
-            ::std::string::String,
-        >,
-        top_k: ::std::result::Result<::std::option::Option<u64>, ::std::string::String>,
-        top_p: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-    }
-    impl ::std::default::Default for RequestItem {
-        fn default() -> Self {
-            Self {
-                max_tokens: Ok(Default::default()),
-                messages: Err("no value supplied for messages".to_string()),
-                metadata: Ok(Default::default()),
-                model: Err("no value supplied for model".to_string()),
-                stop_sequences: Ok(Default::default()),
-                stream: Ok(Default::default()),
-                system: Ok(Default::default()),
-                temperature: Ok(Default::default()),
-                thinking: Ok(Default::default()),
-                tool_choice: Ok(Default::default()),
-                tools: Ok(Default::default()),
-                top_k: Ok(Default::default()),
-                top_p: Ok(Default::default()),
-            }
-        }
-    }
-    impl RequestItem {
-        pub fn max_tokens<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.max_tokens = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for max_tokens: {e}")
-                });
-            self
-        }
-        pub fn messages<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::Messages>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.messages = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for messages: {e}")
-                });
-            self
-        }
-        pub fn metadata<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.metadata = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for metadata: {e}")
-                });
-            self
-        }
-        pub fn model<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::Model>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.model = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for model: {e}"));
-            self
-        }
-        pub fn stop_sequences<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stop_sequences = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for stop_sequences: {e}")
-                });
-            self
-        }
-        pub fn stream<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<bool>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stream = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for stream: {e}"));
-            self
-        }
-        pub fn system<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::System>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.system = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for system: {e}"));
-            self
-        }
-        pub fn temperature<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<f64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.temperature = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for temperature: {e}")
-                });
-            self
-        }
-        pub fn thinking<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::Thinking>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.thinking = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for thinking: {e}")
-                });
-            self
-        }
-        pub fn tool_choice<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::HybridToolChoice>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.tool_choice = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for tool_choice: {e}")
-                });
-            self
-        }
-        pub fn tools<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::Tools>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.tools = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for tools: {e}"));
-            self
-        }
-        pub fn top_k<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<u64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.top_k = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for top_k: {e}"));
-            self
-        }
-        pub fn top_p<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<f64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.top_p = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for top_p: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<RequestItem> for super::RequestItem {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: RequestItem,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                max_tokens: value.max_tokens?,
-                messages: value.messages?,
-                metadata: value.metadata?,
-                model: value.model?,
-                stop_sequences: value.stop_sequences?,
-                stream: value.stream?,
-                system: value.system?,
-                temperature: value.temperature?,
-                thinking: value.thinking?,
-                tool_choice: value.tool_choice?,
-                tools: value.tools?,
-                top_k: value.top_k?,
-                top_p: value.top_p?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::RequestItem> for RequestItem {
-        fn from(value: super::RequestItem) -> Self {
-            Self {
-                max_tokens: Ok(value.max_tokens),
-                messages: Ok(value.messages),
-                metadata: Ok(value.metadata),
-                model: Ok(value.model),
-                stop_sequences: Ok(value.stop_sequences),
-                stream: Ok(value.stream),
-                system: Ok(value.system),
-                temperature: Ok(value.temperature),
-                thinking: Ok(value.thinking),
-                tool_choice: Ok(value.tool_choice),
-                tools: Ok(value.tools),
-                top_k: Ok(value.top_k),
-                top_p: Ok(value.top_p),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct ResponseContent {
-        content: ::std::result::Result<
-            ::std::option::Option<::serde_json::Value>,
-            ::std::string::String,
-        >,
-        tool_use_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<
-            ::std::option::Option<super::ResponseContentType>,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ResponseContent {
-        fn default() -> Self {
-            Self {
-                content: Ok(Default::default()),
-                tool_use_id: Ok(Default::default()),
-                type_: Ok(Default::default()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl ResponseContent {
-        pub fn content<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.content = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for content: {e}")
-                });
-            self
-        }
-        pub fn tool_use_id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.tool_use_id = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for tool_use_id: {e}")
-                });
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::ResponseContentType>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ResponseContent> for super::ResponseContent {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ResponseContent,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                content: value.content?,
-                tool_use_id: value.tool_use_id?,
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ResponseContent> for ResponseContent {
-        fn from(value: super::ResponseContent) -> Self {
-            Self {
-                content: Ok(value.content),
-                tool_use_id: Ok(value.tool_use_id),
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct ResponseRedactedThinkingPart {
-        data: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<
-            super::RedactedThinkingPartType,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ResponseRedactedThinkingPart {
-        fn default() -> Self {
-            Self {
-                data: Ok(Default::default()),
-                type_: Err("no value supplied for type_".to_string()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl ResponseRedactedThinkingPart {
-        pub fn data<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.data = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for data: {e}"));
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::RedactedThinkingPartType>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ResponseRedactedThinkingPart>
-    for super::ResponseRedactedThinkingPart {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ResponseRedactedThinkingPart,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                data: value.data?,
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ResponseRedactedThinkingPart>
-    for ResponseRedactedThinkingPart {
-        fn from(value: super::ResponseRedactedThinkingPart) -> Self {
-            Self {
-                data: Ok(value.data),
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct ResponseServerToolUsePart {
-        id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        input: ::std::result::Result<
-            ::std::option::Option<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            ::std::string::String,
-        >,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<
-            super::ServerToolUsePartType,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ResponseServerToolUsePart {
-        fn default() -> Self {
-            Self {
-                id: Ok(Default::default()),
-                input: Ok(Default::default()),
-                name: Ok(Default::default()),
-                type_: Err("no value supplied for type_".to_string()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl ResponseServerToolUsePart {
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-        pub fn input<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.input = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for input: {e}"));
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::ServerToolUsePartType>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ResponseServerToolUsePart>
-    for super::ResponseServerToolUsePart {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ResponseServerToolUsePart,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                id: value.id?,
-                input: value.input?,
-                name: value.name?,
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ResponseServerToolUsePart>
-    for ResponseServerToolUsePart {
-        fn from(value: super::ResponseServerToolUsePart) -> Self {
-            Self {
-                id: Ok(value.id),
-                input: Ok(value.input),
-                name: Ok(value.name),
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct ResponseTextPart {
-        citations: ::std::result::Result<
-            ::std::option::Option<::std::vec::Vec<super::ResponseTextPartCitation>>,
-            ::std::string::String,
-        >,
-        text: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<super::TextPartType, ::std::string::String>,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ResponseTextPart {
-        fn default() -> Self {
-            Self {
-                citations: Ok(Default::default()),
-                text: Ok(Default::default()),
-                type_: Err("no value supplied for type_".to_string()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl ResponseTextPart {
-        pub fn citations<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<::std::vec::Vec<super::ResponseTextPartCitation>>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.citations = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for citations: {e}")
-                });
-            self
-        }
-        pub fn text<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.text = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for text: {e}"));
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::TextPartType>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ResponseTextPart> for super::ResponseTextPart {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ResponseTextPart,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                citations: value.citations?,
-                text: value.text?,
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ResponseTextPart> for ResponseTextPart {
-        fn from(value: super::ResponseTextPart) -> Self {
-            Self {
-                citations: Ok(value.citations),
-                text: Ok(value.text),
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct ResponseTextPartCitation {
-        cited_text: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ResponseTextPartCitation {
-        fn default() -> Self {
-            Self {
-                cited_text: Ok(Default::default()),
-                type_: Ok(Default::default()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl ResponseTextPartCitation {
-        pub fn cited_text<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.cited_text = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for cited_text: {e}")
-                });
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ResponseTextPartCitation>
-    for super::ResponseTextPartCitation {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ResponseTextPartCitation,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                cited_text: value.cited_text?,
-                type_: value.type_?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ResponseTextPartCitation>
-    for ResponseTextPartCitation {
-        fn from(value: super::ResponseTextPartCitation) -> Self {
-            Self {
-                cited_text: Ok(value.cited_text),
-                type_: Ok(value.type_),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct ResponseUsage {
-        cache_creation: ::std::result::Result<
-            ::std::option::Option<super::CacheCreation>,
-            ::std::string::String,
-        >,
-        cache_creation_input_tokens: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        cache_read_input_tokens: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        inference_geo: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        input_tokens: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        output_tokens: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        service_tier: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        extra: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ResponseUsage {
-        fn default() -> Self {
-            Self {
-                cache_creation: Ok(Default::default()),
-                cache_creation_input_tokens: Ok(Default::default()),
-                cache_read_input_tokens: Ok(Default::default()),
-                inference_geo: Ok(Default::default()),
-                input_tokens: Ok(Default::default()),
-                output_tokens: Ok(Default::default()),
-                service_tier: Ok(Default::default()),
-                extra: Err("no value supplied for extra".to_string()),
-            }
-        }
-    }
-    impl ResponseUsage {
-        pub fn cache_creation<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::CacheCreation>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.cache_creation = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for cache_creation: {e}")
-                });
-            self
-        }
-        pub fn cache_creation_input_tokens<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.cache_creation_input_tokens = value
-                .try_into()
-                .map_err(|e| {
-                    format!(
-                        "error converting supplied value for cache_creation_input_tokens: {e}"
-                    )
-                });
-            self
-        }
-        pub fn cache_read_input_tokens<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.cache_read_input_tokens = value
-                .try_into()
-                .map_err(|e| {
-                    format!(
-                        "error converting supplied value for cache_read_input_tokens: {e}"
-                    )
-                });
-            self
-        }
-        pub fn inference_geo<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.inference_geo = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for inference_geo: {e}")
-                });
-            self
-        }
-        pub fn input_tokens<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.input_tokens = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for input_tokens: {e}")
-                });
-            self
-        }
-        pub fn output_tokens<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.output_tokens = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for output_tokens: {e}")
-                });
-            self
-        }
-        pub fn service_tier<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.service_tier = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for service_tier: {e}")
-                });
-            self
-        }
-        pub fn extra<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.extra = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for extra: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ResponseUsage> for super::ResponseUsage {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ResponseUsage,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                cache_creation: value.cache_creation?,
-                cache_creation_input_tokens: value.cache_creation_input_tokens?,
-                cache_read_input_tokens: value.cache_read_input_tokens?,
-                inference_geo: value.inference_geo?,
-                input_tokens: value.input_tokens?,
-                output_tokens: value.output_tokens?,
-                service_tier: value.service_tier?,
-                extra: value.extra?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ResponseUsage> for ResponseUsage {
-        fn from(value: super::ResponseUsage) -> Self {
-            Self {
-                cache_creation: Ok(value.cache_creation),
-                cache_creation_input_tokens: Ok(value.cache_creation_input_tokens),
-                cache_read_input_tokens: Ok(value.cache_read_input_tokens),
-                inference_geo: Ok(value.inference_geo),
-                input_tokens: Ok(value.input_tokens),
-                output_tokens: Ok(value.output_tokens),
-                service_tier: Ok(value.service_tier),
-                extra: Ok(value.extra),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
     pub struct SearchResultLocationCitation {
         cited_text: ::std::result::Result<::std::string::String, ::std::string::String>,
         end_block_index: ::std::result::Result<i64, ::std::string::String>,
@@ -30610,6 +28478,228 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct ServerToolResultBlock {
+        content: ::std::result::Result<
+            ::std::option::Option<::serde_json::Value>,
+            ::std::string::String,
+        >,
+        tool_use_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<super::ServerToolResultBlockType>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ServerToolResultBlock {
+        fn default() -> Self {
+            Self {
+                content: Ok(Default::default()),
+                tool_use_id: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ServerToolResultBlock {
+        pub fn content<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.content = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
+            self
+        }
+        pub fn tool_use_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tool_use_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_use_id: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ServerToolResultBlockType>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ServerToolResultBlock>
+    for super::ServerToolResultBlock {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ServerToolResultBlock,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                content: value.content?,
+                tool_use_id: value.tool_use_id?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ServerToolResultBlock> for ServerToolResultBlock {
+        fn from(value: super::ServerToolResultBlock) -> Self {
+            Self {
+                content: Ok(value.content),
+                tool_use_id: Ok(value.tool_use_id),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ServerToolUseBlock {
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        input: ::std::result::Result<
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::ServerToolUsePartType,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ServerToolUseBlock {
+        fn default() -> Self {
+            Self {
+                id: Ok(Default::default()),
+                input: Ok(Default::default()),
+                name: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ServerToolUseBlock {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn input<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.input = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for input: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ServerToolUsePartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ServerToolUseBlock> for super::ServerToolUseBlock {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ServerToolUseBlock,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                id: value.id?,
+                input: value.input?,
+                name: value.name?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ServerToolUseBlock> for ServerToolUseBlock {
+        fn from(value: super::ServerToolUseBlock) -> Self {
+            Self {
+                id: Ok(value.id),
+                input: Ok(value.input),
+                name: Ok(value.name),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct ServerToolUsePart {
         cache_control: ::std::result::Result<
             ::std::option::Option<super::EphemeralCacheControl>,
@@ -30816,6 +28906,87 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct StreamError {
+        message: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for StreamError {
+        fn default() -> Self {
+            Self {
+                message: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl StreamError {
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<StreamError> for super::StreamError {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: StreamError,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                message: value.message?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::StreamError> for StreamError {
+        fn from(value: super::StreamError) -> Self {
+            Self {
+                message: Ok(value.message),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct StreamOptions {
         include_usage: ::std::result::Result<bool, ::std::string::String>,
     }
@@ -30927,6 +29098,184 @@ pub mod builder {
                 content: Ok(value.content),
                 name: Ok(value.name),
                 role: Ok(value.role),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct TextBlock {
+        citations: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::TextCitation>>,
+            ::std::string::String,
+        >,
+        text: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::TextPartType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for TextBlock {
+        fn default() -> Self {
+            Self {
+                citations: Ok(Default::default()),
+                text: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl TextBlock {
+        pub fn citations<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::TextCitation>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.citations = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for citations: {e}")
+                });
+            self
+        }
+        pub fn text<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.text = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for text: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::TextPartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<TextBlock> for super::TextBlock {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: TextBlock,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                citations: value.citations?,
+                text: value.text?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::TextBlock> for TextBlock {
+        fn from(value: super::TextBlock) -> Self {
+            Self {
+                citations: Ok(value.citations),
+                text: Ok(value.text),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct TextCitation {
+        cited_text: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for TextCitation {
+        fn default() -> Self {
+            Self {
+                cited_text: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl TextCitation {
+        pub fn cited_text<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cited_text = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cited_text: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<TextCitation> for super::TextCitation {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: TextCitation,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                cited_text: value.cited_text?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::TextCitation> for TextCitation {
+        fn from(value: super::TextCitation) -> Self {
+            Self {
+                cited_text: Ok(value.cited_text),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -32319,6 +30668,103 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct ThinkingBlock {
+        signature: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        thinking: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::ThinkingPartType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ThinkingBlock {
+        fn default() -> Self {
+            Self {
+                signature: Ok(Default::default()),
+                thinking: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ThinkingBlock {
+        pub fn signature<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.signature = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for signature: {e}")
+                });
+            self
+        }
+        pub fn thinking<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.thinking = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for thinking: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ThinkingPartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ThinkingBlock> for super::ThinkingBlock {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ThinkingBlock,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                signature: value.signature?,
+                thinking: value.thinking?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ThinkingBlock> for ThinkingBlock {
+        fn from(value: super::ThinkingBlock) -> Self {
+            Self {
+                signature: Ok(value.signature),
+                thinking: Ok(value.thinking),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct ThinkingDelta {
         thinking: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
@@ -33072,6 +31518,122 @@ pub mod builder {
                 disable_parallel_tool_use: Ok(value.disable_parallel_tool_use),
                 name: Ok(value.name),
                 type_: Ok(value.type_),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ToolUseBlock {
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        input: ::std::result::Result<
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<super::ToolUsePartType, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ToolUseBlock {
+        fn default() -> Self {
+            Self {
+                id: Ok(Default::default()),
+                input: Ok(Default::default()),
+                name: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ToolUseBlock {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn input<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.input = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for input: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ToolUsePartType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ToolUseBlock> for super::ToolUseBlock {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ToolUseBlock,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                id: value.id?,
+                input: value.input?,
+                name: value.name?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ToolUseBlock> for ToolUseBlock {
+        fn from(value: super::ToolUseBlock) -> Self {
+            Self {
+                id: Ok(value.id),
+                input: Ok(value.input),
+                name: Ok(value.name),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -35731,6 +34293,25 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         max_tokens_default: Some(512u64),
     },
     ModelPage {
+        page: "claude-3-haiku-MESSAGES",
+        request: Some("HybridChatRequest"),
+        ids: &["anthropic/claude-3-haiku"],
+        properties: &[
+            "max_tokens",
+            "messages",
+            "metadata",
+            "model",
+            "stop_sequences",
+            "stream",
+            "system",
+            "thinking",
+            "tool_choice",
+            "tools",
+        ],
+        thinking: &["enabled", "disabled", "adaptive"],
+        max_tokens_default: Some(4096u64),
+    },
+    ModelPage {
         page: "claude-3-haiku",
         request: Some("OpenRouterStyleRequest"),
         ids: &["anthropic/claude-3-haiku"],
@@ -36121,6 +34702,25 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
+        page: "claude-opus-4-MESSAGES",
+        request: Some("HybridChatRequest"),
+        ids: &["anthropic/claude-opus-4"],
+        properties: &[
+            "max_tokens",
+            "messages",
+            "metadata",
+            "model",
+            "stop_sequences",
+            "stream",
+            "system",
+            "thinking",
+            "tool_choice",
+            "tools",
+        ],
+        thinking: &["enabled", "disabled", "adaptive"],
+        max_tokens_default: Some(32000u64),
+    },
+    ModelPage {
         page: "claude-opus-4.1",
         request: Some("AnthropicChatRequest"),
         ids: &[
@@ -36145,6 +34745,25 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         ],
         thinking: &["enabled"],
         max_tokens_default: Some(32000u64),
+    },
+    ModelPage {
+        page: "claude-opus-4.8-fast-MESSAGES",
+        request: Some("HybridChatRequest"),
+        ids: &["anthropic/claude-opus-4.8-fast"],
+        properties: &[
+            "max_tokens",
+            "messages",
+            "metadata",
+            "model",
+            "stop_sequences",
+            "stream",
+            "system",
+            "thinking",
+            "tool_choice",
+            "tools",
+        ],
+        thinking: &["enabled", "disabled", "adaptive"],
+        max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-opus-4.8-fast",
@@ -36243,6 +34862,25 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         max_tokens_default: None,
     },
     ModelPage {
+        page: "claude-opus-5-MESSAGES",
+        request: Some("HybridChatRequest"),
+        ids: &["anthropic/claude-opus-5"],
+        properties: &[
+            "max_tokens",
+            "messages",
+            "metadata",
+            "model",
+            "stop_sequences",
+            "stream",
+            "system",
+            "thinking",
+            "tool_choice",
+            "tools",
+        ],
+        thinking: &["enabled", "disabled", "adaptive"],
+        max_tokens_default: Some(128000u64),
+    },
+    ModelPage {
         page: "claude-opus-5",
         request: Some("HybridChatRequest"),
         ids: &["anthropic/claude-opus-5"],
@@ -36329,6 +34967,25 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
+        page: "claude-sonnet-4-MESSAGES",
+        request: Some("HybridChatRequest"),
+        ids: &["anthropic/claude-sonnet-4"],
+        properties: &[
+            "max_tokens",
+            "messages",
+            "metadata",
+            "model",
+            "stop_sequences",
+            "stream",
+            "system",
+            "thinking",
+            "tool_choice",
+            "tools",
+        ],
+        thinking: &["enabled", "disabled", "adaptive"],
+        max_tokens_default: Some(64000u64),
+    },
+    ModelPage {
         page: "claude-sonnet-4",
         request: Some("OpenRouterStyleRequest"),
         ids: &["anthropic/claude-sonnet-4"],
@@ -36377,6 +35034,25 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         max_tokens_default: None,
     },
     ModelPage {
+        page: "claude-sonnet-5-MESSAGES",
+        request: Some("HybridChatRequest"),
+        ids: &["anthropic/claude-sonnet-5"],
+        properties: &[
+            "max_tokens",
+            "messages",
+            "metadata",
+            "model",
+            "stop_sequences",
+            "stream",
+            "system",
+            "thinking",
+            "tool_choice",
+            "tools",
+        ],
+        thinking: &["enabled", "disabled", "adaptive"],
+        max_tokens_default: Some(128000u64),
+    },
+    ModelPage {
         page: "claude-sonnet-5",
         request: Some("HybridChatRequest"),
         ids: &["anthropic/claude-sonnet-5"],
@@ -36413,14 +35089,6 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         ],
         thinking: &["enabled", "disabled", "adaptive"],
         max_tokens_default: Some(128000u64),
-    },
-    ModelPage {
-        page: "messages",
-        request: Some("MessagesRequest"),
-        ids: &[],
-        properties: &[],
-        thinking: &[],
-        max_tokens_default: None,
     },
     ModelPage {
         page: "openrouter-claude-3-5-haiku",
@@ -36465,6 +35133,7 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
     ("claude-3-5-haiku", include_str!("../openapi/claude-3-5-haiku.json")),
     ("claude-3-5-sonnet", include_str!("../openapi/claude-3-5-sonnet.json")),
     ("claude-3-7-sonnet", include_str!("../openapi/claude-3-7-sonnet.json")),
+    ("claude-3-haiku-MESSAGES", include_str!("../openapi/claude-3-haiku-MESSAGES.json")),
     ("claude-3-haiku", include_str!("../openapi/claude-3-haiku.json")),
     ("claude-3-opus", include_str!("../openapi/claude-3-opus.json")),
     ("claude-3-sonnet", include_str!("../openapi/claude-3-sonnet.json")),
@@ -36480,17 +35149,30 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
     ("claude-opus-4-6", include_str!("../openapi/claude-opus-4-6.json")),
     ("claude-opus-4-7", include_str!("../openapi/claude-opus-4-7.json")),
     ("claude-opus-4-8", include_str!("../openapi/claude-opus-4-8.json")),
+    ("claude-opus-4-MESSAGES", include_str!("../openapi/claude-opus-4-MESSAGES.json")),
     ("claude-opus-4.1", include_str!("../openapi/claude-opus-4.1.json")),
+    (
+        "claude-opus-4.8-fast-MESSAGES",
+        include_str!("../openapi/claude-opus-4.8-fast-MESSAGES.json"),
+    ),
     ("claude-opus-4.8-fast", include_str!("../openapi/claude-opus-4.8-fast.json")),
     ("claude-opus-4", include_str!("../openapi/claude-opus-4.json")),
+    ("claude-opus-5-MESSAGES", include_str!("../openapi/claude-opus-5-MESSAGES.json")),
     ("claude-opus-5", include_str!("../openapi/claude-opus-5.json")),
     ("claude-opus-latest", include_str!("../openapi/claude-opus-latest.json")),
     ("claude-sonnet-4-5", include_str!("../openapi/claude-sonnet-4-5.json")),
     ("claude-sonnet-4-6", include_str!("../openapi/claude-sonnet-4-6.json")),
+    (
+        "claude-sonnet-4-MESSAGES",
+        include_str!("../openapi/claude-sonnet-4-MESSAGES.json"),
+    ),
     ("claude-sonnet-4", include_str!("../openapi/claude-sonnet-4.json")),
+    (
+        "claude-sonnet-5-MESSAGES",
+        include_str!("../openapi/claude-sonnet-5-MESSAGES.json"),
+    ),
     ("claude-sonnet-5", include_str!("../openapi/claude-sonnet-5.json")),
     ("claude-sonnet-latest", include_str!("../openapi/claude-sonnet-latest.json")),
-    ("messages", include_str!("../openapi/messages.json")),
     (
         "openrouter-claude-3-5-haiku",
         include_str!("../openapi/openrouter-claude-3-5-haiku.json"),
@@ -36503,6 +35185,10 @@ pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[
     ("claude-3-5-sonnet", include_str!("../jsonschema/claude-3-5-sonnet.request.json")),
     ("claude-3-7-sonnet", include_str!("../jsonschema/claude-3-7-sonnet.request.json")),
     ("claude-3-haiku", include_str!("../jsonschema/claude-3-haiku.request.json")),
+    (
+        "claude-3-haiku-MESSAGES",
+        include_str!("../jsonschema/claude-3-haiku-MESSAGES.request.json"),
+    ),
     ("claude-3-opus", include_str!("../jsonschema/claude-3-opus.request.json")),
     ("claude-3-sonnet", include_str!("../jsonschema/claude-3-sonnet.request.json")),
     ("claude-3.5-sonnet", include_str!("../jsonschema/claude-3.5-sonnet.request.json")),
@@ -36524,12 +35210,24 @@ pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[
     ("claude-opus-4-6", include_str!("../jsonschema/claude-opus-4-6.request.json")),
     ("claude-opus-4-7", include_str!("../jsonschema/claude-opus-4-7.request.json")),
     ("claude-opus-4-8", include_str!("../jsonschema/claude-opus-4-8.request.json")),
+    (
+        "claude-opus-4-MESSAGES",
+        include_str!("../jsonschema/claude-opus-4-MESSAGES.request.json"),
+    ),
     ("claude-opus-4.1", include_str!("../jsonschema/claude-opus-4.1.request.json")),
     (
         "claude-opus-4.8-fast",
         include_str!("../jsonschema/claude-opus-4.8-fast.request.json"),
     ),
+    (
+        "claude-opus-4.8-fast-MESSAGES",
+        include_str!("../jsonschema/claude-opus-4.8-fast-MESSAGES.request.json"),
+    ),
     ("claude-opus-5", include_str!("../jsonschema/claude-opus-5.request.json")),
+    (
+        "claude-opus-5-MESSAGES",
+        include_str!("../jsonschema/claude-opus-5-MESSAGES.request.json"),
+    ),
     (
         "claude-opus-latest",
         include_str!("../jsonschema/claude-opus-latest.request.json"),
@@ -36537,12 +35235,19 @@ pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[
     ("claude-sonnet-4", include_str!("../jsonschema/claude-sonnet-4.request.json")),
     ("claude-sonnet-4-5", include_str!("../jsonschema/claude-sonnet-4-5.request.json")),
     ("claude-sonnet-4-6", include_str!("../jsonschema/claude-sonnet-4-6.request.json")),
+    (
+        "claude-sonnet-4-MESSAGES",
+        include_str!("../jsonschema/claude-sonnet-4-MESSAGES.request.json"),
+    ),
     ("claude-sonnet-5", include_str!("../jsonschema/claude-sonnet-5.request.json")),
+    (
+        "claude-sonnet-5-MESSAGES",
+        include_str!("../jsonschema/claude-sonnet-5-MESSAGES.request.json"),
+    ),
     (
         "claude-sonnet-latest",
         include_str!("../jsonschema/claude-sonnet-latest.request.json"),
     ),
-    ("messages", include_str!("../jsonschema/messages.request.json")),
     (
         "openrouter-claude-3-5-haiku",
         include_str!("../jsonschema/openrouter-claude-3-5-haiku.request.json"),
