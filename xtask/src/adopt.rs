@@ -593,4 +593,29 @@ mod tests {
         )
         .is_err());
     }
+
+    #[test]
+    fn the_messages_endpoint_gets_its_message_and_event_stream() {
+        let vendor = json!({"openapi": "3.0.0", "info": {"version": "1"},
+            "paths": {"/v1/messages": {"post": {
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object",
+                    "properties": {"model": {"type": "string", "enum": ["m"]}}}}}},
+                "responses": {"200": {"description": "x", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {}}},
+                    "text/event-stream": {"schema": {"type": "object", "properties": {}}}}}}}}}});
+        let out = adopt(&vendor, "m-MESSAGES.json", None, &words()).unwrap();
+        assert_eq!(out.value["info"]["x-codegen-dialect"], "messages");
+        let ok = &out.value["paths"]["/v1/messages"]["post"]["responses"]["200"]["content"];
+        assert_eq!(
+            ok["application/json"]["schema"]["x-codegen-name"],
+            "MessageResponse"
+        );
+        assert_eq!(
+            ok["text/event-stream"]["schema"]["x-codegen-name"],
+            "MessageStreamEvent"
+        );
+        let body = &out.value["paths"]["/v1/messages"]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(body["x-codegen-name"], "MessagesRequest");
+    }
 }
