@@ -22,6 +22,7 @@ mod completion;
 mod conversation;
 pub mod error;
 mod failure;
+mod message_fold;
 mod meta;
 pub mod model;
 pub mod provider;

@@ -1,6 +1,7 @@
 //! Streams below the conversation API: server-sent event framing ([`SseDecoder`]), typed chunks
 //! without I/O ([`ChunkDecoder`]), typed chunks from a response as they arrive ([`ChunkStream`])
-//! over its raw body ([`ByteStream`]), and folding chunks into a completion ([`Accumulator`]).
+//! over its raw body ([`ByteStream`]), and folding chunks into a completion ([`Accumulator`]) or
+//! Messages-endpoint events into the message ([`MessageAccumulator`]).
 
 mod chunks;
 mod frame;
@@ -12,3 +13,4 @@ pub use stream::ChunkStream;
 
 pub use crate::accumulate::{unwrap_legacy, Accumulator, StreamChunk};
 pub use crate::body::ByteStream;
+pub use crate::message_fold::MessageAccumulator;

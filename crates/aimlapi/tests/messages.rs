@@ -1,0 +1,116 @@
+//! The Messages endpoint's event stream folded into the whole message.
+
+use aimlapi::sse::MessageAccumulator;
+use aimlapi::types::{MessageResponse, MessageStreamEvent};
+use serde_json::json;
+
+const TRANSCRIPT: &str = include_str!("../../../tests/fixtures/messages-stream.txt");
+
+/// The `data:` payloads of the transcript, in order.
+fn events(body: &str) -> Vec<MessageStreamEvent> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("{e}: {d}")))
+        .collect()
+}
+
+fn fold(events: &[MessageStreamEvent]) -> Result<MessageResponse, aimlapi::Error> {
+    let mut acc = MessageAccumulator::new();
+    for e in events {
+        acc.push(e)?;
+    }
+    acc.finish()
+}
+
+#[test]
+fn the_transcript_folds_into_the_whole_message() {
+    let message = fold(&events(TRANSCRIPT)).unwrap();
+    let value = serde_json::to_value(&message).unwrap();
+    assert_eq!(
+        value,
+        json!({
+            "id": "msg_01TestThinkingTool",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": [
+                {"type": "thinking", "thinking": "The user wants the weather in Oslo. I should call get_weather.",
+                 "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxDfBpCqZ0Xk7Yq8bMiMPq1"},
+                {"type": "text", "text": "Let me check the weather in Oslo."},
+                {"type": "tool_use", "id": "toolu_01Oslo", "name": "get_weather",
+                 "input": {"city": "Oslo", "unit": "celsius"}}
+            ],
+            "stop_reason": "tool_use",
+            "usage": {"input_tokens": 412, "output_tokens": 87, "cache_creation_input_tokens": 0,
+                      "cache_read_input_tokens": 2048,
+                      "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+                      "service_tier": "standard"}
+        })
+    );
+    insta::assert_json_snapshot!("messages_stream_folded", value);
+}
+
+#[test]
+fn a_stream_without_message_stop_is_an_unexpected_end() {
+    let all = events(TRANSCRIPT);
+    for cut in 0..all.len() {
+        let err = fold(&all[..cut]).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            aimlapi::ErrorKind::UnexpectedEnd,
+            "cut at {cut}"
+        );
+    }
+}
+
+#[test]
+fn an_error_event_ends_the_stream_with_its_kind() {
+    let mut all = events(TRANSCRIPT);
+    all.insert(
+        5,
+        serde_json::from_value(json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))
+            .unwrap(),
+    );
+    let err = fold(&all).unwrap_err();
+    assert_eq!(err.kind(), aimlapi::ErrorKind::Stream);
+    assert!(
+        err.to_string().contains("overloaded_error") && err.to_string().contains("Overloaded"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_events_deltas_and_blocks_are_kept_or_skipped_never_fatal() {
+    let mut all = events(TRANSCRIPT);
+    let extra = [
+        json!({"type": "content_block_start", "index": 3, "content_block": {"type": "brand_new_block", "payload": [1, 2]}}),
+        json!({"type": "content_block_delta", "index": 3, "delta": {"type": "brand_new_delta", "x": 1}}),
+        json!({"type": "content_block_stop", "index": 3}),
+        json!({"type": "brand_new_event", "data": {}}),
+    ];
+    let at = all.len() - 2;
+    for (i, e) in extra.into_iter().enumerate() {
+        all.insert(at + i, serde_json::from_value(e).unwrap());
+    }
+    let message = fold(&all).unwrap();
+    let value = serde_json::to_value(&message).unwrap();
+    assert_eq!(
+        value["content"][3],
+        json!({"type": "brand_new_block", "payload": [1, 2]})
+    );
+}
+
+#[test]
+fn a_tool_input_that_is_not_json_is_a_decode_error() {
+    let all: Vec<MessageStreamEvent> = [
+        json!({"type": "message_start", "message": {"id": "m", "type": "message", "content": []}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{\"city\": "}}),
+        json!({"type": "content_block_stop", "index": 0}),
+    ]
+    .into_iter()
+    .map(|v| serde_json::from_value(v).unwrap())
+    .collect();
+    let err = fold(&all).unwrap_err();
+    assert_eq!(err.kind(), aimlapi::ErrorKind::Decode);
+}
