@@ -114,3 +114,81 @@ fn a_tool_input_that_is_not_json_is_a_decode_error() {
     let err = fold(&all).unwrap_err();
     assert_eq!(err.kind(), aimlapi::ErrorKind::Decode);
 }
+
+/// The body decoded piece by piece and folded; an error or an unexpected end as the result.
+fn decode_and_fold(pieces: &[&[u8]]) -> Result<MessageResponse, aimlapi::Error> {
+    use aimlapi::sse::MessageEventDecoder;
+    let mut decoder = MessageEventDecoder::default();
+    let mut acc = MessageAccumulator::new();
+    for piece in pieces {
+        decoder.feed(piece);
+        while let Some(event) = decoder.next_event() {
+            acc.push(&event?)?;
+        }
+    }
+    decoder.finish();
+    while let Some(event) = decoder.next_event() {
+        acc.push(&event?)?;
+    }
+    acc.finish()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+    /// Any split of the transcript's bytes (CRLF line ends too) folds to the same message.
+    #[test]
+    fn any_split_of_the_body_folds_to_the_same_message(
+        cuts in proptest::collection::vec(0usize..4000, 0..40),
+        crlf in proptest::bool::ANY,
+    ) {
+        let body = if crlf { TRANSCRIPT.replace('\n', "\r\n") } else { TRANSCRIPT.to_string() };
+        let bytes = body.as_bytes();
+        let mut at: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+        at.sort_unstable();
+        let mut pieces = Vec::new();
+        let mut from = 0;
+        for cut in at {
+            pieces.push(&bytes[from..cut]);
+            from = cut;
+        }
+        pieces.push(&bytes[from..]);
+        let whole = serde_json::to_value(decode_and_fold(&[bytes]).unwrap()).unwrap();
+        let split = serde_json::to_value(decode_and_fold(&pieces).unwrap()).unwrap();
+        proptest::prop_assert_eq!(whole, split);
+    }
+}
+
+/// The body cut after every byte: the whole message once `message_stop` is closed by its blank
+/// line, `UnexpectedEnd` before; never a decode error of half an event.
+#[test]
+fn a_body_cut_anywhere_is_the_message_or_an_unexpected_end() {
+    let bytes = TRANSCRIPT.as_bytes();
+    let whole = serde_json::to_value(decode_and_fold(&[bytes]).unwrap()).unwrap();
+    let mut whole_at = Vec::new();
+    for cut in 0..=bytes.len() {
+        match decode_and_fold(&[&bytes[..cut]]) {
+            Ok(m) => {
+                assert_eq!(serde_json::to_value(m).unwrap(), whole, "cut at {cut}");
+                whole_at.push(cut);
+            }
+            Err(e) => assert_eq!(
+                e.kind(),
+                aimlapi::ErrorKind::UnexpectedEnd,
+                "cut at {cut}: {e}"
+            ),
+        }
+    }
+    // `message_stop` is the last event: only the whole body, its blank line included, has it.
+    assert_eq!(whole_at, [bytes.len()]);
+}
+
+#[test]
+fn an_error_event_in_the_body_is_the_typed_error() {
+    let body = TRANSCRIPT.replace(
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}",
+        "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",
+    );
+    let err = decode_and_fold(&[body.as_bytes()]).unwrap_err();
+    assert_eq!(err.kind(), aimlapi::ErrorKind::Stream, "{err}");
+    assert!(err.to_string().contains("overloaded_error"), "{err}");
+}

@@ -4,10 +4,12 @@
 //! Messages-endpoint events into the message ([`MessageAccumulator`]).
 
 mod chunks;
+mod events;
 mod frame;
 mod stream;
 
 pub use chunks::{ChunkDecoder, StreamItem};
+pub use events::{MessageEventDecoder, MessageEventStream};
 pub use frame::{SseDecoder, SseEvent, SseItem, SseRef, DEFAULT_MAX_LINE};
 pub use stream::ChunkStream;
 
