@@ -16,10 +16,19 @@ use crate::failure::{http_failure, read_limited, transport_failure, with_causes,
 use crate::meta::ResponseMeta;
 use crate::model::Model;
 use crate::provider::{ApiKey, Provider, ProviderKind};
-use crate::request::{ChatRequest, ChatResponse};
+use crate::request::{ChatRequest, TokenCounts};
 use crate::retry::RetryPolicy;
 use crate::sse::ChunkStream;
 use crate::timeouts::Timeouts;
+
+/// Where a body goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `POST /v1/chat/completions`.
+    Chat,
+    /// `POST /v1/messages`: Anthropic's Messages API.
+    Messages,
+}
 
 /// A client for chat completions: cheap to clone, one per process is enough.
 ///
@@ -52,6 +61,8 @@ struct Inner {
     base_url: String,
     /// `{base_url}/v1/chat/completions`, built once.
     chat_url: String,
+    /// `{base_url}/v1/messages`, built once.
+    messages_url: String,
     key: Option<ApiKey>,
     retry: RetryPolicy,
     timeouts: Timeouts,
@@ -256,6 +267,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 chat_url: format!("{base_url}/v1/chat/completions"),
+                messages_url: format!("{base_url}/v1/messages"),
                 base_url,
                 provider: self.provider,
                 key,
@@ -322,12 +334,14 @@ impl Client {
         let (request, model) = self.for_provider(request);
         self.check(&request, options)?;
         let span = self.span("chat_completion", &request.model_id());
-        self.complete(&request, model, options, span).await
+        self.complete(Endpoint::Chat, &request, model, options, span)
+            .await
     }
 
     /// Sends `body` (non-streaming), with retries, and reads the response as `T`.
     pub(crate) async fn complete<B, T>(
         &self,
+        endpoint: Endpoint,
         body: &B,
         model: Model,
         options: &RequestOptions,
@@ -335,10 +349,10 @@ impl Client {
     ) -> Result<Completion<T>, Error>
     where
         B: serde::Serialize,
-        T: serde::de::DeserializeOwned + ChatResponse,
+        T: serde::de::DeserializeOwned + TokenCounts,
     {
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
-        let url = &self.inner.chat_url;
+        let url = self.url(endpoint);
         let limit = self.inner.max_body;
         async {
             if self.inner.log_contents {
@@ -370,7 +384,7 @@ impl Client {
                 })
                 .await?;
             let meta = ResponseMeta::new(status, headers, attempts, model);
-            if let Some(u) = value.token_usage() {
+            if let Some(u) = value.token_counts() {
                 tracing::Span::current()
                     .record("prompt_tokens", u.prompt_tokens)
                     .record("completion_tokens", u.completion_tokens);
@@ -409,20 +423,22 @@ impl Client {
             .extra_body
             .insert("stream".into(), serde_json::Value::Bool(true));
         let span = self.span("chat_completion_stream", &request.model_id());
-        self.open_stream(&request, model, &options, span).await
+        self.open_stream(Endpoint::Chat, &request, model, &options, span)
+            .await
     }
 
     /// Sends `body` for a stream (it asks for one itself, or `options` does), with retries
     /// before the response starts, and returns the body as it arrives.
     pub(crate) async fn open_stream<B: serde::Serialize>(
         &self,
+        endpoint: Endpoint,
         body: &B,
         model: Model,
         options: &RequestOptions,
         span: tracing::Span,
     ) -> Result<ByteStream, Error> {
         let idle = self.inner.timeouts.stream_idle;
-        let url = &self.inner.chat_url;
+        let url = self.url(endpoint);
         async {
             let (mut response, attempts) = self
                 .with_retries(|| self.send_once(url, body, options, Some(idle), idle))
@@ -534,6 +550,13 @@ impl Client {
                 page: page.page,
             }),
             None => Ok(()),
+        }
+    }
+
+    fn url(&self, endpoint: Endpoint) -> &str {
+        match endpoint {
+            Endpoint::Chat => &self.inner.chat_url,
+            Endpoint::Messages => &self.inner.messages_url,
         }
     }
 

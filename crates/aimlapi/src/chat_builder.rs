@@ -5,13 +5,13 @@ use aimlapi_client::RequestOptions;
 use aimlapi_types as types;
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::api::Client;
+use crate::api::{Client, Endpoint};
 use crate::chat_stream::ChatStream;
 use crate::completion::Completion;
 use crate::conversation::{Content, Conversation, Turn};
 use crate::error::Error;
 use crate::model::Model;
-use crate::sse::ChunkStream;
+use crate::sse::{ChunkStream, MessageEventStream};
 use crate::wire::{checked, Body, Sampling, Shape, Unsupported};
 
 /// A conversation for one model: build it, then [`send`](Self::send) or
@@ -194,7 +194,13 @@ impl<'c> Chat<'c> {
         };
         let span = self.client.span("chat", &id);
         self.client
-            .complete(&body, self.model.clone(), &self.options, span)
+            .complete(
+                Endpoint::Chat,
+                &body,
+                self.model.clone(),
+                &self.options,
+                span,
+            )
             .await
     }
 
@@ -216,9 +222,70 @@ impl<'c> Chat<'c> {
         let span = self.client.span("chat_stream", &id);
         let bytes = self
             .client
-            .open_stream(&body, self.model.clone(), &self.options, span)
+            .open_stream(
+                Endpoint::Chat,
+                &body,
+                self.model.clone(),
+                &self.options,
+                span,
+            )
             .await?;
         Ok(ChatStream::new(ChunkStream::new(bytes)))
+    }
+
+    /// Sends the conversation to Anthropic's Messages endpoint (`POST /v1/messages`), in its
+    /// native shape, and returns the message: thinking blocks with their signatures, text, tool
+    /// calls ([`Completion::turn`] keeps them all for the next turn).
+    pub async fn send_message(&self) -> Result<Completion<types::MessageResponse>, Error> {
+        let id = self.model.id().to_string();
+        let sampling = self.checked(Shape::Messages)?;
+        let tools = self.tool_json(Shape::Messages);
+        let body = Body {
+            model: &id,
+            conversation: &self.conversation,
+            sampling: &sampling,
+            tools: &tools,
+            shape: Shape::Messages,
+            stream: false,
+        };
+        let span = self.client.span("message", &id);
+        self.client
+            .complete(
+                Endpoint::Messages,
+                &body,
+                self.model.clone(),
+                &self.options,
+                span,
+            )
+            .await
+    }
+
+    /// Sends the conversation to the Messages endpoint with `stream: true` and returns its
+    /// events as they arrive ([`MessageEventStream::collect_message`] folds them).
+    pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
+        let id = self.model.id().to_string();
+        let sampling = self.checked(Shape::Messages)?;
+        let tools = self.tool_json(Shape::Messages);
+        let body = Body {
+            model: &id,
+            conversation: &self.conversation,
+            sampling: &sampling,
+            tools: &tools,
+            shape: Shape::Messages,
+            stream: true,
+        };
+        let span = self.client.span("message_stream", &id);
+        let bytes = self
+            .client
+            .open_stream(
+                Endpoint::Messages,
+                &body,
+                self.model.clone(),
+                &self.options,
+                span,
+            )
+            .await?;
+        Ok(MessageEventStream::new(bytes))
     }
 
     /// The body as it would be sent, as JSON (for logs and tests).
@@ -271,7 +338,7 @@ impl<'c> Chat<'c> {
             .iter()
             .map(|t| match shape {
                 Shape::OpenAi => t.openai_json(),
-                Shape::Anthropic => t.anthropic_json(),
+                Shape::Anthropic | Shape::Messages => t.anthropic_json(),
             })
             .collect()
     }

@@ -171,3 +171,114 @@ pub(crate) fn tool_calls_of(tool_calls: &[types::ToolCall]) -> Vec<ToolCall> {
         })
         .collect()
 }
+
+impl crate::request::TokenCounts for types::MessageResponse {
+    fn token_counts(&self) -> Option<TokenUsage> {
+        message_usage(self)
+    }
+}
+
+/// A message's counts: every prompt token (cache reads and writes included) in, output out.
+fn message_usage(m: &types::MessageResponse) -> Option<TokenUsage> {
+    let u = m.usage.as_ref()?;
+    let n = |v: Option<i64>| v.unwrap_or(0).max(0) as u64;
+    let prompt = n(u.input_tokens)
+        .saturating_add(n(u.cache_creation_input_tokens))
+        .saturating_add(n(u.cache_read_input_tokens));
+    let completion = n(u.output_tokens);
+    Some(TokenUsage {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: prompt.saturating_add(completion),
+    })
+}
+
+impl Completion<types::MessageResponse> {
+    fn blocks(&self) -> &[types::ContentBlock] {
+        self.value.content.as_deref().unwrap_or_default()
+    }
+
+    /// The text blocks, joined.
+    pub fn text(&self) -> Option<String> {
+        let texts: Vec<&str> = self
+            .blocks()
+            .iter()
+            .filter_map(|b| match b {
+                types::ContentBlock::TextBlock(t) => t.text.as_deref(),
+                _ => None,
+            })
+            .collect();
+        (!texts.is_empty()).then(|| texts.concat())
+    }
+
+    /// The thinking blocks' text, joined.
+    pub fn reasoning(&self) -> Option<String> {
+        let texts: Vec<&str> = self
+            .blocks()
+            .iter()
+            .filter_map(|b| match b {
+                types::ContentBlock::ThinkingBlock(t) => t.thinking.as_deref(),
+                _ => None,
+            })
+            .collect();
+        (!texts.is_empty()).then(|| texts.concat())
+    }
+
+    /// The tool calls, in order (their input as JSON text).
+    pub fn tool_calls(&self) -> Vec<ToolCall> {
+        self.blocks()
+            .iter()
+            .filter_map(|b| match b {
+                types::ContentBlock::ToolUseBlock(t) => Some(ToolCall {
+                    id: t.id.clone().unwrap_or_default(),
+                    name: t.name.clone().unwrap_or_default(),
+                    arguments: serde_json::Value::Object(t.input.clone().unwrap_or_default())
+                        .to_string(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The stop reason as the server wrote it.
+    pub fn finish_reason_raw(&self) -> Option<&str> {
+        self.value.stop_reason.as_deref()
+    }
+
+    /// The stop reason, typed.
+    pub fn finish_reason(&self) -> Option<FinishReason> {
+        self.finish_reason_raw().map(FinishReason::parse)
+    }
+
+    /// The token counts (cache reads and writes counted in).
+    pub fn usage(&self) -> Option<TokenUsage> {
+        message_usage(&self.value)
+    }
+
+    /// The message as an assistant turn for the next request: thinking blocks with their
+    /// signatures (and redacted ones) unchanged, text, tool calls, in order.
+    pub fn turn(&self) -> Turn {
+        let mut content = Vec::new();
+        for b in self.blocks() {
+            match b {
+                types::ContentBlock::ThinkingBlock(t) => content.push(Part::Thinking {
+                    text: t.thinking.clone().unwrap_or_default(),
+                    signature: t.signature.clone(),
+                }),
+                types::ContentBlock::RedactedThinkingBlock(r) => {
+                    content.push(Part::RedactedThinking {
+                        data: r.data.clone().unwrap_or_default(),
+                    })
+                }
+                types::ContentBlock::TextBlock(t) => {
+                    content.push(Part::Text(t.text.clone().unwrap_or_default()))
+                }
+                _ => {}
+            }
+        }
+        Turn::Assistant {
+            content,
+            tool_calls: self.tool_calls(),
+        }
+    }
+}

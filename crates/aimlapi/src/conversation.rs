@@ -68,6 +68,11 @@ pub enum Part {
         /// The signature the API gave it, which it checks when the block comes back.
         signature: Option<String>,
     },
+    /// Thinking the model keeps hidden (encrypted), kept to be sent back unchanged.
+    RedactedThinking {
+        /// The encrypted reasoning, as the API gave it.
+        data: String,
+    },
 }
 
 /// An image, by URL or inline.

@@ -65,6 +65,17 @@ macro_rules! chat_response {
 
 chat_response!(types::ChatCompletion);
 
+/// The token counts of an answer, whatever its endpoint (recorded in the call's span).
+pub(crate) trait TokenCounts {
+    fn token_counts(&self) -> Option<TokenUsage>;
+}
+
+impl<T: ChatResponse> TokenCounts for T {
+    fn token_counts(&self) -> Option<TokenUsage> {
+        self.token_usage()
+    }
+}
+
 /// How a request body writes messages, tools and tool turns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

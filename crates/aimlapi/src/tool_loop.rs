@@ -112,18 +112,67 @@ async fn run_calls(tools: &Toolbox, calls: &[ToolCall], step: usize) -> Vec<Tool
     records
 }
 
-/// What a tool loop on a conversation ended with ([`Chat::run_tools`]).
+/// What a tool loop on a conversation ended with ([`Chat::run_tools`] on the chat endpoint,
+/// [`Chat::run_message_tools`] on the Messages endpoint, whose answer is a
+/// [`MessageResponse`](types::MessageResponse)).
 #[derive(Debug)]
-pub struct ConversationRun {
+pub struct ConversationRun<T = types::ChatCompletion> {
     /// The last answer: the model's reply without tool calls.
-    pub completion: Completion<types::ChatCompletion>,
-    /// The whole conversation: the turns given, each answer with tool calls and the results,
-    /// and the last answer. Add a user turn and send it again to go on.
+    pub completion: Completion<T>,
+    /// The whole conversation: the turns given, each answer with tool calls (and, on the
+    /// Messages endpoint, its thinking blocks with their signatures) and the results, and the
+    /// last answer. Add a user turn and send it again to go on.
     pub conversation: Conversation,
     /// Every tool call made, in order, with its result.
     pub calls: Vec<ToolCallRecord>,
     /// How many requests were sent.
     pub steps: usize,
+}
+
+/// An endpoint's answer, as the tool loop needs it.
+pub(crate) trait LoopAnswer: Sized {
+    /// Sends `chat` once, streamed and folded or not.
+    async fn ask(chat: &Chat<'_>, streaming: bool) -> Result<Completion<Self>, Error>;
+    /// The answer as the next assistant turn.
+    fn turn(done: &Completion<Self>) -> Turn;
+    /// The tool calls it asks for.
+    fn calls(done: &Completion<Self>) -> Vec<ToolCall>;
+}
+
+impl LoopAnswer for types::ChatCompletion {
+    async fn ask(chat: &Chat<'_>, streaming: bool) -> Result<Completion<Self>, Error> {
+        if streaming {
+            chat.stream().await?.completion().await
+        } else {
+            chat.send().await
+        }
+    }
+    fn turn(done: &Completion<Self>) -> Turn {
+        done.turn()
+    }
+    fn calls(done: &Completion<Self>) -> Vec<ToolCall> {
+        done.tool_calls()
+    }
+}
+
+impl LoopAnswer for types::MessageResponse {
+    async fn ask(chat: &Chat<'_>, streaming: bool) -> Result<Completion<Self>, Error> {
+        if !streaming {
+            return chat.send_message().await;
+        }
+        let events = chat.stream_message().await?;
+        let meta = events.meta().clone();
+        Ok(Completion {
+            value: events.collect_message().await?,
+            meta,
+        })
+    }
+    fn turn(done: &Completion<Self>) -> Turn {
+        done.turn()
+    }
+    fn calls(done: &Completion<Self>) -> Vec<ToolCall> {
+        done.tool_calls()
+    }
 }
 
 impl Chat<'_> {
@@ -139,17 +188,32 @@ impl Chat<'_> {
         tools: &Toolbox,
         settings: &ToolLoop,
     ) -> Result<ConversationRun, Error> {
+        self.run_loop(tools, settings).await
+    }
+
+    /// [`run_tools`](Self::run_tools) over Anthropic's Messages endpoint: each answer's
+    /// thinking blocks go back with their signatures, unchanged, beside its tool calls and
+    /// the results (which a tool-using conversation with thinking on requires).
+    pub async fn run_message_tools(
+        self,
+        tools: &Toolbox,
+        settings: &ToolLoop,
+    ) -> Result<ConversationRun<types::MessageResponse>, Error> {
+        self.run_loop(tools, settings).await
+    }
+
+    async fn run_loop<T: LoopAnswer>(
+        self,
+        tools: &Toolbox,
+        settings: &ToolLoop,
+    ) -> Result<ConversationRun<T>, Error> {
         let mut chat = self.tools(tools).with_options(&settings.options);
         let mut calls = Vec::new();
         for step in 1..=settings.max_steps {
-            let completion = if settings.streaming {
-                chat.stream().await?.completion().await?
-            } else {
-                chat.send().await?
-            };
-            let asked = completion.tool_calls();
+            let completion = T::ask(&chat, settings.streaming).await?;
+            let asked = T::calls(&completion);
             let mut conversation = chat.take_conversation();
-            conversation.push(completion.turn());
+            conversation.push(T::turn(&completion));
             if asked.is_empty() {
                 return Ok(ConversationRun {
                     completion,

@@ -19,6 +19,8 @@ pub(crate) enum Shape {
     /// A top-level `system`; `user`/`assistant` turns of content blocks; `stop_sequences`,
     /// `top_k`, `thinking`.
     Anthropic,
+    /// The Anthropic shape sent to the Messages endpoint (which takes images by URL too).
+    Messages,
 }
 
 impl Shape {
@@ -40,6 +42,7 @@ impl Shape {
         match self {
             Shape::OpenAi => true,
             Shape::Anthropic => model.page().and_then(|p| p.request) == Some("HybridChatRequest"),
+            Shape::Messages => true,
         }
     }
 }
@@ -66,7 +69,7 @@ impl Sampling {
     fn set(&self, shape: Shape) -> impl Iterator<Item = &'static str> + '_ {
         let stop = match shape {
             Shape::OpenAi => "stop",
-            Shape::Anthropic => "stop_sequences",
+            Shape::Anthropic | Shape::Messages => "stop_sequences",
         };
         [
             ("temperature", self.temperature.is_some()),
@@ -141,7 +144,7 @@ pub(crate) fn checked<'s>(
                     }
                 }
             }
-            Turn::Assistant { tool_calls, .. } if shape == Shape::Anthropic => {
+            Turn::Assistant { tool_calls, .. } if shape != Shape::OpenAi => {
                 for call in tool_calls {
                     if serde_json::from_str::<serde_json::Map<String, Value>>(&call.arguments)
                         .is_err()
@@ -189,7 +192,7 @@ impl Serialize for Body<'_> {
         let c = self.conversation;
         match self.shape {
             Shape::OpenAi => map.serialize_entry("messages", &OpenAiMessages(c))?,
-            Shape::Anthropic => {
+            Shape::Anthropic | Shape::Messages => {
                 if let Some(system) = c.system_prompt() {
                     map.serialize_entry("system", system)?;
                 }
@@ -212,7 +215,7 @@ impl Serialize for Body<'_> {
         if !o.stop.is_empty() {
             let name = match self.shape {
                 Shape::OpenAi => "stop",
-                Shape::Anthropic => "stop_sequences",
+                Shape::Anthropic | Shape::Messages => "stop_sequences",
             };
             map.serialize_entry(name, &o.stop)?;
         }
@@ -324,7 +327,7 @@ impl Serialize for OpenAiParts<'_> {
                 Part::Document { media_type, data } => {
                     seq.serialize_element(&OpenAiFile { media_type, data })?
                 }
-                Part::Thinking { .. } => {}
+                Part::Thinking { .. } | Part::RedactedThinking { .. } => {}
             }
         }
         seq.end()
@@ -551,7 +554,7 @@ impl Serialize for AnthropicUserBlocks<'_, '_> {
                             Part::Document { media_type, data } => {
                                 seq.serialize_element(&AnthropicDocument { media_type, data })?
                             }
-                            Part::Thinking { .. } => {}
+                            Part::Thinking { .. } | Part::RedactedThinking { .. } => {}
                         }
                     }
                 }
@@ -631,6 +634,18 @@ impl Serialize for AnthropicAssistantBlocks<'_> {
                         kind: "thinking",
                         thinking: text,
                         signature: signature.as_deref().unwrap_or_default(),
+                    })?
+                }
+                Part::RedactedThinking { data } => {
+                    #[derive(Serialize)]
+                    struct RedactedBlock<'a> {
+                        #[serde(rename = "type")]
+                        kind: &'static str,
+                        data: &'a str,
+                    }
+                    seq.serialize_element(&RedactedBlock {
+                        kind: "redacted_thinking",
+                        data,
                     })?
                 }
                 Part::Image(image) => seq.serialize_element(&AnthropicImage(image))?,

@@ -192,3 +192,85 @@ fn an_error_event_in_the_body_is_the_typed_error() {
     assert_eq!(err.kind(), aimlapi::ErrorKind::Stream, "{err}");
     assert!(err.to_string().contains("overloaded_error"), "{err}");
 }
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct City {
+    /// The city's name.
+    city: String,
+}
+
+/// A two-turn tool loop with thinking on, over the Messages endpoint of the mock (streamed, then
+/// not): the second request carries the thinking block with its signature, unchanged, the tool
+/// call and its result.
+#[tokio::test]
+async fn a_tool_loop_with_thinking_sends_the_signed_thinking_back() {
+    use aimlapi::tools::{ToolLoop, ToolSpec, Toolbox};
+    use aimlapi_mock::{MockServer, Reply};
+
+    for streaming in [true, false] {
+        let mock = MockServer::start().await;
+        mock.push(
+            Reply::tool_call("toolu_1", "get_weather", r#"{"city":"Oslo"}"#)
+                .thinking(
+                    "The user is in Oslo; I should check the weather.",
+                    "sig-Ea1b2c3",
+                )
+                .usage(30, 12),
+        );
+        mock.push(Reply::text("7 degrees: take a coat.").usage(60, 5));
+        let client = aimlapi::Client::builder()
+            .base_url(mock.base_url())
+            .api_key("test-key")
+            .build()
+            .unwrap();
+        let tools = Toolbox::new().add(
+            ToolSpec::new::<City>("get_weather").unwrap(),
+            |c: City| async move { Ok::<_, String>(json!({"city": c.city, "celsius": 7})) },
+        );
+        let run = client
+            .chat("anthropic/claude-sonnet-5")
+            .system("Be brief.")
+            .user("Do I need a coat in Oslo?")
+            .max_tokens(4000)
+            .thinking(2048)
+            .run_message_tools(
+                &tools,
+                &ToolLoop {
+                    streaming,
+                    ..ToolLoop::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(run.steps, 2);
+        assert_eq!(
+            run.completion.text().as_deref(),
+            Some("7 degrees: take a coat.")
+        );
+        let requests = mock.requests();
+        assert_eq!(requests.len(), 2);
+        assert!(requests.iter().all(|r| r.path == "/v1/messages"));
+        let mut second = requests[1].body.clone();
+        let tools_sent = second.as_object_mut().unwrap().remove("tools").unwrap();
+        assert_eq!(tools_sent[0]["name"], "get_weather");
+        assert!(tools_sent[0]["input_schema"].is_object());
+        let mut expected = json!({
+            "model": "anthropic/claude-sonnet-5",
+            "system": "Be brief.",
+            "messages": [
+                {"role": "user", "content": "Do I need a coat in Oslo?"},
+                {"role": "assistant", "content": [
+                    {"type": "thinking", "thinking": "The user is in Oslo; I should check the weather.", "signature": "sig-Ea1b2c3"},
+                    {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Oslo"}}]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "toolu_1", "content": "{\"celsius\":7,\"city\":\"Oslo\"}"}]}
+            ],
+            "max_tokens": 4000,
+            "thinking": {"type": "enabled", "budget_tokens": 2048},
+        });
+        if streaming {
+            expected["stream"] = json!(true);
+        }
+        assert_eq!(second, expected, "streaming: {streaming}");
+    }
+}

@@ -128,6 +128,8 @@ pub struct Script {
     tool_calls: Vec<ScriptedToolCall>,
     usage: (u64, u64),
     finish_reason: Option<String>,
+    /// Thinking and its signature, on the Messages endpoint.
+    thinking: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -185,6 +187,15 @@ impl Reply {
                 name: name.into(),
                 arguments: arguments.into(),
             });
+        }
+        self
+    }
+
+    /// Thinking with its signature before a scripted answer's text (the Messages endpoint's
+    /// `thinking` block; the chat endpoint leaves it out).
+    pub fn thinking(mut self, thinking: &str, signature: &str) -> Reply {
+        if let Kind::Scripted(s) = &mut self.kind {
+            s.thinking = Some((thinking.into(), signature.into()));
         }
         self
     }
@@ -726,13 +737,19 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         });
     }
     let json = "application/json";
-    if method != "POST" || !matches!(path.as_str(), "/v1/chat/completions" | "/chat/completions") {
+    let messages = matches!(path.as_str(), "/v1/messages" | "/messages");
+    if method != "POST"
+        || !(messages || matches!(path.as_str(), "/v1/chat/completions" | "/chat/completions"))
+    {
         return full(404, json, respond::error_body(404, &path, id), &[]);
     }
     if let Some(key) = &shared.config.api_key {
         if auth.as_deref() != Some(format!("Bearer {key}").as_str()) {
             return full(401, json, respond::error_body(401, &path, id), &[]);
         }
+    }
+    if messages {
+        return serve_message(&shared, &path, id, &body, spec);
     }
     let stem = if shared.config.validate {
         match schemas().check(&body) {
@@ -784,6 +801,57 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
             stream_response(events, ending, &shared.config, &reply.headers)
         }
     }
+}
+
+/// `POST /v1/messages` (or `/messages`): the body checked against the Messages pages' request
+/// schema, then the reply as a message or as its event stream.
+fn serve_message(
+    shared: &Shared,
+    path: &str,
+    id: u64,
+    body: &Value,
+    spec: Option<String>,
+) -> Response<Body> {
+    let json = "application/json";
+    if shared.config.validate {
+        if let Err(problem) = schemas().check_message(body) {
+            return refused(400, path, id, &problem);
+        }
+    }
+    let reply = match spec.map(|s| Reply::parse(&s)) {
+        Some(Ok(reply)) => reply,
+        Some(Err(e)) => return refused(400, path, id, &format!("x-mock-reply: {e}")),
+        None => shared
+            .queue
+            .lock()
+            .expect("lock")
+            .pop_front()
+            .unwrap_or_else(Reply::documented),
+    };
+    let model = body["model"].as_str().unwrap_or_default().to_string();
+    let streaming = body.get("stream") == Some(&Value::Bool(true));
+    let script = match &reply.kind {
+        Kind::Status { status, body } => {
+            let text = body
+                .clone()
+                .unwrap_or_else(|| respond::error_body(*status, path, id));
+            return full(*status, json, text, &reply.headers);
+        }
+        Kind::Scripted(s) => s.clone(),
+        // No page documents a Messages answer: a short greeting stands in.
+        Kind::Documented => Script {
+            text: Some("Hello! How can I help you today?".into()),
+            usage: (12, 10),
+            ..Script::default()
+        },
+    };
+    if !streaming {
+        let message = respond::scripted_message(&script, &model).to_string();
+        return full(200, json, message, &reply.headers);
+    }
+    let (events, ending) =
+        respond::message_frames(respond::message_events(&script, &model), &reply.faults);
+    stream_response(events, ending, &shared.config, &reply.headers)
 }
 
 fn stream_response(

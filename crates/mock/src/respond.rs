@@ -252,3 +252,137 @@ pub(crate) fn events(chunks: Vec<Value>, format: Format, faults: &[Fault]) -> (V
     }
     (out, Ending::End)
 }
+
+/// A scripted Messages-endpoint message: thinking (with its signature), text, tool calls.
+pub(crate) fn scripted_message(script: &Script, model: &str) -> Value {
+    let mut content = Vec::new();
+    if let Some((thinking, signature)) = &script.thinking {
+        content.push(json!({"type": "thinking", "thinking": thinking, "signature": signature}));
+    }
+    if let Some(text) = &script.text {
+        content.push(json!({"type": "text", "text": text}));
+    }
+    for t in &script.tool_calls {
+        let input: Value = serde_json::from_str(&t.arguments).unwrap_or_else(|_| json!({}));
+        content.push(json!({"type": "tool_use", "id": t.id, "name": t.name, "input": input}));
+    }
+    let (p, c) = script.usage;
+    json!({
+        "id": "msg_mock",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": script.finish_reason.as_deref().unwrap_or(if script.tool_calls.is_empty() { "end_turn" } else { "tool_use" }),
+        "stop_sequence": null,
+        "usage": {"input_tokens": p, "output_tokens": c, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+    })
+}
+
+/// The message as Anthropic's event stream: `message_start` (no content, the input count),
+/// each block started, its deltas (text and thinking a few characters at a time, the
+/// signature, a tool call's input in pieces, the first empty), stopped; `message_delta` with the
+/// stop reason and the output count; `message_stop`. Each as `(event name, payload)`.
+pub(crate) fn message_events(script: &Script, model: &str) -> Vec<(&'static str, Value)> {
+    let message = scripted_message(script, model);
+    let mut start = message.clone();
+    start["content"] = json!([]);
+    start["stop_reason"] = Value::Null;
+    start["usage"]["output_tokens"] = json!(1);
+    let mut out = vec![(
+        "message_start",
+        json!({"type": "message_start", "message": start}),
+    )];
+    let blocks = message["content"].as_array().cloned().unwrap_or_default();
+    for (i, block) in blocks.iter().enumerate() {
+        let delta = |d: Value| {
+            (
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": i, "delta": d}),
+            )
+        };
+        match block["type"].as_str() {
+            Some("thinking") => {
+                out.push(("content_block_start", json!({"type": "content_block_start", "index": i, "content_block": {"type": "thinking", "thinking": "", "signature": ""}})));
+                for p in pieces(block["thinking"].as_str().unwrap_or(""), 8) {
+                    out.push(delta(json!({"type": "thinking_delta", "thinking": p})));
+                }
+                out.push(delta(
+                    json!({"type": "signature_delta", "signature": block["signature"]}),
+                ));
+            }
+            Some("text") => {
+                out.push(("content_block_start", json!({"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}})));
+                for p in pieces(block["text"].as_str().unwrap_or(""), 8) {
+                    out.push(delta(json!({"type": "text_delta", "text": p})));
+                }
+            }
+            _ => {
+                let mut started = block.clone();
+                started["input"] = json!({});
+                out.push((
+                    "content_block_start",
+                    json!({"type": "content_block_start", "index": i, "content_block": started}),
+                ));
+                out.push(delta(
+                    json!({"type": "input_json_delta", "partial_json": ""}),
+                ));
+                for p in pieces(&block["input"].to_string(), 4) {
+                    out.push(delta(
+                        json!({"type": "input_json_delta", "partial_json": p}),
+                    ));
+                }
+            }
+        }
+        out.push((
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": i}),
+        ));
+    }
+    out.push(("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": message["stop_reason"], "stop_sequence": null}, "usage": {"output_tokens": message["usage"]["output_tokens"]}})));
+    out.push(("message_stop", json!({"type": "message_stop"})));
+    out
+}
+
+/// The events as SSE text (`event:` and `data:` lines), faults applied: keep-alives are `ping`
+/// events, an error chunk is an `error` event (`overloaded_error` for code 529, else
+/// `api_error`) that ends the stream.
+pub(crate) fn message_frames(
+    events: Vec<(&'static str, Value)>,
+    faults: &[Fault],
+) -> (Vec<Bytes>, Ending) {
+    let frame = |name: &str, v: &Value| Bytes::from(format!("event: {name}\ndata: {v}\n\n"));
+    let mut out = Vec::new();
+    for f in faults {
+        if let Fault::KeepAlive(n) = f {
+            let n = (*n).min(crate::MAX_KEEP_ALIVES);
+            out.extend((0..n).map(|_| frame("ping", &json!({"type": "ping"}))));
+        }
+    }
+    for (i, (name, event)) in events.into_iter().enumerate() {
+        for f in faults {
+            match f {
+                Fault::DropAfter(n) if *n == i => return (out, Ending::Drop),
+                Fault::StallAfter(n) if *n == i => return (out, Ending::Stall),
+                Fault::MalformedAfter(n) if *n == i => out.push(Bytes::from_static(
+                    b"event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"index\": [\n\n",
+                )),
+                Fault::ErrorChunkAfter { after, code, message } if *after == i => {
+                    let kind = if *code == 529 { "overloaded_error" } else { "api_error" };
+                    out.push(frame("error", &json!({"type": "error", "error": {"type": kind, "message": message}})));
+                    return (out, Ending::End);
+                }
+                _ => {}
+            }
+        }
+        out.push(frame(name, &event));
+    }
+    for f in faults {
+        match f {
+            Fault::DropAfter(_) => return (out, Ending::Drop),
+            Fault::StallAfter(_) => return (out, Ending::Stall),
+            _ => {}
+        }
+    }
+    (out, Ending::End)
+}

@@ -83,4 +83,45 @@ impl Schemas {
     pub(crate) fn models(&self) -> impl Iterator<Item = (&str, &'static str)> {
         self.models.iter().map(|(m, d)| (m.as_str(), *d))
     }
+
+    /// Checks a Messages-endpoint body against the request schema of the Messages pages: the
+    /// page that lists its model, else (the endpoint takes more ids than its pages list) the
+    /// first such page, for the body's shape alone.
+    pub(crate) fn check_message(&self, body: &Value) -> Result<(), String> {
+        let model = body
+            .get("model")
+            .and_then(Value::as_str)
+            .ok_or_else(|| "the body has no string `model`".to_string())?;
+        let pages: Vec<&'static str> = self
+            .validators
+            .keys()
+            .copied()
+            .filter(|stem| stem.ends_with("-MESSAGES"))
+            .collect();
+        let listing = aimlapi_types::MODEL_PAGES
+            .iter()
+            .find(|p| pages.contains(&p.page) && p.ids.contains(&model));
+        let (stem, body) = match listing {
+            Some(page) => (page.page, std::borrow::Cow::Borrowed(body)),
+            None => {
+                let page = pages
+                    .first()
+                    .and_then(|s| aimlapi_types::MODEL_PAGES.iter().find(|p| p.page == *s))
+                    .ok_or_else(|| "no Messages page is bundled".to_string())?;
+                let mut shaped = body.clone();
+                shaped["model"] = Value::String(page.ids[0].to_string());
+                (page.page, std::borrow::Cow::Owned(shaped))
+            }
+        };
+        let problems: Vec<String> = self.validators[stem]
+            .iter_errors(&body)
+            .take(3)
+            .map(|e| format!("{} at `{}`", e, e.instance_path()))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{stem}: {}", problems.join("; ")))
+        }
+    }
 }
