@@ -102,7 +102,10 @@ pub struct SseDecoder {
     /// data by swapping the two buffers, its field name left in front.
     data: Vec<u8>,
     data_from: usize,
-    event: Option<String>,
+    /// The `event:` field of the event being read (`has_event`), in a buffer reused from event
+    /// to event.
+    event: String,
+    has_event: bool,
     id: Option<String>,
     retry: Option<u64>,
     has_data: bool,
@@ -125,7 +128,8 @@ impl SseDecoder {
             line: Vec::new(),
             data: Vec::new(),
             data_from: 0,
-            event: None,
+            event: String::new(),
+            has_event: false,
             id: None,
             retry: None,
             has_data: false,
@@ -177,7 +181,7 @@ impl SseDecoder {
             && !self.after_cr
             && !self.has_data
             && self.line.is_empty()
-            && self.event.is_none()
+            && !self.has_event
             && self.retry.is_none()
     }
 
@@ -306,7 +310,7 @@ impl SseDecoder {
                 if self.has_data {
                     let data = borrowed.take().unwrap_or(&self.data[self.data_from..]);
                     stop = sink(SseRef::Event {
-                        event: self.event.as_deref(),
+                        event: self.has_event.then_some(self.event.as_str()),
                         data,
                         id: self.id.as_deref(),
                         retry: self.retry,
@@ -314,7 +318,7 @@ impl SseDecoder {
                 }
                 self.data.clear();
                 self.data_from = 0;
-                self.event = None;
+                self.has_event = false;
                 self.retry = None;
                 self.has_data = false;
                 return stop;
@@ -331,7 +335,9 @@ impl SseDecoder {
                 self.has_data = true;
             }
             Line::Field(b"event", value) => {
-                self.event = Some(String::from_utf8_lossy(value).into_owned())
+                self.event.clear();
+                self.event.push_str(&String::from_utf8_lossy(value));
+                self.has_event = true;
             }
             Line::Field(b"id", value) if !value.contains(&0) => {
                 self.id = Some(String::from_utf8_lossy(value).into_owned())
