@@ -2,11 +2,12 @@
 //!
 //! The first byte of the input seeds the cut points; the rest is the body. Besides "never
 //! panics", each run checks that the split body frames to the same events as the whole one, and
-//! that the chunk type decodes the split body to the same outcome as the whole one.
+//! that the chunk type and the Messages event decoder decode the split body to the same outcome
+//! as the whole one.
 
 #![no_main]
 
-use aimlapi::sse::{ChunkDecoder, SseDecoder, SseItem, StreamItem};
+use aimlapi::sse::{ChunkDecoder, MessageEventDecoder, SseDecoder, SseItem, StreamItem};
 use aimlapi::types::ChatCompletionChunk;
 use aimlapi::sse::StreamChunk;
 use bytes::Bytes;
@@ -61,6 +62,27 @@ fn chunks<T: StreamChunk + std::fmt::Debug>(pieces: &[Bytes], max_line: usize) -
     out
 }
 
+/// Every item the Messages event decoder yields, as text (errors by kind).
+fn message_events(pieces: &[Bytes], max_line: usize) -> Vec<String> {
+    let mut d = MessageEventDecoder::new(max_line);
+    let mut out = Vec::new();
+    let take = |d: &mut MessageEventDecoder, out: &mut Vec<String>| {
+        while let Some(item) = d.next_event() {
+            out.push(match item {
+                Ok(e) => format!("{e:?}"),
+                Err(e) => format!("error {:?}", e.kind()),
+            });
+        }
+    };
+    for p in pieces {
+        d.feed(p);
+        take(&mut d, &mut out);
+    }
+    d.finish();
+    take(&mut d, &mut out);
+    out
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&seed, body)) = data.split_first() else {
         return;
@@ -74,5 +96,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(
         chunks::<ChatCompletionChunk>(&whole, max_line),
         chunks::<ChatCompletionChunk>(&split, max_line)
+    );
+    assert_eq!(
+        message_events(&whole, max_line),
+        message_events(&split, max_line)
     );
 });
