@@ -159,6 +159,19 @@ pub(crate) fn checked<'s>(
             _ => {}
         }
     }
+    if let Some(budget) = sampling.thinking_budget {
+        // Anthropic's bounds: at least 1,024 tokens, and fewer than `max_tokens`.
+        if budget < 1024 {
+            return Err(Error::InvalidRequest(format!(
+                "thinking needs a budget of at least 1024 tokens, not {budget}"
+            )));
+        }
+        if let Some(max) = sampling.max_tokens.filter(|max| budget >= *max) {
+            return Err(Error::InvalidRequest(format!(
+                "the thinking budget ({budget} tokens) must be below max_tokens ({max})"
+            )));
+        }
+    }
     let Some(page) = model.page().filter(|_| unsupported != Unsupported::Send) else {
         return Ok(std::borrow::Cow::Borrowed(sampling));
     };

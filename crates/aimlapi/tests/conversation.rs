@@ -417,3 +417,26 @@ async fn documents_go_as_each_dialect_writes_them() {
         assert_valid(&sent);
     }
 }
+
+#[test]
+fn a_thinking_budget_out_of_bounds_is_refused_before_sending() {
+    let client = Client::builder()
+        .base_url("http://127.0.0.1:9")
+        .api_key("k")
+        .build()
+        .unwrap();
+    let chat = |budget: u64, max: u64| {
+        client
+            .chat("claude-sonnet-4-5")
+            .user("Hi")
+            .max_tokens(max)
+            .thinking(budget)
+            .body()
+    };
+    for (budget, max, needle) in [(512, 4000, "1024"), (4000, 4000, "below max_tokens")] {
+        let err = chat(budget, max).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+    assert!(chat(1024, 4000).is_ok());
+}
