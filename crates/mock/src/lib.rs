@@ -1,7 +1,11 @@
-//! A local stand-in for the AI/ML API's chat completions, for offline use and tests, in the way
-//! stripe-mock stands in for Stripe.
+//! A local stand-in for the AI/ML API's chat completions and Messages endpoint, for offline use
+//! and tests, in the way stripe-mock stands in for Stripe.
 //!
-//! [`MockServer`] serves `POST /v1/chat/completions` and `POST /chat/completions` on 127.0.0.1:
+//! [`MockServer`] serves `POST /v1/chat/completions` and `POST /chat/completions` on 127.0.0.1,
+//! and Anthropic's `POST /v1/messages` and `POST /messages` (bodies checked against the Messages
+//! pages' request schema; scripted text, [`Reply::thinking`] and tool use answered as a message
+//! or as its event stream, `ping` keep-alives and `error` events for the faults below). On the
+//! chat endpoint:
 //!
 //! - each request body is validated against the request schema of the bundled document its
 //!   `model` names (`aimlapi_types::REQUEST_SCHEMAS`); an invalid one gets the vendor's 400 body,
@@ -250,6 +254,7 @@ impl Reply {
     /// Reads a reply from the `x-mock-reply` header: `;`-separated settings, e.g.
     /// `status=429; header=Retry-After:1` or `text=Hi; drop-after=2; legacy`. Settings:
     /// `status=N`, `body=TEXT`, `header=NAME:VALUE`, `text=TEXT`, `tool=ID,NAME,ARGS`,
+    /// `thinking=TEXT,SIGNATURE` (the Messages endpoint),
     /// `usage=P,C`, `keep-alive=N`, `drop-after=N`, `stall-after=N`, `malformed-after=N`,
     /// `error-chunk-after=N`, `legacy`.
     pub fn parse(spec: &str) -> Result<Reply, String> {
@@ -284,6 +289,13 @@ impl Reply {
                 }
                 "text" => {
                     reply.script_mut().text = Some(value.into());
+                    reply
+                }
+                "thinking" => {
+                    let (thinking, signature) = value
+                        .rsplit_once(',')
+                        .ok_or_else(|| format!("`{part}`: expected TEXT,SIGNATURE"))?;
+                    reply.script_mut().thinking = Some((thinking.into(), signature.into()));
                     reply
                 }
                 "tool" => {

@@ -504,3 +504,38 @@ fn client_request(model: &str) -> ChatCompletionRequest {
     request.model = aimlapi::types::ModelId::String(model.into());
     request
 }
+
+/// The Messages endpoint through the `x-mock-reply` header: thinking, text, the event stream.
+#[tokio::test]
+async fn the_messages_endpoint_answers_a_scripted_header() {
+    let mock = MockServer::start().await;
+    let client = client(&mock);
+    let reply = hyper::header::HeaderValue::from_static(
+        "text=Seven.; thinking=Counting the days,sig-1; usage=20,4",
+    );
+    let done = client
+        .chat("anthropic/claude-sonnet-5")
+        .user("How many days in a week?")
+        .header(
+            hyper::header::HeaderName::from_static("x-mock-reply"),
+            reply.clone(),
+        )
+        .send_message()
+        .await
+        .unwrap();
+    assert_eq!(done.text().as_deref(), Some("Seven."));
+    assert_eq!(done.reasoning().as_deref(), Some("Counting the days"));
+    let events = client
+        .chat("anthropic/claude-sonnet-5")
+        .user("How many days in a week?")
+        .header(
+            hyper::header::HeaderName::from_static("x-mock-reply"),
+            reply,
+        )
+        .stream_message()
+        .await
+        .unwrap();
+    let message = events.collect_message().await.unwrap();
+    assert_eq!(message.usage.and_then(|u| u.output_tokens), Some(4));
+    assert!(mock.requests().iter().all(|r| r.path == "/v1/messages"));
+}
