@@ -158,11 +158,7 @@ pub fn adopt(
             body.remove("description");
         }
         if chat {
-            let responses = op
-                .entry("responses")
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-                .expect("responses is an object");
+            let responses = responses_of(op);
             let had = responses.keys().filter(|c| c.starts_with('2')).count();
             responses.retain(|code, _| !code.starts_with('2'));
             responses.insert("200".into(), crate::passes::shared_response());
@@ -172,11 +168,7 @@ pub fn adopt(
                 ));
             }
         } else if messages {
-            let responses = op
-                .entry("responses")
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-                .expect("responses is an object");
+            let responses = responses_of(op);
             responses.retain(|code, _| !code.starts_with('2'));
             responses.insert("200".into(), messages_response());
             report.push(format!(
@@ -284,6 +276,19 @@ pub fn adopt(
         ));
     }
     Ok(Adopted { value: doc, report })
+}
+
+/// An operation's `responses` map, made one when it is missing or is not a map (a document
+/// that gets it wrong is rewritten, never a panic).
+fn responses_of(op: &mut Map<String, Value>) -> &mut Map<String, Value> {
+    let responses = op.entry("responses").or_insert_with(|| json!({}));
+    if !responses.is_object() {
+        *responses = json!({});
+    }
+    match responses {
+        Value::Object(m) => m,
+        _ => unreachable!("made an object above"),
+    }
 }
 
 /// Drops the keywords that carry the vendor's prose or examples, and puts our description, if

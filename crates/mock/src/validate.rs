@@ -108,8 +108,12 @@ impl Schemas {
                     .first()
                     .and_then(|s| aimlapi_types::MODEL_PAGES.iter().find(|p| p.page == *s))
                     .ok_or_else(|| "no Messages page is bundled".to_string())?;
+                let id = page
+                    .ids
+                    .first()
+                    .ok_or_else(|| format!("the Messages page {} lists no model", page.page))?;
                 let mut shaped = body.clone();
-                shaped["model"] = Value::String(page.ids[0].to_string());
+                shaped["model"] = Value::String(id.to_string());
                 (page.page, std::borrow::Cow::Owned(shaped))
             }
         };
