@@ -181,22 +181,12 @@ impl<'c> Chat<'c> {
 
     /// Sends the conversation and returns the model's answer.
     pub async fn send(&self) -> Result<Completion<types::ChatCompletion>, Error> {
-        let (shape, id) = self.target();
-        let sampling = self.checked(shape)?;
-        let tools = self.tool_json(shape);
-        let body = Body {
-            model: &id,
-            conversation: &self.conversation,
-            sampling: &sampling,
-            tools: &tools,
-            shape,
-            stream: false,
-        };
-        let span = self.client.span("chat", &id);
+        let p = self.prepare(Endpoint::Chat)?;
+        let span = self.client.span("chat", &p.id);
         self.client
             .complete(
                 Endpoint::Chat,
-                &body,
+                &p.body(false),
                 self.model.clone(),
                 &self.options,
                 span,
@@ -208,23 +198,13 @@ impl<'c> Chat<'c> {
     /// the text alone ([`ChatStream::text`]), the whole answer at the end
     /// ([`ChatStream::completion`]).
     pub async fn stream(&self) -> Result<ChatStream, Error> {
-        let (shape, id) = self.target();
-        let sampling = self.checked(shape)?;
-        let tools = self.tool_json(shape);
-        let body = Body {
-            model: &id,
-            conversation: &self.conversation,
-            sampling: &sampling,
-            tools: &tools,
-            shape,
-            stream: true,
-        };
-        let span = self.client.span("chat_stream", &id);
+        let p = self.prepare(Endpoint::Chat)?;
+        let span = self.client.span("chat_stream", &p.id);
         let bytes = self
             .client
             .open_stream(
                 Endpoint::Chat,
-                &body,
+                &p.body(true),
                 self.model.clone(),
                 &self.options,
                 span,
@@ -237,22 +217,12 @@ impl<'c> Chat<'c> {
     /// native shape, and returns the message: thinking blocks with their signatures, text, tool
     /// calls ([`Completion::turn`] keeps them all for the next turn).
     pub async fn send_message(&self) -> Result<Completion<types::MessageResponse>, Error> {
-        let id = self.model.id().to_string();
-        let sampling = self.checked(Shape::Messages)?;
-        let tools = self.tool_json(Shape::Messages);
-        let body = Body {
-            model: &id,
-            conversation: &self.conversation,
-            sampling: &sampling,
-            tools: &tools,
-            shape: Shape::Messages,
-            stream: false,
-        };
-        let span = self.client.span("message", &id);
+        let p = self.prepare(Endpoint::Messages)?;
+        let span = self.client.span("message", &p.id);
         self.client
             .complete(
                 Endpoint::Messages,
-                &body,
+                &p.body(false),
                 self.model.clone(),
                 &self.options,
                 span,
@@ -263,23 +233,13 @@ impl<'c> Chat<'c> {
     /// Sends the conversation to the Messages endpoint with `stream: true` and returns its
     /// events as they arrive ([`MessageEventStream::collect_message`] folds them).
     pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
-        let id = self.model.id().to_string();
-        let sampling = self.checked(Shape::Messages)?;
-        let tools = self.tool_json(Shape::Messages);
-        let body = Body {
-            model: &id,
-            conversation: &self.conversation,
-            sampling: &sampling,
-            tools: &tools,
-            shape: Shape::Messages,
-            stream: true,
-        };
-        let span = self.client.span("message_stream", &id);
+        let p = self.prepare(Endpoint::Messages)?;
+        let span = self.client.span("message_stream", &p.id);
         let bytes = self
             .client
             .open_stream(
                 Endpoint::Messages,
-                &body,
+                &p.body(true),
                 self.model.clone(),
                 &self.options,
                 span,
@@ -288,22 +248,29 @@ impl<'c> Chat<'c> {
         Ok(MessageEventStream::new(bytes))
     }
 
-    /// The body as it would be sent, as JSON (for logs and tests).
+    /// The body as it would be sent to the chat endpoint, as JSON (for logs and tests).
     pub fn body(&self) -> Result<serde_json::Value, Error> {
-        let (shape, id) = self.target();
-        let sampling = self.checked(shape)?;
-        let tools = self.tool_json(shape);
-        serde_json::to_value(Body {
-            model: &id,
-            conversation: &self.conversation,
-            sampling: &sampling,
-            tools: &tools,
-            shape,
-            stream: false,
-        })
-        .map_err(|e| Error::CannotWrite {
+        let p = self.prepare(Endpoint::Chat)?;
+        serde_json::to_value(p.body(false)).map_err(|e| Error::CannotWrite {
             model: self.model.id().to_string(),
             what: e.to_string(),
+        })
+    }
+
+    /// What a body for `endpoint` needs: the shape and the id (on the chat endpoint, a known
+    /// model's id as its provider spells it; on the Messages endpoint, as given), the settings
+    /// checked against the model's page, the tools in the shape's form.
+    fn prepare(&self, endpoint: Endpoint) -> Result<Prepared<'_>, Error> {
+        let (shape, id) = match endpoint {
+            Endpoint::Chat => self.target(),
+            Endpoint::Messages => (Shape::Messages, self.model.id().to_string()),
+        };
+        Ok(Prepared {
+            sampling: self.checked(shape)?,
+            tools: self.tool_json(shape),
+            conversation: &self.conversation,
+            shape,
+            id,
         })
     }
 
@@ -346,5 +313,27 @@ impl<'c> Chat<'c> {
     #[cfg(not(feature = "tools"))]
     fn tool_json(&self, _: Shape) -> Vec<serde_json::Value> {
         Vec::new()
+    }
+}
+
+/// A chat's body, ready to be written (see [`Chat::prepare`]).
+struct Prepared<'a> {
+    id: String,
+    shape: Shape,
+    conversation: &'a Conversation,
+    sampling: std::borrow::Cow<'a, Sampling>,
+    tools: Vec<serde_json::Value>,
+}
+
+impl Prepared<'_> {
+    fn body(&self, stream: bool) -> Body<'_> {
+        Body {
+            model: &self.id,
+            conversation: self.conversation,
+            sampling: &self.sampling,
+            tools: &self.tools,
+            shape: self.shape,
+            stream,
+        }
     }
 }

@@ -198,30 +198,26 @@ impl Completion<types::MessageResponse> {
         self.value.content.as_deref().unwrap_or_default()
     }
 
+    /// The text `pick` finds in each block, joined; `None` when no block has any.
+    fn joined(&self, pick: impl Fn(&types::ContentBlock) -> Option<&str>) -> Option<String> {
+        let texts: Vec<&str> = self.blocks().iter().filter_map(pick).collect();
+        (!texts.is_empty()).then(|| texts.concat())
+    }
+
     /// The text blocks, joined.
     pub fn text(&self) -> Option<String> {
-        let texts: Vec<&str> = self
-            .blocks()
-            .iter()
-            .filter_map(|b| match b {
-                types::ContentBlock::TextBlock(t) => t.text.as_deref(),
-                _ => None,
-            })
-            .collect();
-        (!texts.is_empty()).then(|| texts.concat())
+        self.joined(|b| match b {
+            types::ContentBlock::TextBlock(t) => t.text.as_deref(),
+            _ => None,
+        })
     }
 
     /// The thinking blocks' text, joined.
     pub fn reasoning(&self) -> Option<String> {
-        let texts: Vec<&str> = self
-            .blocks()
-            .iter()
-            .filter_map(|b| match b {
-                types::ContentBlock::ThinkingBlock(t) => t.thinking.as_deref(),
-                _ => None,
-            })
-            .collect();
-        (!texts.is_empty()).then(|| texts.concat())
+        self.joined(|b| match b {
+            types::ContentBlock::ThinkingBlock(t) => t.thinking.as_deref(),
+            _ => None,
+        })
     }
 
     /// The tool calls, in order (their input as JSON text).

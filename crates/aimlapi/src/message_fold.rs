@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use aimlapi_types::{
-    BlockDelta, ContentBlock, MessageResponse, MessageStreamEvent, MessageUsage, TextCitation,
+    BlockDelta, ContentBlock, ErrorEvent, MessageResponse, MessageStreamEvent, MessageUsage,
+    TextCitation,
 };
 use serde_json::{Map, Value};
 
@@ -47,6 +48,17 @@ pub struct MessageAccumulator {
 
 fn empty<T: serde::de::DeserializeOwned>() -> T {
     serde_json::from_value(Value::Object(Map::new())).expect("every field is optional")
+}
+
+/// An `error` event as the typed error: its kind (`overloaded_error`, ...) as the code.
+pub(crate) fn stream_error(e: &ErrorEvent) -> Error {
+    let error = e.error.as_ref();
+    Error::Stream {
+        code: error.and_then(|e| e.type_.clone()),
+        message: error
+            .and_then(|e| e.message.clone())
+            .unwrap_or_else(|| "an error event without a message".into()),
+    }
 }
 
 /// Each count `new` has replaces the one in `old` (Messages usage counts run from the start).
@@ -137,15 +149,7 @@ impl MessageAccumulator {
                 }
             }
             MessageStreamEvent::MessageStopEvent(_) => self.stopped = true,
-            MessageStreamEvent::ErrorEvent(e) => {
-                let error = e.error.as_ref();
-                return Err(Error::Stream {
-                    code: error.and_then(|e| e.type_.clone()),
-                    message: error
-                        .and_then(|e| e.message.clone())
-                        .unwrap_or_else(|| "an error event without a message".into()),
-                });
-            }
+            MessageStreamEvent::ErrorEvent(e) => return Err(stream_error(e)),
             MessageStreamEvent::PingEvent(_) | MessageStreamEvent::OtherKind(_) => {}
         }
         Ok(())

@@ -37,6 +37,14 @@ impl Shape {
         }
     }
 
+    /// The property the stop sequences go in.
+    fn stop_property(self) -> &'static str {
+        match self {
+            Shape::OpenAi => "stop",
+            Shape::Anthropic | Shape::Messages => "stop_sequences",
+        }
+    }
+
     /// Whether images can go by URL (the Anthropic-style chat pages take base64 only).
     fn takes_image_urls(self, model: &Model) -> bool {
         match self {
@@ -67,10 +75,7 @@ pub struct Sampling {
 impl Sampling {
     /// Each setting that is set, by the property name it has in `shape`.
     fn set(&self, shape: Shape) -> impl Iterator<Item = &'static str> + '_ {
-        let stop = match shape {
-            Shape::OpenAi => "stop",
-            Shape::Anthropic | Shape::Messages => "stop_sequences",
-        };
+        let stop = shape.stop_property();
         [
             ("temperature", self.temperature.is_some()),
             ("top_p", self.top_p.is_some()),
@@ -226,11 +231,7 @@ impl Serialize for Body<'_> {
             map.serialize_entry("max_tokens", &v)?;
         }
         if !o.stop.is_empty() {
-            let name = match self.shape {
-                Shape::OpenAi => "stop",
-                Shape::Anthropic | Shape::Messages => "stop_sequences",
-            };
-            map.serialize_entry(name, &o.stop)?;
+            map.serialize_entry(self.shape.stop_property(), &o.stop)?;
         }
         if let Some(budget) = o.thinking_budget {
             map.serialize_entry("thinking", &Thinking(budget))?;

@@ -772,15 +772,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         let model = body["model"].as_str().unwrap_or_default();
         schemas().document_of(model).unwrap_or("claude-3-5-haiku")
     };
-    let reply = match spec.map(|s| Reply::parse(&s)) {
-        Some(Ok(reply)) => reply,
-        Some(Err(e)) => return refused(400, &path, id, &format!("x-mock-reply: {e}")),
-        None => shared
-            .queue
-            .lock()
-            .expect("lock")
-            .pop_front()
-            .unwrap_or_else(Reply::documented),
+    let reply = match next_reply(&shared, spec) {
+        Ok(reply) => reply,
+        Err(problem) => return refused(400, &path, id, &problem),
     };
     let model = body["model"].as_str().unwrap_or_default().to_string();
     let streaming = body.get("stream") == Some(&Value::Bool(true));
@@ -815,6 +809,21 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     }
 }
 
+/// The reply to a request: the one its `x-mock-reply` header scripts, else the next queued one,
+/// else the documented answer. A header that does not parse is the problem to refuse with.
+fn next_reply(shared: &Shared, spec: Option<String>) -> Result<Reply, String> {
+    match spec.map(|s| Reply::parse(&s)) {
+        Some(Ok(reply)) => Ok(reply),
+        Some(Err(e)) => Err(format!("x-mock-reply: {e}")),
+        None => Ok(shared
+            .queue
+            .lock()
+            .expect("lock")
+            .pop_front()
+            .unwrap_or_else(Reply::documented)),
+    }
+}
+
 /// `POST /v1/messages` (or `/messages`): the body checked against the Messages pages' request
 /// schema, then the reply as a message or as its event stream.
 fn serve_message(
@@ -830,15 +839,9 @@ fn serve_message(
             return refused(400, path, id, &problem);
         }
     }
-    let reply = match spec.map(|s| Reply::parse(&s)) {
-        Some(Ok(reply)) => reply,
-        Some(Err(e)) => return refused(400, path, id, &format!("x-mock-reply: {e}")),
-        None => shared
-            .queue
-            .lock()
-            .expect("lock")
-            .pop_front()
-            .unwrap_or_else(Reply::documented),
+    let reply = match next_reply(shared, spec) {
+        Ok(reply) => reply,
+        Err(problem) => return refused(400, path, id, &problem),
     };
     let model = body["model"].as_str().unwrap_or_default().to_string();
     let streaming = body.get("stream") == Some(&Value::Bool(true));

@@ -201,48 +201,79 @@ pub(crate) enum Ending {
 
 /// The stream's events as SSE text, faults applied, and how it ends.
 pub(crate) fn events(chunks: Vec<Value>, format: Format, faults: &[Fault]) -> (Vec<Bytes>, Ending) {
-    let mut out = Vec::new();
-    for f in faults {
-        if let Fault::KeepAlive(n) = f {
-            let n = (*n).min(crate::MAX_KEEP_ALIVES);
-            out.extend((0..n).map(|_| Bytes::from_static(b": OPENROUTER PROCESSING\n\n")));
-        }
-    }
     let data = |v: &Value| Bytes::from(format!("data: {v}\n\n"));
     let chunks = match format {
         Format::Current => chunks,
         Format::Legacy => legacy(chunks),
     };
-    for (i, chunk) in chunks.into_iter().enumerate() {
+    let models: Vec<Value> = chunks
+        .iter()
+        .map(|c| {
+            c.get("model")
+                .or(c.pointer("/event/model"))
+                .cloned()
+                .unwrap_or(Value::Null)
+        })
+        .collect();
+    let frames = chunks.iter().map(data).collect();
+    faulted(
+        frames,
+        faults,
+        Bytes::from_static(b": OPENROUTER PROCESSING\n\n"),
+        b"data: {\"id\": \"broken\", \"choices\": [\n\n",
+        |i, code, message| {
+            vec![
+                data(&json!({
+                    "id": "mock-error",
+                    "object": "chat.completion.chunk",
+                    "created": 1_770_000_000,
+                    "model": models[i],
+                    "error": {"code": code, "message": message},
+                    "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
+                })),
+                Bytes::from_static(b"data: [DONE]\n\n"),
+            ]
+        },
+    )
+}
+
+/// `frames` with `faults` applied: `keep_alive` frames first, then each frame, cut short by a
+/// drop or a stall, preceded by `malformed`, or replaced by the frames `error` gives (the frame's
+/// index, the code, the message) which end the stream. A drop or stall after more frames than
+/// there are happens after the last one.
+fn faulted(
+    frames: Vec<Bytes>,
+    faults: &[Fault],
+    keep_alive: Bytes,
+    malformed: &'static [u8],
+    error: impl Fn(usize, i64, &str) -> Vec<Bytes>,
+) -> (Vec<Bytes>, Ending) {
+    let mut out = Vec::new();
+    for f in faults {
+        if let Fault::KeepAlive(n) = f {
+            let n = (*n).min(crate::MAX_KEEP_ALIVES);
+            out.extend((0..n).map(|_| keep_alive.clone()));
+        }
+    }
+    for (i, frame) in frames.into_iter().enumerate() {
         for f in faults {
             match f {
                 Fault::DropAfter(n) if *n == i => return (out, Ending::Drop),
                 Fault::StallAfter(n) if *n == i => return (out, Ending::Stall),
-                Fault::MalformedAfter(n) if *n == i => out.push(Bytes::from_static(
-                    b"data: {\"id\": \"broken\", \"choices\": [\n\n",
-                )),
+                Fault::MalformedAfter(n) if *n == i => out.push(Bytes::from_static(malformed)),
                 Fault::ErrorChunkAfter {
                     after,
                     code,
                     message,
                 } if *after == i => {
-                    out.push(data(&json!({
-                        "id": "mock-error",
-                        "object": "chat.completion.chunk",
-                        "created": 1_770_000_000,
-                        "model": chunk.get("model").or(chunk.pointer("/event/model")).cloned().unwrap_or(Value::Null),
-                        "error": {"code": code, "message": message},
-                        "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
-                    })));
-                    out.push(Bytes::from_static(b"data: [DONE]\n\n"));
+                    out.extend(error(i, *code, message));
                     return (out, Ending::End);
                 }
                 _ => {}
             }
         }
-        out.push(data(&chunk));
+        out.push(frame);
     }
-    // A drop or stall after more chunks than there are happens after the last one.
     for f in faults {
         match f {
             Fault::DropAfter(_) => return (out, Ending::Drop),
@@ -352,37 +383,22 @@ pub(crate) fn message_frames(
     faults: &[Fault],
 ) -> (Vec<Bytes>, Ending) {
     let frame = |name: &str, v: &Value| Bytes::from(format!("event: {name}\ndata: {v}\n\n"));
-    let mut out = Vec::new();
-    for f in faults {
-        if let Fault::KeepAlive(n) = f {
-            let n = (*n).min(crate::MAX_KEEP_ALIVES);
-            out.extend((0..n).map(|_| frame("ping", &json!({"type": "ping"}))));
-        }
-    }
-    for (i, (name, event)) in events.into_iter().enumerate() {
-        for f in faults {
-            match f {
-                Fault::DropAfter(n) if *n == i => return (out, Ending::Drop),
-                Fault::StallAfter(n) if *n == i => return (out, Ending::Stall),
-                Fault::MalformedAfter(n) if *n == i => out.push(Bytes::from_static(
-                    b"event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"index\": [\n\n",
-                )),
-                Fault::ErrorChunkAfter { after, code, message } if *after == i => {
-                    let kind = if *code == 529 { "overloaded_error" } else { "api_error" };
-                    out.push(frame("error", &json!({"type": "error", "error": {"type": kind, "message": message}})));
-                    return (out, Ending::End);
-                }
-                _ => {}
-            }
-        }
-        out.push(frame(name, &event));
-    }
-    for f in faults {
-        match f {
-            Fault::DropAfter(_) => return (out, Ending::Drop),
-            Fault::StallAfter(_) => return (out, Ending::Stall),
-            _ => {}
-        }
-    }
-    (out, Ending::End)
+    let frames = events.iter().map(|(name, v)| frame(name, v)).collect();
+    faulted(
+        frames,
+        faults,
+        frame("ping", &json!({"type": "ping"})),
+        b"event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"index\": [\n\n",
+        |_, code, message| {
+            let kind = if code == 529 {
+                "overloaded_error"
+            } else {
+                "api_error"
+            };
+            vec![frame(
+                "error",
+                &json!({"type": "error", "error": {"type": kind, "message": message}}),
+            )]
+        },
+    )
 }

@@ -11,7 +11,7 @@ use futures::Stream;
 use super::frame::{SseDecoder, SseRef, DEFAULT_MAX_LINE};
 use crate::body::ByteStream;
 use crate::error::Error;
-use crate::message_fold::MessageAccumulator;
+use crate::message_fold::{stream_error, MessageAccumulator};
 use crate::meta::ResponseMeta;
 
 /// Typed Messages-endpoint events from the bytes of a body, in whatever pieces they come: feed
@@ -84,13 +84,7 @@ impl MessageEventDecoder {
             Ok(MessageStreamEvent::MessageStopEvent(_)) => self.done = true,
             Ok(MessageStreamEvent::ErrorEvent(e)) => {
                 self.done = true;
-                let error = e.error.as_ref();
-                return Some(Err(Error::Stream {
-                    code: error.and_then(|e| e.type_.clone()),
-                    message: error
-                        .and_then(|e| e.message.clone())
-                        .unwrap_or_else(|| "an error event without a message".into()),
-                }));
+                return Some(Err(stream_error(e)));
             }
             Err(_) => self.done = true,
             Ok(_) => {}
