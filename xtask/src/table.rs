@@ -1,6 +1,6 @@
-//! The model table: for every page (document), the model ids it names, the request type its body
-//! became, the request properties it accepts, its `thinking` variants and its `max_tokens`
-//! default. Read from each document as published, before any pass changes it, and generated into
+//! The model table: for every page (document), the endpoint it documents, the model ids it names,
+//! the request type its body became, the request properties it accepts, where it takes
+//! `cache_control`, its `thinking` variants and its `max_tokens` default. Read from each document as published, before any pass changes it, and generated into
 //! the types crate as data.
 
 use proc_macro2::TokenStream;
@@ -17,13 +17,21 @@ pub struct PageFacts {
     pub page: String,
     /// The generated request type its chat body became (filled in after hoisting).
     pub request: Option<String>,
+    /// Whether its body goes to Anthropic's Messages endpoint (`POST .../messages`) rather
+    /// than chat completions.
+    pub messages_endpoint: bool,
     /// The model ids its `model` enum lists, in the document's order.
     pub ids: Vec<String>,
     /// The top-level properties its request body has, sorted.
     pub properties: Vec<String>,
+    /// The top-level properties under which its body takes a `cache_control` marker
+    /// (`messages`, `system`, `tools`), sorted.
+    pub cache_control: Vec<String>,
     /// The `type` values its `thinking` object takes (`enabled`, `disabled`, `adaptive`), in
     /// the document's order; empty when it takes no `thinking`.
     pub thinking: Vec<String>,
+    /// Whether its `thinking` object takes `display` (`summarized` or `omitted`).
+    pub thinking_display: bool,
     /// The `max_tokens` default it states, if any.
     pub max_tokens_default: Option<u64>,
 }
@@ -32,16 +40,19 @@ pub struct PageFacts {
 pub fn page_facts(doc: &Doc) -> PageFacts {
     let mut value = doc.value.clone();
     let mut body = None;
-    operations_mut(&mut value, &mut |_, _, op| {
+    let mut messages_endpoint = false;
+    operations_mut(&mut value, &mut |path, _, op| {
         if body.is_none() {
             body = op
                 .get("requestBody")
                 .and_then(|b| b.pointer("/content/application~1json/schema"))
                 .cloned();
+            messages_endpoint = body.is_some() && path.trim_end_matches('/').ends_with("/messages");
         }
     });
     let mut facts = PageFacts {
         page: doc.stem.clone(),
+        messages_endpoint,
         ..PageFacts::default()
     };
     let Some(props) = body
@@ -67,9 +78,18 @@ pub fn page_facts(doc: &Doc) -> PageFacts {
             }
         }
     }
+    facts.cache_control = props
+        .iter()
+        .filter(|(_, schema)| takes_cache_control(schema))
+        .map(|(name, _)| name.clone())
+        .collect();
+    facts.cache_control.sort();
     if let Some(thinking) = props.get("thinking") {
         let mut t = thinking.clone();
         visit_mut(&mut t, &mut |s| {
+            if s.get("properties").and_then(|p| p.get("display")).is_some() {
+                facts.thinking_display = true;
+            }
             let consts = s
                 .get("properties")
                 .and_then(|p| p.get("type"))
@@ -91,6 +111,19 @@ pub fn page_facts(doc: &Doc) -> PageFacts {
     facts
 }
 
+/// Whether `schema` (or a schema inside it) has a `cache_control` property.
+fn takes_cache_control(schema: &Value) -> bool {
+    let mut s = schema.clone();
+    let mut found = false;
+    visit_mut(&mut s, &mut |s| {
+        found |= s
+            .get("properties")
+            .and_then(|p| p.get("cache_control"))
+            .is_some();
+    });
+    found
+}
+
 /// The table as Rust: the `ModelPage` type and `MODEL_PAGES`, one entry per page.
 pub fn tokens(pages: &[PageFacts]) -> TokenStream {
     let entries = pages.iter().map(|p| {
@@ -102,6 +135,9 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
         let ids = &p.ids;
         let properties = &p.properties;
         let thinking = &p.thinking;
+        let thinking_display = p.thinking_display;
+        let messages_endpoint = p.messages_endpoint;
+        let cache_control = &p.cache_control;
         let max_tokens = match p.max_tokens_default {
             Some(d) => quote!(Some(#d)),
             None => quote!(None),
@@ -110,9 +146,12 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             ModelPage {
                 page: #page,
                 request: #request,
+                messages_endpoint: #messages_endpoint,
                 ids: &[#(#ids),*],
                 properties: &[#(#properties),*],
+                cache_control: &[#(#cache_control),*],
                 thinking: &[#(#thinking),*],
+                thinking_display: #thinking_display,
                 max_tokens_default: #max_tokens,
             }
         }
@@ -125,13 +164,21 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             pub page: &'static str,
             /// The request type the page's chat body is generated as: `AnthropicChatRequest`.
             pub request: Option<&'static str>,
+            /// Whether the page documents Anthropic's Messages endpoint (`POST /v1/messages`)
+            /// rather than chat completions.
+            pub messages_endpoint: bool,
             /// Every model id the page lists.
             pub ids: &'static [&'static str],
             /// The top-level request properties the page accepts, sorted.
             pub properties: &'static [&'static str],
+            /// The top-level request properties under which the page takes a `cache_control`
+            /// marker (`messages`, `system`, `tools`), sorted; empty when it takes none.
+            pub cache_control: &'static [&'static str],
             /// The `type` values of the `thinking` object the page accepts; empty when it takes
             /// no `thinking`.
             pub thinking: &'static [&'static str],
+            /// Whether the page's `thinking` object takes `display` (`summarized`, `omitted`).
+            pub thinking_display: bool,
             /// The `max_tokens` the page says the API uses when the request sets none.
             pub max_tokens_default: Option<u64>,
         }
@@ -142,9 +189,28 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
                 self.properties.binary_search(&name).is_ok()
             }
 
-            /// The page that lists `id`: the first in page order when several do.
+            /// Whether the page takes a `cache_control` marker under the top-level property
+            /// `name`.
+            pub fn caches(&self, name: &str) -> bool {
+                self.cache_control.binary_search(&name).is_ok()
+            }
+
+            /// The chat-completions page that lists `id` (the first in page order when several
+            /// do), or else the first Messages page that lists it.
             pub fn of(id: &str) -> Option<&'static ModelPage> {
-                MODEL_PAGES.iter().find(|p| p.ids.contains(&id))
+                let listing = |p: &&ModelPage| p.ids.contains(&id);
+                MODEL_PAGES
+                    .iter()
+                    .filter(|p| !p.messages_endpoint)
+                    .find(listing)
+                    .or_else(|| MODEL_PAGES.iter().find(listing))
+            }
+
+            /// The Messages-endpoint page that lists `id`, when one does.
+            pub fn messages_of(id: &str) -> Option<&'static ModelPage> {
+                MODEL_PAGES
+                    .iter()
+                    .find(|p| p.messages_endpoint && p.ids.contains(&id))
             }
         }
 
@@ -169,20 +235,50 @@ mod tests {
                     "max_tokens": {"type": "number", "default": 64000},
                     "thinking": {"anyOf": [
                         {"oneOf": [
-                            {"type": "object", "properties": {"type": {"type": "string", "enum": ["enabled"]}, "budget_tokens": {"type": "integer"}}},
+                            {"type": "object", "properties": {"type": {"type": "string", "enum": ["enabled"]}, "budget_tokens": {"type": "integer"}, "display": {"type": "string"}}},
                             {"type": "object", "properties": {"type": {"type": "string", "enum": ["disabled"]}}}]},
                         {"type": "object", "properties": {"type": {"type": "string", "minLength": 1}}}]},
+                    "tools": {"type": "array", "items": {"anyOf": [{"type": "object", "properties": {
+                        "name": {"type": "string"}, "cache_control": {"type": "object"}}}]}},
                     "messages": {"type": "array"}}}}}}}}}}),
         };
         let f = page_facts(&doc);
         assert_eq!(f.ids, ["a/x", "x-1"]);
         assert_eq!(
             f.properties,
-            ["max_tokens", "messages", "model", "temperature", "thinking"]
+            [
+                "max_tokens",
+                "messages",
+                "model",
+                "temperature",
+                "thinking",
+                "tools"
+            ]
         );
         assert_eq!(f.thinking, ["enabled", "disabled"]);
+        assert!(f.thinking_display);
+        assert_eq!(f.cache_control, ["tools"]);
+        assert!(!f.messages_endpoint);
         assert_eq!(f.max_tokens_default, Some(64000));
         let text = tokens(&[f]).to_string();
         assert!(text.contains("MODEL_PAGES"), "{text}");
+    }
+
+    #[test]
+    fn a_messages_page_is_marked_and_takes_no_display_unless_it_says() {
+        let doc = Doc {
+            stem: "claude-x-MESSAGES".into(),
+            value: json!({"openapi": "3.0.0", "paths": {"/v1/messages": {"post": {
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "model": {"type": "string", "enum": ["x-1"]},
+                    "system": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object",
+                        "properties": {"text": {"type": "string"}, "cache_control": {"type": "object"}}}}]},
+                    "thinking": {"type": "object", "properties": {"type": {"type": "string", "enum": ["enabled"]}}},
+                    "messages": {"type": "array"}}}}}}}}}}),
+        };
+        let f = page_facts(&doc);
+        assert!(f.messages_endpoint);
+        assert_eq!(f.cache_control, ["system"]);
+        assert!(!f.thinking_display);
     }
 }

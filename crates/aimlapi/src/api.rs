@@ -527,8 +527,8 @@ impl Client {
     }
 
     /// Refuses a request that sets a property its model's page does not list (see
-    /// [`ClientBuilder::check_properties`]). The page is the one that lists the model id and is
-    /// written as this request type; a model no such page lists is not checked.
+    /// [`ClientBuilder::check_properties`]). The page is the chat page that lists the model id
+    /// and is written as this request type; a model no such page lists is not checked.
     fn check<R: ChatRequest>(&self, request: &R, options: &RequestOptions) -> Result<(), Error> {
         if !self.inner.check_properties || options.send_unsupported {
             return Ok(());
@@ -536,6 +536,7 @@ impl Client {
         let id = request.model_id();
         let Some(page) = crate::model::MODEL_PAGES
             .iter()
+            .filter(|p| !p.messages_endpoint)
             .find(|p| p.request == Some(R::type_name()) && p.ids.contains(&id.as_str()))
         else {
             return Ok(());

@@ -8,11 +8,11 @@ use reqwest::header::{HeaderName, HeaderValue};
 use crate::api::{Client, Endpoint};
 use crate::chat_stream::ChatStream;
 use crate::completion::Completion;
-use crate::conversation::{Content, Conversation, Turn};
+use crate::conversation::{Cache, Content, Conversation, Turn};
 use crate::error::Error;
 use crate::model::Model;
 use crate::sse::{ChunkStream, MessageEventStream};
-use crate::wire::{checked, Body, Sampling, Shape, Unsupported};
+use crate::wire::{checked, Body, Sampling, Shape, Thinking, ThinkingDisplay, Unsupported};
 
 /// A conversation for one model: build it, then [`send`](Self::send) or
 /// [`stream`](Self::stream) it. The client writes it in the request shape of the model's page
@@ -116,9 +116,25 @@ impl<'c> Chat<'c> {
         self
     }
 
-    /// Turns extended thinking on with a budget of tokens, where the model's page takes it.
-    pub fn thinking(mut self, budget_tokens: u64) -> Self {
-        self.sampling.thinking_budget = Some(budget_tokens);
+    /// Sets extended thinking where the model's page takes it: a budget of tokens (at least
+    /// 1,024 and below `max_tokens`) turns it on, or a [`Thinking`] mode (adaptive, disabled).
+    /// The page must take that mode; it is checked before sending.
+    pub fn thinking(mut self, thinking: impl Into<Thinking>) -> Self {
+        self.sampling.thinking = Some(thinking.into());
+        self
+    }
+
+    /// Whether the answer shows the thinking as a summary or omits it (`thinking.display`, on
+    /// pages that take it; it needs thinking enabled or adaptive).
+    pub fn thinking_display(mut self, display: ThinkingDisplay) -> Self {
+        self.sampling.thinking_display = Some(display);
+        self
+    }
+
+    /// Sets a cache breakpoint after what the chat holds so far: its last turn, or the system
+    /// prompt (see [`Conversation::cache`]).
+    pub fn cache(mut self, ttl: Cache) -> Self {
+        self.conversation.mark_cache(ttl);
         self
     }
 
@@ -265,9 +281,11 @@ impl<'c> Chat<'c> {
             Endpoint::Chat => self.target(),
             Endpoint::Messages => (Shape::Messages, self.model.id().to_string()),
         };
+        let checked = self.checked(shape)?;
         Ok(Prepared {
-            sampling: self.checked(shape)?,
-            tools: self.tool_json(shape),
+            sampling: checked.sampling,
+            tools: self.tool_json(shape, checked.cache_tools),
+            cache: checked.cache_conversation,
             conversation: &self.conversation,
             shape,
             id,
@@ -284,7 +302,7 @@ impl<'c> Chat<'c> {
         (Shape::of(&self.model, kind), id)
     }
 
-    fn checked(&self, shape: Shape) -> Result<std::borrow::Cow<'_, Sampling>, Error> {
+    fn checked(&self, shape: Shape) -> Result<crate::wire::Checked<'_>, Error> {
         let unsupported = if self.options.send_unsupported || !self.client.checks_properties() {
             Unsupported::Send
         } else {
@@ -295,23 +313,44 @@ impl<'c> Chat<'c> {
             shape,
             &self.conversation,
             &self.sampling,
+            self.cached_tools(),
             unsupported,
         )
     }
 
     #[cfg(feature = "tools")]
-    fn tool_json(&self, shape: Shape) -> Vec<serde_json::Value> {
+    fn cached_tools(&self) -> usize {
         self.tools
             .iter()
-            .map(|t| match shape {
-                Shape::OpenAi => t.openai_json(),
-                Shape::Anthropic | Shape::Messages => t.anthropic_json(),
+            .filter(|t| t.cache_point().is_some())
+            .count()
+    }
+
+    #[cfg(not(feature = "tools"))]
+    fn cached_tools(&self) -> usize {
+        0
+    }
+
+    /// The tools in `shape`'s form, without their breakpoints unless `cache`.
+    #[cfg(feature = "tools")]
+    fn tool_json(&self, shape: Shape, cache: bool) -> Vec<serde_json::Value> {
+        self.tools
+            .iter()
+            .map(|t| {
+                let mut json = match shape {
+                    Shape::OpenAi => t.openai_json(),
+                    Shape::Anthropic | Shape::Messages => t.anthropic_json(),
+                };
+                if let (false, Some(tool)) = (cache, json.as_object_mut()) {
+                    tool.remove("cache_control");
+                }
+                json
             })
             .collect()
     }
 
     #[cfg(not(feature = "tools"))]
-    fn tool_json(&self, _: Shape) -> Vec<serde_json::Value> {
+    fn tool_json(&self, _: Shape, _: bool) -> Vec<serde_json::Value> {
         Vec::new()
     }
 }
@@ -323,6 +362,7 @@ struct Prepared<'a> {
     conversation: &'a Conversation,
     sampling: std::borrow::Cow<'a, Sampling>,
     tools: Vec<serde_json::Value>,
+    cache: bool,
 }
 
 impl Prepared<'_> {
@@ -334,6 +374,7 @@ impl Prepared<'_> {
             tools: &self.tools,
             shape: self.shape,
             stream,
+            cache: self.cache,
         }
     }
 }

@@ -17,6 +17,33 @@
 pub struct Conversation {
     system: Option<String>,
     turns: Vec<Turn>,
+    /// Cache breakpoints: the number of turns there were when each was set (0: the system
+    /// prompt), with its lifetime.
+    cache_points: Vec<(usize, Cache)>,
+}
+
+/// How long the API keeps a cached prompt prefix (Anthropic's prompt caching:
+/// `cache_control: {type: "ephemeral", ttl}`). A cache breakpoint caches everything before it:
+/// tools, the system prompt, the turns so far. Writing the cache costs more than plain input
+/// (1.25 times for five minutes, twice for an hour); reading it costs a tenth.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cache {
+    /// Five minutes (`ttl: "5m"`), refreshed each time the prefix is read. The default.
+    #[default]
+    FiveMinutes,
+    /// One hour (`ttl: "1h"`).
+    OneHour,
+}
+
+impl Cache {
+    /// The `ttl` as the API writes it: `5m` or `1h`.
+    pub fn ttl(self) -> &'static str {
+        match self {
+            Cache::FiveMinutes => "5m",
+            Cache::OneHour => "1h",
+        }
+    }
 }
 
 /// One turn of a [`Conversation`].
@@ -254,6 +281,56 @@ impl Conversation {
     /// Adds a turn.
     pub fn push(&mut self, turn: Turn) {
         self.turns.push(turn);
+    }
+
+    /// Sets a cache breakpoint after what the conversation holds so far: its last turn, or the
+    /// system prompt when it has no turns yet. The next request that repeats this prefix reads
+    /// it from the cache. Pages that take no `cache_control` there refuse it by default (see
+    /// [`Unsupported`](crate::chat::Unsupported)); at most four breakpoints (tools included) go
+    /// in one request.
+    ///
+    /// ```
+    /// use aimlapi::chat::Cache;
+    /// use aimlapi::Conversation;
+    ///
+    /// let conversation = Conversation::new()
+    ///     .system("You answer questions about the attached handbook: ...")
+    ///     .cache(Cache::OneHour)
+    ///     .user("What does chapter 2 say?");
+    /// assert_eq!(conversation.system_cache(), Some(Cache::OneHour));
+    /// ```
+    pub fn cache(mut self, ttl: Cache) -> Self {
+        self.mark_cache(ttl);
+        self
+    }
+
+    /// [`cache`](Self::cache) on a conversation held by reference.
+    pub fn mark_cache(&mut self, ttl: Cache) {
+        let at = self.turns.len();
+        self.cache_points.retain(|(point, _)| *point != at);
+        self.cache_points.push((at, ttl));
+    }
+
+    /// The cache breakpoint on the system prompt, if one is set.
+    pub fn system_cache(&self) -> Option<Cache> {
+        self.cache_at(0)
+    }
+
+    /// The cache breakpoint after turn `index` (counting from 0), if one is set.
+    pub fn turn_cache(&self, index: usize) -> Option<Cache> {
+        self.cache_at(index + 1)
+    }
+
+    fn cache_at(&self, point: usize) -> Option<Cache> {
+        self.cache_points
+            .iter()
+            .find(|(p, _)| *p == point)
+            .map(|(_, ttl)| *ttl)
+    }
+
+    /// The cache breakpoints: the number of turns before each (0: the system prompt).
+    pub(crate) fn cache_points(&self) -> &[(usize, Cache)] {
+        &self.cache_points
     }
 
     /// The system prompt.

@@ -59,9 +59,9 @@ pub mod chat {
     pub use crate::chat_builder::Chat;
     pub use crate::chat_stream::{ChatStream, Delta, TextStream};
     pub use crate::completion::{Completion, FinishReason};
-    pub use crate::conversation::{Content, Conversation, Image, Part, ToolCall, Turn};
+    pub use crate::conversation::{Cache, Content, Conversation, Image, Part, ToolCall, Turn};
     pub use crate::request::TokenUsage;
-    pub use crate::wire::{Sampling, Unsupported};
+    pub use crate::wire::{Sampling, Thinking, ThinkingDisplay, Unsupported};
 }
 
 /// Tools and structured outputs from Rust types: specs, handlers, the tool loop, typed parsing.

@@ -107,10 +107,10 @@ pub struct Model {
 }
 
 impl Model {
-    /// The model `id` names: the first page (in page order) that lists it, or none.
+    /// The model `id` names: the first chat-completions page (in page order) that lists it, or
+    /// else the first Messages page that does, or none.
     pub fn from_id(id: &str) -> Self {
-        let listed = |id: &str| MODEL_PAGES.iter().find(|p| p.ids.contains(&id));
-        let page = listed(id).or_else(|| {
+        let page = ModelPage::of(id).or_else(|| {
             ALIASES
                 .iter()
                 .find(|(alias, _)| *alias == id)
@@ -130,6 +130,11 @@ impl Model {
     /// The bundled page that documents this model, when one does.
     pub fn page(&self) -> Option<&'static ModelPage> {
         self.page
+    }
+
+    /// The bundled page of Anthropic's Messages endpoint that lists this model, when one does.
+    pub fn messages_page(&self) -> Option<&'static ModelPage> {
+        ModelPage::messages_of(&self.id)
     }
 
     /// Whether a bundled page lists this id.

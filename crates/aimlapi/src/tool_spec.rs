@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::completion::call_parts;
+use crate::conversation::Cache;
 use crate::error::Error;
 use crate::request::Dialect;
 
@@ -50,6 +51,7 @@ pub struct ToolSpec {
     description: Option<String>,
     parameters: Map<String, Value>,
     strict: bool,
+    cache: Option<Cache>,
 }
 
 impl ToolSpec {
@@ -62,6 +64,7 @@ impl ToolSpec {
             description,
             parameters,
             strict: false,
+            cache: None,
         })
     }
 
@@ -77,6 +80,19 @@ impl ToolSpec {
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
         self
+    }
+
+    /// Sets a cache breakpoint on this tool (`cache_control`): the tools up to and including it
+    /// are cached with the prompt. Put it on the last tool to cache them all. Pages that take
+    /// no `cache_control` on tools refuse it by default.
+    pub fn cache(mut self, ttl: Cache) -> Self {
+        self.cache = Some(ttl);
+        self
+    }
+
+    /// The cache breakpoint on this tool, if one is set.
+    pub fn cache_point(&self) -> Option<Cache> {
+        self.cache
     }
 
     /// The tool's name.
@@ -113,7 +129,11 @@ impl ToolSpec {
         if self.strict {
             function.insert("strict".into(), Value::Bool(true));
         }
-        serde_json::json!({"type": "function", "function": function})
+        let mut tool = json!({"type": "function", "function": function});
+        if let (Some(ttl), Value::Object(tool)) = (self.cache, &mut tool) {
+            tool.insert("cache_control".into(), cache_control(ttl));
+        }
+        tool
     }
 
     pub(crate) fn anthropic_json(&self) -> Value {
@@ -123,8 +143,16 @@ impl ToolSpec {
             tool.insert("description".into(), Value::String(d.clone()));
         }
         tool.insert("input_schema".into(), Value::Object(self.parameters()));
+        if let Some(ttl) = self.cache {
+            tool.insert("cache_control".into(), cache_control(ttl));
+        }
         Value::Object(tool)
     }
+}
+
+/// `{type: "ephemeral", ttl}`.
+fn cache_control(ttl: Cache) -> Value {
+    json!({"type": "ephemeral", "ttl": ttl.ttl()})
 }
 
 /// A generated type from JSON this crate writes in that type's shape (tool definitions, tool

@@ -6,7 +6,7 @@ use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::conversation::{Conversation, Image, Part, ToolCall, Turn};
+use crate::conversation::{Cache, Conversation, Image, Part, ToolCall, Turn};
 use crate::error::Error;
 use crate::model::Model;
 use crate::provider::ProviderKind;
@@ -68,8 +68,64 @@ pub struct Sampling {
     pub max_tokens: Option<u64>,
     /// Stop sequences: `stop` (OpenAI style) or `stop_sequences` (Anthropic style).
     pub stop: Vec<String>,
-    /// Extended thinking with this budget of tokens: `thinking: {type: "enabled", budget_tokens}`.
-    pub thinking_budget: Option<u64>,
+    /// Extended thinking: `thinking: {type, budget_tokens?}`.
+    pub thinking: Option<Thinking>,
+    /// Whether thinking is shown or omitted: `thinking.display`.
+    pub thinking_display: Option<ThinkingDisplay>,
+}
+
+/// Extended thinking: the reasoning the model does before it answers (`thinking`). A budget of
+/// tokens converts into [`Thinking::Enabled`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Thinking {
+    /// `{type: "enabled", budget_tokens}`: think, spending at most this many tokens (at least
+    /// 1,024, and fewer than `max_tokens`).
+    Enabled {
+        /// The most tokens the model may spend thinking.
+        budget_tokens: u64,
+    },
+    /// `{type: "adaptive"}`: the model decides how much to think.
+    Adaptive,
+    /// `{type: "disabled"}`: no thinking.
+    Disabled,
+}
+
+impl Thinking {
+    /// The `type` as the API writes it: `enabled`, `adaptive` or `disabled`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Thinking::Enabled { .. } => "enabled",
+            Thinking::Adaptive => "adaptive",
+            Thinking::Disabled => "disabled",
+        }
+    }
+}
+
+impl From<u64> for Thinking {
+    fn from(budget_tokens: u64) -> Self {
+        Thinking::Enabled { budget_tokens }
+    }
+}
+
+/// How the answer shows the model's thinking (`thinking.display`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ThinkingDisplay {
+    /// A summary of the thinking (`summarized`, the API's default).
+    Summarized,
+    /// No thinking text: the blocks come back empty, with their signatures (`omitted`).
+    Omitted,
+}
+
+impl ThinkingDisplay {
+    /// The value as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThinkingDisplay::Summarized => "summarized",
+            ThinkingDisplay::Omitted => "omitted",
+        }
+    }
 }
 
 impl Sampling {
@@ -82,7 +138,8 @@ impl Sampling {
             ("top_k", self.top_k.is_some()),
             ("max_tokens", self.max_tokens.is_some()),
             (stop, !self.stop.is_empty()),
-            ("thinking", self.thinking_budget.is_some()),
+            ("thinking", self.thinking.is_some()),
+            ("thinking.display", self.thinking_display.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -95,7 +152,11 @@ impl Sampling {
             "top_k" => self.top_k = None,
             "max_tokens" => self.max_tokens = None,
             "stop" | "stop_sequences" => self.stop.clear(),
-            "thinking" => self.thinking_budget = None,
+            "thinking" => {
+                self.thinking = None;
+                self.thinking_display = None;
+            }
+            "thinking.display" => self.thinking_display = None,
             _ => {}
         }
     }
@@ -121,21 +182,39 @@ pub(crate) struct Body<'a> {
     pub(crate) tools: &'a [Value],
     pub(crate) shape: Shape,
     pub(crate) stream: bool,
+    /// Whether the conversation's cache breakpoints are written (not when they are dropped).
+    pub(crate) cache: bool,
 }
 
-/// Checks what `shape` can carry and what the model's page takes; returns the sampling to send
-/// (a copy only when settings are dropped).
+/// What [`checked`] lets through: the sampling to send (a copy only when settings are dropped)
+/// and where cache breakpoints are written.
+pub(crate) struct Checked<'s> {
+    pub(crate) sampling: std::borrow::Cow<'s, Sampling>,
+    /// The conversation's breakpoints (system prompt and turns).
+    pub(crate) cache_conversation: bool,
+    /// The tools' breakpoints.
+    pub(crate) cache_tools: bool,
+}
+
+/// Anthropic's limit of cache breakpoints in one request.
+const MAX_CACHE_POINTS: usize = 4;
+
+/// Checks what `shape` can carry and what the model's page takes (the Messages page that lists
+/// it on that endpoint, else its chat page); `cached_tools` is how many tools carry a cache
+/// breakpoint.
 pub(crate) fn checked<'s>(
     model: &Model,
     shape: Shape,
     conversation: &Conversation,
     sampling: &'s Sampling,
+    cached_tools: usize,
     unsupported: Unsupported,
-) -> Result<std::borrow::Cow<'s, Sampling>, Error> {
+) -> Result<Checked<'s>, Error> {
     let cannot = |what: String| Error::CannotWrite {
         model: model.id().to_string(),
         what,
     };
+    check_cache_points(model, conversation, cached_tools, shape)?;
     for turn in conversation.turns() {
         match turn {
             Turn::User(parts) => {
@@ -164,8 +243,148 @@ pub(crate) fn checked<'s>(
             _ => {}
         }
     }
-    if let Some(budget) = sampling.thinking_budget {
-        // Anthropic's bounds: at least 1,024 tokens, and fewer than `max_tokens`.
+    check_thinking(sampling)?;
+    let page = match shape {
+        Shape::Messages => model.messages_page().or(model.page()),
+        Shape::OpenAi | Shape::Anthropic => model.page(),
+    };
+    let Some(page) = page.filter(|_| unsupported != Unsupported::Send) else {
+        return Ok(Checked {
+            sampling: std::borrow::Cow::Borrowed(sampling),
+            cache_conversation: true,
+            cache_tools: true,
+        });
+    };
+    // `thinking` goes as `{type, ...}`: the page must take that variant.
+    let takes = |p: &str| match p {
+        "thinking" => {
+            page.accepts(p)
+                && sampling
+                    .thinking
+                    .is_some_and(|t| page.thinking.contains(&t.kind()))
+        }
+        "thinking.display" => page.accepts("thinking") && page.thinking_display,
+        _ => page.accepts(p),
+    };
+    let mut refused: Vec<&str> = sampling.set(shape).filter(|p| !takes(p)).collect();
+    // Where the breakpoints go: the system prompt is a top-level `system` in the Anthropic
+    // shapes and a message in the OpenAI one.
+    let system_place = match shape {
+        Shape::OpenAi => "messages",
+        Shape::Anthropic | Shape::Messages => "system",
+    };
+    let marks = conversation.cache_points().iter().map(|(at, _)| match at {
+        0 => (system_place, "system"),
+        _ => ("messages", "messages"),
+    });
+    let mut cache_conversation = true;
+    for (place, property) in marks {
+        if !page.caches(place) {
+            cache_conversation = false;
+            refused.push(if property == "system" {
+                "system.cache_control"
+            } else {
+                "messages.cache_control"
+            });
+        }
+    }
+    let cache_tools = cached_tools == 0 || page.caches("tools");
+    if !cache_tools {
+        refused.push("tools.cache_control");
+    }
+    match (refused.first(), unsupported) {
+        (None, _) => Ok(Checked {
+            sampling: std::borrow::Cow::Borrowed(sampling),
+            cache_conversation,
+            cache_tools,
+        }),
+        (Some(property), Unsupported::Refuse) => Err(Error::Unsupported {
+            model: model.id().to_string(),
+            property: property.to_string(),
+            page: page.page,
+        }),
+        _ => {
+            let mut kept = sampling.clone();
+            for property in refused {
+                kept.clear(property);
+            }
+            Ok(Checked {
+                sampling: std::borrow::Cow::Owned(kept),
+                cache_conversation,
+                cache_tools,
+            })
+        }
+    }
+}
+
+/// Where the conversation's and the tools' cache breakpoints go: each after something, at
+/// most four in all, on a block that can carry one.
+fn check_cache_points(
+    model: &Model,
+    conversation: &Conversation,
+    cached_tools: usize,
+    shape: Shape,
+) -> Result<(), Error> {
+    let points = conversation.cache_points();
+    if points.len() + cached_tools > MAX_CACHE_POINTS {
+        return Err(Error::InvalidRequest(format!(
+            "{} cache breakpoints: a request takes at most {MAX_CACHE_POINTS}",
+            points.len() + cached_tools
+        )));
+    }
+    for (at, _) in points {
+        let Some(index) = at.checked_sub(1) else {
+            if conversation.system_prompt().is_none() {
+                return Err(Error::InvalidRequest(
+                    "a cache breakpoint before any system prompt or turn".into(),
+                ));
+            }
+            continue;
+        };
+        let carries = match &conversation.turns()[index] {
+            Turn::User(parts) => !parts.is_empty(),
+            Turn::ToolResult { .. } => true,
+            Turn::Assistant {
+                content,
+                tool_calls,
+            } => match shape {
+                // OpenAI-style assistant messages carry it on a text part only.
+                Shape::OpenAi => joined_text(content).is_some(),
+                Shape::Anthropic | Shape::Messages => {
+                    !tool_calls.is_empty()
+                        || content.last().is_some_and(|p| {
+                            !matches!(p, Part::Thinking { .. } | Part::RedactedThinking { .. })
+                        })
+                }
+            },
+        };
+        if !carries {
+            return Err(Error::CannotWrite {
+                model: model.id().to_string(),
+                what: format!(
+                    "a cache breakpoint after turn {index}: the turn has no block that can carry one (thinking cannot)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Anthropic's bounds on `thinking`: a budget of at least 1,024 tokens and fewer than
+/// `max_tokens`; `display` only beside thinking that is on.
+fn check_thinking(sampling: &Sampling) -> Result<(), Error> {
+    if let (None | Some(Thinking::Disabled), Some(display)) =
+        (sampling.thinking, sampling.thinking_display)
+    {
+        return Err(Error::InvalidRequest(format!(
+            "thinking display `{}` needs thinking enabled or adaptive",
+            display.as_str()
+        )));
+    }
+    if let Some(Thinking::Enabled {
+        budget_tokens: budget,
+    }) = sampling.thinking
+    {
         if budget < 1024 {
             return Err(Error::InvalidRequest(format!(
                 "thinking needs a budget of at least 1024 tokens, not {budget}"
@@ -177,30 +396,7 @@ pub(crate) fn checked<'s>(
             )));
         }
     }
-    let Some(page) = model.page().filter(|_| unsupported != Unsupported::Send) else {
-        return Ok(std::borrow::Cow::Borrowed(sampling));
-    };
-    // `thinking` goes as `{type: "enabled", budget_tokens}`: the page must take that variant.
-    let takes = |p: &str| match p {
-        "thinking" => page.accepts(p) && page.thinking.contains(&"enabled"),
-        _ => page.accepts(p),
-    };
-    let refused: Vec<&str> = sampling.set(shape).filter(|p| !takes(p)).collect();
-    match (refused.first(), unsupported) {
-        (None, _) => Ok(std::borrow::Cow::Borrowed(sampling)),
-        (Some(property), Unsupported::Refuse) => Err(Error::Unsupported {
-            model: model.id().to_string(),
-            property: property.to_string(),
-            page: page.page,
-        }),
-        _ => {
-            let mut kept = sampling.clone();
-            for property in refused {
-                kept.clear(property);
-            }
-            Ok(std::borrow::Cow::Owned(kept))
-        }
-    }
+    Ok(())
 }
 
 impl Serialize for Body<'_> {
@@ -208,13 +404,23 @@ impl Serialize for Body<'_> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("model", self.model)?;
         let c = self.conversation;
+        let marks = Marks {
+            conversation: c,
+            on: self.cache,
+        };
         match self.shape {
-            Shape::OpenAi => map.serialize_entry("messages", &OpenAiMessages(c))?,
+            Shape::OpenAi => map.serialize_entry("messages", &OpenAiMessages(marks))?,
             Shape::Anthropic | Shape::Messages => {
                 if let Some(system) = c.system_prompt() {
-                    map.serialize_entry("system", system)?;
+                    match marks.system() {
+                        Some(ttl) => map.serialize_entry(
+                            "system",
+                            &[Marked::new(&TextBlock { text: system }, ttl)],
+                        )?,
+                        None => map.serialize_entry("system", system)?,
+                    }
                 }
-                map.serialize_entry("messages", &AnthropicMessages(c))?;
+                map.serialize_entry("messages", &AnthropicMessages(marks))?;
             }
         }
         let o = self.sampling;
@@ -233,8 +439,14 @@ impl Serialize for Body<'_> {
         if !o.stop.is_empty() {
             map.serialize_entry(self.shape.stop_property(), &o.stop)?;
         }
-        if let Some(budget) = o.thinking_budget {
-            map.serialize_entry("thinking", &Thinking(budget))?;
+        if let Some(thinking) = o.thinking {
+            map.serialize_entry(
+                "thinking",
+                &ThinkingObject {
+                    thinking,
+                    display: o.thinking_display,
+                },
+            )?;
         }
         if !self.tools.is_empty() {
             map.serialize_entry("tools", self.tools)?;
@@ -246,15 +458,96 @@ impl Serialize for Body<'_> {
     }
 }
 
-struct Thinking(u64);
+struct ThinkingObject {
+    thinking: Thinking,
+    display: Option<ThinkingDisplay>,
+}
 
-impl Serialize for Thinking {
+impl Serialize for ThinkingObject {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry("type", "enabled")?;
-        map.serialize_entry("budget_tokens", &self.0)?;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("type", self.thinking.kind())?;
+        if let Thinking::Enabled { budget_tokens } = self.thinking {
+            map.serialize_entry("budget_tokens", &budget_tokens)?;
+        }
+        if let Some(display) = self.display {
+            map.serialize_entry("display", display.as_str())?;
+        }
         map.end()
     }
+}
+
+/// A conversation with the cache breakpoints to write (none when they are dropped).
+#[derive(Clone, Copy)]
+struct Marks<'a> {
+    conversation: &'a Conversation,
+    on: bool,
+}
+
+impl Marks<'_> {
+    fn system(self) -> Option<Cache> {
+        self.conversation.system_cache().filter(|_| self.on)
+    }
+
+    fn turn(self, index: usize) -> Option<Cache> {
+        self.conversation.turn_cache(index).filter(|_| self.on)
+    }
+}
+
+/// A block with a cache breakpoint: the block's fields, then `cache_control`.
+struct Marked<'a, T> {
+    block: &'a T,
+    ttl: Cache,
+}
+
+impl<'a, T> Marked<'a, T> {
+    fn new(block: &'a T, ttl: Cache) -> Self {
+        Marked { block, ttl }
+    }
+}
+
+impl<T: Serialize> Serialize for Marked<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct CacheControl {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            ttl: &'static str,
+        }
+        #[derive(Serialize)]
+        struct Out<'a, T> {
+            #[serde(flatten)]
+            block: &'a T,
+            cache_control: CacheControl,
+        }
+        Out {
+            block: self.block,
+            cache_control: CacheControl {
+                kind: "ephemeral",
+                ttl: self.ttl.ttl(),
+            },
+        }
+        .serialize(s)
+    }
+}
+
+/// Writes `block` into `seq`, with `cache_control` when `ttl` is set.
+fn element<Q: SerializeSeq, T: Serialize>(
+    seq: &mut Q,
+    block: &T,
+    ttl: Option<Cache>,
+) -> Result<(), Q::Error> {
+    match ttl {
+        Some(ttl) => seq.serialize_element(&Marked::new(block, ttl)),
+        None => seq.serialize_element(block),
+    }
+}
+
+/// The index of the last part a content array writes (thinking is left out of user content).
+fn last_written(parts: &[Part]) -> Option<usize> {
+    parts
+        .iter()
+        .rposition(|p| !matches!(p, Part::Thinking { .. } | Part::RedactedThinking { .. }))
 }
 
 /// The text parts of `parts`, joined, when there is any.
@@ -278,68 +571,95 @@ fn only_text(parts: &[Part]) -> Option<&str> {
     }
 }
 
-struct OpenAiMessages<'a>(&'a Conversation);
+struct OpenAiMessages<'a>(Marks<'a>);
 
 impl Serialize for OpenAiMessages<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let c = self.0;
+        let marks = self.0;
+        let c = marks.conversation;
         let mut seq = s.serialize_seq(None)?;
         if let Some(system) = c.system_prompt() {
-            seq.serialize_element(&Message {
+            seq.serialize_element(&OpenAiText {
                 role: "system",
-                content: system,
+                text: system,
+                ttl: marks.system(),
             })?;
         }
-        for turn in c.turns() {
+        for (index, turn) in c.turns().iter().enumerate() {
+            let ttl = marks.turn(index);
             match turn {
-                Turn::User(parts) => seq.serialize_element(&OpenAiUser(parts))?,
+                Turn::User(parts) => seq.serialize_element(&OpenAiUser(parts, ttl))?,
                 Turn::Assistant {
                     content,
                     tool_calls,
                 } => seq.serialize_element(&OpenAiAssistant {
                     content,
                     tool_calls,
+                    ttl,
                 })?,
                 Turn::ToolResult {
                     call_id, content, ..
-                } => seq.serialize_element(&OpenAiToolResult { call_id, content })?,
+                } => seq.serialize_element(&OpenAiToolResult {
+                    call_id,
+                    content,
+                    ttl,
+                })?,
             }
         }
         seq.end()
     }
 }
 
-#[derive(Serialize)]
-struct Message<'a> {
+/// A message whose content is one text: a string, or one marked text part.
+struct OpenAiText<'a> {
     role: &'static str,
-    content: &'a str,
+    text: &'a str,
+    ttl: Option<Cache>,
 }
 
-struct OpenAiUser<'a>(&'a [Part]);
-
-impl Serialize for OpenAiUser<'_> {
+impl Serialize for OpenAiText<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry("role", "user")?;
-        match only_text(self.0) {
-            Some(text) => map.serialize_entry("content", text)?,
-            None => map.serialize_entry("content", &OpenAiParts(self.0))?,
+        map.serialize_entry("role", self.role)?;
+        match self.ttl {
+            Some(ttl) => map.serialize_entry(
+                "content",
+                &[Marked::new(&TextBlock { text: self.text }, ttl)],
+            )?,
+            None => map.serialize_entry("content", self.text)?,
         }
         map.end()
     }
 }
 
-struct OpenAiParts<'a>(&'a [Part]);
+struct OpenAiUser<'a>(&'a [Part], Option<Cache>);
+
+impl Serialize for OpenAiUser<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("role", "user")?;
+        match only_text(self.0).filter(|_| self.1.is_none()) {
+            Some(text) => map.serialize_entry("content", text)?,
+            None => map.serialize_entry("content", &OpenAiParts(self.0, self.1))?,
+        }
+        map.end()
+    }
+}
+
+/// User content parts; the last written one carries the turn's breakpoint.
+struct OpenAiParts<'a>(&'a [Part], Option<Cache>);
 
 impl Serialize for OpenAiParts<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
-        for part in self.0 {
+        let last = last_written(self.0);
+        for (i, part) in self.0.iter().enumerate() {
+            let ttl = self.1.filter(|_| Some(i) == last);
             match part {
-                Part::Text(text) => seq.serialize_element(&TextBlock { text })?,
-                Part::Image(image) => seq.serialize_element(&OpenAiImage(image))?,
+                Part::Text(text) => element(&mut seq, &TextBlock { text }, ttl)?,
+                Part::Image(image) => element(&mut seq, &OpenAiImage(image), ttl)?,
                 Part::Document { media_type, data } => {
-                    seq.serialize_element(&OpenAiFile { media_type, data })?
+                    element(&mut seq, &OpenAiFile { media_type, data }, ttl)?
                 }
                 Part::Thinking { .. } | Part::RedactedThinking { .. } => {}
             }
@@ -437,6 +757,7 @@ struct Url<'a> {
 struct OpenAiAssistant<'a> {
     content: &'a [Part],
     tool_calls: &'a [ToolCall],
+    ttl: Option<Cache>,
 }
 
 impl Serialize for OpenAiAssistant<'_> {
@@ -445,7 +766,12 @@ impl Serialize for OpenAiAssistant<'_> {
         map.serialize_entry("role", "assistant")?;
         // No text beside tool calls: no `content` (the pages' schemas take no `null` there).
         match joined_text(self.content) {
-            Some(text) => map.serialize_entry("content", &text)?,
+            Some(text) => match self.ttl {
+                Some(ttl) => {
+                    map.serialize_entry("content", &[Marked::new(&TextBlock { text: &text }, ttl)])?
+                }
+                None => map.serialize_entry("content", &text)?,
+            },
             None if self.tool_calls.is_empty() => map.serialize_entry("content", "")?,
             None => {}
         }
@@ -486,6 +812,7 @@ impl Serialize for OpenAiToolCalls<'_> {
 struct OpenAiToolResult<'a> {
     call_id: &'a str,
     content: &'a str,
+    ttl: Option<Cache>,
 }
 
 impl Serialize for OpenAiToolResult<'_> {
@@ -493,32 +820,43 @@ impl Serialize for OpenAiToolResult<'_> {
         let mut map = s.serialize_map(Some(3))?;
         map.serialize_entry("role", "tool")?;
         map.serialize_entry("tool_call_id", self.call_id)?;
-        map.serialize_entry("content", self.content)?;
+        match self.ttl {
+            Some(ttl) => map.serialize_entry(
+                "content",
+                &[Marked::new(&TextBlock { text: self.content }, ttl)],
+            )?,
+            None => map.serialize_entry("content", self.content)?,
+        }
         map.end()
     }
 }
 
-struct AnthropicMessages<'a>(&'a Conversation);
+struct AnthropicMessages<'a>(Marks<'a>);
+
+/// A turn with its breakpoint.
+type MarkedTurn<'a> = (&'a Turn, Option<Cache>);
 
 /// One Anthropic-style message: consecutive user turns and tool results make one `user` message
 /// (the dialect alternates roles, and tool results go in a user turn).
 enum AnthropicMessage<'a> {
-    User(Vec<&'a Turn>),
-    Assistant(&'a [Part], &'a [ToolCall]),
+    User(Vec<MarkedTurn<'a>>),
+    Assistant(&'a [Part], &'a [ToolCall], Option<Cache>),
 }
 
 impl Serialize for AnthropicMessages<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let marks = self.0;
         let mut messages: Vec<AnthropicMessage<'_>> = Vec::new();
-        for turn in self.0.turns() {
+        for (index, turn) in marks.conversation.turns().iter().enumerate() {
+            let ttl = marks.turn(index);
             match turn {
                 Turn::Assistant {
                     content,
                     tool_calls,
-                } => messages.push(AnthropicMessage::Assistant(content, tool_calls)),
+                } => messages.push(AnthropicMessage::Assistant(content, tool_calls, ttl)),
                 _ => match messages.last_mut() {
-                    Some(AnthropicMessage::User(turns)) => turns.push(turn),
-                    _ => messages.push(AnthropicMessage::User(vec![turn])),
+                    Some(AnthropicMessage::User(turns)) => turns.push((turn, ttl)),
+                    _ => messages.push(AnthropicMessage::User(vec![(turn, ttl)])),
                 },
             }
         }
@@ -533,19 +871,20 @@ impl Serialize for AnthropicMessage<'_> {
             AnthropicMessage::User(turns) => {
                 map.serialize_entry("role", "user")?;
                 match turns.as_slice() {
-                    [Turn::User(parts)] if only_text(parts).is_some() => {
+                    [(Turn::User(parts), None)] if only_text(parts).is_some() => {
                         map.serialize_entry("content", &only_text(parts))?
                     }
                     _ => map.serialize_entry("content", &AnthropicUserBlocks(turns))?,
                 }
             }
-            AnthropicMessage::Assistant(content, calls) => {
+            AnthropicMessage::Assistant(content, calls, ttl) => {
                 map.serialize_entry("role", "assistant")?;
-                match (only_text(content), calls.is_empty()) {
+                match (only_text(content), calls.is_empty() && ttl.is_none()) {
                     (Some(text), true) => map.serialize_entry("content", text)?,
-                    _ => {
-                        map.serialize_entry("content", &AnthropicAssistantBlocks(content, calls))?
-                    }
+                    _ => map.serialize_entry(
+                        "content",
+                        &AnthropicAssistantBlocks(content, calls, *ttl),
+                    )?,
                 }
             }
         }
@@ -553,20 +892,22 @@ impl Serialize for AnthropicMessage<'_> {
     }
 }
 
-struct AnthropicUserBlocks<'a, 'b>(&'b [&'a Turn]);
+struct AnthropicUserBlocks<'a, 'b>(&'b [MarkedTurn<'a>]);
 
 impl Serialize for AnthropicUserBlocks<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
-        for turn in self.0 {
+        for (turn, mark) in self.0 {
             match turn {
                 Turn::User(parts) => {
-                    for part in parts {
+                    let last = last_written(parts);
+                    for (i, part) in parts.iter().enumerate() {
+                        let ttl = mark.filter(|_| Some(i) == last);
                         match part {
-                            Part::Text(text) => seq.serialize_element(&TextBlock { text })?,
-                            Part::Image(image) => seq.serialize_element(&AnthropicImage(image))?,
+                            Part::Text(text) => element(&mut seq, &TextBlock { text }, ttl)?,
+                            Part::Image(image) => element(&mut seq, &AnthropicImage(image), ttl)?,
                             Part::Document { media_type, data } => {
-                                seq.serialize_element(&AnthropicDocument { media_type, data })?
+                                element(&mut seq, &AnthropicDocument { media_type, data }, ttl)?
                             }
                             Part::Thinking { .. } | Part::RedactedThinking { .. } => {}
                         }
@@ -576,11 +917,15 @@ impl Serialize for AnthropicUserBlocks<'_, '_> {
                     call_id,
                     content,
                     is_error,
-                } => seq.serialize_element(&ToolResultBlock {
-                    call_id,
-                    content,
-                    is_error: *is_error,
-                })?,
+                } => element(
+                    &mut seq,
+                    &ToolResultBlock {
+                        call_id,
+                        content,
+                        is_error: *is_error,
+                    },
+                    *mark,
+                )?,
                 Turn::Assistant { .. } => {}
             }
         }
@@ -628,14 +973,18 @@ impl Serialize for ToolResultBlock<'_> {
     }
 }
 
-struct AnthropicAssistantBlocks<'a>(&'a [Part], &'a [ToolCall]);
+/// An assistant turn's blocks; the last (its last tool call, else its last part) carries the
+/// turn's breakpoint.
+struct AnthropicAssistantBlocks<'a>(&'a [Part], &'a [ToolCall], Option<Cache>);
 
 impl Serialize for AnthropicAssistantBlocks<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
-        for part in self.0 {
+        let last_part = self.0.len().checked_sub(1).filter(|_| self.1.is_empty());
+        for (i, part) in self.0.iter().enumerate() {
+            let ttl = self.2.filter(|_| Some(i) == last_part);
             match part {
-                Part::Text(text) => seq.serialize_element(&TextBlock { text })?,
+                Part::Text(text) => element(&mut seq, &TextBlock { text }, ttl)?,
                 Part::Thinking { text, signature } => {
                     #[derive(Serialize)]
                     struct ThinkingBlock<'a> {
@@ -662,13 +1011,14 @@ impl Serialize for AnthropicAssistantBlocks<'_> {
                         data,
                     })?
                 }
-                Part::Image(image) => seq.serialize_element(&AnthropicImage(image))?,
+                Part::Image(image) => element(&mut seq, &AnthropicImage(image), ttl)?,
                 Part::Document { media_type, data } => {
-                    seq.serialize_element(&AnthropicDocument { media_type, data })?
+                    element(&mut seq, &AnthropicDocument { media_type, data }, ttl)?
                 }
             }
         }
-        for call in self.1 {
+        for (i, call) in self.1.iter().enumerate() {
+            let ttl = self.2.filter(|_| i + 1 == self.1.len());
             let input: serde_json::Map<String, Value> =
                 serde_json::from_str(&call.arguments).map_err(S::Error::custom)?;
             #[derive(Serialize)]
@@ -679,12 +1029,16 @@ impl Serialize for AnthropicAssistantBlocks<'_> {
                 name: &'a str,
                 input: serde_json::Map<String, Value>,
             }
-            seq.serialize_element(&ToolUse {
-                kind: "tool_use",
-                id: &call.id,
-                name: &call.name,
-                input,
-            })?;
+            element(
+                &mut seq,
+                &ToolUse {
+                    kind: "tool_use",
+                    id: &call.id,
+                    name: &call.name,
+                    input,
+                },
+                ttl,
+            )?;
         }
         seq.end()
     }

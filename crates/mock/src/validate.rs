@@ -22,10 +22,10 @@ impl Schemas {
                 .unwrap_or_else(|e| panic!("bundled request schema {stem} does not compile: {e}"));
             validators.insert(*stem, validator);
         }
-        // Which document each model id belongs to: the model table (the first page that lists
-        // an id wins, as for the client).
+        // Which chat document each model id belongs to: the model table (the first chat page
+        // that lists an id wins, as for the client; Messages pages are for their own endpoint).
         for page in aimlapi_types::MODEL_PAGES {
-            if !validators.contains_key(page.page) {
+            if page.messages_endpoint || !validators.contains_key(page.page) {
                 continue;
             }
             for id in page.ids {
@@ -92,21 +92,17 @@ impl Schemas {
             .get("model")
             .and_then(Value::as_str)
             .ok_or_else(|| "the body has no string `model`".to_string())?;
-        let pages: Vec<&'static str> = self
-            .validators
-            .keys()
-            .copied()
-            .filter(|stem| stem.ends_with("-MESSAGES"))
-            .collect();
-        let listing = aimlapi_types::MODEL_PAGES
-            .iter()
-            .find(|p| pages.contains(&p.page) && p.ids.contains(&model));
+        let pages = || {
+            aimlapi_types::MODEL_PAGES
+                .iter()
+                .filter(|p| p.messages_endpoint && self.validators.contains_key(p.page))
+        };
+        let listing = pages().find(|p| p.ids.contains(&model));
         let (stem, body) = match listing {
             Some(page) => (page.page, std::borrow::Cow::Borrowed(body)),
             None => {
-                let page = pages
-                    .first()
-                    .and_then(|s| aimlapi_types::MODEL_PAGES.iter().find(|p| p.page == *s))
+                let page = pages()
+                    .next()
                     .ok_or_else(|| "no Messages page is bundled".to_string())?;
                 let id = page
                     .ids

@@ -34181,13 +34181,21 @@ pub struct ModelPage {
     pub page: &'static str,
     /// The request type the page's chat body is generated as: `AnthropicChatRequest`.
     pub request: Option<&'static str>,
+    /// Whether the page documents Anthropic's Messages endpoint (`POST /v1/messages`)
+    /// rather than chat completions.
+    pub messages_endpoint: bool,
     /// Every model id the page lists.
     pub ids: &'static [&'static str],
     /// The top-level request properties the page accepts, sorted.
     pub properties: &'static [&'static str],
+    /// The top-level request properties under which the page takes a `cache_control`
+    /// marker (`messages`, `system`, `tools`), sorted; empty when it takes none.
+    pub cache_control: &'static [&'static str],
     /// The `type` values of the `thinking` object the page accepts; empty when it takes
     /// no `thinking`.
     pub thinking: &'static [&'static str],
+    /// Whether the page's `thinking` object takes `display` (`summarized`, `omitted`).
+    pub thinking_display: bool,
     /// The `max_tokens` the page says the API uses when the request sets none.
     pub max_tokens_default: Option<u64>,
 }
@@ -34196,9 +34204,24 @@ impl ModelPage {
     pub fn accepts(&self, name: &str) -> bool {
         self.properties.binary_search(&name).is_ok()
     }
-    /// The page that lists `id`: the first in page order when several do.
+    /// Whether the page takes a `cache_control` marker under the top-level property
+    /// `name`.
+    pub fn caches(&self, name: &str) -> bool {
+        self.cache_control.binary_search(&name).is_ok()
+    }
+    /// The chat-completions page that lists `id` (the first in page order when several
+    /// do), or else the first Messages page that lists it.
     pub fn of(id: &str) -> Option<&'static ModelPage> {
-        MODEL_PAGES.iter().find(|p| p.ids.contains(&id))
+        let listing = |p: &&ModelPage| p.ids.contains(&id);
+        MODEL_PAGES
+            .iter()
+            .filter(|p| !p.messages_endpoint)
+            .find(listing)
+            .or_else(|| MODEL_PAGES.iter().find(listing))
+    }
+    /// The Messages-endpoint page that lists `id`, when one does.
+    pub fn messages_of(id: &str) -> Option<&'static ModelPage> {
+        MODEL_PAGES.iter().find(|p| p.messages_endpoint && p.ids.contains(&id))
     }
 }
 /// Every bundled page, in file-name order: the model table.
@@ -34206,6 +34229,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3-5-haiku",
         request: Some("ChatCompletionRequest"),
+        messages_endpoint: false,
         ids: &[
             "anthropic/claude-3-5-haiku",
             "anthropic/claude-3-5-haiku-20241022",
@@ -34239,12 +34263,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_p",
             "web_search_options",
         ],
+        cache_control: &[],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: None,
     },
     ModelPage {
         page: "claude-3-5-sonnet",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &[
             "claude-3-5-sonnet-20240620",
             "claude-3-5-sonnet-20241022",
@@ -34266,12 +34293,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(512u64),
     },
     ModelPage {
         page: "claude-3-7-sonnet",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &["claude-3-7-sonnet-20250219"],
         properties: &[
             "frequency_penalty",
@@ -34289,12 +34319,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(512u64),
     },
     ModelPage {
         page: "claude-3-haiku-MESSAGES",
         request: Some("HybridChatRequest"),
+        messages_endpoint: true,
         ids: &["anthropic/claude-3-haiku"],
         properties: &[
             "max_tokens",
@@ -34308,12 +34341,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(4096u64),
     },
     ModelPage {
         page: "claude-3-haiku",
         request: Some("OpenRouterStyleRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-3-haiku"],
         properties: &[
             "echo",
@@ -34356,12 +34392,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_p",
             "web_search_options",
         ],
+        cache_control: &["messages", "tools"],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: None,
     },
     ModelPage {
         page: "claude-3-opus",
         request: Some("ChatCompletionRequest"),
+        messages_endpoint: false,
         ids: &[
             "anthropic/claude-3-opus",
             "anthropic/claude-3-opus-20240229",
@@ -34395,12 +34434,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_p",
             "web_search_options",
         ],
+        cache_control: &[],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: None,
     },
     ModelPage {
         page: "claude-3-sonnet",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-3-sonnet", "claude-3-sonnet-latest"],
         properties: &[
             "frequency_penalty",
@@ -34417,12 +34459,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: Some(512u64),
     },
     ModelPage {
         page: "claude-3.5-sonnet",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &[
             "anthropic/claude-3.5-sonnet",
             "anthropic/claude-3.5-sonnet-20240620",
@@ -34443,12 +34488,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: None,
     },
     ModelPage {
         page: "claude-3.7-sonnet",
         request: Some("ChatCompletionRequest"),
+        messages_endpoint: false,
         ids: &[
             "anthropic/claude-3.7-sonnet",
             "claude-3-7-sonnet-20250219",
@@ -34481,12 +34529,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_p",
             "web_search_options",
         ],
+        cache_control: &[],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: None,
     },
     ModelPage {
         page: "claude-4-opus",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-opus-4", "claude-opus-4", "claude-opus-4-20250514"],
         properties: &[
             "max_tokens",
@@ -34503,12 +34554,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-4-sonnet",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &[
             "anthropic/claude-sonnet-4",
             "claude-sonnet-4",
@@ -34529,12 +34583,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-fable-5",
         request: Some("HybridChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-fable-5", "claude-fable-5"],
         properties: &[
             "max_tokens",
@@ -34548,12 +34605,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-fable-latest",
         request: Some("HybridChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-fable-latest"],
         properties: &[
             "max_tokens",
@@ -34567,12 +34627,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-haiku-4-5",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &[
             "anthropic/claude-haiku-4.5",
             "claude-haiku-4-5",
@@ -34593,12 +34656,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-haiku-latest",
         request: Some("HybridChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-haiku-latest"],
         properties: &[
             "max_tokens",
@@ -34612,12 +34678,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-opus-4-5",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &[
             "anthropic/claude-opus-4-5",
             "claude-opus-4-5",
@@ -34638,12 +34707,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-opus-4-6",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-opus-4-6", "claude-opus-4-6"],
         properties: &[
             "max_tokens",
@@ -34660,12 +34732,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-opus-4-7",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-opus-4-7", "claude-opus-4-7"],
         properties: &[
             "max_tokens",
@@ -34679,12 +34754,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-opus-4-8",
         request: Some("HybridChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-opus-4-8", "claude-opus-4-8"],
         properties: &[
             "max_tokens",
@@ -34698,12 +34776,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &[],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-opus-4-MESSAGES",
         request: Some("HybridChatRequest"),
+        messages_endpoint: true,
         ids: &["anthropic/claude-opus-4"],
         properties: &[
             "max_tokens",
@@ -34717,12 +34798,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-opus-4.1",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &[
             "anthropic/claude-opus-4.1",
             "claude-opus-4-1",
@@ -34743,12 +34827,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-opus-4.8-fast-MESSAGES",
         request: Some("HybridChatRequest"),
+        messages_endpoint: true,
         ids: &["anthropic/claude-opus-4.8-fast"],
         properties: &[
             "max_tokens",
@@ -34762,12 +34849,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-opus-4.8-fast",
         request: Some("OpenRouterStyleRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-opus-4.8-fast"],
         properties: &[
             "echo",
@@ -34810,12 +34900,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_p",
             "web_search_options",
         ],
+        cache_control: &["messages", "tools"],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: None,
     },
     ModelPage {
         page: "claude-opus-4",
         request: Some("OpenRouterStyleRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-opus-4"],
         properties: &[
             "echo",
@@ -34858,12 +34951,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_p",
             "web_search_options",
         ],
+        cache_control: &["messages", "tools"],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: None,
     },
     ModelPage {
         page: "claude-opus-5-MESSAGES",
         request: Some("HybridChatRequest"),
+        messages_endpoint: true,
         ids: &["anthropic/claude-opus-5"],
         properties: &[
             "max_tokens",
@@ -34877,12 +34973,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-opus-5",
         request: Some("HybridChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-opus-5"],
         properties: &[
             "max_tokens",
@@ -34896,12 +34995,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-opus-latest",
         request: Some("HybridChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-opus-latest"],
         properties: &[
             "max_tokens",
@@ -34915,12 +35017,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-sonnet-4-5",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &[
             "anthropic/claude-sonnet-4.5",
             "claude-sonnet-4-5",
@@ -34941,12 +35046,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-sonnet-4-6",
         request: Some("AnthropicChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-sonnet-4.6", "anthropic/claude-sonnet-4-6-20260218"],
         properties: &[
             "max_tokens",
@@ -34963,12 +35071,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_p",
         ],
+        cache_control: &[],
         thinking: &["enabled"],
+        thinking_display: false,
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
         page: "claude-sonnet-4-MESSAGES",
         request: Some("HybridChatRequest"),
+        messages_endpoint: true,
         ids: &["anthropic/claude-sonnet-4"],
         properties: &[
             "max_tokens",
@@ -34982,12 +35093,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(64000u64),
     },
     ModelPage {
         page: "claude-sonnet-4",
         request: Some("OpenRouterStyleRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-sonnet-4"],
         properties: &[
             "echo",
@@ -35030,12 +35144,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_p",
             "web_search_options",
         ],
+        cache_control: &["messages", "tools"],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: None,
     },
     ModelPage {
         page: "claude-sonnet-5-MESSAGES",
         request: Some("HybridChatRequest"),
+        messages_endpoint: true,
         ids: &["anthropic/claude-sonnet-5"],
         properties: &[
             "max_tokens",
@@ -35049,12 +35166,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-sonnet-5",
         request: Some("HybridChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-sonnet-5"],
         properties: &[
             "max_tokens",
@@ -35068,12 +35188,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "claude-sonnet-latest",
         request: Some("HybridChatRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-sonnet-latest"],
         properties: &[
             "max_tokens",
@@ -35087,12 +35210,15 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "tool_choice",
             "tools",
         ],
+        cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
+        thinking_display: true,
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
         page: "openrouter-claude-3-5-haiku",
         request: Some("OpenRouterRequest"),
+        messages_endpoint: false,
         ids: &["anthropic/claude-3.5-haiku"],
         properties: &[
             "audio",
@@ -35123,7 +35249,9 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_p",
             "web_search_options",
         ],
+        cache_control: &[],
         thinking: &[],
+        thinking_display: false,
         max_tokens_default: None,
     },
 ];
