@@ -225,14 +225,17 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
-    /// The request sets a property that the model's page does not list, so it was not sent.
-    /// `RequestOptions::send_unsupported` (per request) or `ClientBuilder::check_properties(false)`
-    /// (per client) sends it anyway.
-    #[error("model `{model}` does not take `{property}`: its page ({page}) lists no such request property; set RequestOptions::send_unsupported or ClientBuilder::check_properties(false) to send it anyway")]
+    /// The request sets a property that the model's page does not list (or a `thinking` mode,
+    /// `thinking.display`, a `cache_control` marker it does not take there), so it was not
+    /// sent. `RequestOptions::send_unsupported` (per request) or
+    /// `ClientBuilder::check_properties(false)` (per client) sends it anyway.
+    #[error("model `{model}` does not take `{property}`: its page ({page}) does not list it; set RequestOptions::send_unsupported or ClientBuilder::check_properties(false) to send it anyway")]
     Unsupported {
         /// The model id the request names.
         model: String,
-        /// The property.
+        /// The property: a top-level name (`temperature`), or a path for a nested one
+        /// (`thinking.display`, `system.cache_control`, `messages.cache_control`,
+        /// `tools.cache_control`).
         property: String,
         /// The page (bundled document) the model belongs to.
         page: &'static str,

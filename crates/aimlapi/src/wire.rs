@@ -300,7 +300,13 @@ pub(crate) fn checked<'s>(
         }),
         (Some(property), Unsupported::Refuse) => Err(Error::Unsupported {
             model: model.id().to_string(),
-            property: property.to_string(),
+            // A page with `thinking` but not this mode: name the mode.
+            property: match sampling.thinking {
+                Some(t) if *property == "thinking" && page.accepts("thinking") => {
+                    format!("thinking.type: {}", t.kind())
+                }
+                _ => property.to_string(),
+            },
             page: page.page,
         }),
         _ => {

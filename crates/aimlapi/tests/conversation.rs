@@ -7,6 +7,9 @@ use aimlapi::{Client, Content, Conversation, ErrorKind, Provider, RetryPolicy};
 use aimlapi_mock::MockServer;
 use serde_json::{json, Value};
 
+mod common;
+use common::assert_valid;
+
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
 /// System prompt, a user turn with an image, an assistant turn with a tool call, its result,
@@ -29,26 +32,6 @@ fn client(mock: &MockServer, provider: Provider) -> Client {
         .retry(RetryPolicy::none())
         .build()
         .unwrap()
-}
-
-/// The body's model's page, validated: the page's request schema must accept the body.
-fn assert_valid(body: &Value) {
-    let model = body["model"].as_str().unwrap();
-    let page = aimlapi::Model::from_id(model)
-        .page()
-        .unwrap_or_else(|| panic!("{model} has no page"))
-        .page;
-    let (_, schema) = aimlapi::types::REQUEST_SCHEMAS
-        .iter()
-        .find(|(stem, _)| *stem == page)
-        .unwrap();
-    let schema: Value = serde_json::from_str(schema).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let problems: Vec<String> = validator
-        .iter_errors(body)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(problems.is_empty(), "{page}: {problems:#?}\n{body:#}");
 }
 
 fn openai_messages() -> Value {

@@ -241,3 +241,27 @@ pub fn hello() -> aimlapi::types::ChatCompletionRequest {
 
 /// The AI/ML API's documented response for Claude 3.5 Haiku (seed 000).
 pub const COMPLETION: &str = r#"{"id":"msg_01QfRmDBXVWcARjbwZBbJxrR","object":"chat.completion","model":"claude-3-5-haiku-20241022","choices":[{"index":0,"message":{"reasoning_content":"","content":"Hi there! How are you doing today? Is there anything I can help you with?","role":"assistant"},"finish_reason":"end_turn","logprobs":null}],"created":1744218440,"usage":{"prompt_tokens":17,"completion_tokens":221,"total_tokens":238}}"#;
+
+/// Validates `body` against the request schema of its model's chat page.
+pub fn assert_valid(body: &serde_json::Value) {
+    let model = body["model"].as_str().expect("the body names its model");
+    let page = aimlapi::Model::from_id(model)
+        .page()
+        .unwrap_or_else(|| panic!("{model} has no page"));
+    assert_valid_against(page.page, body);
+}
+
+/// Validates `body` against the request schema of the bundled page `page`.
+pub fn assert_valid_against(page: &str, body: &serde_json::Value) {
+    let (_, schema) = aimlapi::types::REQUEST_SCHEMAS
+        .iter()
+        .find(|(stem, _)| *stem == page)
+        .unwrap_or_else(|| panic!("no request schema for {page}"));
+    let schema: serde_json::Value = serde_json::from_str(schema).expect("bundled schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("bundled schema compiles");
+    let problems: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(problems.is_empty(), "{page}: {problems:#?}\n{body:#}");
+}
