@@ -112,16 +112,9 @@ impl ChatStream {
             }
         }
         if let Some(u) = &chunk.usage {
-            let count = |n: Option<i64>| n.unwrap_or(0).max(0) as u64;
-            let (p, c) = (count(u.prompt_tokens), count(u.completion_tokens));
-            if p + c > 0 {
-                self.ready.push_back(Delta::Usage(TokenUsage {
-                    prompt_tokens: p,
-                    completion_tokens: c,
-                    total_tokens: u
-                        .total_tokens
-                        .map_or(p + c, |t| (t.max(0) as u64).max(p + c)),
-                }));
+            let usage = crate::request::chat_usage(u);
+            if usage.prompt_tokens + usage.completion_tokens > 0 {
+                self.ready.push_back(Delta::Usage(usage));
             }
         }
     }

@@ -27,18 +27,17 @@ impl<T: ChatResponse> Completion<T> {
         self.value.text()
     }
 
-    /// The usage priced with the model's facts, in US dollars: `None` for a model this crate
-    /// does not know or a response without usage. The vendor's own figure, when it sends one,
-    /// is [`ResponseMeta::usd_spent`].
+    /// The usage priced with the model's facts, in US dollars (cache reads and writes at
+    /// their own prices): `None` for a model this crate does not know or a response without
+    /// usage. The vendor's own figure, when it sends one, is [`ResponseMeta::usd_spent`].
     pub fn estimated_cost(&self) -> Option<f64> {
-        let usage = self.usage()?;
-        Some(
-            self.meta
-                .model
-                .facts()?
-                .cost(usage.prompt_tokens, usage.completion_tokens),
-        )
+        estimate(&self.meta, self.usage()?)
     }
+}
+
+/// `usage` priced with the facts of the model the call named.
+fn estimate(meta: &ResponseMeta, usage: TokenUsage) -> Option<f64> {
+    Some(meta.model.facts()?.price(&usage))
 }
 
 /// Why the model stopped, across dialects: OpenAI's `stop`/`length`/`tool_calls`/`content_filter`
@@ -180,17 +179,7 @@ impl crate::request::TokenCounts for types::MessageResponse {
 
 /// A message's counts: every prompt token (cache reads and writes included) in, output out.
 fn message_usage(m: &types::MessageResponse) -> Option<TokenUsage> {
-    let u = m.usage.as_ref()?;
-    let n = |v: Option<i64>| v.unwrap_or(0).max(0) as u64;
-    let prompt = n(u.input_tokens)
-        .saturating_add(n(u.cache_creation_input_tokens))
-        .saturating_add(n(u.cache_read_input_tokens));
-    let completion = n(u.output_tokens);
-    Some(TokenUsage {
-        prompt_tokens: prompt,
-        completion_tokens: completion,
-        total_tokens: prompt.saturating_add(completion),
-    })
+    m.usage.as_ref().map(crate::request::message_usage)
 }
 
 impl Completion<types::MessageResponse> {
@@ -249,6 +238,12 @@ impl Completion<types::MessageResponse> {
     /// The token counts (cache reads and writes counted in).
     pub fn usage(&self) -> Option<TokenUsage> {
         message_usage(&self.value)
+    }
+
+    /// The usage priced with the model's facts, in US dollars (cache reads and writes at their
+    /// own prices): `None` for a model this crate does not know or a message without usage.
+    pub fn estimated_cost(&self) -> Option<f64> {
+        estimate(&self.meta, self.usage()?)
     }
 
     /// The message as an assistant turn for the next request: thinking blocks with their

@@ -8,6 +8,7 @@ use std::str::FromStr;
 pub use aimlapi_types::{ModelPage, MODEL_PAGES};
 
 use crate::provider::ProviderKind;
+use crate::request::TokenUsage;
 
 /// What a model can do and what it costs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -20,55 +21,78 @@ pub struct ModelFacts {
     pub input_usd_per_mtok: f64,
     /// Price of a million output tokens, in US dollars.
     pub output_usd_per_mtok: f64,
+    /// Price of a million input tokens read from the cache.
+    pub cache_read_usd_per_mtok: f64,
+    /// Price of a million input tokens written to the cache for five minutes.
+    pub cache_write_5m_usd_per_mtok: f64,
+    /// Price of a million input tokens written to the cache for an hour.
+    pub cache_write_1h_usd_per_mtok: f64,
 }
 
 impl ModelFacts {
-    /// The price of `prompt_tokens` in and `completion_tokens` out, in US dollars.
+    /// Facts with Anthropic's cache prices, which follow from the input price: a cache read
+    /// costs a tenth of it, a five-minute write 1.25 times it, a one-hour write twice it.
+    const fn claude(
+        context_window: u32,
+        max_output_tokens: u32,
+        input_usd_per_mtok: f64,
+        output_usd_per_mtok: f64,
+    ) -> ModelFacts {
+        ModelFacts {
+            context_window,
+            max_output_tokens,
+            input_usd_per_mtok,
+            output_usd_per_mtok,
+            cache_read_usd_per_mtok: input_usd_per_mtok * 0.1,
+            cache_write_5m_usd_per_mtok: input_usd_per_mtok * 1.25,
+            cache_write_1h_usd_per_mtok: input_usd_per_mtok * 2.0,
+        }
+    }
+
+    /// The price of `prompt_tokens` in and `completion_tokens` out, none of them cached, in US
+    /// dollars.
     pub fn cost(&self, prompt_tokens: u64, completion_tokens: u64) -> f64 {
-        (prompt_tokens as f64 * self.input_usd_per_mtok
-            + completion_tokens as f64 * self.output_usd_per_mtok)
+        self.price(&TokenUsage {
+            prompt_tokens,
+            completion_tokens,
+            total_tokens: prompt_tokens.saturating_add(completion_tokens),
+            ..TokenUsage::default()
+        })
+    }
+
+    /// The price of `usage` in US dollars: uncached input, cache reads, five-minute and one-hour
+    /// cache writes, and output, each at its own price.
+    pub fn price(&self, usage: &TokenUsage) -> f64 {
+        let write_1h = usage.cache_write_1h_tokens.min(usage.cache_write_tokens);
+        let write_5m = usage.cache_write_tokens - write_1h;
+        (usage.uncached_prompt_tokens() as f64 * self.input_usd_per_mtok
+            + usage.cache_read_tokens as f64 * self.cache_read_usd_per_mtok
+            + write_5m as f64 * self.cache_write_5m_usd_per_mtok
+            + write_1h as f64 * self.cache_write_1h_usd_per_mtok
+            + usage.completion_tokens as f64 * self.output_usd_per_mtok)
             / 1e6
     }
 }
 
 /// The facts this crate knows, by page: context, output limit and prices from the published
-/// facts (seeds 000-003). Pages not listed have none yet.
+/// facts (seeds 000-003); cache prices from Anthropic's multipliers. Pages not listed have none
+/// yet.
 const FACTS: &[(&str, ModelFacts)] = &[
     (
         "claude-3-5-haiku",
-        ModelFacts {
-            context_window: 200_000,
-            max_output_tokens: 8_192,
-            input_usd_per_mtok: 0.80,
-            output_usd_per_mtok: 4.0,
-        },
+        ModelFacts::claude(200_000, 8_192, 0.80, 4.0),
     ),
     (
         "openrouter-claude-3-5-haiku",
-        ModelFacts {
-            context_window: 200_000,
-            max_output_tokens: 8_192,
-            input_usd_per_mtok: 0.80,
-            output_usd_per_mtok: 4.0,
-        },
+        ModelFacts::claude(200_000, 8_192, 0.80, 4.0),
     ),
     (
         "claude-3.5-sonnet",
-        ModelFacts {
-            context_window: 200_000,
-            max_output_tokens: 8_192,
-            input_usd_per_mtok: 3.0,
-            output_usd_per_mtok: 15.0,
-        },
+        ModelFacts::claude(200_000, 8_192, 3.0, 15.0),
     ),
     (
         "claude-3-5-sonnet",
-        ModelFacts {
-            context_window: 200_000,
-            max_output_tokens: 8_192,
-            input_usd_per_mtok: 3.0,
-            output_usd_per_mtok: 15.0,
-        },
+        ModelFacts::claude(200_000, 8_192, 3.0, 15.0),
     ),
 ];
 

@@ -344,3 +344,64 @@ async fn thinking_modes_and_display_go_where_the_page_takes_them() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
 }
+
+/// A Messages answer in the documented shape (`tests/fixtures/pages/new-README.response-1.json`,
+/// from the vendor's Anthropic README page), its cache counts set.
+const MESSAGE: &str = include_str!("../../../tests/fixtures/pages/new-README.response-1.json");
+
+/// A chat answer of the newer pages (`new-claude-3-haiku.response-1.json`): 256 prompt tokens,
+/// 192 of them read from the cache, 343 out.
+const CHAT: &str = include_str!("../../../tests/fixtures/pages/new-claude-3-haiku.response-1.json");
+
+#[tokio::test]
+async fn cache_usage_is_counted_and_priced() {
+    use aimlapi_mock::Reply;
+    let mock = MockServer::start().await;
+    let aiml = client(&mock);
+    // Claude 3.5 Haiku: $0.80 in, $4 out per million; reads $0.08, writes $1 (5 min), $1.60 (1 h).
+    let model = "claude-3-5-haiku-latest";
+    let mut message: Value = serde_json::from_str(MESSAGE).unwrap();
+    message["usage"]["cache_read_input_tokens"] = json!(2000);
+    message["usage"]["cache_creation_input_tokens"] = json!(1000);
+    message["usage"]["cache_creation"] =
+        json!({"ephemeral_5m_input_tokens": 400, "ephemeral_1h_input_tokens": 600});
+    mock.push(Reply::status(200).body(message.to_string()));
+    let done = aiml
+        .chat(model)
+        .user("Hi")
+        .max_tokens(100)
+        .send_message()
+        .await
+        .unwrap();
+    let usage = done.usage().unwrap();
+    assert_eq!(
+        (
+            usage.prompt_tokens,
+            usage.uncached_prompt_tokens(),
+            usage.cache_read_tokens,
+            usage.cache_write_tokens,
+            usage.cache_write_1h_tokens,
+            usage.completion_tokens
+        ),
+        (3027, 27, 2000, 1000, 600, 35)
+    );
+    let expected = (27.0 * 0.8 + 2000.0 * 0.08 + 400.0 * 1.0 + 600.0 * 1.6 + 35.0 * 4.0) / 1e6;
+    let cost = done.estimated_cost().unwrap();
+    assert!((cost - expected).abs() < 1e-12, "{cost} != {expected}");
+
+    // The chat endpoint: `prompt_tokens_details.cached_tokens` is part of `prompt_tokens`.
+    mock.push(Reply::status(200).body(CHAT));
+    let done = aiml.chat(model).user("Hi").send().await.unwrap();
+    let usage = done.usage().unwrap();
+    assert_eq!(
+        (
+            usage.prompt_tokens,
+            usage.cache_read_tokens,
+            usage.uncached_prompt_tokens()
+        ),
+        (256, 192, 64)
+    );
+    let expected = (64.0 * 0.8 + 192.0 * 0.08 + 343.0 * 4.0) / 1e6;
+    let cost = done.estimated_cost().unwrap();
+    assert!((cost - expected).abs() < 1e-12, "{cost} != {expected}");
+}
