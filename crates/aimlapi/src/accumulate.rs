@@ -34,17 +34,91 @@ struct ToolCallSoFar {
     arguments: String,
 }
 
+/// One piece of structured reasoning (`reasoning_details`), its deltas merged.
+#[derive(Clone, Debug, Default)]
+struct DetailSoFar {
+    index: Option<i64>,
+    kind: Option<String>,
+    id: Option<String>,
+    format: Option<String>,
+    text: Option<String>,
+    summary: Option<String>,
+    data: Option<String>,
+    signature: Option<String>,
+}
+
+/// Appends `piece` to `slot` (creating it).
+fn append(slot: &mut Option<String>, piece: Option<&str>) {
+    if let Some(piece) = piece {
+        slot.get_or_insert_with(String::new).push_str(piece);
+    }
+}
+
+impl DetailSoFar {
+    fn merge(&mut self, d: &types::ReasoningDetail) {
+        if self.index.is_none() {
+            self.index = d.index;
+        }
+        for (slot, value) in [
+            (&mut self.kind, &d.type_),
+            (&mut self.id, &d.id),
+            (&mut self.format, &d.format),
+        ] {
+            if slot.is_none() {
+                slot.clone_from(value);
+            }
+        }
+        append(&mut self.text, d.text.as_deref());
+        append(&mut self.summary, d.summary.as_deref());
+        append(&mut self.data, d.data.as_deref());
+        append(&mut self.signature, d.signature.as_deref());
+    }
+
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        for (key, value) in [
+            ("type", &self.kind),
+            ("id", &self.id),
+            ("format", &self.format),
+            ("text", &self.text),
+            ("summary", &self.summary),
+            ("data", &self.data),
+            ("signature", &self.signature),
+        ] {
+            if let Some(v) = value {
+                m.insert(key.into(), json!(v));
+            }
+        }
+        if let Some(i) = self.index {
+            m.insert("index".into(), json!(i));
+        }
+        Value::Object(m)
+    }
+}
+
+/// The reasoning text of `details`: the text and summary pieces, joined (encrypted pieces have
+/// none).
+pub(crate) fn details_text(details: &[types::ReasoningDetail]) -> Option<String> {
+    let pieces: Vec<&str> = details
+        .iter()
+        .filter_map(|d| d.text.as_deref().or(d.summary.as_deref()))
+        .collect();
+    (!pieces.is_empty()).then(|| pieces.concat())
+}
+
 #[derive(Clone, Debug, Default)]
 struct ChoiceSoFar {
     role: Option<String>,
     content: String,
     reasoning: String,
+    details: Vec<DetailSoFar>,
     refusal: String,
     tool_calls: BTreeMap<i64, ToolCallSoFar>,
     finish_reason: Option<String>,
 }
 
-/// Folds chunks into one completion: text, reasoning, refusal, tool calls merged by index
+/// Folds chunks into one completion: text, reasoning (`reasoning_content`, `reasoning`, or the
+/// text of `reasoning_details`, whose pieces are merged by index), refusal, tool calls merged by index
 /// (arguments concatenated; id, type and name from whichever chunk carries them), the raw finish
 /// reason (`end_turn` stays `end_turn`), and usage from whichever chunk carries it.
 #[derive(Clone, Debug, Default)]
@@ -154,6 +228,7 @@ impl Accumulator {
         role: Option<String>,
         content: Option<&str>,
         reasoning: Option<&str>,
+        details: &[types::ReasoningDetail],
         refusal: Option<&str>,
         tool_calls: Option<&[types::DeltaToolCall]>,
         finish_reason: Option<String>,
@@ -163,7 +238,32 @@ impl Accumulator {
             c.role = role;
         }
         c.content.push_str(content.unwrap_or(""));
-        c.reasoning.push_str(reasoning.unwrap_or(""));
+        match reasoning {
+            Some(r) => c.reasoning.push_str(r),
+            None => c
+                .reasoning
+                .push_str(&details_text(details).unwrap_or_default()),
+        }
+        for d in details {
+            // A piece continues the one with its index; one without an index, the last piece
+            // of its type.
+            let same = match d.index {
+                Some(i) => c.details.iter().rposition(|s| s.index == Some(i)),
+                None => c
+                    .details
+                    .len()
+                    .checked_sub(1)
+                    .filter(|&last| c.details[last].kind == d.type_),
+            };
+            match same {
+                Some(at) => c.details[at].merge(d),
+                None => {
+                    let mut piece = DetailSoFar::default();
+                    piece.merge(d);
+                    c.details.push(piece);
+                }
+            }
+        }
         c.refusal.push_str(refusal.unwrap_or(""));
         for call in tool_calls.unwrap_or(&[]) {
             let t = c.tool_calls.entry(call.index).or_default();
@@ -213,6 +313,10 @@ impl Accumulator {
                     message.insert("reasoning_content".into(), json!(c.reasoning));
                     message.insert("reasoning".into(), json!(c.reasoning));
                 }
+                if !c.details.is_empty() {
+                    let details = c.details.iter().map(DetailSoFar::to_json).collect();
+                    message.insert("reasoning_details".into(), Value::Array(details));
+                }
                 if !c.refusal.is_empty() {
                     message.insert("refusal".into(), json!(c.refusal));
                 }
@@ -260,6 +364,8 @@ macro_rules! stream_chunk {
                         d.and_then(|d| d.role.as_ref()).and_then(as_text),
                         d.and_then(|d| d.content.as_deref()),
                         d.and_then(|d| d.reasoning_content.as_deref().or(d.reasoning.as_deref())),
+                        d.and_then(|d| d.reasoning_details.as_deref())
+                            .unwrap_or_default(),
                         d.and_then(|d| d.refusal.as_deref()),
                         d.and_then(|d| d.tool_calls.as_deref()),
                         choice.finish_reason.as_ref().and_then(as_text),

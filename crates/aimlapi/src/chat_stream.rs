@@ -21,7 +21,8 @@ use crate::sse::{ChunkStream, StreamItem};
 pub enum Delta {
     /// More of the answer's text.
     Text(String),
-    /// More of the model's reasoning (`reasoning_content`, or OpenRouter's `reasoning`).
+    /// More of the model's reasoning (`reasoning_content`, OpenRouter's `reasoning`, or the
+    /// text of `reasoning_details`).
     Reasoning(String),
     /// A piece of a tool call: its first piece has the id and name, the pieces after it more
     /// of the arguments' JSON text.
@@ -89,12 +90,19 @@ impl ChatStream {
             .min_by_key(|c| c.index)
             .and_then(|c| c.delta.as_ref())
         {
-            let reasoning = delta
+            let reasoning = match delta
                 .reasoning_content
                 .as_deref()
-                .or(delta.reasoning.as_deref());
+                .or(delta.reasoning.as_deref())
+            {
+                Some(r) => Some(r.to_string()),
+                None => delta
+                    .reasoning_details
+                    .as_deref()
+                    .and_then(crate::accumulate::details_text),
+            };
             if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
-                self.ready.push_back(Delta::Reasoning(r.to_string()));
+                self.ready.push_back(Delta::Reasoning(r));
             }
             if let Some(t) = delta.content.as_deref().filter(|t| !t.is_empty()) {
                 self.ready.push_back(Delta::Text(t.to_string()));

@@ -89,14 +89,19 @@ impl Completion<types::ChatCompletion> {
         self.value.choices.first()?.message.as_ref()
     }
 
-    /// The model's reasoning, when the answer carries it (`reasoning_content`, or OpenRouter's
-    /// `reasoning`).
-    pub fn reasoning(&self) -> Option<&str> {
+    /// The model's reasoning, when the answer carries it: `reasoning_content`, OpenRouter's
+    /// `reasoning`, or the text and summaries of `reasoning_details`.
+    pub fn reasoning(&self) -> Option<String> {
         let m = self.message()?;
-        m.reasoning_content
-            .as_deref()
-            .or(m.reasoning.as_deref())
-            .filter(|r| !r.is_empty())
+        let plain = m.reasoning_content.as_deref().or(m.reasoning.as_deref());
+        match plain.filter(|r| !r.is_empty()) {
+            Some(r) => Some(r.to_string()),
+            None => m
+                .reasoning_details
+                .as_deref()
+                .and_then(crate::accumulate::details_text)
+                .filter(|r| !r.is_empty()),
+        }
     }
 
     /// The tool calls the model made, in order.

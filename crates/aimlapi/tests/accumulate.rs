@@ -83,3 +83,61 @@ fn a_tool_call_stream_folds_to_complete_tool_calls() {
     assert_eq!(args, json!({"tz": "Europe/Paris"}));
     insta::assert_json_snapshot!(done);
 }
+
+/// Written from OpenRouter's documented deltas (`delta.reasoning_details` pieces of
+/// `{type, text?, summary?, data?, signature?, format?, index}`): a text piece split over
+/// chunks, its signature in a later piece of the same index, an encrypted piece after it. Only
+/// `reasoning_details` carries the reasoning here; it becomes the completion's reasoning.
+#[test]
+fn reasoning_details_deltas_fold_into_the_reasoning_and_merged_pieces() {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "gen-1", "object": "chat.completion.chunk", "created": 1, "model": "anthropic/claude-sonnet-5",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    let piece =
+        |fields: Value| json!({"role": "assistant", "content": "", "reasoning_details": [fields]});
+    let payloads = vec![
+        chunk(
+            piece(
+                json!({"type": "reasoning.text", "text": "The user asks ", "format": "anthropic-claude-v1", "index": 0}),
+            ),
+            Value::Null,
+        ),
+        chunk(
+            piece(json!({"type": "reasoning.text", "text": "about tea.", "index": 0})),
+            Value::Null,
+        ),
+        chunk(
+            piece(json!({"type": "reasoning.text", "signature": "sig-abc", "index": 0})),
+            Value::Null,
+        ),
+        chunk(
+            piece(json!({"type": "reasoning.encrypted", "data": "ENC", "index": 1})),
+            Value::Null,
+        ),
+        chunk(json!({"content": "Tea is good."}), json!("stop")),
+    ];
+    let done = fold(payloads);
+    let message = &done["choices"][0]["message"];
+    assert_eq!(message["reasoning_content"], "The user asks about tea.");
+    assert_eq!(message["content"], "Tea is good.");
+    assert_eq!(
+        message["reasoning_details"],
+        json!([
+            {"type": "reasoning.text", "text": "The user asks about tea.", "signature": "sig-abc",
+             "format": "anthropic-claude-v1", "index": 0},
+            {"type": "reasoning.encrypted", "data": "ENC", "index": 1}])
+    );
+}
+
+/// A delta with both `reasoning` and `reasoning_details` (OpenRouter sends the text in both)
+/// counts it once.
+#[test]
+fn reasoning_in_both_fields_is_counted_once() {
+    let done = fold([
+        json!({"id": "gen-2", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "delta": {"content": "ok", "reasoning": "Short.",
+            "reasoning_details": [{"type": "reasoning.text", "text": "Short.", "index": 0}]}}]}),
+    ]);
+    assert_eq!(done["choices"][0]["message"]["reasoning"], "Short.");
+}

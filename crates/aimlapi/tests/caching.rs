@@ -1,7 +1,8 @@
 //! Prompt caching and thinking modes through the conversation API: `cache_control` on the system
 //! prompt, a turn and a tool, written in each page's shape where the page takes it (each body
 //! validated against the page's request schema, and by the mock), refused naming the model
-//! where it does not; `thinking` modes and `display` checked against the page.
+//! where it does not; cache usage counted and priced; `thinking` modes and `display` checked
+//! against the page; `reasoning_details` read as the reasoning on the chat endpoint.
 
 use aimlapi::chat::{Cache, Thinking, ThinkingDisplay, Unsupported};
 use aimlapi::schemars::JsonSchema;
@@ -404,4 +405,35 @@ async fn cache_usage_is_counted_and_priced() {
     let expected = (64.0 * 0.8 + 192.0 * 0.08 + 343.0 * 4.0) / 1e6;
     let cost = done.estimated_cost().unwrap();
     assert!((cost - expected).abs() < 1e-12, "{cost} != {expected}");
+}
+
+/// The newer pages' answers carry `reasoning` and `reasoning_details` (the fixture
+/// `new-claude-3-haiku.response-1.json`); with only `reasoning_details`, the completion's
+/// reasoning is its text.
+#[tokio::test]
+async fn reasoning_details_alone_are_the_completion_s_reasoning() {
+    use aimlapi_mock::Reply;
+    let mock = MockServer::start().await;
+    let aiml = client(&mock);
+    let full: Value = serde_json::from_str(CHAT).unwrap();
+    let details_text = full["choices"][0]["message"]["reasoning_details"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut only_details = full.clone();
+    let message = only_details["choices"][0]["message"]
+        .as_object_mut()
+        .unwrap();
+    message.remove("reasoning");
+    message.remove("reasoning_content");
+    for body in [full, only_details] {
+        mock.push(Reply::status(200).body(body.to_string()));
+        let done = aiml
+            .chat("anthropic/claude-3-haiku")
+            .user("Hi")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.reasoning().as_deref(), Some(details_text.as_str()));
+    }
 }
