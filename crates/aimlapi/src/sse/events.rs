@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use aimlapi_types as types;
 use aimlapi_types::{MessageResponse, MessageStreamEvent};
 use futures::Stream;
 
@@ -53,10 +54,7 @@ impl MessageEventDecoder {
                 if data.is_empty() {
                     return;
                 }
-                ready.push_back(serde_json::from_slice(data).map_err(|e| Error::Decode {
-                    message: format!("a Messages event that is not one: {e}"),
-                    body: String::from_utf8_lossy(data).into_owned(),
-                }));
+                ready.push_back(parse_message_event(data));
             }
         });
         if let Err(e) = framed {
@@ -96,6 +94,66 @@ impl MessageEventDecoder {
     pub fn is_done(&self) -> bool {
         self.done
     }
+}
+
+/// The `type` of an event payload written as `{"type":"...",` (as the API writes it), read
+/// without decoding; `None` for any other layout.
+#[inline]
+fn leading_type(data: &[u8]) -> Option<&[u8]> {
+    let rest = data.strip_prefix(b"{\"type\":\"")?;
+    let end = memchr::memchr(b'"', rest)?;
+    Some(&rest[..end])
+}
+
+/// One Messages-endpoint event from its `data` payload (a logged stream replayed, say), as the
+/// decoder reads it: typed, an unknown kind kept as `OtherKind`; a payload that is not an
+/// event is [`Error::Decode`].
+///
+/// ```
+/// use aimlapi::types::MessageStreamEvent;
+///
+/// let event = aimlapi::sse::parse_message_event(br#"{"type":"content_block_stop","index":0}"#)?;
+/// assert!(matches!(event, MessageStreamEvent::ContentBlockStopEvent(_)));
+/// # Ok::<(), aimlapi::Error>(())
+/// ```
+pub fn parse_message_event(payload: &[u8]) -> Result<MessageStreamEvent, Error> {
+    decode_event(payload).map_err(|e| Error::Decode {
+        message: format!("a Messages event that is not one: {e}"),
+        body: String::from_utf8_lossy(payload).into_owned(),
+    })
+}
+
+/// One event payload, typed. The generated event type is an untagged union, which tries its
+/// variants one after another on a buffered copy of the payload; a payload whose leading `type`
+/// names a known event is decoded as that variant directly. Should that fail, the union decides
+/// (it keeps what no variant takes as `OtherKind`), so the result is the union's either way.
+fn decode_event(data: &[u8]) -> Result<MessageStreamEvent, serde_json::Error> {
+    use serde_json::from_slice;
+    use MessageStreamEvent as E;
+    let direct = match leading_type(data) {
+        Some(b"content_block_delta") => {
+            from_slice::<types::ContentBlockDeltaEvent>(data).map(E::ContentBlockDeltaEvent)
+        }
+        Some(b"content_block_start") => {
+            from_slice::<types::ContentBlockStartEvent>(data).map(E::ContentBlockStartEvent)
+        }
+        Some(b"content_block_stop") => {
+            from_slice::<types::ContentBlockStopEvent>(data).map(E::ContentBlockStopEvent)
+        }
+        Some(b"message_delta") => {
+            from_slice::<types::MessageDeltaEvent>(data).map(E::MessageDeltaEvent)
+        }
+        Some(b"message_start") => {
+            from_slice::<types::MessageStartEvent>(data).map(E::MessageStartEvent)
+        }
+        Some(b"message_stop") => {
+            from_slice::<types::MessageStopEvent>(data).map(E::MessageStopEvent)
+        }
+        Some(b"ping") => from_slice::<types::PingEvent>(data).map(E::PingEvent),
+        Some(b"error") => from_slice::<types::ErrorEvent>(data).map(E::ErrorEvent),
+        _ => return from_slice(data),
+    };
+    direct.or_else(|_| from_slice(data))
 }
 
 /// Typed Messages-endpoint events of a response as they arrive; ends after `message_stop`.
@@ -168,6 +226,48 @@ impl Stream for MessageEventStream {
                     return Poll::Ready(Some(Err(e)));
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct decode gives what the union gives, for every event of the test transcript and
+    /// for payloads the named variant does not take.
+    #[test]
+    fn the_direct_decode_is_the_union_s() {
+        let transcript = include_str!("../../../../tests/fixtures/messages-stream.txt");
+        let mut payloads: Vec<String> = transcript
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .map(String::from)
+            .collect();
+        payloads.extend(
+            [
+                r#"{"type":"content_block_delta","index":"first"}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"new_delta","x":1}}"#,
+                r#"{"type":"message_start"}"#,
+                r#"{"type":"ping","extra":true}"#,
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+                r#"{"type":"error","error":"text"}"#,
+                r#"{"type":"brand_new_event","index":3}"#,
+                r#"{ "type": "ping" }"#,
+                r#"{"index":0,"type":"content_block_stop"}"#,
+                r#"{"type":"message_stop"#,
+            ]
+            .map(String::from),
+        );
+        assert!(payloads.len() > 20);
+        for p in &payloads {
+            let direct = decode_event(p.as_bytes());
+            let union = serde_json::from_slice::<MessageStreamEvent>(p.as_bytes());
+            assert_eq!(
+                format!("{:?}", direct.map_err(|e| e.to_string())),
+                format!("{:?}", union.map_err(|e| e.to_string())),
+                "{p}"
+            );
         }
     }
 }

@@ -9,7 +9,7 @@ mod frame;
 mod stream;
 
 pub use chunks::{ChunkDecoder, StreamItem};
-pub use events::{MessageEventDecoder, MessageEventStream};
+pub use events::{parse_message_event, MessageEventDecoder, MessageEventStream};
 pub use frame::{SseDecoder, SseEvent, SseItem, SseRef, DEFAULT_MAX_LINE};
 pub use stream::ChunkStream;
 
