@@ -3,12 +3,15 @@
 //! The first byte of the input seeds the cut points; the rest is the body. Besides "never
 //! panics", each run checks that the split body frames to the same events as the whole one, and
 //! that the chunk type and the Messages event decoder decode the split body to the same outcome
-//! as the whole one.
+//! as the whole one, and that each event's payload decodes as the generated untagged union
+//! decodes it (the decoder dispatches on the payload's leading `type`).
 
 #![no_main]
 
-use aimlapi::sse::{ChunkDecoder, MessageEventDecoder, SseDecoder, SseItem, StreamItem};
-use aimlapi::types::ChatCompletionChunk;
+use aimlapi::sse::{
+    parse_message_event, ChunkDecoder, MessageEventDecoder, SseDecoder, SseItem, StreamItem,
+};
+use aimlapi::types::{ChatCompletionChunk, MessageStreamEvent};
 use aimlapi::sse::StreamChunk;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
@@ -92,7 +95,15 @@ fuzz_target!(|data: &[u8]| {
     let split = pieces(&body, seed);
     // A generous line limit, so that where a line crosses it cannot depend on the split.
     let max_line = body.len() + 1;
-    assert_eq!(events(&whole, max_line), events(&split, max_line));
+    let framed = events(&whole, max_line);
+    assert_eq!(framed, events(&split, max_line));
+    for item in framed.iter().flatten() {
+        if let SseItem::Event(e) = item {
+            let direct = parse_message_event(e.data.as_bytes()).ok();
+            let union = serde_json::from_str::<MessageStreamEvent>(&e.data).ok();
+            assert_eq!(format!("{direct:?}"), format!("{union:?}"), "{}", e.data);
+        }
+    }
     assert_eq!(
         chunks::<ChatCompletionChunk>(&whole, max_line),
         chunks::<ChatCompletionChunk>(&split, max_line)

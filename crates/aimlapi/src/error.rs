@@ -201,7 +201,8 @@ pub enum Error {
     #[error("client configuration: {0}")]
     Config(String),
     /// The server reported an error inside a stream (OpenRouter's `error` chunk with
-    /// `finish_reason: "error"`).
+    /// `finish_reason: "error"`, the Messages endpoint's `error` event: its `error.type`, such as
+    /// `overloaded_error`, is the code).
     #[error("error inside the stream{}: {message}", .code.as_ref().map(|c| format!(" (code {c})")).unwrap_or_default())]
     Stream {
         /// The error code, number or string, as text.
