@@ -418,13 +418,7 @@ impl Serialize for Body<'_> {
             Shape::OpenAi => map.serialize_entry("messages", &OpenAiMessages(marks))?,
             Shape::Anthropic | Shape::Messages => {
                 if let Some(system) = c.system_prompt() {
-                    match marks.system() {
-                        Some(ttl) => map.serialize_entry(
-                            "system",
-                            &[Marked::new(&TextBlock { text: system }, ttl)],
-                        )?,
-                        None => map.serialize_entry("system", system)?,
-                    }
+                    map.serialize_entry("system", &TextContent(system, marks.system()))?;
                 }
                 map.serialize_entry("messages", &AnthropicMessages(marks))?;
             }
@@ -585,10 +579,14 @@ impl Serialize for OpenAiMessages<'_> {
         let c = marks.conversation;
         let mut seq = s.serialize_seq(None)?;
         if let Some(system) = c.system_prompt() {
-            seq.serialize_element(&OpenAiText {
+            #[derive(Serialize)]
+            struct System<'a> {
+                role: &'static str,
+                content: TextContent<'a>,
+            }
+            seq.serialize_element(&System {
                 role: "system",
-                text: system,
-                ttl: marks.system(),
+                content: TextContent(system, marks.system()),
             })?;
         }
         for (index, turn) in c.turns().iter().enumerate() {
@@ -616,25 +614,15 @@ impl Serialize for OpenAiMessages<'_> {
     }
 }
 
-/// A message whose content is one text: a string, or one marked text part.
-struct OpenAiText<'a> {
-    role: &'static str,
-    text: &'a str,
-    ttl: Option<Cache>,
-}
+/// Content that is one text: a string, or, with a breakpoint, one marked text block.
+struct TextContent<'a>(&'a str, Option<Cache>);
 
-impl Serialize for OpenAiText<'_> {
+impl Serialize for TextContent<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry("role", self.role)?;
-        match self.ttl {
-            Some(ttl) => map.serialize_entry(
-                "content",
-                &[Marked::new(&TextBlock { text: self.text }, ttl)],
-            )?,
-            None => map.serialize_entry("content", self.text)?,
+        match self.1 {
+            Some(ttl) => [Marked::new(&TextBlock { text: self.0 }, ttl)].serialize(s),
+            None => s.serialize_str(self.0),
         }
-        map.end()
     }
 }
 
@@ -772,12 +760,7 @@ impl Serialize for OpenAiAssistant<'_> {
         map.serialize_entry("role", "assistant")?;
         // No text beside tool calls: no `content` (the pages' schemas take no `null` there).
         match joined_text(self.content) {
-            Some(text) => match self.ttl {
-                Some(ttl) => {
-                    map.serialize_entry("content", &[Marked::new(&TextBlock { text: &text }, ttl)])?
-                }
-                None => map.serialize_entry("content", &text)?,
-            },
+            Some(text) => map.serialize_entry("content", &TextContent(&text, self.ttl))?,
             None if self.tool_calls.is_empty() => map.serialize_entry("content", "")?,
             None => {}
         }
@@ -826,13 +809,7 @@ impl Serialize for OpenAiToolResult<'_> {
         let mut map = s.serialize_map(Some(3))?;
         map.serialize_entry("role", "tool")?;
         map.serialize_entry("tool_call_id", self.call_id)?;
-        match self.ttl {
-            Some(ttl) => map.serialize_entry(
-                "content",
-                &[Marked::new(&TextBlock { text: self.content }, ttl)],
-            )?,
-            None => map.serialize_entry("content", self.content)?,
-        }
+        map.serialize_entry("content", &TextContent(self.content, self.ttl))?;
         map.end()
     }
 }

@@ -57,21 +57,20 @@ async fn a_cached_system_prompt_and_tool_go_out_in_each_page_s_shape() {
     let mock = MockServer::start().await;
     let aiml = client(&mock);
     let tools = toolbox(Some(Cache::FiveMinutes));
+    let cached = |model: &str| {
+        aiml.chat(model)
+            .system(HANDBOOK)
+            .cache(Cache::OneHour)
+            .user("What is chapter 2 about?")
+            .tools(&tools)
+            .max_tokens(1000)
+    };
+    let marked_system = json!([{"type": "text", "text": HANDBOOK, "cache_control": one_hour()}]);
     // The hybrid page (Anthropic form on chat): a top-level `system` of one marked text block,
     // the tool with `cache_control` beside its `input_schema`.
-    aiml.chat("anthropic/claude-opus-5")
-        .system(HANDBOOK)
-        .cache(Cache::OneHour)
-        .user("What is chapter 2 about?")
-        .tools(&tools)
-        .send()
-        .await
-        .unwrap();
+    cached("anthropic/claude-opus-5").send().await.unwrap();
     let body = mock.requests().pop().unwrap().body;
-    assert_eq!(
-        body["system"],
-        json!([{"type": "text", "text": HANDBOOK, "cache_control": one_hour()}])
-    );
+    assert_eq!(body["system"], marked_system);
     assert_eq!(body["tools"][0]["cache_control"], five_minutes());
     assert_eq!(body["tools"][0]["name"], "lookup");
     assert_eq!(body["messages"][0]["content"], "What is chapter 2 about?");
@@ -79,38 +78,23 @@ async fn a_cached_system_prompt_and_tool_go_out_in_each_page_s_shape() {
 
     // An OpenRouter-style page (OpenAI form): the system message's content is one marked text
     // part; the tool carries `cache_control` beside `type` and `function`.
-    aiml.chat("anthropic/claude-3-haiku")
-        .system(HANDBOOK)
-        .cache(Cache::OneHour)
-        .user("What is chapter 2 about?")
-        .tools(&tools)
-        .send()
-        .await
-        .unwrap();
+    cached("anthropic/claude-3-haiku").send().await.unwrap();
     let body = mock.requests().pop().unwrap().body;
     assert_eq!(
         body["messages"][0],
-        json!({"role": "system", "content": [{"type": "text", "text": HANDBOOK, "cache_control": one_hour()}]})
+        json!({"role": "system", "content": marked_system})
     );
     assert_eq!(body["tools"][0]["type"], "function");
     assert_eq!(body["tools"][0]["cache_control"], five_minutes());
     assert_valid_against("claude-3-haiku", &body);
 
     // The Messages endpoint, checked against the Messages page that lists the model.
-    aiml.chat("anthropic/claude-sonnet-5")
-        .system(HANDBOOK)
-        .cache(Cache::OneHour)
-        .user("What is chapter 2 about?")
-        .tools(&tools)
-        .max_tokens(1000)
+    cached("anthropic/claude-sonnet-5")
         .send_message()
         .await
         .unwrap();
     let body = mock.requests().pop().unwrap().body;
-    assert_eq!(
-        body["system"],
-        json!([{"type": "text", "text": HANDBOOK, "cache_control": one_hour()}])
-    );
+    assert_eq!(body["system"], marked_system);
     assert_eq!(body["tools"][0]["cache_control"], five_minutes());
     assert_valid_against("claude-sonnet-5-MESSAGES", &body);
 }
