@@ -347,13 +347,14 @@ fn check_cache_points(
             }
             continue;
         };
-        let carries = match &conversation.turns()[index] {
-            Turn::User(parts) => !parts.is_empty(),
-            Turn::ToolResult { .. } => true,
-            Turn::Assistant {
+        let carries = match conversation.turns().get(index) {
+            None => false,
+            Some(Turn::User(parts)) => !parts.is_empty(),
+            Some(Turn::ToolResult { .. }) => true,
+            Some(Turn::Assistant {
                 content,
                 tool_calls,
-            } => match shape {
+            }) => match shape {
                 // OpenAI-style assistant messages carry it on a text part only.
                 Shape::OpenAi => joined_text(content).is_some(),
                 Shape::Anthropic | Shape::Messages => {

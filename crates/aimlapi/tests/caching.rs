@@ -130,16 +130,15 @@ async fn a_cached_turn_marks_its_last_block() {
         .tool_call("call_1", "lookup", &json!({"word": "tea"}))
         .tool_result("call_1", "chapter 1")
         .cache(Cache::FiveMinutes);
+    let marked_question =
+        json!([{"type": "text", "text": "Look up tea.", "cache_control": one_hour()}]);
     aiml.chat("anthropic/claude-opus-5")
         .conversation(conversation.clone())
         .send()
         .await
         .unwrap();
     let body = mock.requests().pop().unwrap().body;
-    assert_eq!(
-        body["messages"][0]["content"],
-        json!([{"type": "text", "text": "Look up tea.", "cache_control": one_hour()}])
-    );
+    assert_eq!(body["messages"][0]["content"], marked_question);
     assert_eq!(
         body["messages"][2]["content"],
         json!([{"type": "tool_result", "tool_use_id": "call_1", "content": "chapter 1",
@@ -154,10 +153,7 @@ async fn a_cached_turn_marks_its_last_block() {
         .await
         .unwrap();
     let body = mock.requests().pop().unwrap().body;
-    assert_eq!(
-        body["messages"][0]["content"],
-        json!([{"type": "text", "text": "Look up tea.", "cache_control": one_hour()}])
-    );
+    assert_eq!(body["messages"][0]["content"], marked_question);
     assert_eq!(
         body["messages"][2],
         json!({"role": "tool", "tool_call_id": "call_1",
