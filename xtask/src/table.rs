@@ -124,9 +124,10 @@ fn takes_cache_control(schema: &Value) -> bool {
     found
 }
 
-/// The table as Rust: the `ModelPage` type and `MODEL_PAGES`, one entry per page.
+/// The table as Rust: the `ModelPage` type and `MODEL_PAGES`, one entry per model page (a
+/// document that names no model, such as the catalogue's, is not one).
 pub fn tokens(pages: &[PageFacts]) -> TokenStream {
-    let entries = pages.iter().map(|p| {
+    let entries = pages.iter().filter(|p| !p.ids.is_empty()).map(|p| {
         let page = &p.page;
         let request = match &p.request {
             Some(r) => quote!(Some(#r)),

@@ -71,6 +71,8 @@ struct Inner {
     max_body: usize,
     /// Whether requests are checked against their model's page before sending.
     check_properties: bool,
+    /// The catalogue listings fetched, with their ETags, and the facts they gave.
+    catalogue: crate::catalogue::CatalogueState,
 }
 
 impl fmt::Debug for Client {
@@ -276,6 +278,7 @@ impl ClientBuilder {
                 log_contents: self.log_contents,
                 max_body: self.max_body,
                 check_properties: self.check_properties,
+                catalogue: Default::default(),
             }),
         })
     }
@@ -310,6 +313,22 @@ impl Client {
     }
 
     /// Whether requests are checked against their model's page before sending.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.inner.timeouts.request
+    }
+
+    pub(crate) fn catalogue_state(&self) -> &crate::catalogue::CatalogueState {
+        &self.inner.catalogue
+    }
+
     pub(crate) fn checks_properties(&self) -> bool {
         self.inner.check_properties
     }
@@ -353,37 +372,18 @@ impl Client {
     {
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
         let url = self.url(endpoint);
-        let limit = self.inner.max_body;
         async {
             if self.inner.log_contents {
                 tracing::debug!(body = %serde_json::to_string(body).unwrap_or_default(), "request");
             }
             let ((value, status, headers), attempts) = self
                 .with_retries(|| async {
-                    let mut response = self.send_once(url, body, options, None, timeout).await?;
-                    // Taken, not copied: the body's length comes from the body, not the headers.
-                    let (status, headers) =
-                        (response.status(), std::mem::take(response.headers_mut()));
-                    let body = read_limited(response, limit).await.map_err(|e| match e {
-                        Some(e) => transport_failure(e, timeout),
-                        None => Failure {
-                            error: Error::ResponseTooLarge { limit },
-                            retryable: false,
-                            headers: None,
-                        },
-                    })?;
-                    let value = serde_json::from_slice::<T>(&body).map_err(|e| Failure {
-                        error: Error::Decode {
-                            message: e.to_string(),
-                            body: String::from_utf8_lossy(&body).into_owned(),
-                        },
-                        retryable: false,
-                        headers: None,
-                    })?;
-                    Ok((value, status, headers))
+                    let response = self.send_once(url, body, options, None, timeout).await?;
+                    self.read_json::<T>(response, timeout).await
                 })
                 .await?;
-            let meta = ResponseMeta::new(status, headers, attempts, model);
+            let facts = self.model_facts(&model);
+            let meta = ResponseMeta::new(status, headers, attempts, model).with_facts(facts);
             if let Some(u) = value.token_counts() {
                 tracing::Span::current()
                     .record("prompt_tokens", u.prompt_tokens)
@@ -393,6 +393,34 @@ impl Client {
         }
         .instrument(span)
         .await
+    }
+
+    /// Reads a whole response (against the body limit) as `T`, with its status and headers.
+    pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        mut response: reqwest::Response,
+        timeout: Duration,
+    ) -> Result<(T, reqwest::StatusCode, HeaderMap), Failure> {
+        let limit = self.inner.max_body;
+        // Taken, not copied: the body's length comes from the body, not the headers.
+        let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
+        let body = read_limited(response, limit).await.map_err(|e| match e {
+            Some(e) => transport_failure(e, timeout),
+            None => Failure {
+                error: Error::ResponseTooLarge { limit },
+                retryable: false,
+                headers: None,
+            },
+        })?;
+        let value = serde_json::from_slice::<T>(&body).map_err(|e| Failure {
+            error: Error::Decode {
+                message: e.to_string(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            },
+            retryable: false,
+            headers: None,
+        })?;
+        Ok((value, status, headers))
     }
 
     /// Sends `request` with `stream: true` and returns its typed chunks as they arrive.
@@ -443,12 +471,14 @@ impl Client {
             let (mut response, attempts) = self
                 .with_retries(|| self.send_once(url, body, options, Some(idle), idle))
                 .await?;
+            let facts = self.model_facts(&model);
             let meta = ResponseMeta::new(
                 response.status(),
                 std::mem::take(response.headers_mut()),
                 attempts,
                 model,
-            );
+            )
+            .with_facts(facts);
             Ok(ByteStream::new(response, idle, meta))
         }
         .instrument(span)
@@ -478,6 +508,18 @@ impl Client {
                 headers: None,
             })?;
         apply_request_options(options, &mut req);
+        self.execute(req, header_wait, timeout).await
+    }
+
+    /// Sends `req` once: the response when its status is a success (or `304 Not Modified`, for
+    /// a conditional request), else the failure. With `header_wait`, the response's headers must
+    /// come within it (streams); `timeout` is what a transport timeout is reported as.
+    pub(crate) async fn execute(
+        &self,
+        mut req: reqwest::Request,
+        header_wait: Option<Duration>,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, Failure> {
         if header_wait.is_none() {
             // A whole non-streaming request: the caller's timeout, else the client's.
             *req.timeout_mut() = Some(timeout);
@@ -498,7 +540,8 @@ impl Client {
         };
         let response = sent.map_err(|e| transport_failure(e, timeout))?;
         tracing::Span::current().record("status", response.status().as_u16());
-        if response.status().is_success() {
+        let status = response.status();
+        if status.is_success() || status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(response);
         }
         Err(http_failure(response, &self.inner.retry, self.inner.max_body).await)
@@ -577,7 +620,7 @@ impl Client {
 
     /// Runs `attempt` until it succeeds, fails for good, or the retries run out; returns the
     /// value and the number of attempts.
-    async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<(T, u32), Error>
+    pub(crate) async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<(T, u32), Error>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Failure>>,

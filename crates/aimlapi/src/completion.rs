@@ -37,7 +37,7 @@ impl<T: ChatResponse> Completion<T> {
 
 /// `usage` priced with the facts of the model the call named.
 fn estimate(meta: &ResponseMeta, usage: TokenUsage) -> Option<f64> {
-    Some(meta.model.facts()?.price(&usage))
+    Some(meta.facts?.price(&usage))
 }
 
 /// Why the model stopped, across dialects: OpenAI's `stop`/`length`/`tool_calls`/`content_filter`

@@ -16,6 +16,7 @@
 mod accumulate;
 mod api;
 mod body;
+pub mod catalogue;
 mod chat_builder;
 mod chat_stream;
 mod completion;

@@ -4,7 +4,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::error::request_id;
-use crate::model::Model;
+use crate::model::{Model, ModelFacts};
 
 /// What came with a successful response, beside the body.
 #[derive(Clone, Debug)]
@@ -21,6 +21,11 @@ pub struct ResponseMeta {
     pub attempts: u32,
     /// The model the request named, as this crate understands it.
     pub model: Model,
+    /// The model's facts when the call was made: from a catalogue listing the client fetched
+    /// with prices, else this crate's table; what [`estimated_cost`] prices usage with.
+    ///
+    /// [`estimated_cost`]: crate::Completion::estimated_cost
+    pub facts: Option<ModelFacts>,
     /// All response headers.
     pub headers: HeaderMap,
 }
@@ -39,8 +44,14 @@ impl ResponseMeta {
             usd_spent: number("x-aimlapi-usd-spent"),
             credits_used: number("x-aimlapi-credits-used"),
             attempts,
+            facts: model.facts(),
             model,
             headers,
         }
+    }
+
+    pub(crate) fn with_facts(mut self, facts: Option<ModelFacts>) -> Self {
+        self.facts = facts;
+        self
     }
 }

@@ -32,7 +32,7 @@ pub struct ModelFacts {
 impl ModelFacts {
     /// Facts with Anthropic's cache prices, which follow from the input price: a cache read
     /// costs a tenth of it, a five-minute write 1.25 times it, a one-hour write twice it.
-    const fn claude(
+    pub(crate) const fn claude(
         context_window: u32,
         max_output_tokens: u32,
         input_usd_per_mtok: f64,

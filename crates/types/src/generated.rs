@@ -6615,6 +6615,69 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownOpenRouterModelId {
         value.parse()
     }
 }
+///`KnownPricingKind`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum KnownPricingKind {
+    #[serde(rename = "fixed")]
+    Fixed,
+    #[serde(rename = "variants")]
+    Variants,
+    #[serde(rename = "variable")]
+    Variable,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for KnownPricingKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Fixed => f.write_str("fixed"),
+            Self::Variants => f.write_str("variants"),
+            Self::Variable => f.write_str("variable"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for KnownPricingKind {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "fixed" => Ok(Self::Fixed),
+            "variants" => Ok(Self::Variants),
+            "variable" => Ok(Self::Variable),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for KnownPricingKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for KnownPricingKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`KnownServerToolResultBlockType`
 #[derive(
     ::serde::Deserialize,
@@ -6783,6 +6846,42 @@ impl ::std::convert::From<FunctionTool> for KnownTool {
 impl ::std::convert::From<CustomTool> for KnownTool {
     fn from(value: CustomTool) -> Self {
         Self::CustomTool(value)
+    }
+}
+///A model as the catalogue lists it.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ListedModel {
+    ///Other ids that name the same model and still work.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub aliases: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///What it can do (streaming, tools, vision, ...), with include=capabilities.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub capabilities: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///The model's canonical id, as requests name it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///What the catalogue says about a model; the fields that apply to its kind.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub info: ::std::option::Option<ModelInfo>,
+    ///What a model takes in and gives out, with include=modalities.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub modalities: ::std::option::Option<Modalities>,
+    ///What a model costs, with include=pricing. The kind says which fields apply: fixed has units, variants has dimensions and variants, variable cannot be quoted ahead of a request.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub pricing: ::std::option::Option<Pricing>,
+    ///Labels such as playground:chat.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///The kind of endpoint that serves it, such as openai/chat-completions.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ListedModel {
+    pub fn builder() -> builder::ListedModel {
+        Default::default()
     }
 }
 ///`Logprobs`
@@ -7621,6 +7720,24 @@ impl Meta {
         Default::default()
     }
 }
+///What a model takes in and gives out, with include=modalities.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct Modalities {
+    ///Input modalities: text, image, audio, video, ...
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub input: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Output modalities.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub output: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl Modalities {
+    pub fn builder() -> builder::Modalities {
+        Default::default()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`Modality`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -7739,6 +7856,93 @@ impl ::std::fmt::Display for ModelId {
 impl ::std::convert::From<KnownModelId> for ModelId {
     fn from(value: KnownModelId) -> Self {
         Self::KnownModelId(value)
+    }
+}
+///What the catalogue says about a model; the fields that apply to its kind.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ModelInfo {
+    ///Its context window, in tokens.
+    #[serde(
+        rename = "contextLength",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub context_length: ::std::option::Option<i64>,
+    ///Its knowledge cut-off (a date).
+    #[serde(rename = "cutoffAt", skip_serializing_if = "::std::option::Option::is_none")]
+    pub cutoff_at: ::std::option::Option<::std::string::String>,
+    ///A short description.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    ///Who made it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub developer: ::std::option::Option<::std::string::String>,
+    ///Where its OpenAPI document is served.
+    #[serde(rename = "docsJson", skip_serializing_if = "::std::option::Option::is_none")]
+    pub docs_json: ::std::option::Option<::std::string::String>,
+    ///Its API reference page.
+    #[serde(rename = "docsUrl", skip_serializing_if = "::std::option::Option::is_none")]
+    pub docs_url: ::std::option::Option<::std::string::String>,
+    ///Its display name.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    ///The most tokens one answer may have.
+    #[serde(
+        rename = "outputMax",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub output_max: ::std::option::Option<i64>,
+    ///When it was released (a date).
+    #[serde(
+        rename = "releasedAt",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub released_at: ::std::option::Option<::std::string::String>,
+    ///Its page on the vendor's site.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub url: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ModelInfo {
+    pub fn builder() -> builder::ModelInfo {
+        Default::default()
+    }
+}
+///A page of the model catalogue.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ModelList {
+    ///The models that match, in the catalogue's order.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<::std::vec::Vec<ListedModel>>,
+    ///The kind of object: list.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub object: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ModelList {
+    pub fn builder() -> builder::ModelList {
+        Default::default()
+    }
+}
+///One model of the catalogue, looked up by id or alias.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ModelLookup {
+    ///A model as the catalogue lists it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<ListedModel>,
+    ///The kind of object: model.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub object: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ModelLookup {
+    pub fn builder() -> builder::ModelLookup {
+        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -8496,6 +8700,104 @@ impl ::std::convert::TryFrom<::std::string::String> for PingEventType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///One rate: price for every per units of name, for what measure counts (input or output tokens, ...).
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct PriceUnit {
+    ///What is counted: input, output, ...
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub measure: ::std::option::Option<::std::string::String>,
+    ///The unit: token, second, image, ...
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    ///How many units the price is for: 1000000 for most token rates.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub per: ::std::option::Option<f64>,
+    ///The price of per units.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub price: ::std::option::Option<f64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl PriceUnit {
+    pub fn builder() -> builder::PriceUnit {
+        Default::default()
+    }
+}
+///The rate for one combination of request parameters.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct PriceVariant {
+    ///How many units the price is for.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub per: ::std::option::Option<f64>,
+    ///The price of per units.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub price: ::std::option::Option<f64>,
+    ///The unit: second, image, token, ...
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub unit: ::std::option::Option<::std::string::String>,
+    ///The parameter values this rate applies to.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub when: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    >,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl PriceVariant {
+    pub fn builder() -> builder::PriceVariant {
+        Default::default()
+    }
+}
+///What a model costs, with include=pricing. The kind says which fields apply: fixed has units, variants has dimensions and variants, variable cannot be quoted ahead of a request.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct Pricing {
+    ///The currency of every price: USD.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub currency: ::std::option::Option<::std::string::String>,
+    ///The request parameters a variants price depends on.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub dimensions: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///fixed, variants or variable.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub kind: ::std::option::Option<PricingKind>,
+    ///The rates of a fixed price.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub units: ::std::option::Option<::std::vec::Vec<PriceUnit>>,
+    ///One rate per combination of the dimensions.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub variants: ::std::option::Option<::std::vec::Vec<PriceVariant>>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl Pricing {
+    pub fn builder() -> builder::Pricing {
+        Default::default()
+    }
+}
+///fixed, variants or variable.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum PricingKind {
+    KnownPricingKind(KnownPricingKind),
+    String(::std::string::String),
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for PricingKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::KnownPricingKind(x) => x.fmt(f),
+            Self::String(x) => x.fmt(f),
+        }
+    }
+}
+impl ::std::convert::From<KnownPricingKind> for PricingKind {
+    fn from(value: KnownPricingKind) -> Self {
+        Self::KnownPricingKind(value)
     }
 }
 ///`PromptTokensDetails`
@@ -23525,6 +23827,201 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct ListedModel {
+        aliases: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+        capabilities: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        info: ::std::result::Result<
+            ::std::option::Option<super::ModelInfo>,
+            ::std::string::String,
+        >,
+        modalities: ::std::result::Result<
+            ::std::option::Option<super::Modalities>,
+            ::std::string::String,
+        >,
+        pricing: ::std::result::Result<
+            ::std::option::Option<super::Pricing>,
+            ::std::string::String,
+        >,
+        tags: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ListedModel {
+        fn default() -> Self {
+            Self {
+                aliases: Ok(Default::default()),
+                capabilities: Ok(Default::default()),
+                id: Ok(Default::default()),
+                info: Ok(Default::default()),
+                modalities: Ok(Default::default()),
+                pricing: Ok(Default::default()),
+                tags: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ListedModel {
+        pub fn aliases<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.aliases = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for aliases: {e}")
+                });
+            self
+        }
+        pub fn capabilities<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.capabilities = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for capabilities: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn info<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ModelInfo>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.info = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for info: {e}"));
+            self
+        }
+        pub fn modalities<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Modalities>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.modalities = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for modalities: {e}")
+                });
+            self
+        }
+        pub fn pricing<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Pricing>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.pricing = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for pricing: {e}")
+                });
+            self
+        }
+        pub fn tags<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tags = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for tags: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ListedModel> for super::ListedModel {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ListedModel,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                aliases: value.aliases?,
+                capabilities: value.capabilities?,
+                id: value.id?,
+                info: value.info?,
+                modalities: value.modalities?,
+                pricing: value.pricing?,
+                tags: value.tags?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ListedModel> for ListedModel {
+        fn from(value: super::ListedModel) -> Self {
+            Self {
+                aliases: Ok(value.aliases),
+                capabilities: Ok(value.capabilities),
+                id: Ok(value.id),
+                info: Ok(value.info),
+                modalities: Ok(value.modalities),
+                pricing: Ok(value.pricing),
+                tags: Ok(value.tags),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct Logprobs {
         content: ::std::result::Result<
             ::std::option::Option<::std::vec::Vec<super::LogprobsContent>>,
@@ -24792,6 +25289,480 @@ pub mod builder {
         fn from(value: super::Meta) -> Self {
             Self {
                 usage: Ok(value.usage),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct Modalities {
+        input: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+        output: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for Modalities {
+        fn default() -> Self {
+            Self {
+                input: Ok(Default::default()),
+                output: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl Modalities {
+        pub fn input<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.input = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for input: {e}"));
+            self
+        }
+        pub fn output<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.output = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for output: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Modalities> for super::Modalities {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Modalities,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                input: value.input?,
+                output: value.output?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::Modalities> for Modalities {
+        fn from(value: super::Modalities) -> Self {
+            Self {
+                input: Ok(value.input),
+                output: Ok(value.output),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ModelInfo {
+        context_length: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        cutoff_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        developer: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        docs_json: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        docs_url: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        output_max: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        released_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        url: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ModelInfo {
+        fn default() -> Self {
+            Self {
+                context_length: Ok(Default::default()),
+                cutoff_at: Ok(Default::default()),
+                description: Ok(Default::default()),
+                developer: Ok(Default::default()),
+                docs_json: Ok(Default::default()),
+                docs_url: Ok(Default::default()),
+                name: Ok(Default::default()),
+                output_max: Ok(Default::default()),
+                released_at: Ok(Default::default()),
+                url: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ModelInfo {
+        pub fn context_length<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.context_length = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for context_length: {e}")
+                });
+            self
+        }
+        pub fn cutoff_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cutoff_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cutoff_at: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
+        pub fn developer<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.developer = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for developer: {e}")
+                });
+            self
+        }
+        pub fn docs_json<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.docs_json = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for docs_json: {e}")
+                });
+            self
+        }
+        pub fn docs_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.docs_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for docs_url: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn output_max<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.output_max = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for output_max: {e}")
+                });
+            self
+        }
+        pub fn released_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.released_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for released_at: {e}")
+                });
+            self
+        }
+        pub fn url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.url = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for url: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ModelInfo> for super::ModelInfo {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ModelInfo,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                context_length: value.context_length?,
+                cutoff_at: value.cutoff_at?,
+                description: value.description?,
+                developer: value.developer?,
+                docs_json: value.docs_json?,
+                docs_url: value.docs_url?,
+                name: value.name?,
+                output_max: value.output_max?,
+                released_at: value.released_at?,
+                url: value.url?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ModelInfo> for ModelInfo {
+        fn from(value: super::ModelInfo) -> Self {
+            Self {
+                context_length: Ok(value.context_length),
+                cutoff_at: Ok(value.cutoff_at),
+                description: Ok(value.description),
+                developer: Ok(value.developer),
+                docs_json: Ok(value.docs_json),
+                docs_url: Ok(value.docs_url),
+                name: Ok(value.name),
+                output_max: Ok(value.output_max),
+                released_at: Ok(value.released_at),
+                url: Ok(value.url),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ModelList {
+        data: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::ListedModel>>,
+            ::std::string::String,
+        >,
+        object: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ModelList {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                object: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ModelList {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::ListedModel>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn object<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.object = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for object: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ModelList> for super::ModelList {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ModelList,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                object: value.object?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ModelList> for ModelList {
+        fn from(value: super::ModelList) -> Self {
+            Self {
+                data: Ok(value.data),
+                object: Ok(value.object),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ModelLookup {
+        data: ::std::result::Result<
+            ::std::option::Option<super::ListedModel>,
+            ::std::string::String,
+        >,
+        object: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ModelLookup {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                object: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ModelLookup {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ListedModel>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn object<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.object = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for object: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ModelLookup> for super::ModelLookup {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ModelLookup,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                object: value.object?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ModelLookup> for ModelLookup {
+        fn from(value: super::ModelLookup) -> Self {
+            Self {
+                data: Ok(value.data),
+                object: Ok(value.object),
                 extra: Ok(value.extra),
             }
         }
@@ -27254,6 +28225,370 @@ pub mod builder {
         fn from(value: super::PingEvent) -> Self {
             Self {
                 type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct PriceUnit {
+        measure: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        per: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        price: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for PriceUnit {
+        fn default() -> Self {
+            Self {
+                measure: Ok(Default::default()),
+                name: Ok(Default::default()),
+                per: Ok(Default::default()),
+                price: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl PriceUnit {
+        pub fn measure<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.measure = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for measure: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn per<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.per = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for per: {e}"));
+            self
+        }
+        pub fn price<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.price = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for price: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<PriceUnit> for super::PriceUnit {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PriceUnit,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                measure: value.measure?,
+                name: value.name?,
+                per: value.per?,
+                price: value.price?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::PriceUnit> for PriceUnit {
+        fn from(value: super::PriceUnit) -> Self {
+            Self {
+                measure: Ok(value.measure),
+                name: Ok(value.name),
+                per: Ok(value.per),
+                price: Ok(value.price),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct PriceVariant {
+        per: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        price: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        unit: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        when: ::std::result::Result<
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for PriceVariant {
+        fn default() -> Self {
+            Self {
+                per: Ok(Default::default()),
+                price: Ok(Default::default()),
+                unit: Ok(Default::default()),
+                when: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl PriceVariant {
+        pub fn per<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.per = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for per: {e}"));
+            self
+        }
+        pub fn price<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.price = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for price: {e}"));
+            self
+        }
+        pub fn unit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.unit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for unit: {e}"));
+            self
+        }
+        pub fn when<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.when = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for when: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<PriceVariant> for super::PriceVariant {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PriceVariant,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                per: value.per?,
+                price: value.price?,
+                unit: value.unit?,
+                when: value.when?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::PriceVariant> for PriceVariant {
+        fn from(value: super::PriceVariant) -> Self {
+            Self {
+                per: Ok(value.per),
+                price: Ok(value.price),
+                unit: Ok(value.unit),
+                when: Ok(value.when),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct Pricing {
+        currency: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        dimensions: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+        kind: ::std::result::Result<
+            ::std::option::Option<super::PricingKind>,
+            ::std::string::String,
+        >,
+        units: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::PriceUnit>>,
+            ::std::string::String,
+        >,
+        variants: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::PriceVariant>>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for Pricing {
+        fn default() -> Self {
+            Self {
+                currency: Ok(Default::default()),
+                dimensions: Ok(Default::default()),
+                kind: Ok(Default::default()),
+                units: Ok(Default::default()),
+                variants: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl Pricing {
+        pub fn currency<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.currency = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for currency: {e}")
+                });
+            self
+        }
+        pub fn dimensions<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.dimensions = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for dimensions: {e}")
+                });
+            self
+        }
+        pub fn kind<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::PricingKind>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.kind = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for kind: {e}"));
+            self
+        }
+        pub fn units<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::PriceUnit>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.units = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for units: {e}"));
+            self
+        }
+        pub fn variants<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::PriceVariant>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.variants = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for variants: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Pricing> for super::Pricing {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Pricing,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                currency: value.currency?,
+                dimensions: value.dimensions?,
+                kind: value.kind?,
+                units: value.units?,
+                variants: value.variants?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::Pricing> for Pricing {
+        fn from(value: super::Pricing) -> Self {
+            Self {
+                currency: Ok(value.currency),
+                dimensions: Ok(value.dimensions),
+                kind: Ok(value.kind),
+                units: Ok(value.units),
+                variants: Ok(value.variants),
                 extra: Ok(value.extra),
             }
         }
@@ -35258,6 +36593,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
 /// The normalized OpenAPI documents these types were generated from, as
 /// `(document stem, JSON text)`: what a mock or contract-testing server validates against.
 pub const DOCUMENTS: &[(&str, &str)] = &[
+    ("aimlapi-models", include_str!("../openapi/aimlapi-models.json")),
     ("claude-3-5-haiku", include_str!("../openapi/claude-3-5-haiku.json")),
     ("claude-3-5-sonnet", include_str!("../openapi/claude-3-5-sonnet.json")),
     ("claude-3-7-sonnet", include_str!("../openapi/claude-3-7-sonnet.json")),

@@ -1,0 +1,390 @@
+//! The AI/ML API's model catalogue: [`Client::models`] (`GET /v1/models`, filtered, with the
+//! sections asked for, an unchanged listing answered from the client's cache after a `304`) and
+//! [`Client::model`] (`GET /model/{id}`); the facts a listing with prices gives
+//! ([`Catalogue::facts`]), which the client then prices its calls with.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use aimlapi_types as types;
+use reqwest::header::{HeaderValue, ETAG, IF_NONE_MATCH};
+use reqwest::StatusCode;
+
+use crate::api::Client;
+use crate::error::Error;
+use crate::failure::Failure;
+use crate::model::ModelFacts;
+
+/// An optional section of each listed model (`include`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Section {
+    /// `pricing`: what the model costs.
+    Pricing,
+    /// `modalities`: what it takes in and gives out.
+    Modalities,
+    /// `capabilities`: what it can do (`streaming`, `tools`, `vision`, ...).
+    Capabilities,
+    /// `all`: every section.
+    All,
+}
+
+impl Section {
+    fn as_str(self) -> &'static str {
+        match self {
+            Section::Pricing => "pricing",
+            Section::Modalities => "modalities",
+            Section::Capabilities => "capabilities",
+            Section::All => "all",
+        }
+    }
+}
+
+/// A listing of the catalogue on its way: sections and filters, then [`send`](Self::send).
+/// Filters of one kind are alternatives (OR), filters of different kinds all apply (AND); the
+/// server compares them without regard to case.
+///
+/// ```no_run
+/// # async fn run(client: aimlapi::Client) -> Result<(), aimlapi::Error> {
+/// use aimlapi::catalogue::Section;
+///
+/// let claude = client
+///     .models()
+///     .include(Section::Pricing)
+///     .capability("vision")
+///     .id("claude-sonnet-4-5")
+///     .send()
+///     .await?;
+/// for m in claude.models() {
+///     println!("{} {:?}", m.id, claude.facts(&m.id));
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a listing does nothing until it is sent"]
+pub struct ModelsQuery<'c> {
+    client: &'c Client,
+    query: Vec<(&'static str, String)>,
+}
+
+impl<'c> ModelsQuery<'c> {
+    fn filter(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    /// Attaches a section to each model (`include`).
+    pub fn include(self, section: Section) -> Self {
+        self.filter("include", section.as_str())
+    }
+
+    /// Keeps the model with this id or alias (`id`).
+    pub fn id(self, id: impl Into<String>) -> Self {
+        self.filter("id", id)
+    }
+
+    /// Keeps models served through this endpoint type, such as `openai/chat-completions`
+    /// (`type`).
+    pub fn endpoint_type(self, kind: impl Into<String>) -> Self {
+        self.filter("type", kind)
+    }
+
+    /// Keeps models carrying this tag, such as `playground:chat` (`tags`).
+    pub fn tag(self, tag: impl Into<String>) -> Self {
+        self.filter("tags", tag)
+    }
+
+    /// Keeps models with this modality among their input or output ones (`modalities`).
+    pub fn modality(self, modality: impl Into<String>) -> Self {
+        self.filter("modalities", modality)
+    }
+
+    /// Keeps models taking this input modality (`input_modalities`).
+    pub fn input_modality(self, modality: impl Into<String>) -> Self {
+        self.filter("input_modalities", modality)
+    }
+
+    /// Keeps models producing this output modality (`output_modalities`).
+    pub fn output_modality(self, modality: impl Into<String>) -> Self {
+        self.filter("output_modalities", modality)
+    }
+
+    /// Keeps models declaring this capability, such as `vision` (`capabilities`).
+    pub fn capability(self, capability: impl Into<String>) -> Self {
+        self.filter("capabilities", capability)
+    }
+
+    /// Lists the models. The same listing asked again sends the `ETag` the last answer had
+    /// (`If-None-Match`); a `304 Not Modified` is answered from the client's cache.
+    pub async fn send(self) -> Result<Catalogue, Error> {
+        let client = self.client;
+        let url = format!("{}/v1/models", client.base_url());
+        let key = cache_key(&url, &self.query);
+        let cached = client.catalogue_state().listing(&key);
+        let timeout = client.request_timeout();
+        let span = client.span("models", "");
+        let (answer, _) = tracing::Instrument::instrument(
+            client.with_retries(|| async {
+                let mut request = client
+                    .http()
+                    .get(&url)
+                    .query(&self.query)
+                    .build()
+                    .map_err(config_failure)?;
+                if let Some((etag, _)) = &cached {
+                    if let Ok(v) = HeaderValue::from_str(etag) {
+                        request.headers_mut().insert(IF_NONE_MATCH, v);
+                    }
+                }
+                let response = client.execute(request, None, timeout).await?;
+                if response.status() == StatusCode::NOT_MODIFIED {
+                    if let Some((_, list)) = &cached {
+                        return Ok(Listing::Unchanged(list.clone()));
+                    }
+                }
+                let (list, _, headers) = client
+                    .read_json::<types::ModelList>(response, timeout)
+                    .await?;
+                let etag = headers
+                    .get(ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                Ok(Listing::Fresh(Arc::new(list), etag))
+            }),
+            span,
+        )
+        .await?;
+        let state = client.catalogue_state();
+        let (list, from_cache) = match answer {
+            Listing::Unchanged(list) => (list, true),
+            Listing::Fresh(list, etag) => {
+                state.remember(key, etag, &list);
+                (list, false)
+            }
+        };
+        Ok(Catalogue { list, from_cache })
+    }
+}
+
+enum Listing {
+    Unchanged(Arc<types::ModelList>),
+    Fresh(Arc<types::ModelList>, Option<String>),
+}
+
+fn config_failure(e: reqwest::Error) -> Failure {
+    Failure {
+        error: Error::Config(format!("request: {e}")),
+        retryable: false,
+        headers: None,
+    }
+}
+
+/// The listing's URL with its query, in a stable order: what an ETag belongs to.
+fn cache_key(url: &str, query: &[(&'static str, String)]) -> String {
+    let mut pairs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.sort();
+    format!("{url}?{}", pairs.join("&"))
+}
+
+/// A listing of the catalogue.
+#[derive(Clone, Debug)]
+pub struct Catalogue {
+    list: Arc<types::ModelList>,
+    from_cache: bool,
+}
+
+impl Catalogue {
+    /// The models, in the catalogue's order.
+    pub fn models(&self) -> &[types::ListedModel] {
+        self.list.data.as_deref().unwrap_or_default()
+    }
+
+    /// The listing as the server sent it.
+    pub fn list(&self) -> &types::ModelList {
+        &self.list
+    }
+
+    /// Whether the server answered `304 Not Modified` and this is the client's cached copy.
+    pub fn from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// The model with this id or alias (case-insensitive, as the server matches them).
+    pub fn find(&self, id: &str) -> Option<&types::ListedModel> {
+        self.models()
+            .iter()
+            .find(|m| names(m).any(|n| n.eq_ignore_ascii_case(id)))
+    }
+
+    /// What the listing says of the model with this id or alias: context, output limit and
+    /// prices, when it was listed with [`Section::Pricing`] and has input and output token
+    /// prices.
+    pub fn facts(&self, id: &str) -> Option<ModelFacts> {
+        facts_of(self.find(id)?)
+    }
+}
+
+/// A model's id and aliases.
+fn names(m: &types::ListedModel) -> impl Iterator<Item = &str> {
+    m.id.as_deref()
+        .into_iter()
+        .chain(m.aliases.iter().flatten().map(String::as_str))
+}
+
+/// The facts a listed model's info and fixed token prices give. Prices are per million tokens;
+/// cache prices the listing does not give follow Anthropic's multipliers of the input price.
+pub(crate) fn facts_of(m: &types::ListedModel) -> Option<ModelFacts> {
+    let pricing = m.pricing.as_ref()?;
+    let per_million = |wanted: &[&str]| {
+        pricing.units.iter().flatten().find_map(|u| {
+            let measure = u.measure.as_deref()?.to_ascii_lowercase();
+            let is_token = u.name.as_deref().is_none_or(|n| n.starts_with("token"));
+            let per = u.per.filter(|p| *p > 0.0)?;
+            let price = u.price.filter(|p| p.is_finite() && *p >= 0.0)?;
+            (is_token && wanted.contains(&measure.as_str())).then_some(price / per * 1e6)
+        })
+    };
+    let input = per_million(&["input", "prompt", "input_tokens", "prompt_tokens"])?;
+    let output = per_million(&["output", "completion", "output_tokens", "completion_tokens"])?;
+    let info = m.info.as_ref();
+    let limit = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
+    let mut facts = ModelFacts::claude(
+        limit(info.and_then(|i| i.context_length)),
+        limit(info.and_then(|i| i.output_max)),
+        input,
+        output,
+    );
+    if let Some(p) = per_million(&[
+        "cache_read",
+        "cached_input",
+        "input_cache_read",
+        "cache_hit",
+    ]) {
+        facts.cache_read_usd_per_mtok = p;
+    }
+    if let Some(p) = per_million(&[
+        "cache_write_5m",
+        "cache_write",
+        "input_cache_write",
+        "cache_creation",
+    ]) {
+        facts.cache_write_5m_usd_per_mtok = p;
+    }
+    if let Some(p) = per_million(&["cache_write_1h", "input_cache_write_1h"]) {
+        facts.cache_write_1h_usd_per_mtok = p;
+    }
+    Some(facts)
+}
+
+/// What a client remembers of the catalogue: each listing with its ETag, and the facts of every
+/// model listed with prices (by id and alias, lower-cased).
+#[derive(Debug, Default)]
+pub(crate) struct CatalogueState {
+    listings: Mutex<HashMap<String, (String, Arc<types::ModelList>)>>,
+    facts: RwLock<HashMap<String, ModelFacts>>,
+}
+
+impl CatalogueState {
+    fn listing(&self, key: &str) -> Option<(String, Arc<types::ModelList>)> {
+        self.listings.lock().ok()?.get(key).cloned()
+    }
+
+    fn remember(&self, key: String, etag: Option<String>, list: &Arc<types::ModelList>) {
+        if let (Some(etag), Ok(mut listings)) = (etag, self.listings.lock()) {
+            listings.insert(key, (etag, list.clone()));
+        }
+        self.learn(list.data.as_deref().unwrap_or_default());
+    }
+
+    /// Keeps the facts of each model that has them.
+    pub(crate) fn learn(&self, models: &[types::ListedModel]) {
+        let Ok(mut facts) = self.facts.write() else {
+            return;
+        };
+        for m in models {
+            if let Some(f) = facts_of(m) {
+                for name in names(m) {
+                    facts.insert(name.to_ascii_lowercase(), f);
+                }
+            }
+        }
+    }
+
+    /// The facts a fetched listing gave for this id or alias.
+    pub(crate) fn facts(&self, id: &str) -> Option<ModelFacts> {
+        self.facts
+            .read()
+            .ok()?
+            .get(&id.to_ascii_lowercase())
+            .copied()
+    }
+}
+
+impl Client {
+    /// The model catalogue (`GET /v1/models`): build the listing, then
+    /// [`send`](ModelsQuery::send) it. No key is needed; the AI/ML API serves it.
+    pub fn models(&self) -> ModelsQuery<'_> {
+        ModelsQuery {
+            client: self,
+            query: Vec::new(),
+        }
+    }
+
+    /// One model of the catalogue by id or alias (`GET /model/{id}`, with the given sections); a
+    /// name the catalogue does not know is an HTTP 404 error.
+    pub async fn model(&self, id: &str, sections: &[Section]) -> Result<types::ListedModel, Error> {
+        // The id goes into the path as it is, slashes and all; other characters are escaped.
+        let path: String = id
+            .split('/')
+            .map(|segment| url_escape(segment))
+            .collect::<Vec<_>>()
+            .join("/");
+        let url = format!("{}/model/{path}", self.base_url());
+        let query: Vec<(&str, &str)> = sections.iter().map(|s| ("include", s.as_str())).collect();
+        let timeout = self.request_timeout();
+        let span = self.span("model", id);
+        let ((lookup, _, _), _) = tracing::Instrument::instrument(
+            self.with_retries(|| async {
+                let request = self
+                    .http()
+                    .get(&url)
+                    .query(&query)
+                    .build()
+                    .map_err(config_failure)?;
+                let response = self.execute(request, None, timeout).await?;
+                self.read_json::<types::ModelLookup>(response, timeout)
+                    .await
+            }),
+            span,
+        )
+        .await?;
+        let model = lookup.data.ok_or_else(|| Error::Decode {
+            message: "a model lookup without `data`".into(),
+            body: String::new(),
+        })?;
+        self.catalogue_state().learn(std::slice::from_ref(&model));
+        Ok(model)
+    }
+
+    /// What this client knows of a model: the facts of a catalogue listing it fetched with
+    /// prices, else this crate's own table.
+    pub fn model_facts(&self, model: &crate::model::Model) -> Option<ModelFacts> {
+        self.catalogue_state()
+            .facts(model.id())
+            .or_else(|| model.facts())
+    }
+}
+
+/// `segment` with the characters a path segment cannot carry percent-escaped.
+fn url_escape(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'@' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
