@@ -128,6 +128,8 @@ pub struct Accumulator {
     created: Option<i64>,
     choices: BTreeMap<i64, ChoiceSoFar>,
     usage: Option<Value>,
+    /// The last `meta` a chunk carried (the AI/ML API's cost, in the final chunk).
+    meta: Option<Value>,
 }
 
 /// Merges `new` into `old`: numbers keep the larger, objects merge field by field, anything
@@ -337,6 +339,7 @@ impl Accumulator {
         json!({
             "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
             "choices": choices, "usage": self.usage.as_ref().map(folded_usage),
+            "meta": self.meta,
         })
     }
 
@@ -376,6 +379,13 @@ macro_rules! stream_chunk {
                         .as_ref()
                         .and_then(|u| serde_json::to_value(u).ok()),
                 );
+                if let Some(meta) = self
+                    .meta
+                    .as_ref()
+                    .and_then(|m| serde_json::to_value(m).ok())
+                {
+                    acc.meta = Some(meta);
+                }
             }
 
             #[inline]

@@ -73,6 +73,8 @@ struct Inner {
     check_properties: bool,
     /// The catalogue listings fetched, with their ETags, and the facts they gave.
     catalogue: crate::catalogue::CatalogueState,
+    /// What the answered calls cost so far.
+    spent: Arc<crate::cost::Spend>,
 }
 
 impl fmt::Debug for Client {
@@ -279,6 +281,7 @@ impl ClientBuilder {
                 max_body: self.max_body,
                 check_properties: self.check_properties,
                 catalogue: Default::default(),
+                spent: Default::default(),
             }),
         })
     }
@@ -329,6 +332,18 @@ impl Client {
         &self.inner.catalogue
     }
 
+    /// What the calls this client has answered cost so far, in US dollars: the vendor's
+    /// figure where it sent one, the estimate otherwise (calls without either add nothing).
+    /// Streams count once folded ([`ChatStream::completion`](crate::ChatStream::completion)).
+    /// A service's budget guard reads it.
+    pub fn spent(&self) -> f64 {
+        self.inner.spent.total()
+    }
+
+    pub(crate) fn spend(&self) -> &Arc<crate::cost::Spend> {
+        &self.inner.spent
+    }
+
     pub(crate) fn checks_properties(&self) -> bool {
         self.inner.check_properties
     }
@@ -372,24 +387,35 @@ impl Client {
     {
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
         let url = self.url(endpoint);
+        let (trace, trace_header) = crate::trace_id::for_call(options)?;
+        span.record("client_request_id", trace.as_str());
         async {
             if self.inner.log_contents {
                 tracing::debug!(body = %serde_json::to_string(body).unwrap_or_default(), "request");
             }
             let ((value, status, headers), attempts) = self
                 .with_retries(|| async {
-                    let response = self.send_once(url, body, options, None, timeout).await?;
+                    let response = self
+                        .send_once(url, body, options, &trace_header, None, timeout)
+                        .await?;
                     self.read_json::<T>(response, timeout).await
                 })
-                .await?;
+                .await
+                .map_err(|e| e.with_client_request_id(&trace))?;
             let facts = self.model_facts(&model);
-            let meta = ResponseMeta::new(status, headers, attempts, model).with_facts(facts);
+            let meta = ResponseMeta::new(status, headers, attempts, model)
+                .with_facts(facts)
+                .with_client_request_id(trace);
             if let Some(u) = value.token_counts() {
                 tracing::Span::current()
                     .record("prompt_tokens", u.prompt_tokens)
                     .record("completion_tokens", u.completion_tokens);
             }
-            Ok(Completion { value, meta })
+            let done = Completion { value, meta };
+            if let Some(cost) = crate::completion::cost_of(&done) {
+                self.inner.spent.add(cost.usd);
+            }
+            Ok(done)
         }
         .instrument(span)
         .await
@@ -467,10 +493,15 @@ impl Client {
     ) -> Result<ByteStream, Error> {
         let idle = self.inner.timeouts.stream_idle;
         let url = self.url(endpoint);
+        let (trace, trace_header) = crate::trace_id::for_call(options)?;
+        span.record("client_request_id", trace.as_str());
         async {
             let (mut response, attempts) = self
-                .with_retries(|| self.send_once(url, body, options, Some(idle), idle))
-                .await?;
+                .with_retries(|| {
+                    self.send_once(url, body, options, &trace_header, Some(idle), idle)
+                })
+                .await
+                .map_err(|e| e.with_client_request_id(&trace))?;
             let facts = self.model_facts(&model);
             let meta = ResponseMeta::new(
                 response.status(),
@@ -478,7 +509,8 @@ impl Client {
                 attempts,
                 model,
             )
-            .with_facts(facts);
+            .with_facts(facts)
+            .with_client_request_id(trace);
             Ok(ByteStream::new(response, idle, meta))
         }
         .instrument(span)
@@ -493,6 +525,7 @@ impl Client {
         url: &str,
         body: &B,
         options: &RequestOptions,
+        trace: &HeaderValue,
         header_wait: Option<Duration>,
         timeout: Duration,
     ) -> Result<reqwest::Response, Failure> {
@@ -508,6 +541,8 @@ impl Client {
                 headers: None,
             })?;
         apply_request_options(options, &mut req);
+        req.headers_mut()
+            .insert(crate::trace_id::HEADER, trace.clone());
         self.execute(req, header_wait, timeout).await
     }
 
@@ -520,6 +555,11 @@ impl Client {
         header_wait: Option<Duration>,
         timeout: Duration,
     ) -> Result<reqwest::Response, Failure> {
+        if !req.headers().contains_key(crate::trace_id::HEADER) {
+            if let Ok(id) = HeaderValue::from_str(&crate::trace_id::generate()) {
+                req.headers_mut().insert(crate::trace_id::HEADER, id);
+            }
+        }
         if header_wait.is_none() {
             // A whole non-streaming request: the caller's timeout, else the client's.
             *req.timeout_mut() = Some(timeout);
@@ -615,6 +655,7 @@ impl Client {
             latency_ms = field::Empty,
             prompt_tokens = field::Empty,
             completion_tokens = field::Empty,
+            client_request_id = field::Empty,
         )
     }
 

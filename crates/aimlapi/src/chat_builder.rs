@@ -35,6 +35,8 @@ pub struct Chat<'c> {
     sampling: Sampling,
     unsupported: Unsupported,
     options: RequestOptions,
+    /// A caller's `X-Client-Request-Id` that no header can carry, refused when sent.
+    unsendable_id: Option<String>,
     #[cfg(feature = "tools")]
     tools: Vec<crate::tool_spec::ToolSpec>,
 }
@@ -49,6 +51,7 @@ impl Client {
             sampling: Sampling::default(),
             unsupported: Unsupported::default(),
             options: RequestOptions::default(),
+            unsendable_id: None,
             #[cfg(feature = "tools")]
             tools: Vec::new(),
         }
@@ -151,9 +154,35 @@ impl<'c> Chat<'c> {
         self
     }
 
+    /// Sets the request's `X-Client-Request-Id` (1 to 128 characters of `A-Z a-z 0-9 . _ : -`;
+    /// anything else is refused when sent, since the API would drop it silently). Without one,
+    /// the client makes one up; either way it is in [`ResponseMeta::client_request_id`] and the
+    /// call's tracing span.
+    ///
+    /// [`ResponseMeta::client_request_id`]: crate::ResponseMeta::client_request_id
+    pub fn client_request_id(mut self, id: impl Into<String>) -> Self {
+        let id = id.into();
+        match HeaderValue::from_str(&id) {
+            Ok(value) => {
+                self.options
+                    .headers
+                    .insert(HeaderName::from_static(crate::trace_id::HEADER), value);
+                self.unsendable_id = None;
+            }
+            Err(_) => self.unsendable_id = Some(id),
+        }
+        self
+    }
+
     /// Per-request options: headers, extra body fields (provider-specific parameters), a timeout.
     pub fn options(mut self, options: RequestOptions) -> Self {
+        let id = self.options.headers.remove(crate::trace_id::HEADER);
         self.options = options;
+        if let Some(id) = id {
+            // A client request id set before stays, unless these options set their own.
+            let name = HeaderName::from_static(crate::trace_id::HEADER);
+            self.options.headers.entry(name).or_insert(id);
+        }
         self
     }
 
@@ -226,7 +255,7 @@ impl<'c> Chat<'c> {
                 span,
             )
             .await?;
-        Ok(ChatStream::new(ChunkStream::new(bytes)))
+        Ok(ChatStream::new(ChunkStream::new(bytes)).counting(self.client.spend().clone()))
     }
 
     /// Sends the conversation to Anthropic's Messages endpoint (`POST /v1/messages`), in its
@@ -277,6 +306,9 @@ impl<'c> Chat<'c> {
     /// model's id as its provider spells it; on the Messages endpoint, as given), the settings
     /// checked against the model's page, the tools in the shape's form.
     fn prepare(&self, endpoint: Endpoint) -> Result<Prepared<'_>, Error> {
+        if let Some(id) = &self.unsendable_id {
+            crate::trace_id::check(id)?;
+        }
         let (shape, id) = match endpoint {
             Endpoint::Chat => self.target(),
             Endpoint::Messages => (Shape::Messages, self.model.id().to_string()),

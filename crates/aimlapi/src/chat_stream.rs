@@ -48,6 +48,8 @@ pub struct ChatStream {
     chunks: ChunkStream<types::ChatCompletionChunk>,
     folded: Accumulator,
     ready: VecDeque<Delta>,
+    /// The client's running total, which the folded answer's cost joins.
+    spend: Option<std::sync::Arc<crate::cost::Spend>>,
 }
 
 impl ChatStream {
@@ -56,7 +58,14 @@ impl ChatStream {
             chunks,
             folded: Accumulator::new(),
             ready: VecDeque::new(),
+            spend: None,
         }
+    }
+
+    /// The folded answer's cost joins `spend`.
+    pub(crate) fn counting(mut self, spend: std::sync::Arc<crate::cost::Spend>) -> Self {
+        self.spend = Some(spend);
+        self
     }
 
     /// What came with the response: status, request id, headers, attempts.
@@ -76,10 +85,14 @@ impl ChatStream {
         while let Some(delta) = self.next().await {
             delta?;
         }
-        Ok(Completion {
+        let done: Completion<types::ChatCompletion> = Completion {
             value: self.folded.finish()?,
             meta: self.chunks.meta().clone(),
-        })
+        };
+        if let (Some(spend), Some(cost)) = (&self.spend, done.cost()) {
+            spend.add(cost.usd);
+        }
+        Ok(done)
     }
 
     /// Queues the deltas of `chunk` (its first choice).

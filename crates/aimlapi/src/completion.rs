@@ -4,6 +4,7 @@
 use aimlapi_types as types;
 
 use crate::conversation::{Part, ToolCall, Turn};
+use crate::cost::Cost;
 use crate::meta::ResponseMeta;
 use crate::request::{ChatResponse, TokenUsage};
 
@@ -38,6 +39,27 @@ impl<T: ChatResponse> Completion<T> {
 /// `usage` priced with the facts of the model the call named.
 fn estimate(meta: &ResponseMeta, usage: TokenUsage) -> Option<f64> {
     Some(meta.facts?.price(&usage))
+}
+
+/// The call's cost: the vendor's figure when it sent one, else the estimate.
+pub(crate) fn cost_of<T: crate::request::TokenCounts>(c: &Completion<T>) -> Option<Cost> {
+    crate::cost::choose(c.value.body_cost(), c.meta.usd_spent, || {
+        estimate(&c.meta, c.value.token_counts()?)
+    })
+}
+
+/// The doc of both `cost` methods.
+macro_rules! cost_method {
+    () => {
+        /// What the call cost: the vendor's figure when it sent one (`meta.usage.usd_spent` in
+        /// the body, then the `x-aimlapi-usd-spent` header, then OpenRouter's `usage.cost`),
+        /// else the estimate from usage and the model's facts
+        /// ([`CostSource::Estimate`](crate::cost::CostSource::Estimate)); `None` when there is
+        /// neither.
+        pub fn cost(&self) -> Option<Cost> {
+            cost_of(self)
+        }
+    };
 }
 
 /// Why the model stopped, across dialects: OpenAI's `stop`/`length`/`tool_calls`/`content_filter`
@@ -85,6 +107,8 @@ pub(crate) fn finish_reason_text(reason: &types::FinishReason) -> &str {
 }
 
 impl Completion<types::ChatCompletion> {
+    cost_method!();
+
     fn message(&self) -> Option<&types::ChoiceMessage> {
         self.value.choices.first()?.message.as_ref()
     }
@@ -180,6 +204,10 @@ impl crate::request::TokenCounts for types::MessageResponse {
     fn token_counts(&self) -> Option<TokenUsage> {
         message_usage(self)
     }
+
+    fn body_cost(&self) -> Option<Cost> {
+        crate::cost::body_cost(self.meta.as_ref(), None)
+    }
 }
 
 /// A message's counts: every prompt token (cache reads and writes included) in, output out.
@@ -188,6 +216,8 @@ fn message_usage(m: &types::MessageResponse) -> Option<TokenUsage> {
 }
 
 impl Completion<types::MessageResponse> {
+    cost_method!();
+
     fn blocks(&self) -> &[types::ContentBlock] {
         self.value.content.as_deref().unwrap_or_default()
     }

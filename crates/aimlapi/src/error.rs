@@ -83,6 +83,8 @@ pub struct HttpError {
     pub headers: HeaderMap,
     /// The request id: `x-request-id`, `x-inference-id`, `x-generation-id` or the body's `requestId`.
     pub request_id: Option<String>,
+    /// The `X-Client-Request-Id` the request carried (set by the client that sent it).
+    pub client_request_id: Option<String>,
     /// The body as it came, lossily decoded as UTF-8.
     pub body: String,
     /// The server's message: from either JSON error shape, or the plain-text body.
@@ -125,11 +127,17 @@ impl HttpError {
             status,
             headers,
             request_id,
+            client_request_id: None,
             body,
             message,
             code,
             retry_after,
         }
+    }
+
+    /// The AI/ML API's id of the call (`x-inference-id`), when the answer carried one.
+    pub fn inference_id(&self) -> Option<&str> {
+        self.headers.get("x-inference-id")?.to_str().ok()
     }
 
     /// The kind this status means.
@@ -265,6 +273,14 @@ impl From<aimlapi_types::error::ConversionError> for Error {
 }
 
 impl Error {
+    /// The error, with the `X-Client-Request-Id` its request carried recorded (HTTP errors).
+    pub(crate) fn with_client_request_id(mut self, id: &str) -> Self {
+        if let Error::Http(e) = &mut self {
+            e.client_request_id = Some(id.to_string());
+        }
+        self
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
         match self {

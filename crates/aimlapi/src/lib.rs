@@ -21,6 +21,7 @@ mod chat_builder;
 mod chat_stream;
 mod completion;
 mod conversation;
+pub mod cost;
 pub mod error;
 mod failure;
 mod message_fold;
@@ -35,6 +36,7 @@ mod timeouts;
 mod tool_loop;
 #[cfg(feature = "tools")]
 mod tool_spec;
+mod trace_id;
 mod wire;
 
 pub use aimlapi_client as client;

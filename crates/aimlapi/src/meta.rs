@@ -13,6 +13,14 @@ pub struct ResponseMeta {
     pub status: StatusCode,
     /// The request id: `x-request-id`, `x-inference-id`, `x-generation-id` or `x-client-request-id`.
     pub request_id: Option<String>,
+    /// The `X-Client-Request-Id` the request carried (the caller's, or one this crate made).
+    pub client_request_id: Option<String>,
+    /// The AI/ML API's id of the call (`x-inference-id`): what its billing and usage logs
+    /// name it by.
+    pub inference_id: Option<String>,
+    /// OpenRouter's id of the generation (`x-generation-id`), for
+    /// [`Client::generation`](crate::Client::generation).
+    pub generation_id: Option<String>,
     /// What the AI/ML API charged, in US dollars (`x-aimlapi-usd-spent`, non-streaming only).
     pub usd_spent: Option<f64>,
     /// What the AI/ML API charged, in credits (`x-aimlapi-credits-used`, non-streaming only).
@@ -38,9 +46,18 @@ impl ResponseMeta {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse().ok())
         };
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         ResponseMeta {
             status,
             request_id: request_id(&headers),
+            client_request_id: None,
+            inference_id: text("x-inference-id"),
+            generation_id: text("x-generation-id"),
             usd_spent: number("x-aimlapi-usd-spent"),
             credits_used: number("x-aimlapi-credits-used"),
             attempts,
@@ -48,6 +65,11 @@ impl ResponseMeta {
             model,
             headers,
         }
+    }
+
+    pub(crate) fn with_client_request_id(mut self, id: String) -> Self {
+        self.client_request_id = Some(id);
+        self
     }
 
     pub(crate) fn with_facts(mut self, facts: Option<ModelFacts>) -> Self {

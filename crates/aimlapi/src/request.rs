@@ -105,6 +105,12 @@ pub trait ChatResponse {
 
     /// The tool calls of the first choice's message (none when it made none).
     fn tool_calls(&self) -> &[types::ToolCall];
+
+    /// The vendor's cost figure in the body (`meta.usage.usd_spent`, then OpenRouter's
+    /// `usage.cost`), when it sent one.
+    fn body_cost(&self) -> Option<crate::cost::Cost> {
+        None
+    }
 }
 
 macro_rules! chat_response {
@@ -125,20 +131,32 @@ macro_rules! chat_response {
                     .and_then(|m| m.tool_calls.as_deref())
                     .unwrap_or_default()
             }
+
+            fn body_cost(&self) -> Option<crate::cost::Cost> {
+                crate::cost::body_cost(self.meta.as_ref(), self.usage.as_ref().and_then(|u| u.cost))
+            }
         }
     )+};
 }
 
 chat_response!(types::ChatCompletion);
 
-/// The token counts of an answer, whatever its endpoint (recorded in the call's span).
+/// The token counts of an answer, whatever its endpoint (recorded in the call's span), and the
+/// cost figure its body carries.
 pub(crate) trait TokenCounts {
     fn token_counts(&self) -> Option<TokenUsage>;
+
+    /// The vendor's figure in the body (`meta.usage.usd_spent`, OpenRouter's `usage.cost`).
+    fn body_cost(&self) -> Option<crate::cost::Cost>;
 }
 
 impl<T: ChatResponse> TokenCounts for T {
     fn token_counts(&self) -> Option<TokenUsage> {
         self.token_usage()
+    }
+
+    fn body_cost(&self) -> Option<crate::cost::Cost> {
+        ChatResponse::body_cost(self)
     }
 }
 
