@@ -449,6 +449,37 @@ impl Client {
         Ok((value, status, headers))
     }
 
+    /// `GET url?query` with retries, read as `T` (a service endpoint: the catalogue's lookup,
+    /// OpenRouter's generation stats).
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        query: &[(&str, &str)],
+        operation: &'static str,
+        subject: &str,
+    ) -> Result<T, Error> {
+        let timeout = self.inner.timeouts.request;
+        let ((value, _, _), _) = self
+            .with_retries(|| async {
+                let request =
+                    self.inner
+                        .http
+                        .get(url)
+                        .query(query)
+                        .build()
+                        .map_err(|e| Failure {
+                            error: Error::Config(format!("request: {e}")),
+                            retryable: false,
+                            headers: None,
+                        })?;
+                let response = self.execute(request, None, timeout).await?;
+                self.read_json::<T>(response, timeout).await
+            })
+            .instrument(self.span(operation, subject))
+            .await?;
+        Ok(value)
+    }
+
     /// Sends `request` with `stream: true` and returns its typed chunks as they arrive.
     /// Retries happen only before the response starts; a wait longer than
     /// [`Timeouts::stream_idle`] for the next chunk ends the stream with [`Error::Timeout`].

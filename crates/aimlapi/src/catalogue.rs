@@ -341,23 +341,7 @@ impl Client {
             .join("/");
         let url = format!("{}/model/{path}", self.base_url());
         let query: Vec<(&str, &str)> = sections.iter().map(|s| ("include", s.as_str())).collect();
-        let timeout = self.request_timeout();
-        let span = self.span("model", id);
-        let ((lookup, _, _), _) = tracing::Instrument::instrument(
-            self.with_retries(|| async {
-                let request = self
-                    .http()
-                    .get(&url)
-                    .query(&query)
-                    .build()
-                    .map_err(config_failure)?;
-                let response = self.execute(request, None, timeout).await?;
-                self.read_json::<types::ModelLookup>(response, timeout)
-                    .await
-            }),
-            span,
-        )
-        .await?;
+        let lookup: types::ModelLookup = self.get_json(&url, &query, "model", id).await?;
         let model = lookup.data.ok_or_else(|| Error::Decode {
             message: "a model lookup without `data`".into(),
             body: String::new(),

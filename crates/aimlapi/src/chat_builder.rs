@@ -134,6 +134,20 @@ impl<'c> Chat<'c> {
         self
     }
 
+    /// Models to fall back on, in order, when the first cannot answer (OpenRouter's `models`);
+    /// the answer's [`model`](Completion::model) says which one did.
+    pub fn fallback_models<S: Into<String>>(mut self, models: impl IntoIterator<Item = S>) -> Self {
+        self.sampling.fallback_models = models.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// OpenRouter's `reasoning`: an effort or a token budget, excluded from the answer or not
+    /// (pages that take no `reasoning` refuse it by default).
+    pub fn reasoning(mut self, reasoning: crate::wire::Reasoning) -> Self {
+        self.sampling.reasoning = Some(reasoning);
+        self
+    }
+
     /// Sets a cache breakpoint after what the chat holds so far: its last turn, or the system
     /// prompt (see [`Conversation::cache`]).
     pub fn cache(mut self, ttl: Cache) -> Self {

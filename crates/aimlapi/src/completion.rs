@@ -109,6 +109,12 @@ pub(crate) fn finish_reason_text(reason: &types::FinishReason) -> &str {
 impl Completion<types::ChatCompletion> {
     cost_method!();
 
+    /// The model that answered, as the response names it (with OpenRouter's fallbacks, the one
+    /// of them that did).
+    pub fn model(&self) -> Option<&str> {
+        self.value.model.as_deref()
+    }
+
     fn message(&self) -> Option<&types::ChoiceMessage> {
         self.value.choices.first()?.message.as_ref()
     }

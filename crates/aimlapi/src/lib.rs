@@ -24,6 +24,7 @@ mod conversation;
 pub mod cost;
 pub mod error;
 mod failure;
+mod generation;
 mod message_fold;
 mod meta;
 pub mod model;
@@ -64,7 +65,7 @@ pub mod chat {
     pub use crate::completion::{Completion, FinishReason};
     pub use crate::conversation::{Cache, Content, Conversation, Image, Part, ToolCall, Turn};
     pub use crate::request::TokenUsage;
-    pub use crate::wire::{Sampling, Thinking, ThinkingDisplay, Unsupported};
+    pub use crate::wire::{Reasoning, Sampling, Thinking, ThinkingDisplay, Unsupported};
 }
 
 /// Tools and structured outputs from Rust types: specs, handlers, the tool loop, typed parsing.

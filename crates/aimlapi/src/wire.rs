@@ -55,7 +55,8 @@ impl Shape {
     }
 }
 
-/// Sampling and length settings of a request; each is sent only when set.
+/// The settings of a request beside its conversation (sampling, length, thinking, OpenRouter's
+/// fallbacks and reasoning); each is sent only when set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sampling {
     /// `temperature`.
@@ -72,6 +73,64 @@ pub struct Sampling {
     pub thinking: Option<Thinking>,
     /// Whether thinking is shown or omitted: `thinking.display`.
     pub thinking_display: Option<ThinkingDisplay>,
+    /// Models to fall back on, in order (OpenRouter's `models`).
+    pub fallback_models: Vec<String>,
+    /// OpenRouter's `reasoning` object.
+    pub reasoning: Option<Reasoning>,
+}
+
+/// OpenRouter's `reasoning` request object: an effort or a budget of tokens, whether to leave
+/// the reasoning out of the answer, or reasoning turned on or off.
+///
+/// ```
+/// use aimlapi::chat::Reasoning;
+/// use aimlapi::types::ReasoningEffort;
+///
+/// let r = Reasoning::effort(ReasoningEffort::High).exclude();
+/// assert_eq!(serde_json::to_value(r).unwrap(), serde_json::json!({"effort": "high", "exclude": true}));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Reasoning {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effort: Option<aimlapi_types::ReasoningEffort>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    exclude: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+}
+
+impl Reasoning {
+    /// Reason with this effort (`effort`).
+    pub fn effort(effort: aimlapi_types::ReasoningEffort) -> Self {
+        Reasoning {
+            effort: Some(effort),
+            ..Self::default()
+        }
+    }
+
+    /// Reason with at most this many tokens (`max_tokens`).
+    pub fn max_tokens(tokens: u64) -> Self {
+        Reasoning {
+            max_tokens: Some(tokens),
+            ..Self::default()
+        }
+    }
+
+    /// Reasoning on, at the default effort, or off (`enabled`).
+    pub fn enabled(on: bool) -> Self {
+        Reasoning {
+            enabled: Some(on),
+            ..Self::default()
+        }
+    }
+
+    /// Reason, but leave the reasoning out of the answer (`exclude: true`).
+    pub fn exclude(mut self) -> Self {
+        self.exclude = true;
+        self
+    }
 }
 
 /// Extended thinking: the reasoning the model does before it answers (`thinking`). A budget of
@@ -140,6 +199,8 @@ impl Sampling {
             (stop, !self.stop.is_empty()),
             ("thinking", self.thinking.is_some()),
             ("thinking.display", self.thinking_display.is_some()),
+            ("models", !self.fallback_models.is_empty()),
+            ("reasoning", self.reasoning.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -157,6 +218,8 @@ impl Sampling {
                 self.thinking_display = None;
             }
             "thinking.display" => self.thinking_display = None,
+            "models" => self.fallback_models.clear(),
+            "reasoning" => self.reasoning = None,
             _ => {}
         }
     }
@@ -448,6 +511,12 @@ impl Serialize for Body<'_> {
                     display: o.thinking_display,
                 },
             )?;
+        }
+        if !o.fallback_models.is_empty() {
+            map.serialize_entry("models", &o.fallback_models)?;
+        }
+        if let Some(reasoning) = &o.reasoning {
+            map.serialize_entry("reasoning", reasoning)?;
         }
         if !self.tools.is_empty() {
             map.serialize_entry("tools", self.tools)?;

@@ -791,6 +791,49 @@ Arguments:
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /**The stats of one generation, by the completion's id (also the X-Generation-Id header)
+
+Sends a `GET` request to `/v1/generation`
+
+Arguments:
+- `id`: The generation's id.
+*/
+        pub async fn get_generation<'a>(
+            &'a self,
+            id: &'a str,
+        ) -> Result<ResponseValue<::aimlapi_types::Generation>, Error<()>> {
+            let url = format!("{}/v1/generation", self.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+                );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("id", &id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_generation",
+            };
+            (crate::apply_request_options)(&self.inner, &mut request);
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
     }
     /// Items consumers will typically use such as the Client.
     pub mod prelude {

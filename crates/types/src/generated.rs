@@ -279,7 +279,7 @@ impl ::std::convert::From<::std::vec::Vec<AnthropicContentPart>> for AnthropicCo
 #[derive(::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum AnthropicContentPart {
-    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
+    TextPart(TextPart),
     HybridImagePart(HybridImagePart),
     HybridThinkingPart(HybridThinkingPart),
     HybridToolResultPart(HybridToolResultPart),
@@ -295,9 +295,9 @@ pub enum AnthropicContentPart {
     RedactedThinkingPart(RedactedThinkingPart),
     HybridDocumentPart(HybridDocumentPart),
 }
-impl ::std::convert::From<OpenRouterStyleTextPart> for AnthropicContentPart {
-    fn from(value: OpenRouterStyleTextPart) -> Self {
-        Self::OpenRouterStyleTextPart(value)
+impl ::std::convert::From<TextPart> for AnthropicContentPart {
+    fn from(value: TextPart) -> Self {
+        Self::TextPart(value)
     }
 }
 impl ::std::convert::From<HybridImagePart> for AnthropicContentPart {
@@ -607,12 +607,12 @@ impl ::std::convert::From<::std::vec::Vec<AssistantContentPart>> for AssistantCo
 #[derive(::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum AssistantContentPart {
-    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
+    TextPart(TextPart),
     RefusalPart(RefusalPart),
 }
-impl ::std::convert::From<OpenRouterStyleTextPart> for AssistantContentPart {
-    fn from(value: OpenRouterStyleTextPart) -> Self {
-        Self::OpenRouterStyleTextPart(value)
+impl ::std::convert::From<TextPart> for AssistantContentPart {
+    fn from(value: TextPart) -> Self {
+        Self::TextPart(value)
     }
 }
 impl ::std::convert::From<RefusalPart> for AssistantContentPart {
@@ -3436,20 +3436,6 @@ impl ::std::convert::From<FunctionMessageRole> for DeltaToolCallType {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///What the message says: a plain string or an array of typed content parts or blocks.
-#[derive(::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum DeveloperContent {
-    String(::std::string::String),
-    Array(::std::vec::Vec<OpenRouterStyleTextPart>),
-}
-impl ::std::convert::From<::std::vec::Vec<OpenRouterStyleTextPart>>
-for DeveloperContent {
-    fn from(value: ::std::vec::Vec<OpenRouterStyleTextPart>) -> Self {
-        Self::Array(value)
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`DeveloperMessage`
 #[derive(::serde::Serialize, Clone, Debug)]
 pub struct DeveloperMessage {
@@ -3926,7 +3912,7 @@ for EncryptedCodeExecutionResultContentType {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`EphemeralCacheControl`
+///Marks the prompt up to and including this part for caching (Anthropic models).
 #[derive(::serde::Serialize, Clone, Debug)]
 pub struct EphemeralCacheControl {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4430,6 +4416,93 @@ pub struct FunctionToolFunction {
 #[cfg(feature = "builder")]
 impl FunctionToolFunction {
     pub fn builder() -> builder::FunctionToolFunction {
+        Default::default()
+    }
+}
+///`Generation`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct Generation {
+    ///What one generation cost and took.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<GenerationStats>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl Generation {
+    pub fn builder() -> builder::Generation {
+        Default::default()
+    }
+}
+///What one generation cost and took.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct GenerationStats {
+    ///What prompt caching saved.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cache_discount: ::std::option::Option<f64>,
+    ///Whether it was cancelled.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cancelled: ::std::option::Option<bool>,
+    ///Why it stopped, normalized.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub finish_reason: ::std::option::Option<::std::string::String>,
+    ///Time spent generating, in milliseconds.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub generation_time: ::std::option::Option<f64>,
+    ///The generation's id: the completion's id.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///Whether it ran on the caller's own provider key.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub is_byok: ::std::option::Option<bool>,
+    ///Time to the first token, in milliseconds.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub latency: ::std::option::Option<f64>,
+    ///The model that answered.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<::std::string::String>,
+    ///Why it stopped, as the provider said.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub native_finish_reason: ::std::option::Option<::std::string::String>,
+    ///Prompt tokens read from the cache, as the provider counts them.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub native_tokens_cached: ::std::option::Option<i64>,
+    ///Completion tokens, as the provider counts them.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub native_tokens_completion: ::std::option::Option<i64>,
+    ///Prompt tokens, as the provider counts them.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub native_tokens_prompt: ::std::option::Option<i64>,
+    ///Reasoning tokens, as the provider counts them.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub native_tokens_reasoning: ::std::option::Option<i64>,
+    ///The provider that ran it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub provider_name: ::std::option::Option<::std::string::String>,
+    ///Whether it was streamed.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub streamed: ::std::option::Option<bool>,
+    ///Completion tokens, normalized.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tokens_completion: ::std::option::Option<i64>,
+    ///Prompt tokens, normalized.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tokens_prompt: ::std::option::Option<i64>,
+    ///What it cost, in credits (a credit is a dollar).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub total_cost: ::std::option::Option<f64>,
+    ///The id the provider that ran it gave it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub upstream_id: ::std::option::Option<::std::string::String>,
+    ///What the provider charged, for a request on the caller's own key.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub upstream_inference_cost: ::std::option::Option<f64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl GenerationStats {
+    pub fn builder() -> builder::GenerationStats {
         Default::default()
     }
 }
@@ -5131,24 +5204,6 @@ impl ::std::convert::From<CustomToolChoice> for HybridToolChoice {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`HybridToolMessage`
-#[derive(::serde::Serialize, Clone, Debug)]
-pub struct HybridToolMessage {
-    pub content: SystemContent,
-    ///An optional participant name that tells apart authors sharing the same role.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    pub role: ToolMessageRole,
-    ///Which tool call, by id, this message returns the result of.
-    pub tool_call_id: ::std::string::String,
-}
-#[cfg(feature = "builder")]
-impl HybridToolMessage {
-    pub fn builder() -> builder::HybridToolMessage {
-        Default::default()
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`HybridToolResultPart`
 #[derive(::serde::Serialize, Clone, Debug)]
 pub struct HybridToolResultPart {
@@ -5187,15 +5242,15 @@ for HybridToolResultPartContent {
 #[derive(::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum HybridToolResultPartContentPart {
-    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
+    TextPart(TextPart),
     HybridImagePart(HybridImagePart),
     SearchResultPart(SearchResultPart),
     HybridDocumentPart(HybridDocumentPart),
     ToolReferencePart(ToolReferencePart),
 }
-impl ::std::convert::From<OpenRouterStyleTextPart> for HybridToolResultPartContentPart {
-    fn from(value: OpenRouterStyleTextPart) -> Self {
-        Self::OpenRouterStyleTextPart(value)
+impl ::std::convert::From<TextPart> for HybridToolResultPartContentPart {
+    fn from(value: TextPart) -> Self {
+        Self::TextPart(value)
     }
 }
 impl ::std::convert::From<HybridImagePart> for HybridToolResultPartContentPart {
@@ -7124,11 +7179,8 @@ pub enum Message {
     FunctionMessage(FunctionMessage),
     AssistantMessage(AssistantMessage),
     DeveloperMessage(DeveloperMessage),
-    HybridToolMessage(HybridToolMessage),
     HybridAssistantMessage(HybridAssistantMessage),
-    OpenRouterStyleSystemMessage(OpenRouterStyleSystemMessage),
     RequestAssistantMessage(RequestAssistantMessage),
-    OpenRouterStyleDeveloperMessage(OpenRouterStyleDeveloperMessage),
 }
 impl ::std::convert::From<SystemMessage> for Message {
     fn from(value: SystemMessage) -> Self {
@@ -7160,29 +7212,14 @@ impl ::std::convert::From<DeveloperMessage> for Message {
         Self::DeveloperMessage(value)
     }
 }
-impl ::std::convert::From<HybridToolMessage> for Message {
-    fn from(value: HybridToolMessage) -> Self {
-        Self::HybridToolMessage(value)
-    }
-}
 impl ::std::convert::From<HybridAssistantMessage> for Message {
     fn from(value: HybridAssistantMessage) -> Self {
         Self::HybridAssistantMessage(value)
     }
 }
-impl ::std::convert::From<OpenRouterStyleSystemMessage> for Message {
-    fn from(value: OpenRouterStyleSystemMessage) -> Self {
-        Self::OpenRouterStyleSystemMessage(value)
-    }
-}
 impl ::std::convert::From<RequestAssistantMessage> for Message {
     fn from(value: RequestAssistantMessage) -> Self {
         Self::RequestAssistantMessage(value)
-    }
-}
-impl ::std::convert::From<OpenRouterStyleDeveloperMessage> for Message {
-    fn from(value: OpenRouterStyleDeveloperMessage) -> Self {
-        Self::OpenRouterStyleDeveloperMessage(value)
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -8115,6 +8152,9 @@ pub struct OpenRouterRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub modalities: ::std::option::Option<::std::vec::Vec<Modality>>,
     pub model: OpenRouterModelId,
+    ///Models to fall back on, in order, when the first cannot answer; the answer's model says which did.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub models: ::std::vec::Vec<::std::string::String>,
     ///How many alternative choices to generate; the tokens of every choice are billed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub n: ::std::option::Option<::std::num::NonZeroU64>,
@@ -8128,6 +8168,8 @@ pub struct OpenRouterRequest {
     pub presence_penalty: ::std::option::Option<f64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub provider: ::std::option::Option<ProviderRouting>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub reasoning: ::std::option::Option<Reasoning>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reasoning_effort: ::std::option::Option<ReasoningEffort>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8212,7 +8254,7 @@ impl OpenRouterStyleApproximateUserLocation {
 pub struct OpenRouterStyleAssistantMessage {
     ///What the message says: a plain string or an array of typed content parts or blocks.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub content: ::std::option::Option<DeveloperContent>,
+    pub content: ::std::option::Option<SystemContent>,
     ///An optional participant name that tells apart authors sharing the same role.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -8265,45 +8307,29 @@ impl OpenRouterStyleCustomToolCall {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`OpenRouterStyleDeveloperMessage`
-#[derive(::serde::Serialize, Clone, Debug)]
-pub struct OpenRouterStyleDeveloperMessage {
-    pub content: DeveloperContent,
-    ///An optional participant name that tells apart authors sharing the same role.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    pub role: DeveloperMessageRole,
-}
-#[cfg(feature = "builder")]
-impl OpenRouterStyleDeveloperMessage {
-    pub fn builder() -> builder::OpenRouterStyleDeveloperMessage {
-        Default::default()
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`OpenRouterStyleMessage`
 #[derive(::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum OpenRouterStyleMessage {
-    OpenRouterStyleUserMessage(OpenRouterStyleUserMessage),
-    OpenRouterStyleDeveloperMessage(OpenRouterStyleDeveloperMessage),
-    OpenRouterStyleSystemMessage(OpenRouterStyleSystemMessage),
+    UserMessage(UserMessage),
+    DeveloperMessage(DeveloperMessage),
+    SystemMessage(SystemMessage),
     ToolMessage(ToolMessage),
     OpenRouterStyleAssistantMessage(OpenRouterStyleAssistantMessage),
 }
-impl ::std::convert::From<OpenRouterStyleUserMessage> for OpenRouterStyleMessage {
-    fn from(value: OpenRouterStyleUserMessage) -> Self {
-        Self::OpenRouterStyleUserMessage(value)
+impl ::std::convert::From<UserMessage> for OpenRouterStyleMessage {
+    fn from(value: UserMessage) -> Self {
+        Self::UserMessage(value)
     }
 }
-impl ::std::convert::From<OpenRouterStyleDeveloperMessage> for OpenRouterStyleMessage {
-    fn from(value: OpenRouterStyleDeveloperMessage) -> Self {
-        Self::OpenRouterStyleDeveloperMessage(value)
+impl ::std::convert::From<DeveloperMessage> for OpenRouterStyleMessage {
+    fn from(value: DeveloperMessage) -> Self {
+        Self::DeveloperMessage(value)
     }
 }
-impl ::std::convert::From<OpenRouterStyleSystemMessage> for OpenRouterStyleMessage {
-    fn from(value: OpenRouterStyleSystemMessage) -> Self {
-        Self::OpenRouterStyleSystemMessage(value)
+impl ::std::convert::From<SystemMessage> for OpenRouterStyleMessage {
+    fn from(value: SystemMessage) -> Self {
+        Self::SystemMessage(value)
     }
 }
 impl ::std::convert::From<ToolMessage> for OpenRouterStyleMessage {
@@ -8435,39 +8461,6 @@ impl OpenRouterStyleRequest {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`OpenRouterStyleSystemMessage`
-#[derive(::serde::Serialize, Clone, Debug)]
-pub struct OpenRouterStyleSystemMessage {
-    pub content: DeveloperContent,
-    ///An optional participant name that tells apart authors sharing the same role.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    pub role: SystemMessageRole,
-}
-#[cfg(feature = "builder")]
-impl OpenRouterStyleSystemMessage {
-    pub fn builder() -> builder::OpenRouterStyleSystemMessage {
-        Default::default()
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`OpenRouterStyleTextPart`
-#[derive(::serde::Serialize, Clone, Debug)]
-pub struct OpenRouterStyleTextPart {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cache_control: ::std::option::Option<EphemeralCacheControl>,
-    ///The text of this content block or part.
-    pub text: ::std::string::String,
-    #[serde(rename = "type")]
-    pub type_: TextPartType,
-}
-#[cfg(feature = "builder")]
-impl OpenRouterStyleTextPart {
-    pub fn builder() -> builder::OpenRouterStyleTextPart {
-        Default::default()
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`OpenRouterStyleToolCall`
 #[derive(::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
@@ -8483,60 +8476,6 @@ impl ::std::convert::From<FunctionToolCall> for OpenRouterStyleToolCall {
 impl ::std::convert::From<OpenRouterStyleCustomToolCall> for OpenRouterStyleToolCall {
     fn from(value: OpenRouterStyleCustomToolCall) -> Self {
         Self::OpenRouterStyleCustomToolCall(value)
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///What the message says: a plain string or an array of typed content parts or blocks.
-#[derive(::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum OpenRouterStyleUserContent {
-    String(::std::string::String),
-    Array(::std::vec::Vec<OpenRouterStyleUserContentPart>),
-}
-impl ::std::convert::From<::std::vec::Vec<OpenRouterStyleUserContentPart>>
-for OpenRouterStyleUserContent {
-    fn from(value: ::std::vec::Vec<OpenRouterStyleUserContentPart>) -> Self {
-        Self::Array(value)
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`OpenRouterStyleUserContentPart`
-#[derive(::serde::Serialize, Clone, Debug)]
-#[serde(untagged)]
-pub enum OpenRouterStyleUserContentPart {
-    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
-    ImageUrlPart(ImageUrlPart),
-    FilePart(FilePart),
-}
-impl ::std::convert::From<OpenRouterStyleTextPart> for OpenRouterStyleUserContentPart {
-    fn from(value: OpenRouterStyleTextPart) -> Self {
-        Self::OpenRouterStyleTextPart(value)
-    }
-}
-impl ::std::convert::From<ImageUrlPart> for OpenRouterStyleUserContentPart {
-    fn from(value: ImageUrlPart) -> Self {
-        Self::ImageUrlPart(value)
-    }
-}
-impl ::std::convert::From<FilePart> for OpenRouterStyleUserContentPart {
-    fn from(value: FilePart) -> Self {
-        Self::FilePart(value)
-    }
-}
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`OpenRouterStyleUserMessage`
-#[derive(::serde::Serialize, Clone, Debug)]
-pub struct OpenRouterStyleUserMessage {
-    pub content: OpenRouterStyleUserContent,
-    ///An optional participant name that tells apart authors sharing the same role.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    pub role: UserMessageRole,
-}
-#[cfg(feature = "builder")]
-impl OpenRouterStyleUserMessage {
-    pub fn builder() -> builder::OpenRouterStyleUserMessage {
-        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -8856,17 +8795,20 @@ impl ProviderRouting {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///Controls the model's reasoning: its effort level, a token cap, and whether the response includes it.
+///How much the model reasons before answering: an effort or a token budget; exclude leaves the reasoning out of the answer.
 #[derive(::serde::Serialize, Clone, Debug, Default)]
 pub struct Reasoning {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub effort: ::std::option::Option<ReasoningEffort>,
-    ///When true, the model still reasons but the response omits its reasoning.
+    ///Turn reasoning on (with the default effort) or off.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub enabled: ::std::option::Option<bool>,
+    ///Reason, but leave the reasoning out of the answer.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub exclude: ::std::option::Option<bool>,
-    ///A cap on reasoning tokens; set either this or effort, never both.
+    ///The most tokens to spend reasoning.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_tokens: ::std::option::Option<::std::num::NonZeroU64>,
+    pub max_tokens: ::std::option::Option<i64>,
 }
 #[cfg(feature = "builder")]
 impl Reasoning {
@@ -9531,7 +9473,7 @@ for SearchResultLocationCitationType {
 pub struct SearchResultPart {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cache_control: ::std::option::Option<EphemeralCacheControl>,
-    pub content: OpenRouterStyleTextPart,
+    pub content: TextPart,
     pub source: ::std::string::String,
     pub title: ::std::string::String,
     #[serde(rename = "type")]
@@ -11014,6 +10956,8 @@ impl TextFormat {
 ///`TextPart`
 #[derive(::serde::Serialize, Clone, Debug)]
 pub struct TextPart {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cache_control: ::std::option::Option<EphemeralCacheControl>,
     ///The text of this content block or part.
     pub text: ::std::string::String,
     #[serde(rename = "type")]
@@ -11436,7 +11380,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ToolChoiceMode {
 ///`ToolMessage`
 #[derive(::serde::Serialize, Clone, Debug)]
 pub struct ToolMessage {
-    pub content: DeveloperContent,
+    pub content: SystemContent,
     ///An optional participant name that tells apart authors sharing the same role.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -12073,7 +12017,7 @@ impl TopLogprob {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-///`Ttl`
+///How long the cached prefix lives: 5m (the default) or 1h.
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum Ttl {
     #[serde(rename = "5m")]
@@ -12258,7 +12202,7 @@ impl ::std::convert::From<::std::vec::Vec<UserContentPart>> for UserContent {
 pub enum UserContentPart {
     ImageUrlPart(ImageUrlPart),
     ImagePart(ImagePart),
-    OpenRouterStyleTextPart(OpenRouterStyleTextPart),
+    TextPart(TextPart),
     InputAudioPart(InputAudioPart),
     FilePart(FilePart),
     VideoUrlPart(VideoUrlPart),
@@ -12273,9 +12217,9 @@ impl ::std::convert::From<ImagePart> for UserContentPart {
         Self::ImagePart(value)
     }
 }
-impl ::std::convert::From<OpenRouterStyleTextPart> for UserContentPart {
-    fn from(value: OpenRouterStyleTextPart) -> Self {
-        Self::OpenRouterStyleTextPart(value)
+impl ::std::convert::From<TextPart> for UserContentPart {
+    fn from(value: TextPart) -> Self {
+        Self::TextPart(value)
     }
 }
 impl ::std::convert::From<InputAudioPart> for UserContentPart {
@@ -21204,6 +21148,501 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct Generation {
+        data: ::std::result::Result<
+            ::std::option::Option<super::GenerationStats>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for Generation {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl Generation {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::GenerationStats>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Generation> for super::Generation {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Generation,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::Generation> for Generation {
+        fn from(value: super::Generation) -> Self {
+            Self {
+                data: Ok(value.data),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct GenerationStats {
+        cache_discount: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        cancelled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        finish_reason: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        generation_time: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        is_byok: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        latency: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        native_finish_reason: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        native_tokens_cached: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        native_tokens_completion: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        native_tokens_prompt: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        native_tokens_reasoning: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        provider_name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        streamed: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        tokens_completion: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        tokens_prompt: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        total_cost: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        upstream_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        upstream_inference_cost: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for GenerationStats {
+        fn default() -> Self {
+            Self {
+                cache_discount: Ok(Default::default()),
+                cancelled: Ok(Default::default()),
+                finish_reason: Ok(Default::default()),
+                generation_time: Ok(Default::default()),
+                id: Ok(Default::default()),
+                is_byok: Ok(Default::default()),
+                latency: Ok(Default::default()),
+                model: Ok(Default::default()),
+                native_finish_reason: Ok(Default::default()),
+                native_tokens_cached: Ok(Default::default()),
+                native_tokens_completion: Ok(Default::default()),
+                native_tokens_prompt: Ok(Default::default()),
+                native_tokens_reasoning: Ok(Default::default()),
+                provider_name: Ok(Default::default()),
+                streamed: Ok(Default::default()),
+                tokens_completion: Ok(Default::default()),
+                tokens_prompt: Ok(Default::default()),
+                total_cost: Ok(Default::default()),
+                upstream_id: Ok(Default::default()),
+                upstream_inference_cost: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl GenerationStats {
+        pub fn cache_discount<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cache_discount = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cache_discount: {e}")
+                });
+            self
+        }
+        pub fn cancelled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cancelled = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cancelled: {e}")
+                });
+            self
+        }
+        pub fn finish_reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.finish_reason = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for finish_reason: {e}")
+                });
+            self
+        }
+        pub fn generation_time<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.generation_time = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for generation_time: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn is_byok<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_byok = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for is_byok: {e}")
+                });
+            self
+        }
+        pub fn latency<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.latency = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for latency: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn native_finish_reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.native_finish_reason = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for native_finish_reason: {e}"
+                    )
+                });
+            self
+        }
+        pub fn native_tokens_cached<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.native_tokens_cached = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for native_tokens_cached: {e}"
+                    )
+                });
+            self
+        }
+        pub fn native_tokens_completion<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.native_tokens_completion = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for native_tokens_completion: {e}"
+                    )
+                });
+            self
+        }
+        pub fn native_tokens_prompt<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.native_tokens_prompt = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for native_tokens_prompt: {e}"
+                    )
+                });
+            self
+        }
+        pub fn native_tokens_reasoning<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.native_tokens_reasoning = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for native_tokens_reasoning: {e}"
+                    )
+                });
+            self
+        }
+        pub fn provider_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.provider_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for provider_name: {e}")
+                });
+            self
+        }
+        pub fn streamed<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.streamed = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for streamed: {e}")
+                });
+            self
+        }
+        pub fn tokens_completion<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tokens_completion = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tokens_completion: {e}")
+                });
+            self
+        }
+        pub fn tokens_prompt<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tokens_prompt = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tokens_prompt: {e}")
+                });
+            self
+        }
+        pub fn total_cost<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.total_cost = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for total_cost: {e}")
+                });
+            self
+        }
+        pub fn upstream_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.upstream_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for upstream_id: {e}")
+                });
+            self
+        }
+        pub fn upstream_inference_cost<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.upstream_inference_cost = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for upstream_inference_cost: {e}"
+                    )
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<GenerationStats> for super::GenerationStats {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: GenerationStats,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                cache_discount: value.cache_discount?,
+                cancelled: value.cancelled?,
+                finish_reason: value.finish_reason?,
+                generation_time: value.generation_time?,
+                id: value.id?,
+                is_byok: value.is_byok?,
+                latency: value.latency?,
+                model: value.model?,
+                native_finish_reason: value.native_finish_reason?,
+                native_tokens_cached: value.native_tokens_cached?,
+                native_tokens_completion: value.native_tokens_completion?,
+                native_tokens_prompt: value.native_tokens_prompt?,
+                native_tokens_reasoning: value.native_tokens_reasoning?,
+                provider_name: value.provider_name?,
+                streamed: value.streamed?,
+                tokens_completion: value.tokens_completion?,
+                tokens_prompt: value.tokens_prompt?,
+                total_cost: value.total_cost?,
+                upstream_id: value.upstream_id?,
+                upstream_inference_cost: value.upstream_inference_cost?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::GenerationStats> for GenerationStats {
+        fn from(value: super::GenerationStats) -> Self {
+            Self {
+                cache_discount: Ok(value.cache_discount),
+                cancelled: Ok(value.cancelled),
+                finish_reason: Ok(value.finish_reason),
+                generation_time: Ok(value.generation_time),
+                id: Ok(value.id),
+                is_byok: Ok(value.is_byok),
+                latency: Ok(value.latency),
+                model: Ok(value.model),
+                native_finish_reason: Ok(value.native_finish_reason),
+                native_tokens_cached: Ok(value.native_tokens_cached),
+                native_tokens_completion: Ok(value.native_tokens_completion),
+                native_tokens_prompt: Ok(value.native_tokens_prompt),
+                native_tokens_reasoning: Ok(value.native_tokens_reasoning),
+                provider_name: Ok(value.provider_name),
+                streamed: Ok(value.streamed),
+                tokens_completion: Ok(value.tokens_completion),
+                tokens_prompt: Ok(value.tokens_prompt),
+                total_cost: Ok(value.total_cost),
+                upstream_id: Ok(value.upstream_id),
+                upstream_inference_cost: Ok(value.upstream_inference_cost),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct Grammar {
         definition: ::std::result::Result<::std::string::String, ::std::string::String>,
         syntax: ::std::result::Result<super::Syntax, ::std::string::String>,
@@ -22895,98 +23334,6 @@ pub mod builder {
                 name: Ok(value.name),
                 strict: Ok(value.strict),
                 type_: Ok(value.type_),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct HybridToolMessage {
-        content: ::std::result::Result<super::SystemContent, ::std::string::String>,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        role: ::std::result::Result<super::ToolMessageRole, ::std::string::String>,
-        tool_call_id: ::std::result::Result<
-            ::std::string::String,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for HybridToolMessage {
-        fn default() -> Self {
-            Self {
-                content: Err("no value supplied for content".to_string()),
-                name: Ok(Default::default()),
-                role: Err("no value supplied for role".to_string()),
-                tool_call_id: Err("no value supplied for tool_call_id".to_string()),
-            }
-        }
-    }
-    impl HybridToolMessage {
-        pub fn content<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::SystemContent>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.content = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for content: {e}")
-                });
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        pub fn role<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::ToolMessageRole>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.role = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for role: {e}"));
-            self
-        }
-        pub fn tool_call_id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.tool_call_id = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for tool_call_id: {e}")
-                });
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<HybridToolMessage> for super::HybridToolMessage {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: HybridToolMessage,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                content: value.content?,
-                name: value.name?,
-                role: value.role?,
-                tool_call_id: value.tool_call_id?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::HybridToolMessage> for HybridToolMessage {
-        fn from(value: super::HybridToolMessage) -> Self {
-            Self {
-                content: Ok(value.content),
-                name: Ok(value.name),
-                role: Ok(value.role),
-                tool_call_id: Ok(value.tool_call_id),
             }
         }
     }
@@ -25921,6 +26268,10 @@ pub mod builder {
             ::std::string::String,
         >,
         model: ::std::result::Result<super::OpenRouterModelId, ::std::string::String>,
+        models: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
         n: ::std::result::Result<
             ::std::option::Option<::std::num::NonZeroU64>,
             ::std::string::String,
@@ -25939,6 +26290,10 @@ pub mod builder {
         >,
         provider: ::std::result::Result<
             ::std::option::Option<super::ProviderRouting>,
+            ::std::string::String,
+        >,
+        reasoning: ::std::result::Result<
+            ::std::option::Option<super::Reasoning>,
             ::std::string::String,
         >,
         reasoning_effort: ::std::result::Result<
@@ -26000,11 +26355,13 @@ pub mod builder {
                 messages: Err("no value supplied for messages".to_string()),
                 modalities: Ok(Default::default()),
                 model: Err("no value supplied for model".to_string()),
+                models: Ok(Default::default()),
                 n: Ok(Default::default()),
                 parallel_tool_calls: Ok(Default::default()),
                 prediction: Ok(Default::default()),
                 presence_penalty: Ok(Default::default()),
                 provider: Ok(Default::default()),
+                reasoning: Ok(Default::default()),
                 reasoning_effort: Ok(Default::default()),
                 response_format: Ok(Default::default()),
                 seed: Ok(Default::default()),
@@ -26134,6 +26491,16 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for model: {e}"));
             self
         }
+        pub fn models<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.models = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for models: {e}"));
+            self
+        }
         pub fn n<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
@@ -26191,6 +26558,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for provider: {e}")
+                });
+            self
+        }
+        pub fn reasoning<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Reasoning>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.reasoning = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for reasoning: {e}")
                 });
             self
         }
@@ -26356,11 +26735,13 @@ pub mod builder {
                 messages: value.messages?,
                 modalities: value.modalities?,
                 model: value.model?,
+                models: value.models?,
                 n: value.n?,
                 parallel_tool_calls: value.parallel_tool_calls?,
                 prediction: value.prediction?,
                 presence_penalty: value.presence_penalty?,
                 provider: value.provider?,
+                reasoning: value.reasoning?,
                 reasoning_effort: value.reasoning_effort?,
                 response_format: value.response_format?,
                 seed: value.seed?,
@@ -26389,11 +26770,13 @@ pub mod builder {
                 messages: Ok(value.messages),
                 modalities: Ok(value.modalities),
                 model: Ok(value.model),
+                models: Ok(value.models),
                 n: Ok(value.n),
                 parallel_tool_calls: Ok(value.parallel_tool_calls),
                 prediction: Ok(value.prediction),
                 presence_penalty: Ok(value.presence_penalty),
                 provider: Ok(value.provider),
+                reasoning: Ok(value.reasoning),
                 reasoning_effort: Ok(value.reasoning_effort),
                 response_format: Ok(value.response_format),
                 seed: Ok(value.seed),
@@ -26577,7 +26960,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct OpenRouterStyleAssistantMessage {
         content: ::std::result::Result<
-            ::std::option::Option<super::DeveloperContent>,
+            ::std::option::Option<super::SystemContent>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
@@ -26608,7 +26991,7 @@ pub mod builder {
     impl OpenRouterStyleAssistantMessage {
         pub fn content<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::DeveloperContent>>,
+            T: ::std::convert::TryInto<::std::option::Option<super::SystemContent>>,
             T::Error: ::std::fmt::Display,
         {
             self.content = value
@@ -26836,81 +27219,6 @@ pub mod builder {
                 extra_content: Ok(value.extra_content),
                 id: Ok(value.id),
                 type_: Ok(value.type_),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct OpenRouterStyleDeveloperMessage {
-        content: ::std::result::Result<super::DeveloperContent, ::std::string::String>,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        role: ::std::result::Result<super::DeveloperMessageRole, ::std::string::String>,
-    }
-    impl ::std::default::Default for OpenRouterStyleDeveloperMessage {
-        fn default() -> Self {
-            Self {
-                content: Err("no value supplied for content".to_string()),
-                name: Ok(Default::default()),
-                role: Err("no value supplied for role".to_string()),
-            }
-        }
-    }
-    impl OpenRouterStyleDeveloperMessage {
-        pub fn content<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::DeveloperContent>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.content = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for content: {e}")
-                });
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        pub fn role<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::DeveloperMessageRole>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.role = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for role: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<OpenRouterStyleDeveloperMessage>
-    for super::OpenRouterStyleDeveloperMessage {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: OpenRouterStyleDeveloperMessage,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                content: value.content?,
-                name: value.name?,
-                role: value.role?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::OpenRouterStyleDeveloperMessage>
-    for OpenRouterStyleDeveloperMessage {
-        fn from(value: super::OpenRouterStyleDeveloperMessage) -> Self {
-            Self {
-                content: Ok(value.content),
-                name: Ok(value.name),
-                role: Ok(value.role),
             }
         }
     }
@@ -27675,236 +27983,6 @@ pub mod builder {
                 top_logprobs: Ok(value.top_logprobs),
                 top_p: Ok(value.top_p),
                 web_search_options: Ok(value.web_search_options),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct OpenRouterStyleSystemMessage {
-        content: ::std::result::Result<super::DeveloperContent, ::std::string::String>,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        role: ::std::result::Result<super::SystemMessageRole, ::std::string::String>,
-    }
-    impl ::std::default::Default for OpenRouterStyleSystemMessage {
-        fn default() -> Self {
-            Self {
-                content: Err("no value supplied for content".to_string()),
-                name: Ok(Default::default()),
-                role: Err("no value supplied for role".to_string()),
-            }
-        }
-    }
-    impl OpenRouterStyleSystemMessage {
-        pub fn content<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::DeveloperContent>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.content = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for content: {e}")
-                });
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        pub fn role<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::SystemMessageRole>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.role = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for role: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<OpenRouterStyleSystemMessage>
-    for super::OpenRouterStyleSystemMessage {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: OpenRouterStyleSystemMessage,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                content: value.content?,
-                name: value.name?,
-                role: value.role?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::OpenRouterStyleSystemMessage>
-    for OpenRouterStyleSystemMessage {
-        fn from(value: super::OpenRouterStyleSystemMessage) -> Self {
-            Self {
-                content: Ok(value.content),
-                name: Ok(value.name),
-                role: Ok(value.role),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct OpenRouterStyleTextPart {
-        cache_control: ::std::result::Result<
-            ::std::option::Option<super::EphemeralCacheControl>,
-            ::std::string::String,
-        >,
-        text: ::std::result::Result<::std::string::String, ::std::string::String>,
-        type_: ::std::result::Result<super::TextPartType, ::std::string::String>,
-    }
-    impl ::std::default::Default for OpenRouterStyleTextPart {
-        fn default() -> Self {
-            Self {
-                cache_control: Ok(Default::default()),
-                text: Err("no value supplied for text".to_string()),
-                type_: Err("no value supplied for type_".to_string()),
-            }
-        }
-    }
-    impl OpenRouterStyleTextPart {
-        pub fn cache_control<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EphemeralCacheControl>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.cache_control = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for cache_control: {e}")
-                });
-            self
-        }
-        pub fn text<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.text = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for text: {e}"));
-            self
-        }
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::TextPartType>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<OpenRouterStyleTextPart>
-    for super::OpenRouterStyleTextPart {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: OpenRouterStyleTextPart,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                cache_control: value.cache_control?,
-                text: value.text?,
-                type_: value.type_?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::OpenRouterStyleTextPart>
-    for OpenRouterStyleTextPart {
-        fn from(value: super::OpenRouterStyleTextPart) -> Self {
-            Self {
-                cache_control: Ok(value.cache_control),
-                text: Ok(value.text),
-                type_: Ok(value.type_),
-            }
-        }
-    }
-    #[derive(Clone, Debug)]
-    pub struct OpenRouterStyleUserMessage {
-        content: ::std::result::Result<
-            super::OpenRouterStyleUserContent,
-            ::std::string::String,
-        >,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        role: ::std::result::Result<super::UserMessageRole, ::std::string::String>,
-    }
-    impl ::std::default::Default for OpenRouterStyleUserMessage {
-        fn default() -> Self {
-            Self {
-                content: Err("no value supplied for content".to_string()),
-                name: Ok(Default::default()),
-                role: Err("no value supplied for role".to_string()),
-            }
-        }
-    }
-    impl OpenRouterStyleUserMessage {
-        pub fn content<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::OpenRouterStyleUserContent>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.content = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for content: {e}")
-                });
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        pub fn role<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::UserMessageRole>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.role = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for role: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<OpenRouterStyleUserMessage>
-    for super::OpenRouterStyleUserMessage {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: OpenRouterStyleUserMessage,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                content: value.content?,
-                name: value.name?,
-                role: value.role?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::OpenRouterStyleUserMessage>
-    for OpenRouterStyleUserMessage {
-        fn from(value: super::OpenRouterStyleUserMessage) -> Self {
-            Self {
-                content: Ok(value.content),
-                name: Ok(value.name),
-                role: Ok(value.role),
             }
         }
     }
@@ -28894,12 +28972,16 @@ pub mod builder {
             ::std::option::Option<super::ReasoningEffort>,
             ::std::string::String,
         >,
+        enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         exclude: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
         >,
         max_tokens: ::std::result::Result<
-            ::std::option::Option<::std::num::NonZeroU64>,
+            ::std::option::Option<i64>,
             ::std::string::String,
         >,
     }
@@ -28907,6 +28989,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 effort: Ok(Default::default()),
+                enabled: Ok(Default::default()),
                 exclude: Ok(Default::default()),
                 max_tokens: Ok(Default::default()),
             }
@@ -28923,6 +29006,18 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for effort: {e}"));
             self
         }
+        pub fn enabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for enabled: {e}")
+                });
+            self
+        }
         pub fn exclude<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -28937,7 +29032,7 @@ pub mod builder {
         }
         pub fn max_tokens<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.max_tokens = value
@@ -28955,6 +29050,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 effort: value.effort?,
+                enabled: value.enabled?,
                 exclude: value.exclude?,
                 max_tokens: value.max_tokens?,
             })
@@ -28964,6 +29060,7 @@ pub mod builder {
         fn from(value: super::Reasoning) -> Self {
             Self {
                 effort: Ok(value.effort),
+                enabled: Ok(value.enabled),
                 exclude: Ok(value.exclude),
                 max_tokens: Ok(value.max_tokens),
             }
@@ -29710,10 +29807,7 @@ pub mod builder {
             ::std::option::Option<super::EphemeralCacheControl>,
             ::std::string::String,
         >,
-        content: ::std::result::Result<
-            super::OpenRouterStyleTextPart,
-            ::std::string::String,
-        >,
+        content: ::std::result::Result<super::TextPart, ::std::string::String>,
         source: ::std::result::Result<::std::string::String, ::std::string::String>,
         title: ::std::result::Result<::std::string::String, ::std::string::String>,
         type_: ::std::result::Result<super::SearchResultPartType, ::std::string::String>,
@@ -29746,7 +29840,7 @@ pub mod builder {
         }
         pub fn content<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::OpenRouterStyleTextPart>,
+            T: ::std::convert::TryInto<super::TextPart>,
             T::Error: ::std::fmt::Display,
         {
             self.content = value
@@ -31763,18 +31857,37 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct TextPart {
+        cache_control: ::std::result::Result<
+            ::std::option::Option<super::EphemeralCacheControl>,
+            ::std::string::String,
+        >,
         text: ::std::result::Result<::std::string::String, ::std::string::String>,
         type_: ::std::result::Result<super::TextPartType, ::std::string::String>,
     }
     impl ::std::default::Default for TextPart {
         fn default() -> Self {
             Self {
+                cache_control: Ok(Default::default()),
                 text: Err("no value supplied for text".to_string()),
                 type_: Err("no value supplied for type_".to_string()),
             }
         }
     }
     impl TextPart {
+        pub fn cache_control<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::EphemeralCacheControl>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cache_control = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cache_control: {e}")
+                });
+            self
+        }
         pub fn text<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -31802,6 +31915,7 @@ pub mod builder {
             value: TextPart,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                cache_control: value.cache_control?,
                 text: value.text?,
                 type_: value.type_?,
             })
@@ -31810,6 +31924,7 @@ pub mod builder {
     impl ::std::convert::From<super::TextPart> for TextPart {
         fn from(value: super::TextPart) -> Self {
             Self {
+                cache_control: Ok(value.cache_control),
                 text: Ok(value.text),
                 type_: Ok(value.type_),
             }
@@ -32287,7 +32402,7 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct ToolMessage {
-        content: ::std::result::Result<super::DeveloperContent, ::std::string::String>,
+        content: ::std::result::Result<super::SystemContent, ::std::string::String>,
         name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -32311,7 +32426,7 @@ pub mod builder {
     impl ToolMessage {
         pub fn content<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::DeveloperContent>,
+            T: ::std::convert::TryInto<super::SystemContent>,
             T::Error: ::std::fmt::Display,
         {
             self.content = value
@@ -36565,11 +36680,13 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "messages",
             "modalities",
             "model",
+            "models",
             "n",
             "parallel_tool_calls",
             "prediction",
             "presence_penalty",
             "provider",
+            "reasoning",
             "reasoning_effort",
             "response_format",
             "seed",
@@ -36584,7 +36701,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_p",
             "web_search_options",
         ],
-        cache_control: &[],
+        cache_control: &["messages"],
         thinking: &[],
         thinking_display: false,
         max_tokens_default: None,
