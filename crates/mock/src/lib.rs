@@ -49,8 +49,12 @@
 
 #![deny(missing_docs)]
 
+mod catalogue;
+mod cost;
 mod respond;
 mod validate;
+
+pub use cost::{CREDITS_PER_USD, DEFAULT_USD_PER_MTOK, GENERATION_LIMIT};
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -152,6 +156,7 @@ pub struct Reply {
     headers: Vec<(String, String)>,
     faults: Vec<Fault>,
     format: Option<Format>,
+    cost: bool,
 }
 
 impl Reply {
@@ -161,6 +166,7 @@ impl Reply {
             headers: Vec::new(),
             faults: Vec::new(),
             format: None,
+            cost: true,
         }
     }
 
@@ -251,12 +257,20 @@ impl Reply {
         self
     }
 
+    /// An answer without the cost: no `meta.usage` in the body, no `x-aimlapi-credits-used` or
+    /// `x-aimlapi-usd-spent` header, no `cost` in the `usage` (nor in a stream's last chunks),
+    /// as when the vendor sends no figure. [`MockBuilder::cost`] does this for every answer.
+    pub fn without_cost(mut self) -> Reply {
+        self.cost = false;
+        self
+    }
+
     /// Reads a reply from the `x-mock-reply` header: `;`-separated settings, e.g.
     /// `status=429; header=Retry-After:1` or `text=Hi; drop-after=2; legacy`. Settings:
     /// `status=N`, `body=TEXT`, `header=NAME:VALUE`, `text=TEXT`, `tool=ID,NAME,ARGS`,
     /// `thinking=TEXT,SIGNATURE` (the Messages endpoint),
     /// `usage=P,C`, `keep-alive=N`, `drop-after=N`, `stall-after=N`, `malformed-after=N`,
-    /// `error-chunk-after=N`, `legacy`.
+    /// `error-chunk-after=N`, `legacy`, `no-cost` ([`without_cost`](Self::without_cost)).
     pub fn parse(spec: &str) -> Result<Reply, String> {
         let mut reply = Reply::documented();
         for part in spec.split(';').map(str::trim).filter(|p| !p.is_empty()) {
@@ -331,6 +345,7 @@ impl Reply {
                     message: "upstream error (injected by the mock)".into(),
                 }),
                 "legacy" => reply.format(Format::Legacy),
+                "no-cost" => reply.without_cost(),
                 other => return Err(format!("unknown setting `{other}`")),
             };
         }
@@ -383,10 +398,14 @@ pub struct Recorded {
     pub method: String,
     /// The path, e.g. `/v1/chat/completions`.
     pub path: String,
+    /// The query string as sent (no `?`), empty when there is none.
+    pub query: String,
     /// The headers, names in lower case, in the order received.
     pub headers: Vec<(String, String)>,
     /// The body as JSON (`Value::String` of the raw text when it is not JSON).
     pub body: Value,
+    /// The `x-inference-id` the server gave the response.
+    pub inference_id: String,
 }
 
 impl Recorded {
@@ -418,8 +437,10 @@ impl std::fmt::Debug for Recorded {
         f.debug_struct("Recorded")
             .field("method", &self.method)
             .field("path", &self.path)
+            .field("query", &self.query)
             .field("headers", &headers)
             .field("body", &self.body)
+            .field("inference_id", &self.inference_id)
             .finish()
     }
 }
@@ -435,6 +456,7 @@ pub struct MockBuilder {
     replies: Vec<Reply>,
     record_limit: usize,
     validate: bool,
+    cost: bool,
 }
 
 /// How many requests a server keeps by default ([`MockBuilder::record_limit`]).
@@ -454,6 +476,7 @@ impl Default for MockBuilder {
             replies: Vec::new(),
             record_limit: DEFAULT_RECORD_LIMIT,
             validate: true,
+            cost: true,
         }
     }
 }
@@ -506,6 +529,15 @@ impl MockBuilder {
         self
     }
 
+    /// Whether answers carry their cost (default: yes): `meta.usage` and the
+    /// `x-aimlapi-credits-used` / `x-aimlapi-usd-spent` headers on non-streaming answers,
+    /// `cost` in the chat endpoint's `usage`, `meta.usage` on a chat stream's last chunk. Off,
+    /// every answer is as [`Reply::without_cost`] makes one.
+    pub fn cost(mut self, on: bool) -> Self {
+        self.cost = on;
+        self
+    }
+
     /// A reply queued from the start.
     pub fn reply(mut self, reply: Reply) -> Self {
         self.replies.push(reply);
@@ -524,6 +556,8 @@ impl MockBuilder {
             queue: Mutex::new(replies.into_iter().collect()),
             recorded: Mutex::new(VecDeque::new()),
             counter: AtomicU64::new(0),
+            generations: cost::Generations::default(),
+            seed: std::collections::hash_map::RandomState::new(),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(MockServer {
@@ -539,6 +573,10 @@ struct Shared {
     queue: Mutex<VecDeque<Reply>>,
     recorded: Mutex<VecDeque<Recorded>>,
     counter: AtomicU64,
+    /// What each answer cost, for the generation stats endpoint.
+    generations: cost::Generations,
+    /// Makes inference ids differ between servers.
+    seed: std::collections::hash_map::RandomState,
 }
 
 /// The mock server. It stops, and closes every connection it holds, when dropped.
@@ -576,8 +614,8 @@ impl MockServer {
         MockBuilder::default()
     }
 
-    /// `http://127.0.0.1:<port>`; the API paths are `/v1/chat/completions` and
-    /// `/chat/completions`.
+    /// `http://127.0.0.1:<port>`; the API paths (`/v1/chat/completions`, `/v1/messages`,
+    /// `/v1/models`, ...; see the crate's documentation) follow it.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -596,6 +634,14 @@ impl MockServer {
             .iter()
             .cloned()
             .collect()
+    }
+
+    /// The catalogue that `GET /v1/models` and `GET /model/{id}` serve, each entry whole (with
+    /// its `pricing`, `modalities` and `capabilities`): `fixtures/catalogue.json`, one entry per
+    /// Claude model of the bundled pages and three others. Its prices are the mock's own test
+    /// data, and are what the answers' cost is computed from.
+    pub fn catalogue() -> Vec<Value> {
+        catalogue::entries().to_vec()
     }
 
     /// Every model id the bundled documents know, with the document it belongs to.
@@ -693,10 +739,69 @@ fn refused(status: u16, path: &str, id: u64, problem: &str) -> Response<Body> {
     response
 }
 
+/// Whether a client's `X-Client-Request-Id` is echoed: 1 to 128 characters of `A-Z`, `a-z`,
+/// `0-9`, `.`, `_`, `:` and `-`. Any other value is dropped without a word, as the vendor does.
+fn valid_client_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+}
+
+/// A fresh inference id: 21 characters of `A-Z a-z 0-9`, the server's seed hashed with the
+/// request's number (so ids differ between servers), then the number (so they never repeat on
+/// one server).
+fn inference_id(seed: &std::collections::hash_map::RandomState, n: u64) -> String {
+    use std::hash::BuildHasher;
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let base62 = |mut x: u64, width: usize| {
+        let mut out = vec!['0'; width];
+        for slot in out.iter_mut().rev() {
+            *slot = char::from(DIGITS[(x % 62) as usize]);
+            x /= 62;
+        }
+        out
+    };
+    base62(seed.hash_one(n), 11)
+        .into_iter()
+        .chain(base62(n, 10))
+        .collect()
+}
+
+/// Every response, whatever its route, carries `x-inference-id` and echoes a valid
+/// `X-Client-Request-Id` as `x-client-request-id` (unless a scripted reply set them itself).
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
-    let id = shared.counter.fetch_add(1, Ordering::Relaxed);
+    let n = shared.counter.fetch_add(1, Ordering::Relaxed);
+    let inference_id = inference_id(&shared.seed, n);
+    let client_id = req
+        .headers()
+        .get("x-client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_client_request_id(v))
+        .map(str::to_string);
+    let mut response = route(&shared, req, n, &inference_id).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-inference-id", Some(inference_id)),
+        ("x-client-request-id", client_id),
+    ] {
+        let value = value.and_then(|v| hyper::header::HeaderValue::from_str(&v).ok());
+        if let Some(value) = value.filter(|_| !headers.contains_key(name)) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+async fn route(
+    shared: &Shared,
+    req: Request<Incoming>,
+    id: u64,
+    inference_id: &str,
+) -> Response<Body> {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -715,6 +820,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     };
     let auth = header("authorization");
     let spec = header("x-mock-reply");
+    let if_none_match = header("if-none-match");
     let raw = match http_body_util::Limited::new(req.into_body(), MAX_REQUEST_BODY)
         .collect()
         .await
@@ -744,69 +850,290 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         recorded.push_back(Recorded {
             method: method.clone(),
             path: path.clone(),
+            query: query.clone(),
             headers: headers.clone(),
             body: body.clone(),
+            inference_id: inference_id.to_string(),
         });
     }
     let json = "application/json";
-    let messages = matches!(path.as_str(), "/v1/messages" | "/messages");
-    if method != "POST"
-        || !(messages || matches!(path.as_str(), "/v1/chat/completions" | "/chat/completions"))
-    {
-        return full(404, json, respond::error_body(404, &path, id), &[]);
-    }
-    if let Some(key) = &shared.config.api_key {
-        if auth.as_deref() != Some(format!("Bearer {key}").as_str()) {
-            return full(401, json, respond::error_body(401, &path, id), &[]);
+    let not_found = || full(404, json, respond::error_body(404, &path, id), &[]);
+    // The catalogue answers HEAD as GET (hyper sends no body for it), for `curl -I`.
+    if method == "GET" || method == "HEAD" {
+        if matches!(path.as_str(), "/v1/models" | "/models" | "/api/v1/models") {
+            return cached(catalogue::list(&query), if_none_match.as_deref());
+        }
+        if let Some(name) = path.strip_prefix("/model/") {
+            return match catalogue::one(&catalogue::decode(name, false), &query) {
+                Some(body) => cached(body, if_none_match.as_deref()),
+                None => not_found(),
+            };
         }
     }
-    if messages {
-        return serve_message(&shared, &path, id, &body, spec);
+    if method == "GET" && path == "/api/v1/generation" {
+        return generation(shared, &query, auth.as_deref());
     }
+    let messages = matches!(path.as_str(), "/v1/messages" | "/messages");
+    let chat = matches!(
+        path.as_str(),
+        "/v1/chat/completions" | "/chat/completions" | "/api/v1/chat/completions"
+    );
+    if method != "POST" || !(messages || chat) {
+        return not_found();
+    }
+    if !authorized(shared, auth.as_deref()) {
+        return full(401, json, respond::error_body(401, &path, id), &[]);
+    }
+    if messages {
+        return serve_message(shared, &path, id, inference_id, &body, spec);
+    }
+    serve_chat(shared, &path, id, inference_id, &body, spec)
+}
+
+/// Whether a request may use the API: any may when no key is configured, else one with
+/// `Authorization: Bearer <key>`.
+fn authorized(shared: &Shared, auth: Option<&str>) -> bool {
+    match &shared.config.api_key {
+        Some(key) => auth == Some(format!("Bearer {key}").as_str()),
+        None => true,
+    }
+}
+
+/// A catalogue answer with its weak `ETag`; `304` with an empty body when `If-None-Match` names
+/// that tag.
+fn cached(body: String, if_none_match: Option<&str>) -> Response<Body> {
+    let tag = catalogue::etag(&body);
+    let headers = [("etag".to_string(), tag.clone())];
+    if if_none_match.is_some_and(|v| catalogue::matches(v, &tag)) {
+        let mut response = full(304, "application/json", String::new(), &headers);
+        response.headers_mut().remove("content-type");
+        return response;
+    }
+    full(200, "application/json", body, &headers)
+}
+
+/// An error in OpenRouter's shape: `{"error": {"code", "message"}}`.
+fn openrouter_error(status: u16, message: &str) -> Response<Body> {
+    let body = serde_json::json!({"error": {"code": status, "message": message}});
+    full(status, "application/json", body.to_string(), &[])
+}
+
+/// `GET /api/v1/generation?id=<id>`: OpenRouter's stats of an answer the mock gave, 404 for an
+/// id it did not give (or no longer keeps).
+fn generation(shared: &Shared, query: &str, auth: Option<&str>) -> Response<Body> {
+    if !authorized(shared, auth) {
+        return openrouter_error(401, "No auth credentials found");
+    }
+    let wanted = catalogue::query_pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == "id")
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty());
+    let Some(wanted) = wanted else {
+        return openrouter_error(400, "the `id` query parameter is required");
+    };
+    match shared.generations.find(&wanted) {
+        Some(g) => full(200, "application/json", g.stats().to_string(), &[]),
+        None => openrouter_error(404, &format!("Generation {wanted} not found")),
+    }
+}
+
+/// `headers` with each of `more` whose name it does not have yet (a scripted header wins).
+fn add_missing(
+    headers: &mut Vec<(String, String)>,
+    more: impl IntoIterator<Item = (String, String)>,
+) {
+    for (name, value) in more {
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(&name)) {
+            headers.push((name, value));
+        }
+    }
+}
+
+/// `meta.usage.credits_used` and `usd_spent` set on `answer` where it has none.
+fn set_meta(answer: &mut Value, cost: &cost::Cost) {
+    let Some(answer) = answer.as_object_mut() else {
+        return;
+    };
+    let meta = answer
+        .entry("meta")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(meta) = meta.as_object_mut() else {
+        return;
+    };
+    let usage = meta
+        .entry("usage")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let (Some(usage), Value::Object(figures)) =
+        (usage.as_object_mut(), cost.meta()["usage"].take())
+    {
+        for (k, v) in figures {
+            usage.entry(k).or_insert(v);
+        }
+    }
+}
+
+/// `cost` set in `answer`'s `usage` where it has none (OpenRouter's field).
+fn set_usage_cost(answer: &mut Value, cost: &cost::Cost) {
+    if let Some(usage) = answer.get_mut("usage").and_then(Value::as_object_mut) {
+        usage
+            .entry("cost")
+            .or_insert_with(|| serde_json::json!(cost.usd));
+    }
+}
+
+/// `POST /v1/chat/completions` (or `/chat/completions`, or OpenRouter's `/api/v1/chat/completions`):
+/// the body validated, then the reply, its cost kept for the stats endpoint and, unless left out,
+/// sent with it.
+fn serve_chat(
+    shared: &Shared,
+    path: &str,
+    id: u64,
+    inference_id: &str,
+    body: &Value,
+    spec: Option<String>,
+) -> Response<Body> {
+    let json = "application/json";
     let stem = if shared.config.validate {
-        match schemas().check(&body) {
+        match schemas().check(body) {
             Ok(stem) => stem,
-            Err(problem) => return refused(400, &path, id, &problem),
+            Err(problem) => return refused(400, path, id, &problem),
         }
     } else {
         let model = body["model"].as_str().unwrap_or_default();
         schemas().document_of(model).unwrap_or("claude-3-5-haiku")
     };
-    let reply = match next_reply(&shared, spec) {
+    let reply = match next_reply(shared, spec) {
         Ok(reply) => reply,
-        Err(problem) => return refused(400, &path, id, &problem),
+        Err(problem) => return refused(400, path, id, &problem),
     };
     let model = body["model"].as_str().unwrap_or_default().to_string();
     let streaming = body.get("stream") == Some(&Value::Bool(true));
-    match (&reply.kind, streaming) {
-        (Kind::Status { status, body }, _) => {
-            let text = body
-                .clone()
-                .unwrap_or_else(|| respond::error_body(*status, &path, id));
-            full(*status, json, text, &reply.headers)
+    // A request on OpenRouter's path is answered as OpenRouter answers: the cost in `usage`
+    // only, the id in `x-generation-id`. On the AI/ML API's paths the answer carries both the
+    // AI/ML API's `meta` and OpenRouter's `usage.cost` (the mock cannot tell which client asks).
+    let openrouter = path.starts_with("/api/");
+    let charged = reply.cost && shared.config.cost;
+    let completion_id = format!("gen-{inference_id}");
+    let mut headers = reply.headers.clone();
+    if let Kind::Status { status, body } = &reply.kind {
+        let text = body
+            .clone()
+            .unwrap_or_else(|| respond::error_body(*status, path, id));
+        return full(*status, json, text, &headers);
+    }
+    if !streaming {
+        let (mut answer, documented) = match &reply.kind {
+            Kind::Scripted(s) => (
+                respond::scripted_completion(s, &model, &completion_id),
+                None,
+            ),
+            _ => {
+                let text = respond::documented_response(stem);
+                (
+                    serde_json::from_str(&text).unwrap_or(Value::Null),
+                    Some(text),
+                )
+            }
+        };
+        let (prompt, completion) = cost::chat_tokens(answer.get("usage"));
+        let answered = answer["model"].as_str().unwrap_or_default().to_string();
+        let cost = cost::Cost::carried(&answer)
+            .unwrap_or_else(|| cost::Cost::of(&[&model, &answered], prompt, completion));
+        let answer_id = answer["id"].as_str().unwrap_or_default().to_string();
+        shared.generations.keep(cost::Generation {
+            id: answer_id.clone(),
+            model: if answered.is_empty() { model } else { answered },
+            prompt,
+            completion,
+            cost,
+            finish_reason: answer
+                .pointer("/choices/0/finish_reason")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            streamed: false,
+            cancelled: false,
+        });
+        if openrouter {
+            add_missing(&mut headers, [("x-generation-id".into(), answer_id)]);
         }
-        (Kind::Documented, false) => full(
-            200,
-            json,
-            respond::documented_response(stem),
-            &reply.headers,
-        ),
-        (Kind::Scripted(s), false) => full(
-            200,
-            json,
-            respond::scripted_completion(s, &model),
-            &reply.headers,
-        ),
-        (kind, true) => {
-            let chunks = match kind {
-                Kind::Scripted(s) => respond::scripted_chunks(s, &model),
-                _ => respond::documented_chunks(),
-            };
-            let format = reply.format.unwrap_or(shared.config.format);
-            let (events, ending) = respond::events(chunks, format, &reply.faults);
-            stream_response(events, ending, &shared.config, &reply.headers)
+        let text = match documented {
+            // Not charged, the documented answer goes out as written.
+            Some(text) if !charged => text,
+            _ => {
+                if charged {
+                    set_usage_cost(&mut answer, &cost);
+                    if !openrouter {
+                        set_meta(&mut answer, &cost);
+                        add_missing(&mut headers, cost.headers());
+                    }
+                }
+                answer.to_string()
+            }
+        };
+        return full(200, json, text, &headers);
+    }
+    let mut chunks = match &reply.kind {
+        Kind::Scripted(s) => respond::scripted_chunks(s, &model, &completion_id),
+        _ => respond::documented_chunks(),
+    };
+    let format = reply.format.unwrap_or(shared.config.format);
+    let usage = chunks
+        .iter()
+        .rev()
+        .find_map(|c| c.get("usage").filter(|u| !u.is_null()));
+    let (prompt, completion) = cost::chat_tokens(usage);
+    let answered = chunks
+        .iter()
+        .find_map(|c| c.get("model").and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_string();
+    let answer_id = chunks
+        .iter()
+        .find_map(|c| {
+            c.get("id")
+                .and_then(Value::as_str)
+                .filter(|i| !i.is_empty())
+        })
+        .unwrap_or_default()
+        .to_string();
+    let finish_reason = chunks.iter().rev().find_map(|c| {
+        c.pointer("/choices/0/finish_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let cost = cost::Cost::of(&[&model, &answered], prompt, completion);
+    // The cost rides on the usage chunk and the last chunk, in the current format only (the
+    // format used before 2026-02-13 carried none).
+    if charged && format == Format::Current {
+        if let Some(chunk) = chunks
+            .iter_mut()
+            .rev()
+            .find(|c| c.get("usage").is_some_and(|u| !u.is_null()))
+        {
+            set_usage_cost(chunk, &cost);
+        }
+        if !openrouter {
+            if let Some(last) = chunks.last_mut() {
+                set_meta(last, &cost);
+            }
         }
     }
+    let (events, ending) = respond::events(chunks, format, &reply.faults);
+    shared.generations.keep(cost::Generation {
+        id: answer_id.clone(),
+        model: if answered.is_empty() { model } else { answered },
+        prompt,
+        completion,
+        cost,
+        finish_reason,
+        streamed: true,
+        cancelled: ending != Ending::End,
+    });
+    if openrouter {
+        add_missing(&mut headers, [("x-generation-id".into(), answer_id)]);
+    }
+    stream_response(events, ending, &shared.config, &headers)
 }
 
 /// The reply to a request: the one its `x-mock-reply` header scripts, else the next queued one,
@@ -825,11 +1152,12 @@ fn next_reply(shared: &Shared, spec: Option<String>) -> Result<Reply, String> {
 }
 
 /// `POST /v1/messages` (or `/messages`): the body checked against the Messages pages' request
-/// schema, then the reply as a message or as its event stream.
+/// schema, then the reply as a message (with its cost unless left out) or as its event stream.
 fn serve_message(
     shared: &Shared,
     path: &str,
     id: u64,
+    inference_id: &str,
     body: &Value,
     spec: Option<String>,
 ) -> Response<Body> {
@@ -860,12 +1188,39 @@ fn serve_message(
             ..Script::default()
         },
     };
+    let message_id = format!("msg_{inference_id}");
+    let (prompt, completion) = script.usage;
+    let cost = cost::Cost::of(&[&model], prompt, completion);
+    let mut generation = cost::Generation {
+        id: message_id.clone(),
+        model: model.clone(),
+        prompt,
+        completion,
+        cost,
+        finish_reason: None,
+        streamed: streaming,
+        cancelled: false,
+    };
     if !streaming {
-        let message = respond::scripted_message(&script, &model).to_string();
-        return full(200, json, message, &reply.headers);
+        let mut message = respond::scripted_message(&script, &model, &message_id);
+        generation.finish_reason = message["stop_reason"].as_str().map(str::to_string);
+        shared.generations.keep(generation);
+        let mut headers = reply.headers.clone();
+        if reply.cost && shared.config.cost {
+            set_meta(&mut message, &cost);
+            add_missing(&mut headers, cost.headers());
+        }
+        return full(200, json, message.to_string(), &headers);
     }
-    let (events, ending) =
-        respond::message_frames(respond::message_events(&script, &model), &reply.faults);
+    let events = respond::message_events(&script, &model, &message_id);
+    generation.finish_reason = events.iter().find_map(|(_, e)| {
+        e.pointer("/delta/stop_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let (events, ending) = respond::message_frames(events, &reply.faults);
+    generation.cancelled = ending != Ending::End;
+    shared.generations.keep(generation);
     stream_response(events, ending, &shared.config, &reply.headers)
 }
 

@@ -75,8 +75,8 @@ fn finish_reason(script: &Script) -> &str {
         })
 }
 
-/// A scripted non-streaming completion.
-pub(crate) fn scripted_completion(script: &Script, model: &str) -> String {
+/// A scripted non-streaming completion with this `id`.
+pub(crate) fn scripted_completion(script: &Script, model: &str, id: &str) -> Value {
     let mut message = json!({"role": "assistant", "content": script.text});
     if !script.tool_calls.is_empty() {
         message["tool_calls"] = script
@@ -86,14 +86,13 @@ pub(crate) fn scripted_completion(script: &Script, model: &str) -> String {
             .collect();
     }
     json!({
-        "id": "mock-completion",
+        "id": id,
         "object": "chat.completion",
         "created": 1_770_000_000,
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(script), "logprobs": null}],
         "usage": usage(script),
     })
-    .to_string()
 }
 
 /// Splits `s` into pieces of at most `n` characters.
@@ -102,12 +101,13 @@ fn pieces(s: &str, n: usize) -> Vec<String> {
     chars.chunks(n).map(|c| c.iter().collect()).collect()
 }
 
-/// A scripted stream: a role chunk, the text a few characters at a time, each tool call's
-/// arguments over many chunks, a finish chunk with usage.
-pub(crate) fn scripted_chunks(script: &Script, model: &str) -> Vec<Value> {
+/// A scripted stream, each chunk carrying `id` (as OpenRouter's do): a role chunk, the text a
+/// few characters at a time, each tool call's arguments over many chunks, a finish chunk with
+/// usage.
+pub(crate) fn scripted_chunks(script: &Script, model: &str, id: &str) -> Vec<Value> {
     let chunk = |delta: Value, finish: Option<&str>, usage: Value| {
         json!({
-            "id": "",
+            "id": id,
             "object": "chat.completion.chunk",
             "created": 1_770_000_000,
             "model": model,
@@ -284,8 +284,9 @@ fn faulted(
     (out, Ending::End)
 }
 
-/// A scripted Messages-endpoint message: thinking (with its signature), text, tool calls.
-pub(crate) fn scripted_message(script: &Script, model: &str) -> Value {
+/// A scripted Messages-endpoint message with this `id`: thinking (with its signature), text,
+/// tool calls.
+pub(crate) fn scripted_message(script: &Script, model: &str, id: &str) -> Value {
     let mut content = Vec::new();
     if let Some((thinking, signature)) = &script.thinking {
         content.push(json!({"type": "thinking", "thinking": thinking, "signature": signature}));
@@ -299,7 +300,7 @@ pub(crate) fn scripted_message(script: &Script, model: &str) -> Value {
     }
     let (p, c) = script.usage;
     json!({
-        "id": "msg_mock",
+        "id": id,
         "type": "message",
         "role": "assistant",
         "model": model,
@@ -314,8 +315,8 @@ pub(crate) fn scripted_message(script: &Script, model: &str) -> Value {
 /// each block started, its deltas (text and thinking a few characters at a time, the
 /// signature, a tool call's input in pieces, the first empty), stopped; `message_delta` with the
 /// stop reason and the output count; `message_stop`. Each as `(event name, payload)`.
-pub(crate) fn message_events(script: &Script, model: &str) -> Vec<(&'static str, Value)> {
-    let message = scripted_message(script, model);
+pub(crate) fn message_events(script: &Script, model: &str, id: &str) -> Vec<(&'static str, Value)> {
+    let message = scripted_message(script, model, id);
     let mut start = message.clone();
     start["content"] = json!([]);
     start["stop_reason"] = Value::Null;
