@@ -5,11 +5,22 @@ use std::time::Duration;
 use aimlapi_mock::{Chunking, Format, MockServer};
 
 const HELP: &str = "\
-aimlapi-mock: a local stand-in for the AI/ML API's chat completions (127.0.0.1 only)
+aimlapi-mock: a local stand-in for the AI/ML API's chat completions, Messages endpoint and
+model catalogue (127.0.0.1 only)
 
 USAGE:
     aimlapi-mock [--port N] [--api-key KEY] [--legacy] [--pace-ms N] [--chunk-bytes N]
-                 [--record-limit N]
+                 [--record-limit N] [--no-cost]
+
+ROUTES:
+    POST /v1/chat/completions, /chat/completions   chat completions
+    POST /api/v1/chat/completions                  the same, answered as OpenRouter answers
+    POST /v1/messages, /messages                   Anthropic's Messages endpoint
+    GET  /v1/models, /models, /api/v1/models       the model catalogue (no key needed):
+         ?include=pricing,modalities,capabilities|all  ?details=true
+         filters: id type tags modalities input_modalities output_modalities capabilities
+    GET  /model/{id}                               one model, by id or alias
+    GET  /api/v1/generation?id=ID                  OpenRouter's stats of an answer given
 
 OPTIONS:
     --port N          listen on this port (default: a free one, printed at start)
@@ -19,16 +30,22 @@ OPTIONS:
     --chunk-bytes N   cut streams into N-byte HTTP chunks (default: one per event)
     --record-limit N  keep the last N requests received (default: 1000), so memory stays
                       bounded however long the server runs
+    --no-cost         answers without their cost (no meta.usage, no x-aimlapi-* headers, no
+                      usage.cost)
     -h, --help        this text
 
 Per request, the `x-mock-reply` header scripts the answer, e.g.
     x-mock-reply: status=429; header=Retry-After:1
     x-mock-reply: text=Hello; usage=5,1; drop-after=2
 Settings: status=N body=TEXT header=NAME:VALUE text=TEXT tool=ID,NAME,ARGS usage=P,C
-          keep-alive=N drop-after=N stall-after=N malformed-after=N error-chunk-after=N legacy
+          thinking=TEXT,SIGNATURE keep-alive=N drop-after=N stall-after=N malformed-after=N
+          error-chunk-after=N legacy no-cost
 A setting that cannot be carried out (a bad header, a number that is not one, more than 10000
 keep-alives) gets 400, with what is wrong in the `x-mock-validation` response header; so does a
 request body that does not validate. A request body over 32 MiB gets 413.
+
+Every response carries x-inference-id, and echoes a valid X-Client-Request-Id (1-128 of
+A-Z a-z 0-9 . _ : -). Prices are the mock's own test data (its catalogue's).
 ";
 
 fn fail(msg: &str) -> ! {
@@ -62,6 +79,7 @@ async fn main() {
             }
             "--api-key" => builder.api_key(value("--api-key")),
             "--legacy" => builder.format(Format::Legacy),
+            "--no-cost" => builder.cost(false),
             "--pace-ms" => {
                 let v = value("--pace-ms");
                 builder.pace(Duration::from_millis(number("--pace-ms", v)))
@@ -87,6 +105,8 @@ async fn main() {
         .await
         .unwrap_or_else(|e| fail(&format!("cannot listen: {e}")));
     println!("{}", server.base_url());
-    eprintln!("aimlapi-mock: serving POST /v1/chat/completions; Ctrl-C stops");
+    eprintln!(
+        "aimlapi-mock: serving POST /v1/chat/completions, /v1/messages, GET /v1/models; Ctrl-C stops"
+    );
     tokio::signal::ctrl_c().await.ok();
 }
