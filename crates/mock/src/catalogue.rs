@@ -18,7 +18,7 @@ const IDENTITY: [&str; 5] = ["id", "aliases", "type", "info", "tags"];
 /// The sections `include` can attach.
 const SECTIONS: [&str; 3] = ["pricing", "modalities", "capabilities"];
 
-/// The filter parameters, each with what of an entry its values are matched against.
+/// The filter parameters ([`facets`] says what of an entry each one's values are matched against).
 const FILTERS: [&str; 7] = [
     "id",
     "type",
@@ -170,15 +170,21 @@ fn facets(entry: &Value, name: &str) -> Vec<String> {
     }
 }
 
-/// Whether `entry` passes every filter the request gives: some value of each parameter matches
-/// (OR within a parameter, AND across them); a parameter given no value filters nothing.
-fn keeps(entry: &Value, pairs: &[(String, String)]) -> bool {
-    FILTERS.iter().all(|name| {
-        let wanted = values(pairs, name);
-        wanted.is_empty() || {
-            let have = facets(entry, name);
-            wanted.iter().any(|w| have.contains(w))
-        }
+/// The filters a request gives: each parameter with a value, with its values.
+fn filters(pairs: &[(String, String)]) -> Vec<(&'static str, Vec<String>)> {
+    FILTERS
+        .iter()
+        .map(|name| (*name, values(pairs, name)))
+        .filter(|(_, wanted)| !wanted.is_empty())
+        .collect()
+}
+
+/// Whether `entry` passes every filter: some value of each parameter matches (OR within a
+/// parameter, AND across them).
+fn keeps(entry: &Value, filters: &[(&str, Vec<String>)]) -> bool {
+    filters.iter().all(|(name, wanted)| {
+        let have = facets(entry, name);
+        wanted.iter().any(|w| have.contains(w))
     })
 }
 
@@ -197,9 +203,10 @@ fn project(entry: &Value, sections: &[&str]) -> Value {
 pub(crate) fn list(query: &str) -> String {
     let pairs = query_pairs(query);
     let sections = sections(&pairs);
+    let filters = filters(&pairs);
     let data: Vec<Value> = entries()
         .iter()
-        .filter(|e| keeps(e, &pairs))
+        .filter(|e| keeps(e, &filters))
         .map(|e| project(e, &sections))
         .collect();
     json!({"object": "list", "data": data}).to_string()

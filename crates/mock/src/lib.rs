@@ -468,7 +468,8 @@ pub struct Recorded {
     pub headers: Vec<(String, String)>,
     /// The body as JSON (`Value::String` of the raw text when it is not JSON).
     pub body: Value,
-    /// The `x-inference-id` the server gave the response.
+    /// The `x-inference-id` the server made for the response (a scripted `x-inference-id`
+    /// header, if any, went out instead).
     pub inference_id: String,
 }
 
