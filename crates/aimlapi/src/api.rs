@@ -72,7 +72,7 @@ struct Inner {
     /// Whether requests are checked against their model's page before sending.
     check_properties: bool,
     /// The catalogue listings fetched, with their ETags, and the facts they gave.
-    catalogue: crate::catalogue::CatalogueState,
+    catalogue: crate::catalogue_state::CatalogueState,
     /// What the answered calls cost so far.
     spent: Arc<crate::cost::Spend>,
 }
@@ -328,7 +328,7 @@ impl Client {
         self.inner.timeouts.request
     }
 
-    pub(crate) fn catalogue_state(&self) -> &crate::catalogue::CatalogueState {
+    pub(crate) fn catalogue_state(&self) -> &crate::catalogue_state::CatalogueState {
         &self.inner.catalogue
     }
 

@@ -3,14 +3,14 @@
 //! [`Client::model`] (`GET /model/{id}`); the facts a listing with prices gives
 //! ([`Catalogue::facts`]), which the client then prices its calls with.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use aimlapi_types as types;
 use reqwest::header::{HeaderValue, ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
 
 use crate::api::Client;
+use crate::catalogue_state::names;
 use crate::error::Error;
 use crate::failure::Failure;
 use crate::model::ModelFacts;
@@ -220,103 +220,7 @@ impl Catalogue {
     /// prices, when it was listed with [`Section::Pricing`] and has input and output token
     /// prices.
     pub fn facts(&self, id: &str) -> Option<ModelFacts> {
-        facts_of(self.find(id)?)
-    }
-}
-
-/// A model's id and aliases.
-fn names(m: &types::ListedModel) -> impl Iterator<Item = &str> {
-    m.id.as_deref()
-        .into_iter()
-        .chain(m.aliases.iter().flatten().map(String::as_str))
-}
-
-/// The facts a listed model's info and fixed token prices give. Prices are per million tokens;
-/// cache prices the listing does not give follow Anthropic's multipliers of the input price.
-pub(crate) fn facts_of(m: &types::ListedModel) -> Option<ModelFacts> {
-    let pricing = m.pricing.as_ref()?;
-    let per_million = |wanted: &[&str]| {
-        pricing.units.iter().flatten().find_map(|u| {
-            let measure = u.measure.as_deref()?.to_ascii_lowercase();
-            let is_token = u.name.as_deref().is_none_or(|n| n.starts_with("token"));
-            let per = u.per.filter(|p| *p > 0.0)?;
-            let price = u.price.filter(|p| p.is_finite() && *p >= 0.0)?;
-            (is_token && wanted.contains(&measure.as_str())).then_some(price / per * 1e6)
-        })
-    };
-    let input = per_million(&["input", "prompt", "input_tokens", "prompt_tokens"])?;
-    let output = per_million(&["output", "completion", "output_tokens", "completion_tokens"])?;
-    let info = m.info.as_ref();
-    let limit = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
-    let mut facts = ModelFacts::claude(
-        limit(info.and_then(|i| i.context_length)),
-        limit(info.and_then(|i| i.output_max)),
-        input,
-        output,
-    );
-    if let Some(p) = per_million(&[
-        "cache_read",
-        "cached_input",
-        "input_cache_read",
-        "cache_hit",
-    ]) {
-        facts.cache_read_usd_per_mtok = p;
-    }
-    if let Some(p) = per_million(&[
-        "cache_write_5m",
-        "cache_write",
-        "input_cache_write",
-        "cache_creation",
-    ]) {
-        facts.cache_write_5m_usd_per_mtok = p;
-    }
-    if let Some(p) = per_million(&["cache_write_1h", "input_cache_write_1h"]) {
-        facts.cache_write_1h_usd_per_mtok = p;
-    }
-    Some(facts)
-}
-
-/// What a client remembers of the catalogue: each listing with its ETag, and the facts of every
-/// model listed with prices (by id and alias, lower-cased).
-#[derive(Debug, Default)]
-pub(crate) struct CatalogueState {
-    listings: Mutex<HashMap<String, (String, Arc<types::ModelList>)>>,
-    facts: RwLock<HashMap<String, ModelFacts>>,
-}
-
-impl CatalogueState {
-    fn listing(&self, key: &str) -> Option<(String, Arc<types::ModelList>)> {
-        self.listings.lock().ok()?.get(key).cloned()
-    }
-
-    fn remember(&self, key: String, etag: Option<String>, list: &Arc<types::ModelList>) {
-        if let (Some(etag), Ok(mut listings)) = (etag, self.listings.lock()) {
-            listings.insert(key, (etag, list.clone()));
-        }
-        self.learn(list.data.as_deref().unwrap_or_default());
-    }
-
-    /// Keeps the facts of each model that has them.
-    pub(crate) fn learn(&self, models: &[types::ListedModel]) {
-        let Ok(mut facts) = self.facts.write() else {
-            return;
-        };
-        for m in models {
-            if let Some(f) = facts_of(m) {
-                for name in names(m) {
-                    facts.insert(name.to_ascii_lowercase(), f);
-                }
-            }
-        }
-    }
-
-    /// The facts a fetched listing gave for this id or alias.
-    pub(crate) fn facts(&self, id: &str) -> Option<ModelFacts> {
-        self.facts
-            .read()
-            .ok()?
-            .get(&id.to_ascii_lowercase())
-            .copied()
+        ModelFacts::from_listing(self.find(id)?)
     }
 }
 
@@ -334,11 +238,7 @@ impl Client {
     /// name the catalogue does not know is an HTTP 404 error.
     pub async fn model(&self, id: &str, sections: &[Section]) -> Result<types::ListedModel, Error> {
         // The id goes into the path as it is, slashes and all; other characters are escaped.
-        let path: String = id
-            .split('/')
-            .map(|segment| url_escape(segment))
-            .collect::<Vec<_>>()
-            .join("/");
+        let path: String = id.split('/').map(url_escape).collect::<Vec<_>>().join("/");
         let url = format!("{}/model/{path}", self.base_url());
         let query: Vec<(&str, &str)> = sections.iter().map(|s| ("include", s.as_str())).collect();
         let lookup: types::ModelLookup = self.get_json(&url, &query, "model", id).await?;

@@ -17,6 +17,7 @@ mod accumulate;
 mod api;
 mod body;
 pub mod catalogue;
+mod catalogue_state;
 mod chat_builder;
 mod chat_stream;
 mod completion;

@@ -49,6 +49,53 @@ impl ModelFacts {
         }
     }
 
+    /// The facts a catalogue entry's info and fixed token prices give (a listing with
+    /// [`Section::Pricing`](crate::catalogue::Section::Pricing)): `None` without input and
+    /// output token prices. Prices are per million tokens;
+    /// cache prices the listing does not give follow Anthropic's multipliers of the input price.
+    pub fn from_listing(m: &aimlapi_types::ListedModel) -> Option<ModelFacts> {
+        let pricing = m.pricing.as_ref()?;
+        let per_million = |wanted: &[&str]| {
+            pricing.units.iter().flatten().find_map(|u| {
+                let measure = u.measure.as_deref()?.to_ascii_lowercase();
+                let is_token = u.name.as_deref().is_none_or(|n| n.starts_with("token"));
+                let per = u.per.filter(|p| *p > 0.0)?;
+                let price = u.price.filter(|p| p.is_finite() && *p >= 0.0)?;
+                (is_token && wanted.contains(&measure.as_str())).then_some(price / per * 1e6)
+            })
+        };
+        let input = per_million(&["input", "prompt", "input_tokens", "prompt_tokens"])?;
+        let output = per_million(&["output", "completion", "output_tokens", "completion_tokens"])?;
+        let info = m.info.as_ref();
+        let limit = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
+        let mut facts = Self::claude(
+            limit(info.and_then(|i| i.context_length)),
+            limit(info.and_then(|i| i.output_max)),
+            input,
+            output,
+        );
+        if let Some(p) = per_million(&[
+            "cache_read",
+            "cached_input",
+            "input_cache_read",
+            "cache_hit",
+        ]) {
+            facts.cache_read_usd_per_mtok = p;
+        }
+        if let Some(p) = per_million(&[
+            "cache_write_5m",
+            "cache_write",
+            "input_cache_write",
+            "cache_creation",
+        ]) {
+            facts.cache_write_5m_usd_per_mtok = p;
+        }
+        if let Some(p) = per_million(&["cache_write_1h", "input_cache_write_1h"]) {
+            facts.cache_write_1h_usd_per_mtok = p;
+        }
+        Some(facts)
+    }
+
     /// The price of `prompt_tokens` in and `completion_tokens` out, none of them cached, in US
     /// dollars.
     pub fn cost(&self, prompt_tokens: u64, completion_tokens: u64) -> f64 {

@@ -1,0 +1,264 @@
+//! What a call cost (the vendor's figure first, the estimate marked as one), the client's running
+//! total, and the `X-Client-Request-Id` every request carries; OpenRouter's fallbacks and
+//! `reasoning` in the body.
+
+use aimlapi::chat::Reasoning;
+use aimlapi::cost::CostSource;
+use aimlapi::types::{ChatCompletion, ReasoningEffort};
+use aimlapi::{Client, Completion, ErrorKind, Provider, RequestOptions, RetryPolicy};
+use aimlapi_mock::{MockServer, Reply};
+use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::{json, Value};
+
+mod common;
+use common::assert_valid_against;
+
+/// A chat answer of the newer pages, with `meta.usage` (`usd_spent: 0.000946`) and usage
+/// (`tests/fixtures/pages/new-claude-3-haiku.response-1.json`).
+const WITH_META: &str =
+    include_str!("../../../tests/fixtures/pages/new-claude-3-haiku.response-1.json");
+
+fn client(mock: &MockServer, provider: Provider) -> Client {
+    Client::builder()
+        .provider(provider)
+        .base_url(mock.base_url())
+        .api_key("test-key")
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+async fn ask(client: &Client, model: &str) -> Completion<ChatCompletion> {
+    client.chat(model).user("Hi").send().await.unwrap()
+}
+
+fn without(body: &str, field: &str) -> String {
+    let mut v: Value = serde_json::from_str(body).unwrap();
+    v.as_object_mut().unwrap().remove(field);
+    v.to_string()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-12
+}
+
+#[tokio::test]
+async fn cost_prefers_the_vendor_s_figure_and_marks_the_estimate() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    let model = "claude-3-5-haiku-latest"; // a model whose prices this crate knows
+
+    // `meta.usage.usd_spent` in the body, even beside a header with another figure.
+    mock.push(
+        Reply::status(200)
+            .body(WITH_META)
+            .header("x-aimlapi-usd-spent", "0.5"),
+    );
+    let cost = ask(&aiml, model).await.cost().unwrap();
+    assert_eq!(cost.source, CostSource::Body);
+    assert!(close(cost.usd, 0.000946), "{cost:?}");
+
+    // Only the header.
+    mock.push(
+        Reply::status(200)
+            .body(without(WITH_META, "meta"))
+            .header("x-aimlapi-usd-spent", "0.001240000"),
+    );
+    let cost = ask(&aiml, model).await.cost().unwrap();
+    assert_eq!(cost.source, CostSource::Header);
+    assert!(close(cost.usd, 0.00124), "{cost:?}");
+
+    // Neither: the estimate from usage (256 in, 192 of them cached; 343 out), marked as one.
+    mock.push(Reply::status(200).body(without(WITH_META, "meta")));
+    let done = ask(&aiml, model).await;
+    let cost = done.cost().unwrap();
+    assert!(cost.is_estimate(), "{cost:?}");
+    let expected = (64.0 * 0.8 + 192.0 * 0.08 + 343.0 * 4.0) / 1e6;
+    assert!(close(cost.usd, expected), "{cost:?}");
+    assert_eq!(done.estimated_cost(), Some(cost.usd));
+
+    // A model this crate has no prices for, and no figure: no cost at all (a proxy's own id;
+    // the mock does not check ids here).
+    let proxy = MockServer::builder().validate(false).start().await.unwrap();
+    proxy.push(Reply::status(200).body(without(WITH_META, "meta")));
+    let done = ask(&client(&proxy, Provider::AimlApi), "claude-unknown-9").await;
+    assert_eq!(done.cost(), None);
+
+    // The running total: every figure above, once.
+    let total = 0.000946 + 0.00124 + expected;
+    assert!(close(aiml.spent(), total), "{} != {total}", aiml.spent());
+}
+
+#[tokio::test]
+async fn openrouter_s_usage_cost_is_its_figure() {
+    let mock = MockServer::start().await;
+    let or = client(
+        &mock,
+        Provider::OpenRouter {
+            referer: None,
+            title: None,
+        },
+    );
+    let mut body: Value = serde_json::from_str(&without(WITH_META, "meta")).unwrap();
+    body["usage"]["cost"] = json!(0.00042);
+    body["usage"]["cost_details"] = json!({"upstream_inference_cost": null});
+    mock.push(Reply::status(200).body(body.to_string()));
+    let done = or
+        .chat("anthropic/claude-3.5-haiku")
+        .user("Hi")
+        .send()
+        .await
+        .unwrap();
+    let cost = done.cost().unwrap();
+    assert_eq!(cost.source, CostSource::OpenRouterUsage);
+    assert!(close(cost.usd, 0.00042), "{cost:?}");
+    assert_eq!(done.usage().unwrap().cache_read_tokens, 192);
+}
+
+#[tokio::test]
+async fn every_request_carries_a_client_request_id() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    // Made up when the caller gives none: one per call, the same on the wire and in the meta.
+    let a = ask(&aiml, "claude-sonnet-4-5").await;
+    let b = aiml
+        .chat("claude-sonnet-4-5")
+        .user("Hi")
+        .stream()
+        .await
+        .unwrap();
+    let ids: Vec<String> = mock
+        .requests()
+        .iter()
+        .map(|r| r.header("x-client-request-id").unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(a.meta.client_request_id.as_deref(), Some(ids[0].as_str()));
+    assert_eq!(b.meta().client_request_id.as_deref(), Some(ids[1].as_str()));
+    assert!(ids[0].starts_with("aimlapi-"), "{}", ids[0]);
+    drop(b);
+
+    // The caller's own, through the conversation API and through the typed path's options.
+    let done = aiml
+        .chat("claude-sonnet-4-5")
+        .user("Hi")
+        .client_request_id("order-8f21c4")
+        .send_message()
+        .await
+        .unwrap();
+    assert_eq!(done.meta.client_request_id.as_deref(), Some("order-8f21c4"));
+    assert_eq!(
+        mock.requests()
+            .last()
+            .unwrap()
+            .header("x-client-request-id"),
+        Some("order-8f21c4")
+    );
+    let request: aimlapi::types::ChatCompletionRequest =
+        serde_json::from_value(json!({"model": "claude-3-5-haiku-latest",
+            "messages": [{"role": "user", "content": "Hi"}]}))
+        .unwrap();
+    let mut options = RequestOptions::default();
+    options.headers.insert(
+        HeaderName::from_static("x-client-request-id"),
+        HeaderValue::from_static("job:42.a_b"),
+    );
+    aiml.chat_completion_with(&request, &options).await.unwrap();
+    assert_eq!(
+        mock.requests()
+            .last()
+            .unwrap()
+            .header("x-client-request-id"),
+        Some("job:42.a_b")
+    );
+
+    // One the API would drop is refused before sending, with a clear error.
+    let sent = mock.requests().len();
+    for bad in ["order 1", "ordér", &"x".repeat(129), ""] {
+        let err = aiml
+            .chat("claude-sonnet-4-5")
+            .user("Hi")
+            .client_request_id(bad)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{bad:?}: {err}");
+        assert!(err.to_string().contains("X-Client-Request-Id"), "{err}");
+    }
+    options.headers.insert(
+        HeaderName::from_static("x-client-request-id"),
+        HeaderValue::from_static("has space"),
+    );
+    let err = aiml
+        .chat_completion_with(&request, &options)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+    assert_eq!(mock.requests().len(), sent, "nothing was sent");
+
+    // An HTTP error keeps the id its request carried.
+    mock.push(Reply::status(429));
+    let err = aiml
+        .chat("claude-sonnet-4-5")
+        .user("Hi")
+        .client_request_id("retry-me")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.http().unwrap().client_request_id.as_deref(),
+        Some("retry-me")
+    );
+}
+
+#[tokio::test]
+async fn openrouter_fallbacks_and_reasoning_go_in_its_body() {
+    let mock = MockServer::start().await;
+    let or = client(
+        &mock,
+        Provider::OpenRouter {
+            referer: None,
+            title: None,
+        },
+    );
+    let done = or
+        .chat("anthropic/claude-3.5-haiku")
+        .user("Hi")
+        .fallback_models(["anthropic/claude-3.5-haiku", "openai/gpt-4o-mini"])
+        .reasoning(Reasoning::effort(ReasoningEffort::High))
+        .send()
+        .await
+        .unwrap();
+    let body = mock.requests().pop().unwrap().body;
+    assert_eq!(
+        body["models"],
+        json!(["anthropic/claude-3.5-haiku", "openai/gpt-4o-mini"])
+    );
+    assert_eq!(body["reasoning"], json!({"effort": "high"}));
+    assert_valid_against("openrouter-claude-3-5-haiku", &body);
+    assert!(done.model().is_some());
+
+    let body = or
+        .chat("anthropic/claude-3.5-haiku")
+        .user("Hi")
+        .reasoning(Reasoning::max_tokens(2000).exclude())
+        .body()
+        .unwrap();
+    assert_eq!(
+        body["reasoning"],
+        json!({"max_tokens": 2000, "exclude": true})
+    );
+    assert_valid_against("openrouter-claude-3-5-haiku", &body);
+
+    // The AI/ML API's Sonnet 4.5 page takes neither.
+    let aiml = client(&mock, Provider::AimlApi);
+    let err = aiml
+        .chat("claude-sonnet-4-5")
+        .user("Hi")
+        .fallback_models(["claude-haiku-4-5"])
+        .body()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.to_string().contains("`models`"), "{err}");
+}
