@@ -262,3 +262,94 @@ async fn openrouter_fallbacks_and_reasoning_go_in_its_body() {
     assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
     assert!(err.to_string().contains("`models`"), "{err}");
 }
+
+#[tokio::test]
+async fn a_folded_stream_s_cost_is_its_final_chunk_s_meta() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    mock.push(Reply::text("Four.").usage(12, 3));
+    let stream = aiml
+        .chat("claude-sonnet-4-5")
+        .user("2 + 2?")
+        .stream()
+        .await
+        .unwrap();
+    assert_eq!(stream.meta().usd_spent, None, "no cost header on a stream");
+    let done = stream.completion().await.unwrap();
+    let meta = done
+        .value
+        .meta
+        .as_ref()
+        .expect("the final chunk's meta, folded");
+    let spent = meta.usage.as_ref().unwrap().usd_spent.unwrap();
+    let cost = done.cost().unwrap();
+    assert_eq!(cost.source, CostSource::Body);
+    assert!(close(cost.usd, spent), "{cost:?}");
+    assert!(close(aiml.spent(), spent));
+
+    // Without a figure (the mock leaves it out), the folded stream's cost is the estimate.
+    mock.push(Reply::text("Four.").usage(12, 3).without_cost());
+    let done = aiml
+        .chat("claude-3-5-haiku-latest")
+        .user("2 + 2?")
+        .stream()
+        .await
+        .unwrap()
+        .completion()
+        .await
+        .unwrap();
+    let cost = done.cost().unwrap();
+    assert!(cost.is_estimate(), "{cost:?}");
+    assert!(close(cost.usd, (12.0 * 0.8 + 3.0 * 4.0) / 1e6), "{cost:?}");
+}
+
+#[tokio::test]
+async fn openrouter_takes_cache_control_on_text_and_reads_reasoning_details() {
+    use aimlapi::chat::Cache;
+    let mock = MockServer::start().await;
+    let or = Client::builder()
+        .provider(Provider::OpenRouter {
+            referer: None,
+            title: None,
+        })
+        .base_url(format!("{}/api", mock.base_url()))
+        .api_key("k")
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let body = or
+        .chat("anthropic/claude-3.5-haiku")
+        .system("A long handbook.")
+        .cache(Cache::FiveMinutes)
+        .user("Chapter 2?")
+        .cache(Cache::OneHour)
+        .body()
+        .unwrap();
+    let marked = |text: &str, ttl: &str| json!([{"type": "text", "text": text, "cache_control": {"type": "ephemeral", "ttl": ttl}}]);
+    assert_eq!(
+        body["messages"][0]["content"],
+        marked("A long handbook.", "5m")
+    );
+    assert_eq!(body["messages"][1]["content"], marked("Chapter 2?", "1h"));
+    assert_valid_against("openrouter-claude-3-5-haiku", &body);
+
+    // An answer whose reasoning is only in `reasoning_details`.
+    let mut answer: Value = serde_json::from_str(&without(WITH_META, "meta")).unwrap();
+    let message = answer["choices"][0]["message"].as_object_mut().unwrap();
+    message.remove("reasoning");
+    message.remove("reasoning_content");
+    message.insert(
+        "reasoning_details".into(),
+        json!([{"type": "reasoning.text", "text": "First, ", "index": 0},
+               {"type": "reasoning.summary", "summary": "then sum up.", "index": 1},
+               {"type": "reasoning.encrypted", "data": "opaque", "index": 2}]),
+    );
+    mock.push(Reply::status(200).body(answer.to_string()));
+    let done = or
+        .chat("anthropic/claude-3.5-haiku")
+        .user("Hi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.reasoning().as_deref(), Some("First, then sum up."));
+}
