@@ -12,7 +12,9 @@ use tracing::{field, Instrument};
 use crate::body::ByteStream;
 use crate::completion::Completion;
 use crate::error::Error;
-use crate::failure::{http_failure, read_limited, transport_failure, with_causes, Failure};
+use crate::failure::{
+    http_failure, read_limited, request_failure, transport_failure, with_causes, Failure,
+};
 use crate::meta::ResponseMeta;
 use crate::model::Model;
 use crate::provider::{ApiKey, Provider, ProviderKind};
@@ -461,17 +463,13 @@ impl Client {
         let timeout = self.inner.timeouts.request;
         let ((value, _, _), _) = self
             .with_retries(|| async {
-                let request =
-                    self.inner
-                        .http
-                        .get(url)
-                        .query(query)
-                        .build()
-                        .map_err(|e| Failure {
-                            error: Error::Config(format!("request: {e}")),
-                            retryable: false,
-                            headers: None,
-                        })?;
+                let request = self
+                    .inner
+                    .http
+                    .get(url)
+                    .query(query)
+                    .build()
+                    .map_err(request_failure)?;
                 let response = self.execute(request, None, timeout).await?;
                 self.read_json::<T>(response, timeout).await
             })
@@ -566,11 +564,7 @@ impl Client {
             .post(url)
             .json(body)
             .build()
-            .map_err(|e| Failure {
-                error: Error::Config(format!("request: {e}")),
-                retryable: false,
-                headers: None,
-            })?;
+            .map_err(request_failure)?;
         apply_request_options(options, &mut req);
         req.headers_mut()
             .insert(crate::trace_id::HEADER, trace.clone());

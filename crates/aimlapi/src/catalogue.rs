@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use crate::api::Client;
 use crate::catalogue_state::names;
 use crate::error::Error;
-use crate::failure::Failure;
+use crate::failure::request_failure;
 use crate::model::ModelFacts;
 
 /// An optional section of each listed model (`include`).
@@ -130,7 +130,7 @@ impl<'c> ModelsQuery<'c> {
                     .get(&url)
                     .query(&self.query)
                     .build()
-                    .map_err(config_failure)?;
+                    .map_err(request_failure)?;
                 if let Some((etag, _)) = &cached {
                     if let Ok(v) = HeaderValue::from_str(etag) {
                         request.headers_mut().insert(IF_NONE_MATCH, v);
@@ -169,14 +169,6 @@ impl<'c> ModelsQuery<'c> {
 enum Listing {
     Unchanged(Arc<types::ModelList>),
     Fresh(Arc<types::ModelList>, Option<String>),
-}
-
-fn config_failure(e: reqwest::Error) -> Failure {
-    Failure {
-        error: Error::Config(format!("request: {e}")),
-        retryable: false,
-        headers: None,
-    }
 }
 
 /// The listing's URL with its query, in a stable order: what an ETag belongs to.

@@ -82,6 +82,15 @@ async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
     body
 }
 
+/// A request that could not be built (a URL or header reqwest refuses): not retried.
+pub(crate) fn request_failure(e: reqwest::Error) -> Failure {
+    Failure {
+        error: Error::Config(format!("request: {e}")),
+        retryable: false,
+        headers: None,
+    }
+}
+
 /// A transport error: timeouts and broken connections are worth another try.
 pub(crate) fn transport_failure(e: reqwest::Error, timeout: Duration) -> Failure {
     let error = if e.is_timeout() {
