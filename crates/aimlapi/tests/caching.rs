@@ -7,7 +7,7 @@
 use aimlapi::chat::{Cache, Thinking, ThinkingDisplay, Unsupported};
 use aimlapi::schemars::JsonSchema;
 use aimlapi::tools::{ToolSpec, Toolbox};
-use aimlapi::{Client, Content, ErrorKind, Provider, RetryPolicy};
+use aimlapi::{Client, Content, ErrorKind, Provider};
 use aimlapi_mock::MockServer;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -33,13 +33,7 @@ fn toolbox(ttl: Option<Cache>) -> Toolbox {
 }
 
 fn client(mock: &MockServer) -> Client {
-    Client::builder()
-        .provider(Provider::AimlApi)
-        .base_url(mock.base_url())
-        .api_key("test-key")
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::test_client(Provider::AimlApi, mock.base_url())
 }
 
 const HANDBOOK: &str = "The handbook: chapter 1 is about tea, chapter 2 about coffee.";

@@ -5,6 +5,8 @@ use aimlapi::catalogue::Section;
 use aimlapi::{Client, ErrorKind, Provider, RetryPolicy};
 use aimlapi_mock::MockServer;
 
+mod common;
+
 fn client(base_url: String) -> Client {
     Client::builder()
         .provider(Provider::Custom { base_url })
@@ -154,16 +156,7 @@ async fn one_model_by_id_or_alias_and_its_facts_price_the_client_s_calls() {
 #[tokio::test]
 async fn openrouter_generation_stats_parse() {
     let mock = MockServer::start().await;
-    let or = Client::builder()
-        .provider(Provider::OpenRouter {
-            referer: None,
-            title: None,
-        })
-        .base_url(format!("{}/api", mock.base_url()))
-        .api_key("k")
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let or = common::openrouter_client(mock.base_url());
     let done = or
         .chat("anthropic/claude-3.5-haiku")
         .user("Hi")

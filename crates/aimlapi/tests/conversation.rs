@@ -3,7 +3,7 @@
 //! schema of the model's page.
 
 use aimlapi::chat::Unsupported;
-use aimlapi::{Client, Content, Conversation, ErrorKind, Provider, RetryPolicy};
+use aimlapi::{Client, Content, Conversation, ErrorKind, Provider};
 use aimlapi_mock::MockServer;
 use serde_json::{json, Value};
 
@@ -25,13 +25,7 @@ fn conversation() -> Conversation {
 }
 
 fn client(mock: &MockServer, provider: Provider) -> Client {
-    Client::builder()
-        .provider(provider)
-        .base_url(mock.base_url())
-        .api_key("test-key")
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::test_client(provider, mock.base_url())
 }
 
 fn openai_messages() -> Value {

@@ -5,7 +5,7 @@
 use aimlapi::chat::Reasoning;
 use aimlapi::cost::CostSource;
 use aimlapi::types::{ChatCompletion, ReasoningEffort};
-use aimlapi::{Client, Completion, ErrorKind, Provider, RequestOptions, RetryPolicy};
+use aimlapi::{Client, Completion, ErrorKind, Provider, RequestOptions};
 use aimlapi_mock::{MockServer, Reply};
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{json, Value};
@@ -19,13 +19,7 @@ const WITH_META: &str =
     include_str!("../../../tests/fixtures/pages/new-claude-3-haiku.response-1.json");
 
 fn client(mock: &MockServer, provider: Provider) -> Client {
-    Client::builder()
-        .provider(provider)
-        .base_url(mock.base_url())
-        .api_key("test-key")
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::test_client(provider, mock.base_url())
 }
 
 async fn ask(client: &Client, model: &str) -> Completion<ChatCompletion> {
@@ -307,16 +301,7 @@ async fn a_folded_stream_s_cost_is_its_final_chunk_s_meta() {
 async fn openrouter_takes_cache_control_on_text_and_reads_reasoning_details() {
     use aimlapi::chat::Cache;
     let mock = MockServer::start().await;
-    let or = Client::builder()
-        .provider(Provider::OpenRouter {
-            referer: None,
-            title: None,
-        })
-        .base_url(format!("{}/api", mock.base_url()))
-        .api_key("k")
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let or = common::openrouter_client(mock.base_url());
     let body = or
         .chat("anthropic/claude-3.5-haiku")
         .system("A long handbook.")

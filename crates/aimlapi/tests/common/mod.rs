@@ -265,3 +265,23 @@ pub fn assert_valid_against(page: &str, body: &serde_json::Value) {
         .collect();
     assert!(problems.is_empty(), "{page}: {problems:#?}\n{body:#}");
 }
+
+/// A client for `provider` at `base_url` with a test key and no retries.
+pub fn test_client(provider: aimlapi::Provider, base_url: &str) -> aimlapi::Client {
+    aimlapi::Client::builder()
+        .provider(provider)
+        .base_url(base_url)
+        .api_key("test-key")
+        .retry(aimlapi::RetryPolicy::none())
+        .build()
+        .expect("a test client builds")
+}
+
+/// An OpenRouter client for the mock's OpenRouter path (`{mock}/api`).
+pub fn openrouter_client(mock_base_url: &str) -> aimlapi::Client {
+    let provider = aimlapi::Provider::OpenRouter {
+        referer: None,
+        title: None,
+    };
+    test_client(provider, &format!("{mock_base_url}/api"))
+}
