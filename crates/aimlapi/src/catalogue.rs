@@ -56,7 +56,8 @@ impl Section {
 ///     .send()
 ///     .await?;
 /// for m in claude.models() {
-///     println!("{} {:?}", m.id, claude.facts(&m.id));
+///     let id = m.id.as_deref().unwrap_or_default();
+///     println!("{id} {:?}", claude.facts(id));
 /// }
 /// # Ok(()) }
 /// ```
