@@ -317,7 +317,6 @@ impl Client {
         &self.inner.provider
     }
 
-    /// Whether requests are checked against their model's page before sending.
     pub(crate) fn base_url(&self) -> &str {
         &self.inner.base_url
     }
@@ -346,6 +345,7 @@ impl Client {
         &self.inner.spent
     }
 
+    /// Whether requests are checked against their model's page before sending.
     pub(crate) fn checks_properties(&self) -> bool {
         self.inner.check_properties
     }
