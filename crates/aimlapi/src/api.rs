@@ -580,7 +580,7 @@ impl Client {
         header_wait: Option<Duration>,
         timeout: Duration,
     ) -> Result<reqwest::Response, Failure> {
-        if !req.headers().contains_key(crate::trace_id::HEADER) {
+        if !req.headers().contains_key(&crate::trace_id::HEADER) {
             if let Ok(id) = HeaderValue::from_str(&crate::trace_id::generate()) {
                 req.headers_mut().insert(crate::trace_id::HEADER, id);
             }

@@ -51,10 +51,13 @@ impl CatalogueState {
 
     /// The facts a fetched listing gave for this id or alias.
     pub(crate) fn facts(&self, id: &str) -> Option<ModelFacts> {
-        self.facts
-            .read()
-            .ok()?
-            .get(&id.to_ascii_lowercase())
-            .copied()
+        let facts = self.facts.read().ok()?;
+        if facts.is_empty() {
+            return None;
+        }
+        match id.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => facts.get(&id.to_ascii_lowercase()).copied(),
+            false => facts.get(id).copied(),
+        }
     }
 }

@@ -178,9 +178,7 @@ impl<'c> Chat<'c> {
         let id = id.into();
         match HeaderValue::from_str(&id) {
             Ok(value) => {
-                self.options
-                    .headers
-                    .insert(HeaderName::from_static(crate::trace_id::HEADER), value);
+                self.options.headers.insert(crate::trace_id::HEADER, value);
                 self.unsendable_id = None;
             }
             Err(_) => self.unsendable_id = Some(id),
@@ -190,12 +188,14 @@ impl<'c> Chat<'c> {
 
     /// Per-request options: headers, extra body fields (provider-specific parameters), a timeout.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        let id = self.options.headers.remove(crate::trace_id::HEADER);
+        let id = self.options.headers.remove(&crate::trace_id::HEADER);
         self.options = options;
         if let Some(id) = id {
             // A client request id set before stays, unless these options set their own.
-            let name = HeaderName::from_static(crate::trace_id::HEADER);
-            self.options.headers.entry(name).or_insert(id);
+            self.options
+                .headers
+                .entry(crate::trace_id::HEADER)
+                .or_insert(id);
         }
         self
     }

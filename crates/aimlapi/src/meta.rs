@@ -1,6 +1,9 @@
 //! [`ResponseMeta`]: what comes back beside a body (status, ids, cost headers, attempts).
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
+
+const INFERENCE_ID: HeaderName = HeaderName::from_static("x-inference-id");
+const GENERATION_ID: HeaderName = HeaderName::from_static("x-generation-id");
 use reqwest::StatusCode;
 
 use crate::error::request_id;
@@ -46,7 +49,7 @@ impl ResponseMeta {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse().ok())
         };
-        let text = |name: &str| {
+        let text = |name: HeaderName| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
@@ -56,12 +59,12 @@ impl ResponseMeta {
             status,
             request_id: request_id(&headers),
             client_request_id: None,
-            inference_id: text("x-inference-id"),
-            generation_id: text("x-generation-id"),
+            inference_id: text(INFERENCE_ID),
+            generation_id: text(GENERATION_ID),
             usd_spent: number("x-aimlapi-usd-spent"),
             credits_used: number("x-aimlapi-credits-used"),
             attempts,
-            facts: model.facts(),
+            facts: None,
             model,
             headers,
         }

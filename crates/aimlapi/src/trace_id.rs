@@ -6,12 +6,12 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aimlapi_client::RequestOptions;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::error::Error;
 
 /// The header's name.
-pub(crate) const HEADER: &str = "x-client-request-id";
+pub(crate) const HEADER: HeaderName = HeaderName::from_static("x-client-request-id");
 
 /// Whether `id` is one the AI/ML API keeps: 1 to 128 characters of `A-Z a-z 0-9 . _ : -` (it
 /// drops any other silently).
@@ -48,7 +48,7 @@ pub(crate) fn generate() -> String {
 /// The id one call sends: the caller's (`X-Client-Request-Id` in `options`' headers), checked,
 /// else a new one.
 pub(crate) fn for_call(options: &RequestOptions) -> Result<(String, HeaderValue), Error> {
-    if let Some(given) = options.headers.get(HEADER) {
+    if let Some(given) = options.headers.get(&HEADER) {
         let text = given.to_str().map_err(|_| {
             Error::InvalidRequest("X-Client-Request-Id is not visible ASCII".into())
         })?;
