@@ -37,45 +37,17 @@ EOF
   printf '%s\n' "$3" >"$work/$1/src/main.rs"
 }
 
-ours_main='use aimlapi::types::{ChatCompletionRequest, ModelId};
-use futures::StreamExt;
+ours_main='use futures::StreamExt;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = aimlapi::Client::from_env()?;
-    // A struct literal: the lean set has neither builders nor reading requests from JSON.
-    let request = ChatCompletionRequest {
-        model: ModelId::String("claude-3-5-haiku-latest".into()),
-        messages: vec![aimlapi::user("Hello")],
-        audio: None,
-        frequency_penalty: None,
-        logit_bias: None,
-        logprobs: None,
-        max_completion_tokens: None,
-        max_tokens: None,
-        modalities: None,
-        n: None,
-        parallel_tool_calls: None,
-        prediction: None,
-        presence_penalty: None,
-        reasoning_effort: None,
-        response_format: None,
-        seed: None,
-        stop: None,
-        stream: None,
-        stream_options: None,
-        temperature: None,
-        tool_choice: None,
-        tools: Vec::new(),
-        top_logprobs: None,
-        top_p: None,
-        web_search_options: None,
-    };
-    let done = client.chat_completion(&request).await?;
+    // The front door, as a service writes it: one call, then the same question streamed.
+    let done = client.chat("claude-3-5-haiku-latest").user("Hello").send().await?;
     println!("{}", done.text().unwrap_or_default());
-    let mut deltas = Box::pin(client.stream(&request, &Default::default()).await?.text_deltas());
-    while let Some(text) = deltas.next().await {
-        print!("{}", text?);
+    let mut text = client.chat("claude-3-5-haiku-latest").user("Hello").stream().await?.text();
+    while let Some(piece) = text.next().await {
+        print!("{}", piece?);
     }
     Ok(())
 }'
