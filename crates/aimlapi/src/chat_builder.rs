@@ -290,7 +290,7 @@ impl<'c> Chat<'c> {
     }
 
     /// Sends the conversation to the Messages endpoint with `stream: true` and returns its
-    /// events as they arrive ([`MessageEventStream::collect_message`] folds them).
+    /// events as they arrive ([`MessageEventStream::completion`] folds them into the answer).
     pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
         let p = self.prepare(Endpoint::Messages)?;
         let span = self.client.span("message_stream", &p.id);
@@ -304,7 +304,7 @@ impl<'c> Chat<'c> {
                 span,
             )
             .await?;
-        Ok(MessageEventStream::new(bytes))
+        Ok(MessageEventStream::new(bytes).counting(self.client.spend().clone()))
     }
 
     /// The body as it would be sent to the chat endpoint, as JSON (for logs and tests).

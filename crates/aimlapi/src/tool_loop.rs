@@ -160,12 +160,7 @@ impl LoopAnswer for types::MessageResponse {
         if !streaming {
             return chat.send_message().await;
         }
-        let events = chat.stream_message().await?;
-        let meta = events.meta().clone();
-        Ok(Completion {
-            value: events.collect_message().await?,
-            meta,
-        })
+        chat.stream_message().await?.completion().await
     }
     fn turn(done: &Completion<Self>) -> Turn {
         done.turn()

@@ -338,3 +338,27 @@ async fn openrouter_takes_cache_control_on_text_and_reads_reasoning_details() {
         .unwrap();
     assert_eq!(done.reasoning().as_deref(), Some("First, then sum up."));
 }
+
+#[tokio::test]
+async fn a_folded_messages_stream_is_a_completion_with_a_cost() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    mock.push(Reply::text("Four.").usage(12, 3));
+    let done = aiml
+        .chat("claude-3-5-haiku-latest")
+        .user("2 + 2?")
+        .max_tokens(100)
+        .stream_message()
+        .await
+        .unwrap()
+        .completion()
+        .await
+        .unwrap();
+    assert_eq!(done.text().as_deref(), Some("Four."));
+    assert!(done.meta.client_request_id.is_some());
+    let cost = done.cost().unwrap();
+    assert!(cost.is_estimate(), "{cost:?}");
+    let expected = (12.0 * 0.8 + 3.0 * 4.0) / 1e6;
+    assert!(close(cost.usd, expected), "{cost:?}");
+    assert!(close(aiml.spent(), expected), "{}", aiml.spent());
+}

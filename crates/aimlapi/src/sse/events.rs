@@ -11,6 +11,7 @@ use futures::Stream;
 
 use super::frame::{SseDecoder, SseRef, DEFAULT_MAX_LINE};
 use crate::body::ByteStream;
+use crate::completion::Completion;
 use crate::error::Error;
 use crate::message_fold::{stream_error, MessageAccumulator};
 use crate::meta::ResponseMeta;
@@ -158,13 +159,16 @@ fn decode_event(data: &[u8]) -> Result<MessageStreamEvent, serde_json::Error> {
 
 /// Typed Messages-endpoint events of a response as they arrive; ends after `message_stop`.
 /// Pull-based (nothing runs unless polled), with the response's idle timeout; dropping it closes
-/// the connection. [`collect_message`](Self::collect_message) folds the rest into the message.
+/// the connection. [`collect_message`](Self::collect_message) folds the rest into the message,
+/// [`completion`](Self::completion) into a [`Completion`] (its views, its cost).
 #[derive(Debug)]
 pub struct MessageEventStream {
     meta: ResponseMeta,
     body: Option<ByteStream>,
     decoder: MessageEventDecoder,
     ended: bool,
+    /// The client's running total, which the folded message's cost joins.
+    spend: Option<std::sync::Arc<crate::cost::Spend>>,
 }
 
 impl MessageEventStream {
@@ -175,7 +179,14 @@ impl MessageEventStream {
             body: Some(body),
             decoder: MessageEventDecoder::default(),
             ended: false,
+            spend: None,
         }
+    }
+
+    /// The folded message's cost joins `spend`.
+    pub(crate) fn counting(mut self, spend: std::sync::Arc<crate::cost::Spend>) -> Self {
+        self.spend = Some(spend);
+        self
     }
 
     /// What came with the response.
@@ -191,6 +202,22 @@ impl MessageEventStream {
             fold.push(&event?)?;
         }
         fold.finish()
+    }
+
+    /// Reads the rest of the stream and returns the whole message with the response's
+    /// [`ResponseMeta`]: a [`Completion`], with its text, reasoning, tool calls, usage and
+    /// [`cost`](Completion::cost) (the vendor sends no figure with a stream: the estimate).
+    pub async fn completion(mut self) -> Result<Completion<MessageResponse>, Error> {
+        let meta = self.meta.clone();
+        let spend = self.spend.take();
+        let done = Completion {
+            value: self.collect_message().await?,
+            meta,
+        };
+        if let (Some(spend), Some(cost)) = (spend, done.cost()) {
+            spend.add(cost.usd);
+        }
+        Ok(done)
     }
 }
 
