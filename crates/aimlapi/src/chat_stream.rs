@@ -134,7 +134,7 @@ impl ChatStream {
         }
         if let Some(u) = &chunk.usage {
             let usage = crate::request::chat_usage(u);
-            if usage.prompt_tokens + usage.completion_tokens > 0 {
+            if usage.prompt_tokens > 0 || usage.completion_tokens > 0 {
                 self.ready.push_back(Delta::Usage(usage));
             }
         }
