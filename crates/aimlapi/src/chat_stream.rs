@@ -195,3 +195,38 @@ impl Stream for TextStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts a server may send, at the top of their range, fold without overflowing.
+    #[tokio::test]
+    async fn usage_counts_at_the_top_of_their_range_are_no_panic() {
+        let max = i64::MAX;
+        let body = format!(
+            "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\
+             \"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"hi\"}},\"finish_reason\":\"stop\"}}],\
+             \"usage\":{{\"prompt_tokens\":{max},\"completion_tokens\":{max},\
+             \"cache_read_input_tokens\":{max},\"cache_creation_input_tokens\":{max}}}}}\n\n"
+        );
+        let response = reqwest::Response::from(http::Response::new(reqwest::Body::from(body)));
+        let meta = ResponseMeta::new(
+            response.status(),
+            response.headers().clone(),
+            1,
+            crate::Model::from_id("m"),
+        );
+        let bytes = crate::body::ByteStream::new(response, std::time::Duration::from_secs(5), meta);
+        let mut stream = ChatStream::new(ChunkStream::new(bytes));
+        let mut usage = None;
+        while let Some(delta) = futures::StreamExt::next(&mut stream).await {
+            if let Delta::Usage(u) = delta.unwrap() {
+                usage = Some(u);
+            }
+        }
+        let u = usage.expect("the usage delta");
+        assert_eq!(u.prompt_tokens, u64::MAX);
+        assert_eq!(u.total_tokens, u64::MAX);
+    }
+}
