@@ -412,7 +412,8 @@ fn check_cache_points(
         };
         let carries = match conversation.turns().get(index) {
             None => false,
-            Some(Turn::User(parts)) => !parts.is_empty(),
+            // The serializers mark the last part a user turn writes (thinking is left out).
+            Some(Turn::User(parts)) => last_written(parts).is_some(),
             Some(Turn::ToolResult { .. }) => true,
             Some(Turn::Assistant {
                 content,

@@ -253,6 +253,19 @@ fn misplaced_breakpoints_are_refused_before_sending() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
     assert!(err.to_string().contains("after turn 1"), "{err}");
+    // A user turn of thinking alone writes no part to mark (user content leaves thinking out).
+    let thinking = aimlapi::chat::Part::Thinking {
+        text: "hm".into(),
+        signature: None,
+    };
+    let err = client
+        .chat("anthropic/claude-opus-5")
+        .user(vec![thinking])
+        .cache(Cache::OneHour)
+        .body()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.to_string().contains("after turn 0"), "{err}");
 }
 
 #[tokio::test]
