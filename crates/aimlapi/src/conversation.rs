@@ -36,6 +36,20 @@ pub enum Cache {
     OneHour,
 }
 
+/// A breakpoint as the API writes it: `cache_control: {type: "ephemeral", ttl}` (on a block, a
+/// part or a tool).
+pub(crate) struct CacheControl(pub(crate) Cache);
+
+impl serde::Serialize for CacheControl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("type", "ephemeral")?;
+        map.serialize_entry("ttl", self.0.ttl())?;
+        map.end()
+    }
+}
+
 impl Cache {
     /// The `ttl` as the API writes it: `5m` or `1h`.
     pub fn ttl(self) -> &'static str {

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::completion::call_parts;
-use crate::conversation::Cache;
+use crate::conversation::{Cache, CacheControl};
 use crate::error::Error;
 use crate::request::Dialect;
 
@@ -131,7 +131,7 @@ impl ToolSpec {
         }
         let mut tool = json!({"type": "function", "function": function});
         if let (Some(ttl), Value::Object(tool)) = (self.cache, &mut tool) {
-            tool.insert("cache_control".into(), cache_control(ttl));
+            tool.insert("cache_control".into(), json!(CacheControl(ttl)));
         }
         tool
     }
@@ -144,15 +144,10 @@ impl ToolSpec {
         }
         tool.insert("input_schema".into(), Value::Object(self.parameters()));
         if let Some(ttl) = self.cache {
-            tool.insert("cache_control".into(), cache_control(ttl));
+            tool.insert("cache_control".into(), json!(CacheControl(ttl)));
         }
         Value::Object(tool)
     }
-}
-
-/// `{type: "ephemeral", ttl}`.
-fn cache_control(ttl: Cache) -> Value {
-    json!({"type": "ephemeral", "ttl": ttl.ttl()})
 }
 
 /// A generated type from JSON this crate writes in that type's shape (tool definitions, tool

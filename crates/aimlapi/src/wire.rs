@@ -6,7 +6,7 @@ use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::conversation::{Cache, Conversation, Image, Part, ToolCall, Turn};
+use crate::conversation::{Cache, CacheControl, Conversation, Image, Part, ToolCall, Turn};
 use crate::error::Error;
 use crate::model::Model;
 use crate::provider::ProviderKind;
@@ -336,19 +336,15 @@ pub(crate) fn checked<'s>(
         Shape::OpenAi => "messages",
         Shape::Anthropic | Shape::Messages => "system",
     };
-    let marks = conversation.cache_points().iter().map(|(at, _)| match at {
-        0 => (system_place, "system"),
-        _ => ("messages", "messages"),
-    });
     let mut cache_conversation = true;
-    for (place, property) in marks {
+    for (at, _) in conversation.cache_points() {
+        let (place, property) = match at {
+            0 => (system_place, "system.cache_control"),
+            _ => ("messages", "messages.cache_control"),
+        };
         if !page.caches(place) {
             cache_conversation = false;
-            refused.push(if property == "system" {
-                "system.cache_control"
-            } else {
-                "messages.cache_control"
-            });
+            refused.push(property);
         }
     }
     let cache_tools = cached_tools == 0 || page.caches("tools");
@@ -580,12 +576,6 @@ impl<'a, T> Marked<'a, T> {
 impl<T: Serialize> Serialize for Marked<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
-        struct CacheControl {
-            #[serde(rename = "type")]
-            kind: &'static str,
-            ttl: &'static str,
-        }
-        #[derive(Serialize)]
         struct Out<'a, T> {
             #[serde(flatten)]
             block: &'a T,
@@ -593,10 +583,7 @@ impl<T: Serialize> Serialize for Marked<'_, T> {
         }
         Out {
             block: self.block,
-            cache_control: CacheControl {
-                kind: "ephemeral",
-                ttl: self.ttl.ttl(),
-            },
+            cache_control: CacheControl(self.ttl),
         }
         .serialize(s)
     }
