@@ -321,14 +321,6 @@ impl Client {
         &self.inner.base_url
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.inner.http
-    }
-
-    pub(crate) fn request_timeout(&self) -> Duration {
-        self.inner.timeouts.request
-    }
-
     pub(crate) fn catalogue_state(&self) -> &crate::catalogue_state::CatalogueState {
         &self.inner.catalogue
     }
@@ -404,10 +396,7 @@ impl Client {
                 })
                 .await
                 .map_err(|e| e.with_client_request_id(&trace))?;
-            let facts = self.model_facts(&model);
-            let meta = ResponseMeta::new(status, headers, attempts, model)
-                .with_facts(facts)
-                .with_client_request_id(trace);
+            let meta = self.response_meta(status, headers, attempts, model, trace);
             if let Some(u) = value.token_counts() {
                 tracing::Span::current()
                     .record("prompt_tokens", u.prompt_tokens)
@@ -421,6 +410,22 @@ impl Client {
         }
         .instrument(span)
         .await
+    }
+
+    /// What came with a call's response: its status and headers, the attempts, the model with
+    /// the facts this client knows of it, the `X-Client-Request-Id` it carried.
+    fn response_meta(
+        &self,
+        status: reqwest::StatusCode,
+        headers: HeaderMap,
+        attempts: u32,
+        model: Model,
+        client_request_id: String,
+    ) -> ResponseMeta {
+        let facts = self.model_facts(&model);
+        ResponseMeta::new(status, headers, attempts, model)
+            .with_facts(facts)
+            .with_client_request_id(client_request_id)
     }
 
     /// Reads a whole response (against the body limit) as `T`, with its status and headers.
@@ -451,31 +456,78 @@ impl Client {
         Ok((value, status, headers))
     }
 
-    /// `GET url?query` with retries, read as `T` (a service endpoint: the catalogue's lookup,
-    /// OpenRouter's generation stats).
-    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+    /// `GET url?query` with retries, read as `T` with the response's headers (a service
+    /// endpoint: the catalogue, OpenRouter's generation stats). With `if_none_match`, a
+    /// `304 Not Modified` is `None`; without it, a `304` is an error.
+    pub(crate) async fn get_json<T, Q>(
         &self,
         url: &str,
-        query: &[(&str, &str)],
+        query: &Q,
+        if_none_match: Option<&str>,
         operation: &'static str,
         subject: &str,
-    ) -> Result<T, Error> {
+    ) -> Result<Option<(T, HeaderMap)>, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        Q: serde::Serialize + ?Sized,
+    {
         let timeout = self.inner.timeouts.request;
-        let ((value, _, _), _) = self
+        let tag = if_none_match.and_then(|t| HeaderValue::from_str(t).ok());
+        let (answer, _) = self
             .with_retries(|| async {
-                let request = self
+                let mut request = self
                     .inner
                     .http
                     .get(url)
                     .query(query)
                     .build()
                     .map_err(request_failure)?;
+                if let Some(tag) = &tag {
+                    request
+                        .headers_mut()
+                        .insert(reqwest::header::IF_NONE_MATCH, tag.clone());
+                }
                 let response = self.execute(request, None, timeout).await?;
-                self.read_json::<T>(response, timeout).await
+                if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+                    return match tag {
+                        Some(_) => Ok(None),
+                        None => Err(Failure {
+                            error: Error::Decode {
+                                message: "304 Not Modified to a request that was not conditional"
+                                    .into(),
+                                body: String::new(),
+                            },
+                            retryable: false,
+                            headers: None,
+                        }),
+                    };
+                }
+                let (value, _, headers) = self.read_json::<T>(response, timeout).await?;
+                Ok(Some((value, headers)))
             })
             .instrument(self.span(operation, subject))
             .await?;
-        Ok(value)
+        Ok(answer)
+    }
+
+    /// [`get_json`](Self::get_json) of a request that is not conditional: its value.
+    pub(crate) async fn get_value<T, Q>(
+        &self,
+        url: &str,
+        query: &Q,
+        operation: &'static str,
+        subject: &str,
+    ) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        Q: serde::Serialize + ?Sized,
+    {
+        let answer = self.get_json(url, query, None, operation, subject).await?;
+        // Without `If-None-Match` the answer is a value or an error, never `None`.
+        answer.map(|(value, _)| value).ok_or_else(|| Error::Decode {
+            message: "no answer to a request that was not conditional".into(),
+            body: String::new(),
+        })
     }
 
     /// Sends `request` with `stream: true` and returns its typed chunks as they arrive.
@@ -531,15 +583,8 @@ impl Client {
                 })
                 .await
                 .map_err(|e| e.with_client_request_id(&trace))?;
-            let facts = self.model_facts(&model);
-            let meta = ResponseMeta::new(
-                response.status(),
-                std::mem::take(response.headers_mut()),
-                attempts,
-                model,
-            )
-            .with_facts(facts)
-            .with_client_request_id(trace);
+            let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
+            let meta = self.response_meta(status, headers, attempts, model, trace);
             Ok(ByteStream::new(response, idle, meta))
         }
         .instrument(span)

@@ -6,13 +6,11 @@
 use std::sync::Arc;
 
 use aimlapi_types as types;
-use reqwest::header::{HeaderValue, ETAG, IF_NONE_MATCH};
-use reqwest::StatusCode;
+use reqwest::header::ETAG;
 
 use crate::api::Client;
 use crate::catalogue_state::names;
 use crate::error::Error;
-use crate::failure::request_failure;
 use crate::model::ModelFacts;
 
 /// An optional section of each listed model (`include`).
@@ -121,55 +119,36 @@ impl<'c> ModelsQuery<'c> {
         let client = self.client;
         let url = format!("{}/v1/models", client.base_url());
         let key = cache_key(&url, &self.query);
-        let cached = client.catalogue_state().listing(&key);
-        let timeout = client.request_timeout();
-        let span = client.span("models", "");
-        let (answer, _) = tracing::Instrument::instrument(
-            client.with_retries(|| async {
-                let mut request = client
-                    .http()
-                    .get(&url)
-                    .query(&self.query)
-                    .build()
-                    .map_err(request_failure)?;
-                if let Some((etag, _)) = &cached {
-                    if let Ok(v) = HeaderValue::from_str(etag) {
-                        request.headers_mut().insert(IF_NONE_MATCH, v);
-                    }
-                }
-                let response = client.execute(request, None, timeout).await?;
-                if response.status() == StatusCode::NOT_MODIFIED {
-                    if let Some((_, list)) = &cached {
-                        return Ok(Listing::Unchanged(list.clone()));
-                    }
-                }
-                let (list, _, headers) = client
-                    .read_json::<types::ModelList>(response, timeout)
-                    .await?;
+        let state = client.catalogue_state();
+        let cached = state.listing(&key);
+        let etag = cached.as_ref().map(|(etag, _)| etag.as_str());
+        let answer = client
+            .get_json::<types::ModelList, _>(&url, &self.query, etag, "models", "")
+            .await?;
+        match (answer, cached) {
+            (Some((list, headers)), _) => {
+                let list = Arc::new(list);
                 let etag = headers
                     .get(ETAG)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                Ok(Listing::Fresh(Arc::new(list), etag))
-            }),
-            span,
-        )
-        .await?;
-        let state = client.catalogue_state();
-        let (list, from_cache) = match answer {
-            Listing::Unchanged(list) => (list, true),
-            Listing::Fresh(list, etag) => {
                 state.remember(key, etag, &list);
-                (list, false)
+                Ok(Catalogue {
+                    list,
+                    from_cache: false,
+                })
             }
-        };
-        Ok(Catalogue { list, from_cache })
+            (None, Some((_, list))) => Ok(Catalogue {
+                list,
+                from_cache: true,
+            }),
+            // A 304 comes only to a request that sent a cached listing's ETag.
+            (None, None) => Err(Error::Decode {
+                message: "304 Not Modified to a listing this client has not cached".into(),
+                body: String::new(),
+            }),
+        }
     }
-}
-
-enum Listing {
-    Unchanged(Arc<types::ModelList>),
-    Fresh(Arc<types::ModelList>, Option<String>),
 }
 
 /// The listing's URL with its query, in a stable order: what an ETag belongs to.
@@ -234,7 +213,7 @@ impl Client {
         let path: String = id.split('/').map(url_escape).collect::<Vec<_>>().join("/");
         let url = format!("{}/model/{path}", self.base_url());
         let query: Vec<(&str, &str)> = sections.iter().map(|s| ("include", s.as_str())).collect();
-        let lookup: types::ModelLookup = self.get_json(&url, &query, "model", id).await?;
+        let lookup: types::ModelLookup = self.get_value(&url, &query, "model", id).await?;
         let model = lookup.data.ok_or_else(|| Error::Decode {
             message: "a model lookup without `data`".into(),
             body: String::new(),

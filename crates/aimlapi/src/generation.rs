@@ -12,8 +12,9 @@ impl Client {
     /// The stats can lag the answer by a moment: a 404 right after it may clear on a retry.
     pub async fn generation(&self, id: &str) -> Result<types::GenerationStats, Error> {
         let url = format!("{}/v1/generation", self.base_url());
-        let answer: types::Generation =
-            self.get_json(&url, &[("id", id)], "generation", id).await?;
+        let answer: types::Generation = self
+            .get_value(&url, &[("id", id)], "generation", id)
+            .await?;
         answer.data.ok_or_else(|| Error::Decode {
             message: "generation stats without `data`".into(),
             body: String::new(),
