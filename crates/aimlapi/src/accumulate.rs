@@ -98,12 +98,29 @@ impl DetailSoFar {
 
 /// The reasoning text of `details`: the text and summary pieces, joined (encrypted pieces have
 /// none).
-pub(crate) fn details_text(details: &[types::ReasoningDetail]) -> Option<String> {
+fn details_text(details: &[types::ReasoningDetail]) -> Option<String> {
     let pieces: Vec<&str> = details
         .iter()
         .filter_map(|d| d.text.as_deref().or(d.summary.as_deref()))
         .collect();
     (!pieces.is_empty()).then(|| pieces.concat())
+}
+
+/// The reasoning of a message or a delta: `reasoning_content`, else OpenRouter's `reasoning`,
+/// else the text of `reasoning_details` (an empty field counts as absent).
+pub(crate) fn reasoning_text<'a>(
+    content: Option<&'a str>,
+    reasoning: Option<&'a str>,
+    details: Option<&[types::ReasoningDetail]>,
+) -> Option<std::borrow::Cow<'a, str>> {
+    let given = |s: Option<&'a str>| s.filter(|s| !s.is_empty());
+    match given(content).or(given(reasoning)) {
+        Some(r) => Some(std::borrow::Cow::Borrowed(r)),
+        None => details
+            .and_then(details_text)
+            .filter(|t| !t.is_empty())
+            .map(std::borrow::Cow::Owned),
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -229,7 +246,7 @@ impl Accumulator {
         index: i64,
         role: Option<String>,
         content: Option<&str>,
-        reasoning: Option<&str>,
+        reasoning: Option<std::borrow::Cow<'_, str>>,
         details: &[types::ReasoningDetail],
         refusal: Option<&str>,
         tool_calls: Option<&[types::DeltaToolCall]>,
@@ -240,11 +257,8 @@ impl Accumulator {
             c.role = role;
         }
         c.content.push_str(content.unwrap_or(""));
-        match reasoning {
-            Some(r) => c.reasoning.push_str(r),
-            None => c
-                .reasoning
-                .push_str(&details_text(details).unwrap_or_default()),
+        if let Some(r) = reasoning {
+            c.reasoning.push_str(&r);
         }
         for d in details {
             // A piece continues the one with its index; one without an index, the last piece
@@ -366,7 +380,13 @@ macro_rules! stream_chunk {
                         choice.index,
                         d.and_then(|d| d.role.as_ref()).and_then(as_text),
                         d.and_then(|d| d.content.as_deref()),
-                        d.and_then(|d| d.reasoning_content.as_deref().or(d.reasoning.as_deref())),
+                        d.and_then(|d| {
+                            reasoning_text(
+                                d.reasoning_content.as_deref(),
+                                d.reasoning.as_deref(),
+                                d.reasoning_details.as_deref(),
+                            )
+                        }),
                         d.and_then(|d| d.reasoning_details.as_deref())
                             .unwrap_or_default(),
                         d.and_then(|d| d.refusal.as_deref()),

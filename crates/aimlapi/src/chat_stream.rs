@@ -103,19 +103,13 @@ impl ChatStream {
             .min_by_key(|c| c.index)
             .and_then(|c| c.delta.as_ref())
         {
-            let reasoning = match delta
-                .reasoning_content
-                .as_deref()
-                .or(delta.reasoning.as_deref())
-            {
-                Some(r) => Some(r.to_string()),
-                None => delta
-                    .reasoning_details
-                    .as_deref()
-                    .and_then(crate::accumulate::details_text),
-            };
-            if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
-                self.ready.push_back(Delta::Reasoning(r));
+            let reasoning = crate::accumulate::reasoning_text(
+                delta.reasoning_content.as_deref(),
+                delta.reasoning.as_deref(),
+                delta.reasoning_details.as_deref(),
+            );
+            if let Some(r) = reasoning {
+                self.ready.push_back(Delta::Reasoning(r.into_owned()));
             }
             if let Some(t) = delta.content.as_deref().filter(|t| !t.is_empty()) {
                 self.ready.push_back(Delta::Text(t.to_string()));

@@ -123,15 +123,12 @@ impl Completion<types::ChatCompletion> {
     /// `reasoning`, or the text and summaries of `reasoning_details`.
     pub fn reasoning(&self) -> Option<String> {
         let m = self.message()?;
-        let plain = m.reasoning_content.as_deref().or(m.reasoning.as_deref());
-        match plain.filter(|r| !r.is_empty()) {
-            Some(r) => Some(r.to_string()),
-            None => m
-                .reasoning_details
-                .as_deref()
-                .and_then(crate::accumulate::details_text)
-                .filter(|r| !r.is_empty()),
-        }
+        crate::accumulate::reasoning_text(
+            m.reasoning_content.as_deref(),
+            m.reasoning.as_deref(),
+            m.reasoning_details.as_deref(),
+        )
+        .map(std::borrow::Cow::into_owned)
     }
 
     /// The tool calls the model made, in order.

@@ -141,3 +141,18 @@ fn reasoning_in_both_fields_is_counted_once() {
     ]);
     assert_eq!(done["choices"][0]["message"]["reasoning"], "Short.");
 }
+
+/// An empty `reasoning` beside `reasoning_details` leaves the reasoning to the details, in the
+/// folded stream as in a whole answer.
+#[test]
+fn an_empty_reasoning_field_leaves_the_reasoning_to_the_details() {
+    let done = fold([
+        json!({"id": "gen-3", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "delta": {"content": "ok", "reasoning": "",
+            "reasoning_details": [{"type": "reasoning.text", "text": "From the details.", "index": 0}]}}]}),
+    ]);
+    assert_eq!(
+        done["choices"][0]["message"]["reasoning"],
+        "From the details."
+    );
+}
