@@ -403,9 +403,7 @@ impl Client {
                     .record("completion_tokens", u.completion_tokens);
             }
             let done = Completion { value, meta };
-            if let Some(cost) = crate::completion::cost_of(&done) {
-                self.inner.spent.add(cost.usd);
-            }
+            self.inner.spent.count(crate::completion::cost_of(&done));
             Ok(done)
         }
         .instrument(span)

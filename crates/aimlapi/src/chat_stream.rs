@@ -89,8 +89,8 @@ impl ChatStream {
             value: self.folded.finish()?,
             meta: self.chunks.meta().clone(),
         };
-        if let (Some(spend), Some(cost)) = (&self.spend, done.cost()) {
-            spend.add(cost.usd);
+        if let Some(spend) = &self.spend {
+            spend.count(done.cost());
         }
         Ok(done)
     }

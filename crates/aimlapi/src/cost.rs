@@ -74,8 +74,15 @@ pub(crate) fn choose(
 pub(crate) struct Spend(AtomicU64);
 
 impl Spend {
+    /// Adds what a call cost, when it has a cost.
+    pub(crate) fn count(&self, cost: Option<Cost>) {
+        if let Some(cost) = cost {
+            self.add(cost.usd);
+        }
+    }
+
     /// Adds `usd` (a finite, non-negative amount).
-    pub(crate) fn add(&self, usd: f64) {
+    fn add(&self, usd: f64) {
         if !(usd.is_finite() && usd > 0.0) {
             return;
         }

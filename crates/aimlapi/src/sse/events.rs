@@ -214,8 +214,8 @@ impl MessageEventStream {
             value: self.collect_message().await?,
             meta,
         };
-        if let (Some(spend), Some(cost)) = (spend, done.cost()) {
-            spend.add(cost.usd);
+        if let Some(spend) = spend {
+            spend.count(done.cost());
         }
         Ok(done)
     }
