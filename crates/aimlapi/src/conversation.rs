@@ -332,7 +332,7 @@ impl Conversation {
 
     /// The cache breakpoint after turn `index` (counting from 0), if one is set.
     pub fn turn_cache(&self, index: usize) -> Option<Cache> {
-        self.cache_at(index + 1)
+        self.cache_at(index.checked_add(1)?)
     }
 
     fn cache_at(&self, point: usize) -> Option<Cache> {
