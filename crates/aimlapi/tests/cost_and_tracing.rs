@@ -86,13 +86,7 @@ async fn cost_prefers_the_vendor_s_figure_and_marks_the_estimate() {
 #[tokio::test]
 async fn openrouter_s_usage_cost_is_its_figure() {
     let mock = MockServer::start().await;
-    let or = client(
-        &mock,
-        Provider::OpenRouter {
-            referer: None,
-            title: None,
-        },
-    );
+    let or = common::openrouter_client(mock.base_url());
     let mut body: Value = serde_json::from_str(&without(WITH_META, "meta")).unwrap();
     body["usage"]["cost"] = json!(0.00042);
     body["usage"]["cost_details"] = json!({"upstream_inference_cost": null});
@@ -209,13 +203,7 @@ async fn every_request_carries_a_client_request_id() {
 #[tokio::test]
 async fn openrouter_fallbacks_and_reasoning_go_in_its_body() {
     let mock = MockServer::start().await;
-    let or = client(
-        &mock,
-        Provider::OpenRouter {
-            referer: None,
-            title: None,
-        },
-    );
+    let or = common::openrouter_client(mock.base_url());
     let done = or
         .chat("anthropic/claude-3.5-haiku")
         .user("Hi")
