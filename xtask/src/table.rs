@@ -17,9 +17,10 @@ pub struct PageFacts {
     pub page: String,
     /// The generated request type its chat body became (filled in after hoisting).
     pub request: Option<String>,
-    /// Whether its body goes to Anthropic's Messages endpoint (`POST .../messages`) rather
-    /// than chat completions.
-    pub messages_endpoint: bool,
+    /// The wire shape its body is written in: a `SHAPES` dialect (`info.x-codegen-dialect`;
+    /// `messages` for a body that goes to `POST .../messages`, else `openai` when the document
+    /// names none or one we do not know).
+    pub dialect: &'static str,
     /// The model ids its `model` enum lists, in the document's order.
     pub ids: Vec<String>,
     /// The top-level properties its request body has, sorted.
@@ -50,9 +51,22 @@ pub fn page_facts(doc: &Doc) -> PageFacts {
             messages_endpoint = body.is_some() && path.trim_end_matches('/').ends_with("/messages");
         }
     });
+    let named = doc
+        .value
+        .pointer("/info/x-codegen-dialect")
+        .and_then(Value::as_str);
+    let dialect = if messages_endpoint {
+        "messages"
+    } else {
+        SHAPES
+            .iter()
+            .map(|(d, _, _)| *d)
+            .find(|d| Some(*d) == named)
+            .unwrap_or("openai")
+    };
     let mut facts = PageFacts {
         page: doc.stem.clone(),
-        messages_endpoint,
+        dialect,
         ..PageFacts::default()
     };
     let Some(props) = body
@@ -124,6 +138,26 @@ fn takes_cache_control(schema: &Value) -> bool {
     found
 }
 
+/// The wire shapes, one per dialect the bundled documents are written in: the dialect, the
+/// generated variant's name and what the variant's doc says of it.
+pub const SHAPES: &[(&str, &str, &str)] = &[
+    ("openai", "OpenAi", "OpenAI's chat completions: `system`/`user`/`assistant`/`tool` messages, `function` tools"),
+    ("openrouter", "OpenRouter", "OpenRouter's chat completions: the OpenAI shape with OpenRouter's extras"),
+    ("openrouter-style", "OpenRouterStyle", "The AI/ML API's pages written in OpenRouter's shape: OpenAI-style messages"),
+    ("anthropic", "Anthropic", "Anthropic's messages on the chat endpoint: a top-level `system`, turns of content blocks, tools with an `input_schema`"),
+    ("hybrid", "Hybrid", "The newest chat pages: Anthropic's content blocks or OpenAI's messages, and images by URL"),
+    ("messages", "Messages", "Anthropic's Messages endpoint (`POST /v1/messages`)"),
+];
+
+/// The generated variant of `dialect`.
+fn shape_variant(dialect: &str) -> proc_macro2::Ident {
+    let (_, variant, _) = SHAPES
+        .iter()
+        .find(|(d, _, _)| *d == dialect)
+        .expect("page_facts takes its dialect from SHAPES");
+    quote::format_ident!("{variant}")
+}
+
 /// The table as Rust: the `ModelPage` type and `MODEL_PAGES`, one entry per model page (a
 /// document that names no model, such as the catalogue's, is not one).
 pub fn tokens(pages: &[PageFacts]) -> TokenStream {
@@ -137,7 +171,7 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
         let properties = &p.properties;
         let thinking = &p.thinking;
         let thinking_display = p.thinking_display;
-        let messages_endpoint = p.messages_endpoint;
+        let shape = shape_variant(p.dialect);
         let cache_control = &p.cache_control;
         let max_tokens = match p.max_tokens_default {
             Some(d) => quote!(Some(#d)),
@@ -147,7 +181,7 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             ModelPage {
                 page: #page,
                 request: #request,
-                messages_endpoint: #messages_endpoint,
+                shape: WireShape::#shape,
                 ids: &[#(#ids),*],
                 properties: &[#(#properties),*],
                 cache_control: &[#(#cache_control),*],
@@ -157,7 +191,41 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             }
         }
     });
+    let variants = SHAPES.iter().map(|(dialect, variant, doc)| {
+        let variant = quote::format_ident!("{variant}");
+        let doc = format!("{doc} (`{dialect}`)");
+        quote! {
+            #[doc = #doc]
+            #variant
+        }
+    });
+    let names = SHAPES.iter().map(|(dialect, variant, _)| {
+        let variant = quote::format_ident!("{variant}");
+        quote!(WireShape::#variant => #dialect)
+    });
     quote! {
+        /// The wire shape a page's request body is written in: which messages, tools and settings
+        /// it takes, and which endpoint it goes to.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum WireShape {
+            #(#variants),*
+        }
+
+        impl WireShape {
+            /// The shape's name in the bundled documents (`info.x-codegen-dialect`).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    #(#names),*
+                }
+            }
+
+            /// Whether the body goes to Anthropic's Messages endpoint (`POST /v1/messages`)
+            /// rather than chat completions.
+            pub const fn is_messages(self) -> bool {
+                matches!(self, WireShape::Messages)
+            }
+        }
+
         /// What one bundled model page (one OpenAPI document) says about its models.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub struct ModelPage {
@@ -165,9 +233,8 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             pub page: &'static str,
             /// The request type the page's chat body is generated as: `AnthropicChatRequest`.
             pub request: Option<&'static str>,
-            /// Whether the page documents Anthropic's Messages endpoint (`POST /v1/messages`)
-            /// rather than chat completions.
-            pub messages_endpoint: bool,
+            /// The wire shape of the page's request body (and so the endpoint it goes to).
+            pub shape: WireShape,
             /// Every model id the page lists.
             pub ids: &'static [&'static str],
             /// The top-level request properties the page accepts, sorted.
@@ -202,7 +269,7 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
                 let listing = |p: &&ModelPage| p.ids.contains(&id);
                 MODEL_PAGES
                     .iter()
-                    .filter(|p| !p.messages_endpoint)
+                    .filter(|p| !p.shape.is_messages())
                     .find(listing)
                     .or_else(|| MODEL_PAGES.iter().find(listing))
             }
@@ -211,7 +278,7 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             pub fn messages_of(id: &str) -> Option<&'static ModelPage> {
                 MODEL_PAGES
                     .iter()
-                    .find(|p| p.messages_endpoint && p.ids.contains(&id))
+                    .find(|p| p.shape.is_messages() && p.ids.contains(&id))
             }
         }
 
@@ -259,10 +326,17 @@ mod tests {
         assert_eq!(f.thinking, ["enabled", "disabled"]);
         assert!(f.thinking_display);
         assert_eq!(f.cache_control, ["tools"]);
-        assert!(!f.messages_endpoint);
+        assert_eq!(f.dialect, "openai");
         assert_eq!(f.max_tokens_default, Some(64000));
         let text = tokens(&[f]).to_string();
         assert!(text.contains("MODEL_PAGES"), "{text}");
+    }
+
+    #[test]
+    fn every_dialect_has_one_shape() {
+        let dialects: Vec<&str> = crate::adopt::DIALECTS.iter().map(|(d, _, _)| *d).collect();
+        let shapes: Vec<&str> = SHAPES.iter().map(|(d, _, _)| *d).collect();
+        assert_eq!(dialects, shapes);
     }
 
     #[test]
@@ -278,7 +352,7 @@ mod tests {
                     "messages": {"type": "array"}}}}}}}}}}),
         };
         let f = page_facts(&doc);
-        assert!(f.messages_endpoint);
+        assert_eq!(f.dialect, "messages");
         assert_eq!(f.cache_control, ["system"]);
         assert!(!f.thinking_display);
     }

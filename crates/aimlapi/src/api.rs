@@ -22,15 +22,7 @@ use crate::request::{ChatRequest, TokenCounts};
 use crate::retry::RetryPolicy;
 use crate::sse::ChunkStream;
 use crate::timeouts::Timeouts;
-
-/// Where a body goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    /// `POST /v1/chat/completions`.
-    Chat,
-    /// `POST /v1/messages`: Anthropic's Messages API.
-    Messages,
-}
+use crate::types::WireShape;
 
 /// A client for chat completions: cheap to clone, one per process is enough.
 ///
@@ -362,14 +354,14 @@ impl Client {
         let (request, model) = self.for_provider(request);
         self.check(&request, options)?;
         let span = self.span("chat_completion", &request.model_id());
-        self.complete(Endpoint::Chat, &request, model, options, span)
+        self.complete(R::SHAPE, &request, model, options, span)
             .await
     }
 
     /// Sends `body` (non-streaming), with retries, and reads the response as `T`.
     pub(crate) async fn complete<B, T>(
         &self,
-        endpoint: Endpoint,
+        shape: WireShape,
         body: &B,
         model: Model,
         options: &RequestOptions,
@@ -380,7 +372,7 @@ impl Client {
         T: serde::de::DeserializeOwned + TokenCounts,
     {
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
-        let url = self.url(endpoint);
+        let url = self.url(shape);
         let (trace, trace_header) = crate::trace_id::for_call(options)?;
         span.record("client_request_id", trace.as_str());
         async {
@@ -556,7 +548,7 @@ impl Client {
             .extra_body
             .insert("stream".into(), serde_json::Value::Bool(true));
         let span = self.span("chat_completion_stream", &request.model_id());
-        self.open_stream(Endpoint::Chat, &request, model, &options, span)
+        self.open_stream(R::SHAPE, &request, model, &options, span)
             .await
     }
 
@@ -564,14 +556,14 @@ impl Client {
     /// before the response starts, and returns the body as it arrives.
     pub(crate) async fn open_stream<B: serde::Serialize>(
         &self,
-        endpoint: Endpoint,
+        shape: WireShape,
         body: &B,
         model: Model,
         options: &RequestOptions,
         span: tracing::Span,
     ) -> Result<ByteStream, Error> {
         let idle = self.inner.timeouts.stream_idle;
-        let url = self.url(endpoint);
+        let url = self.url(shape);
         let (trace, trace_header) = crate::trace_id::for_call(options)?;
         span.record("client_request_id", trace.as_str());
         async {
@@ -687,8 +679,7 @@ impl Client {
         let id = request.model_id();
         let Some(page) = crate::model::MODEL_PAGES
             .iter()
-            .filter(|p| !p.messages_endpoint)
-            .find(|p| p.request == Some(R::type_name()) && p.ids.contains(&id.as_str()))
+            .find(|p| p.shape == R::SHAPE && p.ids.contains(&id.as_str()))
         else {
             return Ok(());
         };
@@ -705,10 +696,12 @@ impl Client {
         }
     }
 
-    fn url(&self, endpoint: Endpoint) -> &str {
-        match endpoint {
-            Endpoint::Chat => &self.inner.chat_url,
-            Endpoint::Messages => &self.inner.messages_url,
+    /// The endpoint a body of `shape` goes to.
+    fn url(&self, shape: WireShape) -> &str {
+        if shape.is_messages() {
+            &self.inner.messages_url
+        } else {
+            &self.inner.chat_url
         }
     }
 

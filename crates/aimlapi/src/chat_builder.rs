@@ -5,14 +5,15 @@ use aimlapi_client::RequestOptions;
 use aimlapi_types as types;
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::api::{Client, Endpoint};
+use crate::api::Client;
 use crate::chat_stream::ChatStream;
 use crate::completion::Completion;
 use crate::conversation::{Cache, Content, Conversation, Turn};
 use crate::error::Error;
 use crate::model::Model;
 use crate::sse::{ChunkStream, MessageEventStream};
-use crate::wire::{checked, Body, Sampling, Shape, Thinking, ThinkingDisplay, Unsupported};
+use crate::types::WireShape;
+use crate::wire::{checked, Body, Sampling, Thinking, ThinkingDisplay, Unsupported};
 
 /// A conversation for one model: build it, then [`send`](Self::send) or
 /// [`stream`](Self::stream) it. The client writes it in the request shape of the model's page
@@ -240,11 +241,11 @@ impl<'c> Chat<'c> {
 
     /// Sends the conversation and returns the model's answer.
     pub async fn send(&self) -> Result<Completion<types::ChatCompletion>, Error> {
-        let p = self.prepare(Endpoint::Chat)?;
+        let p = self.prepare(self.target())?;
         let span = self.client.span("chat", &p.id);
         self.client
             .complete(
-                Endpoint::Chat,
+                p.shape,
                 &p.body(false),
                 self.model.clone(),
                 &self.options,
@@ -257,12 +258,12 @@ impl<'c> Chat<'c> {
     /// the text alone ([`ChatStream::text`]), the whole answer at the end
     /// ([`ChatStream::completion`]).
     pub async fn stream(&self) -> Result<ChatStream, Error> {
-        let p = self.prepare(Endpoint::Chat)?;
+        let p = self.prepare(self.target())?;
         let span = self.client.span("chat_stream", &p.id);
         let bytes = self
             .client
             .open_stream(
-                Endpoint::Chat,
+                p.shape,
                 &p.body(true),
                 self.model.clone(),
                 &self.options,
@@ -276,11 +277,11 @@ impl<'c> Chat<'c> {
     /// native shape, and returns the message: thinking blocks with their signatures, text, tool
     /// calls ([`Completion::turn`] keeps them all for the next turn).
     pub async fn send_message(&self) -> Result<Completion<types::MessageResponse>, Error> {
-        let p = self.prepare(Endpoint::Messages)?;
+        let p = self.prepare((WireShape::Messages, self.model.id().to_string()))?;
         let span = self.client.span("message", &p.id);
         self.client
             .complete(
-                Endpoint::Messages,
+                p.shape,
                 &p.body(false),
                 self.model.clone(),
                 &self.options,
@@ -292,12 +293,12 @@ impl<'c> Chat<'c> {
     /// Sends the conversation to the Messages endpoint with `stream: true` and returns its
     /// events as they arrive ([`MessageEventStream::completion`] folds them into the answer).
     pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
-        let p = self.prepare(Endpoint::Messages)?;
+        let p = self.prepare((WireShape::Messages, self.model.id().to_string()))?;
         let span = self.client.span("message_stream", &p.id);
         let bytes = self
             .client
             .open_stream(
-                Endpoint::Messages,
+                p.shape,
                 &p.body(true),
                 self.model.clone(),
                 &self.options,
@@ -309,7 +310,7 @@ impl<'c> Chat<'c> {
 
     /// The body as it would be sent to the chat endpoint, as JSON (for logs and tests).
     pub fn body(&self) -> Result<serde_json::Value, Error> {
-        let p = self.prepare(Endpoint::Chat)?;
+        let p = self.prepare(self.target())?;
         serde_json::to_value(p.body(false)).map_err(|e| Error::CannotWrite {
             model: self.model.id().to_string(),
             what: e.to_string(),
@@ -319,14 +320,10 @@ impl<'c> Chat<'c> {
     /// What a body for `endpoint` needs: the shape and the id (on the chat endpoint, a known
     /// model's id as its provider spells it; on the Messages endpoint, as given), the settings
     /// checked against the model's page, the tools in the shape's form.
-    fn prepare(&self, endpoint: Endpoint) -> Result<Prepared<'_>, Error> {
+    fn prepare(&self, (shape, id): (WireShape, String)) -> Result<Prepared<'_>, Error> {
         if let Some(id) = &self.unsendable_id {
             crate::trace_id::check(id)?;
         }
-        let (shape, id) = match endpoint {
-            Endpoint::Chat => self.target(),
-            Endpoint::Messages => (Shape::Messages, self.model.id().to_string()),
-        };
         let checked = self.checked(shape)?;
         Ok(Prepared {
             sampling: checked.sampling,
@@ -339,16 +336,16 @@ impl<'c> Chat<'c> {
     }
 
     /// The shape to write and the id to send: a known model's id as its provider spells it.
-    fn target(&self) -> (Shape, String) {
+    fn target(&self) -> (WireShape, String) {
         let kind = self.client.provider().kind();
         let id = match kind {
             crate::provider::ProviderKind::OpenRouter => self.model.id_for(kind).into_owned(),
             _ => self.model.id().to_string(),
         };
-        (Shape::of(&self.model, kind), id)
+        (crate::wire::chat_shape(&self.model, kind), id)
     }
 
-    fn checked(&self, shape: Shape) -> Result<crate::wire::Checked<'_>, Error> {
+    fn checked(&self, shape: WireShape) -> Result<crate::wire::Checked<'_>, Error> {
         let unsupported = if self.options.send_unsupported || !self.client.checks_properties() {
             Unsupported::Send
         } else {
@@ -379,13 +376,14 @@ impl<'c> Chat<'c> {
 
     /// The tools in `shape`'s form, without their breakpoints unless `cache`.
     #[cfg(feature = "tools")]
-    fn tool_json(&self, shape: Shape, cache: bool) -> Vec<serde_json::Value> {
+    fn tool_json(&self, shape: WireShape, cache: bool) -> Vec<serde_json::Value> {
         self.tools
             .iter()
             .map(|t| {
-                let mut json = match shape {
-                    Shape::OpenAi => t.openai_json(),
-                    Shape::Anthropic | Shape::Messages => t.anthropic_json(),
+                let mut json = if crate::wire::writes_blocks(shape) {
+                    t.anthropic_json()
+                } else {
+                    t.openai_json()
                 };
                 if let (false, Some(tool)) = (cache, json.as_object_mut()) {
                     tool.remove("cache_control");
@@ -396,7 +394,7 @@ impl<'c> Chat<'c> {
     }
 
     #[cfg(not(feature = "tools"))]
-    fn tool_json(&self, _: Shape, _: bool) -> Vec<serde_json::Value> {
+    fn tool_json(&self, _: WireShape, _: bool) -> Vec<serde_json::Value> {
         Vec::new()
     }
 }
@@ -404,7 +402,7 @@ impl<'c> Chat<'c> {
 /// A chat's body, ready to be written (see [`Chat::prepare`]).
 struct Prepared<'a> {
     id: String,
-    shape: Shape,
+    shape: WireShape,
     conversation: &'a Conversation,
     sampling: std::borrow::Cow<'a, Sampling>,
     tools: Vec<serde_json::Value>,

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::provider::ProviderKind;
+use crate::types::WireShape;
 
 /// Token counts of one completion.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -160,19 +161,6 @@ impl<T: ChatResponse> TokenCounts for T {
     }
 }
 
-/// How a request body writes messages, tools and tool turns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// OpenAI's chat completions: `system`/`user`/`assistant`/`tool` messages, `function` tools.
-    OpenAi,
-    /// Anthropic's messages on the chat endpoint: `user`/`assistant` turns of content blocks,
-    /// `tool_use` and `tool_result` blocks, tools with an `input_schema`.
-    Anthropic,
-    /// Either of the two, the request's messages say which (the newest pages take both).
-    Hybrid,
-}
-
 /// A chat-completions request body this crate can send: one of the generated request types.
 pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
     /// What a successful non-streaming call returns.
@@ -192,11 +180,9 @@ pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
     /// The gateway whose spelling the document's known model ids follow.
     fn id_spelling() -> ProviderKind;
 
-    /// How the body writes messages and tools.
-    fn dialect() -> Dialect;
-
-    /// The generated type's name: `AnthropicChatRequest`, as the model table names request types.
-    fn type_name() -> &'static str;
+    /// The wire shape the type is generated for: the one its pages say
+    /// (`ModelPage::shape`).
+    const SHAPE: WireShape;
 
     /// Replaces the model id (the client sends the id its provider expects).
     fn set_model_id(&mut self, id: &str);
@@ -211,7 +197,7 @@ fn id_of<T: Serialize>(model: &T) -> String {
 }
 
 macro_rules! chat_request {
-    ($request:ty, $model_id:ident :: $known:ident, $spelling:ident, $dialect:ident, $response:ty, $chunk:ty) => {
+    ($request:ty, $model_id:ident :: $known:ident, $spelling:ident, $shape:ident, $response:ty, $chunk:ty) => {
         impl ChatRequest for $request {
             type Response = $response;
             type Chunk = $chunk;
@@ -228,15 +214,7 @@ macro_rules! chat_request {
                 ProviderKind::$spelling
             }
 
-            fn dialect() -> Dialect {
-                Dialect::$dialect
-            }
-
-            fn type_name() -> &'static str {
-                // `types::AnthropicChatRequest` -> `AnthropicChatRequest`.
-                let path = stringify!($request);
-                path.rsplit(':').next().unwrap_or(path).trim()
-            }
+            const SHAPE: WireShape = WireShape::$shape;
 
             fn set_model_id(&mut self, id: &str) {
                 // The id as it goes on the wire: whether it is a known one does not matter there.
@@ -258,7 +236,7 @@ chat_request!(
     types::OpenRouterStyleRequest,
     ModelId::KnownModelId,
     AimlApi,
-    OpenAi,
+    OpenRouterStyle,
     types::ChatCompletion,
     types::ChatCompletionChunk
 );
@@ -282,7 +260,7 @@ chat_request!(
     types::OpenRouterRequest,
     OpenRouterModelId::KnownOpenRouterModelId,
     OpenRouter,
-    OpenAi,
+    OpenRouter,
     types::ChatCompletion,
     types::ChatCompletionChunk
 );

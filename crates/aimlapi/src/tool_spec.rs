@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use crate::completion::call_parts;
 use crate::conversation::{Cache, CacheControl};
 use crate::error::Error;
-use crate::request::Dialect;
+use crate::types::WireShape;
 
 /// A boxed, sendable future.
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -505,7 +505,7 @@ impl Toolbox {
 }
 
 /// A request that can carry tools and a conversation of tool calls and results: every generated
-/// request type, each in its dialect ([`Dialect`]).
+/// request type, each in its wire shape ([`ChatRequest::SHAPE`](crate::request::ChatRequest::SHAPE)).
 pub trait ToolRequest: crate::request::ChatRequest + DeserializeOwned {
     /// Sets the tools the model may call.
     fn set_tools(&mut self, tools: &Toolbox) -> Result<(), Error> {
@@ -548,16 +548,16 @@ pub trait ToolRequest: crate::request::ChatRequest + DeserializeOwned {
     /// dialect, never for OpenAI's, and for a body that takes both, when none of its messages is
     /// in OpenAI's shape.
     fn writes_anthropic(&self) -> Result<bool, Error> {
-        Ok(match Self::dialect() {
-            Dialect::Anthropic => true,
-            Dialect::OpenAi => false,
-            _ => {
+        Ok(match Self::SHAPE {
+            WireShape::Anthropic => true,
+            WireShape::Hybrid => {
                 let body = serde_json::to_value(self).map_err(request_json)?;
                 !body
                     .get("messages")
                     .and_then(Value::as_array)
                     .is_some_and(|m| m.iter().any(is_openai_message))
             }
+            _ => false,
         })
     }
 }

@@ -10,49 +10,43 @@ use crate::conversation::{Cache, CacheControl, Conversation, Image, Part, ToolCa
 use crate::error::Error;
 use crate::model::Model;
 use crate::provider::ProviderKind;
+use crate::types::WireShape;
 
-/// How a body writes messages, tools and sampling options.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Shape {
-    /// `system`/`user`/`assistant`/`tool` messages; `stop`.
-    OpenAi,
-    /// A top-level `system`; `user`/`assistant` turns of content blocks; `stop_sequences`,
-    /// `top_k`, `thinking`.
-    Anthropic,
-    /// The Anthropic shape sent to the Messages endpoint (which takes images by URL too).
-    Messages,
+/// The shape of `model`'s chat-completions body on `provider`: OpenRouter's own there; on the
+/// AI/ML API its page's (a page of the Messages endpoint says nothing of the chat body); the
+/// OpenAI shape for a model no page lists.
+pub(crate) fn chat_shape(model: &Model, provider: ProviderKind) -> WireShape {
+    if provider == ProviderKind::OpenRouter {
+        return WireShape::OpenRouter;
+    }
+    match model.page().map(|p| p.shape) {
+        None | Some(WireShape::Messages) => WireShape::OpenAi,
+        Some(shape) => shape,
+    }
 }
 
-impl Shape {
-    /// The shape `model`'s page takes on `provider`: OpenRouter's own body there; the page's
-    /// request type on the AI/ML API (the hybrid body in its Anthropic form); the OpenAI-style
-    /// chat shape for a model no page lists.
-    pub(crate) fn of(model: &Model, provider: ProviderKind) -> Shape {
-        if provider == ProviderKind::OpenRouter {
-            return Shape::OpenAi;
-        }
-        match model.page().and_then(|p| p.request) {
-            Some("AnthropicChatRequest" | "HybridChatRequest") => Shape::Anthropic,
-            _ => Shape::OpenAi,
-        }
-    }
+/// Whether `shape` writes Anthropic-style turns: a top-level `system`, `user`/`assistant` turns
+/// of content blocks, `stop_sequences`, `top_k`, `thinking` (the hybrid pages take both forms and
+/// are written in this one).
+pub(crate) fn writes_blocks(shape: WireShape) -> bool {
+    !matches!(
+        shape,
+        WireShape::OpenAi | WireShape::OpenRouter | WireShape::OpenRouterStyle
+    )
+}
 
-    /// The property the stop sequences go in.
-    fn stop_property(self) -> &'static str {
-        match self {
-            Shape::OpenAi => "stop",
-            Shape::Anthropic | Shape::Messages => "stop_sequences",
-        }
+/// The property the stop sequences go in.
+fn stop_property(shape: WireShape) -> &'static str {
+    if writes_blocks(shape) {
+        "stop_sequences"
+    } else {
+        "stop"
     }
+}
 
-    /// Whether images can go by URL (the Anthropic-style chat pages take base64 only).
-    fn takes_image_urls(self, model: &Model) -> bool {
-        match self {
-            Shape::OpenAi => true,
-            Shape::Anthropic => model.page().and_then(|p| p.request) == Some("HybridChatRequest"),
-            Shape::Messages => true,
-        }
-    }
+/// Whether images can go by URL (the Anthropic-style chat pages take base64 only).
+fn takes_image_urls(shape: WireShape) -> bool {
+    shape != WireShape::Anthropic
 }
 
 /// The settings of a request beside its conversation (sampling, length, thinking, OpenRouter's
@@ -189,8 +183,8 @@ impl ThinkingDisplay {
 
 impl Sampling {
     /// Each setting that is set, by the property name it has in `shape`.
-    fn set(&self, shape: Shape) -> impl Iterator<Item = &'static str> + '_ {
-        let stop = shape.stop_property();
+    fn set(&self, shape: WireShape) -> impl Iterator<Item = &'static str> + '_ {
+        let stop = stop_property(shape);
         [
             ("temperature", self.temperature.is_some()),
             ("top_p", self.top_p.is_some()),
@@ -243,7 +237,7 @@ pub(crate) struct Body<'a> {
     pub(crate) conversation: &'a Conversation,
     pub(crate) sampling: &'a Sampling,
     pub(crate) tools: &'a [Value],
-    pub(crate) shape: Shape,
+    pub(crate) shape: WireShape,
     pub(crate) stream: bool,
     /// Whether the conversation's cache breakpoints are written (not when they are dropped).
     pub(crate) cache: bool,
@@ -267,7 +261,7 @@ const MAX_CACHE_POINTS: usize = 4;
 /// breakpoint.
 pub(crate) fn checked<'s>(
     model: &Model,
-    shape: Shape,
+    shape: WireShape,
     conversation: &Conversation,
     sampling: &'s Sampling,
     cached_tools: usize,
@@ -283,7 +277,7 @@ pub(crate) fn checked<'s>(
             Turn::User(parts) => {
                 for part in parts {
                     if let Part::Image(Image::Url(_)) = part {
-                        if !shape.takes_image_urls(model) {
+                        if !takes_image_urls(shape) {
                             return Err(cannot(
                                 "an image by URL: its page takes images as base64 only".into(),
                             ));
@@ -291,7 +285,7 @@ pub(crate) fn checked<'s>(
                     }
                 }
             }
-            Turn::Assistant { tool_calls, .. } if shape != Shape::OpenAi => {
+            Turn::Assistant { tool_calls, .. } if writes_blocks(shape) => {
                 for call in tool_calls {
                     if serde_json::from_str::<serde_json::Map<String, Value>>(&call.arguments)
                         .is_err()
@@ -308,8 +302,8 @@ pub(crate) fn checked<'s>(
     }
     check_thinking(sampling)?;
     let page = match shape {
-        Shape::Messages => model.messages_page().or(model.page()),
-        Shape::OpenAi | Shape::Anthropic => model.page(),
+        WireShape::Messages => model.messages_page().or(model.page()),
+        _ => model.page(),
     };
     let Some(page) = page.filter(|_| unsupported != Unsupported::Send) else {
         return Ok(Checked {
@@ -333,8 +327,8 @@ pub(crate) fn checked<'s>(
     // Where the breakpoints go: the system prompt is a top-level `system` in the Anthropic
     // shapes and a message in the OpenAI one.
     let system_place = match shape {
-        Shape::OpenAi => "messages",
-        Shape::Anthropic | Shape::Messages => "system",
+        s if writes_blocks(s) => "system",
+        _ => "messages",
     };
     let mut cache_conversation = true;
     for (at, _) in conversation.cache_points() {
@@ -388,7 +382,7 @@ fn check_cache_points(
     model: &Model,
     conversation: &Conversation,
     cached_tools: usize,
-    shape: Shape,
+    shape: WireShape,
 ) -> Result<(), Error> {
     let points = conversation.cache_points();
     if points.len() + cached_tools > MAX_CACHE_POINTS {
@@ -414,16 +408,17 @@ fn check_cache_points(
             Some(Turn::Assistant {
                 content,
                 tool_calls,
-            }) => match shape {
-                // OpenAI-style assistant messages carry it on a text part only.
-                Shape::OpenAi => joined_text(content).is_some(),
-                Shape::Anthropic | Shape::Messages => {
+            }) => {
+                if writes_blocks(shape) {
                     !tool_calls.is_empty()
                         || content.last().is_some_and(|p| {
                             !matches!(p, Part::Thinking { .. } | Part::RedactedThinking { .. })
                         })
+                } else {
+                    // OpenAI-style assistant messages carry it on a text part only.
+                    joined_text(content).is_some()
                 }
-            },
+            }
         };
         if !carries {
             return Err(Error::CannotWrite {
@@ -475,14 +470,13 @@ impl Serialize for Body<'_> {
             conversation: c,
             on: self.cache,
         };
-        match self.shape {
-            Shape::OpenAi => map.serialize_entry("messages", &OpenAiMessages(marks))?,
-            Shape::Anthropic | Shape::Messages => {
-                if let Some(system) = c.system_prompt() {
-                    map.serialize_entry("system", &TextContent(system, marks.system()))?;
-                }
-                map.serialize_entry("messages", &AnthropicMessages(marks))?;
+        if writes_blocks(self.shape) {
+            if let Some(system) = c.system_prompt() {
+                map.serialize_entry("system", &TextContent(system, marks.system()))?;
             }
+            map.serialize_entry("messages", &AnthropicMessages(marks))?;
+        } else {
+            map.serialize_entry("messages", &OpenAiMessages(marks))?;
         }
         let o = self.sampling;
         if let Some(v) = o.temperature {
@@ -498,7 +492,7 @@ impl Serialize for Body<'_> {
             map.serialize_entry("max_tokens", &v)?;
         }
         if !o.stop.is_empty() {
-            map.serialize_entry(self.shape.stop_property(), &o.stop)?;
+            map.serialize_entry(stop_property(self.shape), &o.stop)?;
         }
         if let Some(thinking) = o.thinking {
             map.serialize_entry(

@@ -25,7 +25,7 @@ impl Schemas {
         // Which chat document each model id belongs to: the model table (the first chat page
         // that lists an id wins, as for the client; Messages pages are for their own endpoint).
         for page in aimlapi_types::MODEL_PAGES {
-            if page.messages_endpoint || !validators.contains_key(page.page) {
+            if page.shape.is_messages() || !validators.contains_key(page.page) {
                 continue;
             }
             for id in page.ids {
@@ -95,7 +95,7 @@ impl Schemas {
         let pages = || {
             aimlapi_types::MODEL_PAGES
                 .iter()
-                .filter(|p| p.messages_endpoint && self.validators.contains_key(p.page))
+                .filter(|p| p.shape.is_messages() && self.validators.contains_key(p.page))
         };
         let listing = pages().find(|p| p.ids.contains(&model));
         let (stem, body) = match listing {

@@ -388,7 +388,7 @@ async fn odd_queries_paths_and_headers_are_answered_not_dropped() {
 fn models_of_the_pages() -> Vec<BTreeSet<&'static str>> {
     let mut groups: Vec<BTreeSet<&'static str>> = Vec::new();
     for page in aimlapi_types::MODEL_PAGES {
-        if page.messages_endpoint || page.page.starts_with("openrouter-") || page.ids.is_empty() {
+        if page.shape.is_messages() || page.page.starts_with("openrouter-") || page.ids.is_empty() {
             continue;
         }
         let mut group: BTreeSet<&'static str> = page.ids.iter().copied().collect();
@@ -445,7 +445,7 @@ fn the_fixture_has_one_entry_per_claude_model_of_the_bundled_pages() {
     // Every id of a Messages page is a name of some entry too.
     for page in aimlapi_types::MODEL_PAGES
         .iter()
-        .filter(|p| p.messages_endpoint)
+        .filter(|p| p.shape.is_messages())
     {
         for id in page.ids {
             assert!(listed.values().any(|n| n.contains(id)), "{id}");

@@ -35624,6 +35624,41 @@ pub mod error {
         }
     }
 }
+/// The wire shape a page's request body is written in: which messages, tools and settings
+/// it takes, and which endpoint it goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WireShape {
+    ///OpenAI's chat completions: `system`/`user`/`assistant`/`tool` messages, `function` tools (`openai`)
+    OpenAi,
+    ///OpenRouter's chat completions: the OpenAI shape with OpenRouter's extras (`openrouter`)
+    OpenRouter,
+    ///The AI/ML API's pages written in OpenRouter's shape: OpenAI-style messages (`openrouter-style`)
+    OpenRouterStyle,
+    ///Anthropic's messages on the chat endpoint: a top-level `system`, turns of content blocks, tools with an `input_schema` (`anthropic`)
+    Anthropic,
+    ///The newest chat pages: Anthropic's content blocks or OpenAI's messages, and images by URL (`hybrid`)
+    Hybrid,
+    ///Anthropic's Messages endpoint (`POST /v1/messages`) (`messages`)
+    Messages,
+}
+impl WireShape {
+    /// The shape's name in the bundled documents (`info.x-codegen-dialect`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            WireShape::OpenAi => "openai",
+            WireShape::OpenRouter => "openrouter",
+            WireShape::OpenRouterStyle => "openrouter-style",
+            WireShape::Anthropic => "anthropic",
+            WireShape::Hybrid => "hybrid",
+            WireShape::Messages => "messages",
+        }
+    }
+    /// Whether the body goes to Anthropic's Messages endpoint (`POST /v1/messages`)
+    /// rather than chat completions.
+    pub const fn is_messages(self) -> bool {
+        matches!(self, WireShape::Messages)
+    }
+}
 /// What one bundled model page (one OpenAPI document) says about its models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModelPage {
@@ -35631,9 +35666,8 @@ pub struct ModelPage {
     pub page: &'static str,
     /// The request type the page's chat body is generated as: `AnthropicChatRequest`.
     pub request: Option<&'static str>,
-    /// Whether the page documents Anthropic's Messages endpoint (`POST /v1/messages`)
-    /// rather than chat completions.
-    pub messages_endpoint: bool,
+    /// The wire shape of the page's request body (and so the endpoint it goes to).
+    pub shape: WireShape,
     /// Every model id the page lists.
     pub ids: &'static [&'static str],
     /// The top-level request properties the page accepts, sorted.
@@ -35665,13 +35699,13 @@ impl ModelPage {
         let listing = |p: &&ModelPage| p.ids.contains(&id);
         MODEL_PAGES
             .iter()
-            .filter(|p| !p.messages_endpoint)
+            .filter(|p| !p.shape.is_messages())
             .find(listing)
             .or_else(|| MODEL_PAGES.iter().find(listing))
     }
     /// The Messages-endpoint page that lists `id`, when one does.
     pub fn messages_of(id: &str) -> Option<&'static ModelPage> {
-        MODEL_PAGES.iter().find(|p| p.messages_endpoint && p.ids.contains(&id))
+        MODEL_PAGES.iter().find(|p| p.shape.is_messages() && p.ids.contains(&id))
     }
 }
 /// Every bundled page, in file-name order: the model table.
@@ -35679,7 +35713,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3-5-haiku",
         request: Some("ChatCompletionRequest"),
-        messages_endpoint: false,
+        shape: WireShape::OpenAi,
         ids: &[
             "anthropic/claude-3-5-haiku",
             "anthropic/claude-3-5-haiku-20241022",
@@ -35721,7 +35755,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3-5-sonnet",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &[
             "claude-3-5-sonnet-20240620",
             "claude-3-5-sonnet-20241022",
@@ -35751,7 +35785,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3-7-sonnet",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &["claude-3-7-sonnet-20250219"],
         properties: &[
             "frequency_penalty",
@@ -35777,7 +35811,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3-haiku-MESSAGES",
         request: Some("HybridChatRequest"),
-        messages_endpoint: true,
+        shape: WireShape::Messages,
         ids: &["anthropic/claude-3-haiku"],
         properties: &[
             "max_tokens",
@@ -35799,7 +35833,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3-haiku",
         request: Some("OpenRouterStyleRequest"),
-        messages_endpoint: false,
+        shape: WireShape::OpenRouterStyle,
         ids: &["anthropic/claude-3-haiku"],
         properties: &[
             "echo",
@@ -35850,7 +35884,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3-opus",
         request: Some("ChatCompletionRequest"),
-        messages_endpoint: false,
+        shape: WireShape::OpenAi,
         ids: &[
             "anthropic/claude-3-opus",
             "anthropic/claude-3-opus-20240229",
@@ -35892,7 +35926,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3-sonnet",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &["anthropic/claude-3-sonnet", "claude-3-sonnet-latest"],
         properties: &[
             "frequency_penalty",
@@ -35917,7 +35951,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3.5-sonnet",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &[
             "anthropic/claude-3.5-sonnet",
             "anthropic/claude-3.5-sonnet-20240620",
@@ -35946,7 +35980,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-3.7-sonnet",
         request: Some("ChatCompletionRequest"),
-        messages_endpoint: false,
+        shape: WireShape::OpenAi,
         ids: &[
             "anthropic/claude-3.7-sonnet",
             "claude-3-7-sonnet-20250219",
@@ -35987,7 +36021,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-4-opus",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &["anthropic/claude-opus-4", "claude-opus-4", "claude-opus-4-20250514"],
         properties: &[
             "max_tokens",
@@ -36012,7 +36046,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-4-sonnet",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &[
             "anthropic/claude-sonnet-4",
             "claude-sonnet-4",
@@ -36041,7 +36075,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-fable-5",
         request: Some("HybridChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Hybrid,
         ids: &["anthropic/claude-fable-5", "claude-fable-5"],
         properties: &[
             "max_tokens",
@@ -36063,7 +36097,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-fable-latest",
         request: Some("HybridChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Hybrid,
         ids: &["anthropic/claude-fable-latest"],
         properties: &[
             "max_tokens",
@@ -36085,7 +36119,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-haiku-4-5",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &[
             "anthropic/claude-haiku-4.5",
             "claude-haiku-4-5",
@@ -36114,7 +36148,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-haiku-latest",
         request: Some("HybridChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Hybrid,
         ids: &["anthropic/claude-haiku-latest"],
         properties: &[
             "max_tokens",
@@ -36136,7 +36170,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-4-5",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &[
             "anthropic/claude-opus-4-5",
             "claude-opus-4-5",
@@ -36165,7 +36199,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-4-6",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &["anthropic/claude-opus-4-6", "claude-opus-4-6"],
         properties: &[
             "max_tokens",
@@ -36190,7 +36224,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-4-7",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &["anthropic/claude-opus-4-7", "claude-opus-4-7"],
         properties: &[
             "max_tokens",
@@ -36212,7 +36246,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-4-8",
         request: Some("HybridChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Hybrid,
         ids: &["anthropic/claude-opus-4-8", "claude-opus-4-8"],
         properties: &[
             "max_tokens",
@@ -36234,7 +36268,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-4-MESSAGES",
         request: Some("HybridChatRequest"),
-        messages_endpoint: true,
+        shape: WireShape::Messages,
         ids: &["anthropic/claude-opus-4"],
         properties: &[
             "max_tokens",
@@ -36256,7 +36290,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-4.1",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &[
             "anthropic/claude-opus-4.1",
             "claude-opus-4-1",
@@ -36285,7 +36319,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-4.8-fast-MESSAGES",
         request: Some("HybridChatRequest"),
-        messages_endpoint: true,
+        shape: WireShape::Messages,
         ids: &["anthropic/claude-opus-4.8-fast"],
         properties: &[
             "max_tokens",
@@ -36307,7 +36341,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-4.8-fast",
         request: Some("OpenRouterStyleRequest"),
-        messages_endpoint: false,
+        shape: WireShape::OpenRouterStyle,
         ids: &["anthropic/claude-opus-4.8-fast"],
         properties: &[
             "echo",
@@ -36358,7 +36392,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-4",
         request: Some("OpenRouterStyleRequest"),
-        messages_endpoint: false,
+        shape: WireShape::OpenRouterStyle,
         ids: &["anthropic/claude-opus-4"],
         properties: &[
             "echo",
@@ -36409,7 +36443,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-5-MESSAGES",
         request: Some("HybridChatRequest"),
-        messages_endpoint: true,
+        shape: WireShape::Messages,
         ids: &["anthropic/claude-opus-5"],
         properties: &[
             "max_tokens",
@@ -36431,7 +36465,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-5",
         request: Some("HybridChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Hybrid,
         ids: &["anthropic/claude-opus-5"],
         properties: &[
             "max_tokens",
@@ -36453,7 +36487,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-opus-latest",
         request: Some("HybridChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Hybrid,
         ids: &["anthropic/claude-opus-latest"],
         properties: &[
             "max_tokens",
@@ -36475,7 +36509,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-sonnet-4-5",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &[
             "anthropic/claude-sonnet-4.5",
             "claude-sonnet-4-5",
@@ -36504,7 +36538,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-sonnet-4-6",
         request: Some("AnthropicChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Anthropic,
         ids: &["anthropic/claude-sonnet-4.6", "anthropic/claude-sonnet-4-6-20260218"],
         properties: &[
             "max_tokens",
@@ -36529,7 +36563,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-sonnet-4-MESSAGES",
         request: Some("HybridChatRequest"),
-        messages_endpoint: true,
+        shape: WireShape::Messages,
         ids: &["anthropic/claude-sonnet-4"],
         properties: &[
             "max_tokens",
@@ -36551,7 +36585,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-sonnet-4",
         request: Some("OpenRouterStyleRequest"),
-        messages_endpoint: false,
+        shape: WireShape::OpenRouterStyle,
         ids: &["anthropic/claude-sonnet-4"],
         properties: &[
             "echo",
@@ -36602,7 +36636,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-sonnet-5-MESSAGES",
         request: Some("HybridChatRequest"),
-        messages_endpoint: true,
+        shape: WireShape::Messages,
         ids: &["anthropic/claude-sonnet-5"],
         properties: &[
             "max_tokens",
@@ -36624,7 +36658,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-sonnet-5",
         request: Some("HybridChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Hybrid,
         ids: &["anthropic/claude-sonnet-5"],
         properties: &[
             "max_tokens",
@@ -36646,7 +36680,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "claude-sonnet-latest",
         request: Some("HybridChatRequest"),
-        messages_endpoint: false,
+        shape: WireShape::Hybrid,
         ids: &["anthropic/claude-sonnet-latest"],
         properties: &[
             "max_tokens",
@@ -36668,7 +36702,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
     ModelPage {
         page: "openrouter-claude-3-5-haiku",
         request: Some("OpenRouterRequest"),
-        messages_endpoint: false,
+        shape: WireShape::OpenRouter,
         ids: &["anthropic/claude-3.5-haiku"],
         properties: &[
             "audio",
