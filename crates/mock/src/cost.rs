@@ -89,7 +89,7 @@ fn prices(model: &str) -> Option<(f64, f64)> {
     if let Some(p) = catalogue::find(model).and_then(catalogue::token_prices) {
         return Some(p);
     }
-    let page = crate::schemas().document_of(model)?;
+    let page = crate::validate::schemas().document_of(model)?;
     aimlapi_types::MODEL_PAGES
         .iter()
         .filter(|p| p.page == page)

@@ -1,6 +1,7 @@
 //! Request validation against the normalized documents' request schemas.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use jsonschema::Validator;
 use serde_json::Value;
@@ -124,4 +125,10 @@ impl Schemas {
             Err(format!("{stem}: {}", problems.join("; ")))
         }
     }
+}
+
+/// The bundled documents' schemas, compiled once.
+pub(crate) fn schemas() -> &'static Schemas {
+    static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
+    SCHEMAS.get_or_init(Schemas::load)
 }

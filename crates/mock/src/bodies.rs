@@ -1,40 +1,15 @@
-//! The bodies the mock sends: documented, scripted, in either stream format, and error bodies.
+//! The answers the mock sends, as JSON: chat completions and their stream chunks, documented or
+//! scripted, in either stream format; Messages-endpoint messages and their events.
 
-use bytes::Bytes;
 use serde_json::{json, Value};
 
-use crate::{Fault, Format, Script};
+use crate::reply::Script;
 
 /// Seed 003's streaming transcript: every `data:` line, each closed by a blank line.
 const TRANSCRIPT: &str = include_str!("../fixtures/seed-003-stream.txt");
 /// The documented non-streaming responses: Claude 3.5 Haiku (seed 003), Sonnet (seed 001).
 const HAIKU_RESPONSE: &str = include_str!("../fixtures/seed-003-response.json");
 const SONNET_RESPONSE: &str = include_str!("../fixtures/seed-001-response.json");
-
-/// The vendor's messages per status (from its error pages).
-fn vendor_message(status: u16) -> &'static str {
-    match status {
-        400 => "Body validation error!",
-        401 => "This request requires a valid API key. You can create a new API key on the Billing page: https://aimlapi.com/app/keys",
-        403 => "You've run out of credits. Please top up your balance or update your payment method to continue: https://aimlapi.com/app/billing/",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500..=599 => "Internal server error",
-        _ => "Error",
-    }
-}
-
-/// An error body in the vendor's shape: `{message, path, requestId, statusCode, timestamp}`.
-pub(crate) fn error_body(status: u16, path: &str, request_id: u64) -> String {
-    json!({
-        "message": vendor_message(status),
-        "path": path,
-        "requestId": format!("mock-{request_id:08x}"),
-        "statusCode": status,
-        "timestamp": "2026-01-01T00:00:00.000Z",
-    })
-    .to_string()
-}
 
 /// The documented non-streaming response for a document.
 pub(crate) fn documented_response(stem: &str) -> String {
@@ -188,102 +163,6 @@ pub(crate) fn legacy(chunks: Vec<Value>) -> Vec<Value> {
         .collect()
 }
 
-/// What ends a stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ending {
-    /// The body ends normally.
-    End,
-    /// The connection is dropped.
-    Drop,
-    /// Nothing more is sent; the connection stays open.
-    Stall,
-}
-
-/// The stream's events as SSE text, faults applied, and how it ends.
-pub(crate) fn events(chunks: Vec<Value>, format: Format, faults: &[Fault]) -> (Vec<Bytes>, Ending) {
-    let data = |v: &Value| Bytes::from(format!("data: {v}\n\n"));
-    let chunks = match format {
-        Format::Current => chunks,
-        Format::Legacy => legacy(chunks),
-    };
-    let models: Vec<Value> = chunks
-        .iter()
-        .map(|c| {
-            c.get("model")
-                .or(c.pointer("/event/model"))
-                .cloned()
-                .unwrap_or(Value::Null)
-        })
-        .collect();
-    let frames = chunks.iter().map(data).collect();
-    faulted(
-        frames,
-        faults,
-        Bytes::from_static(b": OPENROUTER PROCESSING\n\n"),
-        b"data: {\"id\": \"broken\", \"choices\": [\n\n",
-        |i, code, message| {
-            vec![
-                data(&json!({
-                    "id": "mock-error",
-                    "object": "chat.completion.chunk",
-                    "created": 1_770_000_000,
-                    "model": models[i],
-                    "error": {"code": code, "message": message},
-                    "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
-                })),
-                Bytes::from_static(b"data: [DONE]\n\n"),
-            ]
-        },
-    )
-}
-
-/// `frames` with `faults` applied: `keep_alive` frames first, then each frame, cut short by a
-/// drop or a stall, preceded by `malformed`, or replaced by the frames `error` gives (the frame's
-/// index, the code, the message) which end the stream. A drop or stall after more frames than
-/// there are happens after the last one.
-fn faulted(
-    frames: Vec<Bytes>,
-    faults: &[Fault],
-    keep_alive: Bytes,
-    malformed: &'static [u8],
-    error: impl Fn(usize, i64, &str) -> Vec<Bytes>,
-) -> (Vec<Bytes>, Ending) {
-    let mut out = Vec::new();
-    for f in faults {
-        if let Fault::KeepAlive(n) = f {
-            let n = (*n).min(crate::MAX_KEEP_ALIVES);
-            out.extend((0..n).map(|_| keep_alive.clone()));
-        }
-    }
-    for (i, frame) in frames.into_iter().enumerate() {
-        for f in faults {
-            match f {
-                Fault::DropAfter(n) if *n == i => return (out, Ending::Drop),
-                Fault::StallAfter(n) if *n == i => return (out, Ending::Stall),
-                Fault::MalformedAfter(n) if *n == i => out.push(Bytes::from_static(malformed)),
-                Fault::ErrorChunkAfter {
-                    after,
-                    code,
-                    message,
-                } if *after == i => {
-                    out.extend(error(i, *code, message));
-                    return (out, Ending::End);
-                }
-                _ => {}
-            }
-        }
-        out.push(frame);
-    }
-    for f in faults {
-        match f {
-            Fault::DropAfter(_) => return (out, Ending::Drop),
-            Fault::StallAfter(_) => return (out, Ending::Stall),
-            _ => {}
-        }
-    }
-    (out, Ending::End)
-}
-
 /// A scripted Messages-endpoint message with this `id`: thinking (with its signature), text,
 /// tool calls.
 pub(crate) fn scripted_message(script: &Script, model: &str, id: &str) -> Value {
@@ -374,32 +253,4 @@ pub(crate) fn message_events(script: &Script, model: &str, id: &str) -> Vec<(&'s
     out.push(("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": message["stop_reason"], "stop_sequence": null}, "usage": {"output_tokens": message["usage"]["output_tokens"]}})));
     out.push(("message_stop", json!({"type": "message_stop"})));
     out
-}
-
-/// The events as SSE text (`event:` and `data:` lines), faults applied: keep-alives are `ping`
-/// events, an error chunk is an `error` event (`overloaded_error` for code 529, else
-/// `api_error`) that ends the stream.
-pub(crate) fn message_frames(
-    events: Vec<(&'static str, Value)>,
-    faults: &[Fault],
-) -> (Vec<Bytes>, Ending) {
-    let frame = |name: &str, v: &Value| Bytes::from(format!("event: {name}\ndata: {v}\n\n"));
-    let frames = events.iter().map(|(name, v)| frame(name, v)).collect();
-    faulted(
-        frames,
-        faults,
-        frame("ping", &json!({"type": "ping"})),
-        b"event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"index\": [\n\n",
-        |_, code, message| {
-            let kind = if code == 529 {
-                "overloaded_error"
-            } else {
-                "api_error"
-            };
-            vec![frame(
-                "error",
-                &json!({"type": "error", "error": {"type": kind, "message": message}}),
-            )]
-        },
-    )
 }

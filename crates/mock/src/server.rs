@@ -1,0 +1,430 @@
+//! The server: its set-up ([`MockBuilder`]), the running server ([`MockServer`]) and the
+//! requests it records ([`Recorded`]), the accept loop, and what every request goes through
+//! before its route: a fresh inference id, the client's request id checked, the body read
+//! within [`MAX_REQUEST_BODY`] and recorded within the record limit.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::reply::{Format, Reply};
+use crate::response::{refused, Body};
+use crate::stream::Chunking;
+use crate::validate::schemas;
+use crate::{catalogue, cost, routes};
+
+/// A request as the server received it.
+#[derive(Clone)]
+pub struct Recorded {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// The path, e.g. `/v1/chat/completions`.
+    pub path: String,
+    /// The query string as sent (no `?`), empty when there is none.
+    pub query: String,
+    /// The headers, names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON (`Value::String` of the raw text when it is not JSON).
+    pub body: Value,
+    /// The `x-inference-id` the server made for the response (a scripted `x-inference-id`
+    /// header, if any, went out instead).
+    pub inference_id: String,
+}
+
+impl Recorded {
+    /// The first header of this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl std::fmt::Debug for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key a client sent is not printed.
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "authorization" {
+                    "<redacted>"
+                } else {
+                    v
+                };
+                (k.as_str(), v)
+            })
+            .collect();
+        f.debug_struct("Recorded")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("inference_id", &self.inference_id)
+            .finish()
+    }
+}
+
+/// How a server is set up; see [`MockServer::builder`].
+#[derive(Clone, Debug)]
+pub struct MockBuilder {
+    addr: SocketAddr,
+    pub(crate) api_key: Option<String>,
+    pub(crate) format: Format,
+    pub(crate) chunking: Chunking,
+    pub(crate) pace: Duration,
+    replies: Vec<Reply>,
+    record_limit: usize,
+    pub(crate) validate: bool,
+    pub(crate) cost: bool,
+}
+
+/// How many requests a server keeps by default ([`MockBuilder::record_limit`]).
+pub const DEFAULT_RECORD_LIMIT: usize = 1_000;
+
+/// The largest request body the server reads: 32 MiB; a larger one gets 413.
+pub const MAX_REQUEST_BODY: usize = 32 << 20;
+
+impl Default for MockBuilder {
+    fn default() -> Self {
+        MockBuilder {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_key: None,
+            format: Format::Current,
+            chunking: Chunking::PerEvent,
+            pace: Duration::ZERO,
+            replies: Vec::new(),
+            record_limit: DEFAULT_RECORD_LIMIT,
+            validate: true,
+            cost: true,
+        }
+    }
+}
+
+impl MockBuilder {
+    /// The port to listen on (default: a free one). The address is always 127.0.0.1.
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Requires `Authorization: Bearer <key>`; others get the vendor's 401.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The stream format (default: the current one).
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// How streams are cut into HTTP chunks (default: one per event).
+    pub fn chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = chunking;
+        self
+    }
+
+    /// A pause before each HTTP chunk of a stream (default: none).
+    pub fn pace(mut self, pause: Duration) -> Self {
+        self.pace = pause;
+        self
+    }
+
+    /// How many requests to keep for [`MockServer::requests`] (default
+    /// [`DEFAULT_RECORD_LIMIT`]): the oldest go first, so a long-running server's memory stays
+    /// bounded. 0 keeps none.
+    pub fn record_limit(mut self, n: usize) -> Self {
+        self.record_limit = n;
+        self
+    }
+
+    /// Whether each request body is checked against the request schema of its model's page
+    /// (default: yes; an invalid one gets the vendor's 400). Off, any JSON body is taken, as a
+    /// proxy with ids of its own would take it; a model no page lists gets the documented Claude
+    /// 3.5 Haiku answer.
+    pub fn validate(mut self, on: bool) -> Self {
+        self.validate = on;
+        self
+    }
+
+    /// Whether answers carry their cost (default: yes): `meta.usage` and the
+    /// `x-aimlapi-credits-used` / `x-aimlapi-usd-spent` headers on non-streaming answers,
+    /// `cost` in the chat endpoint's `usage`, `meta.usage` on a chat stream's last chunk. Off,
+    /// every answer is as [`Reply::without_cost`] makes one.
+    pub fn cost(mut self, on: bool) -> Self {
+        self.cost = on;
+        self
+    }
+
+    /// A reply queued from the start.
+    pub fn reply(mut self, reply: Reply) -> Self {
+        self.replies.push(reply);
+        self
+    }
+
+    /// Binds and starts serving.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(self.addr).await?;
+        let addr = listener.local_addr()?;
+        // The queued replies move into the queue; the set-up keeps the rest.
+        let mut config = self;
+        let replies = std::mem::take(&mut config.replies);
+        let shared = Arc::new(Shared {
+            config,
+            queue: Mutex::new(replies.into_iter().collect()),
+            recorded: Mutex::new(VecDeque::new()),
+            counter: AtomicU64::new(0),
+            generations: cost::Generations::default(),
+            seed: std::collections::hash_map::RandomState::new(),
+        });
+        let accept = tokio::spawn(accept_loop(listener, shared.clone()));
+        Ok(MockServer {
+            base_url: format!("http://{addr}"),
+            shared,
+            accept,
+        })
+    }
+}
+
+/// What a running server's connections share.
+pub(crate) struct Shared {
+    /// The set-up it was started with (its queued replies moved to `queue`).
+    pub(crate) config: MockBuilder,
+    /// The replies queued for the next requests.
+    pub(crate) queue: Mutex<VecDeque<Reply>>,
+    recorded: Mutex<VecDeque<Recorded>>,
+    counter: AtomicU64,
+    /// What each answer cost, for the generation stats endpoint.
+    pub(crate) generations: cost::Generations,
+    /// Makes inference ids differ between servers.
+    seed: std::collections::hash_map::RandomState,
+}
+
+/// The mock server. It stops, and closes every connection it holds, when dropped.
+pub struct MockServer {
+    base_url: String,
+    shared: Arc<Shared>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+impl MockServer {
+    /// A server on a free port of 127.0.0.1 with the default set-up.
+    ///
+    /// # Panics
+    /// If no port can be bound; use [`builder`](Self::builder) to handle that.
+    pub async fn start() -> MockServer {
+        MockServer::builder().start().await.expect("bind 127.0.0.1")
+    }
+
+    /// A set-up to change before starting.
+    pub fn builder() -> MockBuilder {
+        MockBuilder::default()
+    }
+
+    /// `http://127.0.0.1:<port>`; the API paths (`/v1/chat/completions`, `/v1/messages`,
+    /// `/v1/models`, ...; see the crate's documentation) follow it.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Queues a reply for the next request that finds the queue's front.
+    pub fn push(&self, reply: Reply) {
+        self.shared.queue.lock().expect("lock").push_back(reply);
+    }
+
+    /// The requests received so far, in order: the last [`MockBuilder::record_limit`] of them.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared
+            .recorded
+            .lock()
+            .expect("lock")
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// The catalogue that `GET /v1/models` and `GET /model/{id}` serve, each entry whole (with
+    /// its `pricing`, `modalities` and `capabilities`): `fixtures/catalogue.json`, one entry per
+    /// Claude model of the bundled pages and three others. Its prices are the mock's own test
+    /// data, and are what the answers' cost is computed from.
+    pub fn catalogue() -> Vec<Value> {
+        catalogue::entries().to_vec()
+    }
+
+    /// Every model id the bundled documents know, with the document it belongs to.
+    pub fn models() -> Vec<(String, String)> {
+        schemas()
+            .models()
+            .map(|(m, d)| (m.to_string(), d.to_string()))
+            .collect()
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    // Connections live in this set: aborting this task (dropping the server) drops them all.
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                stream.set_nodelay(true).ok();
+                let shared = shared.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let shared = shared.clone();
+                        async move { Ok::<_, Infallible>(handle(shared, req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+/// Whether a client's `X-Client-Request-Id` is echoed: 1 to 128 characters of `A-Z`, `a-z`,
+/// `0-9`, `.`, `_`, `:` and `-`. Any other value is dropped without a word, as the vendor does.
+fn valid_client_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+}
+
+/// A fresh inference id: 21 characters of `A-Z a-z 0-9`, the server's seed hashed with the
+/// request's number (so ids differ between servers), then the number (so they never repeat on
+/// one server).
+fn inference_id(seed: &std::collections::hash_map::RandomState, n: u64) -> String {
+    use std::hash::BuildHasher;
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let base62 = |mut x: u64, width: usize| {
+        let mut out = vec!['0'; width];
+        for slot in out.iter_mut().rev() {
+            *slot = char::from(DIGITS[(x % 62) as usize]);
+            x /= 62;
+        }
+        out
+    };
+    base62(seed.hash_one(n), 11)
+        .into_iter()
+        .chain(base62(n, 10))
+        .collect()
+}
+
+/// Every response, whatever its route, carries `x-inference-id` and echoes a valid
+/// `X-Client-Request-Id` as `x-client-request-id` (unless a scripted reply set them itself).
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
+    let n = shared.counter.fetch_add(1, Ordering::Relaxed);
+    let inference_id = inference_id(&shared.seed, n);
+    let client_id = req
+        .headers()
+        .get("x-client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_client_request_id(v))
+        .map(str::to_string);
+    let mut response = match receive(&shared, req, n, &inference_id).await {
+        Ok(request) => routes::route(&shared, &request, n),
+        Err(refusal) => refusal,
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-inference-id", Some(inference_id)),
+        ("x-client-request-id", client_id),
+    ] {
+        let value = value.and_then(|v| hyper::header::HeaderValue::from_str(&v).ok());
+        if let Some(value) = value.filter(|_| !headers.contains_key(name)) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// The request read whole, as [`Recorded`], and recorded; a body that cannot be read, or is
+/// over [`MAX_REQUEST_BODY`], is the response to send instead.
+async fn receive(
+    shared: &Shared,
+    req: Request<Incoming>,
+    id: u64,
+    inference_id: &str,
+) -> Result<Recorded, Response<Body>> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let raw = match http_body_util::Limited::new(req.into_body(), MAX_REQUEST_BODY)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            let too_large = e.is::<http_body_util::LengthLimitError>();
+            let (status, problem) = if too_large {
+                (
+                    413,
+                    format!("the request body is over {MAX_REQUEST_BODY} bytes"),
+                )
+            } else {
+                (400, format!("the request body could not be read: {e}"))
+            };
+            return Err(refused(status, &path, id, &problem));
+        }
+    };
+    let body: Value = serde_json::from_slice(&raw)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned()));
+    let request = Recorded {
+        method,
+        path,
+        query,
+        headers,
+        body,
+        inference_id: inference_id.to_string(),
+    };
+    let limit = shared.config.record_limit;
+    if limit > 0 {
+        let mut recorded = shared.recorded.lock().expect("lock");
+        while recorded.len() >= limit {
+            recorded.pop_front();
+        }
+        recorded.push_back(request.clone());
+    }
+    Ok(request)
+}
