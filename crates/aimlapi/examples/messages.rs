@@ -10,7 +10,7 @@ mod common;
 
 use std::io::Write;
 
-use aimlapi::sse::MessageAccumulator;
+use aimlapi::sse::{Fold, MessageAccumulator};
 use aimlapi::types::{BlockDelta, MessageStreamEvent};
 use aimlapi::Provider;
 use futures::StreamExt;

@@ -10,7 +10,7 @@ mod common;
 
 use std::io::Write;
 
-use aimlapi::chat::Delta;
+use aimlapi::chat::StreamDelta;
 use aimlapi::Provider;
 use futures::StreamExt;
 
@@ -35,12 +35,12 @@ async fn main() -> Result<(), aimlapi::Error> {
     let mut out = std::io::stdout();
     while let Some(delta) = stream.next().await {
         match delta? {
-            Delta::Text(text) => {
+            StreamDelta::Text(text) => {
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
             }
-            Delta::Reasoning(thought) => eprint!("[thinking: {thought}]"),
-            Delta::Usage(u) => eprintln!(
+            StreamDelta::Reasoning(thought) => eprint!("[thinking: {thought}]"),
+            StreamDelta::Usage(u) => eprintln!(
                 "\n[{} in, {} out; request id {:?}]",
                 u.prompt_tokens,
                 u.completion_tokens,

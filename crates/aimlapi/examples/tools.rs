@@ -8,10 +8,10 @@
 
 mod common;
 
-use aimlapi::request::ChatResponse;
 use aimlapi::schemars::JsonSchema;
 use aimlapi::tools::{ToolLoop, ToolSpec, Toolbox};
 use aimlapi::types::{ChatCompletionRequest, KnownModelId};
+use aimlapi::Answer;
 use aimlapi::Provider;
 use serde::{Deserialize, Serialize};
 

@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AG
 use tracing::{field, Instrument};
 
 use crate::body::ByteStream;
+use crate::completion::Answer;
 use crate::completion::Completion;
 use crate::error::Error;
 use crate::failure::{
@@ -18,7 +19,7 @@ use crate::failure::{
 use crate::meta::ResponseMeta;
 use crate::model::Model;
 use crate::provider::{ApiKey, Provider, ProviderKind};
-use crate::request::{ChatRequest, TokenCounts};
+use crate::request::ChatRequest;
 use crate::retry::RetryPolicy;
 use crate::sse::ChunkStream;
 use crate::timeouts::Timeouts;
@@ -369,7 +370,7 @@ impl Client {
     ) -> Result<Completion<T>, Error>
     where
         B: serde::Serialize,
-        T: serde::de::DeserializeOwned + TokenCounts,
+        T: serde::de::DeserializeOwned + Answer,
     {
         let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
         let url = self.url(shape);
@@ -389,13 +390,13 @@ impl Client {
                 .await
                 .map_err(|e| e.with_client_request_id(&trace))?;
             let meta = self.response_meta(status, headers, attempts, model, trace);
-            if let Some(u) = value.token_counts() {
+            if let Some(u) = value.usage() {
                 tracing::Span::current()
                     .record("prompt_tokens", u.prompt_tokens)
                     .record("completion_tokens", u.completion_tokens);
             }
             let done = Completion { value, meta };
-            self.inner.spent.count(crate::completion::cost_of(&done));
+            self.inner.spent.count(done.cost());
             Ok(done)
         }
         .instrument(span)

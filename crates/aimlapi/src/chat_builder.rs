@@ -6,8 +6,8 @@ use aimlapi_types as types;
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::api::Client;
-use crate::chat_stream::ChatStream;
 use crate::completion::Completion;
+use crate::completions::stream::ChatStream;
 use crate::conversation::{Cache, Content, Conversation, Turn};
 use crate::error::Error;
 use crate::model::Model;
@@ -270,7 +270,9 @@ impl<'c> Chat<'c> {
                 span,
             )
             .await?;
-        Ok(ChatStream::new(ChunkStream::new(bytes)).counting(self.client.spend().clone()))
+        Ok(ChatStream::new(
+            ChunkStream::new(bytes).counting(self.client.spend().clone()),
+        ))
     }
 
     /// Sends the conversation to Anthropic's Messages endpoint (`POST /v1/messages`), in its

@@ -1,12 +1,15 @@
-//! [`Completion`]: a response body with its [`ResponseMeta`], and what every dialect's answer
-//! offers through it: text, reasoning, tool calls, the finish reason, usage, cost.
+//! [`Completion`]: a response body with its [`ResponseMeta`], and [`Answer`], what every
+//! endpoint's answer offers through it: text, reasoning, tool calls, the finish reason, usage,
+//! cost, the turn for the next request.
+
+use std::borrow::Cow;
 
 use aimlapi_types as types;
 
 use crate::conversation::{Part, ToolCall, Turn};
 use crate::cost::Cost;
 use crate::meta::ResponseMeta;
-use crate::request::{ChatResponse, TokenUsage};
+use crate::request::TokenUsage;
 
 /// A typed response and what came with it.
 #[derive(Clone, Debug)]
@@ -17,15 +20,79 @@ pub struct Completion<T> {
     pub meta: ResponseMeta,
 }
 
-impl<T: ChatResponse> Completion<T> {
-    /// The token usage, when the response has it.
-    pub fn usage(&self) -> Option<TokenUsage> {
-        self.value.token_usage()
+/// What an answer offers, whatever its endpoint: the chat endpoint's
+/// [`ChatCompletion`](types::ChatCompletion) and the Messages endpoint's
+/// [`MessageResponse`](types::MessageResponse) both implement it, and [`Completion`] offers each
+/// view on top of it (with the cost, which needs the response's [`ResponseMeta`]).
+pub trait Answer {
+    /// The answer's text: the first choice's message, or the text blocks joined.
+    fn text(&self) -> Option<Cow<'_, str>>;
+
+    /// The model's reasoning, when the answer carries it: `reasoning_content`, OpenRouter's
+    /// `reasoning` or the text of `reasoning_details`; the thinking blocks joined.
+    fn reasoning(&self) -> Option<Cow<'_, str>>;
+
+    /// The tool calls the model made, in order (their arguments as JSON text).
+    fn tool_calls(&self) -> Vec<ToolCall>;
+
+    /// Why the model stopped, as the server wrote it.
+    fn finish_reason_raw(&self) -> Option<&str>;
+
+    /// The token counts (cache reads and writes counted in the prompt), when the answer has them.
+    fn usage(&self) -> Option<TokenUsage>;
+
+    /// The model that answered, as the answer names it (with OpenRouter's fallbacks, the one of
+    /// them that did).
+    fn model(&self) -> Option<&str>;
+
+    /// The answer as an assistant turn for the next request.
+    fn turn(&self) -> Turn;
+
+    /// The vendor's cost figure in the body (`meta.usage.usd_spent`, OpenRouter's
+    /// `usage.cost`), when it sent one.
+    fn body_cost(&self) -> Option<Cost>;
+}
+
+impl<T: Answer> Completion<T> {
+    /// The answer's text ([`Answer::text`]).
+    pub fn text(&self) -> Option<Cow<'_, str>> {
+        self.value.text()
     }
 
-    /// The text of the first choice's message, when it has one.
-    pub fn text(&self) -> Option<&str> {
-        self.value.text()
+    /// The model's reasoning ([`Answer::reasoning`]).
+    pub fn reasoning(&self) -> Option<Cow<'_, str>> {
+        self.value.reasoning()
+    }
+
+    /// The tool calls the model made, in order.
+    pub fn tool_calls(&self) -> Vec<ToolCall> {
+        self.value.tool_calls()
+    }
+
+    /// The finish reason as the server wrote it.
+    pub fn finish_reason_raw(&self) -> Option<&str> {
+        self.value.finish_reason_raw()
+    }
+
+    /// The finish reason, typed.
+    pub fn finish_reason(&self) -> Option<FinishReason> {
+        self.finish_reason_raw().map(FinishReason::parse)
+    }
+
+    /// The token usage, when the response has it.
+    pub fn usage(&self) -> Option<TokenUsage> {
+        self.value.usage()
+    }
+
+    /// The model that answered ([`Answer::model`]).
+    pub fn model(&self) -> Option<&str> {
+        self.value.model()
+    }
+
+    /// The answer as an assistant turn, to add to the conversation before the next user turn
+    /// ([`Answer::turn`]).
+    pub fn turn(&self) -> Turn {
+        self.value.turn()
     }
 
     /// The usage priced with the model's facts, in US dollars (cache reads and writes at
@@ -34,32 +101,22 @@ impl<T: ChatResponse> Completion<T> {
     pub fn estimated_cost(&self) -> Option<f64> {
         estimate(&self.meta, self.usage()?)
     }
+
+    /// What the call cost: the vendor's figure when it sent one (`meta.usage.usd_spent` in
+    /// the body, then the `x-aimlapi-usd-spent` header, then OpenRouter's `usage.cost`),
+    /// else the estimate from usage and the model's facts
+    /// ([`CostSource::Estimate`](crate::cost::CostSource::Estimate)); `None` when there is
+    /// neither.
+    pub fn cost(&self) -> Option<Cost> {
+        crate::cost::choose(self.value.body_cost(), self.meta.usd_spent, || {
+            estimate(&self.meta, self.usage()?)
+        })
+    }
 }
 
 /// `usage` priced with the facts of the model the call named.
 fn estimate(meta: &ResponseMeta, usage: TokenUsage) -> Option<f64> {
     Some(meta.facts?.price(&usage))
-}
-
-/// The call's cost: the vendor's figure when it sent one, else the estimate.
-pub(crate) fn cost_of<T: crate::request::TokenCounts>(c: &Completion<T>) -> Option<Cost> {
-    crate::cost::choose(c.value.body_cost(), c.meta.usd_spent, || {
-        estimate(&c.meta, c.value.token_counts()?)
-    })
-}
-
-/// The doc of both `cost` methods.
-macro_rules! cost_method {
-    () => {
-        /// What the call cost: the vendor's figure when it sent one (`meta.usage.usd_spent` in
-        /// the body, then the `x-aimlapi-usd-spent` header, then OpenRouter's `usage.cost`),
-        /// else the estimate from usage and the model's facts
-        /// ([`CostSource::Estimate`](crate::cost::CostSource::Estimate)); `None` when there is
-        /// neither.
-        pub fn cost(&self) -> Option<Cost> {
-            cost_of(self)
-        }
-    };
 }
 
 /// Why the model stopped, across dialects: OpenAI's `stop`/`length`/`tool_calls`/`content_filter`
@@ -106,58 +163,59 @@ pub(crate) fn finish_reason_text(reason: &types::FinishReason) -> &str {
     }
 }
 
-impl Completion<types::ChatCompletion> {
-    cost_method!();
+/// The first choice's message.
+fn first_message(c: &types::ChatCompletion) -> Option<&types::ChoiceMessage> {
+    c.choices.first()?.message.as_ref()
+}
 
-    /// The model that answered, as the response names it (with OpenRouter's fallbacks, the one
-    /// of them that did).
-    pub fn model(&self) -> Option<&str> {
-        self.value.model.as_deref()
+impl Answer for types::ChatCompletion {
+    fn text(&self) -> Option<Cow<'_, str>> {
+        first_message(self)?.content.as_deref().map(Cow::Borrowed)
     }
 
-    fn message(&self) -> Option<&types::ChoiceMessage> {
-        self.value.choices.first()?.message.as_ref()
-    }
-
-    /// The model's reasoning, when the answer carries it: `reasoning_content`, OpenRouter's
-    /// `reasoning`, or the text and summaries of `reasoning_details`.
-    pub fn reasoning(&self) -> Option<String> {
-        let m = self.message()?;
-        crate::accumulate::reasoning_text(
+    fn reasoning(&self) -> Option<Cow<'_, str>> {
+        let m = first_message(self)?;
+        crate::completions::fold::reasoning_text(
             m.reasoning_content.as_deref(),
             m.reasoning.as_deref(),
             m.reasoning_details.as_deref(),
         )
-        .map(std::borrow::Cow::into_owned)
     }
 
-    /// The tool calls the model made, in order.
-    pub fn tool_calls(&self) -> Vec<ToolCall> {
-        tool_calls_of(self.value.tool_calls())
+    fn tool_calls(&self) -> Vec<ToolCall> {
+        tool_calls_of(
+            first_message(self)
+                .and_then(|m| m.tool_calls.as_deref())
+                .unwrap_or_default(),
+        )
     }
 
-    /// The finish reason as the server wrote it.
-    pub fn finish_reason_raw(&self) -> Option<&str> {
-        let choice = self.value.choices.first()?;
+    fn finish_reason_raw(&self) -> Option<&str> {
+        let choice = self.choices.first()?;
         choice.finish_reason.as_ref().map(finish_reason_text)
     }
 
-    /// The finish reason, typed.
-    pub fn finish_reason(&self) -> Option<FinishReason> {
-        self.finish_reason_raw().map(FinishReason::parse)
+    fn usage(&self) -> Option<TokenUsage> {
+        self.usage.as_ref().map(crate::request::chat_usage)
     }
 
-    /// The answer as an assistant turn, to add to the conversation before the next user turn
-    /// (its text and tool calls; reasoning is not sent back on the chat endpoint).
-    pub fn turn(&self) -> Turn {
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+
+    /// Its text and tool calls; reasoning is not sent back on the chat endpoint.
+    fn turn(&self) -> Turn {
         Turn::Assistant {
-            content: self
-                .text()
+            content: Answer::text(self)
                 .filter(|t| !t.is_empty())
-                .map(|t| vec![Part::Text(t.to_string())])
+                .map(|t| vec![Part::Text(t.into_owned())])
                 .unwrap_or_default(),
-            tool_calls: self.tool_calls(),
+            tool_calls: Answer::tool_calls(self),
         }
+    }
+
+    fn body_cost(&self) -> Option<Cost> {
+        crate::cost::body_cost(self.meta.as_ref(), self.usage.as_ref().and_then(|u| u.cost))
     }
 }
 
@@ -203,53 +261,50 @@ pub(crate) fn tool_calls_of(tool_calls: &[types::ToolCall]) -> Vec<ToolCall> {
         .collect()
 }
 
-impl crate::request::TokenCounts for types::MessageResponse {
-    fn token_counts(&self) -> Option<TokenUsage> {
-        message_usage(self)
-    }
+/// The blocks of a message.
+fn blocks(m: &types::MessageResponse) -> &[types::ContentBlock] {
+    m.content.as_deref().unwrap_or_default()
+}
 
-    fn body_cost(&self) -> Option<Cost> {
-        crate::cost::body_cost(self.meta.as_ref(), None)
+/// The text `pick` finds in each block, joined; `None` when no block has any (one block's text
+/// is borrowed).
+fn joined<'a>(
+    m: &'a types::MessageResponse,
+    pick: impl Fn(&'a types::ContentBlock) -> Option<&'a str>,
+) -> Option<Cow<'a, str>> {
+    let mut texts = blocks(m).iter().filter_map(pick);
+    let first = texts.next()?;
+    match texts.next() {
+        None => Some(Cow::Borrowed(first)),
+        Some(second) => {
+            let mut all = String::from(first);
+            all.push_str(second);
+            texts.for_each(|t| all.push_str(t));
+            Some(Cow::Owned(all))
+        }
     }
 }
 
-/// A message's counts: every prompt token (cache reads and writes included) in, output out.
-fn message_usage(m: &types::MessageResponse) -> Option<TokenUsage> {
-    m.usage.as_ref().map(crate::request::message_usage)
-}
-
-impl Completion<types::MessageResponse> {
-    cost_method!();
-
-    fn blocks(&self) -> &[types::ContentBlock] {
-        self.value.content.as_deref().unwrap_or_default()
-    }
-
-    /// The text `pick` finds in each block, joined; `None` when no block has any.
-    fn joined(&self, pick: impl Fn(&types::ContentBlock) -> Option<&str>) -> Option<String> {
-        let texts: Vec<&str> = self.blocks().iter().filter_map(pick).collect();
-        (!texts.is_empty()).then(|| texts.concat())
-    }
-
+impl Answer for types::MessageResponse {
     /// The text blocks, joined.
-    pub fn text(&self) -> Option<String> {
-        self.joined(|b| match b {
+    fn text(&self) -> Option<Cow<'_, str>> {
+        joined(self, |b| match b {
             types::ContentBlock::TextBlock(t) => t.text.as_deref(),
             _ => None,
         })
     }
 
     /// The thinking blocks' text, joined.
-    pub fn reasoning(&self) -> Option<String> {
-        self.joined(|b| match b {
+    fn reasoning(&self) -> Option<Cow<'_, str>> {
+        joined(self, |b| match b {
             types::ContentBlock::ThinkingBlock(t) => t.thinking.as_deref(),
             _ => None,
         })
     }
 
-    /// The tool calls, in order (their input as JSON text).
-    pub fn tool_calls(&self) -> Vec<ToolCall> {
-        self.blocks()
+    /// The tool-use blocks, in order (their input as JSON text).
+    fn tool_calls(&self) -> Vec<ToolCall> {
+        blocks(self)
             .iter()
             .filter_map(|b| match b {
                 types::ContentBlock::ToolUseBlock(t) => Some(ToolCall {
@@ -264,31 +319,23 @@ impl Completion<types::MessageResponse> {
     }
 
     /// The stop reason as the server wrote it.
-    pub fn finish_reason_raw(&self) -> Option<&str> {
-        self.value.stop_reason.as_deref()
+    fn finish_reason_raw(&self) -> Option<&str> {
+        self.stop_reason.as_deref()
     }
 
-    /// The stop reason, typed.
-    pub fn finish_reason(&self) -> Option<FinishReason> {
-        self.finish_reason_raw().map(FinishReason::parse)
+    fn usage(&self) -> Option<TokenUsage> {
+        self.usage.as_ref().map(crate::request::message_usage)
     }
 
-    /// The token counts (cache reads and writes counted in).
-    pub fn usage(&self) -> Option<TokenUsage> {
-        message_usage(&self.value)
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
     }
 
-    /// The usage priced with the model's facts, in US dollars (cache reads and writes at their
-    /// own prices): `None` for a model this crate does not know or a message without usage.
-    pub fn estimated_cost(&self) -> Option<f64> {
-        estimate(&self.meta, self.usage()?)
-    }
-
-    /// The message as an assistant turn for the next request: thinking blocks with their
-    /// signatures (and redacted ones) unchanged, text, tool calls, in order.
-    pub fn turn(&self) -> Turn {
+    /// Thinking blocks with their signatures (and redacted ones) unchanged, text, tool calls,
+    /// in order.
+    fn turn(&self) -> Turn {
         let mut content = Vec::new();
-        for b in self.blocks() {
+        for b in blocks(self) {
             match b {
                 types::ContentBlock::ThinkingBlock(t) => content.push(Part::Thinking {
                     text: t.thinking.clone().unwrap_or_default(),
@@ -307,7 +354,11 @@ impl Completion<types::MessageResponse> {
         }
         Turn::Assistant {
             content,
-            tool_calls: self.tool_calls(),
+            tool_calls: Answer::tool_calls(self),
         }
+    }
+
+    fn body_cost(&self) -> Option<Cost> {
+        crate::cost::body_cost(self.meta.as_ref(), None)
     }
 }

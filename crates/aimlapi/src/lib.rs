@@ -13,20 +13,19 @@
 #![doc = ""]
 #![doc = include_str!("../README.md")]
 
-mod accumulate;
 mod api;
 mod body;
 pub mod catalogue;
 mod catalogue_state;
 mod chat_builder;
-mod chat_stream;
 mod completion;
+mod completions;
 mod conversation;
 pub mod cost;
 pub mod error;
 mod failure;
 mod generation;
-mod message_fold;
+mod messages;
 mod meta;
 pub mod model;
 pub mod provider;
@@ -47,8 +46,8 @@ pub use aimlapi_types as types;
 
 pub use api::{Client, ClientBuilder};
 pub use chat_builder::Chat;
-pub use chat_stream::ChatStream;
-pub use completion::Completion;
+pub use completion::{Answer, Completion};
+pub use completions::stream::ChatStream;
 pub use conversation::{Content, Conversation};
 pub use error::{Error, ErrorKind};
 pub use meta::ResponseMeta;
@@ -62,8 +61,8 @@ pub use timeouts::Timeouts;
 /// The conversation API: what [`Client::chat`] takes and gives back.
 pub mod chat {
     pub use crate::chat_builder::Chat;
-    pub use crate::chat_stream::{ChatStream, Delta, TextStream};
     pub use crate::completion::{Completion, FinishReason};
+    pub use crate::completions::stream::{ChatStream, StreamDelta, TextStream};
     pub use crate::conversation::{Cache, Content, Conversation, Image, Part, ToolCall, Turn};
     pub use crate::request::TokenUsage;
     pub use crate::wire::{Reasoning, Sampling, Thinking, ThinkingDisplay, Unsupported};

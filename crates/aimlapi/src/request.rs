@@ -96,78 +96,13 @@ pub(crate) fn message_usage(u: &types::MessageUsage) -> TokenUsage {
     }
 }
 
-/// What every non-streaming response type offers.
-pub trait ChatResponse {
-    /// The usage, when the response has it.
-    fn token_usage(&self) -> Option<TokenUsage>;
-
-    /// The text of the first choice's message, when it has one.
-    fn text(&self) -> Option<&str>;
-
-    /// The tool calls of the first choice's message (none when it made none).
-    fn tool_calls(&self) -> &[types::ToolCall];
-
-    /// The vendor's cost figure in the body (`meta.usage.usd_spent`, then OpenRouter's
-    /// `usage.cost`), when it sent one.
-    fn body_cost(&self) -> Option<crate::cost::Cost> {
-        None
-    }
-}
-
-macro_rules! chat_response {
-    ($($response:ty),+) => {$(
-        impl ChatResponse for $response {
-            fn token_usage(&self) -> Option<TokenUsage> {
-                self.usage.as_ref().map(chat_usage)
-            }
-
-            fn text(&self) -> Option<&str> {
-                self.choices.first()?.message.as_ref()?.content.as_deref()
-            }
-
-            fn tool_calls(&self) -> &[types::ToolCall] {
-                self.choices
-                    .first()
-                    .and_then(|c| c.message.as_ref())
-                    .and_then(|m| m.tool_calls.as_deref())
-                    .unwrap_or_default()
-            }
-
-            fn body_cost(&self) -> Option<crate::cost::Cost> {
-                crate::cost::body_cost(self.meta.as_ref(), self.usage.as_ref().and_then(|u| u.cost))
-            }
-        }
-    )+};
-}
-
-chat_response!(types::ChatCompletion);
-
-/// The token counts of an answer, whatever its endpoint (recorded in the call's span), and the
-/// cost figure its body carries.
-pub(crate) trait TokenCounts {
-    fn token_counts(&self) -> Option<TokenUsage>;
-
-    /// The vendor's figure in the body (`meta.usage.usd_spent`, OpenRouter's `usage.cost`).
-    fn body_cost(&self) -> Option<crate::cost::Cost>;
-}
-
-impl<T: ChatResponse> TokenCounts for T {
-    fn token_counts(&self) -> Option<TokenUsage> {
-        self.token_usage()
-    }
-
-    fn body_cost(&self) -> Option<crate::cost::Cost> {
-        ChatResponse::body_cost(self)
-    }
-}
-
 /// A chat-completions request body this crate can send: one of the generated request types.
 pub trait ChatRequest: Serialize + Clone + Send + Sync + 'static {
     /// What a successful non-streaming call returns.
-    type Response: DeserializeOwned + ChatResponse + Send + 'static;
+    type Response: DeserializeOwned + crate::completion::Answer + Send + 'static;
 
     /// One chunk of a streaming response.
-    type Chunk: crate::accumulate::StreamChunk;
+    type Chunk: crate::sse::StreamChunk;
 
     /// The model id the request names.
     fn model_id(&self) -> String;

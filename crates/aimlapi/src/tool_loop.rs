@@ -4,14 +4,13 @@ use aimlapi_client::RequestOptions;
 
 use aimlapi_types as types;
 
-use crate::accumulate::StreamChunk;
 use crate::api::Client;
 use crate::chat_builder::Chat;
-use crate::completion::tool_calls_of;
-use crate::completion::Completion;
+use crate::completion::{Answer, Completion};
 use crate::conversation::{Conversation, ToolCall, Turn};
 use crate::error::Error;
 use crate::request::ChatRequest;
+use crate::sse::StreamChunk;
 use crate::tool_spec::{ToolCallRecord, ToolRequest, Toolbox};
 
 /// How [`Client::run_tools`](crate::Client::run_tools) runs.
@@ -67,21 +66,21 @@ impl Client {
         R: ToolRequest,
         R::Chunk: StreamChunk<Completion = R::Response>,
     {
-        use crate::request::ChatResponse;
         request.set_tools(tools)?;
         let mut made = Vec::new();
         for step in 1..=settings.max_steps {
             let response = if settings.streaming {
                 self.stream(&request, &settings.options)
                     .await?
-                    .collect_completion()
+                    .completion()
                     .await?
+                    .value
             } else {
                 self.chat_completion_with(&request, &settings.options)
                     .await?
                     .value
             };
-            let calls = tool_calls_of(response.tool_calls());
+            let calls = response.tool_calls();
             if calls.is_empty() {
                 return Ok(ToolRun {
                     response,
@@ -91,7 +90,7 @@ impl Client {
                 });
             }
             let records = run_calls(tools, &calls, step).await;
-            request.push_tool_round(response.text().map(str::to_string), &records)?;
+            request.push_tool_round(response.text().map(std::borrow::Cow::into_owned), &records)?;
             made.extend(records);
         }
         Err(Error::StepLimit {
@@ -129,17 +128,13 @@ pub struct ConversationRun<T = types::ChatCompletion> {
     pub steps: usize,
 }
 
-/// An endpoint's answer, as the tool loop needs it.
-pub(crate) trait LoopAnswer: Sized {
+/// The endpoint an answer type comes from: how the tool loop asks for one.
+pub(crate) trait Asked: Answer + Sized {
     /// Sends `chat` once, streamed and folded or not.
     async fn ask(chat: &Chat<'_>, streaming: bool) -> Result<Completion<Self>, Error>;
-    /// The answer as the next assistant turn.
-    fn turn(done: &Completion<Self>) -> Turn;
-    /// The tool calls it asks for.
-    fn calls(done: &Completion<Self>) -> Vec<ToolCall>;
 }
 
-impl LoopAnswer for types::ChatCompletion {
+impl Asked for types::ChatCompletion {
     async fn ask(chat: &Chat<'_>, streaming: bool) -> Result<Completion<Self>, Error> {
         if streaming {
             chat.stream().await?.completion().await
@@ -147,26 +142,14 @@ impl LoopAnswer for types::ChatCompletion {
             chat.send().await
         }
     }
-    fn turn(done: &Completion<Self>) -> Turn {
-        done.turn()
-    }
-    fn calls(done: &Completion<Self>) -> Vec<ToolCall> {
-        done.tool_calls()
-    }
 }
 
-impl LoopAnswer for types::MessageResponse {
+impl Asked for types::MessageResponse {
     async fn ask(chat: &Chat<'_>, streaming: bool) -> Result<Completion<Self>, Error> {
         if !streaming {
             return chat.send_message().await;
         }
         chat.stream_message().await?.completion().await
-    }
-    fn turn(done: &Completion<Self>) -> Turn {
-        done.turn()
-    }
-    fn calls(done: &Completion<Self>) -> Vec<ToolCall> {
-        done.tool_calls()
     }
 }
 
@@ -197,7 +180,7 @@ impl Chat<'_> {
         self.run_loop(tools, settings).await
     }
 
-    async fn run_loop<T: LoopAnswer>(
+    async fn run_loop<T: Asked>(
         self,
         tools: &Toolbox,
         settings: &ToolLoop,
@@ -206,9 +189,9 @@ impl Chat<'_> {
         let mut calls = Vec::new();
         for step in 1..=settings.max_steps {
             let completion = T::ask(&chat, settings.streaming).await?;
-            let asked = T::calls(&completion);
+            let asked = completion.tool_calls();
             let mut conversation = chat.take_conversation();
-            conversation.push(T::turn(&completion));
+            conversation.push(completion.turn());
             if asked.is_empty() {
                 return Ok(ConversationRun {
                     completion,

@@ -396,14 +396,14 @@ pub fn parse_tool_use<T: DeserializeOwned>(block: &types::ToolUsePart) -> Result
 }
 
 /// The first choice's text read into `T`: the answer to a [`response_format`] request.
-pub fn parse_content<T: DeserializeOwned, R: crate::request::ChatResponse>(
+pub fn parse_content<T: DeserializeOwned, R: crate::completion::Answer>(
     response: &R,
 ) -> Result<T, Error> {
     let text = response.text().ok_or_else(|| Error::Decode {
         message: "the answer has no text to read".into(),
         body: String::new(),
     })?;
-    parse_text("the answer", text)
+    parse_text("the answer", &text)
 }
 
 /// One tool call the model made and what running it gave.

@@ -1,7 +1,7 @@
 //! The accumulator on documented streams, pinned by snapshots.
 
-use aimlapi::sse::{unwrap_legacy, Accumulator};
-use aimlapi::types::{ChatCompletion, ChatCompletionChunk};
+use aimlapi::sse::{unwrap_legacy, Accumulator, Fold};
+use aimlapi::types::ChatCompletionChunk;
 use serde_json::{json, Value};
 
 const TRANSCRIPT: &str = include_str!("../../mock/fixtures/seed-003-stream.txt");
@@ -10,9 +10,9 @@ fn fold(payloads: impl IntoIterator<Item = Value>) -> Value {
     let mut acc = Accumulator::new();
     for p in payloads {
         let chunk: ChatCompletionChunk = serde_json::from_value(p).unwrap();
-        acc.push(&chunk);
+        acc.push(&chunk).unwrap();
     }
-    serde_json::to_value(acc.finish::<ChatCompletion>().unwrap()).unwrap()
+    serde_json::to_value(acc.finish().unwrap()).unwrap()
 }
 
 fn seed_payloads() -> Vec<Value> {

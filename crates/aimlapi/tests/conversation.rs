@@ -192,7 +192,7 @@ async fn an_unknown_model_gets_the_openai_style_shape() {
 
 #[tokio::test]
 async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
-    use aimlapi::chat::Delta;
+    use aimlapi::chat::StreamDelta;
     use futures::StreamExt;
 
     let mock = MockServer::start().await;
@@ -204,8 +204,8 @@ async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
     let (mut text, mut usage) = (String::new(), None);
     while let Some(delta) = stream.next().await {
         match delta.unwrap() {
-            Delta::Text(t) => text.push_str(&t),
-            Delta::Usage(u) => usage = Some(u),
+            StreamDelta::Text(t) => text.push_str(&t),
+            StreamDelta::Usage(u) => usage = Some(u),
             _ => {}
         }
     }
@@ -218,7 +218,7 @@ async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
     let first = texts.next().await.unwrap().unwrap();
     assert!(text.starts_with(&first));
     let done = texts.completion().await.unwrap();
-    assert_eq!(done.text(), Some(text.as_str()));
+    assert_eq!(done.text().as_deref(), Some(text.as_str()));
     assert_eq!(done.usage().map(|u| u.prompt_tokens), Some(16));
     assert_eq!((done.meta.status.as_u16(), done.meta.attempts), (200, 1));
 
@@ -231,7 +231,7 @@ async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
     let mut stream = chat.stream().await.unwrap();
     let mut arguments = String::new();
     while let Some(delta) = stream.next().await {
-        if let Delta::ToolCall { arguments: a, .. } = delta.unwrap() {
+        if let StreamDelta::ToolCall { arguments: a, .. } = delta.unwrap() {
             arguments.push_str(&a);
         }
     }
@@ -309,7 +309,10 @@ async fn the_tool_loop_runs_on_a_conversation_in_each_dialect() {
             .await
             .unwrap_or_else(|e| panic!("{model}: {e}"));
         assert_eq!(run.steps, 2, "{model}");
-        assert_eq!(run.completion.text(), Some("7 degrees: take a coat."));
+        assert_eq!(
+            run.completion.text().as_deref(),
+            Some("7 degrees: take a coat.")
+        );
         assert_eq!(run.calls.len(), 1);
         assert!(!run.calls[0].is_error, "{:?}", run.calls[0]);
         // user, assistant with the call, its result, the answer.

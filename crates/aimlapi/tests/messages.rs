@@ -1,5 +1,6 @@
 //! The Messages endpoint's event stream folded into the whole message.
 
+use aimlapi::sse::Fold;
 use aimlapi::sse::MessageAccumulator;
 use aimlapi::types::{MessageResponse, MessageStreamEvent};
 use serde_json::json;

@@ -174,9 +174,9 @@ fn legacy_transcript() -> String {
 #[tokio::test]
 async fn both_stream_formats_fold_to_the_same_completion() {
     let (_s, current) = stream_of(TRANSCRIPT, 13).await;
-    let current = current.collect_completion().await.unwrap();
+    let current = current.completion().await.unwrap().value;
     let (_s, legacy) = stream_of(&legacy_transcript(), 13).await;
-    let legacy = legacy.collect_completion().await.unwrap();
+    let legacy = legacy.completion().await.unwrap().value;
     let current = serde_json::to_value(&current).unwrap();
     assert_eq!(current, serde_json::to_value(&legacy).unwrap());
     assert_eq!(current["id"], "msg_01MuATe8QKEhnksWHddPGVMD");
@@ -212,7 +212,7 @@ async fn a_stream_cut_mid_body_is_an_unexpected_end() {
     // Folding it is an error too, never a short success.
     let (_s, stream) = stream_of(&cut, 50).await;
     assert_eq!(
-        stream.collect_completion().await.unwrap_err().kind(),
+        stream.completion().await.unwrap_err().kind(),
         aimlapi::ErrorKind::UnexpectedEnd
     );
 }
@@ -254,7 +254,7 @@ async fn the_old_format_with_counts_only_in_its_state_folds_to_the_true_usage() 
     const LEGACY: &str = include_str!("../../../tests/fixtures/legacy-stream.txt");
     for size in [13, 4096] {
         let (_s, stream) = stream_of(LEGACY, size).await;
-        let done = serde_json::to_value(stream.collect_completion().await.unwrap()).unwrap();
+        let done = serde_json::to_value(stream.completion().await.unwrap().value).unwrap();
         assert_eq!(
             done["usage"],
             serde_json::json!({"prompt_tokens": 23, "completion_tokens": 41, "total_tokens": 64}),

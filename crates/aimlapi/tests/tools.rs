@@ -236,7 +236,7 @@ async fn a_streamed_tool_call_is_folded_parsed_run_and_answered_in_the_openai_di
     let (run, seen) = streamed_loop(&mock, request).await;
     assert_eq!(run.steps, 2);
     assert_eq!(
-        aimlapi::request::ChatResponse::text(&run.response),
+        aimlapi::Answer::text(&run.response).as_deref(),
         Some("Sunny, 21 C in Paris.")
     );
     assert_eq!(seen, [want()]);

@@ -79,7 +79,7 @@
 //!     "messages": [{"role": "user", "content": "Capital of France?"}],
 //! })).unwrap();
 //! let done = client.chat_completion(&request).await.unwrap();
-//! assert_eq!(done.text(), Some("Paris."));
+//! assert_eq!(done.text().as_deref(), Some("Paris."));
 //! assert_eq!(mock.requests()[0].body["messages"][0]["content"], "Capital of France?");
 //! # }
 //! ```

@@ -62,7 +62,7 @@ async fn the_documented_answer_and_transcript_in_both_formats_and_any_chunking()
             .stream(&haiku("Hi"), &RequestOptions::default())
             .await
             .unwrap();
-        let done = stream.collect_completion().await.unwrap();
+        let done = stream.completion().await.unwrap().value;
         let text = done.choices[0].message.as_ref().unwrap().content.clone();
         assert!(
             text.as_deref()
@@ -97,7 +97,7 @@ async fn scripted_text_tool_calls_and_usage() {
     );
     let c = client(&mock);
     let done = c.chat_completion(&haiku("Capital?")).await.unwrap();
-    assert_eq!(done.text(), Some("Paris."));
+    assert_eq!(done.text().as_deref(), Some("Paris."));
     assert_eq!(
         done.usage().map(|u| (u.prompt_tokens, u.completion_tokens)),
         Some((9, 2))
@@ -107,7 +107,7 @@ async fn scripted_text_tool_calls_and_usage() {
         .stream(&haiku("Weather?"), &RequestOptions::default())
         .await
         .unwrap();
-    let done = stream.collect_completion().await.unwrap();
+    let done = stream.completion().await.unwrap().value;
     let calls = done.choices[0].message.as_ref().unwrap().tool_calls.clone();
     let calls = serde_json::to_value(calls).unwrap();
     assert_eq!(calls[0]["id"], "call_1");
@@ -535,7 +535,7 @@ async fn the_messages_endpoint_answers_a_scripted_header() {
         .stream_message()
         .await
         .unwrap();
-    let message = events.collect_message().await.unwrap();
+    let message = events.completion().await.unwrap().value;
     assert_eq!(message.usage.and_then(|u| u.output_tokens), Some(4));
     assert!(mock.requests().iter().all(|r| r.path == "/v1/messages"));
 }

@@ -49,7 +49,7 @@ pub enum SseRef<'a> {
 
 /// Where the first line end (LF or CR) in `bytes` is.
 #[inline(always)]
-pub(super) fn line_end(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn line_end(bytes: &[u8]) -> Option<usize> {
     // Short pieces (small network reads) are searched with SSE2, which every x86-64 has, inline:
     // `memchr2` picks its routine through a pointer on every call, which costs as much as the
     // search itself on a few dozen bytes.
@@ -112,7 +112,7 @@ pub struct SseDecoder {
     started: bool,
     /// The previous piece ended in CR: a LF that starts the next piece belongs to it.
     after_cr: bool,
-    pub(super) max_line: usize,
+    pub(crate) max_line: usize,
 }
 
 impl Default for SseDecoder {
@@ -169,14 +169,14 @@ impl SseDecoder {
 
     /// Whether a line begun in an earlier piece is being read.
     #[inline]
-    pub(super) fn in_line(&self) -> bool {
+    pub(crate) fn in_line(&self) -> bool {
         !self.line.is_empty()
     }
 
     /// Whether nothing is pending: the next byte starts a new line of a new event, with no
     /// field set but the last event id.
     #[inline]
-    pub(super) fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         self.started
             && !self.after_cr
             && !self.has_data
@@ -187,7 +187,7 @@ impl SseDecoder {
 
     /// Frames `bytes` until `sink` asks to stop (returns `true`) or the bytes run out; returns how
     /// many bytes were read. A piece may be fed in several steps: the state carries over.
-    pub(super) fn step(
+    pub(crate) fn step(
         &mut self,
         bytes: &[u8],
         sink: &mut dyn FnMut(SseRef<'_>) -> bool,
@@ -278,7 +278,7 @@ impl SseDecoder {
 
     /// Appends to the line being read, within the line limit.
     #[inline]
-    pub(super) fn push(&mut self, bytes: &[u8]) -> Result<(), Error> {
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if self.line.len() + bytes.len() > self.max_line {
             return Err(self.overlong());
         }

@@ -1,18 +1,22 @@
-//! Streams below the conversation API: server-sent event framing ([`SseDecoder`]), typed chunks
-//! without I/O ([`ChunkDecoder`]), typed chunks from a response as they arrive ([`ChunkStream`])
-//! over its raw body ([`ByteStream`]), and folding chunks into a completion ([`Accumulator`]) or
-//! Messages-endpoint events into the message ([`MessageAccumulator`]).
+//! Streams below the conversation API: server-sent event framing ([`SseDecoder`]); typed chat
+//! chunks without I/O ([`ChunkDecoder`]) and from a response as they arrive ([`ChunkStream`]);
+//! typed Messages events the same two ways ([`MessageEventDecoder`], [`MessageEventStream`]);
+//! a response's raw body ([`ByteStream`]); and the two folds of a stream into its answer, one
+//! [`Fold`] each ([`Accumulator`] for chat chunks, [`MessageAccumulator`] for Messages events).
+//! One driver runs either decoder over a body.
 
-mod chunks;
-mod events;
-mod frame;
-mod stream;
+pub(crate) mod driver;
+pub(crate) mod frame;
+pub(crate) mod merge;
 
-pub use chunks::{ChunkDecoder, StreamItem};
-pub use events::{parse_message_event, MessageEventDecoder, MessageEventStream};
+pub(crate) use driver::Decode;
+pub use driver::Fold;
 pub use frame::{SseDecoder, SseEvent, SseItem, SseRef, DEFAULT_MAX_LINE};
-pub use stream::ChunkStream;
 
-pub use crate::accumulate::{unwrap_legacy, Accumulator, StreamChunk};
 pub use crate::body::ByteStream;
-pub use crate::message_fold::MessageAccumulator;
+pub use crate::completions::decode::{unwrap_legacy, ChunkDecoder, StreamChunk, StreamItem};
+pub use crate::completions::fold::Accumulator;
+pub use crate::completions::stream::ChunkStream;
+pub use crate::messages::decode::{parse_message_event, MessageEventDecoder};
+pub use crate::messages::fold::MessageAccumulator;
+pub use crate::messages::stream::MessageEventStream;

@@ -1,26 +1,22 @@
-//! The Messages endpoint's event stream: [`MessageEventDecoder`] (typed events from the bytes of
-//! a body, no I/O) and [`MessageEventStream`] (the same over a response, as it arrives).
+//! [`MessageEventDecoder`]: typed Messages-endpoint events from the bytes of a body, no I/O.
 
 use std::collections::VecDeque;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use aimlapi_types as types;
-use aimlapi_types::{MessageResponse, MessageStreamEvent};
-use futures::Stream;
+use aimlapi_types::MessageStreamEvent;
+use bytes::Bytes;
 
-use super::frame::{SseDecoder, SseRef, DEFAULT_MAX_LINE};
-use crate::body::ByteStream;
-use crate::completion::Completion;
 use crate::error::Error;
-use crate::message_fold::{stream_error, MessageAccumulator};
-use crate::meta::ResponseMeta;
+use crate::messages::fold::stream_error;
+use crate::sse::frame::{SseDecoder, SseRef, DEFAULT_MAX_LINE};
+use crate::sse::Decode;
 
 /// Typed Messages-endpoint events from the bytes of a body, in whatever pieces they come: feed
 /// pieces, take events. Each event's `data` is decoded where the framing finds it (the `event:`
 /// name repeats the payload's `type`, which is what is read). It is done after `message_stop`
-/// or an `error` event (a typed [`Error::Stream`]); a body that ends before either is
-/// [`Error::UnexpectedEnd`].
+/// or an `error` event (a typed [`Error::Stream`]). A body that ends before either is incomplete:
+/// the stream over a response says so ([`Error::UnexpectedEnd`]), as does the fold's
+/// [`finish`](crate::sse::Fold::finish).
 #[derive(Debug)]
 pub struct MessageEventDecoder {
     sse: SseDecoder,
@@ -63,13 +59,9 @@ impl MessageEventDecoder {
         }
     }
 
-    /// The body ended: an event it did not close is dropped; without `message_stop` the next
-    /// item is [`Error::UnexpectedEnd`].
+    /// The body ended: an event it did not close is dropped.
     pub fn finish(&mut self) {
         self.sse.finish();
-        if !self.done {
-            self.ready.push_back(Err(Error::UnexpectedEnd));
-        }
     }
 
     /// The next event, if one is complete. After `message_stop`, an `error` event (given as
@@ -91,9 +83,39 @@ impl MessageEventDecoder {
         Some(item)
     }
 
-    /// Whether `message_stop`, an error, or the end of a body without it has been taken.
+    /// Whether `message_stop` or an error has been taken.
     pub fn is_done(&self) -> bool {
         self.done
+    }
+}
+
+impl Decode for MessageEventDecoder {
+    type Item = MessageStreamEvent;
+    type Event = MessageStreamEvent;
+
+    fn feed_piece(&mut self, piece: Bytes) {
+        self.feed(&piece)
+    }
+
+    fn next(&mut self) -> Option<Result<MessageStreamEvent, Error>> {
+        self.next_event()
+    }
+
+    fn body_ended(&mut self) {
+        self.finish()
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// A Messages stream is whole only at `message_stop`, after which the decoder is done.
+    fn is_whole(&self) -> bool {
+        false
+    }
+
+    fn event(item: &MessageStreamEvent) -> Option<&MessageStreamEvent> {
+        Some(item)
     }
 }
 
@@ -155,106 +177,6 @@ fn decode_event(data: &[u8]) -> Result<MessageStreamEvent, serde_json::Error> {
         _ => return from_slice(data),
     };
     direct.or_else(|_| from_slice(data))
-}
-
-/// Typed Messages-endpoint events of a response as they arrive; ends after `message_stop`.
-/// Pull-based (nothing runs unless polled), with the response's idle timeout; dropping it closes
-/// the connection. [`collect_message`](Self::collect_message) folds the rest into the message,
-/// [`completion`](Self::completion) into a [`Completion`] (its views, its cost).
-#[derive(Debug)]
-pub struct MessageEventStream {
-    meta: ResponseMeta,
-    body: Option<ByteStream>,
-    decoder: MessageEventDecoder,
-    ended: bool,
-    /// The client's running total, which the folded message's cost joins.
-    spend: Option<std::sync::Arc<crate::cost::Spend>>,
-}
-
-impl MessageEventStream {
-    /// Events from a raw body.
-    pub fn new(body: ByteStream) -> Self {
-        MessageEventStream {
-            meta: body.meta().clone(),
-            body: Some(body),
-            decoder: MessageEventDecoder::default(),
-            ended: false,
-            spend: None,
-        }
-    }
-
-    /// The folded message's cost joins `spend`.
-    pub(crate) fn counting(mut self, spend: std::sync::Arc<crate::cost::Spend>) -> Self {
-        self.spend = Some(spend);
-        self
-    }
-
-    /// What came with the response.
-    pub fn meta(&self) -> &ResponseMeta {
-        &self.meta
-    }
-
-    /// Reads the rest of the stream and folds it into the message.
-    pub async fn collect_message(mut self) -> Result<MessageResponse, Error> {
-        use futures::StreamExt;
-        let mut fold = MessageAccumulator::new();
-        while let Some(event) = self.next().await {
-            fold.push(&event?)?;
-        }
-        fold.finish()
-    }
-
-    /// Reads the rest of the stream and returns the whole message with the response's
-    /// [`ResponseMeta`]: a [`Completion`], with its text, reasoning, tool calls, usage and
-    /// [`cost`](Completion::cost) (the vendor sends no figure with a stream: the estimate).
-    pub async fn completion(mut self) -> Result<Completion<MessageResponse>, Error> {
-        let meta = self.meta.clone();
-        let spend = self.spend.take();
-        let done = Completion {
-            value: self.collect_message().await?,
-            meta,
-        };
-        if let Some(spend) = spend {
-            spend.count(done.cost());
-        }
-        Ok(done)
-    }
-}
-
-impl Stream for MessageEventStream {
-    type Item = Result<MessageStreamEvent, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if let Some(item) = this.decoder.next_event() {
-                return Poll::Ready(Some(item));
-            }
-            if this.decoder.is_done() || this.ended {
-                // Done: drop the body, which closes the connection.
-                this.body = None;
-                return Poll::Ready(None);
-            }
-            let Some(body) = this.body.as_mut() else {
-                this.ended = true;
-                continue;
-            };
-            match Pin::new(body).poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(piece))) => this.decoder.feed(&piece),
-                // A broken connection ends the body: what was framed comes first.
-                Poll::Ready(Some(Err(Error::Connection(_)))) | Poll::Ready(None) => {
-                    this.decoder.finish();
-                    this.body = None;
-                }
-                Poll::Ready(Some(Err(e))) => {
-                    this.body = None;
-                    this.ended = true;
-                    return Poll::Ready(Some(Err(e)));
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,100 @@
-//! [`ChunkDecoder`]: typed stream chunks from the bytes of a body, framed lazily, without I/O.
+//! [`ChunkDecoder`]: typed chat-completion chunks from the bytes of a body, framed lazily,
+//! without I/O, in either AI/ML stream format ([`unwrap_legacy`]).
 
+use aimlapi_types as types;
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
 
-use super::frame::{line_end, SseDecoder, SseRef, DEFAULT_MAX_LINE};
-use crate::accumulate::{unwrap_legacy, StreamChunk};
 use crate::error::Error;
+use crate::sse::frame::{line_end, SseDecoder, SseRef, DEFAULT_MAX_LINE};
+use crate::sse::{Decode, Fold};
+
+/// A stream chunk type: what the decoder and the fold read from it.
+pub trait StreamChunk: DeserializeOwned + Send + 'static {
+    /// The completion type the chunks fold into.
+    type Completion: DeserializeOwned + Send + 'static;
+
+    /// The fold of these chunks into the completion.
+    type Fold: Fold<Event = Self, Output = Self::Completion> + Send + 'static;
+
+    /// An error the server reported inside the stream (OpenRouter's `error` chunk): code, message.
+    fn stream_error(&self) -> Option<(Option<String>, String)>;
+
+    /// Whether any choice of this chunk carries a finish reason.
+    fn has_finish_reason(&self) -> bool;
+
+    /// The text delta of the choice with the lowest index, if it has one.
+    fn first_text(&self) -> Option<&str>;
+}
+
+impl StreamChunk for types::ChatCompletionChunk {
+    type Completion = types::ChatCompletion;
+    type Fold = crate::completions::fold::Accumulator;
+
+    #[inline]
+    fn stream_error(&self) -> Option<(Option<String>, String)> {
+        let e = self.error.as_ref()?;
+        let code = e
+            .code
+            .as_ref()
+            .and_then(|code| match serde_json::to_value(code).ok()? {
+                Value::String(s) => Some(s),
+                other => Some(other.to_string()),
+            });
+        Some((code, e.message.clone().unwrap_or_default()))
+    }
+
+    #[inline]
+    fn has_finish_reason(&self) -> bool {
+        self.choices.iter().any(|c| c.finish_reason.is_some())
+    }
+
+    fn first_text(&self) -> Option<&str> {
+        self.choices
+            .iter()
+            .min_by_key(|c| c.index)?
+            .delta
+            .as_ref()?
+            .content
+            .as_deref()
+    }
+}
+
+impl<T: StreamChunk> Decode for ChunkDecoder<T> {
+    type Item = StreamItem<T>;
+    type Event = T;
+
+    #[inline]
+    fn feed_piece(&mut self, piece: Bytes) {
+        self.feed(piece)
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<Result<StreamItem<T>, Error>> {
+        self.next_item()
+    }
+
+    fn body_ended(&mut self) {
+        self.finish()
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// A body may end without `[DONE]` once a chunk has carried a finish reason.
+    fn is_whole(&self) -> bool {
+        self.finished
+    }
+
+    fn event(item: &StreamItem<T>) -> Option<&T> {
+        match item {
+            StreamItem::Chunk(c) => Some(c),
+            StreamItem::Comment(_) => None,
+        }
+    }
+}
 
 /// One item of a chunk stream.
 #[derive(Clone, Debug)]
@@ -34,7 +124,7 @@ enum Framed {
 /// is recognised at once; anything else (comments, other fields, events split across pieces,
 /// lone CR line ends) goes through [`SseDecoder`]. Either AI/ML stream format is read (the current
 /// one, or the `{"event", "state"}` wrapper used before 2026-02-13, detected per line).
-/// [`ChunkStream`](super::ChunkStream) drives one over a response.
+/// [`ChunkStream`](crate::sse::ChunkStream) drives one over a response.
 pub struct ChunkDecoder<T> {
     sse: SseDecoder,
     /// The piece being read, and how far into it framing has got.
@@ -351,5 +441,98 @@ fn undecodable(err: serde_json::Error, data: &[u8]) -> Error {
     Error::Decode {
         message: err.to_string(),
         body: String::from_utf8_lossy(data).into_owned(),
+    }
+}
+
+/// Whether a payload starts like the old wrapper: `{` then the key `"event"`.
+#[inline(always)]
+fn is_legacy(payload: &[u8]) -> bool {
+    // The common case first: a compact payload, `{"event"` or `{"id"` right at the start.
+    match payload.strip_prefix(b"{\"") {
+        Some(rest) => rest.starts_with(b"event\""),
+        None => is_legacy_spaced(payload),
+    }
+}
+
+/// [`is_legacy`] for a payload with white space around its first brace or key.
+#[cold]
+fn is_legacy_spaced(payload: &[u8]) -> bool {
+    let mut rest = payload.iter().skip_while(|c| c.is_ascii_whitespace());
+    if rest.next() != Some(&b'{') {
+        return false;
+    }
+    rest.skip_while(|c| c.is_ascii_whitespace())
+        .take(7)
+        .eq(b"\"event\"")
+}
+
+/// Rewrites a chunk in the AI/ML stream format used before 2026-02-13,
+/// `{"event": <chunk>, "state": {..., "usage": {"input_tokens", "output_tokens", ...}}}`, into a
+/// current chunk. In that format the true counts are in `state.usage` (`input_tokens` on the
+/// first chunk, the final `output_tokens` on the chunk whose state has `finishReason`) while the
+/// chunk's own `usage` is null or all zeros: such a chunk gets the state's counts, renamed
+/// (`prompt_tokens`, `completion_tokens`, `total_tokens`); a chunk whose own usage has a count
+/// keeps it. Returns `None` for a payload in the current format.
+#[inline(always)]
+pub fn unwrap_legacy(payload: &[u8]) -> Option<Result<Value, serde_json::Error>> {
+    if !is_legacy(payload) {
+        return None;
+    }
+    unwrap_wrapper(payload)
+}
+
+/// [`unwrap_legacy`] for a payload that starts like the wrapper.
+#[inline(never)]
+fn unwrap_wrapper(payload: &[u8]) -> Option<Result<Value, serde_json::Error>> {
+    let mut wrapper: Value = match serde_json::from_slice(payload) {
+        Ok(v) => v,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut chunk = wrapper
+        .get_mut("event")
+        .map(Value::take)
+        .filter(Value::is_object)?;
+    if let Some(u) = wrapper.pointer("/state/usage").filter(|u| u.is_object()) {
+        let n = |k: &str| u.get(k).and_then(Value::as_u64);
+        let (input, output) = (n("input_tokens"), n("output_tokens"));
+        if (input.is_some() || output.is_some()) && !has_counts(chunk.get("usage")) {
+            let (i, o) = (input.unwrap_or(0), output.unwrap_or(0));
+            chunk["usage"] = json!({
+                "prompt_tokens": i,
+                "completion_tokens": o,
+                "total_tokens": i.saturating_add(o),
+            });
+        }
+    }
+    Some(Ok(chunk))
+}
+
+/// Whether a chunk's own usage reports any count above zero.
+fn has_counts(usage: Option<&Value>) -> bool {
+    let Some(Value::Object(u)) = usage else {
+        return false;
+    };
+    ["prompt_tokens", "completion_tokens", "total_tokens"]
+        .iter()
+        .any(|k| u.get(*k).and_then(Value::as_f64).is_some_and(|n| n > 0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_legacy_wrapper_unwraps_with_its_usage_renamed() {
+        let line = r#"{"event":{"id":"","choices":[{"index":0,"finish_reason":"stop"}],"object":"chat.completion.chunk"},"state":{"generationId":"g","tools":[],"usage":{"input_tokens":16,"output_tokens":77,"cache_read_input_tokens":0},"finishReason":"stop"}}"#;
+        let v = unwrap_legacy(line.as_bytes()).unwrap().unwrap();
+        assert_eq!(
+            v["usage"],
+            json!({"prompt_tokens": 16, "completion_tokens": 77, "total_tokens": 93})
+        );
+        assert_eq!(v["choices"][0]["finish_reason"], "stop");
+        assert!(unwrap_legacy(br#"{"id":"x","choices":[]}"#).is_none());
+        assert!(unwrap_legacy(br#"  { "event" : {"choices": []}}"#)
+            .unwrap()
+            .is_ok());
     }
 }

@@ -1,0 +1,159 @@
+//! The one stream driver: a decoder of either endpoint's stream run over a response's
+//! [`ByteStream`], with one rule for a body that ends too early and one place where a folded
+//! answer joins the client's running total.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::Stream;
+
+use crate::body::ByteStream;
+use crate::completion::{Answer, Completion};
+use crate::cost::Spend;
+use crate::error::Error;
+use crate::meta::ResponseMeta;
+
+/// A decoder the [`Driver`] runs: typed items from the pieces of a body, without I/O.
+pub(crate) trait Decode {
+    /// What the stream yields.
+    type Item;
+    /// What a fold of the stream reads (an item may carry none: a comment line).
+    type Event;
+
+    /// Feeds one piece of the body.
+    fn feed_piece(&mut self, piece: Bytes);
+    /// The next item the pieces so far complete.
+    fn next(&mut self) -> Option<Result<Self::Item, Error>>;
+    /// The body ended: what it closed is still to be taken, a last unclosed event is dropped.
+    fn body_ended(&mut self);
+    /// Whether the stream's last item has been taken (its end marker, or an error).
+    fn is_done(&self) -> bool;
+    /// Whether the answer is whole, so that a body ending without the end marker is fine.
+    fn is_whole(&self) -> bool;
+    /// The part of `item` a fold reads.
+    fn event(item: &Self::Item) -> Option<&Self::Event>;
+}
+
+/// A fold of a stream's events into the answer a non-streaming call returns: the same two
+/// calls for both endpoints ([`Accumulator`](crate::sse::Accumulator) for chat chunks,
+/// [`MessageAccumulator`](crate::sse::MessageAccumulator) for Messages events). Nothing the
+/// server sent is dropped: a field the fold does not name is carried into the answer at the
+/// level it came (a scalar's last value wins, objects are merged).
+pub trait Fold: Default {
+    /// What is folded: one chunk or event.
+    type Event;
+    /// What the fold gives: the answer.
+    type Output;
+
+    /// Folds one chunk or event in. An error the server reported inside the stream is
+    /// [`Error::Stream`]; a tool call's input that is not JSON is [`Error::Decode`].
+    fn push(&mut self, event: &Self::Event) -> Result<(), Error>;
+
+    /// The answer. Before the stream's end (a finish reason, `message_stop`):
+    /// [`Error::UnexpectedEnd`].
+    fn finish(self) -> Result<Self::Output, Error>;
+}
+
+/// A decoder driven over a body: pull-based (nothing runs unless polled), with the body's idle
+/// timeout; dropping it closes the connection.
+pub(crate) struct Driver<D> {
+    meta: ResponseMeta,
+    body: Option<ByteStream>,
+    pub(crate) decoder: D,
+    /// Whether the stream has ended for its reader (after an error of the body or the early end).
+    ended: bool,
+    /// The client's running total, which the folded answer's cost joins.
+    spend: Option<Arc<Spend>>,
+}
+
+impl<D> std::fmt::Debug for Driver<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("done", &self.body.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Decode> Driver<D> {
+    pub(crate) fn new(body: ByteStream, decoder: D) -> Self {
+        Driver {
+            meta: body.meta().clone(),
+            body: Some(body),
+            decoder,
+            ended: false,
+            spend: None,
+        }
+    }
+
+    /// The folded answer's cost joins `spend`.
+    pub(crate) fn count_into(&mut self, spend: Arc<Spend>) {
+        self.spend = Some(spend);
+    }
+
+    pub(crate) fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    /// The next item. A body that ends, or a connection that breaks, before the answer is
+    /// whole is [`Error::UnexpectedEnd`] once what was framed has been delivered.
+    pub(crate) fn poll_item(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<D::Item, Error>>> {
+        loop {
+            if let Some(item) = self.decoder.next() {
+                return Poll::Ready(Some(item));
+            }
+            if self.decoder.is_done() {
+                // The end marker or an error, and every item before it delivered: drop the
+                // body, which closes the connection.
+                self.body = None;
+                return Poll::Ready(None);
+            }
+            let Some(body) = self.body.as_mut() else {
+                if !self.decoder.is_whole() && !std::mem::replace(&mut self.ended, true) {
+                    return Poll::Ready(Some(Err(Error::UnexpectedEnd)));
+                }
+                return Poll::Ready(None);
+            };
+            match Pin::new(body).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(piece))) => self.decoder.feed_piece(piece),
+                Poll::Ready(Some(Err(Error::Connection(_)))) | Poll::Ready(None) => {
+                    self.decoder.body_ended();
+                    self.body = None;
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    self.body = None;
+                    self.ended = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+        }
+    }
+
+    /// Reads the rest of the stream into `fold` and gives the answer with the response's
+    /// [`ResponseMeta`]; its cost joins the client's running total.
+    pub(crate) async fn fold_rest<F>(mut self, mut fold: F) -> Result<Completion<F::Output>, Error>
+    where
+        F: Fold<Event = D::Event>,
+        F::Output: Answer,
+    {
+        while let Some(item) = std::future::poll_fn(|cx| self.poll_item(cx)).await {
+            let item = item?;
+            if let Some(event) = D::event(&item) {
+                fold.push(event)?;
+            }
+        }
+        let done = Completion {
+            value: fold.finish()?,
+            meta: self.meta,
+        };
+        if let Some(spend) = &self.spend {
+            spend.count(done.cost());
+        }
+        Ok(done)
+    }
+}
