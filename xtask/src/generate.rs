@@ -358,28 +358,20 @@ fn without_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
 
 /// The component types only requests use: those no response reaches.
 fn request_only_types(registry: &Registry, docs: &[Doc]) -> std::collections::BTreeSet<String> {
-    let reach = |roots: Vec<String>| {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut todo = roots;
-        while let Some(n) = todo.pop() {
-            if let Some(schema) = registry.schemas.get(&n) {
-                if seen.insert(n) {
-                    crate::hoist::collect_refs(schema, &mut todo);
-                }
-            }
-        }
-        seen
-    };
     let mut responses = Vec::new();
     for doc in docs {
         let mut value = doc.value.clone();
         crate::walk::operations_mut(&mut value, &mut |_, _, op| {
             if let Some(r) = op.get("responses") {
-                crate::hoist::collect_refs(r, &mut responses);
+                crate::walk::collect_refs(r, &mut responses);
             }
         });
     }
-    let answered = reach(responses);
+    let answered = crate::walk::reach(responses, &mut |n, todo| {
+        if let Some(schema) = registry.schemas.get(n) {
+            crate::walk::collect_refs(schema, todo);
+        }
+    });
     registry
         .schemas
         .keys()
@@ -397,7 +389,7 @@ fn request_type(doc: &Doc) -> Option<String> {
             found = op
                 .get("requestBody")
                 .and_then(|b| b.pointer("/content/application~1json/schema"))
-                .and_then(crate::hoist::ref_name)
+                .and_then(crate::walk::ref_name)
                 .map(str::to_string);
         }
     });

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{json, Map, Value};
 use typify::{TypeDetails, TypeId, TypeSpace};
 
-use crate::hoist::ref_name;
+use crate::walk::ref_name;
 
 /// Converts one hoisted OpenAPI schema to JSON Schema:
 /// - `nullable: true` becomes a `"null"` type (or a `oneOf` with `null` around a reference);

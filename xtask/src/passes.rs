@@ -5,7 +5,9 @@
 use serde_json::{json, Map, Value};
 
 use crate::doc::Doc;
-use crate::walk::{all_schemas_mut, operations_mut, roots_mut, snake, visit_mut, Site};
+use crate::walk::{
+    all_schemas_mut, operations_mut, reach, refs, refs_mut, roots_mut, snake, visit_mut, Site,
+};
 
 /// A named normalization pass.
 pub struct Pass {
@@ -157,37 +159,28 @@ fn supply_shared_response(doc: &mut Doc) -> usize {
     n
 }
 
-fn refs_in(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            if let Some(Value::String(r)) = m.get("$ref") {
-                if let Some(name) = r.strip_prefix("#/components/schemas/") {
-                    out.push(name.to_string());
-                }
-            }
-            m.values().for_each(|v| refs_in(v, out));
+/// The names that the `$ref`s of `v` of the form `#/components/schemas/<name>` give.
+fn component_refs(v: &Value, out: &mut Vec<String>) {
+    refs(v, &mut |r| {
+        if let Some(name) = r.strip_prefix("#/components/schemas/") {
+            out.push(name.to_string());
         }
-        Value::Array(a) => a.iter().for_each(|v| refs_in(v, out)),
-        _ => {}
-    }
+    });
 }
 
 fn prune_unreferenced_components(doc: &mut Doc) -> usize {
     let mut wanted = Vec::new();
     if let Some(paths) = doc.value.get("paths") {
-        refs_in(paths, &mut wanted);
+        component_refs(paths, &mut wanted);
     }
     let Some(Value::Object(schemas)) = doc.value.pointer_mut("/components/schemas") else {
         return 0;
     };
-    let mut keep = std::collections::BTreeSet::new();
-    while let Some(name) = wanted.pop() {
-        if keep.insert(name.clone()) {
-            if let Some(s) = schemas.get(&name) {
-                refs_in(s, &mut wanted);
-            }
+    let keep = reach(wanted, &mut |name, todo| {
+        if let Some(s) = schemas.get(name) {
+            component_refs(s, todo);
         }
-    }
+    });
     let before = schemas.len();
     schemas.retain(|k, _| keep.contains(k));
     before - schemas.len()
@@ -220,31 +213,25 @@ fn resolve_pointer<'a>(doc: &'a Value, root: &'a Value, pointer: &str) -> Option
 /// reports by name).
 fn pointer_refs(doc: &mut Doc) -> usize {
     fn resolve(v: &mut Value, doc: &Value, root: &Value, depth: usize, n: &mut usize) {
-        match v {
-            Value::Object(m) => {
-                let target = m
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .filter(|r| r.starts_with("#/") && !r.starts_with("#/components/"))
-                    .and_then(|r| resolve_pointer(doc, root, r))
-                    .filter(|_| depth < 16)
-                    .cloned();
-                if let Some(mut target) = target {
-                    resolve(&mut target, doc, root, depth + 1, n);
-                    m.remove("$ref");
-                    if let Value::Object(t) = target {
-                        for (k, x) in t {
-                            m.entry(k).or_insert(x);
-                        }
-                    }
-                    *n += 1;
-                    return;
+        refs_mut(v, &mut |r, m| {
+            let target = Some(r)
+                .filter(|r| r.starts_with("#/") && !r.starts_with("#/components/"))
+                .and_then(|r| resolve_pointer(doc, root, r))
+                .filter(|_| depth < 16)
+                .cloned();
+            let Some(mut target) = target else {
+                return false;
+            };
+            resolve(&mut target, doc, root, depth + 1, n);
+            m.remove("$ref");
+            if let Value::Object(t) = target {
+                for (k, x) in t {
+                    m.entry(k).or_insert(x);
                 }
-                m.values_mut().for_each(|x| resolve(x, doc, root, depth, n));
             }
-            Value::Array(a) => a.iter_mut().for_each(|x| resolve(x, doc, root, depth, n)),
-            _ => {}
-        }
+            *n += 1;
+            true
+        });
     }
     let original = doc.value.clone();
     let mut n = 0;

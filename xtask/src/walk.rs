@@ -1,6 +1,9 @@
-//! Helpers shared by the passes: visiting every schema of an OpenAPI document and naming things.
+//! Helpers shared by the passes: visiting every schema of an OpenAPI document, every `$ref` in
+//! it, and naming things.
 
-use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+use serde_json::{json, Map, Value};
 
 /// Where a schema sits in its document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +120,70 @@ pub fn roots_mut(doc: &mut Value, f: &mut dyn FnMut(Site, &mut Value)) {
 /// Calls `f` on every schema of the document, with the site of the root it hangs from.
 pub fn all_schemas_mut(doc: &mut Value, f: &mut dyn FnMut(Site, &mut Map<String, Value>)) {
     roots_mut(doc, &mut |site, root| visit_mut(root, &mut |m| f(site, m)));
+}
+
+/// Calls `f` on every object in `v` that holds a string `$ref`, with that reference and the
+/// object, depth first and parents before children. Every JSON value is searched, not only the
+/// schema keywords. When `f` returns `true` (it has replaced the reference), the rest of that
+/// object is not searched.
+pub fn refs_mut(v: &mut Value, f: &mut dyn FnMut(&str, &mut Map<String, Value>) -> bool) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                let r = r.clone();
+                if f(&r, m) {
+                    return;
+                }
+            }
+            m.values_mut().for_each(|x| refs_mut(x, f));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| refs_mut(x, f)),
+        _ => {}
+    }
+}
+
+/// Calls `f` on every `$ref` string in `v`, in the order [`refs_mut`] takes them (it searches a
+/// copy of `v`).
+pub fn refs(v: &Value, f: &mut dyn FnMut(&str)) {
+    refs_mut(&mut v.clone(), &mut |r, _| {
+        f(r);
+        false
+    });
+}
+
+/// Every component name that `v` references, in the order of [`refs`].
+pub fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    refs(v, &mut |r| out.extend(referenced_name(r).map(String::from)));
+}
+
+/// Every name reachable from `todo`, taken last first: `next` is handed each name the first time
+/// it is taken, and pushes onto the list the names that one leads to.
+pub fn reach(
+    mut todo: Vec<String>,
+    next: &mut dyn FnMut(&str, &mut Vec<String>),
+) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            next(&name, &mut todo);
+        }
+    }
+    seen
+}
+
+/// Reference to a component.
+pub fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// The component name a `$ref` points at.
+pub fn ref_name(v: &Value) -> Option<&str> {
+    referenced_name(v.get("$ref")?.as_str()?)
+}
+
+/// The name a `$ref` string ends in.
+fn referenced_name(r: &str) -> Option<&str> {
+    r.rsplit('/').next()
 }
 
 /// `UpperCamelCase` of any identifier-ish text: `image_url` -> `ImageUrl`,
