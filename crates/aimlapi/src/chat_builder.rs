@@ -319,6 +319,13 @@ impl<'c> Chat<'c> {
         })
     }
 
+    /// The chat endpoint's body as the bytes that go out.
+    #[cfg(all(test, feature = "tools"))]
+    pub(crate) fn body_text(&self) -> String {
+        let p = self.prepare(self.target()).unwrap();
+        serde_json::to_string(&p.body(false)).unwrap()
+    }
+
     /// What a body for `endpoint` needs: the shape and the id (on the chat endpoint, a known
     /// model's id as its provider spells it; on the Messages endpoint, as given), the settings
     /// checked against the model's page, the tools in the shape's form.
@@ -382,11 +389,7 @@ impl<'c> Chat<'c> {
         self.tools
             .iter()
             .map(|t| {
-                let mut json = if crate::wire::writes_blocks(shape) {
-                    t.anthropic_json()
-                } else {
-                    t.openai_json()
-                };
+                let mut json = t.json_for(shape);
                 if let (false, Some(tool)) = (cache, json.as_object_mut()) {
                     tool.remove("cache_control");
                 }

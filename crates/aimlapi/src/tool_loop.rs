@@ -11,7 +11,7 @@ use crate::conversation::{Conversation, ToolCall, Turn};
 use crate::error::Error;
 use crate::request::ChatRequest;
 use crate::sse::StreamChunk;
-use crate::tool_spec::{ToolCallRecord, ToolRequest, Toolbox};
+use crate::tool_spec::{ToolCallRecord, ToolRequest, Toolbox, WithRounds};
 
 /// How [`Client::run_tools`](crate::Client::run_tools) runs.
 #[derive(Clone, Debug)]
@@ -67,16 +67,17 @@ impl Client {
         R::Chunk: StreamChunk<Completion = R::Response>,
     {
         request.set_tools(tools)?;
+        let mut sending = WithRounds::new(request);
         let mut made = Vec::new();
         for step in 1..=settings.max_steps {
             let response = if settings.streaming {
-                self.stream(&request, &settings.options)
+                self.stream(&sending, &settings.options)
                     .await?
                     .completion()
                     .await?
                     .value
             } else {
-                self.chat_completion_with(&request, &settings.options)
+                self.chat_completion_with(&sending, &settings.options)
                     .await?
                     .value
             };
@@ -84,13 +85,13 @@ impl Client {
             if calls.is_empty() {
                 return Ok(ToolRun {
                     response,
-                    request,
+                    request: sending.into_request()?,
                     calls: made,
                     steps: step,
                 });
             }
             let records = run_calls(tools, &calls, step).await;
-            request.push_tool_round(response.text().map(std::borrow::Cow::into_owned), &records)?;
+            sending.push(response.text().map(std::borrow::Cow::into_owned), &records);
             made.extend(records);
         }
         Err(Error::StepLimit {

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::completion::call_parts;
-use crate::conversation::{Cache, CacheControl};
+use crate::conversation::{Cache, CacheControl, Conversation, Part, ToolCall, Turn};
 use crate::error::Error;
 use crate::types::WireShape;
 
@@ -119,7 +119,17 @@ impl ToolSpec {
         typed(self.anthropic_json())
     }
 
-    pub(crate) fn openai_json(&self) -> Value {
+    /// The definition as a body of `shape` takes it: Anthropic-style for the shapes that write
+    /// content blocks, OpenAI-style for the others (on both request paths).
+    pub(crate) fn json_for(&self, shape: WireShape) -> Value {
+        if crate::wire::writes_blocks(shape) {
+            self.anthropic_json()
+        } else {
+            self.openai_json()
+        }
+    }
+
+    fn openai_json(&self) -> Value {
         let mut function = Map::new();
         function.insert("name".into(), Value::String(self.name.clone()));
         if let Some(d) = &self.description {
@@ -136,7 +146,7 @@ impl ToolSpec {
         tool
     }
 
-    pub(crate) fn anthropic_json(&self) -> Value {
+    fn anthropic_json(&self) -> Value {
         let mut tool = Map::new();
         tool.insert("name".into(), Value::String(self.name.clone()));
         if let Some(d) = &self.description {
@@ -485,9 +495,17 @@ impl Toolbox {
 
     /// Runs one call: the handler's result, or an error result for an unknown tool, bad
     /// arguments or a failed handler.
+    ///
+    /// Empty arguments (`""`, which servers send for a tool without parameters) are read as `{}`,
+    /// as every request path writes them.
     pub async fn run(&self, id: &str, name: &str, arguments: &str) -> ToolCallRecord {
+        let given = if arguments.trim().is_empty() {
+            "{}"
+        } else {
+            arguments
+        };
         let outcome = match self.handlers.get(name) {
-            Some(h) => h(arguments.to_string()).await,
+            Some(h) => h(given.to_string()).await,
             None => Err(format!("there is no tool `{name}`")),
         };
         let (result, is_error) = match outcome {
@@ -506,20 +524,14 @@ impl Toolbox {
 
 /// A request that can carry tools and a conversation of tool calls and results: every generated
 /// request type, each in its wire shape ([`ChatRequest::SHAPE`](crate::request::ChatRequest::SHAPE)).
+/// Its tools and tool rounds are written by the same writer as the conversation API's.
 pub trait ToolRequest: crate::request::ChatRequest + DeserializeOwned {
     /// Sets the tools the model may call.
     fn set_tools(&mut self, tools: &Toolbox) -> Result<(), Error> {
-        let anthropic = self.writes_anthropic()?;
         let list: Vec<Value> = tools
             .specs()
             .iter()
-            .map(|t| {
-                if anthropic {
-                    t.anthropic_json()
-                } else {
-                    t.openai_json()
-                }
-            })
+            .map(|t| t.json_for(Self::SHAPE))
             .collect();
         edit(self, |body| {
             body.insert("tools".into(), Value::Array(list));
@@ -532,33 +544,130 @@ pub trait ToolRequest: crate::request::ChatRequest + DeserializeOwned {
         text: Option<String>,
         calls: &[ToolCallRecord],
     ) -> Result<(), Error> {
-        let turns = if self.writes_anthropic()? {
-            anthropic_round(text, calls)
-        } else {
-            openai_round(text, calls)
-        };
-        edit(self, |body| {
-            if let Some(Value::Array(messages)) = body.get_mut("messages") {
-                messages.extend(turns);
-            }
-        })
+        let mut rounds = WithRounds::new(self.clone());
+        rounds.push(text, calls);
+        *self = rounds.into_request()?;
+        Ok(())
+    }
+}
+
+/// A typed request and the tool rounds a loop added to it, sent as the request's own body with
+/// the rounds after its messages, written by the conversation API's writer for the request's
+/// shape ([`crate::wire::write_messages`]).
+#[derive(Clone, Debug)]
+pub(crate) struct WithRounds<R> {
+    request: R,
+    rounds: Conversation,
+}
+
+impl<R: ToolRequest> WithRounds<R> {
+    pub(crate) fn new(request: R) -> Self {
+        WithRounds {
+            request,
+            rounds: Conversation::new(),
+        }
     }
 
-    /// Whether the body's messages and tools are written the Anthropic way: always for that
-    /// dialect, never for OpenAI's, and for a body that takes both, when none of its messages is
-    /// in OpenAI's shape.
-    fn writes_anthropic(&self) -> Result<bool, Error> {
-        Ok(match Self::SHAPE {
-            WireShape::Anthropic => true,
-            WireShape::Hybrid => {
-                let body = serde_json::to_value(self).map_err(request_json)?;
-                !body
-                    .get("messages")
-                    .and_then(Value::as_array)
-                    .is_some_and(|m| m.iter().any(is_openai_message))
-            }
-            _ => false,
+    /// Adds one round: the model's turn (its text, if any, and its tool calls), then the results.
+    pub(crate) fn push(&mut self, text: Option<String>, calls: &[ToolCallRecord]) {
+        self.rounds.push(Turn::Assistant {
+            content: text
+                .filter(|t| !t.is_empty())
+                .map(|t| vec![Part::Text(t)])
+                .unwrap_or_default(),
+            tool_calls: calls
+                .iter()
+                .map(|c| ToolCall {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    arguments: c.arguments.clone(),
+                })
+                .collect(),
+        });
+        for c in calls {
+            self.rounds.push(Turn::ToolResult {
+                call_id: c.id.clone(),
+                content: c.result.clone(),
+                is_error: c.is_error,
+            });
+        }
+    }
+
+    /// The request with the rounds in its messages, for the caller to go on with.
+    pub(crate) fn into_request(self) -> Result<R, Error> {
+        if self.rounds.turns().is_empty() {
+            return Ok(self.request);
+        }
+        let body = serde_json::to_value(&self).map_err(request_json)?;
+        serde_json::from_value(body).map_err(|e| {
+            Error::Config(format!(
+                "the request's messages do not fit its type after a tool round: {e}"
+            ))
         })
+    }
+}
+
+impl<R: ToolRequest> Serialize for WithRounds<R> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeMap, SerializeSeq};
+        if self.rounds.turns().is_empty() {
+            return self.request.serialize(s);
+        }
+        let Value::Object(body) = serde_json::to_value(&self.request).map_err(S::Error::custom)?
+        else {
+            return Err(S::Error::custom("a request body that is not a JSON object"));
+        };
+        struct Appended<'a> {
+            own: &'a Value,
+            shape: WireShape,
+            rounds: &'a Conversation,
+        }
+        impl Serialize for Appended<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(None)?;
+                for m in self.own.as_array().into_iter().flatten() {
+                    seq.serialize_element(m)?;
+                }
+                crate::wire::write_messages(&mut seq, self.shape, self.rounds)?;
+                seq.end()
+            }
+        }
+        let mut map = s.serialize_map(Some(body.len()))?;
+        for (key, value) in &body {
+            if key == "messages" {
+                let messages = Appended {
+                    own: value,
+                    shape: R::SHAPE,
+                    rounds: &self.rounds,
+                };
+                map.serialize_entry(key, &messages)?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<R: ToolRequest> crate::request::ChatRequest for WithRounds<R> {
+    type Response = R::Response;
+    type Chunk = R::Chunk;
+    const SHAPE: WireShape = R::SHAPE;
+
+    fn model_id(&self) -> String {
+        self.request.model_id()
+    }
+
+    fn model_is_typed(&self) -> bool {
+        self.request.model_is_typed()
+    }
+
+    fn id_spelling() -> crate::provider::ProviderKind {
+        R::id_spelling()
+    }
+
+    fn set_model_id(&mut self, id: &str) {
+        self.request.set_model_id(id)
     }
 }
 
@@ -585,73 +694,182 @@ fn edit<R: Serialize + DeserializeOwned>(
     Ok(())
 }
 
-/// A message only OpenAI's shape has: a role Anthropic's turns lack, tool calls, or content parts
-/// of OpenAI's kinds.
-fn is_openai_message(m: &Value) -> bool {
-    let role = m.get("role").and_then(Value::as_str).unwrap_or("");
-    let openai_part = |p: &Value| {
-        matches!(
-            p.get("type").and_then(Value::as_str),
-            Some("image_url" | "input_audio" | "file")
-        )
-    };
-    matches!(role, "system" | "developer" | "tool" | "function")
-        || m.get("tool_calls").is_some()
-        || m.get("content")
-            .and_then(Value::as_array)
-            .is_some_and(|parts| parts.iter().any(openai_part))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MODEL_PAGES;
+    use serde_json::json;
 
-fn openai_round(text: Option<String>, calls: &[ToolCallRecord]) -> Vec<Value> {
-    let mut assistant = Map::new();
-    assistant.insert("role".into(), Value::String("assistant".into()));
-    if let Some(text) = text.filter(|t| !t.is_empty()) {
-        assistant.insert("content".into(), Value::String(text));
+    /// The top-level elements of the `messages` array in a body's JSON text, as written.
+    fn message_texts(body: &str) -> Vec<&str> {
+        let start = body.find("\"messages\":[").expect("a messages array") + "\"messages\":[".len();
+        let (mut depth, mut in_string, mut escaped, mut from) = (0i32, false, false, start);
+        let mut out = Vec::new();
+        for (i, c) in body[start..].char_indices().map(|(i, c)| (start + i, c)) {
+            if in_string {
+                match (escaped, c) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, '"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                '"' => in_string = true,
+                '{' | '[' => depth += 1,
+                '}' => depth -= 1,
+                ']' if depth == 0 => {
+                    out.push(&body[from..i]);
+                    return out;
+                }
+                ']' => depth -= 1,
+                ',' if depth == 0 => {
+                    out.push(&body[from..i]);
+                    from = i + 1;
+                }
+                _ => {}
+            }
+        }
+        panic!("the messages array does not end: {body}")
     }
-    let tool_calls: Vec<Value> = calls
-        .iter()
-        .map(|c| {
-            serde_json::json!({"id": c.id, "type": "function",
-                "function": {"name": c.name, "arguments": c.arguments}})
+
+    const ARGS: &str = r#"{"city":"Paris","days":2}"#;
+
+    /// One round: a call with an object, one with `""` (a tool without parameters) and one with
+    /// arguments that are not an object; one result an error.
+    fn records() -> Vec<ToolCallRecord> {
+        [
+            ("call_1", "get_forecast", ARGS, "{\"celsius\":21}", false),
+            ("call_2", "get_time", "", "12:00", false),
+            ("call_3", "echo", "[1,2]", "no such thing", true),
+        ]
+        .into_iter()
+        .map(|(id, name, arguments, result, is_error)| ToolCallRecord {
+            id: id.into(),
+            name: name.into(),
+            arguments: arguments.into(),
+            result: result.into(),
+            is_error,
         })
-        .collect();
-    assistant.insert("tool_calls".into(), Value::Array(tool_calls));
-    let mut out = vec![Value::Object(assistant)];
-    out.extend(
-        calls.iter().map(
-            |c| serde_json::json!({"role": "tool", "tool_call_id": c.id, "content": c.result}),
-        ),
-    );
-    out
-}
-
-fn anthropic_round(text: Option<String>, calls: &[ToolCallRecord]) -> Vec<Value> {
-    let mut said: Vec<Value> = Vec::new();
-    if let Some(text) = text.filter(|t| !t.is_empty()) {
-        said.push(serde_json::json!({"type": "text", "text": text}));
+        .collect()
     }
-    for c in calls {
-        // The input is an object; arguments that are not one are kept under `arguments`.
-        let input = match serde_json::from_str::<Value>(&c.arguments) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => serde_json::json!({"arguments": c.arguments}),
-        };
-        said.push(
-            serde_json::json!({"type": "tool_use", "id": c.id, "name": c.name, "input": input}),
+
+    /// The same round through the conversation API and through a typed request of `R`, for a
+    /// model of a page of `R`'s shape: the tool turns go out as the same bytes.
+    fn both_paths<R: ToolRequest>(
+        provider: crate::Provider,
+        extra: serde_json::Value,
+    ) -> Vec<String> {
+        let page = MODEL_PAGES
+            .iter()
+            .find(|p| p.shape == R::SHAPE)
+            .expect("a page of the shape");
+        let id = page.ids[0];
+        let client = crate::Client::builder()
+            .provider(provider)
+            .base_url("http://127.0.0.1:9")
+            .api_key("test-key")
+            .build()
+            .unwrap();
+        let mut conversation = Conversation::new().user("Weather?");
+        let mut typed = WithRounds::new({
+            let mut body =
+                json!({"model": id, "messages": [{"role": "user", "content": "Weather?"}]});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            serde_json::from_value::<R>(body).unwrap()
+        });
+        let calls = records();
+        conversation.push(Turn::Assistant {
+            content: vec![Part::Text("Checking.".into())],
+            tool_calls: calls
+                .iter()
+                .map(|c| ToolCall {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    arguments: c.arguments.clone(),
+                })
+                .collect(),
+        });
+        for c in &calls {
+            conversation.push(Turn::ToolResult {
+                call_id: c.id.clone(),
+                content: c.result.clone(),
+                is_error: c.is_error,
+            });
+        }
+        typed.push(Some("Checking.".into()), &calls);
+        let chat = client.chat(id).conversation(conversation).body_text();
+        let typed = serde_json::to_string(&typed).unwrap();
+        let (chat, typed) = (message_texts(&chat), message_texts(&typed));
+        assert_eq!(chat[1..], typed[1..], "{}", R::SHAPE.name());
+        assert!(chat.len() > 2, "{chat:?}");
+        chat[1..].iter().map(|m| m.to_string()).collect()
+    }
+
+    #[test]
+    fn both_request_paths_write_the_same_tool_turns_in_every_shape() {
+        let openai = [
+            both_paths::<types::ChatCompletionRequest>(crate::Provider::AimlApi, json!({})),
+            both_paths::<types::OpenRouterStyleRequest>(crate::Provider::AimlApi, json!({})),
+            both_paths::<types::OpenRouterRequest>(crate::Provider::open_router(), json!({})),
+        ];
+        for turns in &openai {
+            let assistant: Value = serde_json::from_str(&turns[0]).unwrap();
+            let arguments: Vec<&str> = assistant["tool_calls"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["function"]["arguments"].as_str().unwrap())
+                .collect();
+            assert_eq!(arguments, [ARGS, "{}", r#"{"arguments":"[1,2]"}"#]);
+        }
+        let anthropic = [
+            both_paths::<types::AnthropicChatRequest>(
+                crate::Provider::AimlApi,
+                json!({"max_tokens": 64}),
+            ),
+            both_paths::<types::HybridChatRequest>(
+                crate::Provider::AimlApi,
+                json!({"max_tokens": 64}),
+            ),
+        ];
+        for turns in &anthropic {
+            let assistant: Value = serde_json::from_str(&turns[0]).unwrap();
+            let inputs: Vec<&Value> = assistant["content"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|b| b.get("input"))
+                .collect();
+            assert_eq!(
+                inputs,
+                [
+                    &json!({"city": "Paris", "days": 2}),
+                    &json!({}),
+                    &json!({"arguments": "[1,2]"})
+                ]
+            );
+            let results: Value = serde_json::from_str(&turns[1]).unwrap();
+            assert_eq!(results["content"][2]["is_error"], true);
+        }
+    }
+
+    #[tokio::test]
+    async fn empty_arguments_reach_a_handler_as_an_empty_object() {
+        #[derive(serde::Deserialize, JsonSchema)]
+        struct NoArguments {}
+        let tools = Toolbox::new().add(
+            ToolSpec::new::<NoArguments>("get_time").unwrap(),
+            |_: NoArguments| async { Ok::<_, String>("12:00") },
+        );
+        let record = tools.run("call_1", "get_time", "").await;
+        assert!(!record.is_error, "{record:?}");
+        assert_eq!(
+            (record.result.as_str(), record.arguments.as_str()),
+            ("12:00", "")
         );
     }
-    let results: Vec<Value> = calls
-        .iter()
-        .map(|c| {
-            let mut r = serde_json::json!({"type": "tool_result", "tool_use_id": c.id, "content": c.result});
-            if c.is_error {
-                r["is_error"] = Value::Bool(true);
-            }
-            r
-        })
-        .collect();
-    vec![
-        serde_json::json!({"role": "assistant", "content": said}),
-        serde_json::json!({"role": "user", "content": results}),
-    ]
 }

@@ -2,7 +2,7 @@
 //! chat messages, or Anthropic-style content blocks on the chat endpoint. Serialized straight to
 //! the body, without an intermediate JSON value.
 
-use serde::ser::{Error as _, SerializeMap, SerializeSeq};
+use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -272,33 +272,16 @@ pub(crate) fn checked<'s>(
         what,
     };
     check_cache_points(model, conversation, cached_tools, shape)?;
-    for turn in conversation.turns() {
-        match turn {
-            Turn::User(parts) => {
-                for part in parts {
-                    if let Part::Image(Image::Url(_)) = part {
-                        if !takes_image_urls(shape) {
-                            return Err(cannot(
-                                "an image by URL: its page takes images as base64 only".into(),
-                            ));
-                        }
-                    }
-                }
-            }
-            Turn::Assistant { tool_calls, .. } if writes_blocks(shape) => {
-                for call in tool_calls {
-                    if serde_json::from_str::<serde_json::Map<String, Value>>(&call.arguments)
-                        .is_err()
-                    {
-                        return Err(cannot(format!(
-                            "the arguments of tool call `{}`: they are not a JSON object",
-                            call.id
-                        )));
-                    }
-                }
-            }
-            _ => {}
-        }
+    let image_url = |turn: &Turn| match turn {
+        Turn::User(parts) => parts
+            .iter()
+            .any(|p| matches!(p, Part::Image(Image::Url(_)))),
+        _ => false,
+    };
+    if !takes_image_urls(shape) && conversation.turns().iter().any(image_url) {
+        return Err(cannot(
+            "an image by URL: its page takes images as base64 only".into(),
+        ));
     }
     check_thinking(sampling)?;
     let page = match shape {
@@ -627,9 +610,17 @@ struct OpenAiMessages<'a>(Marks<'a>);
 
 impl Serialize for OpenAiMessages<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        self.elements(&mut seq)?;
+        seq.end()
+    }
+}
+
+impl OpenAiMessages<'_> {
+    /// Writes the messages into `seq`.
+    fn elements<Q: SerializeSeq>(&self, seq: &mut Q) -> Result<(), Q::Error> {
         let marks = self.0;
         let c = marks.conversation;
-        let mut seq = s.serialize_seq(None)?;
         if let Some(system) = c.system_prompt() {
             #[derive(Serialize)]
             struct System<'a> {
@@ -662,7 +653,7 @@ impl Serialize for OpenAiMessages<'_> {
                 })?,
             }
         }
-        seq.end()
+        Ok(())
     }
 }
 
@@ -830,7 +821,7 @@ impl Serialize for OpenAiToolCalls<'_> {
         #[derive(Serialize)]
         struct Function<'a> {
             name: &'a str,
-            arguments: &'a str,
+            arguments: std::borrow::Cow<'a, str>,
         }
         #[derive(Serialize)]
         struct Call<'a> {
@@ -844,7 +835,7 @@ impl Serialize for OpenAiToolCalls<'_> {
             kind: "function",
             function: Function {
                 name: &c.name,
-                arguments: &c.arguments,
+                arguments: call_arguments(&c.arguments),
             },
         }))
     }
@@ -880,6 +871,15 @@ enum AnthropicMessage<'a> {
 
 impl Serialize for AnthropicMessages<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        self.elements(&mut seq)?;
+        seq.end()
+    }
+}
+
+impl AnthropicMessages<'_> {
+    /// Writes the messages into `seq`.
+    fn elements<Q: SerializeSeq>(&self, seq: &mut Q) -> Result<(), Q::Error> {
         let marks = self.0;
         let mut messages: Vec<AnthropicMessage<'_>> = Vec::new();
         for (index, turn) in marks.conversation.turns().iter().enumerate() {
@@ -895,7 +895,49 @@ impl Serialize for AnthropicMessages<'_> {
                 },
             }
         }
-        s.collect_seq(messages)
+        messages.iter().try_for_each(|m| seq.serialize_element(m))
+    }
+}
+
+/// The messages of `conversation` as `shape` writes them, without cache breakpoints, into `seq`:
+/// the tool rounds a typed request's loop appends to the request's own messages, written as the
+/// conversation path writes them.
+pub(crate) fn write_messages<Q: SerializeSeq>(
+    seq: &mut Q,
+    shape: WireShape,
+    conversation: &Conversation,
+) -> Result<(), Q::Error> {
+    let marks = Marks {
+        conversation,
+        on: false,
+    };
+    if writes_blocks(shape) {
+        AnthropicMessages(marks).elements(seq)
+    } else {
+        OpenAiMessages(marks).elements(seq)
+    }
+}
+
+/// A tool call's arguments as the object the next request carries: the JSON object the model
+/// wrote; `{}` for none (an empty string, which servers send for a tool without parameters);
+/// anything else, which is not an object, kept as text under `arguments`. One rule for every
+/// dialect and both request paths.
+pub(crate) fn call_input(arguments: &str) -> serde_json::Map<String, Value> {
+    if arguments.trim().is_empty() {
+        return serde_json::Map::new();
+    }
+    match serde_json::from_str(arguments) {
+        Ok(Value::Object(input)) => input,
+        _ => serde_json::Map::from_iter([("arguments".to_string(), Value::from(arguments))]),
+    }
+}
+
+/// A tool call's arguments as OpenAI-style text: as the model wrote them when they are a JSON
+/// object, else the text of [`call_input`]'s object.
+fn call_arguments(arguments: &str) -> std::borrow::Cow<'_, str> {
+    match serde_json::from_str::<serde::de::IgnoredAny>(arguments) {
+        Ok(_) if arguments.trim_start().starts_with('{') => std::borrow::Cow::Borrowed(arguments),
+        _ => std::borrow::Cow::Owned(Value::Object(call_input(arguments)).to_string()),
     }
 }
 
@@ -1054,8 +1096,7 @@ impl Serialize for AnthropicAssistantBlocks<'_> {
         }
         for (i, call) in self.1.iter().enumerate() {
             let ttl = self.2.filter(|_| i + 1 == self.1.len());
-            let input: serde_json::Map<String, Value> =
-                serde_json::from_str(&call.arguments).map_err(S::Error::custom)?;
+            let input = call_input(&call.arguments);
             #[derive(Serialize)]
             struct ToolUse<'a> {
                 #[serde(rename = "type")]

@@ -225,6 +225,12 @@ impl Fold for MessageAccumulator {
                     self.blocks.insert(i, block);
                 }
                 merge_fields(&mut message.extra, extra, Numbers::Last);
+                // What events before it carried (a `ping`'s fields) stays.
+                if let Some(earlier) = self.message.take() {
+                    let mut kept = earlier.extra;
+                    merge_fields(&mut kept, &message.extra, Numbers::Last);
+                    message.extra = kept;
+                }
                 self.message = Some(message);
             }
             MessageStreamEvent::ContentBlockStartEvent(t::ContentBlockStartEvent {
