@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::model::Model;
 use crate::sse::{ChunkStream, MessageEventStream};
 use crate::types::WireShape;
-use crate::wire::{checked, Body, Sampling, Thinking, ThinkingDisplay, Unsupported};
+use crate::wire::{checked, Body, Sampling, ThinkingDisplay, ThinkingMode, Unsupported};
 
 /// A conversation for one model: build it, then [`send`](Self::send) or
 /// [`stream`](Self::stream) it. The client writes it in the request shape of the model's page
@@ -121,9 +121,9 @@ impl<'c> Chat<'c> {
     }
 
     /// Sets extended thinking where the model's page takes it: a budget of tokens (at least
-    /// 1,024 and below `max_tokens`) turns it on, or a [`Thinking`] mode (adaptive, disabled).
+    /// 1,024 and below `max_tokens`) turns it on, or a [`ThinkingMode`] mode (adaptive, disabled).
     /// The page must take that mode; it is checked before sending.
-    pub fn thinking(mut self, thinking: impl Into<Thinking>) -> Self {
+    pub fn thinking(mut self, thinking: impl Into<ThinkingMode>) -> Self {
         self.sampling.thinking = Some(thinking.into());
         self
     }
@@ -144,7 +144,7 @@ impl<'c> Chat<'c> {
 
     /// OpenRouter's `reasoning`: an effort or a token budget, excluded from the answer or not
     /// (pages that take no `reasoning` refuse it by default).
-    pub fn reasoning(mut self, reasoning: crate::wire::Reasoning) -> Self {
+    pub fn reasoning(mut self, reasoning: crate::wire::ReasoningSettings) -> Self {
         self.sampling.reasoning = Some(reasoning);
         self
     }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use aimlapi_types as types;
 
-use crate::conversation::{Part, ToolCall, Turn};
+use crate::conversation::{Part, ToolUse, Turn};
 use crate::cost::Cost;
 use crate::meta::ResponseMeta;
 use crate::request::TokenUsage;
@@ -33,7 +33,7 @@ pub trait Answer {
     fn reasoning(&self) -> Option<Cow<'_, str>>;
 
     /// The tool calls the model made, in order (their arguments as JSON text).
-    fn tool_calls(&self) -> Vec<ToolCall>;
+    fn tool_calls(&self) -> Vec<ToolUse>;
 
     /// Why the model stopped, as the server wrote it.
     fn finish_reason_raw(&self) -> Option<&str>;
@@ -65,7 +65,7 @@ impl<T: Answer> Completion<T> {
     }
 
     /// The tool calls the model made, in order.
-    pub fn tool_calls(&self) -> Vec<ToolCall> {
+    pub fn tool_calls(&self) -> Vec<ToolUse> {
         self.value.tool_calls()
     }
 
@@ -75,8 +75,8 @@ impl<T: Answer> Completion<T> {
     }
 
     /// The finish reason, typed.
-    pub fn finish_reason(&self) -> Option<FinishReason> {
-        self.finish_reason_raw().map(FinishReason::parse)
+    pub fn finish_reason(&self) -> Option<StopReason> {
+        self.finish_reason_raw().map(StopReason::parse)
     }
 
     /// The token usage, when the response has it.
@@ -124,7 +124,7 @@ fn estimate(meta: &ResponseMeta, usage: TokenUsage) -> Option<f64> {
 /// endpoint passes either through).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum FinishReason {
+pub enum StopReason {
     /// The answer is complete (`stop`, `end_turn`, `stop_sequence`).
     Stop,
     /// The token limit cut it (`length`, `max_tokens`).
@@ -137,15 +137,15 @@ pub enum FinishReason {
     Other(String),
 }
 
-impl FinishReason {
+impl StopReason {
     /// The typed view of a reason as the server wrote it.
     pub fn parse(raw: &str) -> Self {
         match raw {
-            "stop" | "end_turn" | "stop_sequence" => FinishReason::Stop,
-            "length" | "max_tokens" => FinishReason::Length,
-            "tool_calls" | "tool_use" => FinishReason::ToolCalls,
-            "content_filter" | "refusal" => FinishReason::Refused,
-            other => FinishReason::Other(other.to_string()),
+            "stop" | "end_turn" | "stop_sequence" => StopReason::Stop,
+            "length" | "max_tokens" => StopReason::Length,
+            "tool_calls" | "tool_use" => StopReason::ToolCalls,
+            "content_filter" | "refusal" => StopReason::Refused,
+            other => StopReason::Other(other.to_string()),
         }
     }
 }
@@ -182,7 +182,7 @@ impl Answer for types::ChatCompletion {
         )
     }
 
-    fn tool_calls(&self) -> Vec<ToolCall> {
+    fn tool_calls(&self) -> Vec<ToolUse> {
         tool_calls_of(
             first_message(self)
                 .and_then(|m| m.tool_calls.as_deref())
@@ -243,7 +243,7 @@ pub(crate) fn call_parts(call: &types::ToolCall) -> (String, String) {
 }
 
 /// The tool calls of a response, in the conversation's terms.
-pub(crate) fn tool_calls_of(tool_calls: &[types::ToolCall]) -> Vec<ToolCall> {
+pub(crate) fn tool_calls_of(tool_calls: &[types::ToolCall]) -> Vec<ToolUse> {
     tool_calls
         .iter()
         .map(|c| {
@@ -252,7 +252,7 @@ pub(crate) fn tool_calls_of(tool_calls: &[types::ToolCall]) -> Vec<ToolCall> {
                 types::ToolCall::CustomToolCall(c) => c.id.clone(),
             };
             let (name, arguments) = call_parts(c);
-            ToolCall {
+            ToolUse {
                 id: id.unwrap_or_default(),
                 name,
                 arguments,
@@ -303,11 +303,11 @@ impl Answer for types::MessageResponse {
     }
 
     /// The tool-use blocks, in order (their input as JSON text).
-    fn tool_calls(&self) -> Vec<ToolCall> {
+    fn tool_calls(&self) -> Vec<ToolUse> {
         blocks(self)
             .iter()
             .filter_map(|b| match b {
-                types::ContentBlock::ToolUseBlock(t) => Some(ToolCall {
+                types::ContentBlock::ToolUseBlock(t) => Some(ToolUse {
                     id: t.id.clone().unwrap_or_default(),
                     name: t.name.clone().unwrap_or_default(),
                     arguments: serde_json::Value::Object(t.input.clone().unwrap_or_default())

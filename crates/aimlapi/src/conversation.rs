@@ -71,11 +71,11 @@ pub enum Turn {
         /// Thinking and text, in order.
         content: Vec<Part>,
         /// The tool calls it made, in order.
-        tool_calls: Vec<ToolCall>,
+        tool_calls: Vec<ToolUse>,
     },
     /// The result of one tool call, for the model to read.
     ToolResult {
-        /// The id of the call ([`ToolCall::id`]).
+        /// The id of the call ([`ToolUse::id`]).
         call_id: String,
         /// What the tool returned, as text (JSON for a structured result).
         content: String,
@@ -134,7 +134,7 @@ pub enum Image {
 
 /// A tool call the model made.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ToolCall {
+pub struct ToolUse {
     /// The call's id; the result names it.
     pub id: String,
     /// The tool's name.
@@ -257,7 +257,7 @@ impl Conversation {
         name: impl Into<String>,
         arguments: &serde_json::Value,
     ) -> Self {
-        let call = ToolCall {
+        let call = ToolUse {
             id: id.into(),
             name: name.into(),
             arguments: arguments.to_string(),

@@ -45,8 +45,8 @@ pub enum ErrorKind {
     /// The request has a property the model's page does not list, or something its shape cannot
     /// carry; it was not sent.
     Unsupported,
-    /// A typed request could not be built (a builder without a required field, a value its type
-    /// does not take); nothing was sent.
+    /// The request is wrong whatever the model ([`Error::InvalidRequest`] says what raises it);
+    /// nothing was sent.
     InvalidRequest,
 }
 
@@ -259,8 +259,14 @@ pub enum Error {
         /// What cannot be written, and why.
         what: String,
     },
-    /// A typed request could not be built: what the generated type's conversion said (a
-    /// builder without a required field, a value out of its type's range).
+    /// A request that is wrong whatever the model, refused before anything is sent; the text
+    /// says what is wrong. Raised by: a generated builder's `try_into()` (a required field
+    /// missing, a value out of its type's range); the conversation API's settings that contradict
+    /// each other (more than four cache breakpoints, a breakpoint before any turn, a thinking
+    /// `display` without thinking on, a thinking budget under 1,024 tokens or not below
+    /// `max_tokens`); an `X-Client-Request-Id` the API would drop (not 1 to 128 characters of
+    /// `A-Z a-z 0-9 . _ : -`). A property the model's page does not take is
+    /// [`Error::Unsupported`] instead.
     #[error("the request could not be built: {0}")]
     InvalidRequest(String),
 }

@@ -61,11 +61,13 @@ pub use timeouts::Timeouts;
 /// The conversation API: what [`Client::chat`] takes and gives back.
 pub mod chat {
     pub use crate::chat_builder::Chat;
-    pub use crate::completion::{Completion, FinishReason};
+    pub use crate::completion::{Completion, StopReason};
     pub use crate::completions::stream::{ChatStream, StreamDelta, TextStream};
-    pub use crate::conversation::{Cache, Content, Conversation, Image, Part, ToolCall, Turn};
+    pub use crate::conversation::{Cache, Content, Conversation, Image, Part, ToolUse, Turn};
     pub use crate::request::TokenUsage;
-    pub use crate::wire::{Reasoning, Sampling, Thinking, ThinkingDisplay, Unsupported};
+    pub use crate::wire::{
+        ReasoningSettings, Sampling, ThinkingDisplay, ThinkingMode, Unsupported,
+    };
 }
 
 /// Tools and structured outputs from Rust types: specs, handlers, the tool loop, typed parsing.

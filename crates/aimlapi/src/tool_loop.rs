@@ -7,7 +7,7 @@ use aimlapi_types as types;
 use crate::api::Client;
 use crate::chat_builder::Chat;
 use crate::completion::{Answer, Completion};
-use crate::conversation::{Conversation, ToolCall, Turn};
+use crate::conversation::{Conversation, ToolUse, Turn};
 use crate::error::Error;
 use crate::request::ChatRequest;
 use crate::sse::StreamChunk;
@@ -101,7 +101,7 @@ impl Client {
 }
 
 /// Runs the calls of one answer concurrently, each to its record.
-async fn run_calls(tools: &Toolbox, calls: &[ToolCall], step: usize) -> Vec<ToolCallRecord> {
+async fn run_calls(tools: &Toolbox, calls: &[ToolUse], step: usize) -> Vec<ToolCallRecord> {
     let records = futures::future::join_all(
         calls
             .iter()

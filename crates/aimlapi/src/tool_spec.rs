@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::completion::call_parts;
-use crate::conversation::{Cache, CacheControl, Conversation, Part, ToolCall, Turn};
+use crate::conversation::{Cache, CacheControl, Conversation, Part, ToolUse, Turn};
 use crate::error::Error;
 use crate::types::WireShape;
 
@@ -577,7 +577,7 @@ impl<R: ToolRequest> WithRounds<R> {
                 .unwrap_or_default(),
             tool_calls: calls
                 .iter()
-                .map(|c| ToolCall {
+                .map(|c| ToolUse {
                     id: c.id.clone(),
                     name: c.name.clone(),
                     arguments: c.arguments.clone(),
@@ -786,7 +786,7 @@ mod tests {
             content: vec![Part::Text("Checking.".into())],
             tool_calls: calls
                 .iter()
-                .map(|c| ToolCall {
+                .map(|c| ToolUse {
                     id: c.id.clone(),
                     name: c.name.clone(),
                     arguments: c.arguments.clone(),

@@ -6,7 +6,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::conversation::{Cache, CacheControl, Conversation, Image, Part, ToolCall, Turn};
+use crate::conversation::{Cache, CacheControl, Conversation, Image, Part, ToolUse, Turn};
 use crate::error::Error;
 use crate::model::Model;
 use crate::provider::ProviderKind;
@@ -64,27 +64,27 @@ pub struct Sampling {
     /// Stop sequences: `stop` (OpenAI style) or `stop_sequences` (Anthropic style).
     pub stop: Vec<String>,
     /// Extended thinking: `thinking: {type, budget_tokens?}`.
-    pub thinking: Option<Thinking>,
+    pub thinking: Option<ThinkingMode>,
     /// Whether thinking is shown or omitted: `thinking.display`.
     pub thinking_display: Option<ThinkingDisplay>,
     /// Models to fall back on, in order (OpenRouter's `models`).
     pub fallback_models: Vec<String>,
     /// OpenRouter's `reasoning` object.
-    pub reasoning: Option<Reasoning>,
+    pub reasoning: Option<ReasoningSettings>,
 }
 
 /// OpenRouter's `reasoning` request object: an effort or a budget of tokens, whether to leave
 /// the reasoning out of the answer, or reasoning turned on or off.
 ///
 /// ```
-/// use aimlapi::chat::Reasoning;
+/// use aimlapi::chat::ReasoningSettings;
 /// use aimlapi::types::ReasoningEffort;
 ///
-/// let r = Reasoning::effort(ReasoningEffort::High).exclude();
+/// let r = ReasoningSettings::effort(ReasoningEffort::High).exclude();
 /// assert_eq!(serde_json::to_value(r).unwrap(), serde_json::json!({"effort": "high", "exclude": true}));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Reasoning {
+pub struct ReasoningSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     effort: Option<aimlapi_types::ReasoningEffort>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -95,10 +95,10 @@ pub struct Reasoning {
     enabled: Option<bool>,
 }
 
-impl Reasoning {
+impl ReasoningSettings {
     /// Reason with this effort (`effort`).
     pub fn effort(effort: aimlapi_types::ReasoningEffort) -> Self {
-        Reasoning {
+        ReasoningSettings {
             effort: Some(effort),
             ..Self::default()
         }
@@ -106,7 +106,7 @@ impl Reasoning {
 
     /// Reason with at most this many tokens (`max_tokens`).
     pub fn max_tokens(tokens: u64) -> Self {
-        Reasoning {
+        ReasoningSettings {
             max_tokens: Some(tokens),
             ..Self::default()
         }
@@ -114,7 +114,7 @@ impl Reasoning {
 
     /// Reasoning on, at the default effort, or off (`enabled`).
     pub fn enabled(on: bool) -> Self {
-        Reasoning {
+        ReasoningSettings {
             enabled: Some(on),
             ..Self::default()
         }
@@ -128,10 +128,10 @@ impl Reasoning {
 }
 
 /// Extended thinking: the reasoning the model does before it answers (`thinking`). A budget of
-/// tokens converts into [`Thinking::Enabled`].
+/// tokens converts into [`ThinkingMode::Enabled`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Thinking {
+pub enum ThinkingMode {
     /// `{type: "enabled", budget_tokens}`: think, spending at most this many tokens (at least
     /// 1,024, and fewer than `max_tokens`).
     Enabled {
@@ -144,20 +144,20 @@ pub enum Thinking {
     Disabled,
 }
 
-impl Thinking {
+impl ThinkingMode {
     /// The `type` as the API writes it: `enabled`, `adaptive` or `disabled`.
     pub fn kind(self) -> &'static str {
         match self {
-            Thinking::Enabled { .. } => "enabled",
-            Thinking::Adaptive => "adaptive",
-            Thinking::Disabled => "disabled",
+            ThinkingMode::Enabled { .. } => "enabled",
+            ThinkingMode::Adaptive => "adaptive",
+            ThinkingMode::Disabled => "disabled",
         }
     }
 }
 
-impl From<u64> for Thinking {
+impl From<u64> for ThinkingMode {
     fn from(budget_tokens: u64) -> Self {
-        Thinking::Enabled { budget_tokens }
+        ThinkingMode::Enabled { budget_tokens }
     }
 }
 
@@ -418,7 +418,7 @@ fn check_cache_points(
 /// Anthropic's bounds on `thinking`: a budget of at least 1,024 tokens and fewer than
 /// `max_tokens`; `display` only beside thinking that is on.
 fn check_thinking(sampling: &Sampling) -> Result<(), Error> {
-    if let (None | Some(Thinking::Disabled), Some(display)) =
+    if let (None | Some(ThinkingMode::Disabled), Some(display)) =
         (sampling.thinking, sampling.thinking_display)
     {
         return Err(Error::InvalidRequest(format!(
@@ -426,7 +426,7 @@ fn check_thinking(sampling: &Sampling) -> Result<(), Error> {
             display.as_str()
         )));
     }
-    if let Some(Thinking::Enabled {
+    if let Some(ThinkingMode::Enabled {
         budget_tokens: budget,
     }) = sampling.thinking
     {
@@ -503,7 +503,7 @@ impl Serialize for Body<'_> {
 }
 
 struct ThinkingObject {
-    thinking: Thinking,
+    thinking: ThinkingMode,
     display: Option<ThinkingDisplay>,
 }
 
@@ -511,7 +511,7 @@ impl Serialize for ThinkingObject {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("type", self.thinking.kind())?;
-        if let Thinking::Enabled { budget_tokens } = self.thinking {
+        if let ThinkingMode::Enabled { budget_tokens } = self.thinking {
             map.serialize_entry("budget_tokens", &budget_tokens)?;
         }
         if let Some(display) = self.display {
@@ -793,7 +793,7 @@ struct Url<'a> {
 
 struct OpenAiAssistant<'a> {
     content: &'a [Part],
-    tool_calls: &'a [ToolCall],
+    tool_calls: &'a [ToolUse],
     ttl: Option<Cache>,
 }
 
@@ -814,7 +814,7 @@ impl Serialize for OpenAiAssistant<'_> {
     }
 }
 
-struct OpenAiToolCalls<'a>(&'a [ToolCall]);
+struct OpenAiToolCalls<'a>(&'a [ToolUse]);
 
 impl Serialize for OpenAiToolCalls<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -866,7 +866,7 @@ type MarkedTurn<'a> = (&'a Turn, Option<Cache>);
 /// (the dialect alternates roles, and tool results go in a user turn).
 enum AnthropicMessage<'a> {
     User(Vec<MarkedTurn<'a>>),
-    Assistant(&'a [Part], &'a [ToolCall], Option<Cache>),
+    Assistant(&'a [Part], &'a [ToolUse], Option<Cache>),
 }
 
 impl Serialize for AnthropicMessages<'_> {
@@ -1052,7 +1052,7 @@ impl Serialize for ToolResultBlock<'_> {
 
 /// An assistant turn's blocks; the last (its last tool call, else its last part) carries the
 /// turn's breakpoint.
-struct AnthropicAssistantBlocks<'a>(&'a [Part], &'a [ToolCall], Option<Cache>);
+struct AnthropicAssistantBlocks<'a>(&'a [Part], &'a [ToolUse], Option<Cache>);
 
 impl Serialize for AnthropicAssistantBlocks<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -1098,7 +1098,7 @@ impl Serialize for AnthropicAssistantBlocks<'_> {
             let ttl = self.2.filter(|_| i + 1 == self.1.len());
             let input = call_input(&call.arguments);
             #[derive(Serialize)]
-            struct ToolUse<'a> {
+            struct ToolUseBlock<'a> {
                 #[serde(rename = "type")]
                 kind: &'static str,
                 id: &'a str,
@@ -1107,7 +1107,7 @@ impl Serialize for AnthropicAssistantBlocks<'_> {
             }
             element(
                 &mut seq,
-                &ToolUse {
+                &ToolUseBlock {
                     kind: "tool_use",
                     id: &call.id,
                     name: &call.name,

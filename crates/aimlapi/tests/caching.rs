@@ -4,7 +4,7 @@
 //! where it does not; cache usage counted and priced; `thinking` modes and `display` checked
 //! against the page; `reasoning_details` read as the reasoning on the chat endpoint.
 
-use aimlapi::chat::{Cache, Thinking, ThinkingDisplay, Unsupported};
+use aimlapi::chat::{Cache, ThinkingDisplay, ThinkingMode, Unsupported};
 use aimlapi::schemars::JsonSchema;
 use aimlapi::tools::{ToolSpec, Toolbox};
 use aimlapi::{Client, Content, ErrorKind, Provider};
@@ -274,13 +274,13 @@ async fn thinking_modes_and_display_go_where_the_page_takes_them() {
     let aiml = client(&mock);
     for (thinking, display, expected) in [
         (
-            Thinking::Adaptive,
+            ThinkingMode::Adaptive,
             Some(ThinkingDisplay::Omitted),
             json!({"type": "adaptive", "display": "omitted"}),
         ),
-        (Thinking::Disabled, None, json!({"type": "disabled"})),
+        (ThinkingMode::Disabled, None, json!({"type": "disabled"})),
         (
-            Thinking::Enabled {
+            ThinkingMode::Enabled {
                 budget_tokens: 2048,
             },
             Some(ThinkingDisplay::Summarized),
@@ -305,7 +305,7 @@ async fn thinking_modes_and_display_go_where_the_page_takes_them() {
     let err = aiml
         .chat("claude-sonnet-4-5")
         .user("Hi")
-        .thinking(Thinking::Adaptive)
+        .thinking(ThinkingMode::Adaptive)
         .send()
         .await
         .unwrap_err();
@@ -326,7 +326,7 @@ async fn thinking_modes_and_display_go_where_the_page_takes_them() {
     let err = aiml
         .chat("anthropic/claude-opus-5")
         .user("Hi")
-        .thinking(Thinking::Disabled)
+        .thinking(ThinkingMode::Disabled)
         .thinking_display(ThinkingDisplay::Omitted)
         .body()
         .unwrap_err();

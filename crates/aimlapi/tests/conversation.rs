@@ -244,7 +244,7 @@ async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
     let done = chat.stream().await.unwrap().completion().await.unwrap();
     assert_eq!(
         done.tool_calls(),
-        vec![aimlapi::chat::ToolCall {
+        vec![aimlapi::chat::ToolUse {
             id: "call_9".into(),
             name: "get_weather".into(),
             arguments: r#"{"city":"Oslo"}"#.into()
@@ -252,7 +252,7 @@ async fn a_conversation_streams_as_deltas_text_and_the_whole_answer() {
     );
     assert_eq!(
         done.finish_reason(),
-        Some(aimlapi::chat::FinishReason::ToolCalls)
+        Some(aimlapi::chat::StopReason::ToolCalls)
     );
 }
 

@@ -2,7 +2,7 @@
 //! total, and the `X-Client-Request-Id` every request carries; OpenRouter's fallbacks and
 //! `reasoning` in the body.
 
-use aimlapi::chat::Reasoning;
+use aimlapi::chat::ReasoningSettings;
 use aimlapi::cost::CostSource;
 use aimlapi::types::{ChatCompletion, ReasoningEffort};
 use aimlapi::{Client, Completion, ErrorKind, Provider, RequestOptions};
@@ -208,7 +208,7 @@ async fn openrouter_fallbacks_and_reasoning_go_in_its_body() {
         .chat("anthropic/claude-3.5-haiku")
         .user("Hi")
         .fallback_models(["anthropic/claude-3.5-haiku", "openai/gpt-4o-mini"])
-        .reasoning(Reasoning::effort(ReasoningEffort::High))
+        .reasoning(ReasoningSettings::effort(ReasoningEffort::High))
         .send()
         .await
         .unwrap();
@@ -224,7 +224,7 @@ async fn openrouter_fallbacks_and_reasoning_go_in_its_body() {
     let body = or
         .chat("anthropic/claude-3.5-haiku")
         .user("Hi")
-        .reasoning(Reasoning::max_tokens(2000).exclude())
+        .reasoning(ReasoningSettings::max_tokens(2000).exclude())
         .body()
         .unwrap();
     assert_eq!(
