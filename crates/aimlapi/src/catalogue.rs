@@ -1,6 +1,6 @@
-//! The AI/ML API's model catalogue: [`Client::models`] (`GET /v1/models`, filtered, with the
+//! The AI/ML API's model catalogue: [`Client::models`](crate::Client::models) (`GET /v1/models`, filtered, with the
 //! sections asked for, an unchanged listing answered from the client's cache after a `304`) and
-//! [`Client::model`] (`GET /model/{id}`); the facts a listing with prices gives
+//! [`Client::model`](crate::Client::model) (`GET /model/{id}`); the facts a listing with prices gives
 //! ([`Catalogue::facts`]), which the client then prices its calls with.
 
 use std::sync::Arc;
@@ -8,9 +8,9 @@ use std::sync::Arc;
 use aimlapi_types as types;
 use reqwest::header::ETAG;
 
-use crate::api::Client;
 use crate::catalogue_state::names;
 use crate::error::Error;
+use crate::http::Transport;
 use crate::model::ModelFacts;
 
 /// An optional section of each listed model (`include`).
@@ -61,12 +61,19 @@ impl Section {
 /// ```
 #[derive(Clone, Debug)]
 #[must_use = "a listing does nothing until it is sent"]
-pub struct ModelsQuery<'c> {
-    client: &'c Client,
+pub struct ModelsQuery {
+    transport: Transport,
     query: Vec<(&'static str, String)>,
 }
 
-impl<'c> ModelsQuery<'c> {
+impl ModelsQuery {
+    pub(crate) fn new(transport: Transport) -> Self {
+        ModelsQuery {
+            transport,
+            query: Vec::new(),
+        }
+    }
+
     fn filter(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.query.push((name, value.into()));
         self
@@ -116,7 +123,7 @@ impl<'c> ModelsQuery<'c> {
     /// Lists the models. The same listing asked again sends the `ETag` the last answer had
     /// (`If-None-Match`); a `304 Not Modified` is answered from the client's cache.
     pub async fn send(self) -> Result<Catalogue, Error> {
-        let client = self.client;
+        let client = &self.transport;
         let url = format!("{}/v1/models", client.base_url());
         let key = cache_key(&url, &self.query);
         let state = client.catalogue_state();
@@ -196,39 +203,25 @@ impl Catalogue {
     }
 }
 
-impl Client {
-    /// The model catalogue (`GET /v1/models`): build the listing, then
-    /// [`send`](ModelsQuery::send) it. No key is needed; the AI/ML API serves it.
-    pub fn models(&self) -> ModelsQuery<'_> {
-        ModelsQuery {
-            client: self,
-            query: Vec::new(),
-        }
-    }
-
-    /// One model of the catalogue by id or alias (`GET /model/{id}`, with the given sections); a
-    /// name the catalogue does not know is an HTTP 404 error.
-    pub async fn model(&self, id: &str, sections: &[Section]) -> Result<types::ListedModel, Error> {
-        // The id goes into the path as it is, slashes and all; other characters are escaped.
-        let path: String = id.split('/').map(url_escape).collect::<Vec<_>>().join("/");
-        let url = format!("{}/model/{path}", self.base_url());
-        let query: Vec<(&str, &str)> = sections.iter().map(|s| ("include", s.as_str())).collect();
-        let lookup: types::ModelLookup = self.get_value(&url, &query, "model", id).await?;
-        let model = lookup.data.ok_or_else(|| Error::Decode {
-            message: "a model lookup without `data`".into(),
-            body: String::new(),
-        })?;
-        self.catalogue_state().learn(std::slice::from_ref(&model));
-        Ok(model)
-    }
-
-    /// What this client knows of a model: the facts of a catalogue listing it fetched with
-    /// prices, else this crate's own table.
-    pub fn model_facts(&self, model: &crate::model::Model) -> Option<ModelFacts> {
-        self.catalogue_state()
-            .facts(model.id())
-            .or_else(|| model.facts())
-    }
+/// One model of the catalogue by id or alias (`GET /model/{id}`); what it says is learnt.
+pub(crate) async fn lookup(
+    transport: &Transport,
+    id: &str,
+    sections: &[Section],
+) -> Result<types::ListedModel, Error> {
+    // The id goes into the path as it is, slashes and all; other characters are escaped.
+    let path: String = id.split('/').map(url_escape).collect::<Vec<_>>().join("/");
+    let url = format!("{}/model/{path}", transport.base_url());
+    let query: Vec<(&str, &str)> = sections.iter().map(|s| ("include", s.as_str())).collect();
+    let lookup: types::ModelLookup = transport.get_value(&url, &query, "model", id).await?;
+    let model = lookup.data.ok_or_else(|| Error::Decode {
+        message: "a model lookup without `data`".into(),
+        body: String::new(),
+    })?;
+    transport
+        .catalogue_state()
+        .learn(std::slice::from_ref(&model));
+    Ok(model)
 }
 
 /// `segment` with the characters a path segment cannot carry percent-escaped.

@@ -5,11 +5,11 @@ use aimlapi_client::RequestOptions;
 use aimlapi_types as types;
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::api::Client;
 use crate::completion::Completion;
 use crate::completions::stream::ChatStream;
 use crate::conversation::{Cache, Content, Conversation, Turn};
 use crate::error::Error;
+use crate::http::Transport;
 use crate::model::Model;
 use crate::sse::{ChunkStream, MessageEventStream};
 use crate::types::WireShape;
@@ -29,8 +29,8 @@ use crate::wire::{checked, Body, Sampling, ThinkingDisplay, ThinkingMode, Unsupp
 /// ```
 #[derive(Clone, Debug)]
 #[must_use = "a chat does nothing until it is sent"]
-pub struct Chat<'c> {
-    client: &'c Client,
+pub struct Chat {
+    transport: Transport,
     model: Model,
     conversation: Conversation,
     sampling: Sampling,
@@ -42,12 +42,11 @@ pub struct Chat<'c> {
     tools: Vec<crate::tool_spec::ToolSpec>,
 }
 
-impl Client {
-    /// A conversation with `model` (an id as `&str` or `String`, or a [`Model`]).
-    pub fn chat(&self, model: impl Into<Model>) -> Chat<'_> {
+impl Chat {
+    pub(crate) fn new(transport: Transport, model: Model) -> Self {
         Chat {
-            client: self,
-            model: model.into(),
+            transport,
+            model,
             conversation: Conversation::new(),
             sampling: Sampling::default(),
             unsupported: Unsupported::default(),
@@ -57,9 +56,7 @@ impl Client {
             tools: Vec::new(),
         }
     }
-}
 
-impl<'c> Chat<'c> {
     /// Sets the system prompt.
     pub fn system(mut self, text: impl Into<String>) -> Self {
         self.conversation = self.conversation.system(text);
@@ -179,7 +176,9 @@ impl<'c> Chat<'c> {
         let id = id.into();
         match HeaderValue::from_str(&id) {
             Ok(value) => {
-                self.options.headers.insert(crate::trace_id::HEADER, value);
+                self.options
+                    .headers
+                    .insert(crate::http::trace_id::HEADER, value);
                 self.unsendable_id = None;
             }
             Err(_) => self.unsendable_id = Some(id),
@@ -189,13 +188,13 @@ impl<'c> Chat<'c> {
 
     /// Per-request options: headers, extra body fields (provider-specific parameters), a timeout.
     pub fn options(mut self, options: RequestOptions) -> Self {
-        let id = self.options.headers.remove(&crate::trace_id::HEADER);
+        let id = self.options.headers.remove(&crate::http::trace_id::HEADER);
         self.options = options;
         if let Some(id) = id {
             // A client request id set before stays, unless these options set their own.
             self.options
                 .headers
-                .entry(crate::trace_id::HEADER)
+                .entry(crate::http::trace_id::HEADER)
                 .or_insert(id);
         }
         self
@@ -242,8 +241,8 @@ impl<'c> Chat<'c> {
     /// Sends the conversation and returns the model's answer.
     pub async fn send(&self) -> Result<Completion<types::ChatCompletion>, Error> {
         let p = self.prepare(self.target())?;
-        let span = self.client.span("chat", &p.id);
-        self.client
+        let span = self.transport.span("chat", &p.id);
+        self.transport
             .complete(
                 p.shape,
                 &p.body(false),
@@ -259,9 +258,9 @@ impl<'c> Chat<'c> {
     /// ([`ChatStream::completion`]).
     pub async fn stream(&self) -> Result<ChatStream, Error> {
         let p = self.prepare(self.target())?;
-        let span = self.client.span("chat_stream", &p.id);
+        let span = self.transport.span("chat_stream", &p.id);
         let bytes = self
-            .client
+            .transport
             .open_stream(
                 p.shape,
                 &p.body(true),
@@ -271,7 +270,7 @@ impl<'c> Chat<'c> {
             )
             .await?;
         Ok(ChatStream::new(
-            ChunkStream::new(bytes).counting(self.client.spend().clone()),
+            ChunkStream::new(bytes).counting(self.transport.spend().clone()),
         ))
     }
 
@@ -280,8 +279,8 @@ impl<'c> Chat<'c> {
     /// calls ([`Completion::turn`] keeps them all for the next turn).
     pub async fn send_message(&self) -> Result<Completion<types::MessageResponse>, Error> {
         let p = self.prepare((WireShape::Messages, self.model.id().to_string()))?;
-        let span = self.client.span("message", &p.id);
-        self.client
+        let span = self.transport.span("message", &p.id);
+        self.transport
             .complete(
                 p.shape,
                 &p.body(false),
@@ -296,9 +295,9 @@ impl<'c> Chat<'c> {
     /// events as they arrive ([`MessageEventStream::completion`] folds them into the answer).
     pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
         let p = self.prepare((WireShape::Messages, self.model.id().to_string()))?;
-        let span = self.client.span("message_stream", &p.id);
+        let span = self.transport.span("message_stream", &p.id);
         let bytes = self
-            .client
+            .transport
             .open_stream(
                 p.shape,
                 &p.body(true),
@@ -307,7 +306,35 @@ impl<'c> Chat<'c> {
                 span,
             )
             .await?;
-        Ok(MessageEventStream::new(bytes).counting(self.client.spend().clone()))
+        Ok(MessageEventStream::new(bytes).counting(self.transport.spend().clone()))
+    }
+
+    /// Runs a tool loop on this conversation, for any model in its dialect: offers `tools`,
+    /// sends, runs the calls the model makes (concurrently), adds its turn and the results to
+    /// the conversation, and repeats until the model answers without tool calls or
+    /// `settings.max_steps` requests were sent ([`Error::StepLimit`]). With `settings.streaming`
+    /// each answer is streamed and folded; `settings.options` apply to every request (over this
+    /// chat's own). A tool that fails, is unknown or gets arguments it cannot read answers with
+    /// an error result, which the model sees.
+    #[cfg(feature = "tools")]
+    pub async fn run_tools(
+        self,
+        tools: &crate::tool_spec::Toolbox,
+        settings: &crate::tool_loop::ToolLoop,
+    ) -> Result<crate::tool_loop::ConversationRun, Error> {
+        crate::tool_loop::run_conversation(self, tools, settings).await
+    }
+
+    /// [`run_tools`](Self::run_tools) over Anthropic's Messages endpoint: each answer's
+    /// thinking blocks go back with their signatures, unchanged, beside its tool calls and
+    /// the results (which a tool-using conversation with thinking on requires).
+    #[cfg(feature = "tools")]
+    pub async fn run_message_tools(
+        self,
+        tools: &crate::tool_spec::Toolbox,
+        settings: &crate::tool_loop::ToolLoop,
+    ) -> Result<crate::tool_loop::ConversationRun<types::MessageResponse>, Error> {
+        crate::tool_loop::run_conversation(self, tools, settings).await
     }
 
     /// The body as it would be sent to the chat endpoint, as JSON (for logs and tests).
@@ -331,7 +358,7 @@ impl<'c> Chat<'c> {
     /// checked against the model's page, the tools in the shape's form.
     fn prepare(&self, (shape, id): (WireShape, String)) -> Result<Prepared<'_>, Error> {
         if let Some(id) = &self.unsendable_id {
-            crate::trace_id::check(id)?;
+            crate::http::trace_id::check(id)?;
         }
         let checked = self.checked(shape)?;
         Ok(Prepared {
@@ -346,7 +373,7 @@ impl<'c> Chat<'c> {
 
     /// The shape to write and the id to send: a known model's id as its provider spells it.
     fn target(&self) -> (WireShape, String) {
-        let kind = self.client.provider().kind();
+        let kind = self.transport.provider().kind();
         let id = match kind {
             crate::provider::ProviderKind::OpenRouter => self.model.id_for(kind).into_owned(),
             _ => self.model.id().to_string(),
@@ -355,7 +382,7 @@ impl<'c> Chat<'c> {
     }
 
     fn checked(&self, shape: WireShape) -> Result<crate::wire::Checked<'_>, Error> {
-        let unsupported = if self.options.send_unsupported || !self.client.checks_properties() {
+        let unsupported = if self.options.send_unsupported || !self.transport.checks_properties() {
             Unsupported::Send
         } else {
             self.unsupported

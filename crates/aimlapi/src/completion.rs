@@ -8,7 +8,7 @@ use aimlapi_types as types;
 
 use crate::conversation::{Part, ToolUse, Turn};
 use crate::cost::Cost;
-use crate::meta::ResponseMeta;
+use crate::http::meta::ResponseMeta;
 use crate::request::TokenUsage;
 
 /// A typed response and what came with it.

@@ -122,7 +122,7 @@ impl HttpError {
         };
         let message = message.unwrap_or_else(|| body.trim().to_string());
         let request_id = request_id(&headers).or(body_request_id);
-        let retry_after = crate::retry::retry_after(&headers);
+        let retry_after = crate::http::retry::retry_after(&headers);
         HttpError {
             status,
             headers,

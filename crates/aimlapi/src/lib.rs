@@ -14,7 +14,6 @@
 #![doc = include_str!("../README.md")]
 
 mod api;
-mod body;
 pub mod catalogue;
 mod catalogue_state;
 mod chat_builder;
@@ -23,21 +22,17 @@ mod completions;
 mod conversation;
 pub mod cost;
 pub mod error;
-mod failure;
-mod generation;
+mod http;
 mod messages;
-mod meta;
 pub mod model;
+mod openrouter;
 pub mod provider;
 pub mod request;
-mod retry;
 pub mod sse;
-mod timeouts;
 #[cfg(feature = "tools")]
 mod tool_loop;
 #[cfg(feature = "tools")]
 mod tool_spec;
-mod trace_id;
 mod wire;
 
 pub use aimlapi_client as client;
@@ -50,13 +45,13 @@ pub use completion::{Answer, Completion};
 pub use completions::stream::ChatStream;
 pub use conversation::{Content, Conversation};
 pub use error::{Error, ErrorKind};
-pub use meta::ResponseMeta;
+pub use http::meta::ResponseMeta;
+pub use http::retry::RetryPolicy;
+pub use http::timeouts::Timeouts;
 pub use model::Model;
 pub use provider::Provider;
-pub use retry::RetryPolicy;
 #[cfg(feature = "tools")]
 pub use schemars;
-pub use timeouts::Timeouts;
 
 /// The conversation API: what [`Client::chat`] takes and gives back.
 pub mod chat {

@@ -4,12 +4,13 @@ use aimlapi_client::RequestOptions;
 
 use aimlapi_types as types;
 
-use crate::api::Client;
 use crate::chat_builder::Chat;
 use crate::completion::{Answer, Completion};
 use crate::conversation::{Conversation, ToolUse, Turn};
 use crate::error::Error;
+use crate::http::Transport;
 use crate::request::ChatRequest;
+use crate::sse::ChunkStream;
 use crate::sse::StreamChunk;
 use crate::tool_spec::{ToolCallRecord, ToolRequest, Toolbox, WithRounds};
 
@@ -48,56 +49,52 @@ pub struct ToolRun<R: ChatRequest> {
     pub steps: usize,
 }
 
-impl Client {
-    /// Runs a tool loop: sets `tools` on `request`, sends it, runs the tool calls the model asks
-    /// for (concurrently), appends the model's turn and the results in the request's dialect
-    /// (OpenAI-style `tool` messages, or Anthropic-style `tool_use` and `tool_result` blocks), and
-    /// repeats until the model answers without tool calls or `settings.max_steps` requests were
-    /// sent ([`Error::StepLimit`]). With `settings.streaming` each response is streamed and
-    /// folded. A tool that fails, is unknown or gets arguments it cannot read answers with an
-    /// error result, which the model sees.
-    pub async fn run_tools<R>(
-        &self,
-        mut request: R,
-        tools: &Toolbox,
-        settings: &ToolLoop,
-    ) -> Result<ToolRun<R>, Error>
-    where
-        R: ToolRequest,
-        R::Chunk: StreamChunk<Completion = R::Response>,
-    {
-        request.set_tools(tools)?;
-        let mut sending = WithRounds::new(request);
-        let mut made = Vec::new();
-        for step in 1..=settings.max_steps {
-            let response = if settings.streaming {
-                self.stream(&sending, &settings.options)
-                    .await?
-                    .completion()
-                    .await?
-                    .value
-            } else {
-                self.chat_completion_with(&sending, &settings.options)
-                    .await?
-                    .value
-            };
-            let calls = response.tool_calls();
-            if calls.is_empty() {
-                return Ok(ToolRun {
-                    response,
-                    request: sending.into_request()?,
-                    calls: made,
-                    steps: step,
-                });
-            }
-            let records = run_calls(tools, &calls, step).await;
-            sending.push(response.text().map(std::borrow::Cow::into_owned), &records);
-            made.extend(records);
+/// The typed tool loop (see [`Client::run_tools`](crate::Client::run_tools)).
+pub(crate) async fn run_tools<R>(
+    transport: &Transport,
+    mut request: R,
+    tools: &Toolbox,
+    settings: &ToolLoop,
+) -> Result<ToolRun<R>, Error>
+where
+    R: ToolRequest,
+    R::Chunk: StreamChunk<Completion = R::Response>,
+{
+    request.set_tools(tools)?;
+    let mut sending = WithRounds::new(request);
+    let mut made = Vec::new();
+    for step in 1..=settings.max_steps {
+        let response = if settings.streaming {
+            ChunkStream::<R::Chunk>::new(
+                transport
+                    .stream_request(&sending, &settings.options)
+                    .await?,
+            )
+            .completion()
+            .await?
+            .value
+        } else {
+            transport
+                .send_request(&sending, &settings.options)
+                .await?
+                .value
+        };
+        let calls = response.tool_calls();
+        if calls.is_empty() {
+            return Ok(ToolRun {
+                response,
+                request: sending.into_request()?,
+                calls: made,
+                steps: step,
+            });
         }
-        Err(Error::StepLimit {
-            steps: settings.max_steps,
-        })
+        let records = run_calls(tools, &calls, step).await;
+        sending.push(response.text().map(std::borrow::Cow::into_owned), &records);
+        made.extend(records);
     }
+    Err(Error::StepLimit {
+        steps: settings.max_steps,
+    })
 }
 
 /// Runs the calls of one answer concurrently, each to its record.
@@ -132,11 +129,11 @@ pub struct ConversationRun<T = types::ChatCompletion> {
 /// The endpoint an answer type comes from: how the tool loop asks for one.
 pub(crate) trait Asked: Answer + Sized {
     /// Sends `chat` once, streamed and folded or not.
-    async fn ask(chat: &Chat<'_>, streaming: bool) -> Result<Completion<Self>, Error>;
+    async fn ask(chat: &Chat, streaming: bool) -> Result<Completion<Self>, Error>;
 }
 
 impl Asked for types::ChatCompletion {
-    async fn ask(chat: &Chat<'_>, streaming: bool) -> Result<Completion<Self>, Error> {
+    async fn ask(chat: &Chat, streaming: bool) -> Result<Completion<Self>, Error> {
         if streaming {
             chat.stream().await?.completion().await
         } else {
@@ -146,7 +143,7 @@ impl Asked for types::ChatCompletion {
 }
 
 impl Asked for types::MessageResponse {
-    async fn ask(chat: &Chat<'_>, streaming: bool) -> Result<Completion<Self>, Error> {
+    async fn ask(chat: &Chat, streaming: bool) -> Result<Completion<Self>, Error> {
         if !streaming {
             return chat.send_message().await;
         }
@@ -154,66 +151,40 @@ impl Asked for types::MessageResponse {
     }
 }
 
-impl Chat<'_> {
-    /// Runs a tool loop on this conversation, for any model in its dialect: offers `tools`,
-    /// sends, runs the calls the model makes (concurrently), adds its turn and the results to
-    /// the conversation, and repeats until the model answers without tool calls or
-    /// `settings.max_steps` requests were sent ([`Error::StepLimit`]). With `settings.streaming`
-    /// each answer is streamed and folded; `settings.options` apply to every request (over this
-    /// chat's own). A tool that fails, is unknown or gets arguments it cannot read answers with
-    /// an error result, which the model sees.
-    pub async fn run_tools(
-        self,
-        tools: &Toolbox,
-        settings: &ToolLoop,
-    ) -> Result<ConversationRun, Error> {
-        self.run_loop(tools, settings).await
-    }
-
-    /// [`run_tools`](Self::run_tools) over Anthropic's Messages endpoint: each answer's
-    /// thinking blocks go back with their signatures, unchanged, beside its tool calls and
-    /// the results (which a tool-using conversation with thinking on requires).
-    pub async fn run_message_tools(
-        self,
-        tools: &Toolbox,
-        settings: &ToolLoop,
-    ) -> Result<ConversationRun<types::MessageResponse>, Error> {
-        self.run_loop(tools, settings).await
-    }
-
-    async fn run_loop<T: Asked>(
-        self,
-        tools: &Toolbox,
-        settings: &ToolLoop,
-    ) -> Result<ConversationRun<T>, Error> {
-        let mut chat = self.tools(tools).with_options(&settings.options);
-        let mut calls = Vec::new();
-        for step in 1..=settings.max_steps {
-            let completion = T::ask(&chat, settings.streaming).await?;
-            let asked = completion.tool_calls();
-            let mut conversation = chat.take_conversation();
-            conversation.push(completion.turn());
-            if asked.is_empty() {
-                return Ok(ConversationRun {
-                    completion,
-                    conversation,
-                    calls,
-                    steps: step,
-                });
-            }
-            let records = run_calls(tools, &asked, step).await;
-            for r in &records {
-                conversation.push(Turn::ToolResult {
-                    call_id: r.id.clone(),
-                    content: r.result.clone(),
-                    is_error: r.is_error,
-                });
-            }
-            calls.extend(records);
-            chat = chat.conversation(conversation);
+/// Runs a tool loop on `chat`'s conversation over the endpoint `T` comes from (see
+/// [`Chat::run_tools`]).
+pub(crate) async fn run_conversation<T: Asked>(
+    chat: Chat,
+    tools: &Toolbox,
+    settings: &ToolLoop,
+) -> Result<ConversationRun<T>, Error> {
+    let mut chat = chat.tools(tools).with_options(&settings.options);
+    let mut calls = Vec::new();
+    for step in 1..=settings.max_steps {
+        let completion = T::ask(&chat, settings.streaming).await?;
+        let asked = completion.tool_calls();
+        let mut conversation = chat.take_conversation();
+        conversation.push(completion.turn());
+        if asked.is_empty() {
+            return Ok(ConversationRun {
+                completion,
+                conversation,
+                calls,
+                steps: step,
+            });
         }
-        Err(Error::StepLimit {
-            steps: settings.max_steps,
-        })
+        let records = run_calls(tools, &asked, step).await;
+        for r in &records {
+            conversation.push(Turn::ToolResult {
+                call_id: r.id.clone(),
+                content: r.result.clone(),
+                is_error: r.is_error,
+            });
+        }
+        calls.extend(records);
+        chat = chat.conversation(conversation);
     }
+    Err(Error::StepLimit {
+        steps: settings.max_steps,
+    })
 }

@@ -902,6 +902,7 @@ impl AnthropicMessages<'_> {
 /// The messages of `conversation` as `shape` writes them, without cache breakpoints, into `seq`:
 /// the tool rounds a typed request's loop appends to the request's own messages, written as the
 /// conversation path writes them.
+#[cfg(feature = "tools")]
 pub(crate) fn write_messages<Q: SerializeSeq>(
     seq: &mut Q,
     shape: WireShape,

@@ -9,13 +9,13 @@ use std::task::{Context, Poll};
 use aimlapi_types as types;
 use futures::Stream;
 
-use crate::body::ByteStream;
 use crate::completion::Answer;
 use crate::completion::Completion;
 use crate::completions::decode::{ChunkDecoder, StreamChunk, StreamItem};
 use crate::completions::fold::Accumulator;
 use crate::error::Error;
-use crate::meta::ResponseMeta;
+use crate::http::body::ByteStream;
+use crate::http::meta::ResponseMeta;
 use crate::request::TokenUsage;
 use crate::sse::driver::Driver;
 use crate::sse::Fold;
@@ -290,7 +290,8 @@ mod tests {
             1,
             crate::Model::from_id("m"),
         );
-        let bytes = crate::body::ByteStream::new(response, std::time::Duration::from_secs(5), meta);
+        let bytes =
+            crate::http::body::ByteStream::new(response, std::time::Duration::from_secs(5), meta);
         let mut stream = ChatStream::new(ChunkStream::new(bytes));
         let mut usage = None;
         while let Some(delta) = futures::StreamExt::next(&mut stream).await {

@@ -6,12 +6,12 @@ use std::task::{Context, Poll};
 use aimlapi_types::{MessageResponse, MessageStreamEvent};
 use futures::Stream;
 
-use crate::body::ByteStream;
 use crate::completion::Completion;
 use crate::error::Error;
+use crate::http::body::ByteStream;
+use crate::http::meta::ResponseMeta;
 use crate::messages::decode::MessageEventDecoder;
 use crate::messages::fold::MessageAccumulator;
-use crate::meta::ResponseMeta;
 use crate::sse::driver::Driver;
 
 /// Typed Messages-endpoint events of a response as they arrive; ends after `message_stop`.

@@ -9,11 +9,11 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::Stream;
 
-use crate::body::ByteStream;
 use crate::completion::{Answer, Completion};
 use crate::cost::Spend;
 use crate::error::Error;
-use crate::meta::ResponseMeta;
+use crate::http::body::ByteStream;
+use crate::http::meta::ResponseMeta;
 
 /// A decoder the [`Driver`] runs: typed items from the pieces of a body, without I/O.
 pub(crate) trait Decode {

@@ -13,10 +13,10 @@ pub(crate) use driver::Decode;
 pub use driver::Fold;
 pub use frame::{SseDecoder, SseEvent, SseItem, SseRef, DEFAULT_MAX_LINE};
 
-pub use crate::body::ByteStream;
 pub use crate::completions::decode::{unwrap_legacy, ChunkDecoder, StreamChunk, StreamItem};
 pub use crate::completions::fold::Accumulator;
 pub use crate::completions::stream::ChunkStream;
+pub use crate::http::body::ByteStream;
 pub use crate::messages::decode::{parse_message_event, MessageEventDecoder};
 pub use crate::messages::fold::MessageAccumulator;
 pub use crate::messages::stream::MessageEventStream;

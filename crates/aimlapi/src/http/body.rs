@@ -10,8 +10,8 @@ use bytes::Bytes;
 use futures::Stream;
 
 use crate::error::Error;
-use crate::failure::transport_failure;
-use crate::meta::ResponseMeta;
+use crate::http::failure::transport_failure;
+use crate::http::meta::ResponseMeta;
 
 /// The raw body of a streaming response, chunk by chunk as the network delivers it, with an idle
 /// timeout between chunks. Pull-based: nothing runs unless it is polled.

@@ -1,328 +1,119 @@
-//! The [`Client`] and its builder: a provider, a key, retries, timeouts and tracing around
-//! reqwest; the send path for typed requests, JSON and streamed.
+//! The transport every call goes through: one `Arc` that the [`Client`](crate::Client) and the
+//! handles it gives out ([`Chat`](crate::Chat), the catalogue query) share: sending with retries
+//! and timeouts, failure classification, the body limit, streamed bodies, response metadata,
+//! client request ids, spans, the running total of what calls cost.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aimlapi_client::{apply_request_options, RequestOptions};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderValue};
 use tracing::{field, Instrument};
 
-use crate::body::ByteStream;
-use crate::completion::Answer;
-use crate::completion::Completion;
+use crate::completion::{Answer, Completion};
 use crate::error::Error;
-use crate::failure::{
-    http_failure, read_limited, request_failure, transport_failure, with_causes, Failure,
+use crate::http::body::ByteStream;
+use crate::http::failure::{
+    http_failure, read_limited, request_failure, transport_failure, Failure,
 };
-use crate::meta::ResponseMeta;
-use crate::model::Model;
+use crate::http::meta::ResponseMeta;
+use crate::http::retry::RetryPolicy;
+use crate::http::timeouts::Timeouts;
+use crate::model::{Model, ModelFacts};
 use crate::provider::{ApiKey, Provider, ProviderKind};
 use crate::request::ChatRequest;
-use crate::retry::RetryPolicy;
-use crate::sse::ChunkStream;
-use crate::timeouts::Timeouts;
 use crate::types::WireShape;
 
-/// A client for chat completions: cheap to clone, one per process is enough.
-///
-/// ```no_run
-/// # async fn run() -> Result<(), aimlapi::Error> {
-/// use aimlapi::types::*;
-///
-/// let client = aimlapi::Client::from_env()?;
-/// // The conversation API: any model, in the shape its page takes.
-/// let done = client.chat("claude-sonnet-4-5").user("Hello").send().await?;
-/// println!("{}", done.text().unwrap_or_default());
-///
-/// // A generated request type, for full control.
-/// let request: ChatCompletionRequest = ChatCompletionRequest::builder()
-///     .model(KnownModelId::Claude35HaikuLatest)
-///     .messages(vec![aimlapi::request::user("Hello")])
-///     .try_into()?;
-/// let done = client.chat_completion(&request).await?;
-/// println!("{:?} (request id {:?})", done.value.choices[0].message, done.meta.request_id);
-/// # Ok(()) }
-/// ```
+/// What a client is built with.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) http: reqwest::Client,
+    pub(crate) provider: Provider,
+    pub(crate) base_url: String,
+    pub(crate) key: Option<ApiKey>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) log_contents: bool,
+    /// The most bytes a non-streaming response body may have.
+    pub(crate) max_body: usize,
+    /// Whether requests are checked against their model's page before sending.
+    pub(crate) check_properties: bool,
+}
+
+/// The shared transport: cheap to clone (one `Arc`).
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Transport {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    http: reqwest::Client,
-    provider: Provider,
-    base_url: String,
+    settings: Settings,
     /// `{base_url}/v1/chat/completions`, built once.
     chat_url: String,
     /// `{base_url}/v1/messages`, built once.
     messages_url: String,
-    key: Option<ApiKey>,
-    retry: RetryPolicy,
-    timeouts: Timeouts,
-    log_contents: bool,
-    /// The most bytes a non-streaming response body may have.
-    max_body: usize,
-    /// Whether requests are checked against their model's page before sending.
-    check_properties: bool,
     /// The catalogue listings fetched, with their ETags, and the facts they gave.
     catalogue: crate::catalogue_state::CatalogueState,
     /// What the answered calls cost so far.
     spent: Arc<crate::cost::Spend>,
 }
 
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.inner.settings;
         f.debug_struct("Client")
-            .field("provider", &self.inner.provider)
-            .field("base_url", &self.inner.base_url)
-            .field("key", &self.inner.key)
-            .field("retry", &self.inner.retry)
-            .field("timeouts", &self.inner.timeouts)
-            .field("log_contents", &self.inner.log_contents)
-            .field("max_response_body", &self.inner.max_body)
-            .field("check_properties", &self.inner.check_properties)
+            .field("provider", &s.provider)
+            .field("base_url", &s.base_url)
+            .field("key", &s.key)
+            .field("retry", &s.retry)
+            .field("timeouts", &s.timeouts)
+            .field("log_contents", &s.log_contents)
+            .field("max_response_body", &s.max_body)
+            .field("check_properties", &s.check_properties)
             .finish_non_exhaustive()
     }
 }
 
-/// Builds a [`Client`].
-#[derive(Debug, Clone)]
-pub struct ClientBuilder {
-    provider: Provider,
-    base_url: Option<String>,
-    key: Option<ApiKey>,
-    retry: RetryPolicy,
-    timeouts: Timeouts,
-    headers: HeaderMap,
-    log_contents: bool,
-    max_body: usize,
-    check_properties: bool,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        ClientBuilder {
-            provider: Provider::AimlApi,
-            base_url: None,
-            key: None,
-            retry: RetryPolicy::default(),
-            timeouts: Timeouts::default(),
-            headers: HeaderMap::new(),
-            log_contents: false,
-            max_body: ClientBuilder::DEFAULT_MAX_RESPONSE_BODY,
-            check_properties: true,
-        }
-    }
-}
-
-impl ClientBuilder {
-    /// The default limit on a non-streaming response body: 32 MiB, far above any completion.
-    pub const DEFAULT_MAX_RESPONSE_BODY: usize = 32 << 20;
-
-    /// The gateway (default: the AI/ML API).
-    pub fn provider(mut self, provider: Provider) -> Self {
-        self.provider = provider;
-        self
-    }
-
-    /// Sends to `url` instead of the provider's base URL, keeping everything else the provider
-    /// decides (model ids, headers, key variable): for proxies, mocks and tests.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into().trim_end_matches('/').to_string());
-        self
-    }
-
-    /// The API key; without one, [`build`](Self::build) reads the provider's environment variable.
-    pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
-        self.key = Some(key.into());
-        self
-    }
-
-    /// The retry policy (default: [`RetryPolicy::default`]).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// All timeouts at once.
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// The timeout for a whole non-streaming request (default 600 s).
-    pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.request = d;
-        self
-    }
-
-    /// The timeout for opening a connection (default 5 s).
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.connect = d;
-        self
-    }
-
-    /// The longest a stream waits for its next chunk (default 60 s); see
-    /// [`Timeouts::stream_idle`].
-    pub fn stream_idle_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.stream_idle = d;
-        self
-    }
-
-    /// A header sent with every request.
-    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.insert(name, value);
-        self
-    }
-
-    /// Whether request and response bodies go to the `debug` tracing level (default: no; the
-    /// key never does).
-    pub fn log_contents(mut self, on: bool) -> Self {
-        self.log_contents = on;
-        self
-    }
-
-    /// The most bytes a non-streaming response body may have (default
-    /// [`DEFAULT_MAX_RESPONSE_BODY`](Self::DEFAULT_MAX_RESPONSE_BODY), 32 MiB). It is enforced while reading, so memory stays
-    /// near the limit whatever a server sends; a larger body fails the call with
-    /// [`Error::ResponseTooLarge`]. An error response's body is read up to the limit and the rest
-    /// left unread. Streams are bounded per line instead ([`DEFAULT_MAX_LINE`](crate::sse::DEFAULT_MAX_LINE)).
-    pub fn max_response_body(mut self, bytes: usize) -> Self {
-        self.max_body = bytes;
-        self
-    }
-
-    /// Whether a request is checked, before it is sent, against the page of the model it names
-    /// (default: yes): a property the page does not list fails the call with
-    /// [`Error::Unsupported`], naming the model and the property. The vendor's documents have
-    /// been wrong before: `false` sends every request as it is (per request:
-    /// `RequestOptions::send_unsupported`).
-    pub fn check_properties(mut self, on: bool) -> Self {
-        self.check_properties = on;
-        self
-    }
-
-    /// Builds the client. Fails when the AI/ML API or OpenRouter is chosen and no key was given
-    /// nor found in the environment.
-    pub fn build(self) -> Result<Client, Error> {
-        let (key, source) = match (self.key, self.provider.key_variable()) {
-            (Some(k), _) => (Some(k), "the API key given to ClientBuilder::api_key"),
-            (None, Some(var)) => match std::env::var(var) {
-                Ok(k) if !k.trim().is_empty() => (Some(ApiKey::new(k.trim())), var),
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    return Err(Error::Config(format!("{var} is not valid UTF-8")))
-                }
-                _ => {
-                    return Err(Error::Config(format!(
-                        "no API key: set {var} or pass one to ClientBuilder::api_key"
-                    )))
-                }
-            },
-            (None, None) => (None, ""),
-        };
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            USER_AGENT,
-            HeaderValue::from_static(concat!("aimlapi-rust/", env!("CARGO_PKG_VERSION"))),
-        );
-        if let Some(k) = &key {
-            let mut v = HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
-                Error::Config(format!(
-                    "{source} has characters a header cannot carry (a line break or another \
-                     control character inside it?)"
-                ))
-            })?;
-            v.set_sensitive(true);
-            headers.insert(AUTHORIZATION, v);
-        }
-        if let Provider::OpenRouter { referer, title } = &self.provider {
-            for (name, value) in [("http-referer", referer), ("x-title", title)] {
-                if let Some(value) = value {
-                    let v = HeaderValue::from_str(value).map_err(|_| {
-                        Error::Config(format!("{name} cannot be sent as a header: {value:?}"))
-                    })?;
-                    headers.insert(HeaderName::from_static(name), v);
-                }
-            }
-        }
-        headers.extend(self.headers);
-        // With the lean TLS feature alone, reqwest has no crypto provider of its own: ring becomes
-        // the process's default, unless the service installed one already (then theirs is used).
-        #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        // Authorization, provider and caller-given headers go on every request as reqwest's
-        // defaults: a header the request sets itself (RequestOptions) wins.
-        let http = reqwest::Client::builder()
-            .connect_timeout(self.timeouts.connect)
-            .default_headers(headers)
-            .build()
-            .map_err(|e| Error::Config(format!("HTTP client set-up: {}", with_causes(&e))))?;
-        let base_url = self
-            .base_url
-            .unwrap_or_else(|| self.provider.base_url().to_string());
-        Ok(Client {
+impl Transport {
+    pub(crate) fn new(settings: Settings) -> Self {
+        let base = &settings.base_url;
+        Transport {
             inner: Arc::new(Inner {
-                http,
-                chat_url: format!("{base_url}/v1/chat/completions"),
-                messages_url: format!("{base_url}/v1/messages"),
-                base_url,
-                provider: self.provider,
-                key,
-                retry: self.retry,
-                timeouts: self.timeouts,
-                log_contents: self.log_contents,
-                max_body: self.max_body,
-                check_properties: self.check_properties,
+                chat_url: format!("{base}/v1/chat/completions"),
+                messages_url: format!("{base}/v1/messages"),
+                settings,
                 catalogue: Default::default(),
                 spent: Default::default(),
             }),
-        })
+        }
     }
 }
 
-impl Client {
-    /// A builder, for the AI/ML API unless told otherwise.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// A client for the AI/ML API with `AIMLAPI_API_KEY`, or else for OpenRouter with
-    /// `OPENROUTER_API_KEY`. Fails when neither is set, and otherwise with the real cause: a
-    /// key a header cannot carry, a variable that is not UTF-8, an HTTP client that cannot be
-    /// set up.
-    pub fn from_env() -> Result<Client, Error> {
-        let set = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
-        let provider = match (set("AIMLAPI_API_KEY"), set("OPENROUTER_API_KEY")) {
-            (false, true) => Provider::open_router(),
-            (false, false) => return Err(Error::Config(
-                "no API key: set AIMLAPI_API_KEY (AI/ML API) or OPENROUTER_API_KEY (OpenRouter)"
-                    .into(),
-            )),
-            _ => Provider::AimlApi,
-        };
-        Client::builder().provider(provider).build()
-    }
-
+impl Transport {
     /// The gateway this client talks to.
-    pub fn provider(&self) -> &Provider {
-        &self.inner.provider
+    pub(crate) fn provider(&self) -> &Provider {
+        &self.inner.settings.provider
     }
 
     pub(crate) fn base_url(&self) -> &str {
-        &self.inner.base_url
+        &self.inner.settings.base_url
     }
 
     pub(crate) fn catalogue_state(&self) -> &crate::catalogue_state::CatalogueState {
         &self.inner.catalogue
     }
 
-    /// What the calls this client has answered cost so far, in US dollars: the vendor's
-    /// figure where it sent one, the estimate otherwise (calls without either add nothing).
-    /// Streams count once folded ([`ChatStream::completion`](crate::ChatStream::completion)).
-    /// A service's budget guard reads it.
-    pub fn spent(&self) -> f64 {
+    /// What this client knows of a model: the facts of a catalogue listing it fetched with
+    /// prices, else this crate's own table.
+    pub(crate) fn model_facts(&self, model: &Model) -> Option<ModelFacts> {
+        self.inner
+            .catalogue
+            .facts(model.id())
+            .or_else(|| model.facts())
+    }
+
+    /// What the calls answered so far cost, in US dollars.
+    pub(crate) fn spent(&self) -> f64 {
         self.inner.spent.total()
     }
 
@@ -332,22 +123,12 @@ impl Client {
 
     /// Whether requests are checked against their model's page before sending.
     pub(crate) fn checks_properties(&self) -> bool {
-        self.inner.check_properties
+        self.inner.settings.check_properties
     }
 
-    /// Sends a non-streaming request and returns the typed completion with its metadata.
-    /// Retries as the [`RetryPolicy`] says.
-    pub async fn chat_completion<R: ChatRequest>(
-        &self,
-        request: &R,
-    ) -> Result<Completion<R::Response>, Error> {
-        self.chat_completion_with(request, &RequestOptions::default())
-            .await
-    }
-
-    /// [`chat_completion`](Self::chat_completion) with per-request headers and body fields
-    /// (provider-specific parameters) and, if set, a timeout of its own.
-    pub async fn chat_completion_with<R: ChatRequest>(
+    /// Sends a typed request (non-streaming), checked against its page, with the model id its
+    /// provider expects.
+    pub(crate) async fn send_request<R: ChatRequest>(
         &self,
         request: &R,
         options: &RequestOptions,
@@ -372,12 +153,14 @@ impl Client {
         B: serde::Serialize,
         T: serde::de::DeserializeOwned + Answer,
     {
-        let timeout = options.timeout.unwrap_or(self.inner.timeouts.request);
+        let timeout = options
+            .timeout
+            .unwrap_or(self.inner.settings.timeouts.request);
         let url = self.url(shape);
-        let (trace, trace_header) = crate::trace_id::for_call(options)?;
+        let (trace, trace_header) = crate::http::trace_id::for_call(options)?;
         span.record("client_request_id", trace.as_str());
         async {
-            if self.inner.log_contents {
+            if self.inner.settings.log_contents {
                 tracing::debug!(body = %serde_json::to_string(body).unwrap_or_default(), "request");
             }
             let ((value, status, headers), attempts) = self
@@ -425,7 +208,7 @@ impl Client {
         mut response: reqwest::Response,
         timeout: Duration,
     ) -> Result<(T, reqwest::StatusCode, HeaderMap), Failure> {
-        let limit = self.inner.max_body;
+        let limit = self.inner.settings.max_body;
         // Taken, not copied: the body's length comes from the body, not the headers.
         let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
         let body = read_limited(response, limit).await.map_err(|e| match e {
@@ -462,12 +245,13 @@ impl Client {
         T: serde::de::DeserializeOwned,
         Q: serde::Serialize + ?Sized,
     {
-        let timeout = self.inner.timeouts.request;
+        let timeout = self.inner.settings.timeouts.request;
         let tag = if_none_match.and_then(|t| HeaderValue::from_str(t).ok());
         let (answer, _) = self
             .with_retries(|| async {
                 let mut request = self
                     .inner
+                    .settings
                     .http
                     .get(url)
                     .query(query)
@@ -521,23 +305,9 @@ impl Client {
         })
     }
 
-    /// Sends `request` with `stream: true` and returns its typed chunks as they arrive.
-    /// Retries happen only before the response starts; a wait longer than
-    /// [`Timeouts::stream_idle`] for the next chunk ends the stream with [`Error::Timeout`].
-    /// Dropping the stream closes the connection.
-    pub async fn stream<R: ChatRequest>(
-        &self,
-        request: &R,
-        options: &RequestOptions,
-    ) -> Result<ChunkStream<R::Chunk>, Error> {
-        Ok(ChunkStream::new(self.stream_bytes(request, options).await?))
-    }
-
-    /// Sends `request` with `stream: true` and returns the raw body as it arrives: the bytes of
-    /// the server-sent events, for callers with their own framing. Retries happen only before
-    /// the response starts; a wait longer than [`Timeouts::stream_idle`] for the next chunk ends
-    /// the stream with [`Error::Timeout`]. Dropping the stream closes the connection.
-    pub async fn stream_bytes<R: ChatRequest>(
+    /// Sends a typed request with `stream: true`, checked as [`send_request`](Self::send_request)
+    /// checks it, and returns the body as it arrives.
+    pub(crate) async fn stream_request<R: ChatRequest>(
         &self,
         request: &R,
         options: &RequestOptions,
@@ -563,9 +333,9 @@ impl Client {
         options: &RequestOptions,
         span: tracing::Span,
     ) -> Result<ByteStream, Error> {
-        let idle = self.inner.timeouts.stream_idle;
+        let idle = self.inner.settings.timeouts.stream_idle;
         let url = self.url(shape);
-        let (trace, trace_header) = crate::trace_id::for_call(options)?;
+        let (trace, trace_header) = crate::http::trace_id::for_call(options)?;
         span.record("client_request_id", trace.as_str());
         async {
             let (mut response, attempts) = self
@@ -596,6 +366,7 @@ impl Client {
     ) -> Result<reqwest::Response, Failure> {
         let mut req = self
             .inner
+            .settings
             .http
             .post(url)
             .json(body)
@@ -603,7 +374,7 @@ impl Client {
             .map_err(request_failure)?;
         apply_request_options(options, &mut req);
         req.headers_mut()
-            .insert(crate::trace_id::HEADER, trace.clone());
+            .insert(crate::http::trace_id::HEADER, trace.clone());
         self.execute(req, header_wait, timeout).await
     }
 
@@ -616,16 +387,16 @@ impl Client {
         header_wait: Option<Duration>,
         timeout: Duration,
     ) -> Result<reqwest::Response, Failure> {
-        if !req.headers().contains_key(&crate::trace_id::HEADER) {
-            if let Ok(id) = HeaderValue::from_str(&crate::trace_id::generate()) {
-                req.headers_mut().insert(crate::trace_id::HEADER, id);
+        if !req.headers().contains_key(&crate::http::trace_id::HEADER) {
+            if let Ok(id) = HeaderValue::from_str(&crate::http::trace_id::generate()) {
+                req.headers_mut().insert(crate::http::trace_id::HEADER, id);
             }
         }
         if header_wait.is_none() {
             // A whole non-streaming request: the caller's timeout, else the client's.
             *req.timeout_mut() = Some(timeout);
         }
-        let sent = self.inner.http.execute(req);
+        let sent = self.inner.settings.http.execute(req);
         let sent = match header_wait {
             None => sent.await,
             Some(wait) => tokio::time::timeout(wait, sent)
@@ -645,7 +416,12 @@ impl Client {
         if status.is_success() || status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(response);
         }
-        Err(http_failure(response, &self.inner.retry, self.inner.max_body).await)
+        Err(http_failure(
+            response,
+            &self.inner.settings.retry,
+            self.inner.settings.max_body,
+        )
+        .await)
     }
 
     /// The request as it goes out, and the model it names. An id the caller wrote goes out as
@@ -660,7 +436,7 @@ impl Client {
             ProviderKind::Custom => ProviderKind::AimlApi,
             kind => kind,
         };
-        let kind = self.inner.provider.kind();
+        let kind = self.inner.settings.provider.kind();
         if request.model_is_typed() && spelling(kind) != spelling(R::id_spelling()) {
             let id = model.id_for(kind);
             if id != asked {
@@ -671,10 +447,10 @@ impl Client {
     }
 
     /// Refuses a request that sets a property its model's page does not list (see
-    /// [`ClientBuilder::check_properties`]). The page is the chat page that lists the model id
+    /// [`ClientBuilder::check_properties`](crate::ClientBuilder::check_properties)). The page is the chat page that lists the model id
     /// and is written as this request type; a model no such page lists is not checked.
     fn check<R: ChatRequest>(&self, request: &R, options: &RequestOptions) -> Result<(), Error> {
-        if !self.inner.check_properties || options.send_unsupported {
+        if !self.inner.settings.check_properties || options.send_unsupported {
             return Ok(());
         }
         let id = request.model_id();
@@ -711,7 +487,7 @@ impl Client {
             "aimlapi",
             operation = name,
             model = model,
-            provider = self.inner.provider.name(),
+            provider = self.inner.settings.provider.name(),
             attempt = field::Empty,
             status = field::Empty,
             latency_ms = field::Empty,
@@ -741,8 +517,8 @@ impl Client {
                     tracing::info!(attempt = n, "done");
                     return Ok((v, n));
                 }
-                Err(f) if f.retryable && n <= self.inner.retry.max_retries => {
-                    let wait = self.inner.retry.delay(n - 1, f.headers.as_ref());
+                Err(f) if f.retryable && n <= self.inner.settings.retry.max_retries => {
+                    let wait = self.inner.settings.retry.delay(n - 1, f.headers.as_ref());
                     tracing::warn!(attempt = n, error = %f.error, wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
                 }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
 use crate::error::{Error, HttpError};
-use crate::retry::RetryPolicy;
+use crate::http::retry::RetryPolicy;
 
 /// An error's message followed by its causes', so that a wrapped cause is not lost.
 pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {

@@ -1,0 +1,203 @@
+//! [`ClientBuilder`]: a provider, a key, retries, timeouts, headers and limits, then the
+//! [`Client`].
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
+
+use crate::api::Client;
+use crate::error::Error;
+use crate::http::failure::with_causes;
+use crate::http::retry::RetryPolicy;
+use crate::http::timeouts::Timeouts;
+use crate::http::{Settings, Transport};
+use crate::provider::{ApiKey, Provider};
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    provider: Provider,
+    base_url: Option<String>,
+    key: Option<ApiKey>,
+    retry: RetryPolicy,
+    timeouts: Timeouts,
+    headers: HeaderMap,
+    log_contents: bool,
+    max_body: usize,
+    check_properties: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            provider: Provider::AimlApi,
+            base_url: None,
+            key: None,
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            headers: HeaderMap::new(),
+            log_contents: false,
+            max_body: ClientBuilder::DEFAULT_MAX_RESPONSE_BODY,
+            check_properties: true,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The default limit on a non-streaming response body: 32 MiB, far above any completion.
+    pub const DEFAULT_MAX_RESPONSE_BODY: usize = 32 << 20;
+
+    /// The gateway (default: the AI/ML API).
+    pub fn provider(mut self, provider: Provider) -> Self {
+        self.provider = provider;
+        self
+    }
+
+    /// Sends to `url` instead of the provider's base URL, keeping everything else the provider
+    /// decides (model ids, headers, key variable): for proxies, mocks and tests.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// The API key; without one, [`build`](Self::build) reads the provider's environment variable.
+    pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// The retry policy (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// All timeouts at once.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The timeout for a whole non-streaming request (default 600 s).
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.request = d;
+        self
+    }
+
+    /// The timeout for opening a connection (default 5 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.connect = d;
+        self
+    }
+
+    /// The longest a stream waits for its next chunk (default 60 s); see
+    /// [`Timeouts::stream_idle`].
+    pub fn stream_idle_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.stream_idle = d;
+        self
+    }
+
+    /// A header sent with every request.
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Whether request and response bodies go to the `debug` tracing level (default: no; the
+    /// key never does).
+    pub fn log_contents(mut self, on: bool) -> Self {
+        self.log_contents = on;
+        self
+    }
+
+    /// The most bytes a non-streaming response body may have (default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`](Self::DEFAULT_MAX_RESPONSE_BODY), 32 MiB). It is enforced while reading, so memory stays
+    /// near the limit whatever a server sends; a larger body fails the call with
+    /// [`Error::ResponseTooLarge`]. An error response's body is read up to the limit and the rest
+    /// left unread. Streams are bounded per line instead ([`DEFAULT_MAX_LINE`](crate::sse::DEFAULT_MAX_LINE)).
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Whether a request is checked, before it is sent, against the page of the model it names
+    /// (default: yes): a property the page does not list fails the call with
+    /// [`Error::Unsupported`], naming the model and the property. The vendor's documents have
+    /// been wrong before: `false` sends every request as it is (per request:
+    /// `RequestOptions::send_unsupported`).
+    pub fn check_properties(mut self, on: bool) -> Self {
+        self.check_properties = on;
+        self
+    }
+
+    /// Builds the client. Fails when the AI/ML API or OpenRouter is chosen and no key was given
+    /// nor found in the environment.
+    pub fn build(self) -> Result<Client, Error> {
+        let (key, source) = match (self.key, self.provider.key_variable()) {
+            (Some(k), _) => (Some(k), "the API key given to ClientBuilder::api_key"),
+            (None, Some(var)) => match std::env::var(var) {
+                Ok(k) if !k.trim().is_empty() => (Some(ApiKey::new(k.trim())), var),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(Error::Config(format!("{var} is not valid UTF-8")))
+                }
+                _ => {
+                    return Err(Error::Config(format!(
+                        "no API key: set {var} or pass one to ClientBuilder::api_key"
+                    )))
+                }
+            },
+            (None, None) => (None, ""),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("aimlapi-rust/", env!("CARGO_PKG_VERSION"))),
+        );
+        if let Some(k) = &key {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", k.expose())).map_err(|_| {
+                Error::Config(format!(
+                    "{source} has characters a header cannot carry (a line break or another \
+                     control character inside it?)"
+                ))
+            })?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        if let Provider::OpenRouter { referer, title } = &self.provider {
+            for (name, value) in [("http-referer", referer), ("x-title", title)] {
+                if let Some(value) = value {
+                    let v = HeaderValue::from_str(value).map_err(|_| {
+                        Error::Config(format!("{name} cannot be sent as a header: {value:?}"))
+                    })?;
+                    headers.insert(HeaderName::from_static(name), v);
+                }
+            }
+        }
+        headers.extend(self.headers);
+        // With the lean TLS feature alone, reqwest has no crypto provider of its own: ring becomes
+        // the process's default, unless the service installed one already (then theirs is used).
+        #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Authorization, provider and caller-given headers go on every request as reqwest's
+        // defaults: a header the request sets itself (RequestOptions) wins.
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.timeouts.connect)
+            .default_headers(headers)
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client set-up: {}", with_causes(&e))))?;
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| self.provider.base_url().to_string());
+        Ok(Client::new(Transport::new(Settings {
+            http,
+            provider: self.provider,
+            base_url,
+            key,
+            retry: self.retry,
+            timeouts: self.timeouts,
+            log_contents: self.log_contents,
+            max_body: self.max_body,
+            check_properties: self.check_properties,
+        })))
+    }
+}
