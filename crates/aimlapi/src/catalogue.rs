@@ -10,8 +10,8 @@ use reqwest::header::ETAG;
 
 use crate::catalogue_state::names;
 use crate::error::Error;
-use crate::http::Transport;
 use crate::model::ModelFacts;
+use crate::transport::Transport;
 
 /// An optional section of each listed model (`include`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

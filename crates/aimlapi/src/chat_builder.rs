@@ -7,11 +7,12 @@ use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::completion::Completion;
 use crate::completions::stream::ChatStream;
+use crate::completions::stream::ChunkStream;
 use crate::conversation::{Cache, Content, Conversation, Turn};
 use crate::error::Error;
-use crate::http::Transport;
+use crate::messages::stream::MessageEventStream;
 use crate::model::Model;
-use crate::sse::{ChunkStream, MessageEventStream};
+use crate::transport::Transport;
 use crate::types::WireShape;
 use crate::wire::{checked, Body, Sampling, ThinkingDisplay, ThinkingMode, Unsupported};
 
@@ -322,7 +323,18 @@ impl Chat {
         tools: &crate::tool_spec::Toolbox,
         settings: &crate::tool_loop::ToolLoop,
     ) -> Result<crate::tool_loop::ConversationRun, Error> {
-        crate::tool_loop::run_conversation(self, tools, settings).await
+        let (chat, conversation) = self.for_tool_loop(tools, settings);
+        let streaming = settings.streaming;
+        crate::tool_loop::run_conversation(conversation, tools, settings.max_steps, |turns| {
+            let chat = chat.clone().conversation(turns);
+            async move {
+                match streaming {
+                    true => chat.stream().await?.completion().await,
+                    false => chat.send().await,
+                }
+            }
+        })
+        .await
     }
 
     /// [`run_tools`](Self::run_tools) over Anthropic's Messages endpoint: each answer's
@@ -334,7 +346,31 @@ impl Chat {
         tools: &crate::tool_spec::Toolbox,
         settings: &crate::tool_loop::ToolLoop,
     ) -> Result<crate::tool_loop::ConversationRun<types::MessageResponse>, Error> {
-        crate::tool_loop::run_conversation(self, tools, settings).await
+        let (chat, conversation) = self.for_tool_loop(tools, settings);
+        let streaming = settings.streaming;
+        crate::tool_loop::run_conversation(conversation, tools, settings.max_steps, |turns| {
+            let chat = chat.clone().conversation(turns);
+            async move {
+                match streaming {
+                    true => chat.stream_message().await?.completion().await,
+                    false => chat.send_message().await,
+                }
+            }
+        })
+        .await
+    }
+
+    /// The chat a tool loop sends (offering `tools`, with the loop's options over its own), and
+    /// the conversation it starts from.
+    #[cfg(feature = "tools")]
+    fn for_tool_loop(
+        self,
+        tools: &crate::tool_spec::Toolbox,
+        settings: &crate::tool_loop::ToolLoop,
+    ) -> (Chat, Conversation) {
+        let mut chat = self.tools(tools).with_options(&settings.options);
+        let conversation = chat.take_conversation();
+        (chat, conversation)
     }
 
     /// The body as it would be sent to the chat endpoint, as JSON (for logs and tests).

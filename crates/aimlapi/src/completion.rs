@@ -9,7 +9,7 @@ use aimlapi_types as types;
 use crate::conversation::{Part, ToolUse, Turn};
 use crate::cost::Cost;
 use crate::http::meta::ResponseMeta;
-use crate::request::TokenUsage;
+use crate::usage::TokenUsage;
 
 /// A typed response and what came with it.
 #[derive(Clone, Debug)]
@@ -18,6 +18,33 @@ pub struct Completion<T> {
     pub value: T,
     /// Status, request id, cost headers, attempts.
     pub meta: ResponseMeta,
+}
+
+/// The reasoning text of `details`: the text and summary pieces, joined (encrypted pieces have
+/// none).
+fn details_text(details: &[types::ReasoningDetail]) -> Option<String> {
+    let pieces: Vec<&str> = details
+        .iter()
+        .filter_map(|d| d.text.as_deref().or(d.summary.as_deref()))
+        .collect();
+    (!pieces.is_empty()).then(|| pieces.concat())
+}
+
+/// The reasoning of a message or a delta: `reasoning_content`, else OpenRouter's `reasoning`,
+/// else the text of `reasoning_details` (an empty field counts as absent).
+pub(crate) fn reasoning_text<'a>(
+    content: Option<&'a str>,
+    reasoning: Option<&'a str>,
+    details: Option<&[types::ReasoningDetail]>,
+) -> Option<std::borrow::Cow<'a, str>> {
+    let given = |s: Option<&'a str>| s.filter(|s| !s.is_empty());
+    match given(content).or(given(reasoning)) {
+        Some(r) => Some(std::borrow::Cow::Borrowed(r)),
+        None => details
+            .and_then(details_text)
+            .filter(|t| !t.is_empty())
+            .map(std::borrow::Cow::Owned),
+    }
 }
 
 /// What an answer offers, whatever its endpoint: the chat endpoint's
@@ -175,7 +202,7 @@ impl Answer for types::ChatCompletion {
 
     fn reasoning(&self) -> Option<Cow<'_, str>> {
         let m = first_message(self)?;
-        crate::completions::fold::reasoning_text(
+        crate::completion::reasoning_text(
             m.reasoning_content.as_deref(),
             m.reasoning.as_deref(),
             m.reasoning_details.as_deref(),
@@ -196,7 +223,7 @@ impl Answer for types::ChatCompletion {
     }
 
     fn usage(&self) -> Option<TokenUsage> {
-        self.usage.as_ref().map(crate::request::chat_usage)
+        self.usage.as_ref().map(crate::usage::chat_usage)
     }
 
     fn model(&self) -> Option<&str> {
@@ -324,7 +351,7 @@ impl Answer for types::MessageResponse {
     }
 
     fn usage(&self) -> Option<TokenUsage> {
-        self.usage.as_ref().map(crate::request::message_usage)
+        self.usage.as_ref().map(crate::usage::message_usage)
     }
 
     fn model(&self) -> Option<&str> {

@@ -1,7 +1,7 @@
 //! One error type, with kinds a caller can match on.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
@@ -122,7 +122,7 @@ impl HttpError {
         };
         let message = message.unwrap_or_else(|| body.trim().to_string());
         let request_id = request_id(&headers).or(body_request_id);
-        let retry_after = crate::http::retry::retry_after(&headers);
+        let retry_after = retry_after(&headers);
         HttpError {
             status,
             headers,
@@ -316,6 +316,48 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         self.http().map(|e| e.status)
     }
+}
+
+/// The longest wait a server may ask for and be heard: a year. Longer asks (and asks no
+/// [`Duration`] can hold) are treated as absent, like negative or non-numeric ones.
+const MAX_SENSIBLE_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The wait a server asked for: `retry-after-ms` (milliseconds), else `retry-after` (seconds
+/// or an HTTP date). A value that is empty, negative, not a number or date, NaN, infinite or
+/// longer than a year is treated as absent; an HTTP date in the past asks for no wait. Never
+/// panics, whatever the headers hold.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        if let Some(wait) = sensible_seconds(ms / 1000.0) {
+            return Some(wait);
+        }
+    }
+    let value = header("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return sensible_seconds(secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let wait = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    (wait <= MAX_SENSIBLE_WAIT).then_some(wait)
+}
+
+/// `secs` as a wait, when it is a finite, non-negative number of seconds no longer than
+/// [`MAX_SENSIBLE_WAIT`].
+fn sensible_seconds(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|wait| *wait <= MAX_SENSIBLE_WAIT)
 }
 
 #[cfg(test)]

@@ -28,11 +28,13 @@ pub mod model;
 mod openrouter;
 pub mod provider;
 pub mod request;
-pub mod sse;
+mod streaming;
 #[cfg(feature = "tools")]
 mod tool_loop;
 #[cfg(feature = "tools")]
 mod tool_spec;
+mod transport;
+mod usage;
 mod wire;
 
 pub use aimlapi_client as client;
@@ -53,13 +55,32 @@ pub use provider::Provider;
 #[cfg(feature = "tools")]
 pub use schemars;
 
+pub mod sse {
+    //! Streams below the conversation API: server-sent event framing ([`SseDecoder`]); typed chat
+    //! chunks without I/O ([`ChunkDecoder`]) and from a response as they arrive ([`ChunkStream`]);
+    //! typed Messages events the same two ways ([`MessageEventDecoder`], [`MessageEventStream`]); a
+    //! response's raw body ([`ByteStream`]); and the two folds of a stream into its answer, one
+    //! [`Fold`] each ([`Accumulator`] for chat chunks, [`MessageAccumulator`] for Messages events).
+    //! One driver runs either decoder over a body.
+
+    pub use crate::completions::decode::{unwrap_legacy, ChunkDecoder, StreamChunk, StreamItem};
+    pub use crate::completions::fold::Accumulator;
+    pub use crate::completions::stream::ChunkStream;
+    pub use crate::http::body::ByteStream;
+    pub use crate::messages::decode::{parse_message_event, MessageEventDecoder};
+    pub use crate::messages::fold::MessageAccumulator;
+    pub use crate::messages::stream::MessageEventStream;
+    pub use crate::streaming::driver::Fold;
+    pub use crate::streaming::frame::{SseDecoder, SseEvent, SseItem, SseRef, DEFAULT_MAX_LINE};
+}
+
 /// The conversation API: what [`Client::chat`] takes and gives back.
 pub mod chat {
     pub use crate::chat_builder::Chat;
     pub use crate::completion::{Completion, StopReason};
     pub use crate::completions::stream::{ChatStream, StreamDelta, TextStream};
     pub use crate::conversation::{Cache, Content, Conversation, Image, Part, ToolUse, Turn};
-    pub use crate::request::TokenUsage;
+    pub use crate::usage::TokenUsage;
     pub use crate::wire::{
         ReasoningSettings, Sampling, ThinkingDisplay, ThinkingMode, Unsupported,
     };

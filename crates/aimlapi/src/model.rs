@@ -8,7 +8,7 @@ use std::str::FromStr;
 pub use aimlapi_types::{ModelPage, MODEL_PAGES};
 
 use crate::provider::ProviderKind;
-use crate::request::TokenUsage;
+use crate::usage::TokenUsage;
 
 /// What a model can do and what it costs.
 #[derive(Clone, Copy, Debug, PartialEq)]

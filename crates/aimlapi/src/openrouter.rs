@@ -4,7 +4,7 @@
 use aimlapi_types as types;
 
 use crate::error::Error;
-use crate::http::Transport;
+use crate::transport::Transport;
 
 /// The stats of one generation (`GET {base}/v1/generation?id=`).
 pub(crate) async fn generation(

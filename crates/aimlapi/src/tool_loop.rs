@@ -4,15 +4,14 @@ use aimlapi_client::RequestOptions;
 
 use aimlapi_types as types;
 
-use crate::chat_builder::Chat;
 use crate::completion::{Answer, Completion};
+use crate::completions::decode::StreamChunk;
+use crate::completions::stream::ChunkStream;
 use crate::conversation::{Conversation, ToolUse, Turn};
 use crate::error::Error;
-use crate::http::Transport;
 use crate::request::ChatRequest;
-use crate::sse::ChunkStream;
-use crate::sse::StreamChunk;
 use crate::tool_spec::{ToolCallRecord, ToolRequest, Toolbox, WithRounds};
+use crate::transport::Transport;
 
 /// How [`Client::run_tools`](crate::Client::run_tools) runs.
 #[derive(Clone, Debug)]
@@ -109,8 +108,8 @@ async fn run_calls(tools: &Toolbox, calls: &[ToolUse], step: usize) -> Vec<ToolC
     records
 }
 
-/// What a tool loop on a conversation ended with ([`Chat::run_tools`] on the chat endpoint,
-/// [`Chat::run_message_tools`] on the Messages endpoint, whose answer is a
+/// What a tool loop on a conversation ended with ([`Chat::run_tools`](crate::Chat::run_tools) on the chat endpoint,
+/// [`Chat::run_message_tools`](crate::Chat::run_message_tools) on the Messages endpoint, whose answer is a
 /// [`MessageResponse`](types::MessageResponse)).
 #[derive(Debug)]
 pub struct ConversationRun<T = types::ChatCompletion> {
@@ -126,44 +125,24 @@ pub struct ConversationRun<T = types::ChatCompletion> {
     pub steps: usize,
 }
 
-/// The endpoint an answer type comes from: how the tool loop asks for one.
-pub(crate) trait Asked: Answer + Sized {
-    /// Sends `chat` once, streamed and folded or not.
-    async fn ask(chat: &Chat, streaming: bool) -> Result<Completion<Self>, Error>;
-}
-
-impl Asked for types::ChatCompletion {
-    async fn ask(chat: &Chat, streaming: bool) -> Result<Completion<Self>, Error> {
-        if streaming {
-            chat.stream().await?.completion().await
-        } else {
-            chat.send().await
-        }
-    }
-}
-
-impl Asked for types::MessageResponse {
-    async fn ask(chat: &Chat, streaming: bool) -> Result<Completion<Self>, Error> {
-        if !streaming {
-            return chat.send_message().await;
-        }
-        chat.stream_message().await?.completion().await
-    }
-}
-
-/// Runs a tool loop on `chat`'s conversation over the endpoint `T` comes from (see
-/// [`Chat::run_tools`]).
-pub(crate) async fn run_conversation<T: Asked>(
-    chat: Chat,
+/// Runs a tool loop on `conversation`: `ask` sends a conversation once (to either endpoint,
+/// streamed and folded or not); the model's turn and the tools' results are added to it until
+/// the model answers without tool calls (see [`Chat::run_tools`](crate::Chat::run_tools)(crate::Chat::run_tools)).
+pub(crate) async fn run_conversation<T, F, Fut>(
+    mut conversation: Conversation,
     tools: &Toolbox,
-    settings: &ToolLoop,
-) -> Result<ConversationRun<T>, Error> {
-    let mut chat = chat.tools(tools).with_options(&settings.options);
+    max_steps: usize,
+    mut ask: F,
+) -> Result<ConversationRun<T>, Error>
+where
+    T: Answer,
+    F: FnMut(Conversation) -> Fut,
+    Fut: std::future::Future<Output = Result<Completion<T>, Error>>,
+{
     let mut calls = Vec::new();
-    for step in 1..=settings.max_steps {
-        let completion = T::ask(&chat, settings.streaming).await?;
+    for step in 1..=max_steps {
+        let completion = ask(conversation.clone()).await?;
         let asked = completion.tool_calls();
-        let mut conversation = chat.take_conversation();
         conversation.push(completion.turn());
         if asked.is_empty() {
             return Ok(ConversationRun {
@@ -182,9 +161,6 @@ pub(crate) async fn run_conversation<T: Asked>(
             });
         }
         calls.extend(records);
-        chat = chat.conversation(conversation);
     }
-    Err(Error::StepLimit {
-        steps: settings.max_steps,
-    })
+    Err(Error::StepLimit { steps: max_steps })
 }

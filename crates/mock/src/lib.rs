@@ -120,10 +120,12 @@ mod reply;
 mod response;
 mod routes;
 mod server;
+mod state;
 mod stream;
 mod validate;
 
 pub use cost::{CREDITS_PER_USD, DEFAULT_USD_PER_MTOK, GENERATION_LIMIT};
 pub use reply::{Fault, Format, Reply, Script, ScriptedToolCall};
-pub use server::{MockBuilder, MockServer, Recorded, DEFAULT_RECORD_LIMIT, MAX_REQUEST_BODY};
+pub use server::MockServer;
+pub use state::{MockBuilder, Recorded, DEFAULT_RECORD_LIMIT, MAX_REQUEST_BODY};
 pub use stream::Chunking;

@@ -10,8 +10,8 @@ use crate::error::Error;
 use crate::http::failure::with_causes;
 use crate::http::retry::RetryPolicy;
 use crate::http::timeouts::Timeouts;
-use crate::http::{Settings, Transport};
 use crate::provider::{ApiKey, Provider};
+use crate::transport::{Settings, Transport};
 
 /// Builds a [`Client`].
 #[derive(Debug, Clone)]

@@ -11,12 +11,13 @@ use aimlapi_types as types;
 use crate::catalogue::{ModelsQuery, Section};
 use crate::chat_builder::Chat;
 use crate::completion::Completion;
+use crate::completions::stream::ChunkStream;
 use crate::error::Error;
-use crate::http::{ByteStream, Transport};
+use crate::http::ByteStream;
 use crate::model::{Model, ModelFacts};
 use crate::provider::Provider;
 use crate::request::ChatRequest;
-use crate::sse::ChunkStream;
+use crate::transport::Transport;
 
 /// A client for chat completions: cheap to clone, one per process is enough.
 ///
@@ -157,7 +158,7 @@ impl Client {
     ) -> Result<crate::tools::ToolRun<R>, Error>
     where
         R: crate::tools::ToolRequest,
-        R::Chunk: crate::sse::StreamChunk<Completion = R::Response>,
+        R::Chunk: crate::completions::decode::StreamChunk<Completion = R::Response>,
     {
         crate::tool_loop::run_tools(&self.transport, request, tools, settings).await
     }

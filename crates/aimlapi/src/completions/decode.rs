@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::error::Error;
-use crate::sse::frame::{line_end, SseDecoder, SseRef, DEFAULT_MAX_LINE};
-use crate::sse::{Decode, Fold};
+use crate::streaming::frame::{line_end, SseDecoder, SseRef, DEFAULT_MAX_LINE};
+use crate::streaming::{Decode, Fold};
 
 /// A stream chunk type: what the decoder and the fold read from it.
 pub trait StreamChunk: DeserializeOwned + Send + 'static {

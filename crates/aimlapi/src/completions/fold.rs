@@ -7,37 +7,11 @@ use aimlapi_types as types;
 use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde_json::{Map, Value};
 
+use crate::completion::reasoning_text;
 use crate::completions::decode::StreamChunk;
 use crate::error::Error;
-use crate::sse::merge::{last, merge_fields, merge_value, Numbers};
-use crate::sse::Fold;
-
-/// The reasoning text of `details`: the text and summary pieces, joined (encrypted pieces have
-/// none).
-fn details_text(details: &[types::ReasoningDetail]) -> Option<String> {
-    let pieces: Vec<&str> = details
-        .iter()
-        .filter_map(|d| d.text.as_deref().or(d.summary.as_deref()))
-        .collect();
-    (!pieces.is_empty()).then(|| pieces.concat())
-}
-
-/// The reasoning of a message or a delta: `reasoning_content`, else OpenRouter's `reasoning`,
-/// else the text of `reasoning_details` (an empty field counts as absent).
-pub(crate) fn reasoning_text<'a>(
-    content: Option<&'a str>,
-    reasoning: Option<&'a str>,
-    details: Option<&[types::ReasoningDetail]>,
-) -> Option<std::borrow::Cow<'a, str>> {
-    let given = |s: Option<&'a str>| s.filter(|s| !s.is_empty());
-    match given(content).or(given(reasoning)) {
-        Some(r) => Some(std::borrow::Cow::Borrowed(r)),
-        None => details
-            .and_then(details_text)
-            .filter(|t| !t.is_empty())
-            .map(std::borrow::Cow::Owned),
-    }
-}
+use crate::streaming::merge::{last, merge_fields, merge_value, Numbers};
+use crate::streaming::Fold;
 
 /// The text of an open enum (each serializes to its string).
 fn as_text<T: serde::Serialize>(v: &T) -> Option<String> {

@@ -16,9 +16,9 @@ use crate::completions::fold::Accumulator;
 use crate::error::Error;
 use crate::http::body::ByteStream;
 use crate::http::meta::ResponseMeta;
-use crate::request::TokenUsage;
-use crate::sse::driver::Driver;
-use crate::sse::Fold;
+use crate::streaming::driver::Driver;
+use crate::streaming::Fold;
+use crate::usage::TokenUsage;
 
 /// Typed chunks from a streaming response, as they arrive.
 ///
@@ -180,7 +180,7 @@ impl ChatStream {
             .min_by_key(|c| c.index)
             .and_then(|c| c.delta.as_ref())
         {
-            let reasoning = crate::completions::fold::reasoning_text(
+            let reasoning = crate::completion::reasoning_text(
                 delta.reasoning_content.as_deref(),
                 delta.reasoning.as_deref(),
                 delta.reasoning_details.as_deref(),
@@ -204,7 +204,7 @@ impl ChatStream {
             }
         }
         if let Some(u) = &chunk.usage {
-            let usage = crate::request::chat_usage(u);
+            let usage = crate::usage::chat_usage(u);
             if usage.prompt_tokens > 0 || usage.completion_tokens > 0 {
                 self.ready.push_back(StreamDelta::Usage(usage));
             }

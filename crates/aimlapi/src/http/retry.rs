@@ -1,10 +1,12 @@
 //! When to try a request again, and how long to wait first. Decided from the status and the
 //! headers only, never from the body.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
+
+use crate::error::retry_after;
 
 /// How failed requests are retried. The defaults are those of the Stainless-generated SDKs:
 /// 2 retries, backoff `min(0.5 s * 2^n, 8 s)` less up to 25% jitter, the server's `retry-after-ms`
@@ -78,51 +80,10 @@ impl RetryPolicy {
     }
 }
 
-/// The longest wait a server may ask for and be heard: a year. Longer asks (and asks no
-/// [`Duration`] can hold) are treated as absent, like negative or non-numeric ones.
-const MAX_SENSIBLE_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
-
-/// The wait a server asked for: `retry-after-ms` (milliseconds), else `retry-after` (seconds
-/// or an HTTP date). A value that is empty, negative, not a number or date, NaN, infinite or
-/// longer than a year is treated as absent; an HTTP date in the past asks for no wait. Never
-/// panics, whatever the headers hold.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if let Some(wait) = sensible_seconds(ms / 1000.0) {
-            return Some(wait);
-        }
-    }
-    let value = header("retry-after")?;
-    if let Ok(secs) = value.parse::<f64>() {
-        return sensible_seconds(secs);
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    let wait = at
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    (wait <= MAX_SENSIBLE_WAIT).then_some(wait)
-}
-
-/// `secs` as a wait, when it is a finite, non-negative number of seconds no longer than
-/// [`MAX_SENSIBLE_WAIT`].
-fn sensible_seconds(secs: f64) -> Option<Duration> {
-    if secs.is_nan() || secs < 0.0 {
-        return None;
-    }
-    Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|wait| *wait <= MAX_SENSIBLE_WAIT)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::SystemTime;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -8,8 +8,8 @@ use bytes::Bytes;
 
 use crate::error::Error;
 use crate::messages::fold::stream_error;
-use crate::sse::frame::{SseDecoder, SseRef, DEFAULT_MAX_LINE};
-use crate::sse::Decode;
+use crate::streaming::frame::{SseDecoder, SseRef, DEFAULT_MAX_LINE};
+use crate::streaming::Decode;
 
 /// Typed Messages-endpoint events from the bytes of a body, in whatever pieces they come: feed
 /// pieces, take events. Each event's `data` is decoded where the framing finds it (the `event:`

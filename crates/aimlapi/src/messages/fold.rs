@@ -10,8 +10,8 @@ use aimlapi_types::{
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::sse::merge::{merge_fields, Numbers};
-use crate::sse::Fold;
+use crate::streaming::merge::{merge_fields, Numbers};
+use crate::streaming::Fold;
 
 /// Folds Messages-endpoint events, in order, into the whole message: text per block, a tool
 /// call's input assembled from its `input_json_delta` pieces and parsed when its block stops,

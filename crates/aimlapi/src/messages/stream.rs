@@ -12,7 +12,7 @@ use crate::http::body::ByteStream;
 use crate::http::meta::ResponseMeta;
 use crate::messages::decode::MessageEventDecoder;
 use crate::messages::fold::MessageAccumulator;
-use crate::sse::driver::Driver;
+use crate::streaming::driver::Driver;
 
 /// Typed Messages-endpoint events of a response as they arrive; ends after `message_stop`.
 /// Pull-based (nothing runs unless polled), with the response's idle timeout; dropping it closes

@@ -5,7 +5,7 @@ use hyper::Response;
 use super::authorized;
 use crate::catalogue;
 use crate::response::{full, Body};
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// An error in OpenRouter's shape: `{"error": {"code", "message"}}`.
 fn openrouter_error(status: u16, message: &str) -> Response<Body> {

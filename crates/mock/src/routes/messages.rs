@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{add_missing, next_reply, scripted_status, set_meta};
 use crate::reply::{Kind, Script};
 use crate::response::{full, refused, Body};
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::stream::{stream_response, Ending};
 use crate::validate::schemas;
 use crate::{bodies, cost, stream};

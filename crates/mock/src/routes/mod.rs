@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::cost;
 use crate::reply::Reply;
 use crate::response::{error_body, full, Body};
-use crate::server::{Recorded, Shared};
+use crate::state::{Recorded, Shared};
 
 /// The response to `request`, the server's `id`-th, by its method and path.
 pub(crate) fn route(shared: &Shared, request: &Recorded, id: u64) -> Response<Body> {

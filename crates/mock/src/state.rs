@@ -1,0 +1,183 @@
+//! What a server is set up with ([`MockBuilder`]), what its connections share, and the requests
+//! it records ([`Recorded`]): the state the server and the routes both read.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::cost;
+use crate::reply::{Format, Reply};
+use crate::stream::Chunking;
+
+/// A request as the server received it.
+#[derive(Clone)]
+pub struct Recorded {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// The path, e.g. `/v1/chat/completions`.
+    pub path: String,
+    /// The query string as sent (no `?`), empty when there is none.
+    pub query: String,
+    /// The headers, names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON (`Value::String` of the raw text when it is not JSON).
+    pub body: Value,
+    /// The `x-inference-id` the server made for the response (a scripted `x-inference-id`
+    /// header, if any, went out instead).
+    pub inference_id: String,
+}
+
+impl Recorded {
+    /// The first header of this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl std::fmt::Debug for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key a client sent is not printed.
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "authorization" {
+                    "<redacted>"
+                } else {
+                    v
+                };
+                (k.as_str(), v)
+            })
+            .collect();
+        f.debug_struct("Recorded")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("inference_id", &self.inference_id)
+            .finish()
+    }
+}
+
+/// How a server is set up; see [`MockServer::builder`](crate::MockServer::builder).
+#[derive(Clone, Debug)]
+pub struct MockBuilder {
+    pub(crate) addr: SocketAddr,
+    pub(crate) api_key: Option<String>,
+    pub(crate) format: Format,
+    pub(crate) chunking: Chunking,
+    pub(crate) pace: Duration,
+    pub(crate) replies: Vec<Reply>,
+    pub(crate) record_limit: usize,
+    pub(crate) validate: bool,
+    pub(crate) cost: bool,
+}
+
+/// How many requests a server keeps by default ([`MockBuilder::record_limit`]).
+pub const DEFAULT_RECORD_LIMIT: usize = 1_000;
+
+/// The largest request body the server reads: 32 MiB; a larger one gets 413.
+pub const MAX_REQUEST_BODY: usize = 32 << 20;
+
+impl Default for MockBuilder {
+    fn default() -> Self {
+        MockBuilder {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_key: None,
+            format: Format::Current,
+            chunking: Chunking::PerEvent,
+            pace: Duration::ZERO,
+            replies: Vec::new(),
+            record_limit: DEFAULT_RECORD_LIMIT,
+            validate: true,
+            cost: true,
+        }
+    }
+}
+
+impl MockBuilder {
+    /// The port to listen on (default: a free one). The address is always 127.0.0.1.
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Requires `Authorization: Bearer <key>`; others get the vendor's 401.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The stream format (default: the current one).
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// How streams are cut into HTTP chunks (default: one per event).
+    pub fn chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = chunking;
+        self
+    }
+
+    /// A pause before each HTTP chunk of a stream (default: none).
+    pub fn pace(mut self, pause: Duration) -> Self {
+        self.pace = pause;
+        self
+    }
+
+    /// How many requests to keep for [`MockServer::requests`](crate::MockServer::requests) (default
+    /// [`DEFAULT_RECORD_LIMIT`]): the oldest go first, so a long-running server's memory stays
+    /// bounded. 0 keeps none.
+    pub fn record_limit(mut self, n: usize) -> Self {
+        self.record_limit = n;
+        self
+    }
+
+    /// Whether each request body is checked against the request schema of its model's page
+    /// (default: yes; an invalid one gets the vendor's 400). Off, any JSON body is taken, as a
+    /// proxy with ids of its own would take it; a model no page lists gets the documented Claude
+    /// 3.5 Haiku answer.
+    pub fn validate(mut self, on: bool) -> Self {
+        self.validate = on;
+        self
+    }
+
+    /// Whether answers carry their cost (default: yes): `meta.usage` and the
+    /// `x-aimlapi-credits-used` / `x-aimlapi-usd-spent` headers on non-streaming answers,
+    /// `cost` in the chat endpoint's `usage`, `meta.usage` on a chat stream's last chunk. Off,
+    /// every answer is as [`Reply::without_cost`] makes one.
+    pub fn cost(mut self, on: bool) -> Self {
+        self.cost = on;
+        self
+    }
+
+    /// A reply queued from the start.
+    pub fn reply(mut self, reply: Reply) -> Self {
+        self.replies.push(reply);
+        self
+    }
+}
+
+/// What a running server's connections share.
+pub(crate) struct Shared {
+    /// The set-up it was started with (its queued replies moved to `queue`).
+    pub(crate) config: MockBuilder,
+    /// The replies queued for the next requests.
+    pub(crate) queue: Mutex<VecDeque<Reply>>,
+    pub(crate) recorded: Mutex<VecDeque<Recorded>>,
+    pub(crate) counter: AtomicU64,
+    /// What each answer cost, for the generation stats endpoint.
+    pub(crate) generations: cost::Generations,
+    /// Makes inference ids differ between servers.
+    pub(crate) seed: std::collections::hash_map::RandomState,
+}
