@@ -1,9 +1,12 @@
-//! No two hand-written modules import each other (nor does any longer circle exist), in the
-//! `aimlapi` crate, the mock and the xtask. An import is any `crate::<module>` path outside
-//! comments and test modules (and `super::<module>` inside a nested module); the crate root,
-//! which only declares and re-exports, is left out.
+//! No two hand-written modules reach each other (nor does any longer circle exist), in the
+//! `aimlapi` crate, the mock and the xtask. A module reaches another through a path (any
+//! `crate::<module>` outside comments and test modules, and `super::<module>` inside a nested
+//! module) or a call (`.name(` or `::name(` of a function only that module declares: a
+//! snake-case name with an underscore that is not a standard library method's); the crate root,
+//! which only declares and re-exports, is left out. And in `aimlapi` the inherent `impl` blocks
+//! of a type are all in one module (trait impls aside): a type's own methods are on one page.
 //!
-//! `cargo test -p aimlapi-tests --test modules -- --nocapture` prints each crate's import graph.
+//! `cargo test -p aimlapi-tests --test modules -- --nocapture` prints each crate's graph.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -81,13 +84,179 @@ fn after(code: &str, prefix: &str) -> BTreeSet<String> {
     out
 }
 
-/// Module -> the modules it imports.
+/// Snake-case methods of the standard library and common crates that a module may call on
+/// their own types: a function of ours by one of these names is no sign of a call.
+const COMMON: &[&str] = &[
+    "as_bytes",
+    "as_deref",
+    "as_mut",
+    "as_ref",
+    "as_str",
+    "and_then",
+    "clone_from",
+    "contains_key",
+    "entry",
+    "extend_from_slice",
+    "filter_map",
+    "flat_map",
+    "for_each",
+    "get_mut",
+    "get_or_insert",
+    "get_or_insert_with",
+    "into_iter",
+    "into_owned",
+    "is_empty",
+    "is_none",
+    "is_some",
+    "is_some_and",
+    "is_none_or",
+    "map_err",
+    "ok_or",
+    "ok_or_else",
+    "or_default",
+    "or_else",
+    "or_insert",
+    "or_insert_with",
+    "push_back",
+    "push_str",
+    "pop_front",
+    "read_to_string",
+    "serialize_entry",
+    "serialize_element",
+    "serialize_map",
+    "serialize_seq",
+    "serialize_str",
+    "set_port",
+    "split_once",
+    "starts_with",
+    "strip_prefix",
+    "to_owned",
+    "to_string",
+    "to_vec",
+    "try_from",
+    "try_into",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+    "with_capacity",
+    "from_str",
+    "from_slice",
+    "from_value",
+    "to_value",
+    "poll_next",
+    "headers_mut",
+    "as_u64",
+    "as_f64",
+    "as_str",
+    "as_object",
+    "as_array",
+    "insert_header",
+    "find_map",
+    "retain",
+    "last_mut",
+    "checked_sub",
+    "saturating_add",
+    "saturating_sub",
+    "trim_start",
+    "trim_end",
+    "to_ascii_lowercase",
+    "eq_ignore_ascii_case",
+    "char_indices",
+    "match_indices",
+    "rsplit_once",
+    "take_while",
+    "skip_while",
+    "with_extension",
+    "strip_suffix",
+    "max_by_key",
+    "min_by_key",
+    "into_values",
+    "into_keys",
+    "copied",
+    "cloned",
+    "from_utf8_lossy",
+    "try_for_each",
+    "local_addr",
+    "set_sensitive",
+    "from_static",
+    "to_str",
+];
+
+/// Module -> the functions it declares (`fn name`), outside its tests.
+fn declared(mods: &BTreeMap<String, PathBuf>) -> BTreeMap<String, BTreeSet<String>> {
+    mods.iter()
+        .map(|(name, path)| {
+            let code = code(path);
+            let fns = code
+                .match_indices("fn ")
+                .filter(|(i, _)| *i == 0 || !code.as_bytes()[i - 1].is_ascii_alphanumeric())
+                .map(|(i, _)| {
+                    code[i + 3..]
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect::<String>()
+                })
+                .filter(|f| !f.is_empty())
+                .collect();
+            (name.clone(), fns)
+        })
+        .collect()
+}
+
+/// `code` without the text of its string literals (`"..."`, escapes honoured): a message that
+/// names a method is no call of it.
+fn without_strings(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let (mut in_string, mut escaped) = (false, false);
+    let mut last = ' ';
+    for c in code.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' && last != '\'' {
+            in_string = true;
+        } else {
+            out.push(c);
+        }
+        last = c;
+    }
+    out
+}
+
+/// The modules whose functions `code` calls: `.name(` or `::name(` of a function only one
+/// module declares, with an underscore in its name, not a [`COMMON`] one.
+fn calls(code: &str, own: &str, declared: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<String> {
+    let code = without_strings(code);
+    let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (module, fns) in declared {
+        for f in fns {
+            owners.entry(f).or_default().push(module);
+        }
+    }
+    let mut out = BTreeSet::new();
+    for (f, modules) in owners {
+        if modules.len() != 1 || !f.contains('_') || COMMON.contains(&f) || modules[0] == own {
+            continue;
+        }
+        if code.contains(&format!(".{f}(")) || code.contains(&format!("::{f}(")) {
+            out.insert(modules[0].to_string());
+        }
+    }
+    out
+}
+
+/// Module -> the modules it reaches, by path or call.
 fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mods = modules(src);
+    let declared = declared(&mods);
     let mut out = BTreeMap::new();
     for (name, path) in &mods {
         let code = code(path);
-        let mut deps = BTreeSet::new();
+        let mut deps = calls(&code, name, &declared);
         for first in after(&code, "crate::") {
             // `crate::sse::frame` is an import of `sse` (a file under it counts as `sse`).
             if mods.contains_key(&first) {
@@ -147,6 +316,77 @@ fn circles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
     found
 }
 
+/// The type of each inherent `impl` block in `code` (`impl<T: X<Y>> Name<T> {`); trait impls
+/// (`impl A for B`) are left out.
+fn inherent_impls(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("impl") else {
+            continue;
+        };
+        // Past the generic parameters, balanced.
+        let mut rest = rest;
+        if rest.starts_with('<') {
+            let mut depth = 0;
+            let mut end = rest.len();
+            for (i, c) in rest.char_indices() {
+                match c {
+                    '<' => depth += 1,
+                    '>' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            rest = &rest[end..];
+        } else if !rest.starts_with(' ') {
+            continue;
+        }
+        let header = rest.split('{').next().unwrap_or("");
+        if header.contains(" for ") {
+            continue;
+        }
+        let path: String = header
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        if let Some(name) = path.rsplit("::").next().filter(|n| !n.is_empty()) {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_type_s_inherent_impls_are_in_one_module() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/aimlapi/src");
+    let mut homes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, path) in modules(&src) {
+        for ty in inherent_impls(&code(&path)) {
+            homes.entry(ty).or_default().insert(module.clone());
+        }
+    }
+    assert!(
+        homes.contains_key("Client") && homes.contains_key("Chat"),
+        "{homes:?}"
+    );
+    let spread: Vec<String> = homes
+        .iter()
+        .filter(|(_, modules)| modules.len() > 1)
+        .map(|(ty, modules)| format!("{ty}: {modules:?}"))
+        .collect();
+    assert!(
+        spread.is_empty(),
+        "types whose inherent impls are spread over modules:\n{}",
+        spread.join("\n")
+    );
+}
+
 #[test]
 fn no_module_imports_one_that_imports_it() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -187,5 +427,21 @@ fn a_circle_is_found() {
     assert_eq!(
         after("use crate::{chat::Chat, sse::frame::X};", "crate::"),
         ["chat", "sse"].into_iter().map(String::from).collect()
+    );
+    assert_eq!(
+        inherent_impls("impl<T: A<B>> Client<T> {\nimpl fmt::Debug for Client {\nimpl Chat {"),
+        ["Client", "Chat"]
+    );
+    let declared: BTreeMap<String, BTreeSet<String>> = [
+        ("a", vec!["model_facts", "new"]),
+        ("b", vec!["send_request", "new"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
+    .collect();
+    // A call of a function only `a` declares reaches `a`; `new` is declared by both.
+    assert_eq!(
+        calls("let f = t.model_facts(m); X::new();", "b", &declared),
+        ["a"].into_iter().map(String::from).collect()
     );
 }
