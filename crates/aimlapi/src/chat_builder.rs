@@ -323,16 +323,13 @@ impl Chat {
         tools: &crate::tool_spec::Toolbox,
         settings: &crate::tool_loop::ToolLoop,
     ) -> Result<crate::tool_loop::ConversationRun, Error> {
-        let (chat, conversation) = self.for_tool_loop(tools, settings);
-        let streaming = settings.streaming;
-        crate::tool_loop::run_conversation(conversation, tools, settings.max_steps, |turns| {
-            let chat = chat.clone().conversation(turns);
-            async move {
+        self.run_loop(tools, settings, |chat, streaming| {
+            Box::pin(async move {
                 match streaming {
                     true => chat.stream().await?.completion().await,
                     false => chat.send().await,
                 }
-            }
+            })
         })
         .await
     }
@@ -346,31 +343,33 @@ impl Chat {
         tools: &crate::tool_spec::Toolbox,
         settings: &crate::tool_loop::ToolLoop,
     ) -> Result<crate::tool_loop::ConversationRun<types::MessageResponse>, Error> {
-        let (chat, conversation) = self.for_tool_loop(tools, settings);
-        let streaming = settings.streaming;
-        crate::tool_loop::run_conversation(conversation, tools, settings.max_steps, |turns| {
-            let chat = chat.clone().conversation(turns);
-            async move {
+        self.run_loop(tools, settings, |chat, streaming| {
+            Box::pin(async move {
                 match streaming {
                     true => chat.stream_message().await?.completion().await,
                     false => chat.send_message().await,
                 }
-            }
+            })
         })
         .await
     }
 
-    /// The chat a tool loop sends (offering `tools`, with the loop's options over its own), and
-    /// the conversation it starts from.
+    /// A tool loop on this conversation: `ask` sends the chat once (streamed or not) to its
+    /// endpoint; the chat offers `tools`, with the loop's options over its own.
     #[cfg(feature = "tools")]
-    fn for_tool_loop(
+    async fn run_loop<T: crate::completion::Answer>(
         self,
         tools: &crate::tool_spec::Toolbox,
         settings: &crate::tool_loop::ToolLoop,
-    ) -> (Chat, Conversation) {
+        ask: fn(Chat, bool) -> crate::tool_loop::Asked<T>,
+    ) -> Result<crate::tool_loop::ConversationRun<T>, Error> {
         let mut chat = self.tools(tools).with_options(&settings.options);
         let conversation = chat.take_conversation();
-        (chat, conversation)
+        let streaming = settings.streaming;
+        crate::tool_loop::run_conversation(conversation, tools, settings.max_steps, |turns| {
+            ask(chat.clone().conversation(turns), streaming)
+        })
+        .await
     }
 
     /// The body as it would be sent to the chat endpoint, as JSON (for logs and tests).

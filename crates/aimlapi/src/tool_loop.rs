@@ -125,6 +125,10 @@ pub struct ConversationRun<T = types::ChatCompletion> {
     pub steps: usize,
 }
 
+/// One answer on its way, as a tool loop's `ask` gives it.
+pub(crate) type Asked<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Completion<T>, Error>> + Send>>;
+
 /// Runs a tool loop on `conversation`: `ask` sends a conversation once (to either endpoint,
 /// streamed and folded or not); the model's turn and the tools' results are added to it until
 /// the model answers without tool calls (see [`Chat::run_tools`](crate::Chat::run_tools)(crate::Chat::run_tools)).
