@@ -164,19 +164,31 @@ fn text(v: &Value) -> String {
 
 /// The request id from whichever header the gateway uses.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    [
-        "x-request-id",
-        "x-inference-id",
-        "x-generation-id",
-        "x-client-request-id",
-    ]
-    .iter()
-    .find_map(|h| {
-        headers
-            .get(*h)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    })
+    id_headers(headers)
+        .into_iter()
+        .flatten()
+        .next()
+        .map(str::to_string)
+}
+
+/// The first value of each id header a response may carry, in the order [`request_id`] prefers
+/// them: `x-request-id`, `x-inference-id`, `x-generation-id`, `x-client-request-id`. One pass
+/// over the headers (a response has a handful), not a lookup per name.
+pub(crate) fn id_headers(headers: &HeaderMap) -> [Option<&str>; 4] {
+    let mut ids = [None; 4];
+    for (name, value) in headers {
+        let at = match name.as_str() {
+            "x-request-id" => 0,
+            "x-inference-id" => 1,
+            "x-generation-id" => 2,
+            "x-client-request-id" => 3,
+            _ => continue,
+        };
+        if ids[at].is_none() {
+            ids[at] = value.to_str().ok();
+        }
+    }
+    ids
 }
 
 /// Everything that can go wrong. [`Error::kind`] says what, in terms to act on.

@@ -173,8 +173,9 @@ impl Transport {
                 .await
                 .map_err(|e| e.with_client_request_id(&trace))?;
             let meta = self.response_meta(status, headers, attempts, model, trace);
-            if let Some(u) = value.usage() {
-                tracing::Span::current()
+            let current = tracing::Span::current();
+            if let Some(u) = value.usage().filter(|_| !current.is_disabled()) {
+                current
                     .record("prompt_tokens", u.prompt_tokens)
                     .record("completion_tokens", u.completion_tokens);
             }
@@ -509,9 +510,12 @@ impl Transport {
         loop {
             n += 1;
             span.record("attempt", n);
-            let started = Instant::now();
+            // The latency is only for the span: no clock is read when nothing records it.
+            let started = (!span.is_disabled()).then(Instant::now);
             let result = attempt().await;
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Some(started) = started {
+                span.record("latency_ms", started.elapsed().as_millis() as u64);
+            }
             match result {
                 Ok(v) => {
                     tracing::info!(attempt = n, "done");

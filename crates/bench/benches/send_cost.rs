@@ -17,6 +17,9 @@
 //! ```sh
 //! cargo bench -p aimlapi-bench --bench send_cost
 //! ```
+//!
+//! For a profile of one kind alone (`perf stat`, `strace -c`, callgrind), `SEND_COST_ONLY=baseline`
+//! (or `conversation`, `typed`) makes the same calls of that kind only and prints no figures.
 
 use std::time::{Duration, Instant};
 
@@ -101,6 +104,18 @@ fn main() {
             ],
         }))
         .expect("request");
+        if let Ok(only) = std::env::var("SEND_COST_ONLY") {
+            for _ in 0..2 * CALLS {
+                let n = match only.as_str() {
+                    "baseline" => baseline(&http, &url).await,
+                    "conversation" => conversation(&client).await,
+                    "typed" => typed(&client, &request).await,
+                    other => panic!("SEND_COST_ONLY={other}: baseline, conversation or typed"),
+                };
+                assert_eq!(n, 1);
+            }
+            return;
+        }
         // Warm up: connections open, allocator and caches settled.
         for _ in 0..CALLS {
             baseline(&http, &url).await;

@@ -1,13 +1,13 @@
 //! [`ResponseMeta`]: what comes back beside a body (status, ids, cost headers, attempts).
 
 use reqwest::header::{HeaderMap, HeaderName};
-
-const INFERENCE_ID: HeaderName = HeaderName::from_static("x-inference-id");
-const GENERATION_ID: HeaderName = HeaderName::from_static("x-generation-id");
 use reqwest::StatusCode;
 
-use crate::error::request_id;
+use crate::error::id_headers;
 use crate::model::{Model, ModelFacts};
+
+const USD_SPENT: HeaderName = HeaderName::from_static("x-aimlapi-usd-spent");
+const CREDITS_USED: HeaderName = HeaderName::from_static("x-aimlapi-credits-used");
 
 /// What came with a successful response, beside the body.
 #[derive(Clone, Debug)]
@@ -43,26 +43,23 @@ pub struct ResponseMeta {
 
 impl ResponseMeta {
     pub(crate) fn new(status: StatusCode, headers: HeaderMap, attempts: u32, model: Model) -> Self {
-        let number = |name: &str| {
+        let ids = id_headers(&headers);
+        let number = |name: &HeaderName| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse().ok())
         };
-        let text = |name: HeaderName| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let (usd_spent, credits_used) = (number(&USD_SPENT), number(&CREDITS_USED));
+        let owned = |id: Option<&str>| id.map(str::to_string);
         ResponseMeta {
             status,
-            request_id: request_id(&headers),
+            request_id: owned(ids.iter().find_map(|id| *id)),
             client_request_id: None,
-            inference_id: text(INFERENCE_ID),
-            generation_id: text(GENERATION_ID),
-            usd_spent: number("x-aimlapi-usd-spent"),
-            credits_used: number("x-aimlapi-credits-used"),
+            inference_id: owned(ids[1]),
+            generation_id: owned(ids[2]),
+            usd_spent,
+            credits_used,
             attempts,
             facts: None,
             model,

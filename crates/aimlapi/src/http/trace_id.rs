@@ -34,15 +34,28 @@ pub(crate) fn check(id: &str) -> Result<(), Error> {
     }
 }
 
-/// A new id: `aimlapi-` and 16 hex digits, different for every call of the process (a counter
-/// mixed with a per-process random key).
+/// A new id: `aimlapi-` and 16 hex digits, different for every call of the process: a counter
+/// mixed with a per-process random key by a bijection of 64-bit words (SplitMix64's finalizer),
+/// so two calls never share one; written without formatting machinery (it is made on every call).
 pub(crate) fn generate() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
-        std::sync::OnceLock::new();
-    let mut h = KEYS.get_or_init(Default::default).build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    format!("aimlapi-{:016x}", h.finish())
+    static KEY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let key = *KEY.get_or_init(|| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(0x6169_6d6c_6170_6921);
+        h.finish()
+    });
+    let mut x = COUNTER.fetch_add(1, Ordering::Relaxed) ^ key;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(24);
+    id.push_str("aimlapi-");
+    for shift in (0..16).rev() {
+        id.push(HEX[((x >> (shift * 4)) & 0xf) as usize] as char);
+    }
+    id
 }
 
 /// The id one call sends: the caller's (`X-Client-Request-Id` in `options`' headers), checked,
