@@ -241,35 +241,14 @@ impl Chat {
 
     /// Sends the conversation and returns the model's answer.
     pub async fn send(&self) -> Result<Completion<types::ChatCompletion>, Error> {
-        let p = self.prepare(self.target())?;
-        let span = self.transport.span("chat", &p.id);
-        self.transport
-            .complete(
-                p.shape,
-                &p.body(false),
-                self.model.clone(),
-                &self.options,
-                span,
-            )
-            .await
+        self.answer(self.target(), "chat").await
     }
 
     /// Sends the conversation with `stream: true` and returns the answer as it arrives: deltas,
     /// the text alone ([`ChatStream::text`]), the whole answer at the end
     /// ([`ChatStream::completion`]).
     pub async fn stream(&self) -> Result<ChatStream, Error> {
-        let p = self.prepare(self.target())?;
-        let span = self.transport.span("chat_stream", &p.id);
-        let bytes = self
-            .transport
-            .open_stream(
-                p.shape,
-                &p.body(true),
-                self.model.clone(),
-                &self.options,
-                span,
-            )
-            .await?;
+        let bytes = self.open(self.target(), "chat_stream").await?;
         Ok(ChatStream::new(
             ChunkStream::new(bytes).counting(self.transport.spend().clone()),
         ))
@@ -279,8 +258,27 @@ impl Chat {
     /// native shape, and returns the message: thinking blocks with their signatures, text, tool
     /// calls ([`Completion::turn`] keeps them all for the next turn).
     pub async fn send_message(&self) -> Result<Completion<types::MessageResponse>, Error> {
-        let p = self.prepare((WireShape::Messages, self.model.id().to_string()))?;
-        let span = self.transport.span("message", &p.id);
+        self.answer(self.messages_target(), "message").await
+    }
+
+    /// Sends the conversation to the Messages endpoint with `stream: true` and returns its
+    /// events as they arrive ([`MessageEventStream::completion`] folds them into the answer).
+    pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
+        let bytes = self.open(self.messages_target(), "message_stream").await?;
+        Ok(MessageEventStream::new(bytes).counting(self.transport.spend().clone()))
+    }
+
+    /// Sends the body for `target` (non-streaming) and reads the answer as `T`.
+    async fn answer<T>(
+        &self,
+        target: (WireShape, String),
+        operation: &'static str,
+    ) -> Result<Completion<T>, Error>
+    where
+        T: serde::de::DeserializeOwned + crate::completion::Answer,
+    {
+        let p = self.prepare(target)?;
+        let span = self.transport.span(operation, &p.id);
         self.transport
             .complete(
                 p.shape,
@@ -292,13 +290,15 @@ impl Chat {
             .await
     }
 
-    /// Sends the conversation to the Messages endpoint with `stream: true` and returns its
-    /// events as they arrive ([`MessageEventStream::completion`] folds them into the answer).
-    pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
-        let p = self.prepare((WireShape::Messages, self.model.id().to_string()))?;
-        let span = self.transport.span("message_stream", &p.id);
-        let bytes = self
-            .transport
+    /// Sends the body for `target` with `stream: true` and returns the body as it arrives.
+    async fn open(
+        &self,
+        target: (WireShape, String),
+        operation: &'static str,
+    ) -> Result<crate::http::ByteStream, Error> {
+        let p = self.prepare(target)?;
+        let span = self.transport.span(operation, &p.id);
+        self.transport
             .open_stream(
                 p.shape,
                 &p.body(true),
@@ -306,8 +306,12 @@ impl Chat {
                 &self.options,
                 span,
             )
-            .await?;
-        Ok(MessageEventStream::new(bytes).counting(self.transport.spend().clone()))
+            .await
+    }
+
+    /// The Messages endpoint's shape and the id as given.
+    fn messages_target(&self) -> (WireShape, String) {
+        (WireShape::Messages, self.model.id().to_string())
     }
 
     /// Runs a tool loop on this conversation, for any model in its dialect: offers `tools`,

@@ -570,26 +570,8 @@ impl<R: ToolRequest> WithRounds<R> {
 
     /// Adds one round: the model's turn (its text, if any, and its tool calls), then the results.
     pub(crate) fn push(&mut self, text: Option<String>, calls: &[ToolCallRecord]) {
-        self.rounds.push(Turn::Assistant {
-            content: text
-                .filter(|t| !t.is_empty())
-                .map(|t| vec![Part::Text(t)])
-                .unwrap_or_default(),
-            tool_calls: calls
-                .iter()
-                .map(|c| ToolUse {
-                    id: c.id.clone(),
-                    name: c.name.clone(),
-                    arguments: c.arguments.clone(),
-                })
-                .collect(),
-        });
-        for c in calls {
-            self.rounds.push(Turn::ToolResult {
-                call_id: c.id.clone(),
-                content: c.result.clone(),
-                is_error: c.is_error,
-            });
+        for turn in round(text, calls) {
+            self.rounds.push(turn);
         }
     }
 
@@ -605,6 +587,31 @@ impl<R: ToolRequest> WithRounds<R> {
             ))
         })
     }
+}
+
+/// One round of a tool loop as conversation turns: the model's turn (its text, if any, and its
+/// tool calls), then each call's result.
+fn round(text: Option<String>, calls: &[ToolCallRecord]) -> Vec<Turn> {
+    let said = Turn::Assistant {
+        content: text
+            .filter(|t| !t.is_empty())
+            .map(|t| vec![Part::Text(t)])
+            .unwrap_or_default(),
+        tool_calls: calls
+            .iter()
+            .map(|c| ToolUse {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                arguments: c.arguments.clone(),
+            })
+            .collect(),
+    };
+    let results = calls.iter().map(|c| Turn::ToolResult {
+        call_id: c.id.clone(),
+        content: c.result.clone(),
+        is_error: c.is_error,
+    });
+    std::iter::once(said).chain(results).collect()
 }
 
 impl<R: ToolRequest> Serialize for WithRounds<R> {
@@ -782,23 +789,9 @@ mod tests {
             serde_json::from_value::<R>(body).unwrap()
         });
         let calls = records();
-        conversation.push(Turn::Assistant {
-            content: vec![Part::Text("Checking.".into())],
-            tool_calls: calls
-                .iter()
-                .map(|c| ToolUse {
-                    id: c.id.clone(),
-                    name: c.name.clone(),
-                    arguments: c.arguments.clone(),
-                })
-                .collect(),
-        });
-        for c in &calls {
-            conversation.push(Turn::ToolResult {
-                call_id: c.id.clone(),
-                content: c.result.clone(),
-                is_error: c.is_error,
-            });
+        // The same turns, as a conversation holds them: the conversation path writes them.
+        for turn in round(Some("Checking.".into()), &calls) {
+            conversation.push(turn);
         }
         typed.push(Some("Checking.".into()), &calls);
         let chat = client.chat(id).conversation(conversation).body_text();
