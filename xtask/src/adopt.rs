@@ -48,21 +48,24 @@ pub struct Adopted {
     pub report: Vec<String>,
 }
 
-/// The dialects a chat request body comes in: the dialect, the name of its request type, and
-/// the word that qualifies the names of its schemas that differ from another dialect's
-/// (`AnthropicTextBlock` beside `TextPart`). The order is the order in which the generator names
+/// The dialects a chat request body comes in: the dialect, the name of its request type, the
+/// word that qualifies the names of its schemas that differ from another dialect's
+/// (`AnthropicTextBlock` beside `TextPart`), and its variant of the generated `WireShape` with
+/// what the variant's doc says of it. The order is the order in which the generator names
 /// things: the first dialect's schemas get the plain names.
-pub const DIALECTS: &[(&str, &str, &str)] = &[
-    ("openai", "ChatCompletionRequest", "Chat"),
-    ("openrouter", "OpenRouterRequest", "OpenRouter"),
-    (
-        "openrouter-style",
-        "OpenRouterStyleRequest",
-        "OpenRouterStyle",
-    ),
-    ("anthropic", "AnthropicChatRequest", "Anthropic"),
-    ("hybrid", "HybridChatRequest", "Hybrid"),
-    ("messages", "MessagesRequest", "Messages"),
+pub const DIALECTS: &[(&str, &str, &str, &str, &str)] = &[
+    ("openai", "ChatCompletionRequest", "Chat", "OpenAi",
+        "OpenAI's chat completions: `system`/`user`/`assistant`/`tool` messages, `function` tools"),
+    ("openrouter", "OpenRouterRequest", "OpenRouter", "OpenRouter",
+        "OpenRouter's chat completions: the OpenAI shape with OpenRouter's extras"),
+    ("openrouter-style", "OpenRouterStyleRequest", "OpenRouterStyle", "OpenRouterStyle",
+        "The AI/ML API's pages written in OpenRouter's shape: OpenAI-style messages"),
+    ("anthropic", "AnthropicChatRequest", "Anthropic", "Anthropic",
+        "Anthropic's messages on the chat endpoint: a top-level `system`, turns of content blocks, tools with an `input_schema`"),
+    ("hybrid", "HybridChatRequest", "Hybrid", "Hybrid",
+        "The newest chat pages: Anthropic's content blocks or OpenAI's messages, and images by URL"),
+    ("messages", "MessagesRequest", "Messages", "Messages",
+        "Anthropic's Messages endpoint (`POST /v1/messages`)"),
 ];
 
 /// The Messages endpoint's answer: the message, and its events when streamed (written from the
@@ -208,10 +211,10 @@ pub fn adopt(
     };
     let (request_name, prefix) = DIALECTS
         .iter()
-        .find(|(d, _, _)| *d == dialect)
-        .map(|(_, n, p)| (*n, *p))
+        .find(|(d, ..)| *d == dialect)
+        .map(|(_, n, p, ..)| (*n, *p))
         .ok_or_else(|| {
-            let known: Vec<&str> = DIALECTS.iter().map(|(d, _, _)| *d).collect();
+            let known: Vec<&str> = DIALECTS.iter().map(|(d, ..)| *d).collect();
             format!("unknown dialect `{dialect}` (known: {})", known.join(", "))
         })?;
     let hybrid = dialect == "hybrid";

@@ -127,7 +127,7 @@ fn run_pipeline(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, St
         let dialect = crate::hoist::doc_dialect(d);
         crate::adopt::DIALECTS
             .iter()
-            .position(|(name, _, _)| *name == dialect)
+            .position(|(name, ..)| *name == dialect)
             .unwrap_or(crate::adopt::DIALECTS.len())
     };
     let mut order: Vec<usize> = (0..docs.len()).collect();

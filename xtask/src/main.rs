@@ -87,7 +87,7 @@ fn adopt_command(args: &[String]) -> Result<(), String> {
             "--dialect" => dialect = Some(it.next().ok_or("--dialect needs a name")?.clone()),
             "-h" | "--help" => {
                 println!("{USAGE}\n\nDialects (read from the request body unless given):");
-                for (d, request, _) in adopt::DIALECTS {
+                for (d, request, ..) in adopt::DIALECTS {
                     println!("  {d:<18} request type {request}");
                 }
                 return Ok(());

@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
+use crate::adopt::DIALECTS;
 use crate::doc::Doc;
 use crate::walk::{operations_mut, visit_mut};
 
@@ -17,7 +18,7 @@ pub struct PageFacts {
     pub page: String,
     /// The generated request type its chat body became (filled in after hoisting).
     pub request: Option<String>,
-    /// The wire shape its body is written in: a `SHAPES` dialect (`info.x-codegen-dialect`;
+    /// The wire shape its body is written in: a dialect of `adopt::DIALECTS` (`info.x-codegen-dialect`;
     /// `messages` for a body that goes to `POST .../messages`, else `openai` when the document
     /// names none or one we do not know).
     pub dialect: &'static str,
@@ -58,9 +59,9 @@ pub fn page_facts(doc: &Doc) -> PageFacts {
     let dialect = if messages_endpoint {
         "messages"
     } else {
-        SHAPES
+        DIALECTS
             .iter()
-            .map(|(d, _, _)| *d)
+            .map(|(d, ..)| *d)
             .find(|d| Some(*d) == named)
             .unwrap_or("openai")
     };
@@ -138,23 +139,12 @@ fn takes_cache_control(schema: &Value) -> bool {
     found
 }
 
-/// The wire shapes, one per dialect the bundled documents are written in: the dialect, the
-/// generated variant's name and what the variant's doc says of it.
-pub const SHAPES: &[(&str, &str, &str)] = &[
-    ("openai", "OpenAi", "OpenAI's chat completions: `system`/`user`/`assistant`/`tool` messages, `function` tools"),
-    ("openrouter", "OpenRouter", "OpenRouter's chat completions: the OpenAI shape with OpenRouter's extras"),
-    ("openrouter-style", "OpenRouterStyle", "The AI/ML API's pages written in OpenRouter's shape: OpenAI-style messages"),
-    ("anthropic", "Anthropic", "Anthropic's messages on the chat endpoint: a top-level `system`, turns of content blocks, tools with an `input_schema`"),
-    ("hybrid", "Hybrid", "The newest chat pages: Anthropic's content blocks or OpenAI's messages, and images by URL"),
-    ("messages", "Messages", "Anthropic's Messages endpoint (`POST /v1/messages`)"),
-];
-
 /// The generated variant of `dialect`.
 fn shape_variant(dialect: &str) -> proc_macro2::Ident {
-    let (_, variant, _) = SHAPES
+    let (.., variant, _) = DIALECTS
         .iter()
-        .find(|(d, _, _)| *d == dialect)
-        .expect("page_facts takes its dialect from SHAPES");
+        .find(|(d, ..)| *d == dialect)
+        .expect("page_facts takes its dialect from DIALECTS");
     quote::format_ident!("{variant}")
 }
 
@@ -191,7 +181,7 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             }
         }
     });
-    let variants = SHAPES.iter().map(|(dialect, variant, doc)| {
+    let variants = DIALECTS.iter().map(|(dialect, .., variant, doc)| {
         let variant = quote::format_ident!("{variant}");
         let doc = format!("{doc} (`{dialect}`)");
         quote! {
@@ -199,7 +189,7 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             #variant
         }
     });
-    let names = SHAPES.iter().map(|(dialect, variant, _)| {
+    let names = DIALECTS.iter().map(|(dialect, .., variant, _)| {
         let variant = quote::format_ident!("{variant}");
         quote!(WireShape::#variant => #dialect)
     });
@@ -330,13 +320,6 @@ mod tests {
         assert_eq!(f.max_tokens_default, Some(64000));
         let text = tokens(&[f]).to_string();
         assert!(text.contains("MODEL_PAGES"), "{text}");
-    }
-
-    #[test]
-    fn every_dialect_has_one_shape() {
-        let dialects: Vec<&str> = crate::adopt::DIALECTS.iter().map(|(d, _, _)| *d).collect();
-        let shapes: Vec<&str> = SHAPES.iter().map(|(d, _, _)| *d).collect();
-        assert_eq!(dialects, shapes);
     }
 
     #[test]
