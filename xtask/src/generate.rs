@@ -703,6 +703,10 @@ mod tests {
                 "AnthropicChatRequest",
                 "ChatCompletionRequest",
                 "HybridChatRequest",
+                // The batch document's body, and the Messages body each of its requests holds
+                // (without `stream`, so not the Messages pages' own, which is the hybrid one).
+                "MessageBatchRequest",
+                "MessagesRequest",
                 "OpenRouterRequest",
                 "OpenRouterStyleRequest"
             ]

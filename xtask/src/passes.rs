@@ -29,6 +29,8 @@ pub const PASSES: &[Pass] = &[
     Pass { name: "drop_titles", fixes: "schema titles (a root title names every type after the model)", run: drop_titles },
     Pass { name: "null_branches", fixes: "a oneOf/anyOf branch that is only {nullable: true}", run: null_branches },
     Pass { name: "single_branches", fixes: "a oneOf/anyOf with one branch (typify makes it the branch's type, not a union)", run: single_branches },
+    Pass { name: "phantom_required", fixes: "a `required` name that no property of the object defines (a batch body requires a top-level `model` it has not got; typify would add a field of any type)", run: phantom_required },
+    Pass { name: "plain_string_formats", fixes: "string formats typify types with crates the generated types do not depend on (`date-time`, `date`: chrono; `uuid`): kept as strings", run: plain_string_formats },
     Pass { name: "typeless_enums", fixes: "enum without type", run: typeless_enums },
     Pass { name: "dedupe_enum_values", fixes: "repeated enum values, and values typify would name alike (`a-4-7`, `a-4.7`): typify panics or fails on them", run: dedupe_enum_values },
     Pass { name: "integer_counts", fixes: "integers typed as number (index, created, token counts)", run: integer_counts },
@@ -105,7 +107,11 @@ fn is_version(seg: &str) -> bool {
     seg.len() > 1 && seg.starts_with('v') && seg[1..].chars().all(|c| c.is_ascii_digit())
 }
 
-/// `post /v1/chat/completions` -> `create_chat_completion`.
+/// Path words that say what a `post` does to the object before them.
+const ACTIONS: &[&str] = &["cancel"];
+
+/// `post /v1/chat/completions` -> `create_chat_completion`; `post /v1/batches/cancel/{id}` ->
+/// `cancel_batch`.
 fn derived_operation_id(method: &str, path: &str) -> String {
     let segs: Vec<&str> = path
         .split('/')
@@ -120,6 +126,19 @@ fn derived_operation_id(method: &str, path: &str) -> String {
         other => other,
     };
     let mut parts: Vec<String> = segs.iter().map(|s| snake(s)).collect();
+    // `post /v1/batches/cancel/{id}`: the last word is the action on what the path names.
+    if let (Some(action), "post") = (
+        parts.last().filter(|p| ACTIONS.contains(&p.as_str())),
+        method,
+    ) {
+        let action = action.clone();
+        parts.pop();
+        let object = parts.last().map(|p| crate::walk::singular(p));
+        return match object {
+            Some(object) => format!("{action}_{object}"),
+            None => action,
+        };
+    }
     if let Some(last) = parts.last_mut() {
         if method == "post" {
             *last = crate::walk::singular(last);
@@ -312,6 +331,44 @@ fn null_branches(doc: &mut Doc) -> usize {
     n
 }
 
+fn phantom_required(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    all_schemas_mut(&mut doc.value, &mut |_, m| {
+        let Some(Value::Object(props)) = m.get("properties") else {
+            return;
+        };
+        let defined: std::collections::BTreeSet<String> = props.keys().cloned().collect();
+        let Some(Value::Array(required)) = m.get_mut("required") else {
+            return;
+        };
+        let before = required.len();
+        required.retain(|r| r.as_str().is_some_and(|r| defined.contains(r)));
+        n += before - required.len();
+        if required.is_empty() {
+            m.remove("required");
+        }
+    });
+    n
+}
+
+/// String formats that typify would type with another crate.
+const CRATE_FORMATS: &[&str] = &["date-time", "date", "time", "uuid"];
+
+fn plain_string_formats(doc: &mut Doc) -> usize {
+    let mut n = 0;
+    all_schemas_mut(&mut doc.value, &mut |_, m| {
+        let crate_format = m
+            .get("format")
+            .and_then(Value::as_str)
+            .is_some_and(|f| CRATE_FORMATS.contains(&f));
+        if crate_format {
+            m.remove("format");
+            n += 1;
+        }
+    });
+    n
+}
+
 fn typeless_enums(doc: &mut Doc) -> usize {
     let mut n = 0;
     all_schemas_mut(&mut doc.value, &mut |_, m| {
@@ -447,14 +504,21 @@ fn open_model(doc: &mut Doc) -> usize {
         else {
             return;
         };
+        // A body's own `model`, or each request's in a batch of them.
+        const MODELS: [&str; 2] = [
+            "/schema/properties/model",
+            "/schema/properties/requests/items/properties/params/properties/model",
+        ];
         for media in content.values_mut() {
-            let Some(Value::Object(model)) = media.pointer_mut("/schema/properties/model") else {
-                continue;
-            };
-            if model.contains_key("enum") && !model.contains_key("x-open-enum") {
-                open_enum(model);
-                model.insert("x-codegen-name".into(), Value::String(name.clone()));
-                n += 1;
+            for at in MODELS {
+                let Some(Value::Object(model)) = media.pointer_mut(at) else {
+                    continue;
+                };
+                if model.contains_key("enum") && !model.contains_key("x-open-enum") {
+                    open_enum(model);
+                    model.insert("x-codegen-name".into(), Value::String(name.clone()));
+                    n += 1;
+                }
             }
         }
     });
@@ -612,6 +676,53 @@ mod tests {
             "operationId": "_v1_chat_completions",
             "requestBody": {"content": {"application/json": {"schema": body}}},
             "responses": responses}}}})
+    }
+
+    #[test]
+    fn phantom_required_drops_names_no_property_defines() {
+        let mut d = doc(op_with(
+            json!({"type": "object", "required": ["model", "requests"],
+                   "properties": {"requests": {"type": "array", "items": {"type": "string"}}}}),
+            json!({"200": {"description": "ok"}}),
+        ));
+        assert_eq!(phantom_required(&mut d), 1);
+        let body = d
+            .value
+            .pointer(
+                "/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema",
+            )
+            .unwrap();
+        assert_eq!(body["required"], json!(["requests"]));
+    }
+
+    #[test]
+    fn timestamps_stay_strings() {
+        let mut d = doc(op_with(
+            json!({"type": "object", "properties": {
+                "at": {"type": "string", "format": "date-time"},
+                "n": {"type": "integer", "format": "int64"}}}),
+            json!({"200": {"description": "ok"}}),
+        ));
+        assert_eq!(plain_string_formats(&mut d), 1);
+        let body = d
+            .value
+            .pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties")
+            .unwrap();
+        assert_eq!(body["at"], json!({"type": "string"}));
+        assert_eq!(body["n"]["format"], "int64");
+    }
+
+    #[test]
+    fn operation_ids_say_what_each_batch_route_does() {
+        let cases = [
+            ("post", "/v1/chat/completions", "create_chat_completion"),
+            ("post", "/v1/batches", "create_batch"),
+            ("get", "/v1/batches", "get_batches"),
+            ("post", "/v1/batches/cancel/{batch_id}", "cancel_batch"),
+        ];
+        for (method, path, want) in cases {
+            assert_eq!(derived_operation_id(method, path), want, "{method} {path}");
+        }
     }
 
     #[test]

@@ -240,6 +240,11 @@ pub fn snake(s: &str) -> String {
 pub fn singular(s: &str) -> String {
     if let Some(stem) = s.strip_suffix("ies") {
         format!("{stem}y")
+    } else if ["ches", "shes", "xes", "sses"]
+        .iter()
+        .any(|e| s.ends_with(e))
+    {
+        s[..s.len() - 2].to_string()
     } else if s.ends_with("ss") || !s.ends_with('s') {
         s.to_string()
     } else {
@@ -279,6 +284,8 @@ mod tests {
         assert_eq!(singular("choices"), "choice");
         assert_eq!(singular("tool_calls"), "tool_call");
         assert_eq!(singular("entries"), "entry");
+        assert_eq!(singular("batches"), "batch");
+        assert_eq!(singular("boxes"), "box");
         assert_eq!(singular("content"), "content");
     }
 }

@@ -376,6 +376,29 @@ impl Chat {
         .await
     }
 
+    /// The Messages endpoint's body for one request of a batch: as [`send_message`] writes and
+    /// checks it, without `stream`, with the options' extra body fields.
+    ///
+    /// [`send_message`]: Self::send_message
+    pub(crate) fn batch_params(&self) -> Result<Vec<u8>, Error> {
+        let p = self.prepare(self.messages_target())?;
+        let cannot = |e: serde_json::Error| Error::CannotWrite {
+            model: self.model.id().to_string(),
+            what: e.to_string(),
+        };
+        if self.options.extra_body.is_empty() {
+            return serde_json::to_vec(&p.body(false)).map_err(cannot);
+        }
+        let mut body = match serde_json::to_value(p.body(false)).map_err(cannot)? {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        for (k, v) in &self.options.extra_body {
+            body.insert(k.clone(), v.clone());
+        }
+        serde_json::to_vec(&body).map_err(cannot)
+    }
+
     /// The body as it would be sent to the chat endpoint, as JSON (for logs and tests).
     pub fn body(&self) -> Result<serde_json::Value, Error> {
         let p = self.prepare(self.target())?;

@@ -140,6 +140,23 @@ impl HttpError {
         self.headers.get("x-inference-id")?.to_str().ok()
     }
 
+    /// The upstream provider's error when the gateway wrapped it in its `message` (the AI/ML
+    /// API writes `"400 {\"type\":\"error\",\"error\":{..}}"` for Anthropic's errors, such
+    /// as the cancel of a batch that has ended), else `None`.
+    pub fn upstream(&self) -> Option<UpstreamError> {
+        let text = self.message.trim_start();
+        let json = text
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start();
+        let value: Value = serde_json::from_str(json).ok()?;
+        let error = value.get("error").filter(|e| e.is_object())?;
+        Some(UpstreamError {
+            error_type: error.get("type").map(text_of)?,
+            message: error.get("message").map(text_of).unwrap_or_default(),
+            request_id: value.get("request_id").map(text_of),
+        })
+    }
+
     /// The kind this status means.
     pub fn kind(&self) -> ErrorKind {
         match self.status.as_u16() {
@@ -152,6 +169,21 @@ impl HttpError {
             _ => ErrorKind::OtherStatus,
         }
     }
+}
+
+/// An upstream provider's error inside a gateway's error answer ([`HttpError::upstream`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamError {
+    /// The error's type (`invalid_request_error`, `overloaded_error`, ...).
+    pub error_type: String,
+    /// The provider's message.
+    pub message: String,
+    /// The provider's request id (`req_...`), when it gave one.
+    pub request_id: Option<String>,
+}
+
+fn text_of(v: &Value) -> String {
+    text(v)
 }
 
 /// A JSON value as text: strings without quotes, anything else as JSON.
@@ -281,6 +313,16 @@ pub enum Error {
     /// [`Error::Unsupported`] instead.
     #[error("the request could not be built: {0}")]
     InvalidRequest(String),
+    /// One request of a batch was refused before anything was sent: `error` says why (its
+    /// [`kind`](Error::kind) is the batch's).
+    #[error("request `{custom_id}` of the batch: {error}")]
+    InBatch {
+        /// The request's `custom_id`.
+        custom_id: String,
+        /// Why it was refused.
+        #[source]
+        error: Box<Error>,
+    },
 }
 
 /// A generated builder's `try_into()` failing: `?` turns it into [`Error::InvalidRequest`].
@@ -313,6 +355,7 @@ impl Error {
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::Unsupported { .. } | Error::CannotWrite { .. } => ErrorKind::Unsupported,
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Error::InBatch { error, .. } => error.kind(),
         }
     }
 

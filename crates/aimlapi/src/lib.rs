@@ -7,6 +7,7 @@
 //!   a [`Completion`], streamed a [`ChatStream`] ([`chat`] has the whole vocabulary).
 //! - [`Model`] and the model table ([`model`]): every id of every bundled page, the request type
 //!   and properties each page takes, the id each provider expects, the facts this crate knows.
+//! - [`Client::batch`]: message batches, half-price bulk work ([`batch`]).
 //! - [`types`]: the request, response and stream-chunk types generated from `schema/`, sent with
 //!   [`Client::chat_completion`] ([`request`]); [`client`]: the generated low-level clients.
 #![deny(missing_docs)]
@@ -14,6 +15,7 @@
 #![doc = include_str!("../README.md")]
 
 mod api;
+pub mod batch;
 pub mod catalogue;
 mod catalogue_state;
 mod chat_builder;
@@ -42,6 +44,7 @@ pub use aimlapi_client::RequestOptions;
 pub use aimlapi_types as types;
 
 pub use api::{Client, ClientBuilder};
+pub use batch::{Batch, BatchBuilder, BatchHandle};
 pub use chat_builder::Chat;
 pub use completion::{Answer, Completion};
 pub use completions::stream::ChatStream;

@@ -107,6 +107,18 @@ impl ModelFacts {
         })
     }
 
+    /// These facts at batch prices: every token price halved (what message batches cost).
+    pub fn at_batch_prices(&self) -> ModelFacts {
+        ModelFacts {
+            input_usd_per_mtok: self.input_usd_per_mtok / 2.0,
+            output_usd_per_mtok: self.output_usd_per_mtok / 2.0,
+            cache_read_usd_per_mtok: self.cache_read_usd_per_mtok / 2.0,
+            cache_write_5m_usd_per_mtok: self.cache_write_5m_usd_per_mtok / 2.0,
+            cache_write_1h_usd_per_mtok: self.cache_write_1h_usd_per_mtok / 2.0,
+            ..*self
+        }
+    }
+
     /// The price of `usage` in US dollars: uncached input, cache reads, five-minute and one-hour
     /// cache writes, and output, each at its own price.
     pub fn price(&self, usage: &TokenUsage) -> f64 {

@@ -306,6 +306,81 @@ impl Transport {
         })
     }
 
+    /// `GET url?query` with retries before the response starts; the body as it arrives (a
+    /// batch's results: too large to hold), with the stream idle timeout between pieces.
+    pub(crate) async fn get_stream<Q>(
+        &self,
+        url: &str,
+        query: &Q,
+        operation: &'static str,
+        subject: &str,
+    ) -> Result<ByteStream, Error>
+    where
+        Q: serde::Serialize + ?Sized,
+    {
+        let idle = self.inner.settings.timeouts.stream_idle;
+        let ((status, headers, response), attempts) = self
+            .with_retries(|| async {
+                let request = self
+                    .inner
+                    .settings
+                    .http
+                    .get(url)
+                    .query(query)
+                    .build()
+                    .map_err(request_failure)?;
+                let mut response = self.execute(request, Some(idle), idle).await?;
+                let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
+                Ok((status, headers, response))
+            })
+            .instrument(self.span(operation, subject))
+            .await?;
+        let meta = ResponseMeta::new(status, headers, attempts, Model::from_id(""));
+        Ok(ByteStream::new(response, idle, meta))
+    }
+
+    /// `POST url` with `body` (JSON bytes, or none when empty), read as `T`. With `only_unsent`,
+    /// only failures where the server cannot have acted on the request are retried (a `429`,
+    /// no connection): what a request that must not happen twice needs.
+    pub(crate) async fn post_bytes<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        body: bytes::Bytes,
+        only_unsent: bool,
+        operation: &'static str,
+        subject: &str,
+    ) -> Result<T, Error> {
+        let timeout = self.inner.settings.timeouts.request;
+        let (value, _) = self
+            .with_retries(|| {
+                let body = body.clone();
+                async move {
+                    let mut builder = self.inner.settings.http.post(url);
+                    if !body.is_empty() {
+                        builder = builder
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(body);
+                    }
+                    let request = builder.build().map_err(request_failure)?;
+                    let answer = match self.execute(request, None, timeout).await {
+                        Ok(response) => self.read_json::<T>(response, timeout).await,
+                        Err(f) => Err(f),
+                    };
+                    answer.map(|(value, ..)| value).map_err(|mut f| {
+                        let unsent = matches!(
+                            f.error.kind(),
+                            crate::ErrorKind::RateLimited | crate::ErrorKind::Connection
+                        );
+                        f.retryable &= unsent || !only_unsent;
+                        f
+                    })
+                }
+            })
+            .instrument(self.span(operation, subject))
+            .await?;
+        Ok(value)
+    }
+
     /// Sends a typed request with `stream: true`, checked as [`send_request`](Self::send_request)
     /// checks it, and returns the body as it arrives.
     pub(crate) async fn stream_request<R: ChatRequest>(

@@ -11,6 +11,7 @@
 //! | `GET /v1/models`, `/models`, `/api/v1/models` | the model catalogue, no key needed |
 //! | `GET /model/{id}` | one model of it, by id or alias (not under `/v1`; slashes unescaped) |
 //! | `GET /api/v1/generation?id=<id>` | OpenRouter's stats of an answer the mock gave |
+//! | `POST /v1/batches`, `GET /v1/batches?batch_id=`, `POST /v1/batches/cancel/{id}` | message batches (below); also without `/v1` |
 //!
 //! Any other method or path gets the vendor's 404 body.
 //!
@@ -55,6 +56,18 @@
 //! `X-Client-Request-Id` as `x-client-request-id` when it is 1 to 128 characters of `A-Z`,
 //! `a-z`, `0-9`, `.`, `_`, `:` and `-` (any other value is dropped silently); a scripted header
 //! of either name wins.
+//!
+//! Message batches: a batch's body is validated against the batch document's request schema;
+//! the batch is `in_progress` (the status route answers `[{"id", "status": "generating"}]`)
+//! until [`MockBuilder::batch_delay`] has passed, then ended, its results served by the status
+//! route; a cancel makes it `canceling` (a batch object with `"status": "cancelled"`) and ends it
+//! a quarter of the delay later with every request `canceled`; a cancel after the end is the
+//! vendor's 400 with Anthropic's error inside its `message`; an unknown id is a 404. A batch
+//! whose [`MockBuilder::batch_expiry`] comes before its end ends then with every request
+//! `expired`. Each request ends as [`MockServer::script_batch`] scripted it by its `custom_id`,
+//! else as the next queued [`Reply`] says, else with the documented greeting; results carry
+//! `service_tier: "batch"` in their usage and no cost figure. [`MockBuilder::batch_form`] picks
+//! the status route's answer form ([`BatchForm`]: a JSON array, JSON lines, or bare values).
 //!
 //! Every request is recorded with its headers and query ([`MockServer::requests`]; the last
 //! [`DEFAULT_RECORD_LIMIT`] are kept unless [`MockBuilder::record_limit`] says otherwise).
@@ -113,6 +126,7 @@
 
 #![deny(missing_docs)]
 
+mod batches;
 mod bodies;
 mod catalogue;
 mod cost;
@@ -124,6 +138,7 @@ mod state;
 mod stream;
 mod validate;
 
+pub use batches::{BatchForm, BatchOutcome};
 pub use cost::{CREDITS_PER_USD, DEFAULT_USD_PER_MTOK, GENERATION_LIMIT};
 pub use reply::{Fault, Format, Reply, Script, ScriptedToolCall};
 pub use server::MockServer;

@@ -35,6 +35,7 @@ impl MockBuilder {
             counter: AtomicU64::new(0),
             generations: cost::Generations::default(),
             seed: std::collections::hash_map::RandomState::new(),
+            batches: Default::default(),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(MockServer {
@@ -89,6 +90,14 @@ impl MockServer {
     /// Queues a reply for the next request that finds the queue's front.
     pub fn push(&self, reply: Reply) {
         self.shared.queue.lock().expect("lock").push_back(reply);
+    }
+
+    /// How the request with this `custom_id` in the next batch that has one ends: scripted as
+    /// a [`Reply`] (text, tool calls, thinking, a status for `errored`), or `expired`, or
+    /// `canceled`. A request with no outcome scripted takes the next queued reply, as a
+    /// `/v1/messages` request would, else the documented greeting.
+    pub fn script_batch(&self, custom_id: &str, outcome: crate::BatchOutcome) {
+        self.shared.batches.script(custom_id, outcome);
     }
 
     /// The requests received so far, in order: the last [`MockBuilder::record_limit`] of them.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::batches::BatchForm;
 use crate::cost;
 use crate::reply::{Format, Reply};
 use crate::stream::Chunking;
@@ -80,6 +81,9 @@ pub struct MockBuilder {
     pub(crate) record_limit: usize,
     pub(crate) validate: bool,
     pub(crate) cost: bool,
+    pub(crate) batch_delay: Duration,
+    pub(crate) batch_expiry: Duration,
+    pub(crate) batch_form: BatchForm,
 }
 
 /// How many requests a server keeps by default ([`MockBuilder::record_limit`]).
@@ -100,6 +104,9 @@ impl Default for MockBuilder {
             record_limit: DEFAULT_RECORD_LIMIT,
             validate: true,
             cost: true,
+            batch_delay: Duration::from_secs(2),
+            batch_expiry: Duration::from_secs(24 * 3600),
+            batch_form: BatchForm::Array,
         }
     }
 }
@@ -161,6 +168,27 @@ impl MockBuilder {
         self
     }
 
+    /// How long a message batch takes to end after it is made (default 2 s: the vendor's hour,
+    /// scaled). A canceled batch ends a quarter of it after the cancel, or at its end.
+    pub fn batch_delay(mut self, delay: Duration) -> Self {
+        self.batch_delay = delay;
+        self
+    }
+
+    /// How long after it is made a batch expires (default 24 h, as the vendor's). When it is
+    /// shorter than [`batch_delay`](Self::batch_delay), batches end at their expiry with every
+    /// request `expired`.
+    pub fn batch_expiry(mut self, expiry: Duration) -> Self {
+        self.batch_expiry = expiry;
+        self
+    }
+
+    /// The form of the batch status route's answers (default: a JSON array, as documented).
+    pub fn batch_form(mut self, form: BatchForm) -> Self {
+        self.batch_form = form;
+        self
+    }
+
     /// A reply queued from the start.
     pub fn reply(mut self, reply: Reply) -> Self {
         self.replies.push(reply);
@@ -180,4 +208,15 @@ pub(crate) struct Shared {
     pub(crate) generations: cost::Generations,
     /// Makes inference ids differ between servers.
     pub(crate) seed: std::collections::hash_map::RandomState,
+    /// The message batches made, and outcomes scripted for requests to come.
+    pub(crate) batches: crate::batches::Batches,
+}
+
+impl Shared {
+    pub(crate) fn batch_timing(&self) -> crate::batches::Timing {
+        crate::batches::Timing {
+            delay: self.config.batch_delay,
+            expiry: self.config.batch_expiry,
+        }
+    }
 }

@@ -127,6 +127,26 @@ impl Schemas {
     }
 }
 
+impl Schemas {
+    /// Checks a batch's body against the batch document's request schema.
+    pub(crate) fn check_batch(&self, body: &Value) -> Result<(), String> {
+        let stem = "aimlapi-batches";
+        let validator = self
+            .validators
+            .get(stem)
+            .ok_or_else(|| "the batch document is not bundled".to_string())?;
+        let problems: Vec<String> = validator
+            .iter_errors(body)
+            .take(3)
+            .map(|e| format!("{} at `{}`", e, e.instance_path()))
+            .collect();
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(format!("{stem}: {}", problems.join("; "))),
+        }
+    }
+}
+
 /// The bundled documents' schemas, compiled once.
 pub(crate) fn schemas() -> &'static Schemas {
     static SCHEMAS: OnceLock<Schemas> = OnceLock::new();

@@ -1349,6 +1349,162 @@ impl ::std::convert::TryFrom<::std::string::String> for BashErrorCode {
         value.parse()
     }
 }
+///What the status route answers.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum BatchAnswer {
+    Array(::std::vec::Vec<BatchAnswerItem>),
+    BatchAnswerItem(BatchAnswerItem),
+}
+impl ::std::convert::From<::std::vec::Vec<BatchAnswerItem>> for BatchAnswer {
+    fn from(value: ::std::vec::Vec<BatchAnswerItem>) -> Self {
+        Self::Array(value)
+    }
+}
+impl ::std::convert::From<BatchAnswerItem> for BatchAnswer {
+    fn from(value: BatchAnswerItem) -> Self {
+        Self::BatchAnswerItem(value)
+    }
+}
+///One element of a status or results answer: a result line, a batch object or a status.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum BatchAnswerItem {
+    BatchResultLine(BatchResultLine),
+    MessageBatch(MessageBatch),
+    BatchGenerating(BatchGenerating),
+}
+impl ::std::convert::From<BatchResultLine> for BatchAnswerItem {
+    fn from(value: BatchResultLine) -> Self {
+        Self::BatchResultLine(value)
+    }
+}
+impl ::std::convert::From<MessageBatch> for BatchAnswerItem {
+    fn from(value: MessageBatch) -> Self {
+        Self::MessageBatch(value)
+    }
+}
+impl ::std::convert::From<BatchGenerating> for BatchAnswerItem {
+    fn from(value: BatchGenerating) -> Self {
+        Self::BatchGenerating(value)
+    }
+}
+///The error answer of an `errored` request.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct BatchErrorEnvelope {
+    ///Why one request failed: Anthropic's error object.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub error: ::std::option::Option<StreamError>,
+    ///`error`.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl BatchErrorEnvelope {
+    pub fn builder() -> builder::BatchErrorEnvelope {
+        Default::default()
+    }
+}
+///A status answer while the batch is still being answered.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct BatchGenerating {
+    ///The batch's id.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///`generating`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl BatchGenerating {
+    pub fn builder() -> builder::BatchGenerating {
+        Default::default()
+    }
+}
+///How many of the batch's requests are in each state.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct BatchRequestCounts {
+    ///Requests canceled before an answer.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub canceled: ::std::option::Option<i64>,
+    ///Requests that failed.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub errored: ::std::option::Option<i64>,
+    ///Requests the batch's expiry reached before an answer.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub expired: ::std::option::Option<i64>,
+    ///Requests not answered yet.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub processing: ::std::option::Option<i64>,
+    ///Requests answered.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub succeeded: ::std::option::Option<i64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl BatchRequestCounts {
+    pub fn builder() -> builder::BatchRequestCounts {
+        Default::default()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///One request and its id.
+#[derive(::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequestItem {
+    pub custom_id: CustomId,
+    pub params: MessagesRequest,
+}
+#[cfg(feature = "builder")]
+impl BatchRequestItem {
+    pub fn builder() -> builder::BatchRequestItem {
+        Default::default()
+    }
+}
+///How one request ended: `succeeded` with its message, `errored` with its error, `canceled` or `expired` (another type is kept as written).
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct BatchResult {
+    ///The error answer of an `errored` request.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub error: ::std::option::Option<BatchErrorEnvelope>,
+    ///A message the model wrote.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub message: ::std::option::Option<MessageResponse>,
+    ///`succeeded`, `errored`, `canceled` or `expired`.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl BatchResult {
+    pub fn builder() -> builder::BatchResult {
+        Default::default()
+    }
+}
+///One request's result: its `custom_id` and how it ended.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct BatchResultLine {
+    ///The id the request was submitted with.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_id: ::std::option::Option<::std::string::String>,
+    ///How one request ended: `succeeded` with its message, `errored` with its error, `canceled` or `expired` (another type is kept as written).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub result: ::std::option::Option<BatchResult>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl BatchResultLine {
+    pub fn builder() -> builder::BatchResultLine {
+        Default::default()
+    }
+}
 ///A change to one content block.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
@@ -3176,6 +3332,64 @@ impl Custom {
         Default::default()
     }
 }
+///The caller's id for the request, unique in the batch; its result carries it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct CustomId(::std::string::String);
+impl ::std::ops::Deref for CustomId {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<CustomId> for ::std::string::String {
+    fn from(value: CustomId) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for CustomId {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 64usize {
+            return Err("longer than 64 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for CustomId {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CustomId {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "deserialize-requests")]
+impl<'de> ::serde::Deserialize<'de> for CustomId {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`CustomTool`
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -4416,6 +4630,39 @@ pub struct FunctionToolFunction {
 #[cfg(feature = "builder")]
 impl FunctionToolFunction {
     pub fn builder() -> builder::FunctionToolFunction {
+        Default::default()
+    }
+}
+///The gateway's error answer; an upstream error is JSON text inside `message`, after the status.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct GatewayError {
+    ///What went wrong; for an upstream error, `400 ` and its JSON.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub message: ::std::option::Option<::std::string::String>,
+    ///The path asked for.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub path: ::std::option::Option<::std::string::String>,
+    ///The gateway's id of the request.
+    #[serde(
+        rename = "requestId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub request_id: ::std::option::Option<::std::string::String>,
+    ///The HTTP status.
+    #[serde(
+        rename = "statusCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub status_code: ::std::option::Option<i64>,
+    ///When (ISO 8601).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub timestamp: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl GatewayError {
+    pub fn builder() -> builder::GatewayError {
         Default::default()
     }
 }
@@ -7222,6 +7469,65 @@ impl ::std::convert::From<RequestAssistantMessage> for Message {
         Self::RequestAssistantMessage(value)
     }
 }
+///A batch and where it stands.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MessageBatch {
+    ///When the results were archived, once they are.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub archived_at: ::std::option::Option<::std::string::String>,
+    ///When a cancel was asked for, if one was.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cancel_initiated_at: ::std::option::Option<::std::string::String>,
+    ///When the batch was made (ISO 8601).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub created_at: ::std::option::Option<::std::string::String>,
+    ///When processing ended, once it has.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub ended_at: ::std::option::Option<::std::string::String>,
+    ///When unanswered requests expire: a day after creation.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub expires_at: ::std::option::Option<::std::string::String>,
+    ///The batch's id: `msgbatch_...` or a 21-character id.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///`in_progress`, `canceling` or `ended`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub processing_status: ::std::option::Option<::std::string::String>,
+    ///How many of the batch's requests are in each state.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub request_counts: ::std::option::Option<BatchRequestCounts>,
+    ///Where the results can be fetched, once there are some.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub results_url: ::std::option::Option<::std::string::String>,
+    ///The gateway's own word beside the batch object in a status answer (`cancelled` after a cancel).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<::std::string::String>,
+    ///Always `message_batch`.
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MessageBatch {
+    pub fn builder() -> builder::MessageBatch {
+        Default::default()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///The requests of a new batch.
+#[derive(::serde::Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBatchRequest {
+    ///The requests, each with an id unique in the batch.
+    pub requests: ::std::vec::Vec<BatchRequestItem>,
+}
+#[cfg(feature = "builder")]
+impl MessageBatchRequest {
+    pub fn builder() -> builder::MessageBatchRequest {
+        Default::default()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`MessageContent`
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -7741,6 +8047,39 @@ impl ::std::convert::From<::std::vec::Vec<HybridAnthropicMessage>> for Messages 
 impl ::std::convert::From<::std::vec::Vec<Message>> for Messages {
     fn from(value: ::std::vec::Vec<Message>) -> Self {
         Self::Variant1(value)
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///One request of the batch: a Messages-endpoint body without `stream`.
+#[derive(::serde::Serialize, Clone, Debug)]
+pub struct MessagesRequest {
+    ///An upper limit on how many tokens the model generates for this answer. Default when unset: 128000.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub max_tokens: ::std::option::Option<i64>,
+    pub messages: Messages,
+    ///Key-value pairs attached to the request.
+    #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
+    pub metadata: ::std::collections::HashMap<
+        ::std::string::String,
+        ::std::string::String,
+    >,
+    pub model: ModelId,
+    ///Strings that end generation when the model writes any of them.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub stop_sequences: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub system: ::std::option::Option<System>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub thinking: ::std::option::Option<RequestThinking>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tool_choice: ::std::option::Option<HybridToolChoice>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tools: ::std::option::Option<Tools>,
+}
+#[cfg(feature = "builder")]
+impl MessagesRequest {
+    pub fn builder() -> builder::MessagesRequest {
+        Default::default()
     }
 }
 ///What the AI/ML API charged for the request.
@@ -15213,6 +15552,539 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct BatchErrorEnvelope {
+        error: ::std::result::Result<
+            ::std::option::Option<super::StreamError>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for BatchErrorEnvelope {
+        fn default() -> Self {
+            Self {
+                error: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl BatchErrorEnvelope {
+        pub fn error<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::StreamError>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for error: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BatchErrorEnvelope> for super::BatchErrorEnvelope {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchErrorEnvelope,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                error: value.error?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::BatchErrorEnvelope> for BatchErrorEnvelope {
+        fn from(value: super::BatchErrorEnvelope) -> Self {
+            Self {
+                error: Ok(value.error),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct BatchGenerating {
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for BatchGenerating {
+        fn default() -> Self {
+            Self {
+                id: Ok(Default::default()),
+                status: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl BatchGenerating {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for status: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BatchGenerating> for super::BatchGenerating {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchGenerating,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                id: value.id?,
+                status: value.status?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::BatchGenerating> for BatchGenerating {
+        fn from(value: super::BatchGenerating) -> Self {
+            Self {
+                id: Ok(value.id),
+                status: Ok(value.status),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct BatchRequestCounts {
+        canceled: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        errored: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        expired: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        processing: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        succeeded: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for BatchRequestCounts {
+        fn default() -> Self {
+            Self {
+                canceled: Ok(Default::default()),
+                errored: Ok(Default::default()),
+                expired: Ok(Default::default()),
+                processing: Ok(Default::default()),
+                succeeded: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl BatchRequestCounts {
+        pub fn canceled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.canceled = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for canceled: {e}")
+                });
+            self
+        }
+        pub fn errored<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.errored = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for errored: {e}")
+                });
+            self
+        }
+        pub fn expired<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.expired = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for expired: {e}")
+                });
+            self
+        }
+        pub fn processing<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.processing = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for processing: {e}")
+                });
+            self
+        }
+        pub fn succeeded<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.succeeded = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for succeeded: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BatchRequestCounts> for super::BatchRequestCounts {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchRequestCounts,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                canceled: value.canceled?,
+                errored: value.errored?,
+                expired: value.expired?,
+                processing: value.processing?,
+                succeeded: value.succeeded?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::BatchRequestCounts> for BatchRequestCounts {
+        fn from(value: super::BatchRequestCounts) -> Self {
+            Self {
+                canceled: Ok(value.canceled),
+                errored: Ok(value.errored),
+                expired: Ok(value.expired),
+                processing: Ok(value.processing),
+                succeeded: Ok(value.succeeded),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct BatchRequestItem {
+        custom_id: ::std::result::Result<super::CustomId, ::std::string::String>,
+        params: ::std::result::Result<super::MessagesRequest, ::std::string::String>,
+    }
+    impl ::std::default::Default for BatchRequestItem {
+        fn default() -> Self {
+            Self {
+                custom_id: Err("no value supplied for custom_id".to_string()),
+                params: Err("no value supplied for params".to_string()),
+            }
+        }
+    }
+    impl BatchRequestItem {
+        pub fn custom_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::CustomId>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.custom_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for custom_id: {e}")
+                });
+            self
+        }
+        pub fn params<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::MessagesRequest>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.params = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for params: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BatchRequestItem> for super::BatchRequestItem {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchRequestItem,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                custom_id: value.custom_id?,
+                params: value.params?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::BatchRequestItem> for BatchRequestItem {
+        fn from(value: super::BatchRequestItem) -> Self {
+            Self {
+                custom_id: Ok(value.custom_id),
+                params: Ok(value.params),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct BatchResult {
+        error: ::std::result::Result<
+            ::std::option::Option<super::BatchErrorEnvelope>,
+            ::std::string::String,
+        >,
+        message: ::std::result::Result<
+            ::std::option::Option<super::MessageResponse>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for BatchResult {
+        fn default() -> Self {
+            Self {
+                error: Ok(Default::default()),
+                message: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl BatchResult {
+        pub fn error<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::BatchErrorEnvelope>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for error: {e}"));
+            self
+        }
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::MessageResponse>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BatchResult> for super::BatchResult {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchResult,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                error: value.error?,
+                message: value.message?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::BatchResult> for BatchResult {
+        fn from(value: super::BatchResult) -> Self {
+            Self {
+                error: Ok(value.error),
+                message: Ok(value.message),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct BatchResultLine {
+        custom_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        result: ::std::result::Result<
+            ::std::option::Option<super::BatchResult>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for BatchResultLine {
+        fn default() -> Self {
+            Self {
+                custom_id: Ok(Default::default()),
+                result: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl BatchResultLine {
+        pub fn custom_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.custom_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for custom_id: {e}")
+                });
+            self
+        }
+        pub fn result<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::BatchResult>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.result = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for result: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BatchResultLine> for super::BatchResultLine {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchResultLine,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                custom_id: value.custom_id?,
+                result: value.result?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::BatchResultLine> for BatchResultLine {
+        fn from(value: super::BatchResultLine) -> Self {
+            Self {
+                custom_id: Ok(value.custom_id),
+                result: Ok(value.result),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct CacheCreation {
         ephemeral_1h_input_tokens: ::std::result::Result<
             ::std::option::Option<i64>,
@@ -21148,6 +22020,144 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct GatewayError {
+        message: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        path: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        request_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        status_code: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        timestamp: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for GatewayError {
+        fn default() -> Self {
+            Self {
+                message: Ok(Default::default()),
+                path: Ok(Default::default()),
+                request_id: Ok(Default::default()),
+                status_code: Ok(Default::default()),
+                timestamp: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl GatewayError {
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
+            self
+        }
+        pub fn path<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.path = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for path: {e}"));
+            self
+        }
+        pub fn request_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.request_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for request_id: {e}")
+                });
+            self
+        }
+        pub fn status_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for status_code: {e}")
+                });
+            self
+        }
+        pub fn timestamp<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.timestamp = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for timestamp: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<GatewayError> for super::GatewayError {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: GatewayError,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                message: value.message?,
+                path: value.path?,
+                request_id: value.request_id?,
+                status_code: value.status_code?,
+                timestamp: value.timestamp?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::GatewayError> for GatewayError {
+        fn from(value: super::GatewayError) -> Self {
+            Self {
+                message: Ok(value.message),
+                path: Ok(value.path),
+                request_id: Ok(value.request_id),
+                status_code: Ok(value.status_code),
+                timestamp: Ok(value.timestamp),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct Generation {
         data: ::std::result::Result<
             ::std::option::Option<super::GenerationStats>,
@@ -24830,6 +25840,299 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct MessageBatch {
+        archived_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        cancel_initiated_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        created_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        ended_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        expires_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        processing_status: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        request_counts: ::std::result::Result<
+            ::std::option::Option<super::BatchRequestCounts>,
+            ::std::string::String,
+        >,
+        results_url: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessageBatch {
+        fn default() -> Self {
+            Self {
+                archived_at: Ok(Default::default()),
+                cancel_initiated_at: Ok(Default::default()),
+                created_at: Ok(Default::default()),
+                ended_at: Ok(Default::default()),
+                expires_at: Ok(Default::default()),
+                id: Ok(Default::default()),
+                processing_status: Ok(Default::default()),
+                request_counts: Ok(Default::default()),
+                results_url: Ok(Default::default()),
+                status: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MessageBatch {
+        pub fn archived_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.archived_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for archived_at: {e}")
+                });
+            self
+        }
+        pub fn cancel_initiated_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cancel_initiated_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for cancel_initiated_at: {e}"
+                    )
+                });
+            self
+        }
+        pub fn created_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for created_at: {e}")
+                });
+            self
+        }
+        pub fn ended_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ended_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for ended_at: {e}")
+                });
+            self
+        }
+        pub fn expires_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.expires_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for expires_at: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn processing_status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.processing_status = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for processing_status: {e}")
+                });
+            self
+        }
+        pub fn request_counts<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::BatchRequestCounts>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.request_counts = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for request_counts: {e}")
+                });
+            self
+        }
+        pub fn results_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.results_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for results_url: {e}")
+                });
+            self
+        }
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for status: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessageBatch> for super::MessageBatch {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessageBatch,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                archived_at: value.archived_at?,
+                cancel_initiated_at: value.cancel_initiated_at?,
+                created_at: value.created_at?,
+                ended_at: value.ended_at?,
+                expires_at: value.expires_at?,
+                id: value.id?,
+                processing_status: value.processing_status?,
+                request_counts: value.request_counts?,
+                results_url: value.results_url?,
+                status: value.status?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessageBatch> for MessageBatch {
+        fn from(value: super::MessageBatch) -> Self {
+            Self {
+                archived_at: Ok(value.archived_at),
+                cancel_initiated_at: Ok(value.cancel_initiated_at),
+                created_at: Ok(value.created_at),
+                ended_at: Ok(value.ended_at),
+                expires_at: Ok(value.expires_at),
+                id: Ok(value.id),
+                processing_status: Ok(value.processing_status),
+                request_counts: Ok(value.request_counts),
+                results_url: Ok(value.results_url),
+                status: Ok(value.status),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessageBatchRequest {
+        requests: ::std::result::Result<
+            ::std::vec::Vec<super::BatchRequestItem>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessageBatchRequest {
+        fn default() -> Self {
+            Self {
+                requests: Err("no value supplied for requests".to_string()),
+            }
+        }
+    }
+    impl MessageBatchRequest {
+        pub fn requests<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::BatchRequestItem>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.requests = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for requests: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessageBatchRequest> for super::MessageBatchRequest {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessageBatchRequest,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { requests: value.requests? })
+        }
+    }
+    impl ::std::convert::From<super::MessageBatchRequest> for MessageBatchRequest {
+        fn from(value: super::MessageBatchRequest) -> Self {
+            Self {
+                requests: Ok(value.requests),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct MessageDelta {
         stop_reason: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
@@ -25575,6 +26878,193 @@ pub mod builder {
                 output_tokens: Ok(value.output_tokens),
                 service_tier: Ok(value.service_tier),
                 extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MessagesRequest {
+        max_tokens: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        messages: ::std::result::Result<super::Messages, ::std::string::String>,
+        metadata: ::std::result::Result<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<super::ModelId, ::std::string::String>,
+        stop_sequences: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        system: ::std::result::Result<
+            ::std::option::Option<super::System>,
+            ::std::string::String,
+        >,
+        thinking: ::std::result::Result<
+            ::std::option::Option<super::RequestThinking>,
+            ::std::string::String,
+        >,
+        tool_choice: ::std::result::Result<
+            ::std::option::Option<super::HybridToolChoice>,
+            ::std::string::String,
+        >,
+        tools: ::std::result::Result<
+            ::std::option::Option<super::Tools>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MessagesRequest {
+        fn default() -> Self {
+            Self {
+                max_tokens: Ok(Default::default()),
+                messages: Err("no value supplied for messages".to_string()),
+                metadata: Ok(Default::default()),
+                model: Err("no value supplied for model".to_string()),
+                stop_sequences: Ok(Default::default()),
+                system: Ok(Default::default()),
+                thinking: Ok(Default::default()),
+                tool_choice: Ok(Default::default()),
+                tools: Ok(Default::default()),
+            }
+        }
+    }
+    impl MessagesRequest {
+        pub fn max_tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.max_tokens = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for max_tokens: {e}")
+                });
+            self
+        }
+        pub fn messages<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::Messages>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.messages = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for messages: {e}")
+                });
+            self
+        }
+        pub fn metadata<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.metadata = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for metadata: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ModelId>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn stop_sequences<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stop_sequences = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for stop_sequences: {e}")
+                });
+            self
+        }
+        pub fn system<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::System>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.system = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for system: {e}"));
+            self
+        }
+        pub fn thinking<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::RequestThinking>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.thinking = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for thinking: {e}")
+                });
+            self
+        }
+        pub fn tool_choice<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::HybridToolChoice>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tool_choice = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tool_choice: {e}")
+                });
+            self
+        }
+        pub fn tools<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Tools>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tools = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for tools: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MessagesRequest> for super::MessagesRequest {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MessagesRequest,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                max_tokens: value.max_tokens?,
+                messages: value.messages?,
+                metadata: value.metadata?,
+                model: value.model?,
+                stop_sequences: value.stop_sequences?,
+                system: value.system?,
+                thinking: value.thinking?,
+                tool_choice: value.tool_choice?,
+                tools: value.tools?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MessagesRequest> for MessagesRequest {
+        fn from(value: super::MessagesRequest) -> Self {
+            Self {
+                max_tokens: Ok(value.max_tokens),
+                messages: Ok(value.messages),
+                metadata: Ok(value.metadata),
+                model: Ok(value.model),
+                stop_sequences: Ok(value.stop_sequences),
+                system: Ok(value.system),
+                thinking: Ok(value.thinking),
+                tool_choice: Ok(value.tool_choice),
+                tools: Ok(value.tools),
             }
         }
     }
@@ -36744,6 +38234,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
 /// The normalized OpenAPI documents these types were generated from, as
 /// `(document stem, JSON text)`: what a mock or contract-testing server validates against.
 pub const DOCUMENTS: &[(&str, &str)] = &[
+    ("aimlapi-batches", include_str!("../openapi/aimlapi-batches.json")),
     ("aimlapi-models", include_str!("../openapi/aimlapi-models.json")),
     ("claude-3-5-haiku", include_str!("../openapi/claude-3-5-haiku.json")),
     ("claude-3-5-sonnet", include_str!("../openapi/claude-3-5-sonnet.json")),
@@ -36796,6 +38287,7 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
 /// Each document's request body as a JSON Schema (draft 2020-12, components under
 /// `$defs`), as `(document stem, JSON text)`: what a validator checks a request against.
 pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[
+    ("aimlapi-batches", include_str!("../jsonschema/aimlapi-batches.request.json")),
     ("claude-3-5-haiku", include_str!("../jsonschema/claude-3-5-haiku.request.json")),
     ("claude-3-5-sonnet", include_str!("../jsonschema/claude-3-5-sonnet.request.json")),
     ("claude-3-7-sonnet", include_str!("../jsonschema/claude-3-7-sonnet.request.json")),

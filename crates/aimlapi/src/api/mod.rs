@@ -8,6 +8,7 @@ pub use builder::ClientBuilder;
 use aimlapi_client::RequestOptions;
 use aimlapi_types as types;
 
+use crate::batch::{Batch, BatchBuilder, BatchHandle};
 use crate::catalogue::{ModelsQuery, Section};
 use crate::chat_builder::Chat;
 use crate::completion::Completion;
@@ -161,6 +162,19 @@ impl Client {
         R::Chunk: crate::completions::decode::StreamChunk<Completion = R::Response>,
     {
         crate::tool_loop::run_tools(&self.transport, request, tools, settings).await
+    }
+
+    /// A message batch: add requests built with [`chat`](Self::chat), each under its
+    /// `custom_id`, then [`submit`](BatchBuilder::submit) them; answered within a day at batch
+    /// prices (half the standard ones). See [`batch`](crate::batch).
+    pub fn batch(&self) -> BatchBuilder {
+        BatchBuilder::new(self.transport.clone())
+    }
+
+    /// A batch submitted before, by what [`Batch::handle`] gave (kept, serialized, in another
+    /// process), to watch, cancel or read through this client.
+    pub fn resume_batch(&self, handle: BatchHandle) -> Batch {
+        Batch::new(self.transport.clone(), handle)
     }
 
     /// The model catalogue (`GET /v1/models`): build the listing, then

@@ -2,6 +2,7 @@
 //! other, and what the handlers share: the key check, the next reply, a scripted status, the
 //! cost set on an answer.
 
+mod batches;
 mod chat;
 mod generation;
 mod messages;
@@ -35,6 +36,14 @@ pub(crate) fn route(shared: &Shared, request: &Recorded, id: u64) -> Response<Bo
     }
     if method == "GET" && path == "/api/v1/generation" {
         return generation::stats(shared, query, auth);
+    }
+    if path.starts_with("/v1/batches") || path.starts_with("/batches") {
+        if !authorized(shared, auth) {
+            return full(401, json, error_body(401, path, id), &[]);
+        }
+        if let Some(response) = batches::serve(shared, method, path, query, &request.body, id) {
+            return response;
+        }
     }
     let to_messages = matches!(path, "/v1/messages" | "/messages");
     let to_chat = matches!(

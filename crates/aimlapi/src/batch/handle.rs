@@ -1,0 +1,406 @@
+//! [`Batch`]: a submitted batch (or the batches of one split submission): its status, a wait
+//! for its end, a cancel, its results as a stream. [`BatchHandle`] is what to keep to pick it up
+//! again in another process.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use aimlapi_types as types;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+
+use super::read::{Answer, Element};
+use super::status::{BatchState, BatchStatus, RequestCounts};
+use super::wait::Wait;
+use crate::completion::Completion;
+use crate::error::Error;
+use crate::http::meta::ResponseMeta;
+use crate::model::{Model, ModelFacts};
+use crate::transport::Transport;
+
+/// What identifies a submitted batch, to keep (it is `Serialize` and `Deserialize`) and pick
+/// up again with [`Client::resume_batch`](crate::Client::resume_batch), in this process or
+/// another: the batch ids (more than one when [`submit_all`](super::BatchBuilder::submit_all)
+/// split the submission) and how many requests each holds.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchHandle {
+    /// The batches' ids, in submission order.
+    pub ids: Vec<String>,
+    /// The requests each batch holds, when known (in the order of `ids`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<u64>,
+}
+
+impl BatchHandle {
+    /// The handle of a batch made elsewhere, by its id.
+    pub fn from_id(id: impl Into<String>) -> Self {
+        BatchHandle {
+            ids: vec![id.into()],
+            requests: Vec::new(),
+        }
+    }
+}
+
+/// Why one request of a batch has no answer.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The request failed (`errored`): the error's type (`invalid_request_error`,
+    /// `overloaded_error`, ...) and message.
+    #[error("the request failed: {error_type}: {message}")]
+    Errored {
+        /// The error's type.
+        error_type: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A cancel came before the request was answered (`canceled`).
+    #[error("the batch was canceled before the request was answered")]
+    Canceled,
+    /// The batch's expiry came before the request was answered (`expired`).
+    #[error("the batch expired before the request was answered")]
+    Expired,
+    /// A result of another type (or a `succeeded` one without its message), as it came.
+    #[error("a result of type `{kind}`")]
+    Other {
+        /// The result's `type`.
+        kind: String,
+        /// The whole result.
+        result: serde_json::Value,
+    },
+}
+
+/// One request's result: its `custom_id`, and its answer or why there is none.
+pub type BatchItem = (
+    String,
+    Result<Completion<types::MessageResponse>, BatchError>,
+);
+
+/// A submitted batch: one, or the batches of a split submission, watched as one.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    transport: Transport,
+    handle: BatchHandle,
+}
+
+impl Batch {
+    pub(crate) fn new(transport: Transport, handle: BatchHandle) -> Self {
+        Batch { transport, handle }
+    }
+
+    /// What to keep to pick the batch up again ([`Client::resume_batch`](crate::Client::resume_batch)).
+    pub fn handle(&self) -> &BatchHandle {
+        &self.handle
+    }
+
+    /// The batch ids.
+    pub fn ids(&self) -> &[String] {
+        &self.handle.ids
+    }
+
+    fn url(&self) -> String {
+        format!("{}/v1/batches", self.transport.base_url())
+    }
+
+    /// Where the batch stands. Once a batch has ended, the status route answers with its
+    /// results: they are read through (one at a time, none kept) to count them.
+    pub async fn status(&self) -> Result<BatchStatus, Error> {
+        let mut parts = Vec::with_capacity(self.handle.ids.len());
+        for (i, id) in self.handle.ids.iter().enumerate() {
+            let mut part = self.one_status(id).await?;
+            part.requests = self.handle.requests.get(i).copied();
+            parts.push(part);
+        }
+        Ok(BatchStatus::merged(parts))
+    }
+
+    async fn one_status(&self, id: &str) -> Result<BatchStatus, Error> {
+        let mut answer = self.open(id).await?;
+        let mut status = BatchStatus {
+            state: BatchState::Other(String::new()),
+            counts: None,
+            requests: None,
+            batch: None,
+        };
+        let mut counted = RequestCounts::default();
+        let mut results = false;
+        while let Some(element) = answer.next().await {
+            match element? {
+                Element::Result(line) => {
+                    results = true;
+                    counted.count_result(line.result.as_ref().and_then(|r| r.type_.as_deref()));
+                }
+                Element::Batch(batch) => {
+                    status.state =
+                        BatchState::parse(batch.processing_status.as_deref().unwrap_or(""));
+                    status.counts = batch.request_counts.as_ref().map(RequestCounts::from);
+                    status.batch = Some(*batch);
+                }
+                Element::Status(s) => {
+                    status.state = BatchState::parse(s.status.as_deref().unwrap_or(""));
+                }
+            }
+        }
+        if results {
+            status.state = BatchState::Ended;
+            status.counts = Some(counted);
+        } else if status.state == BatchState::Other(String::new()) {
+            return Err(Error::Decode {
+                message: format!("batch {id}: an answer with no status, batch object or result"),
+                body: String::new(),
+            });
+        }
+        Ok(status)
+    }
+
+    /// `GET /v1/batches?batch_id=id`, read as it arrives.
+    async fn open(&self, id: &str) -> Result<Answer, Error> {
+        let body = self
+            .transport
+            .get_stream(&self.url(), &[("batch_id", id)], "batch_status", id)
+            .await?;
+        Ok(Answer::new(body))
+    }
+
+    /// Asks for every batch of this handle to stop: requests not answered yet end `canceled`.
+    /// The status after it (`Canceling`). A batch that has ended already is the `400` the API
+    /// sends ([`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest)), its upstream error in
+    /// [`HttpError::upstream`](crate::error::HttpError::upstream).
+    pub async fn cancel(&self) -> Result<BatchStatus, Error> {
+        let mut parts = Vec::new();
+        for (i, id) in self.handle.ids.iter().enumerate() {
+            let url = format!("{}/cancel/{id}", self.url());
+            let batch: types::MessageBatch = self
+                .transport
+                .post_bytes(&url, bytes::Bytes::new(), false, "batch_cancel", id)
+                .await?;
+            parts.push(BatchStatus {
+                state: BatchState::parse(batch.processing_status.as_deref().unwrap_or("")),
+                counts: batch.request_counts.as_ref().map(RequestCounts::from),
+                requests: self.handle.requests.get(i).copied(),
+                batch: Some(batch),
+            });
+        }
+        Ok(BatchStatus::merged(parts))
+    }
+
+    /// The batch's status after each poll, until it has ended (the last item) or the deadline
+    /// passed (an [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) error, the last item). A
+    /// poll that fails for a moment (a `429`, a `5xx`, a timeout or a broken connection) is tried
+    /// again after the next pause, at least as long as a `Retry-After` asked; another error ends
+    /// the stream. Dropping the stream stops polling.
+    pub fn watch(&self, wait: Wait) -> impl Stream<Item = Result<BatchStatus, Error>> + Send {
+        let batch = self.clone();
+        super::wait::watch(wait, move || {
+            let batch = batch.clone();
+            async move { batch.status().await }
+        })
+    }
+
+    /// Polls until the batch has ended ([`watch`](Self::watch)), calling `progress` with each
+    /// status; returns the last. Fails with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) at
+    /// the deadline. Dropping the future stops polling.
+    pub async fn wait(
+        &self,
+        wait: Wait,
+        progress: impl FnMut(&BatchStatus),
+    ) -> Result<BatchStatus, Error> {
+        super::wait::wait_for(wait, self.watch(wait), progress).await
+    }
+
+    /// The results, as they are read: `(custom_id, answer or why there is none)`, in the
+    /// order the API sends them (the batches of a split submission one after another), each
+    /// answer with its usage and its cost at batch prices. Memory holds one result at a time.
+    /// Asked for before the batch has ended, the stream's first item is an error saying so.
+    ///
+    /// The results' cost is not added to [`Client::spent`](crate::Client::spent): reading the
+    /// results twice would count it twice.
+    pub fn results(&self) -> BatchResults {
+        let batch = self.clone();
+        let transport = self.transport.clone();
+        let stream = futures::stream::iter(self.handle.ids.clone())
+            .then(move |id| {
+                let batch = batch.clone();
+                async move { batch.open(&id).await.map(|a| (id, a)) }
+            })
+            .flat_map(move |opened| {
+                let transport = transport.clone();
+                match opened {
+                    Err(e) => futures::stream::once(async { Err(e) }).boxed(),
+                    Ok((id, answer)) => results_of(transport, id, answer).boxed(),
+                }
+            })
+            .boxed();
+        BatchResults { inner: stream }
+    }
+}
+
+/// The results of one batch's answer, as a stream.
+fn results_of(
+    transport: Transport,
+    id: String,
+    answer: Answer,
+) -> impl Stream<Item = Result<BatchItem, Error>> + Send {
+    let reader = ResultReader {
+        transport,
+        id,
+        answer,
+        facts: HashMap::new(),
+        done: false,
+    };
+    futures::stream::unfold(reader, |mut r| async move {
+        let item = r.next().await?;
+        Some((item, r))
+    })
+}
+
+struct ResultReader {
+    transport: Transport,
+    id: String,
+    answer: Answer,
+    /// Batch-price facts by model id, looked up once each.
+    facts: HashMap<String, Option<ModelFacts>>,
+    done: bool,
+}
+
+impl ResultReader {
+    async fn next(&mut self) -> Option<Result<BatchItem, Error>> {
+        if self.done {
+            return None;
+        }
+        let element = match self.answer.next().await? {
+            Ok(e) => e,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        };
+        match element {
+            Element::Result(line) => Some(Ok(self.item(*line))),
+            Element::Batch(b) => {
+                self.done = true;
+                let state = b.processing_status.unwrap_or_default();
+                Some(Err(self.not_ended(&state)))
+            }
+            Element::Status(s) => {
+                self.done = true;
+                Some(Err(self.not_ended(&s.status.unwrap_or_default())))
+            }
+        }
+    }
+
+    fn not_ended(&self, state: &str) -> Error {
+        Error::InvalidRequest(format!(
+            "batch {} has no results yet: it is `{state}` (wait for it to end first)",
+            self.id
+        ))
+    }
+
+    fn item(&mut self, line: types::BatchResultLine) -> BatchItem {
+        let custom_id = line.custom_id.unwrap_or_default();
+        let Some(result) = line.result else {
+            return (custom_id, Err(other("", serde_json::Value::Null)));
+        };
+        let kind = result.type_.clone().unwrap_or_default();
+        let answer = match kind.as_str() {
+            "succeeded" if result.message.is_some() => {
+                let mut result = result;
+                let message = result.message.take().expect("checked");
+                Ok(self.completion(message))
+            }
+            "errored" => {
+                let error = result.error.as_ref().and_then(|e| e.error.as_ref());
+                Err(BatchError::Errored {
+                    error_type: error
+                        .and_then(|e| e.type_.clone())
+                        .unwrap_or_else(|| "error".into()),
+                    message: error.and_then(|e| e.message.clone()).unwrap_or_default(),
+                })
+            }
+            "canceled" => Err(BatchError::Canceled),
+            "expired" => Err(BatchError::Expired),
+            _ => Err(other(
+                &kind,
+                serde_json::to_value(&result).unwrap_or_default(),
+            )),
+        };
+        (custom_id, answer)
+    }
+
+    fn completion(
+        &mut self,
+        message: types::MessageResponse,
+    ) -> Completion<types::MessageResponse> {
+        let id = message.model.clone().unwrap_or_default();
+        let model = Model::from_id(&id);
+        let transport = &self.transport;
+        let standard = *self
+            .facts
+            .entry(id)
+            .or_insert_with(|| transport.model_facts(&model));
+        // Batch prices where the usage says the batch tier served it (or says nothing).
+        let tier = message
+            .usage
+            .as_ref()
+            .and_then(|u| u.service_tier.as_deref());
+        let facts = match tier {
+            None | Some("batch") => standard.map(|f| f.at_batch_prices()),
+            Some(_) => standard,
+        };
+        let base = self.answer.meta();
+        let mut meta = ResponseMeta::new(base.status, base.headers.clone(), base.attempts, model)
+            .with_facts(facts);
+        // The answer's cost headers, if any, are not this request's.
+        meta.usd_spent = None;
+        meta.credits_used = None;
+        meta.inference_id = None;
+        Completion {
+            value: message,
+            meta,
+        }
+    }
+}
+
+fn other(kind: &str, result: serde_json::Value) -> BatchError {
+    BatchError::Other {
+        kind: kind.to_string(),
+        result,
+    }
+}
+
+/// A batch's results as they are read ([`Batch::results`]): a [`Stream`] of
+/// `Result<`[`BatchItem`]`, Error>`; an `Err` item (the connection, an answer that is not one)
+/// ends it.
+pub struct BatchResults {
+    inner: BoxStream<'static, Result<BatchItem, Error>>,
+}
+
+impl std::fmt::Debug for BatchResults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchResults").finish_non_exhaustive()
+    }
+}
+
+impl Stream for BatchResults {
+    type Item = Result<BatchItem, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl BatchResults {
+    /// Every result, gathered by `custom_id` (for batches small enough to hold).
+    pub async fn collect_map(
+        mut self,
+    ) -> Result<HashMap<String, Result<Completion<types::MessageResponse>, BatchError>>, Error>
+    {
+        let mut out = HashMap::new();
+        while let Some(item) = self.next().await {
+            let (id, answer) = item?;
+            out.insert(id, answer);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,150 @@
+//! Reading what the status route answers: each element ([`Element`]) is a result line, a batch
+//! object or a status; [`Answer`] pulls them off a body as it arrives, one at a time.
+
+use aimlapi_types as types;
+use futures::StreamExt;
+
+use super::split::{Malformed, Splitter};
+use crate::error::Error;
+use crate::http::body::ByteStream;
+
+/// One element of a status or results answer.
+#[derive(Debug)]
+pub(crate) enum Element {
+    /// A request's result.
+    Result(Box<types::BatchResultLine>),
+    /// The batch object (create, cancel, a status after a cancel).
+    Batch(Box<types::MessageBatch>),
+    /// `{"id", "status": "generating"}`: still being answered.
+    Status(types::BatchGenerating),
+}
+
+/// What an element is, by the fields it has: `custom_id` and `result` make a result line,
+/// `processing_status` a batch object, `id` and `status` a status.
+pub(crate) fn element(bytes: &[u8]) -> Result<Element, Error> {
+    let decode = |message: String| Error::Decode {
+        message,
+        body: String::from_utf8_lossy(&bytes[..bytes.len().min(2_000)]).into_owned(),
+    };
+    // Read once as a result line: the common case, and the large one. A batch object or a status
+    // read this way keeps all its fields in `extra`.
+    let mut line: types::BatchResultLine = serde_json::from_slice(bytes)
+        .map_err(|e| decode(format!("a batch answer's element: {e}")))?;
+    if line.custom_id.is_some() && line.result.is_some() {
+        return Ok(Element::Result(Box::new(line)));
+    }
+    let mut fields = std::mem::take(&mut line.extra);
+    if let Some(id) = line.custom_id.take() {
+        fields.insert("custom_id".into(), id.into());
+    }
+    let object = serde_json::Value::Object(fields);
+    if object.get("processing_status").is_some() {
+        return serde_json::from_value(object)
+            .map(|b| Element::Batch(Box::new(b)))
+            .map_err(|e| decode(format!("a batch object: {e}")));
+    }
+    if object.get("id").is_some() && object.get("status").is_some() {
+        return serde_json::from_value(object)
+            .map(Element::Status)
+            .map_err(|e| decode(format!("a batch status: {e}")));
+    }
+    Err(decode(
+        "an element that is neither a result line (`custom_id`, `result`), a batch object \
+         (`processing_status`) nor a status (`id`, `status`)"
+            .into(),
+    ))
+}
+
+fn malformed(m: Malformed) -> Error {
+    Error::Decode {
+        message: format!("a batch answer: {}", m.message),
+        body: m.near,
+    }
+}
+
+/// A status route's answer as it arrives, element by element.
+pub(crate) struct Answer {
+    body: ByteStream,
+    splitter: Splitter,
+    ended: bool,
+}
+
+impl Answer {
+    pub(crate) fn new(body: ByteStream) -> Self {
+        Answer {
+            body,
+            splitter: Splitter::new(),
+            ended: false,
+        }
+    }
+
+    /// What came with the response.
+    pub(crate) fn meta(&self) -> &crate::ResponseMeta {
+        self.body.meta()
+    }
+
+    /// The next element, `None` at the end of a well-formed body.
+    pub(crate) async fn next(&mut self) -> Option<Result<Element, Error>> {
+        loop {
+            match self.splitter.next_element() {
+                Ok(Some(bytes)) => return Some(element(bytes)),
+                Ok(None) => {}
+                Err(m) => return Some(Err(malformed(m))),
+            }
+            if self.ended {
+                return None;
+            }
+            match self.body.next().await {
+                Some(Ok(chunk)) => self.splitter.feed(&chunk),
+                Some(Err(e)) => {
+                    self.ended = true;
+                    return Some(Err(e));
+                }
+                None => {
+                    self.ended = true;
+                    if let Err(m) = self.splitter.finish() {
+                        return Some(Err(malformed(m)));
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_element_kind_is_told_apart_by_its_fields() {
+        let result = br#"{"custom_id":"a","result":{"type":"expired"}}"#;
+        assert!(
+            matches!(element(result), Ok(Element::Result(r)) if r.custom_id.as_deref() == Some("a"))
+        );
+        let batch = br#"{"id":"b","type":"message_batch","processing_status":"canceling",
+            "request_counts":{"processing":2,"succeeded":0,"errored":0,"canceled":0,"expired":0},
+            "created_at":"2026-05-04T14:26:56.800735+00:00","status":"cancelled"}"#;
+        match element(batch) {
+            Ok(Element::Batch(b)) => {
+                assert_eq!(b.processing_status.as_deref(), Some("canceling"));
+                assert_eq!(b.status.as_deref(), Some("cancelled"));
+                assert_eq!(b.request_counts.unwrap().processing, Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
+        let status = br#"{"id":"msgbatch_01","status":"generating"}"#;
+        assert!(
+            matches!(element(status), Ok(Element::Status(s)) if s.status.as_deref() == Some("generating"))
+        );
+        for other in [
+            &br#"{"hello":1}"#[..],
+            br#"{"custom_id":"a"}"#,
+            br#"{"id":"x"}"#,
+        ] {
+            let err = element(other).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Decode);
+            assert!(err.to_string().contains("neither a result line"), "{err}");
+        }
+    }
+}
