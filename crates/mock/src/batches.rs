@@ -67,6 +67,8 @@ enum Phase {
 pub(crate) struct Batches {
     batches: Mutex<HashMap<String, MockBatch>>,
     scripted: Mutex<HashMap<String, BatchOutcome>>,
+    /// Replies for the next requests to the status route, before the batch is looked at.
+    polls: Mutex<std::collections::VecDeque<Reply>>,
 }
 
 /// The error type Anthropic gives a status.
@@ -108,6 +110,16 @@ fn timestamp(t: SystemTime) -> String {
 }
 
 impl Batches {
+    /// Queues a reply for the next request to the status route.
+    pub(crate) fn push_poll(&self, reply: Reply) {
+        self.polls.lock().expect("lock").push_back(reply);
+    }
+
+    /// The reply queued for this request to the status route, if any.
+    pub(crate) fn next_poll(&self) -> Option<Reply> {
+        self.polls.lock().expect("lock").pop_front()
+    }
+
     /// Scripts how the request with this `custom_id` ends, in the next batch that has one.
     pub(crate) fn script(&self, custom_id: &str, outcome: BatchOutcome) {
         self.scripted

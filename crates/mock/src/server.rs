@@ -100,6 +100,13 @@ impl MockServer {
         self.shared.batches.script(custom_id, outcome);
     }
 
+    /// Queues a reply for the next request to the batch status route (`GET /v1/batches`),
+    /// answered before the batch is looked at: a [`Reply::status`] with its headers (a `429`
+    /// with `Retry-After` while a client polls).
+    pub fn push_batch_poll(&self, reply: Reply) {
+        self.shared.batches.push_poll(reply);
+    }
+
     /// The requests received so far, in order: the last [`MockBuilder::record_limit`] of them.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared

@@ -4,9 +4,9 @@
 use hyper::Response;
 use serde_json::{json, Value};
 
-use super::next_reply;
+use super::{next_reply, scripted_status};
 use crate::batches::write;
-use crate::reply::Reply;
+use crate::reply::{Kind, Reply};
 use crate::response::{error_body, full, refused, Body};
 use crate::state::Shared;
 use crate::validate::schemas;
@@ -38,6 +38,12 @@ pub(super) fn serve(
             Some(full(200, JSON, object.to_string(), &[]))
         }
         ("GET", "/batches") => {
+            if let Some(reply) = shared.batches.next_poll() {
+                if let Kind::Status { status, body } = &reply.kind {
+                    let (status, body) = (*status, body.as_deref());
+                    return Some(scripted_status(status, body, path, id, &reply.headers));
+                }
+            }
             let wanted = crate::catalogue::query_pairs(query)
                 .into_iter()
                 .find(|(k, _)| k == "batch_id")
