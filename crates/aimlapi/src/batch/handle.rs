@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use aimlapi_types as types;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
+use reqwest::header::HeaderMap;
 
 use super::read::{Answer, Element};
 use super::status::{BatchState, BatchStatus, RequestCounts};
@@ -246,7 +247,7 @@ fn results_of(
         transport,
         id,
         answer,
-        facts: HashMap::new(),
+        models: HashMap::new(),
         done: false,
     };
     futures::stream::unfold(reader, |mut r| async move {
@@ -259,8 +260,8 @@ struct ResultReader {
     transport: Transport,
     id: String,
     answer: Answer,
-    /// Batch-price facts by model id, looked up once each.
-    facts: HashMap<String, Option<ModelFacts>>,
+    /// Each model named, with its standard facts, looked up once.
+    models: HashMap<String, (Model, Option<ModelFacts>)>,
     done: bool,
 }
 
@@ -332,13 +333,13 @@ impl ResultReader {
         &mut self,
         message: types::MessageResponse,
     ) -> Completion<types::MessageResponse> {
-        let id = message.model.clone().unwrap_or_default();
-        let model = Model::from_id(&id);
-        let transport = &self.transport;
-        let standard = *self
-            .facts
-            .entry(id)
-            .or_insert_with(|| transport.model_facts(&model));
+        let id = message.model.as_deref().unwrap_or_default();
+        if !self.models.contains_key(id) {
+            let model = Model::from_id(id);
+            let facts = self.transport.model_facts(&model);
+            self.models.insert(id.to_string(), (model, facts));
+        }
+        let (model, standard) = &self.models[id];
         // Batch prices where the usage says the batch tier served it (or says nothing).
         let tier = message
             .usage
@@ -346,15 +347,13 @@ impl ResultReader {
             .and_then(|u| u.service_tier.as_deref());
         let facts = match tier {
             None | Some("batch") => standard.map(|f| f.at_batch_prices()),
-            Some(_) => standard,
+            Some(_) => *standard,
         };
+        // The answer's status and attempts; its headers (cost, ids) are the whole answer's, not
+        // this request's, and stay with it.
         let base = self.answer.meta();
-        let mut meta = ResponseMeta::new(base.status, base.headers.clone(), base.attempts, model)
+        let meta = ResponseMeta::new(base.status, HeaderMap::new(), base.attempts, model.clone())
             .with_facts(facts);
-        // The answer's cost headers, if any, are not this request's.
-        meta.usd_spent = None;
-        meta.credits_used = None;
-        meta.inference_id = None;
         Completion {
             value: message,
             meta,

@@ -20,16 +20,10 @@ pub(crate) enum Element {
 }
 
 /// What an element is, by the fields it has: `custom_id` and `result` make a result line,
-/// `processing_status` a batch object, `id` and `status` a status.
-pub(crate) fn element(bytes: &[u8]) -> Result<Element, Error> {
-    let decode = |message: String| Error::Decode {
-        message,
-        body: String::from_utf8_lossy(&bytes[..bytes.len().min(2_000)]).into_owned(),
-    };
-    // Read once as a result line: the common case, and the large one. A batch object or a status
-    // read this way keeps all its fields in `extra`.
-    let mut line: types::BatchResultLine = serde_json::from_slice(bytes)
-        .map_err(|e| decode(format!("a batch answer's element: {e}")))?;
+/// `processing_status` a batch object, `id` and `status` a status. It was read as a result line,
+/// the common case and the large one: a batch object or a status read that way keeps all its
+/// fields in `extra`.
+pub(crate) fn element(mut line: types::BatchResultLine) -> Result<Element, Error> {
     if line.custom_id.is_some() && line.result.is_some() {
         return Ok(Element::Result(Box::new(line)));
     }
@@ -38,13 +32,17 @@ pub(crate) fn element(bytes: &[u8]) -> Result<Element, Error> {
         fields.insert("custom_id".into(), id.into());
     }
     let object = serde_json::Value::Object(fields);
+    let decode = |message: String| Error::Decode {
+        message,
+        body: object.to_string(),
+    };
     if object.get("processing_status").is_some() {
-        return serde_json::from_value(object)
+        return serde_json::from_value(object.clone())
             .map(|b| Element::Batch(Box::new(b)))
             .map_err(|e| decode(format!("a batch object: {e}")));
     }
     if object.get("id").is_some() && object.get("status").is_some() {
-        return serde_json::from_value(object)
+        return serde_json::from_value(object.clone())
             .map(Element::Status)
             .map_err(|e| decode(format!("a batch status: {e}")));
     }
@@ -66,7 +64,10 @@ fn malformed(m: Malformed) -> Error {
 pub(crate) struct Answer {
     body: ByteStream,
     splitter: Splitter,
+    /// The body has ended.
     ended: bool,
+    /// Nothing more will be given.
+    finished: bool,
 }
 
 impl Answer {
@@ -75,6 +76,7 @@ impl Answer {
             body,
             splitter: Splitter::new(),
             ended: false,
+            finished: false,
         }
     }
 
@@ -83,38 +85,44 @@ impl Answer {
         self.body.meta()
     }
 
-    /// The next element, `None` at the end of a well-formed body.
+    /// The next element, `None` at the end of a well-formed body; after an error, `None`.
     pub(crate) async fn next(&mut self) -> Option<Result<Element, Error>> {
-        loop {
+        while !self.finished {
             match self.splitter.next_element() {
-                Ok(Some(bytes)) => return Some(element(bytes)),
+                Ok(Some(line)) => return Some(element(line)),
                 Ok(None) => {}
-                Err(m) => return Some(Err(malformed(m))),
+                Err(m) => {
+                    self.finished = true;
+                    return Some(Err(malformed(m)));
+                }
             }
             if self.ended {
-                return None;
+                self.finished = true;
+                return self.splitter.finish().err().map(|m| Err(malformed(m)));
             }
             match self.body.next().await {
-                Some(Ok(chunk)) => self.splitter.feed(&chunk),
+                Some(Ok(chunk)) => self.splitter.feed(chunk),
                 Some(Err(e)) => {
-                    self.ended = true;
+                    self.finished = true;
                     return Some(Err(e));
                 }
                 None => {
                     self.ended = true;
-                    if let Err(m) = self.splitter.finish() {
-                        return Some(Err(malformed(m)));
-                    }
-                    return None;
+                    self.splitter.end();
                 }
             }
         }
+        None
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn element(bytes: &[u8]) -> Result<Element, Error> {
+        super::element(serde_json::from_slice(bytes).unwrap())
+    }
 
     #[test]
     fn each_element_kind_is_told_apart_by_its_fields() {

@@ -15,24 +15,28 @@ enum Outer {
     Values,
 }
 
-/// Cuts a body into its top-level elements.
+/// Cuts a body into its top-level elements, each read by serde where it starts, in place in the
+/// piece of the body that holds it. Only an element cut between two pieces is copied (into
+/// `buf`, in growing steps, read again each time its length doubles), so the copying and the
+/// failed reads are bounded by the element, not the body.
 #[derive(Debug)]
 pub(crate) struct Splitter {
+    /// The start of an element that the pieces so far have not finished.
     buf: Vec<u8>,
-    /// Bytes before this are handed out or skipped.
-    consumed: usize,
-    /// Where scanning goes on from.
-    pos: usize,
-    /// Where the element being read began, once it has.
-    start: Option<usize>,
-    /// Open objects and arrays inside the element.
-    depth: u32,
-    in_string: bool,
+    /// `buf`'s length at which to read it again.
+    retry_at: usize,
+    /// The piece being read, and how far.
+    piece: bytes::Bytes,
+    at: usize,
+    /// The bytes of this piece copied into `buf`.
+    taken: usize,
     outer: Outer,
     /// Elements handed out so far.
     pub(crate) count: usize,
     /// An array element ended; a `,` or the `]` must come before the next.
     need_separator: bool,
+    /// The body has ended: what is here is all there is.
+    ended: bool,
 }
 
 /// What is wrong with a body: the message for [`Error::Decode`](crate::Error::Decode) and a
@@ -43,133 +47,184 @@ pub(crate) struct Malformed {
     pub(crate) near: String,
 }
 
+/// The smallest step in which a cut element is copied.
+const STEP: usize = 4096;
+
+/// What reading one value from a slice gave.
+enum Read<T> {
+    /// The value, and the bytes it took.
+    Whole(T, usize),
+    /// The slice ends inside it.
+    Cut,
+    /// Not JSON of that type.
+    Bad(serde_json::Error),
+}
+
+fn read<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Read<T> {
+    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<T>();
+    match values.next() {
+        Some(Ok(value)) => Read::Whole(value, values.byte_offset()),
+        Some(Err(e)) if e.is_eof() => Read::Cut,
+        Some(Err(e)) => Read::Bad(e),
+        None => Read::Cut,
+    }
+}
+
 impl Splitter {
     pub(crate) fn new() -> Self {
         Splitter {
             buf: Vec::new(),
-            consumed: 0,
-            pos: 0,
-            start: None,
-            depth: 0,
-            in_string: false,
+            retry_at: 0,
+            piece: bytes::Bytes::new(),
+            at: 0,
+            taken: 0,
             outer: Outer::Unknown,
             count: 0,
             need_separator: false,
+            ended: false,
         }
     }
 
-    /// Adds the next bytes of the body.
-    pub(crate) fn feed(&mut self, bytes: &[u8]) {
-        // What was handed out goes before more comes: the buffer holds one element and the
-        // bytes after it.
-        if self.consumed > 0 {
-            self.buf.drain(..self.consumed);
-            self.pos -= self.consumed;
-            self.start = self.start.map(|s| s - self.consumed);
-            self.consumed = 0;
-        }
-        self.buf.extend_from_slice(bytes);
+    /// The next piece of the body, once [`next_element`](Self::next_element) has given all it
+    /// could from the last.
+    pub(crate) fn feed(&mut self, piece: bytes::Bytes) {
+        debug_assert!(
+            self.at >= self.piece.len(),
+            "a piece fed before the last was read"
+        );
+        self.piece = piece;
+        self.at = 0;
+        self.taken = 0;
     }
 
-    /// The next whole element, if the bytes so far hold one.
-    pub(crate) fn next_element(&mut self) -> Result<Option<&[u8]>, Malformed> {
-        let buf = &self.buf;
-        let mut i = self.pos;
-        while i < buf.len() {
-            if self.in_string {
-                match memchr::memchr2(b'"', b'\\', &buf[i..]) {
-                    None => {
-                        i = buf.len();
-                        break;
-                    }
-                    Some(at) => {
-                        i += at;
-                        if buf[i] == b'\\' {
-                            // The escaped byte may not have come yet.
-                            if i + 1 >= buf.len() {
-                                break;
-                            }
-                            i += 2;
-                        } else {
-                            self.in_string = false;
-                            i += 1;
-                        }
-                        continue;
-                    }
+    /// The next whole element read as `T`, if the pieces so far hold one.
+    pub(crate) fn next_element<T: serde::de::DeserializeOwned>(
+        &mut self,
+    ) -> Result<Option<T>, Malformed> {
+        if !self.buf.is_empty() {
+            match self.finish_cut()? {
+                Some(value) => return Ok(Some(value)),
+                None if self.ended => {
+                    return Err(self.malformed("the answer ended inside an element"))
                 }
+                None => return Ok(None),
             }
-            let b = buf[i];
-            if self.start.is_none() {
-                // Between elements: whitespace, the array's punctuation, or an element's start.
-                match (b, self.outer) {
-                    (b' ' | b'\n' | b'\r' | b'\t', _) => {}
-                    (b'[', Outer::Unknown) => self.outer = Outer::Array,
-                    (b',', Outer::Array) if self.need_separator => self.need_separator = false,
-                    (b']', Outer::Array) => self.outer = Outer::Closed,
-                    (b'{', Outer::Unknown | Outer::Values) => {
+        }
+        while self.at < self.piece.len() {
+            let b = self.piece[self.at];
+            match (b, self.outer) {
+                (b' ' | b'\n' | b'\r' | b'\t', _) => {}
+                (b'[', Outer::Unknown) => self.outer = Outer::Array,
+                (b',', Outer::Array) if self.need_separator => self.need_separator = false,
+                (b']', Outer::Array) => self.outer = Outer::Closed,
+                (b'{', Outer::Unknown | Outer::Values) | (b'{', Outer::Array)
+                    if !self.need_separator =>
+                {
+                    if self.outer == Outer::Unknown {
                         self.outer = Outer::Values;
-                        self.start = Some(i);
-                        self.depth = 1;
                     }
-                    (b'{', Outer::Array) if !self.need_separator => {
-                        self.start = Some(i);
-                        self.depth = 1;
-                    }
-                    _ => {
-                        self.pos = i;
-                        return Err(self.malformed(i, "an answer that is neither a JSON array of objects, JSON lines nor one object"));
-                    }
+                    return match read::<T>(&self.piece[self.at..]) {
+                        Read::Whole(value, used) => {
+                            self.at += used;
+                            Ok(Some(self.handed(value)))
+                        }
+                        Read::Cut if self.ended => {
+                            Err(self.malformed("the answer ended inside an element"))
+                        }
+                        Read::Cut => {
+                            // The rest of the piece starts an element: kept until more comes.
+                            self.buf.extend_from_slice(&self.piece[self.at..]);
+                            self.retry_at = (2 * self.buf.len()).max(self.buf.len() + STEP);
+                            self.at = self.piece.len();
+                            Ok(None)
+                        }
+                        Read::Bad(e) => {
+                            Err(self.malformed(&format!("element {}: {e}", self.count + 1)))
+                        }
+                    };
                 }
-                i += 1;
-                continue;
+                _ => return Err(self.malformed(
+                    "an answer that is neither a JSON array of objects, JSON lines nor one object",
+                )),
             }
-            match b {
-                b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
-                b'}' | b']' => {
-                    self.depth -= 1;
-                    if self.depth == 0 {
-                        let start = self.start.take().unwrap_or(i);
-                        self.pos = i + 1;
-                        self.consumed = i + 1;
-                        self.count += 1;
-                        self.need_separator = self.outer == Outer::Array;
-                        return Ok(Some(&self.buf[start..=i]));
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        self.pos = i;
-        if self.start.is_none() {
-            // Whitespace and punctuation only: nothing to keep.
-            self.consumed = i;
+            self.at += 1;
         }
         Ok(None)
     }
 
-    /// Checks that the body ended where it may: after whole elements (and the array's `]`).
-    pub(crate) fn finish(&self) -> Result<(), Malformed> {
-        let why = if self.start.is_some() {
-            "the answer ended inside an element"
-        } else if self.outer == Outer::Array {
-            "the answer ended before the array's `]`"
-        } else if self.outer == Outer::Unknown {
-            "an empty answer"
-        } else {
-            return Ok(());
-        };
-        Err(self.malformed(self.buf.len().saturating_sub(1), why))
+    /// The element cut between pieces: more of the piece copied after it, in growing steps,
+    /// until it reads whole; the bytes copied beyond its end are read again from the piece.
+    fn finish_cut<T: serde::de::DeserializeOwned>(&mut self) -> Result<Option<T>, Malformed> {
+        loop {
+            let left = self.piece.len() - self.at;
+            let take = self.retry_at.saturating_sub(self.buf.len()).min(left);
+            self.buf
+                .extend_from_slice(&self.piece[self.at..self.at + take]);
+            self.at += take;
+            self.taken += take;
+            if self.buf.len() < self.retry_at && !self.ended {
+                return Ok(None);
+            }
+            match read::<T>(&self.buf) {
+                Read::Whole(value, used) => {
+                    // Bytes copied after the element's end are read again where they came from:
+                    // this piece, or (when some came from an earlier one) a new piece of them
+                    // and the rest of this one.
+                    let excess = self.buf.len() - used;
+                    if excess <= self.taken {
+                        self.at -= excess;
+                    } else {
+                        let mut rest = self.buf[used..].to_vec();
+                        rest.extend_from_slice(&self.piece[self.at..]);
+                        self.piece = rest.into();
+                        self.at = 0;
+                    }
+                    self.taken = 0;
+                    self.buf.clear();
+                    return Ok(Some(self.handed(value)));
+                }
+                Read::Cut if self.ended => return Ok(None),
+                Read::Cut => self.retry_at = (2 * self.buf.len()).max(self.buf.len() + STEP),
+                Read::Bad(e) => {
+                    return Err(self.malformed(&format!("element {}: {e}", self.count + 1)))
+                }
+            }
+        }
     }
 
-    fn malformed(&self, at: usize, why: &str) -> Malformed {
-        let from = self.start.unwrap_or(at).min(self.buf.len());
-        let from = from.saturating_sub(if self.start.is_some() { 0 } else { 40 });
-        let to = (at + 40).min(self.buf.len());
+    fn handed<T>(&mut self, value: T) -> T {
+        self.count += 1;
+        self.need_separator = self.outer == Outer::Array;
+        value
+    }
+
+    /// Says the body has ended: [`next_element`](Self::next_element) then reads what is left.
+    pub(crate) fn end(&mut self) {
+        self.ended = true;
+    }
+
+    /// Once [`next_element`](Self::next_element) gives no more after [`end`](Self::end): checks
+    /// that the body ended where it may, after whole elements (and the array's `]`).
+    pub(crate) fn finish(&self) -> Result<(), Malformed> {
+        let why = match self.outer {
+            Outer::Array => "the answer ended before the array's `]`",
+            Outer::Unknown => "an empty answer",
+            _ => return Ok(()),
+        };
+        Err(self.malformed(why))
+    }
+
+    fn malformed(&self, why: &str) -> Malformed {
+        let near = if self.buf.is_empty() {
+            let from = self.at.saturating_sub(40).min(self.piece.len());
+            let to = (self.at + 200).min(self.piece.len());
+            &self.piece[from..to]
+        } else {
+            &self.buf[..self.buf.len().min(240)]
+        };
         Malformed {
-            message: format!("{why} (element {} at byte {at})", self.count + 1),
-            near: String::from_utf8_lossy(&self.buf[from..to]).into_owned(),
+            message: format!("{why} (element {})", self.count + 1),
+            near: String::from_utf8_lossy(near).into_owned(),
         }
     }
 }
@@ -183,19 +238,36 @@ mod tests {
         let mut s = Splitter::new();
         let mut out = Vec::new();
         for chunk in body.as_bytes().chunks(piece.max(1)) {
-            s.feed(chunk);
-            while let Some(e) = s.next_element().map_err(|m| m.message)? {
-                out.push(String::from_utf8(e.to_vec()).unwrap());
+            s.feed(bytes::Bytes::copy_from_slice(chunk));
+            while let Some(e) = s
+                .next_element::<serde_json::Value>()
+                .map_err(|m| m.message)?
+            {
+                out.push(e.to_string());
             }
+        }
+        s.end();
+        while let Some(e) = s
+            .next_element::<serde_json::Value>()
+            .map_err(|m| m.message)?
+        {
+            out.push(e.to_string());
         }
         s.finish().map_err(|m| m.message)?;
         Ok(out)
+    }
+
+    fn canonical(text: &str) -> String {
+        serde_json::from_str::<serde_json::Value>(text)
+            .unwrap()
+            .to_string()
     }
 
     #[test]
     fn each_form_gives_the_same_elements_in_any_pieces() {
         let a = r#"{"id":"b","s":"a \"}\" ]{ \\"}"#;
         let b = r#"{"x":[1,{"y":"]"}],"z":{}}"#;
+        let (a, b) = (a, b);
         let forms = [
             format!("[{a},{b}]"),
             format!(" [\n  {a} ,\n  {b}\n]\n"),
@@ -212,7 +284,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(split(&format!("  {a}  "), 5).unwrap(), [a]);
+        assert_eq!(split(&format!("  {a}  "), 5).unwrap(), [canonical(a)]);
         assert_eq!(split("[]", 1).unwrap(), Vec::<String>::new());
     }
 
@@ -226,6 +298,7 @@ mod tests {
             ("[{\"a\":1}{\"b\":2}]", "neither"),
             ("[{\"a\":1},,{\"b\":2}]", "neither"),
             ("[1,2]", "neither"),
+            ("[{\"a\":tru}]", "expected"),
             ("\"text\"", "neither"),
             ("<html>Bad gateway</html>", "neither"),
             ("[{\"a\":1}] [", "neither"),
@@ -237,16 +310,49 @@ mod tests {
     }
 
     #[test]
-    fn memory_holds_one_element_and_what_follows() {
+    fn memory_holds_one_element() {
         let element = format!("{{\"t\":\"{}\"}}", "x".repeat(1000));
+        let body = format!("[{}]", vec![element.as_str(); 1000].join(","));
         let mut s = Splitter::new();
-        s.feed(b"[");
-        for _ in 0..1000 {
-            s.feed(element.as_bytes());
-            assert!(s.next_element().unwrap().is_some());
-            s.feed(b",");
-            assert!(s.next_element().unwrap().is_none());
-            assert!(s.buf.len() <= element.len() + 2, "{}", s.buf.len());
+        let mut n = 0;
+        for piece in body.as_bytes().chunks(700) {
+            s.feed(bytes::Bytes::copy_from_slice(piece));
+            while s.next_element::<serde_json::Value>().unwrap().is_some() {
+                n += 1;
+            }
+            assert!(
+                s.buf.capacity() <= 4 * element.len() + STEP,
+                "{}",
+                s.buf.capacity()
+            );
         }
+        s.end();
+        while s.next_element::<serde_json::Value>().unwrap().is_some() {
+            n += 1;
+        }
+        s.finish().unwrap();
+        assert_eq!(n, 1000);
+    }
+
+    #[test]
+    fn a_large_element_in_small_pieces_is_read_a_few_times_not_once_a_piece() {
+        let element = format!("{{\"t\":\"{}\"}}", "x".repeat(1 << 20));
+        let mut s = Splitter::new();
+        let mut tries = 0;
+        let mut got = false;
+        for piece in element.as_bytes().chunks(1024) {
+            s.feed(bytes::Bytes::copy_from_slice(piece));
+            let before = s.retry_at;
+            got |= s.next_element::<serde_json::Value>().unwrap().is_some();
+            tries += usize::from(s.retry_at != before);
+        }
+        s.end();
+        got |= s.next_element::<serde_json::Value>().unwrap().is_some();
+        assert!(got);
+        assert_eq!(s.count, 1);
+        assert!(
+            tries <= 12,
+            "{tries} reads of a 1 MiB element in 1 KiB pieces"
+        );
     }
 }

@@ -1,0 +1,264 @@
+//! Reading a message batch's results as a stream: memory and speed.
+//!
+//! A loopback server (its own thread and runtime) answers the status route with N results of
+//! about 5 KB of JSON each (a `succeeded` result whose text differs per request), as the
+//! documented JSON array, written in 64 KiB HTTP chunks as it is generated: neither side ever
+//! holds the whole body.
+//!
+//! - Memory: the peak RSS (`VmHWM`, reset through `/proc/self/clear_refs` before each read)
+//!   grows by how much while `client.resume_batch(..).results()` reads N results, at two sizes,
+//!   beside the body's size. Goal: under 32 MiB at either size.
+//! - Speed: the same N results (the body prepared whole, so that generating it does not compete
+//!   with the client for the CPU) read through the client, against `serde_json::from_slice` of each
+//!   result already cut out (the LIMIT: no network, no framing), rounds interleaved; the ratio of
+//!   the medians. Goal: at most 1.2.
+//!
+//! The body alone through plain reqwest (`bytes_stream`, nothing parsed) is timed beside them:
+//! what the loopback network costs, which the client's figure includes and the LIMIT does not.
+//!
+//! ```sh
+//! cargo bench -p aimlapi-bench --bench batch_results
+//! BATCH_RESULTS=20000,100000 cargo bench -p aimlapi-bench --bench batch_results
+//! ```
+
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use aimlapi::types::BatchResultLine;
+use aimlapi::{BatchHandle, Client, Provider, RetryPolicy};
+use aimlapi_bench::{peak_rss_kib, read_request};
+use futures::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+const CHUNK: usize = 64 * 1024;
+
+/// Result `i`: about 5 KB, text with escapes and a number that differs per request.
+fn result(i: usize) -> String {
+    let mut text = String::with_capacity(4700);
+    let mut k = 0;
+    while text.len() < 4600 {
+        text.push_str(&format!(
+            "Step {k} of request {i}: read the \\\"docs\\\", then build.\\n"
+        ));
+        k += 1;
+    }
+    format!(
+        concat!(
+            r#"{{"custom_id":"req-{i:06}","result":{{"type":"succeeded","message":{{"model":"claude-sonnet-4-5-20250929","#,
+            r#""id":"msg_01{i:020}","type":"message","role":"assistant","content":[{{"type":"text","text":"{text}"}}],"#,
+            r#""stop_reason":"end_turn","stop_sequence":null,"stop_details":null,"usage":{{"input_tokens":14,"#,
+            r#""cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{{"ephemeral_5m_input_tokens":0,"#,
+            r#""ephemeral_1h_input_tokens":0}},"output_tokens":761,"service_tier":"batch","inference_geo":"not_available"}}}}}}}}"#
+        ),
+        i = i,
+        text = text
+    )
+}
+
+/// Serves each request on each connection ([`answer`]).
+async fn serve(listener: TcpListener) {
+    loop {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
+        tokio::spawn(async move {
+            // Keep-alive: every request on the connection gets its answer.
+            while read_request(&mut socket).await {
+                if answer(&mut socket).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// One answer: the prepared body, else [`COUNT`] results generated as they are written.
+async fn answer(socket: &mut tokio::net::TcpStream) -> std::io::Result<()> {
+    let count: usize = COUNT.load(std::sync::atomic::Ordering::Relaxed);
+    let header =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+    socket.write_all(header.as_bytes()).await?;
+    let prepared = PREPARED.lock().expect("lock").clone();
+    if let Some(body) = prepared {
+        for piece in body.chunks(CHUNK) {
+            send(socket, piece).await?;
+        }
+        return socket.write_all(b"0\r\n\r\n").await;
+    }
+    let mut pending = Vec::with_capacity(2 * CHUNK);
+    pending.push(b'[');
+    for i in 0..count {
+        if i > 0 {
+            pending.push(b',');
+        }
+        pending.extend_from_slice(result(i).as_bytes());
+        while pending.len() >= CHUNK {
+            send(socket, &pending[..CHUNK]).await?;
+            pending.drain(..CHUNK);
+        }
+    }
+    pending.push(b']');
+    send(socket, &pending).await?;
+    socket.write_all(b"0\r\n\r\n").await
+}
+
+/// A body prepared whole, served instead of generating one (the speed runs: the server's
+/// work out of the way of the client's on a small machine).
+static PREPARED: std::sync::Mutex<Option<std::sync::Arc<Vec<u8>>>> = std::sync::Mutex::new(None);
+
+/// How many results the server writes to the next request.
+static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One HTTP chunk: its size line, the piece as it is (no copy), the line end.
+async fn send(socket: &mut tokio::net::TcpStream, piece: &[u8]) -> std::io::Result<()> {
+    socket
+        .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+        .await?;
+    socket.write_all(piece).await?;
+    socket.write_all(b"\r\n").await
+}
+
+fn reset_peak() {
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/clear_refs")
+        .and_then(|mut f| f.write_all(b"5"));
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Reads every result through the client: the count and the bytes of text read.
+async fn read(client: &Client, count: usize) -> (usize, usize) {
+    COUNT.store(count, std::sync::atomic::Ordering::Relaxed);
+    let mut results = client.resume_batch(BatchHandle::from_id("bench")).results();
+    let (mut n, mut text) = (0, 0);
+    while let Some(item) = results.next().await {
+        let (_, answer) = item.expect("result");
+        let answer = answer.expect("succeeded");
+        text += answer.text().map_or(0, |t| t.len());
+        n += 1;
+    }
+    (n, text)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("BATCH_RESULTS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![20_000, 100_000]);
+    let server_rt = tokio::runtime::Runtime::new().expect("runtime");
+    let listener = server_rt
+        .block_on(TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    server_rt.spawn(serve(listener));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(&base)
+        .api_key("bench-key")
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let body_bytes = |n: usize| {
+        (0..n.min(1000)).map(|i| result(i).len() + 1).sum::<usize>() * n / n.min(1000).max(1)
+    };
+    rt.block_on(async {
+        // Warm up: connections, allocator.
+        read(&client, 1_000).await;
+        println!("memory: peak RSS growth while reading the results as a stream");
+        for &n in &sizes {
+            reset_peak();
+            let before = rss_kib();
+            let started = Instant::now();
+            let (got, _) = read(&client, n).await;
+            let took = started.elapsed();
+            assert_eq!(got, n);
+            let peak = peak_rss_kib().unwrap_or(0);
+            let growth = peak.saturating_sub(before) as f64 / 1024.0;
+            let mib = body_bytes(n) as f64 / (1 << 20) as f64;
+            println!(
+                "  {n:>7} results, body {mib:>6.1} MiB: peak RSS grew {growth:>5.1} MiB ({:.3}x the body), {:.2} s",
+                growth / mib,
+                took.as_secs_f64()
+            );
+        }
+
+        let n = sizes[0];
+        let split: Vec<Vec<u8>> = (0..n).map(|i| result(i).into_bytes()).collect();
+        let mut whole = b"[".to_vec();
+        for (i, r) in split.iter().enumerate() {
+            if i > 0 {
+                whole.push(b',');
+            }
+            whole.extend_from_slice(r);
+        }
+        whole.push(b']');
+        *PREPARED.lock().expect("lock") = Some(std::sync::Arc::new(whole));
+        let mut streamed = Vec::new();
+        let mut limit = Vec::new();
+        let mut network = Vec::new();
+        let http = reqwest::Client::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            let mut body = http
+                .get(format!("{base}/v1/batches?batch_id=bench"))
+                .send()
+                .await
+                .expect("send")
+                .bytes_stream();
+            let mut bytes = 0;
+            while let Some(piece) = body.next().await {
+                bytes += piece.expect("piece").len();
+            }
+            network.push(started.elapsed());
+            assert!(bytes > 0);
+            let started = Instant::now();
+            let (got, _) = read(&client, n).await;
+            streamed.push(started.elapsed());
+            assert_eq!(got, n);
+            let started = Instant::now();
+            let mut text = 0;
+            for bytes in &split {
+                let line: BatchResultLine = serde_json::from_slice(bytes).expect("result");
+                text += line.custom_id.map_or(0, |c| c.len());
+            }
+            limit.push(started.elapsed());
+            assert!(text > 0);
+        }
+        let (s, l, net) = (median(streamed), median(limit), median(network));
+        let mb = split.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
+        println!("speed: {n} results ({mb:.0} MB), median of 5 interleaved rounds");
+        println!(
+            "  through the client (loopback HTTP, framing, typed, Completion): {:>7.1} ms  {:>6.0} MB/s",
+            s.as_secs_f64() * 1e3,
+            mb / s.as_secs_f64()
+        );
+        println!(
+            "  LIMIT: serde_json::from_slice of each result already cut out:   {:>7.1} ms  {:>6.0} MB/s",
+            l.as_secs_f64() * 1e3,
+            mb / l.as_secs_f64()
+        );
+        println!(
+            "  the body alone through plain reqwest (bytes_stream, nothing parsed): {:>7.1} ms",
+            net.as_secs_f64() * 1e3
+        );
+        println!("  ratio: {:.3} (goal: at most 1.2)", s.as_secs_f64() / l.as_secs_f64());
+    });
+}
