@@ -174,6 +174,7 @@ impl Batches {
         let batches = self.batches.lock().expect("lock");
         let batch = batches.get(id)?;
         Some(match batch.phase(timing) {
+            Phase::Running if timing.progress => vec![batch.object(timing)],
             Phase::Running => vec![json!({"id": batch.id, "status": "generating"})],
             Phase::Canceling => {
                 let mut object = batch.object(timing);
@@ -208,11 +209,14 @@ impl Batches {
 }
 
 /// How long batches take: the end after `delay` (a cancel ends one after `delay / 4`), the
-/// expiry after `expiry`.
+/// expiry after `expiry`; and what a running batch's status says.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timing {
     pub(crate) delay: Duration,
     pub(crate) expiry: Duration,
+    /// Whether a running batch's status is its batch object (with counts that move), not the
+    /// gateway's `generating`.
+    pub(crate) progress: bool,
 }
 
 impl MockBatch {
@@ -248,11 +252,28 @@ impl MockBatch {
         }
     }
 
+    /// How many requests have their answer: all once ended; while running, the requests in
+    /// order, spread evenly over the delay.
+    fn answered(&self, phase: Phase, timing: &Timing) -> usize {
+        let n = self.requests.len();
+        match phase {
+            Phase::Running => {
+                let share =
+                    self.made.elapsed().as_secs_f64() / timing.delay.as_secs_f64().max(1e-9);
+                ((share * n as f64) as usize).min(n)
+            }
+            Phase::Canceling => 0,
+            Phase::Ended | Phase::Expired => n,
+        }
+    }
+
     fn counts(&self, timing: &Timing) -> Value {
         let phase = self.phase(timing);
+        let answered = self.answered(phase, timing);
         let mut counts: HashMap<&str, usize> = HashMap::new();
-        for r in &self.requests {
+        for (i, r) in self.requests.iter().enumerate() {
             let kind = match phase {
+                Phase::Running if i < answered => self.outcome_kind(r, Phase::Ended),
                 Phase::Running | Phase::Canceling => "processing",
                 _ => self.outcome_kind(r, phase),
             };

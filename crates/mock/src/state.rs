@@ -84,6 +84,7 @@ pub struct MockBuilder {
     pub(crate) batch_delay: Duration,
     pub(crate) batch_expiry: Duration,
     pub(crate) batch_form: BatchForm,
+    pub(crate) batch_progress: bool,
 }
 
 /// How many requests a server keeps by default ([`MockBuilder::record_limit`]).
@@ -107,6 +108,7 @@ impl Default for MockBuilder {
             batch_delay: Duration::from_secs(2),
             batch_expiry: Duration::from_secs(24 * 3600),
             batch_form: BatchForm::Array,
+            batch_progress: false,
         }
     }
 }
@@ -189,6 +191,15 @@ impl MockBuilder {
         self
     }
 
+    /// Whether the status of a running batch is its batch object, with request counts that
+    /// move as its requests are answered (evenly over [`batch_delay`](Self::batch_delay)), as
+    /// Anthropic's own API answers; by default it is the gateway's documented
+    /// `[{"id", "status": "generating"}]`, which has no counts.
+    pub fn batch_progress(mut self, on: bool) -> Self {
+        self.batch_progress = on;
+        self
+    }
+
     /// A reply queued from the start.
     pub fn reply(mut self, reply: Reply) -> Self {
         self.replies.push(reply);
@@ -217,6 +228,7 @@ impl Shared {
         crate::batches::Timing {
             delay: self.config.batch_delay,
             expiry: self.config.batch_expiry,
+            progress: self.config.batch_progress,
         }
     }
 }

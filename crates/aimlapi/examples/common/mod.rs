@@ -2,7 +2,7 @@
 //! `--offline`, for a local mock server, which says plainly that its answers are a replay.
 
 use aimlapi::{Client, Provider};
-use aimlapi_mock::{MockServer, Reply};
+use aimlapi_mock::{MockBuilder, MockServer, Reply};
 
 /// A client, the prompt from the command line, and the mock it talks to when offline.
 pub struct Setup {
@@ -16,6 +16,17 @@ pub struct Setup {
 /// set, `key_help`, and exits with status 2. Offline, the mock plays `script` (or, when empty,
 /// the documented answer).
 pub async fn setup(provider: Provider, key_help: &str, script: Vec<Reply>) -> Setup {
+    setup_on(MockServer::builder(), provider, key_help, script).await
+}
+
+/// [`setup`] with the mock set up as `mock` says when offline.
+#[allow(dead_code)]
+pub async fn setup_on(
+    mock: MockBuilder,
+    provider: Provider,
+    key_help: &str,
+    script: Vec<Reply>,
+) -> Setup {
     let offline = std::env::args().any(|a| a == "--offline");
     let mock = if offline {
         let what = if script.is_empty() {
@@ -24,7 +35,7 @@ pub async fn setup(provider: Provider, key_help: &str, script: Vec<Reply>) -> Se
             "a scripted replay"
         };
         eprintln!("[offline: {what} from a local mock server, not the model]");
-        let mock = MockServer::start().await;
+        let mock = mock.start().await.expect("bind 127.0.0.1");
         script.into_iter().for_each(|r| mock.push(r));
         Some(mock)
     } else {
