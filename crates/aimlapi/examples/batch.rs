@@ -87,7 +87,7 @@ async fn main() -> Result<(), aimlapi::Error> {
 }
 
 fn parity(i: usize) -> &'static str {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         "even"
     } else {
         "odd"

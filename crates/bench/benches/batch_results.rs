@@ -176,8 +176,10 @@ fn main() {
         .retry(RetryPolicy::none())
         .build()
         .expect("client");
+    // The body's size: the first thousand results measured, the rest like them.
     let body_bytes = |n: usize| {
-        (0..n.min(1000)).map(|i| result(i).len() + 1).sum::<usize>() * n / n.min(1000).max(1)
+        let sample = n.clamp(1, 1000);
+        (0..sample).map(|i| result(i).len() + 1).sum::<usize>() * n / sample
     };
     rt.block_on(async {
         // Warm up: connections, allocator.

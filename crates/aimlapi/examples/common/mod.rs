@@ -1,6 +1,9 @@
 //! What the examples share: a client for the real API from the environment's key, or, with
 //! `--offline`, for a local mock server, which says plainly that its answers are a replay.
 
+// Each example uses part of this.
+#![allow(dead_code)]
+
 use aimlapi::{Client, Provider};
 use aimlapi_mock::{MockBuilder, MockServer, Reply};
 
@@ -20,7 +23,6 @@ pub async fn setup(provider: Provider, key_help: &str, script: Vec<Reply>) -> Se
 }
 
 /// [`setup`] with the mock set up as `mock` says when offline.
-#[allow(dead_code)]
 pub async fn setup_on(
     mock: MockBuilder,
     provider: Provider,
