@@ -207,15 +207,23 @@ fn every_model_id_in_the_schema_documents_is_known() {
         if stem == &"aimlapi-models" {
             continue; // the catalogue's document: no request body, no model ids
         }
-        // The chat endpoint's body, or the Messages endpoint's.
-        let model = ["/paths/~1v1~1chat~1completions", "/paths/~1v1~1messages"]
-            .iter()
-            .find_map(|path| {
-                doc.pointer(&format!(
-                    "{path}/post/requestBody/content/application~1json/schema/properties/model"
-                ))
-            })
-            .unwrap_or_else(|| panic!("{stem}: no model property"));
+        // The chat endpoint's body, or the Messages endpoint's, or each request of a batch.
+        let model = [
+            "/paths/~1v1~1chat~1completions",
+            "/paths/~1v1~1messages",
+            "/paths/~1v1~1batches",
+        ]
+        .iter()
+        .find_map(|path| {
+            let body = format!("{path}/post/requestBody/content/application~1json/schema");
+            doc.pointer(&format!("{body}/properties/model"))
+                .or_else(|| {
+                    doc.pointer(&format!(
+                        "{body}/properties/requests/items/properties/params/properties/model"
+                    ))
+                })
+        })
+        .unwrap_or_else(|| panic!("{stem}: no model property"));
         let mut ids = Vec::new();
         enum_values(model, &mut ids);
         assert!(!ids.is_empty(), "{stem}: no model ids");
