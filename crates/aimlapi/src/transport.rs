@@ -18,7 +18,7 @@ use crate::http::failure::{
 };
 use crate::http::meta::ResponseMeta;
 use crate::http::retry::RetryPolicy;
-use crate::http::timeouts::Timeouts;
+use crate::http::timeouts::{within, Timeouts};
 use crate::model::{Model, ModelFacts};
 use crate::provider::{ApiKey, Provider, ProviderKind};
 use crate::request::ChatRequest;
@@ -164,11 +164,13 @@ impl Transport {
                 tracing::debug!(body = %serde_json::to_string(body).unwrap_or_default(), "request");
             }
             let ((value, status, headers), attempts) = self
-                .with_retries(|| async {
-                    let response = self
-                        .send_once(url, body, options, &trace_header, None, timeout)
-                        .await?;
-                    self.read_json::<T>(response, timeout).await
+                .with_retries(|| {
+                    within(timeout, async {
+                        let response = self
+                            .send_once(url, body, options, &trace_header, None, timeout)
+                            .await?;
+                        self.read_json::<T>(response, timeout).await
+                    })
                 })
                 .await
                 .map_err(|e| e.with_client_request_id(&trace))?;
@@ -249,37 +251,40 @@ impl Transport {
         let timeout = self.inner.settings.timeouts.request;
         let tag = if_none_match.and_then(|t| HeaderValue::from_str(t).ok());
         let (answer, _) = self
-            .with_retries(|| async {
-                let mut request = self
-                    .inner
-                    .settings
-                    .http
-                    .get(url)
-                    .query(query)
-                    .build()
-                    .map_err(request_failure)?;
-                if let Some(tag) = &tag {
-                    request
-                        .headers_mut()
-                        .insert(reqwest::header::IF_NONE_MATCH, tag.clone());
-                }
-                let response = self.execute(request, None, timeout).await?;
-                if response.status() == reqwest::StatusCode::NOT_MODIFIED {
-                    return match tag {
-                        Some(_) => Ok(None),
-                        None => Err(Failure {
-                            error: Error::Decode {
-                                message: "304 Not Modified to a request that was not conditional"
-                                    .into(),
-                                body: String::new(),
-                            },
-                            retryable: false,
-                            headers: None,
-                        }),
-                    };
-                }
-                let (value, _, headers) = self.read_json::<T>(response, timeout).await?;
-                Ok(Some((value, headers)))
+            .with_retries(|| {
+                within(timeout, async {
+                    let mut request = self
+                        .inner
+                        .settings
+                        .http
+                        .get(url)
+                        .query(query)
+                        .build()
+                        .map_err(request_failure)?;
+                    if let Some(tag) = &tag {
+                        request
+                            .headers_mut()
+                            .insert(reqwest::header::IF_NONE_MATCH, tag.clone());
+                    }
+                    let response = self.execute(request, None, timeout).await?;
+                    if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+                        return match tag {
+                            Some(_) => Ok(None),
+                            None => Err(Failure {
+                                error: Error::Decode {
+                                    message:
+                                        "304 Not Modified to a request that was not conditional"
+                                            .into(),
+                                    body: String::new(),
+                                },
+                                retryable: false,
+                                headers: None,
+                            }),
+                        };
+                    }
+                    let (value, _, headers) = self.read_json::<T>(response, timeout).await?;
+                    Ok(Some((value, headers)))
+                })
             })
             .instrument(self.span(operation, subject))
             .await?;
@@ -354,7 +359,7 @@ impl Transport {
         let (value, _) = self
             .with_retries(|| {
                 let body = body.clone();
-                async move {
+                within(timeout, async move {
                     let mut builder = self.inner.settings.http.post(url);
                     if !body.is_empty() {
                         builder = builder
@@ -374,7 +379,7 @@ impl Transport {
                         f.retryable &= unsent || !only_unsent;
                         f
                     })
-                }
+                })
             })
             .instrument(self.span(operation, subject))
             .await?;
@@ -469,8 +474,9 @@ impl Transport {
             }
         }
         if header_wait.is_none() {
-            // A whole non-streaming request: the caller's timeout, else the client's.
-            *req.timeout_mut() = Some(timeout);
+            // A whole non-streaming request's timeout is the caller's `within` (one timer for
+            // the request and its body), not reqwest's.
+            *req.timeout_mut() = None;
         }
         let sent = self.inner.settings.http.execute(req);
         let sent = match header_wait {

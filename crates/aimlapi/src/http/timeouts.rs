@@ -23,3 +23,24 @@ impl Default for Timeouts {
         }
     }
 }
+
+/// Runs one whole attempt (request, response and body) within `limit`: past it, a retryable
+/// [`Error::Timeout`](crate::Error::Timeout) waiting for the response. One timer on the stack of
+/// the call, not reqwest's per-request timeout (a boxed timer polled by the request and again by
+/// a wrapper around the body).
+pub(crate) async fn within<T>(
+    limit: Duration,
+    attempt: impl std::future::Future<Output = Result<T, crate::http::failure::Failure>>,
+) -> Result<T, crate::http::failure::Failure> {
+    match tokio::time::timeout(limit, attempt).await {
+        Ok(done) => done,
+        Err(_) => Err(crate::http::failure::Failure {
+            error: crate::Error::Timeout {
+                after: limit,
+                waiting_for: "the response",
+            },
+            retryable: true,
+            headers: None,
+        }),
+    }
+}
