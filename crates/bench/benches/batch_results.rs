@@ -149,6 +149,17 @@ async fn read(client: &Client, count: usize) -> (usize, usize) {
     (n, text)
 }
 
+/// The CPU time this thread has had (`/proc/thread-self/schedstat`), when Linux says.
+fn thread_cpu() -> Duration {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let ns = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Duration::from_nanos(ns)
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -216,9 +227,12 @@ fn main() {
         let mut streamed = Vec::new();
         let mut limit = Vec::new();
         let mut network = Vec::new();
+        let mut network_cpu = Vec::new();
+        let mut streamed_cpu = Vec::new();
         let http = reqwest::Client::new();
         for _ in 0..5 {
             let started = Instant::now();
+            let cpu = thread_cpu();
             let mut body = http
                 .get(format!("{base}/v1/batches?batch_id=bench"))
                 .send()
@@ -230,10 +244,13 @@ fn main() {
                 bytes += piece.expect("piece").len();
             }
             network.push(started.elapsed());
+            network_cpu.push(thread_cpu() - cpu);
             assert!(bytes > 0);
             let started = Instant::now();
+            let cpu = thread_cpu();
             let (got, _) = read(&client, n).await;
             streamed.push(started.elapsed());
+            streamed_cpu.push(thread_cpu() - cpu);
             assert_eq!(got, n);
             let started = Instant::now();
             let mut text = 0;
@@ -245,6 +262,7 @@ fn main() {
             assert!(text > 0);
         }
         let (s, l, net) = (median(streamed), median(limit), median(network));
+        let (s_cpu, net_cpu) = (median(streamed_cpu), median(network_cpu));
         let mb = split.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
         println!("speed: {n} results ({mb:.0} MB), median of 5 interleaved rounds");
         println!(
@@ -260,6 +278,11 @@ fn main() {
         println!(
             "  the body alone through plain reqwest (bytes_stream, nothing parsed): {:>7.1} ms",
             net.as_secs_f64() * 1e3
+        );
+        println!(
+            "  the client's thread on the CPU: {:.1} ms through the client, {:.1} ms for the body alone",
+            s_cpu.as_secs_f64() * 1e3,
+            net_cpu.as_secs_f64() * 1e3
         );
         println!("  ratio: {:.3} (goal: at most 1.2)", s.as_secs_f64() / l.as_secs_f64());
     });
