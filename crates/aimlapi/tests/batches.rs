@@ -257,6 +257,10 @@ async fn a_kept_handle_picks_the_batch_up_in_a_new_client() {
                 })
                 .collect()
                 .await;
+            // The API promises no order (the mock sends the last request's first): the
+            // results are matched by custom_id, not by position.
+            let ids: Vec<&String> = texts.iter().map(|(id, _)| id).collect();
+            assert_eq!(ids, ["test-03", "test-01", "test-02"]);
             texts.sort();
             texts
         }

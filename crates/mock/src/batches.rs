@@ -312,8 +312,11 @@ impl MockBatch {
         })
     }
 
+    /// Every request's result, in no particular order, as the API gives them: the last
+    /// request's first, then the others in order.
     fn results(&self, phase: Phase) -> Vec<Value> {
-        self.requests
+        let mut results: Vec<Value> = self
+            .requests
             .iter()
             .enumerate()
             .map(|(i, r)| {
@@ -345,7 +348,9 @@ impl MockBatch {
                 };
                 json!({"custom_id": r.custom_id, "result": result})
             })
-            .collect()
+            .collect();
+        results.rotate_right(1);
+        results
     }
 }
 

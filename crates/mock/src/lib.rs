@@ -65,7 +65,8 @@
 //! vendor's 400 with Anthropic's error inside its `message`; an unknown id is a 404. A batch
 //! whose [`MockBuilder::batch_expiry`] comes before its end ends then with every request
 //! `expired`. Each request ends as [`MockServer::script_batch`] scripted it by its `custom_id`,
-//! else as the next queued [`Reply`] says, else with the documented greeting; results carry
+//! else as the next queued [`Reply`] says, else with the documented greeting; results come in
+//! no particular order (the last request's first), as the API promises none, and carry
 //! `service_tier: "batch"` in their usage and no cost figure. [`MockBuilder::batch_form`] picks
 //! the status route's answer form ([`BatchForm`]: a JSON array, JSON lines, or bare values).
 //!

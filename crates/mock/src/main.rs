@@ -2,15 +2,16 @@
 
 use std::time::Duration;
 
-use aimlapi_mock::{Chunking, Format, MockServer};
+use aimlapi_mock::{BatchForm, Chunking, Format, MockServer};
 
 const HELP: &str = "\
-aimlapi-mock: a local stand-in for the AI/ML API's chat completions, Messages endpoint and
-model catalogue (127.0.0.1 only)
+aimlapi-mock: a local stand-in for the AI/ML API's chat completions, Messages endpoint, message
+batches and model catalogue (127.0.0.1 only)
 
 USAGE:
     aimlapi-mock [--port N] [--api-key KEY] [--legacy] [--pace-ms N] [--chunk-bytes N]
-                 [--record-limit N] [--no-cost]
+                 [--record-limit N] [--no-cost] [--batch-delay-ms N] [--batch-form FORM]
+                 [--batch-progress]
 
 ROUTES:
     POST /v1/chat/completions, /chat/completions   chat completions
@@ -21,6 +22,9 @@ ROUTES:
          filters: id type tags modalities input_modalities output_modalities capabilities
     GET  /model/{id}                               one model, by id or alias
     GET  /api/v1/generation?id=ID                  OpenRouter's stats of an answer given
+    POST /v1/batches                               a message batch (also without /v1)
+    GET  /v1/batches?batch_id=ID                   its status while it runs, its results after
+    POST /v1/batches/cancel/{id}                   a cancel (400 once the batch has ended)
 
 OPTIONS:
     --port N          listen on this port (default: a free one, printed at start)
@@ -32,6 +36,11 @@ OPTIONS:
                       bounded however long the server runs
     --no-cost         answers without their cost (no meta.usage, no x-aimlapi-* headers, no
                       usage.cost)
+    --batch-delay-ms N  a batch ends N ms after it is made (default 2000)
+    --batch-form FORM   the batch status route answers as an `array` (default), `lines` (JSON
+                        lines) or `bare` (values one after another)
+    --batch-progress    a running batch's status is its batch object with moving counts, not
+                        the gateway's `generating`
     -h, --help        this text
 
 Per request, the `x-mock-reply` header scripts the answer, e.g.
@@ -97,6 +106,19 @@ async fn main() {
                         .unwrap_or_else(|_| fail("--chunk-bytes: out of range")),
                 ))
             }
+            "--batch-delay-ms" => {
+                let v = value("--batch-delay-ms");
+                builder.batch_delay(Duration::from_millis(number("--batch-delay-ms", v)))
+            }
+            "--batch-form" => builder.batch_form(match value("--batch-form").as_str() {
+                "array" => BatchForm::Array,
+                "lines" => BatchForm::Lines,
+                "bare" => BatchForm::Bare,
+                other => fail(&format!(
+                    "--batch-form: `{other}` is not array, lines or bare"
+                )),
+            }),
+            "--batch-progress" => builder.batch_progress(true),
             other => fail(&format!("unknown argument `{other}`")),
         };
     }
@@ -106,7 +128,7 @@ async fn main() {
         .unwrap_or_else(|e| fail(&format!("cannot listen: {e}")));
     println!("{}", server.base_url());
     eprintln!(
-        "aimlapi-mock: serving POST /v1/chat/completions, /v1/messages, GET /v1/models; Ctrl-C stops"
+        "aimlapi-mock: serving POST /v1/chat/completions, /v1/messages, /v1/batches, GET /v1/models; Ctrl-C stops"
     );
     tokio::signal::ctrl_c().await.ok();
 }
