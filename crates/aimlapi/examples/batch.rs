@@ -97,7 +97,9 @@ fn parity(i: usize) -> &'static str {
 /// A progress bar on a terminal, a line per status otherwise.
 fn show(status: &BatchStatus, terminal: bool) {
     let share = status.progress();
-    let done = status.counts.map_or(0, |c| c.done());
+    // Once ended, every request submitted has its result (the last poll reads no counts).
+    let ended = status.requests.filter(|_| status.state.is_ended());
+    let done = status.counts.map(|c| c.done()).or(ended).unwrap_or(0);
     if terminal {
         let filled = (share.unwrap_or(0.0) * 30.0).round() as usize;
         eprint!(

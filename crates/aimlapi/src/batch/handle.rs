@@ -107,16 +107,22 @@ impl Batch {
     /// Where the batch stands. Once a batch has ended, the status route answers with its
     /// results: they are read through (one at a time, none kept) to count them.
     pub async fn status(&self) -> Result<BatchStatus, Error> {
+        self.statuses(true).await
+    }
+
+    /// The status of each batch, summed; with `count`, an ended batch's results are read
+    /// through to count them, else reading stops at the first (the state is known then).
+    async fn statuses(&self, count: bool) -> Result<BatchStatus, Error> {
         let mut parts = Vec::with_capacity(self.handle.ids.len());
         for (i, id) in self.handle.ids.iter().enumerate() {
-            let mut part = self.one_status(id).await?;
+            let mut part = self.one_status(id, count).await?;
             part.requests = self.handle.requests.get(i).copied();
             parts.push(part);
         }
         Ok(BatchStatus::merged(parts))
     }
 
-    async fn one_status(&self, id: &str) -> Result<BatchStatus, Error> {
+    async fn one_status(&self, id: &str, count: bool) -> Result<BatchStatus, Error> {
         let mut answer = self.open(id).await?;
         let mut status = BatchStatus {
             state: BatchState::Other(String::new()),
@@ -131,6 +137,10 @@ impl Batch {
                 Element::Result(line) => {
                     results = true;
                     counted.count_result(line.result.as_ref().and_then(|r| r.type_.as_deref()));
+                    if !count {
+                        // Ended: the rest (perhaps hundreds of MB) is for `results()`.
+                        break;
+                    }
                 }
                 Element::Batch(batch) => {
                     status.state =
@@ -145,7 +155,7 @@ impl Batch {
         }
         if results {
             status.state = BatchState::Ended;
-            status.counts = Some(counted);
+            status.counts = count.then_some(counted);
         } else if status.state == BatchState::Other(String::new()) {
             return Err(Error::Decode {
                 message: format!("batch {id}: an answer with no status, batch object or result"),
@@ -190,12 +200,14 @@ impl Batch {
     /// passed (an [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) error, the last item). A
     /// poll that fails for a moment (a `429`, a `5xx`, a timeout or a broken connection) is tried
     /// again after the next pause, at least as long as a `Retry-After` asked; another error ends
-    /// the stream. Dropping the stream stops polling.
+    /// the stream. Dropping the stream stops polling. A poll that finds the batch ended reads
+    /// its answer only as far as the first result, so the last status has no counts (unless the
+    /// gateway sent a batch object); [`status`](Self::status) counts the results.
     pub fn watch(&self, wait: Wait) -> impl Stream<Item = Result<BatchStatus, Error>> + Send {
         let batch = self.clone();
         super::wait::watch(wait, move || {
             let batch = batch.clone();
-            async move { batch.status().await }
+            async move { batch.statuses(false).await }
         })
     }
 
