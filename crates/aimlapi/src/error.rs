@@ -323,6 +323,18 @@ pub enum Error {
         #[source]
         error: Box<Error>,
     },
+    /// A split submission (`BatchBuilder::submit_all`) failed part way: the batches in
+    /// `batch_ids` were made (and run, and cost), the next one failed with `error`; nothing after
+    /// it was sent. `BatchHandle { ids: batch_ids, .. }` picks the made ones up (to wait for, or
+    /// to cancel). Its [`kind`](Error::kind) is `error`'s.
+    #[error("batches {} were submitted, then the next failed: {error}", batch_ids.join(", "))]
+    PartlySubmitted {
+        /// The batches made before the failure, in order.
+        batch_ids: Vec<String>,
+        /// Why the next one failed.
+        #[source]
+        error: Box<Error>,
+    },
 }
 
 /// A generated builder's `try_into()` failing: `?` turns it into [`Error::InvalidRequest`].
@@ -355,7 +367,7 @@ impl Error {
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::Unsupported { .. } | Error::CannotWrite { .. } => ErrorKind::Unsupported,
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
-            Error::InBatch { error, .. } => error.kind(),
+            Error::InBatch { error, .. } | Error::PartlySubmitted { error, .. } => error.kind(),
         }
     }
 

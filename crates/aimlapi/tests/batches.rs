@@ -448,3 +448,42 @@ async fn an_answer_of_no_known_form_is_a_decode_error() {
         other => panic!("{other}"),
     }
 }
+
+/// A split submission that fails part way says which batches were made, typed.
+#[tokio::test]
+async fn a_split_submission_that_fails_part_way_names_the_batches_made() {
+    let mock = mock(Duration::from_millis(50), BatchForm::Array).await;
+    let c = client(&mock);
+    // The third request carries a body field the batch document refuses (`max_tokens` must be
+    // a number): the client sends what it is told, the mock's validation refuses that batch.
+    let mut bad = aimlapi::RequestOptions::default();
+    bad.extra_body.insert("max_tokens".into(), json!("lots"));
+    let batch = c
+        .batch()
+        .limits(BatchLimits {
+            max_requests: 2,
+            max_bytes: 256_000_000,
+        })
+        .request("a", c.chat("claude-sonnet-4-5").user("one"))
+        .request("b", c.chat("claude-sonnet-4-5").user("two"))
+        .request("c", c.chat("claude-sonnet-4-5").user("three").options(bad));
+    let err = batch.submit_all().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BadRequest, "{err}");
+    match &err {
+        aimlapi::Error::PartlySubmitted { batch_ids, .. } => {
+            assert_eq!(batch_ids.len(), 1);
+            let made = c.resume_batch(BatchHandle {
+                ids: batch_ids.clone(),
+                requests: vec![],
+            });
+            made.wait(fast(), |_| {}).await.unwrap();
+            assert_eq!(made.results().collect_map().await.unwrap().len(), 2);
+        }
+        other => panic!("{other}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("were submitted, then the next failed"),
+        "{err}"
+    );
+}

@@ -126,8 +126,8 @@ impl BatchBuilder {
 
     /// Submits the requests as few batches as the limits allow, in order; the [`Batch`] watches
     /// them all and reads their results one batch after another (every `custom_id` once). If a
-    /// later batch cannot be submitted, the error says which were, by id, so they can be
-    /// canceled or resumed.
+    /// later batch cannot be submitted, the error is [`Error::PartlySubmitted`] with the ids of
+    /// those that were, so they can be waited for or canceled.
     pub async fn submit_all(self) -> Result<Batch, Error> {
         let items = self.items()?;
         let groups = self.groups(&items)?;
@@ -165,10 +165,10 @@ impl BatchBuilder {
                 }
                 Err(e) if handle.ids.is_empty() => return Err(e),
                 Err(e) => {
-                    return Err(Error::InvalidRequest(format!(
-                        "batches {} were submitted, then the next failed: {e}",
-                        handle.ids.join(", ")
-                    )))
+                    return Err(Error::PartlySubmitted {
+                        batch_ids: handle.ids,
+                        error: Box::new(e),
+                    })
                 }
             }
         }
