@@ -365,7 +365,7 @@ async fn bad_batches_are_refused_before_sending() {
 
 #[tokio::test]
 async fn over_the_limits_submit_refuses_and_submit_all_splits() {
-    let mock = mock(Duration::from_millis(50), BatchForm::Array).await;
+    let mock = mock(Duration::from_millis(400), BatchForm::Array).await;
     let c = client(&mock);
     let five = || {
         let mut b = c.batch().limits(BatchLimits {
@@ -380,19 +380,30 @@ async fn over_the_limits_submit_refuses_and_submit_all_splits() {
         }
         b
     };
+    // Results asked for too early: one error, then the stream ends (not one per batch).
+    let early = five().submit_all().await.unwrap();
+    let items: Vec<_> = early.results().collect().await;
+    assert_eq!(items.len(), 1);
+    assert!(items[0]
+        .as_ref()
+        .unwrap_err()
+        .to_string()
+        .contains("no results yet"));
+    let submitted = mock.requests().len();
+    assert_eq!(submitted, 3 + 1, "three creates and one status request");
+
     let err = five().submit().await.unwrap_err();
     assert!(
         err.to_string().contains("5 requests, over the limit of 2"),
         "{err}"
     );
     assert!(err.to_string().contains("submit_all"), "{err}");
-    assert!(mock.requests().is_empty());
+    assert_eq!(mock.requests().len(), submitted, "nothing more was sent");
 
     let batch = five().submit_all().await.unwrap();
     assert_eq!(batch.ids().len(), 3);
     assert_eq!(batch.handle().requests, [2, 2, 1]);
-    let bodies: Vec<usize> = mock
-        .requests()
+    let bodies: Vec<usize> = mock.requests()[submitted..]
         .iter()
         .map(|r| r.body["requests"].as_array().unwrap().len())
         .collect();

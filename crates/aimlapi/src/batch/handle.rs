@@ -230,42 +230,62 @@ impl Batch {
     /// The results' cost is not added to [`Client::spent`](crate::Client::spent): reading the
     /// results twice would count it twice.
     pub fn results(&self) -> BatchResults {
-        let batch = self.clone();
-        let transport = self.transport.clone();
-        let stream = futures::stream::iter(self.handle.ids.clone())
-            .then(move |id| {
-                let batch = batch.clone();
-                async move { batch.open(&id).await.map(|a| (id, a)) }
-            })
-            .flat_map(move |opened| {
-                let transport = transport.clone();
-                match opened {
-                    Err(e) => futures::stream::once(async { Err(e) }).boxed(),
-                    Ok((id, answer)) => results_of(transport, id, answer).boxed(),
-                }
-            })
-            .boxed();
-        BatchResults { inner: stream }
+        let state = Reading {
+            batch: self.clone(),
+            ids: self.handle.ids.clone().into(),
+            current: None,
+            failed: false,
+        };
+        let stream = futures::stream::unfold(state, |mut s| async move {
+            let item = s.next().await?;
+            Some((item, s))
+        });
+        BatchResults {
+            inner: stream.boxed(),
+        }
     }
 }
 
-/// The results of one batch's answer, as a stream.
-fn results_of(
-    transport: Transport,
-    id: String,
-    answer: Answer,
-) -> impl Stream<Item = Result<BatchItem, Error>> + Send {
-    let reader = ResultReader {
-        transport,
-        id,
-        answer,
-        models: HashMap::new(),
-        done: false,
-    };
-    futures::stream::unfold(reader, |mut r| async move {
-        let item = r.next().await?;
-        Some((item, r))
-    })
+/// Where reading the results of a handle's batches is: the batches not opened yet, the reader of
+/// the one being read; after an error, nothing more (no next batch is opened).
+struct Reading {
+    batch: Batch,
+    ids: std::collections::VecDeque<String>,
+    current: Option<ResultReader>,
+    failed: bool,
+}
+
+impl Reading {
+    async fn next(&mut self) -> Option<Result<BatchItem, Error>> {
+        while !self.failed {
+            if let Some(reader) = &mut self.current {
+                match reader.next().await {
+                    Some(item) => {
+                        self.failed = item.is_err();
+                        return Some(item);
+                    }
+                    None => self.current = None,
+                }
+            }
+            let id = self.ids.pop_front()?;
+            match self.batch.open(&id).await {
+                Ok(answer) => {
+                    self.current = Some(ResultReader {
+                        transport: self.batch.transport.clone(),
+                        id,
+                        answer,
+                        models: HashMap::new(),
+                        done: false,
+                    })
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
 }
 
 struct ResultReader {
