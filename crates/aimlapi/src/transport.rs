@@ -445,6 +445,22 @@ impl Transport {
         header_wait: Option<Duration>,
         timeout: Duration,
     ) -> Result<reqwest::Response, Failure> {
+        // Built by a plain function and handed on at once: the request is not kept in this
+        // future's state across the await (a call's future is moved, whole, through its layers).
+        let req = self.post_request(url, body, options, trace)?;
+        self.execute(req, header_wait, timeout).await
+    }
+
+    /// `POST url` with `body`, the options' headers and body fields, and the request id.
+    // A `Failure`, as every step of an attempt gives one.
+    #[allow(clippy::result_large_err)]
+    fn post_request<B: serde::Serialize>(
+        &self,
+        url: &str,
+        body: &B,
+        options: &RequestOptions,
+        trace: &HeaderValue,
+    ) -> Result<reqwest::Request, Failure> {
         let mut req = self
             .inner
             .settings
@@ -456,18 +472,54 @@ impl Transport {
         apply_request_options(options, &mut req);
         req.headers_mut()
             .insert(crate::http::trace_id::HEADER, trace.clone());
-        self.execute(req, header_wait, timeout).await
+        Ok(req)
     }
 
     /// Sends `req` once: the response when its status is a success (or `304 Not Modified`, for
     /// a conditional request), else the failure. With `header_wait`, the response's headers must
     /// come within it (streams); `timeout` is what a transport timeout is reported as.
-    pub(crate) async fn execute(
+    ///
+    /// A plain function that hands the request to reqwest before its future starts, so the future
+    /// holds reqwest's 16-byte one, not the request; reading an error body (rare, and larger) is
+    /// boxed for the same reason.
+    pub(crate) fn execute(
+        &self,
+        req: reqwest::Request,
+        header_wait: Option<Duration>,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<reqwest::Response, Failure>> + Send + '_ {
+        let sent = self.dispatch(req, header_wait);
+        async move {
+            let sent = match header_wait {
+                None => sent.await,
+                Some(wait) => tokio::time::timeout(wait, sent)
+                    .await
+                    .map_err(|_| Failure {
+                        error: Error::Timeout {
+                            after: wait,
+                            waiting_for: "the response",
+                        },
+                        retryable: true,
+                        headers: None,
+                    })?,
+            };
+            let response = sent.map_err(|e| transport_failure(e, timeout))?;
+            tracing::Span::current().record("status", response.status().as_u16());
+            let status = response.status();
+            if status.is_success() || status == reqwest::StatusCode::NOT_MODIFIED {
+                return Ok(response);
+            }
+            let settings = &self.inner.settings;
+            Err(Box::pin(http_failure(response, &settings.retry, settings.max_body)).await)
+        }
+    }
+
+    /// `req` with its request id and the timeout it goes with, handed to reqwest.
+    fn dispatch(
         &self,
         mut req: reqwest::Request,
         header_wait: Option<Duration>,
-        timeout: Duration,
-    ) -> Result<reqwest::Response, Failure> {
+    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send + use<> {
         if !req.headers().contains_key(&crate::http::trace_id::HEADER) {
             if let Ok(id) = HeaderValue::from_str(&crate::http::trace_id::generate()) {
                 req.headers_mut().insert(crate::http::trace_id::HEADER, id);
@@ -478,32 +530,7 @@ impl Transport {
             // the request and its body), not reqwest's.
             *req.timeout_mut() = None;
         }
-        let sent = self.inner.settings.http.execute(req);
-        let sent = match header_wait {
-            None => sent.await,
-            Some(wait) => tokio::time::timeout(wait, sent)
-                .await
-                .map_err(|_| Failure {
-                    error: Error::Timeout {
-                        after: wait,
-                        waiting_for: "the response",
-                    },
-                    retryable: true,
-                    headers: None,
-                })?,
-        };
-        let response = sent.map_err(|e| transport_failure(e, timeout))?;
-        tracing::Span::current().record("status", response.status().as_u16());
-        let status = response.status();
-        if status.is_success() || status == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(response);
-        }
-        Err(http_failure(
-            response,
-            &self.inner.settings.retry,
-            self.inner.settings.max_body,
-        )
-        .await)
+        self.inner.settings.http.execute(req)
     }
 
     /// The request as it goes out, and the model it names. An id the caller wrote goes out as

@@ -27,12 +27,16 @@ impl Default for Timeouts {
 /// Runs one whole attempt (request, response and body) within `limit`: past it, a retryable
 /// [`Error::Timeout`](crate::Error::Timeout) waiting for the response. One timer on the stack of
 /// the call, not reqwest's per-request timeout (a boxed timer polled by the request and again by
-/// a wrapper around the body).
-pub(crate) async fn within<T>(
+/// a wrapper around the body). A plain function over tokio's `Timeout`, so the attempt is held
+/// once, inside it (an `async fn` would keep its argument beside it).
+// `Failure` is what every attempt returns; boxing it here alone would only add an allocation.
+#[allow(clippy::result_large_err)]
+pub(crate) fn within<T>(
     limit: Duration,
     attempt: impl std::future::Future<Output = Result<T, crate::http::failure::Failure>>,
-) -> Result<T, crate::http::failure::Failure> {
-    match tokio::time::timeout(limit, attempt).await {
+) -> impl std::future::Future<Output = Result<T, crate::http::failure::Failure>> {
+    use futures::FutureExt;
+    tokio::time::timeout(limit, attempt).map(move |done| match done {
         Ok(done) => done,
         Err(_) => Err(crate::http::failure::Failure {
             error: crate::Error::Timeout {
@@ -42,5 +46,5 @@ pub(crate) async fn within<T>(
             retryable: true,
             headers: None,
         }),
-    }
+    })
 }
