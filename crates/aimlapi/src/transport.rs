@@ -253,14 +253,7 @@ impl Transport {
         let (answer, _) = self
             .with_retries(|| {
                 within(timeout, async {
-                    let mut request = self
-                        .inner
-                        .settings
-                        .http
-                        .get(url)
-                        .query(query)
-                        .build()
-                        .map_err(request_failure)?;
+                    let mut request = self.get_request(url, query)?;
                     if let Some(tag) = &tag {
                         request
                             .headers_mut()
@@ -326,14 +319,7 @@ impl Transport {
         let idle = self.inner.settings.timeouts.stream_idle;
         let ((status, headers, response), attempts) = self
             .with_retries(|| async {
-                let request = self
-                    .inner
-                    .settings
-                    .http
-                    .get(url)
-                    .query(query)
-                    .build()
-                    .map_err(request_failure)?;
+                let request = self.get_request(url, query)?;
                 let mut response = self.execute(request, Some(idle), idle).await?;
                 let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
                 Ok((status, headers, response))
@@ -449,6 +435,18 @@ impl Transport {
         // future's state across the await (a call's future is moved, whole, through its layers).
         let req = self.post_request(url, body, options, trace)?;
         self.execute(req, header_wait, timeout).await
+    }
+
+    /// `GET url?query`.
+    // A `Failure`, as every step of an attempt gives one.
+    #[allow(clippy::result_large_err)]
+    fn get_request<Q: serde::Serialize + ?Sized>(
+        &self,
+        url: &str,
+        query: &Q,
+    ) -> Result<reqwest::Request, Failure> {
+        let http = &self.inner.settings.http;
+        http.get(url).query(query).build().map_err(request_failure)
     }
 
     /// `POST url` with `body`, the options' headers and body fields, and the request id.

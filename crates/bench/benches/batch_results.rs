@@ -21,12 +21,11 @@
 //! BATCH_RESULTS=20000,100000 cargo bench -p aimlapi-bench --bench batch_results
 //! ```
 
-use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use aimlapi::types::BatchResultLine;
 use aimlapi::{BatchHandle, Client, Provider, RetryPolicy};
-use aimlapi_bench::{peak_rss_kib, read_request};
+use aimlapi_bench::{peak_rss_kib, read_request, reset_peak_rss, rss_kib};
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -119,22 +118,6 @@ async fn send(socket: &mut tokio::net::TcpStream, piece: &[u8]) -> std::io::Resu
     socket.write_all(b"\r\n").await
 }
 
-fn reset_peak() {
-    let _ = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/proc/self/clear_refs")
-        .and_then(|mut f| f.write_all(b"5"));
-}
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// Reads every result through the client: the count and the bytes of text read.
 async fn read(client: &Client, count: usize) -> (usize, usize) {
     COUNT.store(count, std::sync::atomic::Ordering::Relaxed);
@@ -197,8 +180,8 @@ fn main() {
         read(&client, 1_000).await;
         println!("memory: peak RSS growth while reading the results as a stream");
         for &n in &sizes {
-            reset_peak();
-            let before = rss_kib();
+            reset_peak_rss();
+            let before = rss_kib().unwrap_or(0);
             let started = Instant::now();
             let (got, _) = read(&client, n).await;
             let took = started.elapsed();

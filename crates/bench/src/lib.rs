@@ -158,10 +158,30 @@ pub async fn read_request(socket: &mut tokio::net::TcpStream) -> bool {
 
 /// Peak resident memory of this process so far (`VmHWM`), in KiB; Linux only.
 pub fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM:")
+}
+
+/// Resident memory of this process now (`VmRSS`), in KiB; Linux only.
+pub fn rss_kib() -> Option<u64> {
+    status_kib("VmRSS:")
+}
+
+/// Sets the peak (`VmHWM`) back to the memory resident now (`/proc/self/clear_refs`), so that
+/// [`peak_rss_kib`] measures from here; does nothing where Linux does not offer it.
+pub fn reset_peak_rss() {
+    use std::io::Write;
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/clear_refs")
+        .and_then(|mut f| f.write_all(b"5"));
+}
+
+/// A `kB` figure of `/proc/self/status` by its field name (with the colon).
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(field))?
         .trim()
         .trim_end_matches("kB")
         .trim()

@@ -85,6 +85,13 @@ fn error_type(status: u16) -> &'static str {
     }
 }
 
+/// `t` plus `d`, or a day far off when that is past what a `SystemTime` holds (a set-up may ask
+/// for `Duration::MAX`).
+fn later(t: SystemTime, d: Duration) -> SystemTime {
+    t.checked_add(d)
+        .unwrap_or_else(|| SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799))
+}
+
 /// `t` as the vendor writes batch timestamps: ISO 8601, microseconds, `+00:00`.
 fn timestamp(t: SystemTime) -> String {
     let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
@@ -297,7 +304,7 @@ impl MockBatch {
             Phase::Ended | Phase::Expired => "ended",
         };
         let ended = matches!(phase, Phase::Ended | Phase::Expired)
-            .then(|| timestamp(self.made_at + timing.delay.min(timing.expiry)));
+            .then(|| timestamp(later(self.made_at, timing.delay.min(timing.expiry))));
         json!({
             "id": self.id,
             "type": "message_batch",
@@ -305,7 +312,7 @@ impl MockBatch {
             "request_counts": self.counts(timing),
             "ended_at": ended,
             "created_at": timestamp(self.made_at),
-            "expires_at": timestamp(self.made_at + timing.expiry),
+            "expires_at": timestamp(later(self.made_at, timing.expiry)),
             "archived_at": null,
             "cancel_initiated_at": self.canceled.map(|(_, at)| timestamp(at)),
             "results_url": null,

@@ -124,12 +124,7 @@ impl Batch {
 
     async fn one_status(&self, id: &str, count: bool) -> Result<BatchStatus, Error> {
         let mut answer = self.open(id).await?;
-        let mut status = BatchStatus {
-            state: BatchState::Other(String::new()),
-            counts: None,
-            requests: None,
-            batch: None,
-        };
+        let mut status: Option<BatchStatus> = None;
         let mut counted = RequestCounts::default();
         let mut results = false;
         while let Some(element) = answer.next().await {
@@ -142,27 +137,40 @@ impl Batch {
                         break;
                     }
                 }
-                Element::Batch(batch) => {
-                    status.state =
-                        BatchState::parse(batch.processing_status.as_deref().unwrap_or(""));
-                    status.counts = batch.request_counts.as_ref().map(RequestCounts::from);
-                    status.batch = Some(*batch);
-                }
+                Element::Batch(batch) => status = Some(BatchStatus::of_batch(*batch)),
                 Element::Status(s) => {
-                    status.state = BatchState::parse(s.status.as_deref().unwrap_or(""));
+                    let state = BatchState::parse(s.status.as_deref().unwrap_or(""));
+                    match &mut status {
+                        // A status beside a batch object says the state; the counts stay.
+                        Some(known) => known.state = state,
+                        None => {
+                            status = Some(BatchStatus {
+                                state,
+                                counts: None,
+                                requests: None,
+                                batch: None,
+                            })
+                        }
+                    }
                 }
             }
         }
         if results {
-            status.state = BatchState::Ended;
-            status.counts = count.then_some(counted);
-        } else if status.state == BatchState::Other(String::new()) {
-            return Err(Error::Decode {
-                message: format!("batch {id}: an answer with no status, batch object or result"),
-                body: String::new(),
+            // Results mean the batch has ended, whatever else the answer held.
+            let mut ended = status.unwrap_or(BatchStatus {
+                state: BatchState::Ended,
+                counts: None,
+                requests: None,
+                batch: None,
             });
+            ended.state = BatchState::Ended;
+            ended.counts = count.then_some(counted);
+            return Ok(ended);
         }
-        Ok(status)
+        status.ok_or_else(|| Error::Decode {
+            message: format!("batch {id}: an answer with no status, batch object or result"),
+            body: String::new(),
+        })
     }
 
     /// `GET /v1/batches?batch_id=id`, read as it arrives.
@@ -186,12 +194,9 @@ impl Batch {
                 .transport
                 .post_bytes(&url, bytes::Bytes::new(), false, "batch_cancel", id)
                 .await?;
-            parts.push(BatchStatus {
-                state: BatchState::parse(batch.processing_status.as_deref().unwrap_or("")),
-                counts: batch.request_counts.as_ref().map(RequestCounts::from),
-                requests: self.handle.requests.get(i).copied(),
-                batch: Some(batch),
-            });
+            let mut part = BatchStatus::of_batch(batch);
+            part.requests = self.handle.requests.get(i).copied();
+            parts.push(part);
         }
         Ok(BatchStatus::merged(parts))
     }

@@ -52,20 +52,23 @@ pub struct RequestCounts {
 impl RequestCounts {
     /// All the requests counted.
     pub fn total(&self) -> u64 {
-        self.processing + self.succeeded + self.errored + self.canceled + self.expired
+        // Saturating: the counts come from a server.
+        [self.succeeded, self.errored, self.canceled, self.expired]
+            .into_iter()
+            .fold(self.processing, u64::saturating_add)
     }
 
     /// The requests that have a result.
     pub fn done(&self) -> u64 {
-        self.total() - self.processing
+        self.total().saturating_sub(self.processing)
     }
 
     pub(crate) fn add(&mut self, other: &RequestCounts) {
-        self.processing += other.processing;
-        self.succeeded += other.succeeded;
-        self.errored += other.errored;
-        self.canceled += other.canceled;
-        self.expired += other.expired;
+        self.processing = self.processing.saturating_add(other.processing);
+        self.succeeded = self.succeeded.saturating_add(other.succeeded);
+        self.errored = self.errored.saturating_add(other.errored);
+        self.canceled = self.canceled.saturating_add(other.canceled);
+        self.expired = self.expired.saturating_add(other.expired);
     }
 
     /// Counts one result of this type (`succeeded`, `errored`, `canceled`, `expired`; another
@@ -109,6 +112,16 @@ pub struct BatchStatus {
 }
 
 impl BatchStatus {
+    /// The status a batch object says: its `processing_status` and request counts.
+    pub(crate) fn of_batch(batch: types::MessageBatch) -> BatchStatus {
+        BatchStatus {
+            state: BatchState::parse(batch.processing_status.as_deref().unwrap_or("")),
+            counts: batch.request_counts.as_ref().map(RequestCounts::from),
+            requests: None,
+            batch: Some(batch),
+        }
+    }
+
     /// The share of requests with a result, from 0 to 1, when the counts or the submitted
     /// number say.
     pub fn progress(&self) -> Option<f64> {
@@ -200,5 +213,18 @@ mod tests {
             part(BatchState::Ended, Some(two)),
         ]);
         assert_eq!((s.state, s.counts), (BatchState::Canceling, None));
+    }
+
+    #[test]
+    fn counts_a_server_sends_never_overflow() {
+        let huge = RequestCounts {
+            processing: u64::MAX,
+            succeeded: u64::MAX,
+            ..Default::default()
+        };
+        assert_eq!((huge.total(), huge.done()), (u64::MAX, 0));
+        let mut sum = huge;
+        sum.add(&huge);
+        assert_eq!(sum.succeeded, u64::MAX);
     }
 }

@@ -57,7 +57,8 @@ impl Wait {
         }
         let grown = self.first.as_secs_f64() * 1.5f64.powi(n.min(64) as i32 - 1);
         let base = grown.min(self.longest.as_secs_f64());
-        Duration::from_secs_f64(base * (0.8 + 0.4 * fastrand::f64()))
+        // A caller's longest may be any Duration, up to one no f64 can hold.
+        Duration::try_from_secs_f64(base * (0.8 + 0.4 * fastrand::f64())).unwrap_or(Duration::MAX)
     }
 }
 
@@ -172,6 +173,8 @@ mod tests {
     fn pauses_grow_to_the_longest_with_jitter() {
         let w = Wait::new().interval(Duration::from_millis(100), Duration::from_millis(400));
         assert_eq!(w.pause(0), Duration::ZERO);
+        let forever = Wait::new().interval(Duration::MAX, Duration::MAX);
+        assert!(forever.pause(3) >= Duration::from_secs(u64::MAX / 2));
         for _ in 0..100 {
             let first = w.pause(1).as_secs_f64();
             assert!((0.08..=0.12).contains(&first), "{first}");
