@@ -48,10 +48,11 @@ pub(crate) struct Transport {
 
 struct Inner {
     settings: Settings,
-    /// `{base_url}/v1/chat/completions`, built once.
-    chat_url: String,
-    /// `{base_url}/v1/messages`, built once.
-    messages_url: String,
+    /// `{base_url}/v1/chat/completions`, parsed once (a URL given as text is parsed again by
+    /// each request that takes it: thousands of instructions a call).
+    chat_url: reqwest::Url,
+    /// `{base_url}/v1/messages`, parsed once.
+    messages_url: reqwest::Url,
     /// The catalogue listings fetched, with their ETags, and the facts they gave.
     catalogue: crate::catalogue_state::CatalogueState,
     /// What the answered calls cost so far.
@@ -75,17 +76,32 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
-    pub(crate) fn new(settings: Settings) -> Self {
-        let base = &settings.base_url;
-        Transport {
+    /// The transport for `settings`; a base URL that is not an `http(s)` URL with a host is a
+    /// configuration error here, not at the first call.
+    pub(crate) fn new(settings: Settings) -> Result<Self, Error> {
+        let endpoint = |path: &str| {
+            let text = format!("{}{path}", settings.base_url);
+            match reqwest::Url::parse(&text) {
+                Ok(url) if url.has_host() && matches!(url.scheme(), "http" | "https") => Ok(url),
+                Ok(_) => Err(Error::Config(format!(
+                    "base URL {:?} is not an http(s) URL with a host",
+                    settings.base_url
+                ))),
+                Err(e) => Err(Error::Config(format!(
+                    "base URL {:?} is not a URL: {e}",
+                    settings.base_url
+                ))),
+            }
+        };
+        Ok(Transport {
             inner: Arc::new(Inner {
-                chat_url: format!("{base}/v1/chat/completions"),
-                messages_url: format!("{base}/v1/messages"),
+                chat_url: endpoint("/v1/chat/completions")?,
+                messages_url: endpoint("/v1/messages")?,
                 settings,
                 catalogue: Default::default(),
                 spent: Default::default(),
             }),
-        }
+        })
     }
 }
 
@@ -352,7 +368,8 @@ impl Transport {
                             .header(reqwest::header::CONTENT_TYPE, "application/json")
                             .body(body);
                     }
-                    let request = builder.build().map_err(request_failure)?;
+                    let mut request = builder.build().map_err(request_failure)?;
+                    crate::http::trace_id::insert_new(request.headers_mut());
                     let answer = match self.execute(request, None, timeout).await {
                         Ok(response) => self.read_json::<T>(response, timeout).await,
                         Err(f) => Err(f),
@@ -424,7 +441,7 @@ impl Transport {
     /// transport timeout is reported as.
     async fn send_once<B: serde::Serialize>(
         &self,
-        url: &str,
+        url: &reqwest::Url,
         body: &B,
         options: &RequestOptions,
         trace: &HeaderValue,
@@ -446,27 +463,42 @@ impl Transport {
         query: &Q,
     ) -> Result<reqwest::Request, Failure> {
         let http = &self.inner.settings.http;
-        http.get(url).query(query).build().map_err(request_failure)
+        let mut req = http
+            .get(url)
+            .query(query)
+            .build()
+            .map_err(request_failure)?;
+        crate::http::trace_id::insert_new(req.headers_mut());
+        Ok(req)
     }
 
-    /// `POST url` with `body`, the options' headers and body fields, and the request id.
+    /// `POST url` with `body` as JSON, the options' headers and body fields, and the request id.
+    ///
+    /// Built here rather than by reqwest's builder: the URL is cloned, not parsed again, and the
+    /// header map is made with room for every header the request will carry (ours, the client's
+    /// defaults, the host and length hyper adds), so it never grows while the request is sent.
     // A `Failure`, as every step of an attempt gives one.
     #[allow(clippy::result_large_err)]
     fn post_request<B: serde::Serialize>(
         &self,
-        url: &str,
+        url: &reqwest::Url,
         body: &B,
         options: &RequestOptions,
         trace: &HeaderValue,
     ) -> Result<reqwest::Request, Failure> {
-        let mut req = self
-            .inner
-            .settings
-            .http
-            .post(url)
-            .json(body)
-            .build()
-            .map_err(request_failure)?;
+        let body = serde_json::to_vec(body).map_err(|e| Failure {
+            error: Error::Config(format!("request: the body cannot be written as JSON: {e}")),
+            retryable: false,
+            headers: None,
+        })?;
+        let mut req = reqwest::Request::new(reqwest::Method::POST, url.clone());
+        let headers = req.headers_mut();
+        *headers = HeaderMap::with_capacity(6 + options.headers.len());
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        *req.body_mut() = Some(body.into());
         apply_request_options(options, &mut req);
         req.headers_mut()
             .insert(crate::http::trace_id::HEADER, trace.clone());
@@ -512,17 +544,13 @@ impl Transport {
         }
     }
 
-    /// `req` with its request id and the timeout it goes with, handed to reqwest.
+    /// `req` (it carries its request id: each request builder above puts one in) with the
+    /// timeout it goes with, handed to reqwest.
     fn dispatch(
         &self,
         mut req: reqwest::Request,
         header_wait: Option<Duration>,
     ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send + use<> {
-        if !req.headers().contains_key(&crate::http::trace_id::HEADER) {
-            if let Ok(id) = HeaderValue::from_str(&crate::http::trace_id::generate()) {
-                req.headers_mut().insert(crate::http::trace_id::HEADER, id);
-            }
-        }
         if header_wait.is_none() {
             // A whole non-streaming request's timeout is the caller's `within` (one timer for
             // the request and its body), not reqwest's.
@@ -581,7 +609,7 @@ impl Transport {
     }
 
     /// The endpoint a body of `shape` goes to.
-    fn url(&self, shape: WireShape) -> &str {
+    fn url(&self, shape: WireShape) -> &reqwest::Url {
         if shape.is_messages() {
             &self.inner.messages_url
         } else {

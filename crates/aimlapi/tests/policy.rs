@@ -402,3 +402,34 @@ async fn a_stream_has_its_response_meta() {
         .unwrap();
     assert_eq!(bytes.meta().attempts, 1);
 }
+
+#[test]
+fn a_base_url_that_is_not_an_http_url_is_refused_when_the_client_is_built() {
+    for (base, says) in [
+        ("api.aimlapi.com", "is not a URL"),
+        ("http://exa mple.com", "is not a URL"),
+        ("mailto:team@example.com", "not an http(s) URL with a host"),
+        ("ftp://example.com", "not an http(s) URL with a host"),
+    ] {
+        let err = Client::builder()
+            .base_url(base)
+            .api_key(KEY)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config, "{base}");
+        let text = err.to_string();
+        assert!(text.contains(base) && text.contains(says), "{base}: {text}");
+        assert!(!text.contains(KEY), "{text}");
+    }
+    for base in [
+        "http://127.0.0.1:9",
+        "https://api.aimlapi.com/",
+        "http://[::1]:8080/proxy",
+    ] {
+        Client::builder()
+            .base_url(base)
+            .api_key(KEY)
+            .build()
+            .unwrap();
+    }
+}

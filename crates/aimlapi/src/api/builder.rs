@@ -54,7 +54,8 @@ impl ClientBuilder {
     }
 
     /// Sends to `url` instead of the provider's base URL, keeping everything else the provider
-    /// decides (model ids, headers, key variable): for proxies, mocks and tests.
+    /// decides (model ids, headers, key variable): for proxies, mocks and tests. It must be an
+    /// `http(s)` URL with a host, or [`build`](Self::build) fails.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into().trim_end_matches('/').to_string());
         self
@@ -130,8 +131,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. Fails when the AI/ML API or OpenRouter is chosen and no key was given
-    /// nor found in the environment.
+    /// Builds the client. Fails (`ErrorKind::Config`) when the AI/ML API or OpenRouter is chosen
+    /// and no key was given nor found in the environment, when the key or a header cannot be sent
+    /// as a header, or when the base URL is not an `http(s)` URL with a host.
     pub fn build(self) -> Result<Client, Error> {
         let (key, source) = match (self.key, self.provider.key_variable()) {
             (Some(k), _) => (Some(k), "the API key given to ClientBuilder::api_key"),
@@ -198,6 +200,6 @@ impl ClientBuilder {
             log_contents: self.log_contents,
             max_body: self.max_body,
             check_properties: self.check_properties,
-        })))
+        })?))
     }
 }

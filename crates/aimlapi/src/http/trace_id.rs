@@ -58,6 +58,13 @@ pub(crate) fn generate() -> String {
     id
 }
 
+/// Gives `headers` a new id (a request made without a caller's options: a service endpoint).
+pub(crate) fn insert_new(headers: &mut reqwest::header::HeaderMap) {
+    if let Ok(id) = HeaderValue::from_str(&generate()) {
+        headers.insert(HEADER, id);
+    }
+}
+
 /// The id one call sends: the caller's (`X-Client-Request-Id` in `options`' headers), checked,
 /// else a new one.
 pub(crate) fn for_call(options: &RequestOptions) -> Result<(String, HeaderValue), Error> {
