@@ -198,7 +198,7 @@ fn run_pipeline(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, St
         })
         .collect();
     for (page, doc) in pages.iter_mut().zip(&docs) {
-        page.request = request_type(doc);
+        page.request = request_types(doc).into_iter().next();
     }
     let table = crate::table::tokens(&pages);
     let request_only = request_only_types(&registry, &docs);
@@ -235,16 +235,29 @@ fn run_pipeline(mut docs: Vec<Doc>, target: &Target<'_>) -> Result<Generated, St
     let mut modules = Vec::new();
     let mut shapes = std::collections::BTreeSet::new();
     for doc in &docs {
-        let Some(request) = request_type(doc) else {
+        let requests = request_types(doc);
+        let Some(request) = requests.first().cloned() else {
             continue;
         };
         if !shapes.insert(request.clone()) {
             continue;
         }
         let tokens = client_module(doc, types_crate, target.hooks)?;
-        let name = module_name(request.strip_suffix("Request").unwrap_or(&request));
+        // A document of one request type (a chat page, the batches) is that type's client; one
+        // whose routes take several (the account's key routes) is named after what it serves.
+        let (name, title) = if requests.len() == 1 {
+            (
+                module_name(request.strip_suffix("Request").unwrap_or(&request)),
+                format!("The client for requests of type `{request}`."),
+            )
+        } else {
+            let served = doc.stem.strip_prefix("aimlapi-").unwrap_or(&doc.stem);
+            (
+                module_name(served),
+                format!("The client for the `{served}` routes."),
+            )
+        };
         let module = syn::Ident::new(&name, proc_macro2::Span::call_site());
-        let title = format!("The client for requests of type `{request}`.");
         modules.push(quote! {
             #[doc = #title]
             pub mod #module { #tokens }
@@ -380,17 +393,19 @@ fn request_only_types(registry: &Registry, docs: &[Doc]) -> std::collections::BT
         .collect()
 }
 
-/// The name of the type a document's chat request body became, if it has one.
-fn request_type(doc: &Doc) -> Option<String> {
-    let mut found = None;
+/// The names of the types a document's request bodies became, in the order of its routes.
+fn request_types(doc: &Doc) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
     let mut value = doc.value.clone();
     crate::walk::operations_mut(&mut value, &mut |_, _, op| {
-        if found.is_none() {
-            found = op
-                .get("requestBody")
-                .and_then(|b| b.pointer("/content/application~1json/schema"))
-                .and_then(crate::walk::ref_name)
-                .map(str::to_string);
+        let name = op
+            .get("requestBody")
+            .and_then(|b| b.pointer("/content/application~1json/schema"))
+            .and_then(crate::walk::ref_name);
+        if let Some(name) = name {
+            if !found.iter().any(|f| f == name) {
+                found.push(name.to_string());
+            }
         }
     });
     found
@@ -406,11 +421,34 @@ pub fn module_name(stem: &str) -> String {
     }
 }
 
+/// Removes every string `pattern` from a parameter's schema (its items and branches too).
+fn drop_patterns(schema: Option<&mut Value>) {
+    match schema {
+        Some(Value::Object(m)) => {
+            if m.get("pattern").is_some_and(Value::is_string) {
+                m.remove("pattern");
+            }
+            for v in m.values_mut() {
+                drop_patterns(Some(v));
+            }
+        }
+        Some(Value::Array(items)) => items.iter_mut().for_each(|v| drop_patterns(Some(v))),
+        _ => {}
+    }
+}
+
 /// The progenitor client for one normalized document.
 fn client_module(doc: &Doc, types_crate: &str, hooks: bool) -> Result<TokenStream, String> {
     let mut value = doc.value.clone();
     // progenitor reads application/json only; the stream chunk type lives in the types crate.
+    // A parameter's `pattern` is dropped, as the types crate drops a property's (see
+    // `to_json_schema`): progenitor would check it with the `regress` crate; the server checks it.
     crate::walk::operations_mut(&mut value, &mut |_, _, op| {
+        if let Some(Value::Array(parameters)) = op.get_mut("parameters") {
+            for p in parameters {
+                drop_patterns(p.get_mut("schema"));
+            }
+        }
         if let Some(Value::Object(responses)) = op.get_mut("responses") {
             for r in responses.values_mut() {
                 if let Some(Value::Object(content)) = r.get_mut("content") {
@@ -702,13 +740,17 @@ mod tests {
             [
                 "AnthropicChatRequest",
                 "ChatCompletionRequest",
+                // The account's key routes: a key made, replaced, changed.
+                "CreateKeyRequest",
                 "HybridChatRequest",
                 // The batch document's body, and the Messages body each of its requests holds
                 // (without `stream`, so not the Messages pages' own, which is the hybrid one).
                 "MessageBatchRequest",
                 "MessagesRequest",
                 "OpenRouterRequest",
-                "OpenRouterStyleRequest"
+                "OpenRouterStyleRequest",
+                "ReplaceKeyRequest",
+                "UpdateKeyRequest",
             ]
         );
     }

@@ -558,7 +558,10 @@ fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
     {
         m.insert("additionalProperties".into(), json!({}));
         *n += 1;
-    } else if m.remove("additionalProperties") == Some(Value::Bool(false)) {
+    } else if m.get("additionalProperties") == Some(&Value::Bool(false)) {
+        // Closed, without properties: opened. A map's value schema (`additionalProperties` an
+        // object) stays, so the map is typed.
+        m.remove("additionalProperties");
         *n += 1;
     }
     let keep_discriminator = if is_branch { discriminator_of(m) } else { None };
@@ -951,6 +954,26 @@ mod tests {
             json!(["function"]),
             "and keeps it closed"
         );
+    }
+
+    #[test]
+    fn lenient_responses_keep_a_map_s_value_schema() {
+        let figures = json!({"type": "object", "properties": {"p50": {"type": "number"}}});
+        let resp = json!({"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object",
+            "properties": {
+                "by_id": {"type": "object", "additionalProperties": figures},
+                "closed": {"type": "object", "additionalProperties": false}}}}}}});
+        let mut d = doc(op_with(json!({}), resp));
+        lenient_responses(&mut d);
+        let s = d.value.pointer("/paths/~1v1~1chat~1completions/post/responses/200/content/application~1json/schema/properties").unwrap();
+        let value = &s["by_id"]["additionalProperties"];
+        assert_eq!(value["properties"]["p50"]["type"], "number", "{s}");
+        assert_eq!(
+            value["additionalProperties"],
+            json!({}),
+            "its values open up too"
+        );
+        assert!(s["closed"].get("additionalProperties").is_none(), "{s}");
     }
 
     #[test]

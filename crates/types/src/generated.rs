@@ -507,6 +507,72 @@ impl ::std::convert::TryFrom<::std::string::String> for AnyToolChoiceType {
         value.parse()
     }
 }
+///One API key's settings (never its secret).
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ApiKey {
+    ///When the key was made (UTC, ISO 8601).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub created_at: ::std::option::Option<::std::string::String>,
+    ///True while the key is switched off.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub disabled: ::std::option::Option<bool>,
+    ///The key's spending cap, when one is set.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<SpendLimit>,
+    ///How much the key has used this month (an amount; the unit is not stated, likely USD).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub monthly_usage: ::std::option::Option<f64>,
+    ///The name the owner gave the key, if any.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    ///The key's first 8 characters, which name it in these routes.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub prefix: ::std::option::Option<::std::string::String>,
+    ///The kinds of model the key may call, when set.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub scopes: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///When the key's settings last changed (UTC, ISO 8601).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub updated_at: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ApiKey {
+    pub fn builder() -> builder::ApiKey {
+        Default::default()
+    }
+}
+///One key, wrapped in `data`.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ApiKeyAnswer {
+    ///One API key's settings (never its secret).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<ApiKey>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ApiKeyAnswer {
+    pub fn builder() -> builder::ApiKeyAnswer {
+        Default::default()
+    }
+}
+///The keys, wrapped in `data`.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ApiKeyList {
+    ///The keys, oldest first.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<::std::vec::Vec<ApiKey>>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ApiKeyList {
+    pub fn builder() -> builder::ApiKeyList {
+        Default::default()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///An approximate user location, given as city, region, country and time zone, that localises web search.
 #[derive(::serde::Serialize, Clone, Debug, Default)]
@@ -837,6 +903,48 @@ impl ::std::convert::TryFrom<::std::string::String> for AutoToolChoiceType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///How the balance is refilled automatically.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct AutoTopupSettings {
+    ///How many USD each automatic top-up adds.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub amount: ::std::option::Option<f64>,
+    ///The currency of the two figures; `USD` so far.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub currency: ::std::option::Option<::std::string::String>,
+    ///True when automatic top-ups are on.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub is_enabled: ::std::option::Option<bool>,
+    ///A top-up starts when the balance falls under this many USD.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub threshold: ::std::option::Option<f64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl AutoTopupSettings {
+    pub fn builder() -> builder::AutoTopupSettings {
+        Default::default()
+    }
+}
+///How much money the account holds.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct Balance {
+    ///The balance's currency; `USD` so far.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub currency: ::std::option::Option<::std::string::String>,
+    ///The balance, in USD.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub current_balance: ::std::option::Option<f64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl Balance {
+    pub fn builder() -> builder::Balance {
+        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -1502,6 +1610,33 @@ pub struct BatchResultLine {
 #[cfg(feature = "builder")]
 impl BatchResultLine {
     pub fn builder() -> builder::BatchResultLine {
+        Default::default()
+    }
+}
+///The balance, the owner, and how automatic top-ups are set.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct BillingDetail {
+    ///How the balance is refilled automatically.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub autotopup_settings: ::std::option::Option<AutoTopupSettings>,
+    ///The balance's currency; `USD` so far.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub currency: ::std::option::Option<::std::string::String>,
+    ///The balance, in USD.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub current_balance: ::std::option::Option<f64>,
+    ///The account owner's e-mail address.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub email: ::std::option::Option<::std::string::String>,
+    ///The account owner's numeric id.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub user_id: ::std::option::Option<i64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl BillingDetail {
+    pub fn builder() -> builder::BillingDetail {
         Default::default()
     }
 }
@@ -3257,6 +3392,79 @@ impl CostDetails {
         Default::default()
     }
 }
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///The new key's settings; every field may be left out.
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+pub struct CreateKeyRequest {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<RequestSpendLimit>,
+    ///A name for the key, for people.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    ///The kinds of model the key may call.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub scopes: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+#[cfg(feature = "builder")]
+impl CreateKeyRequest {
+    pub fn builder() -> builder::CreateKeyRequest {
+        Default::default()
+    }
+}
+///The new key's settings and, this once, its secret.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CreatedApiKey {
+    ///When the key was made (UTC, ISO 8601).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub created_at: ::std::option::Option<::std::string::String>,
+    ///True while the key is switched off.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub disabled: ::std::option::Option<bool>,
+    ///The whole secret key. Shown in this answer only: store it now.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub key: ::std::option::Option<::std::string::String>,
+    ///The key's spending cap, when one is set.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<SpendLimit>,
+    ///How much the key has used this month (an amount; the unit is not stated, likely USD).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub monthly_usage: ::std::option::Option<f64>,
+    ///The name the owner gave the key, if any.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    ///The key's first 8 characters, which name it in these routes.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub prefix: ::std::option::Option<::std::string::String>,
+    ///The kinds of model the key may call, when set.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub scopes: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///When the key's settings last changed (UTC, ISO 8601).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub updated_at: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl CreatedApiKey {
+    pub fn builder() -> builder::CreatedApiKey {
+        Default::default()
+    }
+}
+///The new key, wrapped in `data`.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CreatedApiKeyAnswer {
+    ///The new key's settings and, this once, its secret.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<CreatedApiKey>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl CreatedApiKeyAnswer {
+    pub fn builder() -> builder::CreatedApiKeyAnswer {
+        Default::default()
+    }
+}
 ///Credits charged: a whole number as the API sends it, a fraction kept if one comes.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
@@ -3577,6 +3785,39 @@ impl ::std::convert::TryFrom<::std::string::String> for DataCollection {
         value.parse()
     }
 }
+///Which key went, and whether it did.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct DeletedApiKey {
+    ///True when the key is gone.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub deleted: ::std::option::Option<bool>,
+    ///The deleted key's prefix.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub prefix: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl DeletedApiKey {
+    pub fn builder() -> builder::DeletedApiKey {
+        Default::default()
+    }
+}
+///The outcome, wrapped in `data`.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct DeletedApiKeyAnswer {
+    ///Which key went, and whether it did.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<DeletedApiKey>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl DeletedApiKeyAnswer {
+    pub fn builder() -> builder::DeletedApiKeyAnswer {
+        Default::default()
+    }
+}
 ///`Delta`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Delta {
@@ -3761,6 +4002,65 @@ impl ::std::convert::TryFrom<&str> for DirectCallerType {
 }
 #[cfg(feature = "string-conversions")]
 impl ::std::convert::TryFrom<::std::string::String> for DirectCallerType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`Direction`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum Direction {
+    #[serde(rename = "TOPUP")]
+    Topup,
+    #[serde(rename = "CHARGE")]
+    Charge,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Topup => f.write_str("TOPUP"),
+            Self::Charge => f.write_str("CHARGE"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for Direction {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "TOPUP" => Ok(Self::Topup),
+            "CHARGE" => Ok(Self::Charge),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for Direction {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for Direction {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -4633,28 +4933,28 @@ impl FunctionToolFunction {
         Default::default()
     }
 }
-///The gateway's error answer; an upstream error is JSON text inside `message`, after the status.
+///The gateway's error answer.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct GatewayError {
-    ///What went wrong; for an upstream error, `400 ` and its JSON.
+    ///What went wrong; some 404 answers carry none.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
-    ///The path asked for.
+    ///The path that was called.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub path: ::std::option::Option<::std::string::String>,
-    ///The gateway's id of the request.
+    ///The gateway's id of the request (a UUID).
     #[serde(
         rename = "requestId",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
-    ///The HTTP status.
+    ///The HTTP status, as a number.
     #[serde(
         rename = "statusCode",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub status_code: ::std::option::Option<i64>,
-    ///When (ISO 8601).
+    ///When it failed (ISO 8601).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub timestamp: ::std::option::Option<::std::string::String>,
     #[serde(flatten)]
@@ -4819,6 +5119,59 @@ impl ::std::convert::TryFrom<&str> for GrammarFormatType {
 }
 #[cfg(feature = "string-conversions")]
 impl ::std::convert::TryFrom<::std::string::String> for GrammarFormatType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///`GroupBy`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum GroupBy {
+    #[serde(rename = "day")]
+    Day,
+    #[serde(rename = "model")]
+    Model,
+    #[serde(rename = "day,model")]
+    DayModel,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for GroupBy {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Day => f.write_str("day"),
+            Self::Model => f.write_str("model"),
+            Self::DayModel => f.write_str("day,model"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for GroupBy {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "day" => Ok(Self::Day),
+            "model" => Ok(Self::Model),
+            "day,model" => Ok(Self::DayModel),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for GroupBy {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for GroupBy {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -6123,6 +6476,72 @@ impl ::std::convert::TryFrom<::std::string::String> for JsonSchemaResponseFormat
         value.parse()
     }
 }
+///A key's spend over one window.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct KeyUsage {
+    ///The `key_prefix` asked about; null when none was given (the calling key).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub api_key_prefix: ::std::option::Option<::std::string::String>,
+    ///Currency of `spend`; `USD` so far.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub currency: ::std::option::Option<::std::string::String>,
+    ///Where the window ended, in UTC.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub end: ::std::option::Option<::std::string::String>,
+    ///How many billed requests the window holds.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub requests: ::std::option::Option<i64>,
+    ///Spent in the window, in USD.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub spend: ::std::option::Option<f64>,
+    ///Where the window began, in UTC.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub start: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl KeyUsage {
+    pub fn builder() -> builder::KeyUsage {
+        Default::default()
+    }
+}
+///A key's spend over one window, split up.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct KeyUsageDetail {
+    ///The `key_prefix` asked about; null when none was given (the calling key).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub api_key_prefix: ::std::option::Option<::std::string::String>,
+    ///Currency of `spend`; `USD` so far.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub currency: ::std::option::Option<::std::string::String>,
+    ///Where the window ended, in UTC.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub end: ::std::option::Option<::std::string::String>,
+    ///Only when `group_by` was sent: one entry per group.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub groups: ::std::option::Option<::std::vec::Vec<UsageGroup>>,
+    ///Spend per model, biggest first.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub models: ::std::option::Option<::std::vec::Vec<ModelSpend>>,
+    ///How many billed requests the window holds.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub requests: ::std::option::Option<i64>,
+    ///Spent in the window, in USD; computed on its own, so the models' figures may add up to a few billionths more or less.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub spend: ::std::option::Option<f64>,
+    ///Where the window began, in UTC.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub start: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl KeyUsageDetail {
+    pub fn builder() -> builder::KeyUsageDetail {
+        Default::default()
+    }
+}
 ///`KnownAnnotationType`
 #[derive(
     ::serde::Deserialize,
@@ -6980,6 +7399,73 @@ impl ::std::convert::TryFrom<::std::string::String> for KnownPricingKind {
         value.parse()
     }
 }
+///`KnownRetention`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum KnownRetention {
+    #[serde(rename = "no_reset")]
+    NoReset,
+    #[serde(rename = "day")]
+    Day,
+    #[serde(rename = "week")]
+    Week,
+    #[serde(rename = "month")]
+    Month,
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for KnownRetention {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::NoReset => f.write_str("no_reset"),
+            Self::Day => f.write_str("day"),
+            Self::Week => f.write_str("week"),
+            Self::Month => f.write_str("month"),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::str::FromStr for KnownRetention {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "no_reset" => Ok(Self::NoReset),
+            "day" => Ok(Self::Day),
+            "week" => Ok(Self::Week),
+            "month" => Ok(Self::Month),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<&str> for KnownRetention {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::convert::TryFrom<::std::string::String> for KnownRetention {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`KnownServerToolResultBlockType`
 #[derive(
     ::serde::Deserialize,
@@ -7150,6 +7636,93 @@ impl ::std::convert::From<CustomTool> for KnownTool {
         Self::CustomTool(value)
     }
 }
+///One movement of the balance.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct LedgerEntry {
+    ///The sum moved, never negative.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub amount: ::std::option::Option<MoneyAmount>,
+    ///When the entry was booked (UTC, ISO 8601).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub created_at: ::std::option::Option<::std::string::String>,
+    ///In (`TOPUP`) or out (`CHARGE`): the sign of `amount`, which is never negative.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub direction: ::std::option::Option<LedgerEntryDirection>,
+    ///For a model charge, the model; otherwise, or when unknown, null.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<::std::string::String>,
+    ///Ties the entry to something the caller holds: for `MODEL_USAGE` the call's `x-inference-id`, for a payment its transaction id; null for bonuses, expiries and manual changes.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub reference_id: ::std::option::Option<::std::string::String>,
+    ///What caused the entry; known kinds `PAYMENT`, `BONUS`, `REFUND`, `ADJUSTMENT`, `MODEL_USAGE`, `CREDITS_EXPIRED`, `INIT` (more may come).
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl LedgerEntry {
+    pub fn builder() -> builder::LedgerEntry {
+        Default::default()
+    }
+}
+///In (`TOPUP`) or out (`CHARGE`): the sign of `amount`, which is never negative.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum LedgerEntryDirection {
+    Direction(Direction),
+    String(::std::string::String),
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for LedgerEntryDirection {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Direction(x) => x.fmt(f),
+            Self::String(x) => x.fmt(f),
+        }
+    }
+}
+impl ::std::convert::From<Direction> for LedgerEntryDirection {
+    fn from(value: Direction) -> Self {
+        Self::Direction(value)
+    }
+}
+///One page of the ledger and where the next starts.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct LedgerPage {
+    ///The entries of this page.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<::std::vec::Vec<LedgerEntry>>,
+    ///How to go on.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub pagination: ::std::option::Option<LedgerPagination>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl LedgerPage {
+    pub fn builder() -> builder::LedgerPage {
+        Default::default()
+    }
+}
+///How to go on.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct LedgerPagination {
+    ///True when more entries follow.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub has_more: ::std::option::Option<bool>,
+    ///Send as `cursor` for the next page; null on the last.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub next_cursor: ::std::option::Option<::std::string::String>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl LedgerPagination {
+    pub fn builder() -> builder::LedgerPagination {
+        Default::default()
+    }
+}
 ///A model as the catalogue lists it.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct ListedModel {
@@ -7183,6 +7756,87 @@ pub struct ListedModel {
 #[cfg(feature = "builder")]
 impl ListedModel {
     pub fn builder() -> builder::ListedModel {
+        Default::default()
+    }
+}
+///One request.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct LogEntry {
+    ///The `X-Client-Request-Id` sent with the call; null when none was (or for rows older than the field).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub client_request_id: ::std::option::Option<::std::string::String>,
+    ///What the request was billed; zero when it failed.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cost: ::std::option::Option<MoneyAmount>,
+    ///When the request was made (UTC, ISO 8601).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub created: ::std::option::Option<::std::string::String>,
+    ///The call's `x-inference-id`, also the `reference_id` of its ledger charge.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub inference_id: ::std::option::Option<::std::string::String>,
+    ///The model, as `source/alias`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<::std::string::String>,
+    ///Where it was sent from; known values `api` and `playground`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub origin: ::std::option::Option<::std::string::String>,
+    ///The id of the HTTP call, when there is one.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub request_id: ::std::option::Option<::std::string::String>,
+    ///How it ended; known values `succeeded` and `failed` (a failed one costs nothing).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<::std::string::String>,
+    ///Tokens used; zeros for models not priced by the token.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tokens: ::std::option::Option<TokenCounts>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl LogEntry {
+    pub fn builder() -> builder::LogEntry {
+        Default::default()
+    }
+}
+///One page of request rows.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct LogPage {
+    ///The rows of this page.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data: ::std::option::Option<::std::vec::Vec<LogEntry>>,
+    ///Where this page sits.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub pagination: ::std::option::Option<LogPagination>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl LogPage {
+    pub fn builder() -> builder::LogPage {
+        Default::default()
+    }
+}
+///Where this page sits.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct LogPagination {
+    ///True when more rows follow.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub has_more: ::std::option::Option<bool>,
+    ///The page size used.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    ///The offset used.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub offset: ::std::option::Option<i64>,
+    ///How many rows match over all pages.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub total: ::std::option::Option<i64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl LogPagination {
+    pub fn builder() -> builder::LogPagination {
         Default::default()
     }
 }
@@ -7239,6 +7893,48 @@ pub struct MaxPrice {
 impl MaxPrice {
     pub fn builder() -> builder::MaxPrice {
         Default::default()
+    }
+}
+///A model, the endpoint it was measured on, and its figures.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MeasuredModel {
+    ///The model's `id` or one of its aliases.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub alias: ::std::option::Option<::std::string::String>,
+    ///The route the figures were taken on.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub endpoint: ::std::option::Option<::std::string::String>,
+    ///One model's figures; a figure that does not apply to the model, or has no data, is absent.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub metrics: ::std::option::Option<ModelMetrics>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MeasuredModel {
+    pub fn builder() -> builder::MeasuredModel {
+        Default::default()
+    }
+}
+///The measured models: a map from model id to its figures, or a list of entries naming their model.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum MeasuredModels {
+    Object(::std::collections::HashMap<::std::string::String, ModelMetrics>),
+    Array(::std::vec::Vec<MeasuredModel>),
+}
+impl ::std::convert::From<
+    ::std::collections::HashMap<::std::string::String, ModelMetrics>,
+> for MeasuredModels {
+    fn from(
+        value: ::std::collections::HashMap<::std::string::String, ModelMetrics>,
+    ) -> Self {
+        Self::Object(value)
+    }
+}
+impl ::std::convert::From<::std::vec::Vec<MeasuredModel>> for MeasuredModels {
+    fn from(value: ::std::vec::Vec<MeasuredModel>) -> Self {
+        Self::Array(value)
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -8096,6 +8792,27 @@ impl Meta {
         Default::default()
     }
 }
+///Percentiles per model over the current window.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MetricsReport {
+    ///When these figures were computed (UTC, ISO 8601).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub generated_at: ::std::option::Option<::std::string::String>,
+    ///The measured models: a map from model id to its figures, or a list of entries naming their model.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub models: ::std::option::Option<MeasuredModels>,
+    ///The window's length, in seconds.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub window_seconds: ::std::option::Option<i64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MetricsReport {
+    pub fn builder() -> builder::MetricsReport {
+        Default::default()
+    }
+}
 ///What a model takes in and gives out, with include=modalities.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Modalities {
@@ -8318,6 +9035,66 @@ pub struct ModelLookup {
 #[cfg(feature = "builder")]
 impl ModelLookup {
     pub fn builder() -> builder::ModelLookup {
+        Default::default()
+    }
+}
+///One model's figures; a figure that does not apply to the model, or has no data, is absent.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ModelMetrics {
+    ///Milliseconds from request to complete answer; the high percentiles are the slow tail.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub duration_ms: ::std::option::Option<Percentiles>,
+    ///Output tokens per second (text models). A higher percentile is a faster request: p99 is the best case, p50 the usual one.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tps: ::std::option::Option<Percentiles>,
+    ///Milliseconds until the first token (streamed text models).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub ttft_ms: ::std::option::Option<Percentiles>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ModelMetrics {
+    pub fn builder() -> builder::ModelMetrics {
+        Default::default()
+    }
+}
+///One model's share of the window.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct ModelSpend {
+    ///The model's id.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<::std::string::String>,
+    ///Billed requests to it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub requests: ::std::option::Option<i64>,
+    ///Spent on it, in USD.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub spend: ::std::option::Option<f64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl ModelSpend {
+    pub fn builder() -> builder::ModelSpend {
+        Default::default()
+    }
+}
+///The sum moved, never negative.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct MoneyAmount {
+    ///In credits, a whole number.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub credits: ::std::option::Option<i64>,
+    ///In US dollars.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub usd: ::std::option::Option<f64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl MoneyAmount {
+    pub fn builder() -> builder::MoneyAmount {
         Default::default()
     }
 }
@@ -8911,6 +9688,30 @@ impl ::std::convert::TryFrom<::std::string::String> for PageLocationCitationType
         value.parse()
     }
 }
+///Milliseconds from request to complete answer; the high percentiles are the slow tail.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct Percentiles {
+    ///The 50th percentile; absent or null without data.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub p50: ::std::option::Option<f64>,
+    ///The 75th percentile; absent or null without data.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub p75: ::std::option::Option<f64>,
+    ///The 90th percentile; absent or null without data.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub p90: ::std::option::Option<f64>,
+    ///The 99th percentile; absent or null without data.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub p99: ::std::option::Option<f64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl Percentiles {
+    pub fn builder() -> builder::Percentiles {
+        Default::default()
+    }
+}
 ///Keeps the connection alive.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct PingEvent {
@@ -9391,6 +10192,29 @@ impl ::std::convert::TryFrom<::std::string::String> for RefusalPartType {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///The key's settings as one set; `name`, `limit` and `scopes` may be null.
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+pub struct ReplaceKeyRequest {
+    ///True switches the key off, false back on.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub disabled: ::std::option::Option<bool>,
+    ///A spending cap for the key.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<RequestSpendLimit>,
+    ///A name for the key, for people.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    ///The kinds of model the key may call.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub scopes: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+#[cfg(feature = "builder")]
+impl ReplaceKeyRequest {
+    pub fn builder() -> builder::ReplaceKeyRequest {
+        Default::default()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`RequestAssistantMessage`
 #[derive(::serde::Serialize, Clone, Debug)]
 pub struct RequestAssistantMessage {
@@ -9477,6 +10301,22 @@ for RequestFunctionToolChoiceFunction {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///A spending cap for the key.
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+pub struct RequestSpendLimit {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub retention: ::std::option::Option<KnownRetention>,
+    ///The most the key may spend per period, in USD.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub threshold: ::std::option::Option<f64>,
+}
+#[cfg(feature = "builder")]
+impl RequestSpendLimit {
+    pub fn builder() -> builder::RequestSpendLimit {
+        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -9633,6 +10473,27 @@ impl ::std::convert::From<JsonObjectResponseFormat> for ResponseFormat {
 impl ::std::convert::From<JsonSchemaResponseFormat> for ResponseFormat {
     fn from(value: JsonSchemaResponseFormat) -> Self {
         Self::JsonSchemaResponseFormat(value)
+    }
+}
+///When the spent amount starts again from zero: never (`no_reset`), daily, weekly or monthly.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum Retention {
+    KnownRetention(KnownRetention),
+    String(::std::string::String),
+}
+#[cfg(feature = "string-conversions")]
+impl ::std::fmt::Display for Retention {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::KnownRetention(x) => x.fmt(f),
+            Self::String(x) => x.fmt(f),
+        }
+    }
+}
+impl ::std::convert::From<KnownRetention> for Retention {
+    fn from(value: KnownRetention) -> Self {
+        Self::KnownRetention(value)
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -10241,6 +11102,24 @@ impl ::std::convert::From<DocumentPartBase64Source> for Source {
 impl ::std::convert::From<TextSource> for Source {
     fn from(value: TextSource) -> Self {
         Self::TextSource(value)
+    }
+}
+///The key's spending cap, when one is set.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct SpendLimit {
+    ///When the spent amount starts again from zero: never (`no_reset`), daily, weekly or monthly.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub retention: ::std::option::Option<Retention>,
+    ///The most the key may spend per period, in USD.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub threshold: ::std::option::Option<f64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl SpendLimit {
+    pub fn builder() -> builder::SpendLimit {
+        Default::default()
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -11596,6 +12475,27 @@ impl ::std::convert::TryFrom<::std::string::String> for ThinkingPartType {
         value.parse()
     }
 }
+///Tokens used; zeros for models not priced by the token.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct TokenCounts {
+    ///Tokens read.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub input: ::std::option::Option<i64>,
+    ///Tokens written.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub output: ::std::option::Option<i64>,
+    ///Tokens read and written.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub total: ::std::option::Option<i64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl TokenCounts {
+    pub fn builder() -> builder::TokenCounts {
+        Default::default()
+    }
+}
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`Tool`
 #[derive(::serde::Serialize, Clone, Debug)]
@@ -12405,6 +13305,28 @@ impl ::std::convert::TryFrom<::std::string::String> for Ttl {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///The settings to change; fields left out stay as they are.
+#[derive(::serde::Serialize, Clone, Debug, Default)]
+pub struct UpdateKeyRequest {
+    ///True switches the key off, false back on.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub disabled: ::std::option::Option<bool>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<RequestSpendLimit>,
+    ///A name for the key, for people.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    ///The kinds of model the key may call.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub scopes: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+#[cfg(feature = "builder")]
+impl UpdateKeyRequest {
+    pub fn builder() -> builder::UpdateKeyRequest {
+        Default::default()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///The image, as a web address or a data: URL holding base64 bytes.
 #[derive(::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
@@ -12518,6 +13440,57 @@ pub struct Usage {
 #[cfg(feature = "builder")]
 impl Usage {
     pub fn builder() -> builder::Usage {
+        Default::default()
+    }
+}
+///One day, one model, or one model on one day.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct UsageGroup {
+    ///The day (`YYYY-MM-DD`, days as `tz` cuts them), when grouping by day.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub day: ::std::option::Option<::std::string::String>,
+    ///The model's id, when grouping by model.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<::std::string::String>,
+    ///Requests in the group, counted four ways; failed ones are in `total` and `failed` but never `charged`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub requests: ::std::option::Option<UsageGroupRequests>,
+    ///Spent in the group, in USD.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub spend: ::std::option::Option<f64>,
+    ///Tokens used in the group.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tokens: ::std::option::Option<TokenCounts>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl UsageGroup {
+    pub fn builder() -> builder::UsageGroup {
+        Default::default()
+    }
+}
+///Requests in the group, counted four ways; failed ones are in `total` and `failed` but never `charged`.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct UsageGroupRequests {
+    ///Requests that were billed.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub charged: ::std::option::Option<i64>,
+    ///Requests that failed (billed nothing).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub failed: ::std::option::Option<i64>,
+    ///Requests that worked.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub succeeded: ::std::option::Option<i64>,
+    ///Every request, failed ones too.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub total: ::std::option::Option<i64>,
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(feature = "builder")]
+impl UsageGroupRequests {
+    pub fn builder() -> builder::UsageGroupRequests {
         Default::default()
     }
 }
@@ -14543,6 +15516,323 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct ApiKey {
+        created_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        disabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<
+            ::std::option::Option<super::SpendLimit>,
+            ::std::string::String,
+        >,
+        monthly_usage: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        prefix: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        scopes: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+        updated_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ApiKey {
+        fn default() -> Self {
+            Self {
+                created_at: Ok(Default::default()),
+                disabled: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                monthly_usage: Ok(Default::default()),
+                name: Ok(Default::default()),
+                prefix: Ok(Default::default()),
+                scopes: Ok(Default::default()),
+                updated_at: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ApiKey {
+        pub fn created_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for created_at: {e}")
+                });
+            self
+        }
+        pub fn disabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.disabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for disabled: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::SpendLimit>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn monthly_usage<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.monthly_usage = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for monthly_usage: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn prefix<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.prefix = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for prefix: {e}"));
+            self
+        }
+        pub fn scopes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.scopes = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for scopes: {e}"));
+            self
+        }
+        pub fn updated_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for updated_at: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ApiKey> for super::ApiKey {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ApiKey,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                created_at: value.created_at?,
+                disabled: value.disabled?,
+                limit: value.limit?,
+                monthly_usage: value.monthly_usage?,
+                name: value.name?,
+                prefix: value.prefix?,
+                scopes: value.scopes?,
+                updated_at: value.updated_at?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ApiKey> for ApiKey {
+        fn from(value: super::ApiKey) -> Self {
+            Self {
+                created_at: Ok(value.created_at),
+                disabled: Ok(value.disabled),
+                limit: Ok(value.limit),
+                monthly_usage: Ok(value.monthly_usage),
+                name: Ok(value.name),
+                prefix: Ok(value.prefix),
+                scopes: Ok(value.scopes),
+                updated_at: Ok(value.updated_at),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ApiKeyAnswer {
+        data: ::std::result::Result<
+            ::std::option::Option<super::ApiKey>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ApiKeyAnswer {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ApiKeyAnswer {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ApiKey>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ApiKeyAnswer> for super::ApiKeyAnswer {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ApiKeyAnswer,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ApiKeyAnswer> for ApiKeyAnswer {
+        fn from(value: super::ApiKeyAnswer) -> Self {
+            Self {
+                data: Ok(value.data),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ApiKeyList {
+        data: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::ApiKey>>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ApiKeyList {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ApiKeyList {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::ApiKey>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ApiKeyList> for super::ApiKeyList {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ApiKeyList,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ApiKeyList> for ApiKeyList {
+        fn from(value: super::ApiKeyList) -> Self {
+            Self {
+                data: Ok(value.data),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct Approximate {
         city: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
@@ -14983,6 +16273,205 @@ pub mod builder {
             Self {
                 disable_parallel_tool_use: Ok(value.disable_parallel_tool_use),
                 type_: Ok(value.type_),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct AutoTopupSettings {
+        amount: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        currency: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        is_enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        threshold: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for AutoTopupSettings {
+        fn default() -> Self {
+            Self {
+                amount: Ok(Default::default()),
+                currency: Ok(Default::default()),
+                is_enabled: Ok(Default::default()),
+                threshold: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl AutoTopupSettings {
+        pub fn amount<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.amount = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for amount: {e}"));
+            self
+        }
+        pub fn currency<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.currency = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for currency: {e}")
+                });
+            self
+        }
+        pub fn is_enabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_enabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for is_enabled: {e}")
+                });
+            self
+        }
+        pub fn threshold<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.threshold = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for threshold: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<AutoTopupSettings> for super::AutoTopupSettings {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: AutoTopupSettings,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                amount: value.amount?,
+                currency: value.currency?,
+                is_enabled: value.is_enabled?,
+                threshold: value.threshold?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::AutoTopupSettings> for AutoTopupSettings {
+        fn from(value: super::AutoTopupSettings) -> Self {
+            Self {
+                amount: Ok(value.amount),
+                currency: Ok(value.currency),
+                is_enabled: Ok(value.is_enabled),
+                threshold: Ok(value.threshold),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct Balance {
+        currency: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        current_balance: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for Balance {
+        fn default() -> Self {
+            Self {
+                currency: Ok(Default::default()),
+                current_balance: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl Balance {
+        pub fn currency<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.currency = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for currency: {e}")
+                });
+            self
+        }
+        pub fn current_balance<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.current_balance = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for current_balance: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Balance> for super::Balance {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Balance,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                currency: value.currency?,
+                current_balance: value.current_balance?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::Balance> for Balance {
+        fn from(value: super::Balance) -> Self {
+            Self {
+                currency: Ok(value.currency),
+                current_balance: Ok(value.current_balance),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -16080,6 +17569,146 @@ pub mod builder {
             Self {
                 custom_id: Ok(value.custom_id),
                 result: Ok(value.result),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct BillingDetail {
+        autotopup_settings: ::std::result::Result<
+            ::std::option::Option<super::AutoTopupSettings>,
+            ::std::string::String,
+        >,
+        currency: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        current_balance: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        email: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        user_id: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for BillingDetail {
+        fn default() -> Self {
+            Self {
+                autotopup_settings: Ok(Default::default()),
+                currency: Ok(Default::default()),
+                current_balance: Ok(Default::default()),
+                email: Ok(Default::default()),
+                user_id: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl BillingDetail {
+        pub fn autotopup_settings<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AutoTopupSettings>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.autotopup_settings = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for autotopup_settings: {e}"
+                    )
+                });
+            self
+        }
+        pub fn currency<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.currency = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for currency: {e}")
+                });
+            self
+        }
+        pub fn current_balance<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.current_balance = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for current_balance: {e}")
+                });
+            self
+        }
+        pub fn email<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.email = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for email: {e}"));
+            self
+        }
+        pub fn user_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for user_id: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BillingDetail> for super::BillingDetail {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BillingDetail,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                autotopup_settings: value.autotopup_settings?,
+                currency: value.currency?,
+                current_balance: value.current_balance?,
+                email: value.email?,
+                user_id: value.user_id?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::BillingDetail> for BillingDetail {
+        fn from(value: super::BillingDetail) -> Self {
+            Self {
+                autotopup_settings: Ok(value.autotopup_settings),
+                currency: Ok(value.currency),
+                current_balance: Ok(value.current_balance),
+                email: Ok(value.email),
+                user_id: Ok(value.user_id),
                 extra: Ok(value.extra),
             }
         }
@@ -20115,6 +21744,355 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct CreateKeyRequest {
+        limit: ::std::result::Result<
+            ::std::option::Option<super::RequestSpendLimit>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        scopes: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for CreateKeyRequest {
+        fn default() -> Self {
+            Self {
+                limit: Ok(Default::default()),
+                name: Ok(Default::default()),
+                scopes: Ok(Default::default()),
+            }
+        }
+    }
+    impl CreateKeyRequest {
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::RequestSpendLimit>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn scopes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.scopes = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for scopes: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CreateKeyRequest> for super::CreateKeyRequest {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreateKeyRequest,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                limit: value.limit?,
+                name: value.name?,
+                scopes: value.scopes?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CreateKeyRequest> for CreateKeyRequest {
+        fn from(value: super::CreateKeyRequest) -> Self {
+            Self {
+                limit: Ok(value.limit),
+                name: Ok(value.name),
+                scopes: Ok(value.scopes),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct CreatedApiKey {
+        created_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        disabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        key: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<
+            ::std::option::Option<super::SpendLimit>,
+            ::std::string::String,
+        >,
+        monthly_usage: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        prefix: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        scopes: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+        updated_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for CreatedApiKey {
+        fn default() -> Self {
+            Self {
+                created_at: Ok(Default::default()),
+                disabled: Ok(Default::default()),
+                key: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                monthly_usage: Ok(Default::default()),
+                name: Ok(Default::default()),
+                prefix: Ok(Default::default()),
+                scopes: Ok(Default::default()),
+                updated_at: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl CreatedApiKey {
+        pub fn created_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for created_at: {e}")
+                });
+            self
+        }
+        pub fn disabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.disabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for disabled: {e}")
+                });
+            self
+        }
+        pub fn key<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.key = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for key: {e}"));
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::SpendLimit>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn monthly_usage<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.monthly_usage = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for monthly_usage: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn prefix<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.prefix = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for prefix: {e}"));
+            self
+        }
+        pub fn scopes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.scopes = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for scopes: {e}"));
+            self
+        }
+        pub fn updated_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for updated_at: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CreatedApiKey> for super::CreatedApiKey {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreatedApiKey,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                created_at: value.created_at?,
+                disabled: value.disabled?,
+                key: value.key?,
+                limit: value.limit?,
+                monthly_usage: value.monthly_usage?,
+                name: value.name?,
+                prefix: value.prefix?,
+                scopes: value.scopes?,
+                updated_at: value.updated_at?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CreatedApiKey> for CreatedApiKey {
+        fn from(value: super::CreatedApiKey) -> Self {
+            Self {
+                created_at: Ok(value.created_at),
+                disabled: Ok(value.disabled),
+                key: Ok(value.key),
+                limit: Ok(value.limit),
+                monthly_usage: Ok(value.monthly_usage),
+                name: Ok(value.name),
+                prefix: Ok(value.prefix),
+                scopes: Ok(value.scopes),
+                updated_at: Ok(value.updated_at),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct CreatedApiKeyAnswer {
+        data: ::std::result::Result<
+            ::std::option::Option<super::CreatedApiKey>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for CreatedApiKeyAnswer {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl CreatedApiKeyAnswer {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::CreatedApiKey>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<CreatedApiKeyAnswer> for super::CreatedApiKeyAnswer {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreatedApiKeyAnswer,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::CreatedApiKeyAnswer> for CreatedApiKeyAnswer {
+        fn from(value: super::CreatedApiKeyAnswer) -> Self {
+            Self {
+                data: Ok(value.data),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct Custom {
         input: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
@@ -20491,6 +22469,149 @@ pub mod builder {
                 description: Ok(value.description),
                 format: Ok(value.format),
                 name: Ok(value.name),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct DeletedApiKey {
+        deleted: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        prefix: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for DeletedApiKey {
+        fn default() -> Self {
+            Self {
+                deleted: Ok(Default::default()),
+                prefix: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl DeletedApiKey {
+        pub fn deleted<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.deleted = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for deleted: {e}")
+                });
+            self
+        }
+        pub fn prefix<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.prefix = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for prefix: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<DeletedApiKey> for super::DeletedApiKey {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeletedApiKey,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                deleted: value.deleted?,
+                prefix: value.prefix?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::DeletedApiKey> for DeletedApiKey {
+        fn from(value: super::DeletedApiKey) -> Self {
+            Self {
+                deleted: Ok(value.deleted),
+                prefix: Ok(value.prefix),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct DeletedApiKeyAnswer {
+        data: ::std::result::Result<
+            ::std::option::Option<super::DeletedApiKey>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for DeletedApiKeyAnswer {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl DeletedApiKeyAnswer {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::DeletedApiKey>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<DeletedApiKeyAnswer> for super::DeletedApiKeyAnswer {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeletedApiKeyAnswer,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::DeletedApiKeyAnswer> for DeletedApiKeyAnswer {
+        fn from(value: super::DeletedApiKeyAnswer) -> Self {
+            Self {
+                data: Ok(value.data),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -25184,6 +27305,665 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct KeyUsage {
+        api_key_prefix: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        currency: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        end: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        requests: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        spend: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        start: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for KeyUsage {
+        fn default() -> Self {
+            Self {
+                api_key_prefix: Ok(Default::default()),
+                currency: Ok(Default::default()),
+                end: Ok(Default::default()),
+                requests: Ok(Default::default()),
+                spend: Ok(Default::default()),
+                start: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl KeyUsage {
+        pub fn api_key_prefix<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.api_key_prefix = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for api_key_prefix: {e}")
+                });
+            self
+        }
+        pub fn currency<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.currency = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for currency: {e}")
+                });
+            self
+        }
+        pub fn end<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.end = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for end: {e}"));
+            self
+        }
+        pub fn requests<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.requests = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for requests: {e}")
+                });
+            self
+        }
+        pub fn spend<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.spend = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for spend: {e}"));
+            self
+        }
+        pub fn start<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.start = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for start: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<KeyUsage> for super::KeyUsage {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: KeyUsage,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                api_key_prefix: value.api_key_prefix?,
+                currency: value.currency?,
+                end: value.end?,
+                requests: value.requests?,
+                spend: value.spend?,
+                start: value.start?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::KeyUsage> for KeyUsage {
+        fn from(value: super::KeyUsage) -> Self {
+            Self {
+                api_key_prefix: Ok(value.api_key_prefix),
+                currency: Ok(value.currency),
+                end: Ok(value.end),
+                requests: Ok(value.requests),
+                spend: Ok(value.spend),
+                start: Ok(value.start),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct KeyUsageDetail {
+        api_key_prefix: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        currency: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        end: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        groups: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::UsageGroup>>,
+            ::std::string::String,
+        >,
+        models: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::ModelSpend>>,
+            ::std::string::String,
+        >,
+        requests: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        spend: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        start: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for KeyUsageDetail {
+        fn default() -> Self {
+            Self {
+                api_key_prefix: Ok(Default::default()),
+                currency: Ok(Default::default()),
+                end: Ok(Default::default()),
+                groups: Ok(Default::default()),
+                models: Ok(Default::default()),
+                requests: Ok(Default::default()),
+                spend: Ok(Default::default()),
+                start: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl KeyUsageDetail {
+        pub fn api_key_prefix<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.api_key_prefix = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for api_key_prefix: {e}")
+                });
+            self
+        }
+        pub fn currency<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.currency = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for currency: {e}")
+                });
+            self
+        }
+        pub fn end<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.end = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for end: {e}"));
+            self
+        }
+        pub fn groups<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::UsageGroup>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.groups = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for groups: {e}"));
+            self
+        }
+        pub fn models<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::ModelSpend>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.models = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for models: {e}"));
+            self
+        }
+        pub fn requests<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.requests = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for requests: {e}")
+                });
+            self
+        }
+        pub fn spend<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.spend = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for spend: {e}"));
+            self
+        }
+        pub fn start<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.start = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for start: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<KeyUsageDetail> for super::KeyUsageDetail {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: KeyUsageDetail,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                api_key_prefix: value.api_key_prefix?,
+                currency: value.currency?,
+                end: value.end?,
+                groups: value.groups?,
+                models: value.models?,
+                requests: value.requests?,
+                spend: value.spend?,
+                start: value.start?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::KeyUsageDetail> for KeyUsageDetail {
+        fn from(value: super::KeyUsageDetail) -> Self {
+            Self {
+                api_key_prefix: Ok(value.api_key_prefix),
+                currency: Ok(value.currency),
+                end: Ok(value.end),
+                groups: Ok(value.groups),
+                models: Ok(value.models),
+                requests: Ok(value.requests),
+                spend: Ok(value.spend),
+                start: Ok(value.start),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct LedgerEntry {
+        amount: ::std::result::Result<
+            ::std::option::Option<super::MoneyAmount>,
+            ::std::string::String,
+        >,
+        created_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        direction: ::std::result::Result<
+            ::std::option::Option<super::LedgerEntryDirection>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        reference_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for LedgerEntry {
+        fn default() -> Self {
+            Self {
+                amount: Ok(Default::default()),
+                created_at: Ok(Default::default()),
+                direction: Ok(Default::default()),
+                model: Ok(Default::default()),
+                reference_id: Ok(Default::default()),
+                type_: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl LedgerEntry {
+        pub fn amount<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::MoneyAmount>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.amount = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for amount: {e}"));
+            self
+        }
+        pub fn created_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for created_at: {e}")
+                });
+            self
+        }
+        pub fn direction<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::LedgerEntryDirection>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.direction = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for direction: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn reference_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.reference_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for reference_id: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<LedgerEntry> for super::LedgerEntry {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: LedgerEntry,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                amount: value.amount?,
+                created_at: value.created_at?,
+                direction: value.direction?,
+                model: value.model?,
+                reference_id: value.reference_id?,
+                type_: value.type_?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::LedgerEntry> for LedgerEntry {
+        fn from(value: super::LedgerEntry) -> Self {
+            Self {
+                amount: Ok(value.amount),
+                created_at: Ok(value.created_at),
+                direction: Ok(value.direction),
+                model: Ok(value.model),
+                reference_id: Ok(value.reference_id),
+                type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct LedgerPage {
+        data: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::LedgerEntry>>,
+            ::std::string::String,
+        >,
+        pagination: ::std::result::Result<
+            ::std::option::Option<super::LedgerPagination>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for LedgerPage {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                pagination: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl LedgerPage {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::LedgerEntry>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn pagination<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::LedgerPagination>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.pagination = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for pagination: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<LedgerPage> for super::LedgerPage {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: LedgerPage,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                pagination: value.pagination?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::LedgerPage> for LedgerPage {
+        fn from(value: super::LedgerPage) -> Self {
+            Self {
+                data: Ok(value.data),
+                pagination: Ok(value.pagination),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct LedgerPagination {
+        has_more: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        next_cursor: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for LedgerPagination {
+        fn default() -> Self {
+            Self {
+                has_more: Ok(Default::default()),
+                next_cursor: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl LedgerPagination {
+        pub fn has_more<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.has_more = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for has_more: {e}")
+                });
+            self
+        }
+        pub fn next_cursor<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.next_cursor = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for next_cursor: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<LedgerPagination> for super::LedgerPagination {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: LedgerPagination,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                has_more: value.has_more?,
+                next_cursor: value.next_cursor?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::LedgerPagination> for LedgerPagination {
+        fn from(value: super::LedgerPagination) -> Self {
+            Self {
+                has_more: Ok(value.has_more),
+                next_cursor: Ok(value.next_cursor),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct ListedModel {
         aliases: ::std::result::Result<
             ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -25374,6 +28154,401 @@ pub mod builder {
                 pricing: Ok(value.pricing),
                 tags: Ok(value.tags),
                 type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct LogEntry {
+        client_request_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        cost: ::std::result::Result<
+            ::std::option::Option<super::MoneyAmount>,
+            ::std::string::String,
+        >,
+        created: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        inference_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        origin: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        request_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        tokens: ::std::result::Result<
+            ::std::option::Option<super::TokenCounts>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for LogEntry {
+        fn default() -> Self {
+            Self {
+                client_request_id: Ok(Default::default()),
+                cost: Ok(Default::default()),
+                created: Ok(Default::default()),
+                inference_id: Ok(Default::default()),
+                model: Ok(Default::default()),
+                origin: Ok(Default::default()),
+                request_id: Ok(Default::default()),
+                status: Ok(Default::default()),
+                tokens: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl LogEntry {
+        pub fn client_request_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.client_request_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for client_request_id: {e}")
+                });
+            self
+        }
+        pub fn cost<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::MoneyAmount>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cost = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for cost: {e}"));
+            self
+        }
+        pub fn created<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for created: {e}")
+                });
+            self
+        }
+        pub fn inference_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.inference_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for inference_id: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn origin<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.origin = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for origin: {e}"));
+            self
+        }
+        pub fn request_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.request_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for request_id: {e}")
+                });
+            self
+        }
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for status: {e}"));
+            self
+        }
+        pub fn tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::TokenCounts>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tokens = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for tokens: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<LogEntry> for super::LogEntry {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: LogEntry,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                client_request_id: value.client_request_id?,
+                cost: value.cost?,
+                created: value.created?,
+                inference_id: value.inference_id?,
+                model: value.model?,
+                origin: value.origin?,
+                request_id: value.request_id?,
+                status: value.status?,
+                tokens: value.tokens?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::LogEntry> for LogEntry {
+        fn from(value: super::LogEntry) -> Self {
+            Self {
+                client_request_id: Ok(value.client_request_id),
+                cost: Ok(value.cost),
+                created: Ok(value.created),
+                inference_id: Ok(value.inference_id),
+                model: Ok(value.model),
+                origin: Ok(value.origin),
+                request_id: Ok(value.request_id),
+                status: Ok(value.status),
+                tokens: Ok(value.tokens),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct LogPage {
+        data: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<super::LogEntry>>,
+            ::std::string::String,
+        >,
+        pagination: ::std::result::Result<
+            ::std::option::Option<super::LogPagination>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for LogPage {
+        fn default() -> Self {
+            Self {
+                data: Ok(Default::default()),
+                pagination: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl LogPage {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::LogEntry>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn pagination<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::LogPagination>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.pagination = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for pagination: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<LogPage> for super::LogPage {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: LogPage,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                pagination: value.pagination?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::LogPage> for LogPage {
+        fn from(value: super::LogPage) -> Self {
+            Self {
+                data: Ok(value.data),
+                pagination: Ok(value.pagination),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct LogPagination {
+        has_more: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        offset: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        total: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for LogPagination {
+        fn default() -> Self {
+            Self {
+                has_more: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                offset: Ok(Default::default()),
+                total: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl LogPagination {
+        pub fn has_more<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.has_more = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for has_more: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn offset<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.offset = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for offset: {e}"));
+            self
+        }
+        pub fn total<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.total = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for total: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<LogPagination> for super::LogPagination {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: LogPagination,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                has_more: value.has_more?,
+                limit: value.limit?,
+                offset: value.offset?,
+                total: value.total?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::LogPagination> for LogPagination {
+        fn from(value: super::LogPagination) -> Self {
+            Self {
+                has_more: Ok(value.has_more),
+                limit: Ok(value.limit),
+                offset: Ok(value.offset),
+                total: Ok(value.total),
                 extra: Ok(value.extra),
             }
         }
@@ -25673,6 +28848,106 @@ pub mod builder {
                 image: Ok(value.image),
                 prompt: Ok(value.prompt),
                 request: Ok(value.request),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MeasuredModel {
+        alias: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        endpoint: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        metrics: ::std::result::Result<
+            ::std::option::Option<super::ModelMetrics>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MeasuredModel {
+        fn default() -> Self {
+            Self {
+                alias: Ok(Default::default()),
+                endpoint: Ok(Default::default()),
+                metrics: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MeasuredModel {
+        pub fn alias<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.alias = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for alias: {e}"));
+            self
+        }
+        pub fn endpoint<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.endpoint = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for endpoint: {e}")
+                });
+            self
+        }
+        pub fn metrics<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ModelMetrics>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.metrics = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for metrics: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MeasuredModel> for super::MeasuredModel {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MeasuredModel,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                alias: value.alias?,
+                endpoint: value.endpoint?,
+                metrics: value.metrics?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MeasuredModel> for MeasuredModel {
+        fn from(value: super::MeasuredModel) -> Self {
+            Self {
+                alias: Ok(value.alias),
+                endpoint: Ok(value.endpoint),
+                metrics: Ok(value.metrics),
+                extra: Ok(value.extra),
             }
         }
     }
@@ -27131,6 +30406,106 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct MetricsReport {
+        generated_at: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        models: ::std::result::Result<
+            ::std::option::Option<super::MeasuredModels>,
+            ::std::string::String,
+        >,
+        window_seconds: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MetricsReport {
+        fn default() -> Self {
+            Self {
+                generated_at: Ok(Default::default()),
+                models: Ok(Default::default()),
+                window_seconds: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MetricsReport {
+        pub fn generated_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.generated_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for generated_at: {e}")
+                });
+            self
+        }
+        pub fn models<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::MeasuredModels>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.models = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for models: {e}"));
+            self
+        }
+        pub fn window_seconds<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.window_seconds = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for window_seconds: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MetricsReport> for super::MetricsReport {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MetricsReport,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                generated_at: value.generated_at?,
+                models: value.models?,
+                window_seconds: value.window_seconds?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MetricsReport> for MetricsReport {
+        fn from(value: super::MetricsReport) -> Self {
+            Self {
+                generated_at: Ok(value.generated_at),
+                models: Ok(value.models),
+                window_seconds: Ok(value.window_seconds),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct Modalities {
         input: ::std::result::Result<
             ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -27600,6 +30975,279 @@ pub mod builder {
             Self {
                 data: Ok(value.data),
                 object: Ok(value.object),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ModelMetrics {
+        duration_ms: ::std::result::Result<
+            ::std::option::Option<super::Percentiles>,
+            ::std::string::String,
+        >,
+        tps: ::std::result::Result<
+            ::std::option::Option<super::Percentiles>,
+            ::std::string::String,
+        >,
+        ttft_ms: ::std::result::Result<
+            ::std::option::Option<super::Percentiles>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ModelMetrics {
+        fn default() -> Self {
+            Self {
+                duration_ms: Ok(Default::default()),
+                tps: Ok(Default::default()),
+                ttft_ms: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ModelMetrics {
+        pub fn duration_ms<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Percentiles>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.duration_ms = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for duration_ms: {e}")
+                });
+            self
+        }
+        pub fn tps<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Percentiles>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tps = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for tps: {e}"));
+            self
+        }
+        pub fn ttft_ms<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Percentiles>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ttft_ms = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for ttft_ms: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ModelMetrics> for super::ModelMetrics {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ModelMetrics,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                duration_ms: value.duration_ms?,
+                tps: value.tps?,
+                ttft_ms: value.ttft_ms?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ModelMetrics> for ModelMetrics {
+        fn from(value: super::ModelMetrics) -> Self {
+            Self {
+                duration_ms: Ok(value.duration_ms),
+                tps: Ok(value.tps),
+                ttft_ms: Ok(value.ttft_ms),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ModelSpend {
+        model: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        requests: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        spend: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ModelSpend {
+        fn default() -> Self {
+            Self {
+                model: Ok(Default::default()),
+                requests: Ok(Default::default()),
+                spend: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl ModelSpend {
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn requests<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.requests = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for requests: {e}")
+                });
+            self
+        }
+        pub fn spend<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.spend = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for spend: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ModelSpend> for super::ModelSpend {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ModelSpend,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                model: value.model?,
+                requests: value.requests?,
+                spend: value.spend?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ModelSpend> for ModelSpend {
+        fn from(value: super::ModelSpend) -> Self {
+            Self {
+                model: Ok(value.model),
+                requests: Ok(value.requests),
+                spend: Ok(value.spend),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MoneyAmount {
+        credits: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        usd: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for MoneyAmount {
+        fn default() -> Self {
+            Self {
+                credits: Ok(Default::default()),
+                usd: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl MoneyAmount {
+        pub fn credits<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.credits = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for credits: {e}")
+                });
+            self
+        }
+        pub fn usd<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.usd = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for usd: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<MoneyAmount> for super::MoneyAmount {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MoneyAmount,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                credits: value.credits?,
+                usd: value.usd?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::MoneyAmount> for MoneyAmount {
+        fn from(value: super::MoneyAmount) -> Self {
+            Self {
+                credits: Ok(value.credits),
+                usd: Ok(value.usd),
                 extra: Ok(value.extra),
             }
         }
@@ -29739,6 +33387,107 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct Percentiles {
+        p50: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        p75: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        p90: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        p99: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for Percentiles {
+        fn default() -> Self {
+            Self {
+                p50: Ok(Default::default()),
+                p75: Ok(Default::default()),
+                p90: Ok(Default::default()),
+                p99: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl Percentiles {
+        pub fn p50<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.p50 = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for p50: {e}"));
+            self
+        }
+        pub fn p75<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.p75 = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for p75: {e}"));
+            self
+        }
+        pub fn p90<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.p90 = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for p90: {e}"));
+            self
+        }
+        pub fn p99<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.p99 = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for p99: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Percentiles> for super::Percentiles {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Percentiles,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                p50: value.p50?,
+                p75: value.p75?,
+                p90: value.p90?,
+                p99: value.p99?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::Percentiles> for Percentiles {
+        fn from(value: super::Percentiles) -> Self {
+            Self {
+                p50: Ok(value.p50),
+                p75: Ok(value.p75),
+                p90: Ok(value.p90),
+                p99: Ok(value.p99),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct PingEvent {
         type_: ::std::result::Result<super::PingEventType, ::std::string::String>,
         extra: ::std::result::Result<
@@ -30932,6 +34681,104 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct ReplaceKeyRequest {
+        disabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<
+            ::std::option::Option<super::RequestSpendLimit>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        scopes: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ReplaceKeyRequest {
+        fn default() -> Self {
+            Self {
+                disabled: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                name: Ok(Default::default()),
+                scopes: Ok(Default::default()),
+            }
+        }
+    }
+    impl ReplaceKeyRequest {
+        pub fn disabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.disabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for disabled: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::RequestSpendLimit>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn scopes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.scopes = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for scopes: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ReplaceKeyRequest> for super::ReplaceKeyRequest {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ReplaceKeyRequest,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                disabled: value.disabled?,
+                limit: value.limit?,
+                name: value.name?,
+                scopes: value.scopes?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ReplaceKeyRequest> for ReplaceKeyRequest {
+        fn from(value: super::ReplaceKeyRequest) -> Self {
+            Self {
+                disabled: Ok(value.disabled),
+                limit: Ok(value.limit),
+                name: Ok(value.name),
+                scopes: Ok(value.scopes),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct RequestAssistantMessage {
         audio: ::std::result::Result<
             ::std::option::Option<super::AssistantMessageAudio>,
@@ -31143,6 +34990,70 @@ pub mod builder {
             Self {
                 function: Ok(value.function),
                 type_: Ok(value.type_),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct RequestSpendLimit {
+        retention: ::std::result::Result<
+            ::std::option::Option<super::KnownRetention>,
+            ::std::string::String,
+        >,
+        threshold: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for RequestSpendLimit {
+        fn default() -> Self {
+            Self {
+                retention: Ok(Default::default()),
+                threshold: Ok(Default::default()),
+            }
+        }
+    }
+    impl RequestSpendLimit {
+        pub fn retention<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::KnownRetention>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.retention = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for retention: {e}")
+                });
+            self
+        }
+        pub fn threshold<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.threshold = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for threshold: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<RequestSpendLimit> for super::RequestSpendLimit {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RequestSpendLimit,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                retention: value.retention?,
+                threshold: value.threshold?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::RequestSpendLimit> for RequestSpendLimit {
+        fn from(value: super::RequestSpendLimit) -> Self {
+            Self {
+                retention: Ok(value.retention),
+                threshold: Ok(value.threshold),
             }
         }
     }
@@ -31820,6 +35731,89 @@ pub mod builder {
             Self {
                 signature: Ok(value.signature),
                 type_: Ok(value.type_),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct SpendLimit {
+        retention: ::std::result::Result<
+            ::std::option::Option<super::Retention>,
+            ::std::string::String,
+        >,
+        threshold: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for SpendLimit {
+        fn default() -> Self {
+            Self {
+                retention: Ok(Default::default()),
+                threshold: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl SpendLimit {
+        pub fn retention<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Retention>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.retention = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for retention: {e}")
+                });
+            self
+        }
+        pub fn threshold<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.threshold = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for threshold: {e}")
+                });
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<SpendLimit> for super::SpendLimit {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SpendLimit,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                retention: value.retention?,
+                threshold: value.threshold?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::SpendLimit> for SpendLimit {
+        fn from(value: super::SpendLimit) -> Self {
+            Self {
+                retention: Ok(value.retention),
+                threshold: Ok(value.threshold),
                 extra: Ok(value.extra),
             }
         }
@@ -33855,6 +37849,93 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct TokenCounts {
+        input: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        output: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        total: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for TokenCounts {
+        fn default() -> Self {
+            Self {
+                input: Ok(Default::default()),
+                output: Ok(Default::default()),
+                total: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl TokenCounts {
+        pub fn input<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.input = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for input: {e}"));
+            self
+        }
+        pub fn output<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.output = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for output: {e}"));
+            self
+        }
+        pub fn total<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.total = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for total: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<TokenCounts> for super::TokenCounts {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: TokenCounts,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                input: value.input?,
+                output: value.output?,
+                total: value.total?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::TokenCounts> for TokenCounts {
+        fn from(value: super::TokenCounts) -> Self {
+            Self {
+                input: Ok(value.input),
+                output: Ok(value.output),
+                total: Ok(value.total),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct Tool {
         type_: ::std::result::Result<super::ToolType, ::std::string::String>,
     }
@@ -34763,6 +38844,104 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct UpdateKeyRequest {
+        disabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<
+            ::std::option::Option<super::RequestSpendLimit>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        scopes: ::std::result::Result<
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for UpdateKeyRequest {
+        fn default() -> Self {
+            Self {
+                disabled: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                name: Ok(Default::default()),
+                scopes: Ok(Default::default()),
+            }
+        }
+    }
+    impl UpdateKeyRequest {
+        pub fn disabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.disabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for disabled: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::RequestSpendLimit>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn scopes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.scopes = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for scopes: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<UpdateKeyRequest> for super::UpdateKeyRequest {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateKeyRequest,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                disabled: value.disabled?,
+                limit: value.limit?,
+                name: value.name?,
+                scopes: value.scopes?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::UpdateKeyRequest> for UpdateKeyRequest {
+        fn from(value: super::UpdateKeyRequest) -> Self {
+            Self {
+                disabled: Ok(value.disabled),
+                limit: Ok(value.limit),
+                name: Ok(value.name),
+                scopes: Ok(value.scopes),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct UrlCitation {
         end_index: ::std::result::Result<
             ::std::option::Option<i64>,
@@ -35031,6 +39210,246 @@ pub mod builder {
                 credits_used: Ok(value.credits_used),
                 tokens_used: Ok(value.tokens_used),
                 usd_spent: Ok(value.usd_spent),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct UsageGroup {
+        day: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        requests: ::std::result::Result<
+            ::std::option::Option<super::UsageGroupRequests>,
+            ::std::string::String,
+        >,
+        spend: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        tokens: ::std::result::Result<
+            ::std::option::Option<super::TokenCounts>,
+            ::std::string::String,
+        >,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for UsageGroup {
+        fn default() -> Self {
+            Self {
+                day: Ok(Default::default()),
+                model: Ok(Default::default()),
+                requests: Ok(Default::default()),
+                spend: Ok(Default::default()),
+                tokens: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl UsageGroup {
+        pub fn day<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.day = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for day: {e}"));
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn requests<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::UsageGroupRequests>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.requests = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for requests: {e}")
+                });
+            self
+        }
+        pub fn spend<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.spend = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for spend: {e}"));
+            self
+        }
+        pub fn tokens<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::TokenCounts>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tokens = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for tokens: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<UsageGroup> for super::UsageGroup {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UsageGroup,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                day: value.day?,
+                model: value.model?,
+                requests: value.requests?,
+                spend: value.spend?,
+                tokens: value.tokens?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::UsageGroup> for UsageGroup {
+        fn from(value: super::UsageGroup) -> Self {
+            Self {
+                day: Ok(value.day),
+                model: Ok(value.model),
+                requests: Ok(value.requests),
+                spend: Ok(value.spend),
+                tokens: Ok(value.tokens),
+                extra: Ok(value.extra),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct UsageGroupRequests {
+        charged: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        failed: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        succeeded: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        total: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        extra: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for UsageGroupRequests {
+        fn default() -> Self {
+            Self {
+                charged: Ok(Default::default()),
+                failed: Ok(Default::default()),
+                succeeded: Ok(Default::default()),
+                total: Ok(Default::default()),
+                extra: Err("no value supplied for extra".to_string()),
+            }
+        }
+    }
+    impl UsageGroupRequests {
+        pub fn charged<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.charged = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for charged: {e}")
+                });
+            self
+        }
+        pub fn failed<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.failed = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for failed: {e}"));
+            self
+        }
+        pub fn succeeded<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.succeeded = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for succeeded: {e}")
+                });
+            self
+        }
+        pub fn total<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.total = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for total: {e}"));
+            self
+        }
+        pub fn extra<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for extra: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<UsageGroupRequests> for super::UsageGroupRequests {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UsageGroupRequests,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                charged: value.charged?,
+                failed: value.failed?,
+                succeeded: value.succeeded?,
+                total: value.total?,
+                extra: value.extra?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::UsageGroupRequests> for UsageGroupRequests {
+        fn from(value: super::UsageGroupRequests) -> Self {
+            Self {
+                charged: Ok(value.charged),
+                failed: Ok(value.failed),
+                succeeded: Ok(value.succeeded),
+                total: Ok(value.total),
                 extra: Ok(value.extra),
             }
         }
@@ -38234,7 +42653,9 @@ pub const MODEL_PAGES: &[ModelPage] = &[
 /// The normalized OpenAPI documents these types were generated from, as
 /// `(document stem, JSON text)`: what a mock or contract-testing server validates against.
 pub const DOCUMENTS: &[(&str, &str)] = &[
+    ("aimlapi-account", include_str!("../openapi/aimlapi-account.json")),
     ("aimlapi-batches", include_str!("../openapi/aimlapi-batches.json")),
+    ("aimlapi-metrics", include_str!("../openapi/aimlapi-metrics.json")),
     ("aimlapi-models", include_str!("../openapi/aimlapi-models.json")),
     ("claude-3-5-haiku", include_str!("../openapi/claude-3-5-haiku.json")),
     ("claude-3-5-sonnet", include_str!("../openapi/claude-3-5-sonnet.json")),
@@ -38287,6 +42708,7 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
 /// Each document's request body as a JSON Schema (draft 2020-12, components under
 /// `$defs`), as `(document stem, JSON text)`: what a validator checks a request against.
 pub const REQUEST_SCHEMAS: &[(&str, &str)] = &[
+    ("aimlapi-account", include_str!("../jsonschema/aimlapi-account.request.json")),
     ("aimlapi-batches", include_str!("../jsonschema/aimlapi-batches.request.json")),
     ("claude-3-5-haiku", include_str!("../jsonschema/claude-3-5-haiku.request.json")),
     ("claude-3-5-sonnet", include_str!("../jsonschema/claude-3-5-sonnet.request.json")),
