@@ -13,8 +13,11 @@ use serde_json::Value;
 pub enum ErrorKind {
     /// 401: the key is missing, wrong or disabled.
     Authentication,
-    /// 403: the account is out of credits.
+    /// 403 on a model call: the account is out of credits.
     InsufficientCredits,
+    /// 403 on an account route: this key may not do that (a management key on the ledger, a
+    /// regular key naming another key's prefix).
+    Forbidden,
     /// 429: too many requests; see [`HttpError::retry_after`].
     RateLimited,
     /// 400 or 422: the request was refused; see [`HttpError::message`].
@@ -55,6 +58,7 @@ impl fmt::Display for ErrorKind {
         f.write_str(match self {
             ErrorKind::Authentication => "authentication failed",
             ErrorKind::InsufficientCredits => "insufficient credits",
+            ErrorKind::Forbidden => "forbidden",
             ErrorKind::RateLimited => "rate limited",
             ErrorKind::BadRequest => "bad request",
             ErrorKind::NotFound => "not found",
@@ -230,6 +234,9 @@ pub enum Error {
     /// The server answered with a status that is not a success.
     #[error("{}: HTTP {}: {}{}", .0.kind(), .0.status, .0.message, .0.request_id.as_ref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
     Http(Box<HttpError>),
+    /// An account route answered 403: the key may not do this. The answer is kept.
+    #[error("forbidden: HTTP {}: {}{}", .0.status, .0.message, .0.request_id.as_ref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
+    Forbidden(Box<HttpError>),
     /// The request, or the wait between two stream chunks, took too long.
     #[error("timed out after {after:?} waiting for {waiting_for}")]
     Timeout {
@@ -357,6 +364,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Http(e) => e.kind(),
+            Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Connection(_) => ErrorKind::Connection,
             Error::Decode { .. } => ErrorKind::Decode,
@@ -374,8 +382,17 @@ impl Error {
     /// The HTTP error, for errors that came with a response.
     pub fn http(&self) -> Option<&HttpError> {
         match self {
-            Error::Http(e) => Some(e),
+            Error::Http(e) | Error::Forbidden(e) => Some(e),
             _ => None,
+        }
+    }
+
+    /// The error an account route's failure is: a 403 is [`Error::Forbidden`] (on a model call
+    /// it means no credits; here, that the key may not do this).
+    pub(crate) fn forbidden_on_account(self) -> Error {
+        match self {
+            Error::Http(e) if e.status == StatusCode::FORBIDDEN => Error::Forbidden(e),
+            other => other,
         }
     }
 

@@ -14,6 +14,7 @@
 #![doc = ""]
 #![doc = include_str!("../README.md")]
 
+pub mod account;
 mod api;
 pub mod batch;
 pub mod catalogue;

@@ -57,6 +57,8 @@ struct Inner {
     catalogue: crate::catalogue_state::CatalogueState,
     /// What the answered calls cost so far.
     spent: Arc<crate::cost::Spend>,
+    /// The request log route's 200 requests a minute, kept by every handle of this client.
+    log_reads: crate::http::pace::Pace,
 }
 
 impl std::fmt::Debug for Transport {
@@ -100,6 +102,7 @@ impl Transport {
                 settings,
                 catalogue: Default::default(),
                 spent: Default::default(),
+                log_reads: crate::http::pace::Pace::new(200, Duration::from_secs(60)),
             }),
         })
     }
@@ -131,6 +134,11 @@ impl Transport {
     /// What the calls answered so far cost, in US dollars.
     pub(crate) fn spent(&self) -> f64 {
         self.inner.spent.total()
+    }
+
+    /// The pace the request log route is read at.
+    pub(crate) fn log_reads(&self) -> &crate::http::pace::Pace {
+        &self.inner.log_reads
     }
 
     pub(crate) fn spend(&self) -> &Arc<crate::cost::Spend> {

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::clock::{later, timestamp};
+
 use serde_json::{json, Value};
 
 use crate::bodies;
@@ -83,37 +85,6 @@ fn error_type(status: u16) -> &'static str {
         529 => "overloaded_error",
         _ => "api_error",
     }
-}
-
-/// `t` plus `d`, or a day far off when that is past what a `SystemTime` holds (a set-up may ask
-/// for `Duration::MAX`).
-fn later(t: SystemTime, d: Duration) -> SystemTime {
-    t.checked_add(d)
-        .unwrap_or_else(|| SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799))
-}
-
-/// `t` as the vendor writes batch timestamps: ISO 8601, microseconds, `+00:00`.
-fn timestamp(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}+00:00",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        d.subsec_micros()
-    )
 }
 
 impl Batches {
@@ -374,16 +345,6 @@ pub(crate) fn write(elements: &[Value], form: BatchForm) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_written_as_the_vendor_writes_them() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_micros(1_777_915_657_468_424);
-        assert_eq!(timestamp(t), "2026-05-04T17:27:37.468424+00:00");
-        assert_eq!(
-            timestamp(SystemTime::UNIX_EPOCH),
-            "1970-01-01T00:00:00.000000+00:00"
-        );
-    }
 
     #[test]
     fn each_form_writes_the_elements() {

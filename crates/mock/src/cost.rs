@@ -102,6 +102,8 @@ fn prices(model: &str) -> Option<(f64, f64)> {
 pub(crate) struct Generation {
     /// The answer's `id`.
     pub(crate) id: String,
+    /// The `x-inference-id` the answer went out with.
+    pub(crate) inference_id: String,
     /// The model the answer names.
     pub(crate) model: String,
     /// Prompt tokens.
@@ -168,6 +170,15 @@ impl Generations {
             kept.pop_front();
         }
         kept.push_back(generation);
+    }
+
+    /// The generation answered with this `x-inference-id`.
+    pub(crate) fn of_inference(&self, inference_id: &str) -> Option<Generation> {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter()
+            .rev()
+            .find(|g| g.inference_id == inference_id)
+            .cloned()
     }
 
     /// The latest generation with this id.

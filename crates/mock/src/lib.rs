@@ -127,9 +127,11 @@
 
 #![deny(missing_docs)]
 
+mod account;
 mod batches;
 mod bodies;
 mod catalogue;
+mod clock;
 mod cost;
 mod reply;
 mod response;
@@ -139,6 +141,7 @@ mod state;
 mod stream;
 mod validate;
 
+pub use account::ACCOUNT_LIMIT;
 pub use batches::{BatchForm, BatchOutcome};
 pub use cost::{CREDITS_PER_USD, DEFAULT_USD_PER_MTOK, GENERATION_LIMIT};
 pub use reply::{Fault, Format, Reply, Script, ScriptedToolCall};

@@ -36,6 +36,8 @@ impl MockBuilder {
             generations: cost::Generations::default(),
             seed: std::collections::hash_map::RandomState::new(),
             batches: Default::default(),
+            account: Default::default(),
+            started: std::time::SystemTime::now(),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(MockServer {
@@ -105,6 +107,12 @@ impl MockServer {
     /// with `Retry-After` while a client polls).
     pub fn push_batch_poll(&self, reply: Reply) {
         self.shared.batches.push_poll(reply);
+    }
+
+    /// Sets what `GET /models/metrics` answers from now on (`None`: the documented example,
+    /// `fixtures/account/metrics.json`); `aliases` filters it either way.
+    pub fn set_metrics(&self, report: Option<serde_json::Value>) {
+        self.shared.account.set_metrics(report);
     }
 
     /// The requests received so far, in order: the last [`MockBuilder::record_limit`] of them.

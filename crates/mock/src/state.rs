@@ -85,6 +85,11 @@ pub struct MockBuilder {
     pub(crate) batch_expiry: Duration,
     pub(crate) batch_form: BatchForm,
     pub(crate) batch_progress: bool,
+    pub(crate) management_key: Option<String>,
+    pub(crate) account_balance: f64,
+    pub(crate) charge_delay: Duration,
+    pub(crate) logs_limit: usize,
+    pub(crate) logs_per: Duration,
 }
 
 /// How many requests a server keeps by default ([`MockBuilder::record_limit`]).
@@ -109,6 +114,11 @@ impl Default for MockBuilder {
             batch_expiry: Duration::from_secs(24 * 3600),
             batch_form: BatchForm::Array,
             batch_progress: false,
+            management_key: None,
+            account_balance: 100.0,
+            charge_delay: Duration::from_millis(500),
+            logs_limit: 200,
+            logs_per: Duration::from_secs(60),
         }
     }
 }
@@ -191,6 +201,36 @@ impl MockBuilder {
         self
     }
 
+    /// A management key: it may read any key's usage and logs (`key_prefix`), and is refused
+    /// by the ledger (403), as the vendor's is. Default: none.
+    pub fn management_key(mut self, key: impl Into<String>) -> Self {
+        self.management_key = Some(key.into());
+        self
+    }
+
+    /// The account's opening balance in US dollars (default 100): the ledger's first top-up,
+    /// less each charge as it lands.
+    pub fn account_balance(mut self, usd: f64) -> Self {
+        self.account_balance = usd;
+        self
+    }
+
+    /// How long after its answer a call's charge lands in the ledger, the usage figures and the
+    /// balance (default 500 ms: the vendor's charges land after the response too). The request
+    /// log has the call at once.
+    pub fn charge_delay(mut self, delay: Duration) -> Self {
+        self.charge_delay = delay;
+        self
+    }
+
+    /// The request log route's rate limit: at most `limit` reads in any `per` (default 200 in
+    /// 60 s, as the vendor's); past it, a 429 with `Retry-After`.
+    pub fn logs_rate_limit(mut self, limit: usize, per: Duration) -> Self {
+        self.logs_limit = limit;
+        self.logs_per = per;
+        self
+    }
+
     /// Whether the status of a running batch is its batch object, with request counts that
     /// move as its requests are answered (evenly over [`batch_delay`](Self::batch_delay)), as
     /// Anthropic's own API answers; by default it is the gateway's documented
@@ -221,6 +261,10 @@ pub(crate) struct Shared {
     pub(crate) seed: std::collections::hash_map::RandomState,
     /// The message batches made, and outcomes scripted for requests to come.
     pub(crate) batches: crate::batches::Batches,
+    /// The account the answered calls land in.
+    pub(crate) account: crate::account::Account,
+    /// When the server started: the account's opening top-up.
+    pub(crate) started: std::time::SystemTime,
 }
 
 impl Shared {

@@ -177,6 +177,12 @@ impl Client {
         Batch::new(self.transport.clone(), handle)
     }
 
+    /// The account this client's key belongs to (the AI/ML API's balance, ledger, usage,
+    /// request log and key routes) and the live model metrics.
+    pub fn account(&self) -> crate::account::Account {
+        crate::account::Account::new(self.transport.clone())
+    }
+
     /// The model catalogue (`GET /v1/models`): build the listing, then
     /// [`send`](ModelsQuery::send) it. No key is needed; the AI/ML API serves it.
     pub fn models(&self) -> ModelsQuery {

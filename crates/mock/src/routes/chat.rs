@@ -67,6 +67,7 @@ pub(super) fn serve(
         let answer_id = answer["id"].as_str().unwrap_or_default().to_string();
         shared.generations.keep(cost::Generation {
             id: answer_id.clone(),
+            inference_id: inference_id.to_string(),
             model: if answered.is_empty() { model } else { answered },
             prompt,
             completion,
@@ -146,6 +147,7 @@ pub(super) fn serve(
     let (events, ending) = stream::events(chunks, format, &reply.faults);
     shared.generations.keep(cost::Generation {
         id: answer_id.clone(),
+        inference_id: inference_id.to_string(),
         model: if answered.is_empty() { model } else { answered },
         prompt,
         completion,

@@ -50,6 +50,7 @@ pub(super) fn serve(
     let cost = cost::Cost::of(&[&model], prompt, completion);
     let mut generation = cost::Generation {
         id: message_id.clone(),
+        inference_id: inference_id.to_string(),
         model: model.clone(),
         prompt,
         completion,

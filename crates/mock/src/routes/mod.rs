@@ -2,6 +2,7 @@
 //! other, and what the handlers share: the key check, the next reply, a scripted status, the
 //! cost set on an answer.
 
+mod account;
 mod batches;
 mod chat;
 mod generation;
@@ -37,6 +38,9 @@ pub(crate) fn route(shared: &Shared, request: &Recorded, id: u64) -> Response<Bo
     if method == "GET" && path == "/api/v1/generation" {
         return generation::stats(shared, query, auth);
     }
+    if let Some(response) = account::serve(shared, method, path, query, auth, id) {
+        return response;
+    }
     if path.starts_with("/v1/batches") || path.starts_with("/batches") {
         if !authorized(shared, auth) {
             return full(401, json, error_body(401, path, id), &[]);
@@ -58,10 +62,42 @@ pub(crate) fn route(shared: &Shared, request: &Recorded, id: u64) -> Response<Bo
     }
     let spec = request.header("x-mock-reply").map(str::to_string);
     let inference_id = request.inference_id.as_str();
-    if to_messages {
-        return messages::serve(shared, path, id, inference_id, &request.body, spec);
-    }
-    chat::serve(shared, path, id, inference_id, &request.body, spec)
+    let response = if to_messages {
+        messages::serve(shared, path, id, inference_id, &request.body, spec)
+    } else {
+        chat::serve(shared, path, id, inference_id, &request.body, spec)
+    };
+    keep_in_account(shared, request, response.status().is_success());
+    response
+}
+
+/// The call in the account: what its answer cost (from the generation it left), or a failed
+/// call at cost 0.
+fn keep_in_account(shared: &Shared, request: &Recorded, succeeded: bool) {
+    let generation = shared.generations.of_inference(&request.inference_id);
+    let generation = generation.filter(|_| succeeded);
+    let asked = request.body["model"].as_str().unwrap_or_default();
+    let key = request
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or("mock-key");
+    shared.account.record(crate::account::Call {
+        seq: 0,
+        at: std::time::SystemTime::now(),
+        // The id the caller asked for, as the vendor's logs and ledger name a call's model.
+        model: match (asked, &generation) {
+            ("", Some(g)) => g.model.clone(),
+            _ => asked.to_string(),
+        },
+        succeeded: generation.is_some(),
+        usd: generation.as_ref().map_or(0.0, |g| g.cost.usd),
+        credits: generation.as_ref().map_or(0, |g| g.cost.credits),
+        input: generation.as_ref().map_or(0, |g| g.prompt),
+        output: generation.as_ref().map_or(0, |g| g.completion),
+        inference_id: request.inference_id.clone(),
+        client_request_id: request.header("x-client-request-id").map(str::to_string),
+        key_prefix: crate::account::key_prefix(key),
+    });
 }
 
 /// Whether a request may use the API: any may when no key is configured, else one with
