@@ -51,6 +51,8 @@ pub enum ErrorKind {
     /// The request is wrong whatever the model ([`Error::InvalidRequest`] says what raises it);
     /// nothing was sent.
     InvalidRequest,
+    /// The client's [`Budget`](crate::Budget) is spent; nothing was sent.
+    BudgetExceeded,
 }
 
 impl fmt::Display for ErrorKind {
@@ -74,6 +76,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::ResponseTooLarge => "the response body is over the size limit",
             ErrorKind::Unsupported => "the model does not take a property of the request",
             ErrorKind::InvalidRequest => "the request could not be built",
+            ErrorKind::BudgetExceeded => "the budget is spent",
         })
     }
 }
@@ -320,6 +323,15 @@ pub enum Error {
     /// [`Error::Unsupported`] instead.
     #[error("the request could not be built: {0}")]
     InvalidRequest(String),
+    /// The client's [`Budget`](crate::Budget) is spent: `figure` (the vendor's, with this
+    /// client's calls since it was read) is past `limit`. Nothing was sent.
+    #[error("the budget is spent: {limit} was set, and the figure is ${figure:.6}")]
+    BudgetExceeded {
+        /// The limit, in words (`at most $5 over the last 1 days`).
+        limit: String,
+        /// The figure checked against it: dollars spent, or the balance left.
+        figure: f64,
+    },
     /// One request of a batch was refused before anything was sent: `error` says why (its
     /// [`kind`](Error::kind) is the batch's).
     #[error("request `{custom_id}` of the batch: {error}")]
@@ -375,6 +387,7 @@ impl Error {
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::Unsupported { .. } | Error::CannotWrite { .. } => ErrorKind::Unsupported,
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Error::BudgetExceeded { .. } => ErrorKind::BudgetExceeded,
             Error::InBatch { error, .. } | Error::PartlySubmitted { error, .. } => error.kind(),
         }
     }

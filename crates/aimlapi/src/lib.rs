@@ -17,6 +17,7 @@
 pub mod account;
 mod api;
 pub mod batch;
+mod budget;
 pub mod catalogue;
 mod catalogue_state;
 mod chat_builder;
@@ -38,6 +39,7 @@ mod tool_loop;
 mod tool_spec;
 mod transport;
 mod usage;
+mod window;
 mod wire;
 
 pub use aimlapi_client as client;
@@ -46,6 +48,7 @@ pub use aimlapi_types as types;
 
 pub use api::{Client, ClientBuilder};
 pub use batch::{Batch, BatchBuilder, BatchHandle};
+pub use budget::Budget;
 pub use chat_builder::Chat;
 pub use completion::{Answer, Completion};
 pub use completions::stream::ChatStream;

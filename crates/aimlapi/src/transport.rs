@@ -38,6 +38,8 @@ pub(crate) struct Settings {
     pub(crate) max_body: usize,
     /// Whether requests are checked against their model's page before sending.
     pub(crate) check_properties: bool,
+    /// The spending limit checked before each call, if any.
+    pub(crate) budget: Option<crate::budget::Budget>,
 }
 
 /// The shared transport: cheap to clone (one `Arc`).
@@ -59,6 +61,8 @@ struct Inner {
     spent: Arc<crate::cost::Spend>,
     /// The request log route's 200 requests a minute, kept by every handle of this client.
     log_reads: crate::http::pace::Pace,
+    /// The budget and its last reading.
+    budget: Option<crate::budget::BudgetState>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -95,6 +99,7 @@ impl Transport {
                 ))),
             }
         };
+        let budget = settings.budget;
         Ok(Transport {
             inner: Arc::new(Inner {
                 chat_url: endpoint("/v1/chat/completions")?,
@@ -103,6 +108,7 @@ impl Transport {
                 catalogue: Default::default(),
                 spent: Default::default(),
                 log_reads: crate::http::pace::Pace::new(200, Duration::from_secs(60)),
+                budget: budget.map(crate::budget::BudgetState::new),
             }),
         })
     }
@@ -134,6 +140,15 @@ impl Transport {
     /// What the calls answered so far cost, in US dollars.
     pub(crate) fn spent(&self) -> f64 {
         self.inner.spent.total()
+    }
+
+    /// Fails when the client's budget is spent (no budget: nothing to check, nothing sent).
+    pub(crate) async fn within_budget(&self) -> Result<(), Error> {
+        match &self.inner.budget {
+            // Boxed: a call on a client without a budget carries no room for the check.
+            Some(budget) => Box::pin(budget.check(self)).await,
+            None => Ok(()),
+        }
     }
 
     /// The pace the request log route is read at.
@@ -184,6 +199,7 @@ impl Transport {
         let (trace, trace_header) = crate::http::trace_id::for_call(options)?;
         span.record("client_request_id", trace.as_str());
         async {
+            self.within_budget().await?;
             if self.inner.settings.log_contents {
                 tracing::debug!(body = %serde_json::to_string(body).unwrap_or_default(), "request");
             }
@@ -430,6 +446,7 @@ impl Transport {
         let (trace, trace_header) = crate::http::trace_id::for_call(options)?;
         span.record("client_request_id", trace.as_str());
         async {
+            self.within_budget().await?;
             let (mut response, attempts) = self
                 .with_retries(|| {
                     self.send_once(url, body, options, &trace_header, Some(idle), idle)

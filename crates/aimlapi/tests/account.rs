@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use aimlapi::account::{fastest, Figure, Percentile, Window};
+use aimlapi::account::{fastest, Charge, Figure, Percentile, Window};
 use aimlapi::{Client, ErrorKind, Provider, RetryPolicy};
 use aimlapi_mock::{MockServer, Reply};
 use futures::{StreamExt, TryStreamExt};
@@ -296,4 +296,45 @@ async fn live_metrics_are_typed_and_pick_the_fastest_model() {
         let got = fastest(&report, &candidates, figure, percentile);
         assert_eq!(got, Some(want), "{figure:?} {percentile:?}");
     }
+}
+
+#[tokio::test]
+async fn one_call_s_cost_three_ways_and_not_charged_yet_before_it_lands() {
+    let mock = MockServer::builder()
+        .api_key(KEY)
+        .charge_delay(Duration::from_millis(400))
+        .start()
+        .await
+        .unwrap();
+    let c = client(&mock, KEY);
+    let done = c
+        .chat("claude-3-5-haiku-latest")
+        .user("Hello")
+        .send()
+        .await
+        .unwrap();
+    let account = c.account();
+    // At once: the log has the call, the ledger not yet.
+    let early = account
+        .charge_of(&done.meta, Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert!(matches!(early, Charge::NotYet { .. }), "{early:?}");
+    let row = account
+        .log_row_of(&done.meta, Duration::from_secs(2))
+        .await
+        .unwrap()
+        .expect("the log row");
+    let cost = done.cost().expect("the answer's cost").usd;
+    assert_eq!(row.cost.as_ref().and_then(|c| c.usd), Some(cost));
+    // Waiting long enough, the charge lands: the same dollars as the answer said.
+    let Charge::Landed(entry) = account
+        .charge_of(&done.meta, Duration::from_secs(3))
+        .await
+        .unwrap()
+    else {
+        panic!("the charge did not land");
+    };
+    assert_eq!(entry.reference_id, done.meta.inference_id);
+    assert_eq!(entry.amount.as_ref().and_then(|a| a.usd), Some(cost));
 }

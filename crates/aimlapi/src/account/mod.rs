@@ -15,15 +15,35 @@
 
 mod metrics;
 mod pages;
-mod window;
 
+pub use crate::window::{Window, MAX_WINDOW};
 pub use metrics::{fastest, Figure, Percentile};
 pub use pages::{LedgerQuery, LogsQuery};
-pub use window::{Window, MAX_WINDOW};
+
+use std::time::{Duration, SystemTime};
+
+use futures::StreamExt;
 
 use crate::error::Error;
+use crate::http::meta::ResponseMeta;
 use crate::transport::Transport;
 use crate::types;
+
+/// How far back [`Account::charge_of`] and [`Account::log_row_of`] look for a call.
+const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
+
+/// What the ledger says one call was charged ([`Account::charge_of`]).
+#[derive(Clone, Debug)]
+pub enum Charge {
+    /// The ledger's entry for the call.
+    Landed(types::LedgerEntry),
+    /// No entry yet after waiting this long: the charge lands after the answer (this is not
+    /// "free").
+    NotYet {
+        /// How long the ledger was watched.
+        waited: Duration,
+    },
+}
 
 /// The account a client's key belongs to ([`Client::account`](crate::Client::account)): a
 /// cheap handle (one `Arc`), for the AI/ML API's account routes.
@@ -115,7 +135,86 @@ impl Account {
         self.get("/models/metrics", &query, "model_metrics").await
     }
 
+    /// The ledger's charge for the call `meta` came with, found by its `x-inference-id` (the
+    /// entry's `reference_id`) among the last day's charges; as the charge lands a moment after
+    /// the answer, the ledger is read again with growing pauses for up to `wait`, then
+    /// [`Charge::NotYet`].
+    pub async fn charge_of(&self, meta: &ResponseMeta, wait: Duration) -> Result<Charge, Error> {
+        let id = inference_id(meta)?;
+        let found = watch(wait, || async {
+            let since = SystemTime::now()
+                .checked_sub(LOOKBACK)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let mut rows = self.ledger().kind("MODEL_USAGE").from(since).rows();
+            while let Some(row) = rows.next().await {
+                let row = row?;
+                if row.reference_id.as_deref() == Some(id) {
+                    return Ok(Some(row));
+                }
+            }
+            Ok(None)
+        })
+        .await?;
+        Ok(match found {
+            Some(entry) => Charge::Landed(entry),
+            None => Charge::NotYet { waited: wait },
+        })
+    }
+
+    /// The request log's row for the call `meta` came with, found by its `x-inference-id` among
+    /// the last day's calls, read again with growing pauses for up to `wait`; `None` when it has
+    /// not appeared by then.
+    pub async fn log_row_of(
+        &self,
+        meta: &ResponseMeta,
+        wait: Duration,
+    ) -> Result<Option<types::LogEntry>, Error> {
+        let id = inference_id(meta)?;
+        watch(wait, || async {
+            let mut rows = self.logs(Window::hours(24)).rows();
+            while let Some(row) = rows.next().await {
+                let row = row?;
+                if row.inference_id.as_deref() == Some(id) {
+                    return Ok(Some(row));
+                }
+            }
+            Ok(None)
+        })
+        .await
+    }
+
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
+    }
+}
+
+/// The `x-inference-id` a call's answer came with.
+fn inference_id(meta: &ResponseMeta) -> Result<&str, Error> {
+    meta.inference_id.as_deref().ok_or_else(|| {
+        Error::InvalidRequest(
+            "the answer carried no x-inference-id, which is how the account finds a call".into(),
+        )
+    })
+}
+
+/// `look()` until it finds something, pausing 100 ms, then twice as long each time (at most
+/// 2 s), for up to `wait` in all; `None` when it found nothing by then.
+async fn watch<T, F, Fut>(wait: Duration, mut look: F) -> Result<Option<T>, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, Error>>,
+{
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        if let Some(found) = look().await? {
+            return Ok(Some(found));
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(pause.min(deadline - now)).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
     }
 }

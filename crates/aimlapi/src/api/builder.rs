@@ -25,6 +25,7 @@ pub struct ClientBuilder {
     log_contents: bool,
     max_body: usize,
     check_properties: bool,
+    budget: Option<crate::Budget>,
 }
 
 impl Default for ClientBuilder {
@@ -39,6 +40,7 @@ impl Default for ClientBuilder {
             log_contents: false,
             max_body: ClientBuilder::DEFAULT_MAX_RESPONSE_BODY,
             check_properties: true,
+            budget: None,
         }
     }
 }
@@ -131,6 +133,14 @@ impl ClientBuilder {
         self
     }
 
+    /// A spending limit checked before each chat and Messages call against the account's own
+    /// figures (see [`Budget`](crate::Budget)): it holds across every process on the account.
+    /// Without one (the default), no account request is ever made for it.
+    pub fn budget(mut self, budget: crate::Budget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
     /// Builds the client. Fails (`ErrorKind::Config`) when the AI/ML API or OpenRouter is chosen
     /// and no key was given nor found in the environment, when the key or a header cannot be sent
     /// as a header, or when the base URL is not an `http(s)` URL with a host.
@@ -200,6 +210,7 @@ impl ClientBuilder {
             log_contents: self.log_contents,
             max_body: self.max_body,
             check_properties: self.check_properties,
+            budget: self.budget,
         })?))
     }
 }

@@ -96,6 +96,16 @@ impl Window {
     }
 }
 
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            Kind::Hours(n) => write!(f, "the last {n} hours"),
+            Kind::Days(n) => write!(f, "the last {n} days"),
+            Kind::Between(start, end) => write!(f, "{} to {}", timestamp(start), timestamp(end)),
+        }
+    }
+}
+
 /// `t` in UTC as ISO 8601 with milliseconds and `Z`, as the account routes write theirs.
 pub(crate) fn timestamp(t: SystemTime) -> String {
     let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();

@@ -1,0 +1,157 @@
+//! [`Budget`]: a spending limit that holds across every process on one account, because it is
+//! checked against the vendor's own figures (the key's usage, or the account's balance), which
+//! are the state every process shares; no store of our own.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::transport::Transport;
+use crate::types;
+use crate::window::Window;
+
+/// A limit checked before each chat or Messages call ([`ClientBuilder::budget`]
+/// (crate::ClientBuilder::budget)): the vendor's figure, read at most once per refresh interval,
+/// plus what this process's calls cost since that reading. Past the limit, the call fails before
+/// it is sent with [`ErrorKind::BudgetExceeded`](crate::ErrorKind::BudgetExceeded).
+///
+/// Processes that share the account see each other's calls when they refresh: together they
+/// stop within about one refresh interval (plus the vendor's delay in charging) of the limit.
+/// A reading that fails fails the call (the budget is not skipped).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    limit: Limit,
+    refresh: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Limit {
+    /// The key's usage over the window stays under this many dollars.
+    Spend { usd: f64, window: Window },
+    /// The account's balance stays above this many dollars.
+    BalanceFloor { usd: f64 },
+}
+
+impl Budget {
+    /// At most `usd` spent by this key over `window` (its usage, `GET /v2/usage`).
+    pub fn spend(usd: f64, window: Window) -> Self {
+        Budget {
+            limit: Limit::Spend { usd, window },
+            refresh: Duration::from_secs(10),
+        }
+    }
+
+    /// The account's balance kept above `usd` (`GET /v2/billing`).
+    pub fn balance_floor(usd: f64) -> Self {
+        Budget {
+            limit: Limit::BalanceFloor { usd },
+            refresh: Duration::from_secs(10),
+        }
+    }
+
+    /// How often the vendor's figure is read again (default 10 s).
+    pub fn refresh_every(mut self, interval: Duration) -> Self {
+        self.refresh = interval;
+        self
+    }
+
+    /// What the limit is, in words for an error.
+    fn describe(&self) -> String {
+        match self.limit {
+            Limit::Spend { usd, window } => format!("at most ${usd} over {window}"),
+            Limit::BalanceFloor { usd } => format!("a balance above ${usd}"),
+        }
+    }
+}
+
+/// A client's budget and its last reading.
+#[derive(Debug)]
+pub(crate) struct BudgetState {
+    budget: Budget,
+    /// The vendor's figure when last read, and this client's running total then. One reading
+    /// at a time: calls that find it stale wait for the one that refreshes it.
+    last: tokio::sync::Mutex<Option<Reading>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Reading {
+    at: Instant,
+    figure: f64,
+    spent_then: f64,
+}
+
+impl BudgetState {
+    pub(crate) fn new(budget: Budget) -> Self {
+        BudgetState {
+            budget,
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether one more call keeps within the budget: the reading (refreshed when older than
+    /// the interval) and this client's calls since.
+    pub(crate) async fn check(&self, transport: &Transport) -> Result<(), Error> {
+        let reading = {
+            let mut last = self.last.lock().await;
+            match *last {
+                Some(r) if r.at.elapsed() < self.budget.refresh => r,
+                _ => {
+                    let spent_then = transport.spent();
+                    let figure = self.read(transport).await?;
+                    let r = Reading {
+                        at: Instant::now(),
+                        figure,
+                        spent_then,
+                    };
+                    *last = Some(r);
+                    r
+                }
+            }
+        };
+        let since = (transport.spent() - reading.spent_then).max(0.0);
+        let (over, figure) = match self.budget.limit {
+            Limit::Spend { usd, .. } => (reading.figure + since >= usd, reading.figure + since),
+            Limit::BalanceFloor { usd } => (reading.figure - since <= usd, reading.figure - since),
+        };
+        if over {
+            return Err(Error::BudgetExceeded {
+                limit: self.budget.describe(),
+                figure,
+            });
+        }
+        Ok(())
+    }
+
+    /// The vendor's figure now.
+    async fn read(&self, transport: &Transport) -> Result<f64, Error> {
+        let base = transport.base_url();
+        let missing = |what: &str| Error::Decode {
+            message: format!("the account's answer has no `{what}`"),
+            body: String::new(),
+        };
+        match self.budget.limit {
+            Limit::Spend { window, .. } => {
+                let usage: types::KeyUsage = transport
+                    .get_value(&format!("{base}/v2/usage"), &window.query()?, "budget", "")
+                    .await
+                    .map_err(Error::forbidden_on_account)?;
+                usage.spend.ok_or_else(|| missing("spend"))
+            }
+            Limit::BalanceFloor { .. } => {
+                let balance: types::Balance = transport
+                    .get_value(
+                        &format!("{base}/v2/billing"),
+                        &[] as &[(&str, &str)],
+                        "budget",
+                        "",
+                    )
+                    .await
+                    .map_err(Error::forbidden_on_account)?;
+                balance
+                    .current_balance
+                    .ok_or_else(|| missing("current_balance"))
+            }
+        }
+    }
+}
