@@ -7,8 +7,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::Error;
-use crate::transport::Transport;
-use crate::types;
 use crate::window::Window;
 
 /// A limit checked before each chat or Messages call ([`ClientBuilder::budget`]
@@ -89,16 +87,32 @@ impl BudgetState {
         }
     }
 
-    /// Whether one more call keeps within the budget: the reading (refreshed when older than
-    /// the interval) and this client's calls since.
-    pub(crate) async fn check(&self, transport: &Transport) -> Result<(), Error> {
+    /// Which figure of the account the budget reads.
+    pub(crate) fn source(&self) -> Source {
+        match self.budget.limit {
+            Limit::Spend { window, .. } => Source::Usage(window),
+            Limit::BalanceFloor { .. } => Source::Balance,
+        }
+    }
+
+    /// Whether one more call keeps within the budget: the reading (refreshed by `read` when
+    /// older than the interval) and what the client's calls cost since (`spent`, its running
+    /// total, then and now).
+    pub(crate) async fn check<Fut>(
+        &self,
+        spent: impl Fn() -> f64,
+        read: impl FnOnce() -> Fut,
+    ) -> Result<(), Error>
+    where
+        Fut: std::future::Future<Output = Result<f64, Error>>,
+    {
         let reading = {
             let mut last = self.last.lock().await;
             match *last {
                 Some(r) if r.at.elapsed() < self.budget.refresh => r,
                 _ => {
-                    let spent_then = transport.spent();
-                    let figure = self.read(transport).await?;
+                    let spent_then = spent();
+                    let figure = read().await?;
                     let r = Reading {
                         at: Instant::now(),
                         figure,
@@ -109,7 +123,7 @@ impl BudgetState {
                 }
             }
         };
-        let since = (transport.spent() - reading.spent_then).max(0.0);
+        let since = (spent() - reading.spent_then).max(0.0);
         let (over, figure) = match self.budget.limit {
             Limit::Spend { usd, .. } => (reading.figure + since >= usd, reading.figure + since),
             Limit::BalanceFloor { usd } => (reading.figure - since <= usd, reading.figure - since),
@@ -122,36 +136,13 @@ impl BudgetState {
         }
         Ok(())
     }
+}
 
-    /// The vendor's figure now.
-    async fn read(&self, transport: &Transport) -> Result<f64, Error> {
-        let base = transport.base_url();
-        let missing = |what: &str| Error::Decode {
-            message: format!("the account's answer has no `{what}`"),
-            body: String::new(),
-        };
-        match self.budget.limit {
-            Limit::Spend { window, .. } => {
-                let usage: types::KeyUsage = transport
-                    .get_value(&format!("{base}/v2/usage"), &window.query()?, "budget", "")
-                    .await
-                    .map_err(Error::forbidden_on_account)?;
-                usage.spend.ok_or_else(|| missing("spend"))
-            }
-            Limit::BalanceFloor { .. } => {
-                let balance: types::Balance = transport
-                    .get_value(
-                        &format!("{base}/v2/billing"),
-                        &[] as &[(&str, &str)],
-                        "budget",
-                        "",
-                    )
-                    .await
-                    .map_err(Error::forbidden_on_account)?;
-                balance
-                    .current_balance
-                    .ok_or_else(|| missing("current_balance"))
-            }
-        }
-    }
+/// The account figure a budget is checked against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Source {
+    /// The key's spend over the window (`GET /v2/usage`).
+    Usage(Window),
+    /// The account's balance (`GET /v2/billing`).
+    Balance,
 }

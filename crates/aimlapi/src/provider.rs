@@ -95,6 +95,13 @@ impl ApiKey {
         ApiKey(key.into())
     }
 
+    /// The key itself, to store it (a key just made with
+    /// [`Account::create_key`](crate::account::Account::create_key) is shown only once). Never
+    /// in `Debug`.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
     /// The key itself, for the `Authorization` header.
     pub(crate) fn expose(&self) -> &str {
         &self.0

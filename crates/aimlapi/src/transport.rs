@@ -146,9 +146,38 @@ impl Transport {
     pub(crate) async fn within_budget(&self) -> Result<(), Error> {
         match &self.inner.budget {
             // Boxed: a call on a client without a budget carries no room for the check.
-            Some(budget) => Box::pin(budget.check(self)).await,
+            Some(budget) => {
+                let read = || self.account_figure(budget.source());
+                Box::pin(budget.check(|| self.spent(), read)).await
+            }
             None => Ok(()),
         }
+    }
+
+    /// The account's figure a budget reads: the key's spend over a window, or the balance.
+    async fn account_figure(&self, source: crate::budget::Source) -> Result<f64, Error> {
+        use crate::budget::Source;
+        let base = self.base_url();
+        let missing = |what: &str| Error::Decode {
+            message: format!("the account's answer has no `{what}`"),
+            body: String::new(),
+        };
+        let figure = match source {
+            Source::Usage(window) => {
+                let url = format!("{base}/v2/usage");
+                self.get_value::<crate::types::KeyUsage, _>(&url, &window.query()?, "budget", "")
+                    .await
+                    .map(|u| u.spend.ok_or_else(|| missing("spend")))
+            }
+            Source::Balance => {
+                let url = format!("{base}/v2/billing");
+                let none: &[(&str, &str)] = &[];
+                self.get_value::<crate::types::Balance, _>(&url, none, "budget", "")
+                    .await
+                    .map(|b| b.current_balance.ok_or_else(|| missing("current_balance")))
+            }
+        };
+        figure.map_err(Error::forbidden_on_account)?
     }
 
     /// The pace the request log route is read at.
@@ -370,11 +399,12 @@ impl Transport {
         Ok(ByteStream::new(response, idle, meta))
     }
 
-    /// `POST url` with `body` (JSON bytes, or none when empty), read as `T`. With `only_unsent`,
-    /// only failures where the server cannot have acted on the request are retried (a `429`,
-    /// no connection): what a request that must not happen twice needs.
-    pub(crate) async fn post_bytes<T: serde::de::DeserializeOwned>(
+    /// `method url` with `body` (JSON bytes, or none when empty), read as `T`. With
+    /// `only_unsent`, only failures where the server cannot have acted on the request are
+    /// retried (a `429`, no connection): what a request that must not happen twice needs.
+    pub(crate) async fn send_bytes<T: serde::de::DeserializeOwned>(
         &self,
+        method: reqwest::Method,
         url: &str,
         body: bytes::Bytes,
         only_unsent: bool,
@@ -385,8 +415,9 @@ impl Transport {
         let (value, _) = self
             .with_retries(|| {
                 let body = body.clone();
+                let method = method.clone();
                 within(timeout, async move {
-                    let mut builder = self.inner.settings.http.post(url);
+                    let mut builder = self.inner.settings.http.request(method, url);
                     if !body.is_empty() {
                         builder = builder
                             .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -338,3 +338,51 @@ async fn one_call_s_cost_three_ways_and_not_charged_yet_before_it_lands() {
     assert_eq!(entry.reference_id, done.meta.inference_id);
     assert_eq!(entry.amount.as_ref().and_then(|a| a.usd), Some(cost));
 }
+
+#[tokio::test]
+async fn keys_are_managed_with_a_management_key_only_and_a_new_secret_never_shows_in_debug() {
+    let mock = mock().await;
+    let manager = client(&mock, MANAGEMENT).account();
+    let settings: aimlapi::types::CreateKeyRequest =
+        serde_json::from_value(json!({"name": "batch jobs", "scopes": ["model:chat"]})).unwrap();
+    let made = manager.create_key(&settings).await.unwrap();
+    let secret = made.secret.expose_secret().to_string();
+    assert!(!secret.is_empty());
+    assert!(
+        !format!("{made:?}").contains(&secret),
+        "the secret in Debug"
+    );
+    let prefix = made.settings.prefix.clone().unwrap();
+    assert_eq!(made.settings.name.as_deref(), Some("batch jobs"));
+    let listed = manager.keys().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let changes: aimlapi::types::UpdateKeyRequest =
+        serde_json::from_value(json!({"disabled": true})).unwrap();
+    let changed = manager.update_key(&prefix, &changes).await.unwrap();
+    assert_eq!(changed.disabled, Some(true));
+    assert_eq!(
+        changed.name.as_deref(),
+        Some("batch jobs"),
+        "PATCH keeps what it does not name"
+    );
+    let whole: aimlapi::types::ReplaceKeyRequest =
+        serde_json::from_value(json!({"name": "renamed"})).unwrap();
+    let replaced = manager.replace_key(&prefix, &whole).await.unwrap();
+    assert_eq!(replaced.name.as_deref(), Some("renamed"));
+    let deleted = manager.delete_key(&prefix).await.unwrap();
+    assert_eq!(deleted.deleted, Some(true));
+    let e = manager.delete_key(&prefix).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let e = manager.delete_key("../billing").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+    // A regular key may not manage keys.
+    let e = client(&mock, KEY).account().keys().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Forbidden, "{e}");
+    // Made once: the create request went out once.
+    let creates = mock
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v1/keys")
+        .count();
+    assert_eq!(creates, 1);
+}

@@ -48,6 +48,8 @@ pub(crate) struct Account {
     next: Mutex<u64>,
     log_reads: Mutex<VecDeque<Instant>>,
     metrics: Mutex<Option<Value>>,
+    /// The keys made through the key routes, as they answer them (no secrets).
+    keys: Mutex<Vec<Value>>,
 }
 
 impl Account {
@@ -86,6 +88,11 @@ impl Account {
         }
         reads.push_back(now);
         Ok(())
+    }
+
+    /// `f` over the keys made so far (oldest first), under one lock.
+    pub(crate) fn with_keys<R>(&self, f: impl FnOnce(&mut Vec<Value>) -> R) -> R {
+        f(&mut self.keys.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Sets what `GET /models/metrics` answers (`None`: the documented example).

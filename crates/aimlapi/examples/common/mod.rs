@@ -15,6 +15,13 @@ pub struct Setup {
     _mock: Option<MockServer>,
 }
 
+impl Setup {
+    /// The mock, when offline.
+    pub fn mock(&self) -> Option<&MockServer> {
+        self._mock.as_ref()
+    }
+}
+
 /// Builds the client for `provider`. Without a key (and without `--offline`) it prints what to
 /// set, `key_help`, and exits with status 2. Offline, the mock plays `script` (or, when empty,
 /// the documented answer).

@@ -183,8 +183,130 @@ impl Account {
         .await
     }
 
+    /// Every key of the account (`GET /v1/keys`, a management key), oldest first.
+    pub async fn keys(&self) -> Result<Vec<types::ApiKey>, Error> {
+        let list: types::ApiKeyList = self.get("/v1/keys", &[], "keys").await?;
+        Ok(list.data.unwrap_or_default())
+    }
+
+    /// Makes a key (`POST /v1/keys`, a management key): its secret, shown this once, and its
+    /// settings. Sent once: retried only when the server cannot have acted on it.
+    pub async fn create_key(&self, settings: &types::CreateKeyRequest) -> Result<NewKey, Error> {
+        let answer: types::CreatedApiKeyAnswer = self
+            .send(
+                reqwest::Method::POST,
+                "/v1/keys",
+                settings,
+                true,
+                "create_key",
+            )
+            .await?;
+        let mut made = answer.data.ok_or_else(|| no_data("create_key"))?;
+        let secret = made.key.take().ok_or_else(|| Error::Decode {
+            message: "the new key's answer has no `key`".into(),
+            body: String::new(),
+        })?;
+        let settings = serde_json::to_value(&made)
+            .and_then(serde_json::from_value)
+            .map_err(|e| Error::Decode {
+                message: format!("the new key's settings: {e}"),
+                body: String::new(),
+            })?;
+        Ok(NewKey {
+            secret: crate::provider::ApiKey::new(secret),
+            settings,
+        })
+    }
+
+    /// Changes the given settings of the key with this prefix (`PATCH /v1/keys/{prefix}`).
+    pub async fn update_key(
+        &self,
+        prefix: &str,
+        changes: &types::UpdateKeyRequest,
+    ) -> Result<types::ApiKey, Error> {
+        let path = format!("/v1/keys/{}", path_segment(prefix)?);
+        let answer: types::ApiKeyAnswer = self
+            .send(reqwest::Method::PATCH, &path, changes, false, "update_key")
+            .await?;
+        answer.data.ok_or_else(|| no_data("update_key"))
+    }
+
+    /// Sets the settings of the key with this prefix (`PUT /v1/keys/{prefix}`).
+    pub async fn replace_key(
+        &self,
+        prefix: &str,
+        settings: &types::ReplaceKeyRequest,
+    ) -> Result<types::ApiKey, Error> {
+        let path = format!("/v1/keys/{}", path_segment(prefix)?);
+        let answer: types::ApiKeyAnswer = self
+            .send(reqwest::Method::PUT, &path, settings, false, "replace_key")
+            .await?;
+        answer.data.ok_or_else(|| no_data("replace_key"))
+    }
+
+    /// Deletes the key with this prefix (`DELETE /v1/keys/{prefix}`).
+    pub async fn delete_key(&self, prefix: &str) -> Result<types::DeletedApiKey, Error> {
+        let path = format!("/v1/keys/{}", path_segment(prefix)?);
+        let answer: types::DeletedApiKeyAnswer = self
+            .send(reqwest::Method::DELETE, &path, &(), false, "delete_key")
+            .await?;
+        answer.data.ok_or_else(|| no_data("delete_key"))
+    }
+
+    /// `method path` with `body` as JSON (none for `()`), read as `T`; a 403 is
+    /// [`Error::Forbidden`].
+    async fn send<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+        only_unsent: bool,
+        operation: &'static str,
+    ) -> Result<T, Error> {
+        let json = serde_json::to_value(body).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let bytes = match json {
+            serde_json::Value::Null => bytes::Bytes::new(),
+            json => json.to_string().into(),
+        };
+        self.transport
+            .send_bytes(method, &self.url(path), bytes, only_unsent, operation, "")
+            .await
+            .map_err(Error::forbidden_on_account)
+    }
+
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
+    }
+}
+
+/// A key just made ([`Account::create_key`]).
+#[derive(Clone, Debug)]
+pub struct NewKey {
+    /// The key itself, shown only this once (redacted in `Debug`).
+    pub secret: crate::provider::ApiKey,
+    /// Its settings, as every other route shows them.
+    pub settings: types::ApiKey,
+}
+
+fn no_data(operation: &str) -> Error {
+    Error::Decode {
+        message: format!("{operation}: the answer has no `data`"),
+        body: String::new(),
+    }
+}
+
+/// A key prefix as a path segment: letters, digits, `-` and `_` only.
+fn path_segment(prefix: &str) -> Result<&str, Error> {
+    let fine = !prefix.is_empty()
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if fine {
+        Ok(prefix)
+    } else {
+        Err(Error::InvalidRequest(format!(
+            "{prefix:?} is not a key prefix (letters, digits, '-' and '_')"
+        )))
     }
 }
 

@@ -192,7 +192,14 @@ impl Batch {
             let url = format!("{}/cancel/{id}", self.url());
             let batch: types::MessageBatch = self
                 .transport
-                .post_bytes(&url, bytes::Bytes::new(), false, "batch_cancel", id)
+                .send_bytes(
+                    reqwest::Method::POST,
+                    &url,
+                    bytes::Bytes::new(),
+                    false,
+                    "batch_cancel",
+                    id,
+                )
                 .await?;
             let mut part = BatchStatus::of_batch(batch);
             part.requests = self.handle.requests.get(i).copied();

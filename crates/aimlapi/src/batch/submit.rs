@@ -150,7 +150,14 @@ impl BatchBuilder {
             let subject = format!("{count} requests");
             let made: Result<types::MessageBatch, Error> = self
                 .transport
-                .post_bytes(&url, body.into(), true, "batch_create", &subject)
+                .send_bytes(
+                    reqwest::Method::POST,
+                    &url,
+                    body.into(),
+                    true,
+                    "batch_create",
+                    &subject,
+                )
                 .await;
             let id = made.and_then(|b| {
                 b.id.ok_or_else(|| Error::Decode {

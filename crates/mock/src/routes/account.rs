@@ -33,8 +33,12 @@ pub(crate) fn serve(
     path: &str,
     query: &str,
     auth: Option<&str>,
+    body: &Value,
     id: u64,
 ) -> Option<Response<Body>> {
+    if path == "/v1/keys" || path.starts_with("/v1/keys/") {
+        return Some(keys(shared, method, path, auth, body, id));
+    }
     let route = match (method, path) {
         ("GET", "/models/metrics") => return Some(metrics(shared, query, path, id)),
         ("GET", "/v2/billing" | "/v2/billing/detail" | "/v2/billing/transactions")
@@ -522,4 +526,74 @@ fn metrics(shared: &Shared, query: &str, path: &str, id: u64) -> Response<Body> 
         }
     }
     full(200, "application/json", report.to_string(), &[])
+}
+
+/// Key management: a management key lists, makes, changes, replaces and deletes keys; any other
+/// key gets 403.
+fn keys(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &Value,
+    id: u64,
+) -> Response<Body> {
+    match caller(shared, auth) {
+        None => return error(401, "Unauthorized: a valid API key is required", path, id),
+        Some(Caller::Regular(_)) => {
+            return error(403, "key management needs a management key", path, id)
+        }
+        Some(Caller::Management) => {}
+    }
+    let now = timestamp_z(SystemTime::now());
+    let prefix = path.strip_prefix("/v1/keys/");
+    let answer = shared.account.with_keys(|keys| {
+        Ok(match (method, prefix) {
+            ("GET", None) => json!({"data": *keys}),
+            ("POST", None) => {
+                let n = keys.len() as u64 + 1;
+                let prefix = format!("{:08x}", 0x5eed_0000u64 + n);
+                let mut key = json!({
+                    "name": body.get("name").cloned().unwrap_or(Value::Null),
+                    "disabled": false,
+                    "prefix": prefix,
+                    "scopes": body.get("scopes").cloned().unwrap_or_else(|| json!(["model:chat"])),
+                    "limit": body.get("limit").cloned().unwrap_or(Value::Null),
+                    "created_at": now,
+                    "updated_at": now,
+                    "monthly_usage": 0,
+                });
+                keys.push(key.clone());
+                key["key"] = json!(format!("{prefix}-mock-secret-{n:04}"));
+                json!({"data": key})
+            }
+            (m @ ("PATCH" | "PUT" | "DELETE"), Some(prefix)) => {
+                let Some(at) = keys.iter().position(|k| k["prefix"] == prefix) else {
+                    return Err(format!("no key with prefix {prefix}"));
+                };
+                if m == "DELETE" {
+                    keys.remove(at);
+                    json!({"data": {"prefix": prefix, "deleted": true}})
+                } else {
+                    let key = &mut keys[at];
+                    for field in ["name", "disabled", "limit", "scopes"] {
+                        match body.get(field) {
+                            Some(v) => key[field] = v.clone(),
+                            // PUT sets the whole set: what it leaves out is reset.
+                            None if m == "PUT" && field != "disabled" => key[field] = Value::Null,
+                            None => {}
+                        }
+                    }
+                    key["updated_at"] = json!(now);
+                    json!({"data": key.clone()})
+                }
+            }
+            _ => return Err(format!("Cannot {method} {path}")),
+        })
+    });
+    match answer {
+        Ok(answer) => full(200, "application/json", answer.to_string(), &[]),
+        // Either way a 404: no such key, or no such route.
+        Err(message) => error(404, &message, path, id),
+    }
 }

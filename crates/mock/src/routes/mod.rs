@@ -38,7 +38,7 @@ pub(crate) fn route(shared: &Shared, request: &Recorded, id: u64) -> Response<Bo
     if method == "GET" && path == "/api/v1/generation" {
         return generation::stats(shared, query, auth);
     }
-    if let Some(response) = account::serve(shared, method, path, query, auth, id) {
+    if let Some(response) = account::serve(shared, method, path, query, auth, &request.body, id) {
         return response;
     }
     if path.starts_with("/v1/batches") || path.starts_with("/batches") {
