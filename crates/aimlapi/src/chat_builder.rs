@@ -424,6 +424,7 @@ impl Chat {
         }
         let checked = self.checked(shape)?;
         Ok(Prepared {
+            ask_usage: crate::wire::asks_stream_usage(shape, &self.model, &self.options),
             sampling: checked.sampling,
             tools: self.tool_json(shape, checked.cache_tools),
             cache: checked.cache_conversation,
@@ -501,11 +502,14 @@ struct Prepared<'a> {
     sampling: std::borrow::Cow<'a, Sampling>,
     tools: Vec<serde_json::Value>,
     cache: bool,
+    /// Whether a stream asks for its usage (`stream_options.include_usage`).
+    ask_usage: bool,
 }
 
 impl Prepared<'_> {
     fn body(&self, stream: bool) -> Body<'_> {
         Body {
+            ask_usage: stream && self.ask_usage,
             model: &self.id,
             conversation: self.conversation,
             sampling: &self.sampling,

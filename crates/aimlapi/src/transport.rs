@@ -454,6 +454,16 @@ impl Transport {
         let (request, model) = self.for_provider(request);
         self.check(&request, options)?;
         let mut options = options.clone();
+        // A typed request's own `stream_options` goes out as it is.
+        let own = serde_json::to_value(&request)
+            .ok()
+            .is_some_and(|v| v.get("stream_options").is_some_and(|o| !o.is_null()));
+        if !own && crate::wire::asks_stream_usage(R::SHAPE, &model, &options) {
+            options.extra_body.insert(
+                "stream_options".into(),
+                serde_json::json!({"include_usage": true}),
+            );
+        }
         options
             .extra_body
             .insert("stream".into(), serde_json::Value::Bool(true));

@@ -231,6 +231,19 @@ pub enum Unsupported {
     Send,
 }
 
+/// Whether a stream in `shape` to `model` asks for its usage: on a chat page that takes
+/// `stream_options`, unless the caller sets `stream_options` (theirs goes out instead). The AI/ML
+/// API sends usage anyway; an OpenAI-compatible proxy in front of it sends none unless asked.
+pub(crate) fn asks_stream_usage(
+    shape: WireShape,
+    model: &crate::model::Model,
+    options: &aimlapi_client::RequestOptions,
+) -> bool {
+    !shape.is_messages()
+        && !options.extra_body.contains_key("stream_options")
+        && model.page().is_some_and(|p| p.accepts("stream_options"))
+}
+
 /// A request body: a conversation in a shape, with the model id as it goes out.
 pub(crate) struct Body<'a> {
     pub(crate) model: &'a str,
@@ -241,6 +254,9 @@ pub(crate) struct Body<'a> {
     pub(crate) stream: bool,
     /// Whether the conversation's cache breakpoints are written (not when they are dropped).
     pub(crate) cache: bool,
+    /// Whether `stream_options: {include_usage: true}` is written (a stream to a page that
+    /// takes it).
+    pub(crate) ask_usage: bool,
 }
 
 /// What [`checked`] lets through: the sampling to send (a copy only when settings are dropped)
@@ -497,6 +513,12 @@ impl Serialize for Body<'_> {
         }
         if self.stream {
             map.serialize_entry("stream", &true)?;
+        }
+        if self.ask_usage {
+            map.serialize_entry(
+                "stream_options",
+                &serde_json::json!({"include_usage": true}),
+            )?;
         }
         map.end()
     }
