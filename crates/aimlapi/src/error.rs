@@ -105,6 +105,11 @@ pub struct HttpError {
 }
 
 impl HttpError {
+    /// The rate limits the answer named, whichever header family the gateway sends.
+    pub fn rate_limits(&self) -> crate::rate_limits::RateLimits {
+        crate::rate_limits::RateLimits::from_headers(&self.headers)
+    }
+
     /// Reads an error response: both JSON shapes the gateways send, or plain text.
     pub fn from_parts(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
         let body = String::from_utf8_lossy(body).into_owned();

@@ -31,8 +31,10 @@ mod messages;
 pub mod model;
 mod openrouter;
 pub mod provider;
+mod rate_limits;
 pub mod request;
 mod streaming;
+mod time;
 #[cfg(feature = "tools")]
 mod tool_loop;
 #[cfg(feature = "tools")]
@@ -59,6 +61,7 @@ pub use http::retry::RetryPolicy;
 pub use http::timeouts::Timeouts;
 pub use model::Model;
 pub use provider::Provider;
+pub use rate_limits::{RateLimit, RateLimits};
 #[cfg(feature = "tools")]
 pub use schemars;
 

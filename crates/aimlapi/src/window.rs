@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::error::Error;
+use crate::time::timestamp;
 
 /// The longest window the vendor reports on in one request.
 pub const MAX_WINDOW: Duration = Duration::from_secs(92 * 86_400);
@@ -106,30 +107,6 @@ impl std::fmt::Display for Window {
     }
 }
 
-/// `t` in UTC as ISO 8601 with milliseconds and `Z`, as the account routes write theirs.
-pub(crate) fn timestamp(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // The civil date of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        d.subsec_millis()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,7 +114,6 @@ mod tests {
     #[test]
     fn windows_are_written_as_the_routes_read_them_and_checked_first() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_777_915_657_468);
-        assert_eq!(timestamp(t), "2026-05-04T17:27:37.468Z");
         assert_eq!(
             Window::days(7).query().unwrap(),
             [("period", "7d".to_string())]

@@ -433,3 +433,86 @@ fn a_base_url_that_is_not_an_http_url_is_refused_when_the_client_is_built() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn each_rate_limit_family_is_read_and_a_429_naming_a_reset_waits_for_it() {
+    // Anthropic's family on a success, read from the answer's meta.
+    let server = Server::start(vec![Reply::status(200, COMPLETION)
+        .with_header("anthropic-ratelimit-requests-limit", "50")
+        .with_header("anthropic-ratelimit-requests-remaining", "49")
+        .with_header("anthropic-ratelimit-requests-reset", "2030-01-01T00:00:00Z")
+        .with_header("anthropic-ratelimit-tokens-remaining", "1000")])
+    .await;
+    let done = client(&server).chat_completion(&hello()).await.unwrap();
+    let limits = done.meta.rate_limits();
+    let requests = limits.requests.unwrap();
+    assert_eq!((requests.limit, requests.remaining), (Some(50), Some(49)));
+    assert!(requests.reset.is_some());
+    assert_eq!(limits.tokens.unwrap().remaining, Some(1000));
+
+    // OpenAI-style: a 429 with no Retry-After whose spent limit resets in 1 s waits for it.
+    let server = Server::start(vec![
+        Reply::status(429, r#"{"message":"Too Many Requests","statusCode":429}"#)
+            .with_header("x-ratelimit-limit-requests", "3")
+            .with_header("x-ratelimit-remaining-requests", "0")
+            .with_header("x-ratelimit-reset-requests", "1s"),
+        Reply::status(200, COMPLETION),
+    ])
+    .await;
+    let started = Instant::now();
+    client(&server).chat_completion(&hello()).await.unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(950) && waited < Duration::from_secs(3),
+        "waited {waited:?}"
+    );
+    assert_eq!(server.attempts(), 2);
+
+    // OpenRouter's family on an error, with the wait capped by the policy.
+    let far = std::time::SystemTime::now() + Duration::from_secs(3600);
+    let ms = far
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        .to_string();
+    let server = Server::start(vec![
+        Reply::status(
+            429,
+            r#"{"error":{"code":429,"message":"Rate limit exceeded"}}"#,
+        )
+        .with_header("X-RateLimit-Limit", "20")
+        .with_header("X-RateLimit-Remaining", "0")
+        .with_header("X-RateLimit-Reset", &ms),
+        Reply::status(200, COMPLETION),
+    ])
+    .await;
+    let capped = RetryPolicy {
+        max_retry_after: Duration::from_millis(300),
+        ..quick()
+    };
+    let c = Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(&server.base_url)
+        .api_key(KEY)
+        .retry(capped)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    c.chat_completion(&hello()).await.unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(280) && waited < Duration::from_secs(2),
+        "waited {waited:?}"
+    );
+
+    // The error itself carries them too.
+    let server = Server::start(vec![
+        Reply::status(400, r#"{"message":"bad"}"#).with_header("X-RateLimit-Remaining", "7")
+    ])
+    .await;
+    let e = client(&server).chat_completion(&hello()).await.unwrap_err();
+    assert_eq!(
+        e.http().unwrap().rate_limits().requests.unwrap().remaining,
+        Some(7)
+    );
+}

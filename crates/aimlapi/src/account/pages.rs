@@ -69,8 +69,8 @@ impl LedgerQuery {
 
     fn query(&self, cursor: Option<&str>) -> Vec<(&'static str, String)> {
         let mut q = vec![("limit", self.page_size.to_string())];
-        q.extend(self.from.map(|t| ("from", crate::window::timestamp(t))));
-        q.extend(self.to.map(|t| ("to", crate::window::timestamp(t))));
+        q.extend(self.from.map(|t| ("from", crate::time::timestamp(t))));
+        q.extend(self.to.map(|t| ("to", crate::time::timestamp(t))));
         q.extend(self.direction.clone().map(|d| ("direction", d)));
         q.extend(self.kind.clone().map(|k| ("type", k)));
         q.extend(cursor.map(|c| ("cursor", c.to_string())));

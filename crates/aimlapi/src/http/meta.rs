@@ -67,6 +67,12 @@ impl ResponseMeta {
         }
     }
 
+    /// The rate limits the answer named, whichever header family the gateway sends (read from
+    /// [`headers`](Self::headers) when asked).
+    pub fn rate_limits(&self) -> crate::rate_limits::RateLimits {
+        crate::rate_limits::RateLimits::from_headers(&self.headers)
+    }
+
     pub(crate) fn with_client_request_id(mut self, id: String) -> Self {
         self.client_request_id = Some(id);
         self

@@ -66,6 +66,13 @@ impl RetryPolicy {
         if let Some(asked) = headers.and_then(retry_after) {
             return asked.min(self.max_retry_after);
         }
+        // No Retry-After, but a spent rate limit that names its reset: wait for it.
+        let reset = headers.and_then(|h| {
+            crate::rate_limits::RateLimits::from_headers(h).wait_at(std::time::SystemTime::now())
+        });
+        if let Some(reset) = reset {
+            return reset.min(self.max_retry_after);
+        }
         let backoff = self
             .initial_backoff
             .saturating_mul(2u32.saturating_pow(retry))
@@ -81,11 +88,12 @@ impl RetryPolicy {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::time::SystemTime;
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    /// A header map of `pairs` (the unit tests' shorthand).
+    pub(crate) fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
             h.insert(*k, v.parse().unwrap());
