@@ -62,6 +62,9 @@ pub use http::timeouts::Timeouts;
 pub use model::Model;
 pub use provider::Provider;
 pub use rate_limits::{RateLimit, RateLimits};
+/// The HTTP client crate this one sends with, for [`ClientBuilder::http_client`]: the same
+/// version, so a `reqwest::Client` built from it fits.
+pub use reqwest;
 #[cfg(feature = "tools")]
 pub use schemars;
 

@@ -40,6 +40,9 @@ pub(crate) struct Settings {
     pub(crate) check_properties: bool,
     /// The spending limit checked before each call, if any.
     pub(crate) budget: Option<crate::budget::Budget>,
+    /// With the caller's own HTTP client: the headers this client puts on each request (with
+    /// its own, they are that client's defaults instead).
+    pub(crate) request_headers: Option<HeaderMap>,
 }
 
 /// The shared transport: cheap to clone (one `Arc`).
@@ -617,6 +620,14 @@ impl Transport {
         mut req: reqwest::Request,
         header_wait: Option<Duration>,
     ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send + use<> {
+        if let Some(ours) = &self.inner.settings.request_headers {
+            let headers = req.headers_mut();
+            for (name, value) in ours {
+                if !headers.contains_key(name) {
+                    headers.insert(name, value.clone());
+                }
+            }
+        }
         if header_wait.is_none() {
             // A whole non-streaming request's timeout is the caller's `within` (one timer for
             // the request and its body), not reqwest's.

@@ -26,6 +26,7 @@ pub struct ClientBuilder {
     max_body: usize,
     check_properties: bool,
     budget: Option<crate::Budget>,
+    http: Option<reqwest::Client>,
 }
 
 impl Default for ClientBuilder {
@@ -41,6 +42,7 @@ impl Default for ClientBuilder {
             max_body: ClientBuilder::DEFAULT_MAX_RESPONSE_BODY,
             check_properties: true,
             budget: None,
+            http: None,
         }
     }
 }
@@ -141,6 +143,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends through `http`, the caller's own `reqwest::Client` (its proxies, pool, DNS, TLS
+    /// roots), instead of one this crate builds. This client's headers (the key, the user
+    /// agent, the provider's and the builder's own) go on each request, where the request does
+    /// not set them; its timeouts, retries, body limit and budget still apply. The connect
+    /// timeout is the caller's client's.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
     /// Builds the client. Fails (`ErrorKind::Config`) when the AI/ML API or OpenRouter is chosen
     /// and no key was given nor found in the environment, when the key or a header cannot be sent
     /// as a header, or when the base URL is not an `http(s)` URL with a host.
@@ -192,11 +204,20 @@ impl ClientBuilder {
         let _ = rustls::crypto::ring::default_provider().install_default();
         // Authorization, provider and caller-given headers go on every request as reqwest's
         // defaults: a header the request sets itself (RequestOptions) wins.
-        let http = reqwest::Client::builder()
-            .connect_timeout(self.timeouts.connect)
-            .default_headers(headers)
-            .build()
-            .map_err(|e| Error::Config(format!("HTTP client set-up: {}", with_causes(&e))))?;
+        // The caller's client keeps its own defaults: ours go on each request instead.
+        let (http, request_headers) = match self.http {
+            Some(http) => (http, Some(headers)),
+            None => (
+                reqwest::Client::builder()
+                    .connect_timeout(self.timeouts.connect)
+                    .default_headers(headers)
+                    .build()
+                    .map_err(|e| {
+                        Error::Config(format!("HTTP client set-up: {}", with_causes(&e)))
+                    })?,
+                None,
+            ),
+        };
         let base_url = self
             .base_url
             .unwrap_or_else(|| self.provider.base_url().to_string());
@@ -211,6 +232,7 @@ impl ClientBuilder {
             max_body: self.max_body,
             check_properties: self.check_properties,
             budget: self.budget,
+            request_headers,
         })?))
     }
 }
