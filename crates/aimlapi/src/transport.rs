@@ -491,15 +491,21 @@ impl Transport {
         span.record("client_request_id", trace.as_str());
         async {
             self.within_budget().await?;
-            let (mut response, attempts) = self
-                .with_retries(|| {
-                    self.send_once(url, body, options, &trace_header, Some(idle), idle)
+            // An overload reported as the stream's first event is a failed attempt: its start
+            // is read before the stream is handed over, and read again by it.
+            let ((mut response, start), attempts) = self
+                .with_retries(|| async {
+                    let mut response = self
+                        .send_once(url, body, options, &trace_header, Some(idle), idle)
+                        .await?;
+                    let start = crate::streaming::opening::first_event(&mut response, idle).await?;
+                    Ok((response, start))
                 })
                 .await
                 .map_err(|e| e.with_client_request_id(&trace))?;
             let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
             let meta = self.response_meta(status, headers, attempts, model, trace);
-            Ok(ByteStream::new(response, idle, meta))
+            Ok(ByteStream::new(response, idle, meta).unread(start))
         }
         .instrument(span)
         .await

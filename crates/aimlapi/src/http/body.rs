@@ -21,6 +21,9 @@ use crate::http::meta::ResponseMeta;
 /// and the timer is re-armed only when it fires before the current wait's deadline.
 pub struct ByteStream {
     meta: ResponseMeta,
+    /// Pieces already read (a stream's start, looked at before it was handed over), given
+    /// before the rest of the body.
+    unread: std::collections::VecDeque<Bytes>,
     body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
     idle: Duration,
     /// Fires no later than `deadline`.
@@ -52,6 +55,7 @@ impl ByteStream {
         let deadline = deadline_after(idle);
         ByteStream {
             meta,
+            unread: Default::default(),
             body: Box::pin(response.bytes_stream()),
             idle,
             timer: Box::pin(tokio::time::sleep_until(deadline)),
@@ -59,6 +63,14 @@ impl ByteStream {
             waiting: true,
             done: false,
         }
+    }
+}
+
+impl ByteStream {
+    /// `pieces` are given first, before the rest of the body.
+    pub(crate) fn unread(mut self, pieces: Vec<Bytes>) -> Self {
+        self.unread.extend(pieces);
+        self
     }
 }
 
@@ -76,6 +88,11 @@ impl Stream for ByteStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.done {
             return Poll::Ready(None);
+        }
+        if let Some(piece) = self.unread.pop_front() {
+            // A piece given ends the wait, as one from the network does.
+            self.waiting = false;
+            return Poll::Ready(Some(Ok(piece)));
         }
         match self.body.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
