@@ -54,6 +54,26 @@ impl Budget {
         self
     }
 
+    /// Refuses a budget that could never be checked: a window the usage route would refuse, a
+    /// limit that is not a number.
+    pub(crate) fn check_settings(&self) -> Result<(), Error> {
+        let usd = match self.limit {
+            Limit::Spend { usd, window } => {
+                window
+                    .span()
+                    .map_err(|e| Error::Config(format!("the budget's window: {e}")))?;
+                usd
+            }
+            Limit::BalanceFloor { usd } => usd,
+        };
+        if !usd.is_finite() {
+            return Err(Error::Config(format!(
+                "the budget's limit is not a number: {usd}"
+            )));
+        }
+        Ok(())
+    }
+
     /// What the limit is, in words for an error.
     fn describe(&self) -> String {
         match self.limit {

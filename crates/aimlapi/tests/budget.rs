@@ -164,3 +164,21 @@ async fn without_a_budget_the_account_is_never_asked() {
     let paths: Vec<String> = mock.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(paths, ["/v1/chat/completions"; 3]);
 }
+
+#[test]
+fn a_budget_that_could_never_be_checked_is_refused_when_the_client_is_built() {
+    for budget in [
+        Budget::spend(5.0, Window::days(93)),
+        Budget::spend(5.0, Window::days(0)),
+        Budget::spend(f64::NAN, Window::days(1)),
+        Budget::balance_floor(f64::INFINITY),
+    ] {
+        let e = Client::builder()
+            .api_key(KEY)
+            .budget(budget)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config, "{budget:?}: {e}");
+        assert!(e.to_string().contains("budget"), "{e}");
+    }
+}

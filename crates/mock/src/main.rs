@@ -11,7 +11,8 @@ batches and model catalogue (127.0.0.1 only)
 USAGE:
     aimlapi-mock [--port N] [--api-key KEY] [--legacy] [--pace-ms N] [--chunk-bytes N]
                  [--record-limit N] [--no-cost] [--batch-delay-ms N] [--batch-form FORM]
-                 [--batch-progress]
+                 [--batch-progress] [--management-key KEY] [--account-balance USD]
+                 [--charge-delay-ms N]
 
 ROUTES:
     POST /v1/chat/completions, /chat/completions   chat completions
@@ -25,6 +26,12 @@ ROUTES:
     POST /v1/batches                               a message batch (also without /v1)
     GET  /v1/batches?batch_id=ID                   its status while it runs, its results after
     POST /v1/batches/cancel/{id}                   a cancel (400 once the batch has ended)
+    GET  /v2/billing, /v2/billing/detail           the account's balance (moves with the calls)
+    GET  /v2/billing/transactions                  the ledger, newest first, paged by cursor
+    GET  /v2/usage, /v2/usage/detail               spend over a window (period or start+end)
+    GET  /v2/logs                                  the request log (model, status repeated)
+    GET  /v1/key; GET, POST /v1/keys; PATCH, PUT, DELETE /v1/keys/{prefix}   keys
+    GET  /models/metrics                           live model metrics (no key needed)
 
 OPTIONS:
     --port N          listen on this port (default: a free one, printed at start)
@@ -41,6 +48,11 @@ OPTIONS:
                         lines) or `bare` (values one after another)
     --batch-progress    a running batch's status is its batch object with moving counts, not
                         the gateway's `generating`
+    --management-key KEY  a management key (reads any key's usage and logs, manages keys;
+                          refused by the ledger)
+    --account-balance USD the account's opening balance (default 100)
+    --charge-delay-ms N   a call's charge lands in the ledger, usage and balance N ms after
+                          its answer (default 500)
     -h, --help        this text
 
 Per request, the `x-mock-reply` header scripts the answer, e.g.
@@ -119,6 +131,20 @@ async fn main() {
                 )),
             }),
             "--batch-progress" => builder.batch_progress(true),
+            "--management-key" => builder.management_key(value("--management-key")),
+            "--account-balance" => {
+                let v = value("--account-balance");
+                let usd: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|u: &f64| u.is_finite())
+                    .unwrap_or_else(|| fail(&format!("--account-balance: `{v}` is not a number")));
+                builder.account_balance(usd)
+            }
+            "--charge-delay-ms" => {
+                let v = value("--charge-delay-ms");
+                builder.charge_delay(Duration::from_millis(number("--charge-delay-ms", v)))
+            }
             other => fail(&format!("unknown argument `{other}`")),
         };
     }
@@ -128,7 +154,7 @@ async fn main() {
         .unwrap_or_else(|e| fail(&format!("cannot listen: {e}")));
     println!("{}", server.base_url());
     eprintln!(
-        "aimlapi-mock: serving POST /v1/chat/completions, /v1/messages, /v1/batches, GET /v1/models; Ctrl-C stops"
+        "aimlapi-mock: serving POST /v1/chat/completions, /v1/messages, /v1/batches, GET /v1/models, the account (/v2/...); Ctrl-C stops"
     );
     tokio::signal::ctrl_c().await.ok();
 }

@@ -218,6 +218,9 @@ impl ClientBuilder {
                 None,
             ),
         };
+        if let Some(budget) = &self.budget {
+            budget.check_settings()?;
+        }
         let base_url = self
             .base_url
             .unwrap_or_else(|| self.provider.base_url().to_string());
