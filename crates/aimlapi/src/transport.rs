@@ -157,30 +157,47 @@ impl Transport {
         }
     }
 
+    /// `GET {base_url}{path}?query` of an account route, read as `T`; a 403 there is
+    /// [`Error::Forbidden`] (on a model call it means no credits).
+    pub(crate) async fn account_get<T, Q>(
+        &self,
+        path: &str,
+        query: &Q,
+        operation: &'static str,
+    ) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        Q: serde::Serialize + ?Sized,
+    {
+        let url = format!("{}{path}", self.base_url());
+        self.get_value(&url, query, operation, "")
+            .await
+            .map_err(Error::forbidden_on_account)
+    }
+
     /// The account's figure a budget reads: the key's spend over a window, or the balance.
     async fn account_figure(&self, source: crate::budget::Source) -> Result<f64, Error> {
         use crate::budget::Source;
-        let base = self.base_url();
         let missing = |what: &str| Error::Decode {
             message: format!("the account's answer has no `{what}`"),
             body: String::new(),
         };
-        let figure = match source {
+        match source {
             Source::Usage(window) => {
-                let url = format!("{base}/v2/usage");
-                self.get_value::<crate::types::KeyUsage, _>(&url, &window.query()?, "budget", "")
-                    .await
-                    .map(|u| u.spend.ok_or_else(|| missing("spend")))
+                let usage: crate::types::KeyUsage = self
+                    .account_get("/v2/usage", &window.query()?, "budget")
+                    .await?;
+                usage.spend.ok_or_else(|| missing("spend"))
             }
             Source::Balance => {
-                let url = format!("{base}/v2/billing");
                 let none: &[(&str, &str)] = &[];
-                self.get_value::<crate::types::Balance, _>(&url, none, "budget", "")
-                    .await
-                    .map(|b| b.current_balance.ok_or_else(|| missing("current_balance")))
+                let balance: crate::types::Balance =
+                    self.account_get("/v2/billing", none, "budget").await?;
+                balance
+                    .current_balance
+                    .ok_or_else(|| missing("current_balance"))
             }
-        };
-        figure.map_err(Error::forbidden_on_account)?
+        }
     }
 
     /// The pace the request log route is read at.
@@ -457,15 +474,17 @@ impl Transport {
         let (request, model) = self.for_provider(request);
         self.check(&request, options)?;
         let mut options = options.clone();
-        // A typed request's own `stream_options` goes out as it is.
-        let own = serde_json::to_value(&request)
-            .ok()
-            .is_some_and(|v| v.get("stream_options").is_some_and(|o| !o.is_null()));
-        if !own && crate::wire::asks_stream_usage(R::SHAPE, &model, &options) {
-            options.extra_body.insert(
-                "stream_options".into(),
-                serde_json::json!({"include_usage": true}),
-            );
+        // A typed request's own `stream_options` goes out as it is (looked for only where the
+        // page takes the property: the request is written out to see).
+        let own = || {
+            serde_json::to_value(&request)
+                .ok()
+                .is_some_and(|v| v.get("stream_options").is_some_and(|o| !o.is_null()))
+        };
+        if crate::wire::asks_stream_usage(R::SHAPE, &model, &options) && !own() {
+            options
+                .extra_body
+                .insert("stream_options".into(), crate::wire::include_usage());
         }
         options
             .extra_body

@@ -244,6 +244,11 @@ pub(crate) fn asks_stream_usage(
         && model.page().is_some_and(|p| p.accepts("stream_options"))
 }
 
+/// `{"include_usage": true}`: the `stream_options` a stream asks for its usage with.
+pub(crate) fn include_usage() -> Value {
+    serde_json::json!({"include_usage": true})
+}
+
 /// A request body: a conversation in a shape, with the model id as it goes out.
 pub(crate) struct Body<'a> {
     pub(crate) model: &'a str,
@@ -515,10 +520,7 @@ impl Serialize for Body<'_> {
             map.serialize_entry("stream", &true)?;
         }
         if self.ask_usage {
-            map.serialize_entry(
-                "stream_options",
-                &serde_json::json!({"include_usage": true}),
-            )?;
+            map.serialize_entry("stream_options", &include_usage())?;
         }
         map.end()
     }

@@ -337,6 +337,9 @@ async fn one_call_s_cost_three_ways_and_not_charged_yet_before_it_lands() {
     };
     assert_eq!(entry.reference_id, done.meta.inference_id);
     assert_eq!(entry.amount.as_ref().and_then(|a| a.usd), Some(cost));
+    // Any wait a caller gives, even "as long as it takes", is taken.
+    let again = account.charge_of(&done.meta, Duration::MAX).await.unwrap();
+    assert!(matches!(again, Charge::Landed(_)), "{again:?}");
 }
 
 #[tokio::test]

@@ -22,7 +22,8 @@ pub use pages::{LedgerQuery, LogsQuery};
 
 use std::time::{Duration, SystemTime};
 
-use futures::StreamExt;
+use futures::future::ready;
+use futures::TryStreamExt;
 
 use crate::error::Error;
 use crate::http::meta::ResponseMeta;
@@ -68,10 +69,7 @@ impl Account {
         query: &[(&str, String)],
         operation: &'static str,
     ) -> Result<T, Error> {
-        self.transport
-            .get_value(&self.url(path), query, operation, "")
-            .await
-            .map_err(Error::forbidden_on_account)
+        self.transport.account_get(path, query, operation).await
     }
 
     /// The balance (`GET /v2/billing`).
@@ -120,10 +118,7 @@ impl Account {
     /// The key this client calls with (`GET /v1/key`).
     pub async fn key(&self) -> Result<types::ApiKey, Error> {
         let answer: types::ApiKeyAnswer = self.get("/v1/key", &[], "key").await?;
-        answer.data.ok_or_else(|| Error::Decode {
-            message: "the key route answered without `data`".into(),
-            body: String::new(),
-        })
+        answer.data.ok_or_else(|| no_data("key"))
     }
 
     /// The live model metrics (`GET /models/metrics`, no key): latency and speed over the last
@@ -141,18 +136,14 @@ impl Account {
     /// [`Charge::NotYet`].
     pub async fn charge_of(&self, meta: &ResponseMeta, wait: Duration) -> Result<Charge, Error> {
         let id = inference_id(meta)?;
-        let found = watch(wait, || async {
+        let found = watch(wait, || {
             let since = SystemTime::now()
                 .checked_sub(LOOKBACK)
                 .unwrap_or(SystemTime::UNIX_EPOCH);
-            let mut rows = self.ledger().kind("MODEL_USAGE").from(since).rows();
-            while let Some(row) = rows.next().await {
-                let row = row?;
-                if row.reference_id.as_deref() == Some(id) {
-                    return Ok(Some(row));
-                }
-            }
-            Ok(None)
+            let rows = self.ledger().kind("MODEL_USAGE").from(since).rows();
+            let mut found =
+                rows.try_filter(move |row| ready(row.reference_id.as_deref() == Some(id)));
+            async move { found.try_next().await }
         })
         .await?;
         Ok(match found {
@@ -170,15 +161,11 @@ impl Account {
         wait: Duration,
     ) -> Result<Option<types::LogEntry>, Error> {
         let id = inference_id(meta)?;
-        watch(wait, || async {
-            let mut rows = self.logs(Window::hours(24)).rows();
-            while let Some(row) = rows.next().await {
-                let row = row?;
-                if row.inference_id.as_deref() == Some(id) {
-                    return Ok(Some(row));
-                }
-            }
-            Ok(None)
+        watch(wait, || {
+            let rows = self.logs(Window::hours(24)).rows();
+            let mut found =
+                rows.try_filter(move |row| ready(row.inference_id.as_deref() == Some(id)));
+            async move { found.try_next().await }
         })
         .await
     }
@@ -326,17 +313,19 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Option<T>, Error>>,
 {
-    let deadline = tokio::time::Instant::now() + wait;
+    // A caller's `wait` may be any Duration, `Duration::MAX` meaning "as long as it takes".
+    let start = tokio::time::Instant::now();
+    let deadline = start.checked_add(wait);
     let mut pause = Duration::from_millis(100);
     loop {
         if let Some(found) = look().await? {
             return Ok(Some(found));
         }
-        let now = tokio::time::Instant::now();
-        if now >= deadline {
+        let left = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+        if left == Some(Duration::ZERO) {
             return Ok(None);
         }
-        tokio::time::sleep(pause.min(deadline - now)).await;
+        tokio::time::sleep(left.map_or(pause, |left| pause.min(left))).await;
         pause = (pause * 2).min(Duration::from_secs(2));
     }
 }
