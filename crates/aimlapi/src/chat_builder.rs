@@ -12,6 +12,7 @@ use crate::conversation::{Cache, Content, Conversation, Turn};
 use crate::error::Error;
 use crate::messages::stream::MessageEventStream;
 use crate::model::Model;
+use crate::telemetry::Operation;
 use crate::transport::Transport;
 use crate::types::WireShape;
 use crate::wire::{checked, Body, Sampling, ThinkingDisplay, ThinkingMode, Unsupported};
@@ -241,14 +242,14 @@ impl Chat {
 
     /// Sends the conversation and returns the model's answer.
     pub async fn send(&self) -> Result<Completion<types::ChatCompletion>, Error> {
-        self.answer(self.target(), "chat").await
+        self.answer(self.target()).await
     }
 
     /// Sends the conversation with `stream: true` and returns the answer as it arrives: deltas,
     /// the text alone ([`ChatStream::text`]), the whole answer at the end
     /// ([`ChatStream::completion`]).
     pub async fn stream(&self) -> Result<ChatStream, Error> {
-        let bytes = self.open(self.target(), "chat_stream").await?;
+        let bytes = self.open(self.target()).await?;
         Ok(ChatStream::new(
             ChunkStream::new(bytes).counting(self.transport.spend().clone()),
         ))
@@ -258,53 +259,49 @@ impl Chat {
     /// native shape, and returns the message: thinking blocks with their signatures, text, tool
     /// calls ([`Completion::turn`] keeps them all for the next turn).
     pub async fn send_message(&self) -> Result<Completion<types::MessageResponse>, Error> {
-        self.answer(self.messages_target(), "message").await
+        self.answer(self.messages_target()).await
     }
 
     /// Sends the conversation to the Messages endpoint with `stream: true` and returns its
     /// events as they arrive ([`MessageEventStream::completion`] folds them into the answer).
     pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
-        let bytes = self.open(self.messages_target(), "message_stream").await?;
+        let bytes = self.open(self.messages_target()).await?;
         Ok(MessageEventStream::new(bytes).counting(self.transport.spend().clone()))
     }
 
     /// Sends the body for `target` (non-streaming) and reads the answer as `T`.
-    async fn answer<T>(
-        &self,
-        target: (WireShape, String),
-        operation: &'static str,
-    ) -> Result<Completion<T>, Error>
+    async fn answer<T>(&self, target: (WireShape, String)) -> Result<Completion<T>, Error>
     where
         T: serde::de::DeserializeOwned + crate::completion::Answer,
     {
         let p = self.prepare(target)?;
-        let span = self.transport.span(operation, &p.id);
+        let call = self
+            .transport
+            .call(Operation::Chat { stream: false }, &p.id);
+        call.request(&p.sampling);
         self.transport
             .complete(
                 p.shape,
                 &p.body(false),
                 self.model.clone(),
                 &self.options,
-                span,
+                call,
             )
             .await
     }
 
     /// Sends the body for `target` with `stream: true` and returns the body as it arrives.
-    async fn open(
-        &self,
-        target: (WireShape, String),
-        operation: &'static str,
-    ) -> Result<crate::http::ByteStream, Error> {
+    async fn open(&self, target: (WireShape, String)) -> Result<crate::http::ByteStream, Error> {
         let p = self.prepare(target)?;
-        let span = self.transport.span(operation, &p.id);
+        let call = self.transport.call(Operation::Chat { stream: true }, &p.id);
+        call.request(&p.sampling);
         self.transport
             .open_stream(
                 p.shape,
                 &p.body(true),
                 self.model.clone(),
                 &self.options,
-                span,
+                call,
             )
             .await
     }

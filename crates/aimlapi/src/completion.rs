@@ -72,6 +72,11 @@ pub trait Answer {
     /// them that did).
     fn model(&self) -> Option<&str>;
 
+    /// The response's id, when the answer carries one (default: none).
+    fn response_id(&self) -> Option<&str> {
+        None
+    }
+
     /// The answer as an assistant turn for the next request.
     fn turn(&self) -> Turn;
 
@@ -230,6 +235,10 @@ impl Answer for types::ChatCompletion {
         self.model.as_deref()
     }
 
+    fn response_id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
     /// Its text and tool calls; reasoning is not sent back on the chat endpoint.
     fn turn(&self) -> Turn {
         Turn::Assistant {
@@ -356,6 +365,10 @@ impl Answer for types::MessageResponse {
 
     fn model(&self) -> Option<&str> {
         self.model.as_deref()
+    }
+
+    fn response_id(&self) -> Option<&str> {
+        self.id.as_deref()
     }
 
     /// Thinking blocks with their signatures (and redacted ones) unchanged, text, tool calls,

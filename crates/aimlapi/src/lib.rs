@@ -34,6 +34,7 @@ pub mod provider;
 mod rate_limits;
 pub mod request;
 mod streaming;
+mod telemetry;
 mod time;
 #[cfg(feature = "tools")]
 mod tool_loop;

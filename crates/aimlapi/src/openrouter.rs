@@ -13,7 +13,7 @@ pub(crate) async fn generation(
 ) -> Result<types::GenerationStats, Error> {
     let url = format!("{}/v1/generation", transport.base_url());
     let answer: types::Generation = transport
-        .get_value(&url, &[("id", id)], "generation", id)
+        .get_value(&url, &[("id", id)], "generation", "")
         .await?;
     answer.data.ok_or_else(|| Error::Decode {
         message: "generation stats without `data`".into(),

@@ -4,11 +4,11 @@
 //! client request ids, spans, the running total of what calls cost.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aimlapi_client::{apply_request_options, RequestOptions};
 use reqwest::header::{HeaderMap, HeaderValue};
-use tracing::{field, Instrument};
+use tracing::Instrument;
 
 use crate::completion::{Answer, Completion};
 use crate::error::Error;
@@ -22,7 +22,22 @@ use crate::http::timeouts::{within, Timeouts};
 use crate::model::{Model, ModelFacts};
 use crate::provider::{ApiKey, Provider, ProviderKind};
 use crate::request::ChatRequest;
+use crate::telemetry::{Call, Operation};
 use crate::types::WireShape;
+
+/// A model call's start: its `X-Client-Request-Id` (recorded in its span) and, when contents are
+/// recorded, the request's messages.
+fn begin<B: serde::Serialize>(
+    call: &mut Call,
+    options: &RequestOptions,
+    body: &B,
+) -> Result<(String, HeaderValue), Error> {
+    let (trace, header) =
+        crate::http::trace_id::for_call(options).inspect_err(|e| call.failed(e))?;
+    call.span().record("client_request_id", trace.as_str());
+    call.contents_of(body);
+    Ok((trace, header))
+}
 
 /// What a client is built with.
 #[derive(Debug)]
@@ -66,6 +81,11 @@ struct Inner {
     log_reads: crate::http::pace::Pace,
     /// The budget and its last reading.
     budget: Option<crate::budget::BudgetState>,
+    /// The host and port calls go to, for their spans.
+    server: crate::telemetry::Server,
+    /// The GenAI client metrics calls record into.
+    #[cfg(feature = "otel")]
+    metrics: Option<Arc<crate::telemetry::metrics::Instruments>>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -103,9 +123,13 @@ impl Transport {
             }
         };
         let budget = settings.budget;
+        let chat_url = endpoint("/v1/chat/completions")?;
         Ok(Transport {
             inner: Arc::new(Inner {
-                chat_url: endpoint("/v1/chat/completions")?,
+                server: crate::telemetry::Server::of(&chat_url),
+                #[cfg(feature = "otel")]
+                metrics: Some(crate::telemetry::metrics::Instruments::global()),
+                chat_url,
                 messages_url: endpoint("/v1/messages")?,
                 settings,
                 catalogue: Default::default(),
@@ -222,9 +246,10 @@ impl Transport {
         options: &RequestOptions,
     ) -> Result<Completion<R::Response>, Error> {
         let (request, model) = self.for_provider(request);
-        self.check(&request, options)?;
-        let span = self.span("chat_completion", &request.model_id());
-        self.complete(R::SHAPE, &request, model, options, span)
+        let written = self.check(&request, options)?;
+        let call = self.call(Operation::Chat { stream: false }, &request.model_id());
+        self.typed_request_in(&call, &request, written);
+        self.complete(R::SHAPE, &request, model, options, call)
             .await
     }
 
@@ -235,7 +260,7 @@ impl Transport {
         body: &B,
         model: Model,
         options: &RequestOptions,
-        span: tracing::Span,
+        mut call: Call,
     ) -> Result<Completion<T>, Error>
     where
         B: serde::Serialize,
@@ -245,9 +270,9 @@ impl Transport {
             .timeout
             .unwrap_or(self.inner.settings.timeouts.request);
         let url = self.url(shape);
-        let (trace, trace_header) = crate::http::trace_id::for_call(options)?;
-        span.record("client_request_id", trace.as_str());
-        async {
+        let (trace, trace_header) = begin(&mut call, options, body)?;
+        let span = call.span().clone();
+        let result = async {
             self.within_budget().await?;
             if self.inner.settings.log_contents {
                 tracing::debug!(body = %serde_json::to_string(body).unwrap_or_default(), "request");
@@ -264,18 +289,38 @@ impl Transport {
                 .await
                 .map_err(|e| e.with_client_request_id(&trace))?;
             let meta = self.response_meta(status, headers, attempts, model, trace);
-            let current = tracing::Span::current();
-            if let Some(u) = value.usage().filter(|_| !current.is_disabled()) {
-                current
-                    .record("prompt_tokens", u.prompt_tokens)
-                    .record("completion_tokens", u.completion_tokens);
-            }
             let done = Completion { value, meta };
-            self.inner.spent.count(done.cost());
+            let cost = done.cost();
+            call.answered(&done.value, cost.as_ref().map(|c| c.usd));
+            self.inner.spent.count(cost);
             Ok(done)
         }
         .instrument(span)
-        .await
+        .await;
+        if let Err(e) = &result {
+            call.failed(e);
+        }
+        result
+    }
+
+    /// A typed request's settings in its call's span: from the JSON the property check wrote,
+    /// else written out here (only when the span is recorded).
+    fn typed_request_in<R: ChatRequest>(
+        &self,
+        call: &Call,
+        request: &R,
+        written: Option<serde_json::Value>,
+    ) {
+        if !call.span().is_disabled() {
+            match written {
+                Some(body) => call.request_json(&body),
+                None => {
+                    if let Ok(body) = serde_json::to_value(request) {
+                        call.request_json(&body);
+                    }
+                }
+            }
+        }
     }
 
     /// What came with a call's response: its status and headers, the attempts, the model with
@@ -331,7 +376,7 @@ impl Transport {
         query: &Q,
         if_none_match: Option<&str>,
         operation: &'static str,
-        subject: &str,
+        model: &str,
     ) -> Result<Option<(T, HeaderMap)>, Error>
     where
         T: serde::de::DeserializeOwned,
@@ -339,37 +384,35 @@ impl Transport {
     {
         let timeout = self.inner.settings.timeouts.request;
         let tag = if_none_match.and_then(|t| HeaderValue::from_str(t).ok());
-        let (answer, _) = self
-            .with_retries(|| {
-                within(timeout, async {
-                    let mut request = self.get_request(url, query)?;
-                    if let Some(tag) = &tag {
-                        request
-                            .headers_mut()
-                            .insert(reqwest::header::IF_NONE_MATCH, tag.clone());
-                    }
-                    let response = self.execute(request, None, timeout).await?;
-                    if response.status() == reqwest::StatusCode::NOT_MODIFIED {
-                        return match tag {
-                            Some(_) => Ok(None),
-                            None => Err(Failure {
-                                error: Error::Decode {
-                                    message:
-                                        "304 Not Modified to a request that was not conditional"
-                                            .into(),
-                                    body: String::new(),
-                                },
-                                retryable: false,
-                                headers: None,
-                            }),
-                        };
-                    }
-                    let (value, _, headers) = self.read_json::<T>(response, timeout).await?;
-                    Ok(Some((value, headers)))
-                })
+        let call = self.call(Operation::Service(operation), model);
+        let retried = self.with_retries(|| {
+            within(timeout, async {
+                let mut request = self.get_request(url, query)?;
+                if let Some(tag) = &tag {
+                    request
+                        .headers_mut()
+                        .insert(reqwest::header::IF_NONE_MATCH, tag.clone());
+                }
+                let response = self.execute(request, None, timeout).await?;
+                if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+                    return match tag {
+                        Some(_) => Ok(None),
+                        None => Err(Failure {
+                            error: Error::Decode {
+                                message: "304 Not Modified to a request that was not conditional"
+                                    .into(),
+                                body: String::new(),
+                            },
+                            retryable: false,
+                            headers: None,
+                        }),
+                    };
+                }
+                let (value, _, headers) = self.read_json::<T>(response, timeout).await?;
+                Ok(Some((value, headers)))
             })
-            .instrument(self.span(operation, subject))
-            .await?;
+        });
+        let (answer, _) = self.traced(call, retried).await?;
         Ok(answer)
     }
 
@@ -379,13 +422,13 @@ impl Transport {
         url: &str,
         query: &Q,
         operation: &'static str,
-        subject: &str,
+        model: &str,
     ) -> Result<T, Error>
     where
         T: serde::de::DeserializeOwned,
         Q: serde::Serialize + ?Sized,
     {
-        let answer = self.get_json(url, query, None, operation, subject).await?;
+        let answer = self.get_json(url, query, None, operation, model).await?;
         // Without `If-None-Match` the answer is a value or an error, never `None`.
         answer.map(|(value, _)| value).ok_or_else(|| Error::Decode {
             message: "no answer to a request that was not conditional".into(),
@@ -400,21 +443,19 @@ impl Transport {
         url: &str,
         query: &Q,
         operation: &'static str,
-        subject: &str,
     ) -> Result<ByteStream, Error>
     where
         Q: serde::Serialize + ?Sized,
     {
         let idle = self.inner.settings.timeouts.stream_idle;
-        let ((status, headers, response), attempts) = self
-            .with_retries(|| async {
-                let request = self.get_request(url, query)?;
-                let mut response = self.execute(request, Some(idle), idle).await?;
-                let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
-                Ok((status, headers, response))
-            })
-            .instrument(self.span(operation, subject))
-            .await?;
+        let call = self.call(Operation::Service(operation), "");
+        let retried = self.with_retries(|| async {
+            let request = self.get_request(url, query)?;
+            let mut response = self.execute(request, Some(idle), idle).await?;
+            let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
+            Ok((status, headers, response))
+        });
+        let ((status, headers, response), attempts) = self.traced(call, retried).await?;
         let meta = ResponseMeta::new(status, headers, attempts, Model::from_id(""));
         Ok(ByteStream::new(response, idle, meta))
     }
@@ -429,38 +470,36 @@ impl Transport {
         body: bytes::Bytes,
         only_unsent: bool,
         operation: &'static str,
-        subject: &str,
     ) -> Result<T, Error> {
         let timeout = self.inner.settings.timeouts.request;
-        let (value, _) = self
-            .with_retries(|| {
-                let body = body.clone();
-                let method = method.clone();
-                within(timeout, async move {
-                    let mut builder = self.inner.settings.http.request(method, url);
-                    if !body.is_empty() {
-                        builder = builder
-                            .header(reqwest::header::CONTENT_TYPE, "application/json")
-                            .body(body);
-                    }
-                    let mut request = builder.build().map_err(request_failure)?;
-                    crate::http::trace_id::insert_new(request.headers_mut());
-                    let answer = match self.execute(request, None, timeout).await {
-                        Ok(response) => self.read_json::<T>(response, timeout).await,
-                        Err(f) => Err(f),
-                    };
-                    answer.map(|(value, ..)| value).map_err(|mut f| {
-                        let unsent = matches!(
-                            f.error.kind(),
-                            crate::ErrorKind::RateLimited | crate::ErrorKind::Connection
-                        );
-                        f.retryable &= unsent || !only_unsent;
-                        f
-                    })
+        let call = self.call(Operation::Service(operation), "");
+        let retried = self.with_retries(|| {
+            let body = body.clone();
+            let method = method.clone();
+            within(timeout, async move {
+                let mut builder = self.inner.settings.http.request(method, url);
+                if !body.is_empty() {
+                    builder = builder
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body);
+                }
+                let mut request = builder.build().map_err(request_failure)?;
+                crate::http::trace_id::insert_new(request.headers_mut());
+                let answer = match self.execute(request, None, timeout).await {
+                    Ok(response) => self.read_json::<T>(response, timeout).await,
+                    Err(f) => Err(f),
+                };
+                answer.map(|(value, ..)| value).map_err(|mut f| {
+                    let unsent = matches!(
+                        f.error.kind(),
+                        crate::ErrorKind::RateLimited | crate::ErrorKind::Connection
+                    );
+                    f.retryable &= unsent || !only_unsent;
+                    f
                 })
             })
-            .instrument(self.span(operation, subject))
-            .await?;
+        });
+        let (value, _) = self.traced(call, retried).await?;
         Ok(value)
     }
 
@@ -472,7 +511,7 @@ impl Transport {
         options: &RequestOptions,
     ) -> Result<ByteStream, Error> {
         let (request, model) = self.for_provider(request);
-        self.check(&request, options)?;
+        let written = self.check(&request, options)?;
         let mut options = options.clone();
         // A typed request's own `stream_options` goes out as it is (looked for only where the
         // page takes the property: the request is written out to see).
@@ -489,8 +528,9 @@ impl Transport {
         options
             .extra_body
             .insert("stream".into(), serde_json::Value::Bool(true));
-        let span = self.span("chat_completion_stream", &request.model_id());
-        self.open_stream(R::SHAPE, &request, model, &options, span)
+        let call = self.call(Operation::Chat { stream: true }, &request.model_id());
+        self.typed_request_in(&call, &request, written);
+        self.open_stream(R::SHAPE, &request, model, &options, call)
             .await
     }
 
@@ -502,13 +542,13 @@ impl Transport {
         body: &B,
         model: Model,
         options: &RequestOptions,
-        span: tracing::Span,
+        mut call: Call,
     ) -> Result<ByteStream, Error> {
         let idle = self.inner.settings.timeouts.stream_idle;
         let url = self.url(shape);
-        let (trace, trace_header) = crate::http::trace_id::for_call(options)?;
-        span.record("client_request_id", trace.as_str());
-        async {
+        let (trace, trace_header) = begin(&mut call, options, body)?;
+        let span = call.span().clone();
+        let result = async {
             self.within_budget().await?;
             // An overload reported as the stream's first event is a failed attempt: its start
             // is read before the stream is handed over, and read again by it.
@@ -527,7 +567,18 @@ impl Transport {
             Ok(ByteStream::new(response, idle, meta).unread(start))
         }
         .instrument(span)
-        .await
+        .await;
+        match result {
+            Ok(stream) => {
+                // The start just read holds the first chunk.
+                call.first_chunk();
+                Ok(stream.with_call(call))
+            }
+            Err(e) => {
+                call.failed(&e);
+                Err(e)
+            }
+        }
     }
 
     /// Sends the body once: the response when its status is a success, else the failure. With
@@ -628,7 +679,10 @@ impl Transport {
                     })?,
             };
             let response = sent.map_err(|e| transport_failure(e, timeout))?;
-            tracing::Span::current().record("status", response.status().as_u16());
+            tracing::Span::current().record(
+                "http.response.status_code",
+                i64::from(response.status().as_u16()),
+            );
             let status = response.status();
             if status.is_success() || status == reqwest::StatusCode::NOT_MODIFIED {
                 return Ok(response);
@@ -686,19 +740,25 @@ impl Transport {
     /// Refuses a request that sets a property its model's page does not list (see
     /// [`ClientBuilder::check_properties`](crate::ClientBuilder::check_properties)). The page is the chat page that lists the model id
     /// and is written as this request type; a model no such page lists is not checked.
-    fn check<R: ChatRequest>(&self, request: &R, options: &RequestOptions) -> Result<(), Error> {
+    ///
+    /// The request as written out to check it, when it was.
+    fn check<R: ChatRequest>(
+        &self,
+        request: &R,
+        options: &RequestOptions,
+    ) -> Result<Option<serde_json::Value>, Error> {
         if !self.inner.settings.check_properties || options.send_unsupported {
-            return Ok(());
+            return Ok(None);
         }
         let id = request.model_id();
         let Some(page) = crate::model::MODEL_PAGES
             .iter()
             .find(|p| p.shape == R::SHAPE && p.ids.contains(&id.as_str()))
         else {
-            return Ok(());
+            return Ok(None);
         };
         let Ok(serde_json::Value::Object(body)) = serde_json::to_value(request) else {
-            return Ok(());
+            return Ok(None);
         };
         match body.keys().find(|k| !page.accepts(k)) {
             Some(property) => Err(Error::Unsupported {
@@ -706,7 +766,7 @@ impl Transport {
                 property: property.clone(),
                 page: page.page,
             }),
-            None => Ok(()),
+            None => Ok(Some(serde_json::Value::Object(body))),
         }
     }
 
@@ -719,19 +779,34 @@ impl Transport {
         }
     }
 
-    pub(crate) fn span(&self, name: &'static str, model: &str) -> tracing::Span {
-        tracing::info_span!(
-            "aimlapi",
-            operation = name,
-            model = model,
-            provider = self.inner.settings.provider.name(),
-            attempt = field::Empty,
-            status = field::Empty,
-            latency_ms = field::Empty,
-            prompt_tokens = field::Empty,
-            completion_tokens = field::Empty,
-            client_request_id = field::Empty,
+    /// The record of a call of `operation` on `model` (empty for a call that names none): its
+    /// span by the GenAI conventions, and its metrics.
+    pub(crate) fn call(&self, operation: Operation, model: &str) -> Call {
+        let inner = &*self.inner;
+        Call::start(
+            operation,
+            model,
+            crate::telemetry::Context {
+                server: &inner.server,
+                gateway: inner.settings.provider.name(),
+                contents: inner.settings.log_contents,
+                #[cfg(feature = "otel")]
+                metrics: inner.metrics.as_ref(),
+            },
         )
+    }
+
+    /// Runs `future` in `call`'s span; its error is the call's.
+    pub(crate) async fn traced<T>(
+        &self,
+        mut call: Call,
+        future: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let result = future.instrument(call.span().clone()).await;
+        if let Err(e) = &result {
+            call.failed(e);
+        }
+        result
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the retries run out; returns the
@@ -745,14 +820,8 @@ impl Transport {
         let mut n = 0u32;
         loop {
             n += 1;
-            span.record("attempt", n);
-            // The latency is only for the span: no clock is read when nothing records it.
-            let started = (!span.is_disabled()).then(Instant::now);
-            let result = attempt().await;
-            if let Some(started) = started {
-                span.record("latency_ms", started.elapsed().as_millis() as u64);
-            }
-            match result {
+            span.record("attempt", i64::from(n));
+            match attempt().await {
                 Ok(v) => {
                     tracing::info!(attempt = n, "done");
                     return Ok((v, n));

@@ -178,6 +178,7 @@ pub(crate) fn scripted_message(script: &Script, model: &str, id: &str) -> Value 
         content.push(json!({"type": "tool_use", "id": t.id, "name": t.name, "input": input}));
     }
     let (p, c) = script.usage;
+    let (read, written) = script.cache;
     json!({
         "id": id,
         "type": "message",
@@ -186,7 +187,7 @@ pub(crate) fn scripted_message(script: &Script, model: &str, id: &str) -> Value 
         "content": content,
         "stop_reason": script.finish_reason.as_deref().unwrap_or(if script.tool_calls.is_empty() { "end_turn" } else { "tool_use" }),
         "stop_sequence": null,
-        "usage": {"input_tokens": p, "output_tokens": c, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+        "usage": {"input_tokens": p, "output_tokens": c, "cache_creation_input_tokens": written, "cache_read_input_tokens": read},
     })
 }
 

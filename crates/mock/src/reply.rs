@@ -58,6 +58,8 @@ pub struct Script {
     pub(crate) tool_calls: Vec<ScriptedToolCall>,
     pub(crate) usage: (u64, u64),
     pub(crate) finish_reason: Option<String>,
+    /// Prompt tokens read from and written to the cache, on the Messages endpoint.
+    pub(crate) cache: (u64, u64),
     /// Thinking and its signature, on the Messages endpoint.
     pub(crate) thinking: Option<(String, String)>,
 }
@@ -136,6 +138,16 @@ impl Reply {
     pub fn usage(mut self, prompt_tokens: u64, completion_tokens: u64) -> Reply {
         if let Kind::Scripted(s) = &mut self.kind {
             s.usage = (prompt_tokens, completion_tokens);
+        }
+        self
+    }
+
+    /// The prompt tokens a scripted Messages answer reports as read from the cache
+    /// (`cache_read_input_tokens`) and written to it (`cache_creation_input_tokens`), beside
+    /// [`usage`](Self::usage)'s uncached `input_tokens`.
+    pub fn cache_tokens(mut self, read: u64, written: u64) -> Reply {
+        if let Kind::Scripted(s) = &mut self.kind {
+            s.cache = (read, written);
         }
         self
     }

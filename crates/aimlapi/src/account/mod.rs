@@ -256,7 +256,7 @@ impl Account {
             json => json.to_string().into(),
         };
         self.transport
-            .send_bytes(method, &self.url(path), bytes, only_unsent, operation, "")
+            .send_bytes(method, &self.url(path), bytes, only_unsent, operation)
             .await
             .map_err(Error::forbidden_on_account)
     }

@@ -177,7 +177,7 @@ impl Batch {
     async fn open(&self, id: &str) -> Result<Answer, Error> {
         let body = self
             .transport
-            .get_stream(&self.url(), &[("batch_id", id)], "batch_status", id)
+            .get_stream(&self.url(), &[("batch_id", id)], "batch_status")
             .await?;
         Ok(Answer::new(body))
     }
@@ -198,7 +198,6 @@ impl Batch {
                     bytes::Bytes::new(),
                     false,
                     "batch_cancel",
-                    id,
                 )
                 .await?;
             let mut part = BatchStatus::of_batch(batch);

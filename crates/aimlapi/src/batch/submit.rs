@@ -147,7 +147,6 @@ impl BatchBuilder {
         for range in groups {
             let count = range.len();
             let body = join(items[range].iter().map(Vec::as_slice));
-            let subject = format!("{count} requests");
             let made: Result<types::MessageBatch, Error> = self
                 .transport
                 .send_bytes(
@@ -156,7 +155,6 @@ impl BatchBuilder {
                     body.into(),
                     true,
                     "batch_create",
-                    &subject,
                 )
                 .await;
             let id = made.and_then(|b| {

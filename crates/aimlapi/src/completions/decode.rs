@@ -26,6 +26,27 @@ pub trait StreamChunk: DeserializeOwned + Send + 'static {
 
     /// The text delta of the choice with the lowest index, if it has one.
     fn first_text(&self) -> Option<&str>;
+
+    /// The response's id, as the chunk names it (for the call's span; default: none).
+    fn response_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// The model that answered, as the chunk names it (for the call's span; default: none).
+    fn response_model(&self) -> Option<&str> {
+        None
+    }
+
+    /// Each finish reason the chunk's choices carry, with the choice's index (for the call's
+    /// span; default: none).
+    fn finish_reasons(&self, each: &mut dyn FnMut(i64, &str)) {
+        let _ = each;
+    }
+
+    /// The token counts the chunk carries (for the call's span; default: none).
+    fn usage(&self) -> Option<crate::usage::TokenUsage> {
+        None
+    }
 }
 
 impl StreamChunk for types::ChatCompletionChunk {
@@ -48,6 +69,33 @@ impl StreamChunk for types::ChatCompletionChunk {
     #[inline]
     fn has_finish_reason(&self) -> bool {
         self.choices.iter().any(|c| c.finish_reason.is_some())
+    }
+
+    fn response_id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    fn response_model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+
+    fn finish_reasons(&self, each: &mut dyn FnMut(i64, &str)) {
+        for c in &self.choices {
+            if let Some(r) = &c.finish_reason {
+                match r {
+                    types::ChunkChoiceFinishReason::String(s) => each(c.index, s),
+                    known => {
+                        if let Some(text) = crate::completions::fold::as_text(known) {
+                            each(c.index, &text);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn usage(&self) -> Option<crate::usage::TokenUsage> {
+        self.usage.as_ref().map(crate::usage::chat_usage)
     }
 
     fn first_text(&self) -> Option<&str> {
@@ -93,6 +141,10 @@ impl<T: StreamChunk> Decode for ChunkDecoder<T> {
             StreamItem::Chunk(c) => Some(c),
             StreamItem::Comment(_) => None,
         }
+    }
+
+    fn observe(chunk: &T, outcome: &mut crate::telemetry::Outcome) {
+        crate::telemetry::Observed::observe(chunk, outcome);
     }
 }
 

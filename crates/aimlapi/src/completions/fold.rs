@@ -14,7 +14,7 @@ use crate::streaming::merge::{last, merge_fields, merge_value, Numbers};
 use crate::streaming::Fold;
 
 /// The text of an open enum (each serializes to its string).
-fn as_text<T: serde::Serialize>(v: &T) -> Option<String> {
+pub(crate) fn as_text<T: serde::Serialize>(v: &T) -> Option<String> {
     match serde_json::to_value(v).ok()? {
         Value::String(s) => Some(s),
         _ => None,

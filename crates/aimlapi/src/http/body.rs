@@ -32,6 +32,8 @@ pub struct ByteStream {
     deadline: tokio::time::Instant,
     waiting: bool,
     done: bool,
+    /// The record of the call this body answers, for the stream read from it to finish.
+    call: Option<crate::telemetry::Call>,
 }
 
 impl fmt::Debug for ByteStream {
@@ -62,6 +64,7 @@ impl ByteStream {
             deadline,
             waiting: true,
             done: false,
+            call: None,
         }
     }
 }
@@ -71,6 +74,17 @@ impl ByteStream {
     pub(crate) fn unread(mut self, pieces: Vec<Bytes>) -> Self {
         self.unread.extend(pieces);
         self
+    }
+
+    /// The body answers the call `call` records.
+    pub(crate) fn with_call(mut self, call: crate::telemetry::Call) -> Self {
+        self.call = Some(call);
+        self
+    }
+
+    /// The record of the call, for the stream that reads this body (which ends it).
+    pub(crate) fn take_call(&mut self) -> Option<crate::telemetry::Call> {
+        self.call.take()
     }
 }
 

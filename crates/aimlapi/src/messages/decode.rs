@@ -117,6 +117,10 @@ impl Decode for MessageEventDecoder {
     fn event(item: &MessageStreamEvent) -> Option<&MessageStreamEvent> {
         Some(item)
     }
+
+    fn observe(event: &MessageStreamEvent, outcome: &mut crate::telemetry::Outcome) {
+        crate::telemetry::observe_message(event, outcome);
+    }
 }
 
 /// The `type` of an event payload written as `{"type":"...",` (as the API writes it), read

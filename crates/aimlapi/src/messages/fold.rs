@@ -68,7 +68,7 @@ pub(crate) fn stream_error(e: &ErrorEvent) -> Error {
 }
 
 /// Each count `new` has replaces the one in `old` (Messages usage counts run from the start).
-fn merge_usage(old: &mut MessageUsage, new: &MessageUsage) {
+pub(crate) fn merge_usage(old: &mut MessageUsage, new: &MessageUsage) {
     macro_rules! take {
         ($($field:ident),*) => {$(
             if new.$field.is_some() {

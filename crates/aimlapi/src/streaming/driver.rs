@@ -14,6 +14,7 @@ use crate::cost::Spend;
 use crate::error::Error;
 use crate::http::body::ByteStream;
 use crate::http::meta::ResponseMeta;
+use crate::telemetry::Call;
 
 /// A decoder the [`Driver`] runs: typed items from the pieces of a body, without I/O.
 pub(crate) trait Decode {
@@ -34,6 +35,9 @@ pub(crate) trait Decode {
     fn is_whole(&self) -> bool;
     /// The part of `item` a fold reads.
     fn event(item: &Self::Item) -> Option<&Self::Event>;
+
+    /// Adds what `event` tells of the response to a call's record.
+    fn observe(event: &Self::Event, outcome: &mut crate::telemetry::Outcome);
 }
 
 /// A fold of a stream's events into the answer a non-streaming call returns: the same two
@@ -66,6 +70,8 @@ pub(crate) struct Driver<D> {
     ended: bool,
     /// The client's running total, which the folded answer's cost joins.
     spend: Option<Arc<Spend>>,
+    /// The call's record, while something reads it: ended (recorded) with the stream.
+    call: Option<Call>,
 }
 
 impl<D> std::fmt::Debug for Driver<D> {
@@ -77,9 +83,10 @@ impl<D> std::fmt::Debug for Driver<D> {
 }
 
 impl<D: Decode> Driver<D> {
-    pub(crate) fn new(body: ByteStream, decoder: D) -> Self {
+    pub(crate) fn new(mut body: ByteStream, decoder: D) -> Self {
         Driver {
             meta: body.meta().clone(),
+            call: body.take_call().filter(Call::is_recording),
             body: Some(body),
             decoder,
             ended: false,
@@ -98,10 +105,33 @@ impl<D: Decode> Driver<D> {
 
     /// The next item. A body that ends, or a connection that breaks, before the answer is
     /// whole is [`Error::UnexpectedEnd`] once what was framed has been delivered.
+    #[inline]
     pub(crate) fn poll_item(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<D::Item, Error>>> {
+        let next = self.poll_next_item(cx);
+        if let Some(call) = &mut self.call {
+            match &next {
+                Poll::Ready(Some(Ok(item))) => {
+                    if let Some(event) = D::event(item) {
+                        D::observe(event, call.outcome());
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => call.failed(e),
+                // The stream's end is the call's.
+                Poll::Ready(None) => {
+                    call.ended(&self.meta);
+                    self.call = None;
+                }
+                Poll::Pending => {}
+            }
+        }
+        next
+    }
+
+    #[inline]
+    fn poll_next_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<D::Item, Error>>> {
         loop {
             if let Some(item) = self.decoder.next() {
                 return Poll::Ready(Some(item));
@@ -141,18 +171,37 @@ impl<D: Decode> Driver<D> {
         F: Fold<Event = D::Event>,
         F::Output: Answer,
     {
-        while let Some(item) = std::future::poll_fn(|cx| self.poll_item(cx)).await {
-            let item = item?;
-            if let Some(event) = D::event(&item) {
-                fold.push(event)?;
+        // The fold tells the record what the stream did: it is not told event by event too.
+        let mut call = self.call.take();
+        let folded = async {
+            while let Some(item) = std::future::poll_fn(|cx| self.poll_item(cx)).await {
+                let item = item?;
+                if let Some(event) = D::event(&item) {
+                    fold.push(event)?;
+                }
             }
+            fold.finish()
         }
+        .await;
+        let value = match folded {
+            Ok(value) => value,
+            Err(e) => {
+                if let Some(call) = &mut call {
+                    call.failed(&e);
+                }
+                return Err(e);
+            }
+        };
         let done = Completion {
-            value: fold.finish()?,
+            value,
             meta: self.meta,
         };
+        let cost = done.cost();
+        if let Some(call) = &mut call {
+            call.answered(&done.value, cost.as_ref().map(|c| c.usd));
+        }
         if let Some(spend) = &self.spend {
-            spend.count(done.cost());
+            spend.count(cost);
         }
         Ok(done)
     }

@@ -1,0 +1,726 @@
+//! Each call's span, and with the `otel` feature its metrics, by the OpenTelemetry GenAI semantic
+//! conventions: one [`Call`] per call, made when the call starts (with the attributes known then)
+//! and recorded once when it ends (with what became known: the response's id and model, finish
+//! reasons, time to first chunk, usage, cost, the error).
+//!
+//! The span is a `tracing` span named `aimlapi`; `otel.name` (`chat claude-sonnet-4-5`),
+//! `otel.kind` and `otel.status_code` are what `tracing-opentelemetry` reads for the exported
+//! span's name, kind and status. Nothing is formatted or timed when no subscriber records the span
+//! and no metrics are on.
+
+use std::time::{Duration, Instant};
+
+use aimlapi_types as types;
+use tracing::{field, Span};
+
+use crate::completion::Answer;
+use crate::error::{Error, ErrorKind};
+use crate::usage::TokenUsage;
+use crate::wire::Sampling;
+
+/// Where a client's calls go: `server.address` and `server.port`.
+#[derive(Clone, Debug)]
+pub(crate) struct Server {
+    pub(crate) address: String,
+    pub(crate) port: u16,
+}
+
+impl Server {
+    /// The host and port of `url` (the port its scheme implies when it names none).
+    pub(crate) fn of(url: &reqwest::Url) -> Server {
+        Server {
+            address: url.host_str().unwrap_or_default().to_string(),
+            port: url.port_or_known_default().unwrap_or(0),
+        }
+    }
+}
+
+/// What a call is, in the conventions' terms.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Operation {
+    /// A model call (`gen_ai.operation.name` `chat`), streamed or not.
+    Chat { stream: bool },
+    /// Any other call of the gateway's (the catalogue, the account, batches), by its own name.
+    Service(&'static str),
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Operation::Chat { .. } => "chat",
+            Operation::Service(name) => name,
+        }
+    }
+}
+
+/// What the client knows when it starts a call's record.
+pub(crate) struct Context<'a> {
+    pub(crate) server: &'a Server,
+    /// The gateway's name (`aimlapi`, `openrouter`, `custom`).
+    pub(crate) gateway: &'static str,
+    /// Whether message contents are recorded (`ClientBuilder::log_contents`).
+    pub(crate) contents: bool,
+    #[cfg(feature = "otel")]
+    pub(crate) metrics: Option<&'a std::sync::Arc<metrics::Instruments>>,
+}
+
+/// `gen_ai.provider.name`: `anthropic` for a Claude model (the gateway is `server.address`), the
+/// gateway's own name for anything else.
+fn provider_name(model: &str, gateway: &'static str) -> &'static str {
+    if model.to_ascii_lowercase().contains("claude") {
+        "anthropic"
+    } else {
+        gateway
+    }
+}
+
+/// What a call's end told: recorded on the span and in the metrics when the call ends.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub(crate) response_id: Option<String>,
+    pub(crate) response_model: Option<String>,
+    pub(crate) finish_reasons: Vec<String>,
+    pub(crate) usage: Option<TokenUsage>,
+    /// What the call cost in US dollars (the vendor's figure, else the estimate).
+    pub(crate) cost: Option<f64>,
+    pub(crate) first_chunk: Option<Duration>,
+    /// `error.type`.
+    pub(crate) error: Option<String>,
+    /// `gen_ai.output.messages`, when contents are recorded.
+    pub(crate) output: Option<String>,
+    /// A Messages stream's usage so far (each event's counts replace the last).
+    message_usage: Option<types::MessageUsage>,
+    /// A chat stream's finish reasons by choice.
+    by_choice: std::collections::BTreeMap<i64, String>,
+}
+
+/// One call's record: its span, when it started, and what its end told.
+pub(crate) struct Call {
+    span: Span,
+    /// When the call started: read only when the span is recorded or metrics are on.
+    started: Option<Instant>,
+    contents: bool,
+    outcome: Outcome,
+    #[cfg(feature = "otel")]
+    metrics: Option<metrics::Pending>,
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("span", &self.span)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Call {
+    /// Starts the record of a call of `operation` on `model` (empty when the call names none):
+    /// its span, with the attributes known at its start.
+    pub(crate) fn start(operation: Operation, model: &str, cx: Context<'_>) -> Call {
+        let op = operation.name();
+        let provider = provider_name(model, cx.gateway);
+        let stream = match operation {
+            Operation::Chat { stream } => Some(stream),
+            Operation::Service(_) => None,
+        };
+        // Field values are computed only when a subscriber records the span.
+        let span = tracing::info_span!(
+            "aimlapi",
+            otel.name = %SpanName(op, model),
+            otel.kind = "client",
+            otel.status_code = field::Empty,
+            gen_ai.operation.name = op,
+            gen_ai.provider.name = provider,
+            gen_ai.request.model = (!model.is_empty()).then_some(model),
+            gen_ai.request.stream = stream,
+            server.address = cx.server.address.as_str(),
+            server.port = i64::from(cx.server.port),
+            aimlapi.gateway = cx.gateway,
+            error.type = field::Empty,
+            gen_ai.request.max_tokens = field::Empty,
+            gen_ai.request.temperature = field::Empty,
+            gen_ai.request.top_k = field::Empty,
+            gen_ai.request.top_p = field::Empty,
+            gen_ai.request.stop_sequences = field::Empty,
+            gen_ai.response.id = field::Empty,
+            gen_ai.response.model = field::Empty,
+            gen_ai.response.finish_reasons = field::Empty,
+            gen_ai.response.time_to_first_chunk = field::Empty,
+            gen_ai.usage.input_tokens = field::Empty,
+            gen_ai.usage.output_tokens = field::Empty,
+            gen_ai.usage.cache_creation.input_tokens = field::Empty,
+            gen_ai.usage.cache_read.input_tokens = field::Empty,
+            aimlapi.usage.cost = field::Empty,
+            gen_ai.input.messages = field::Empty,
+            gen_ai.system_instructions = field::Empty,
+            gen_ai.tool.definitions = field::Empty,
+            gen_ai.output.messages = field::Empty,
+            attempt = field::Empty,
+            http.response.status_code = field::Empty,
+            client_request_id = field::Empty,
+        );
+        #[cfg(feature = "otel")]
+        let metrics = cx
+            .metrics
+            .map(|m| metrics::Pending::new(m.clone(), op, provider, model, cx.server));
+        #[cfg(feature = "otel")]
+        let timed = !span.is_disabled() || metrics.is_some();
+        #[cfg(not(feature = "otel"))]
+        let timed = !span.is_disabled();
+        Call {
+            started: timed.then(Instant::now),
+            contents: cx.contents && !span.is_disabled(),
+            span,
+            outcome: Outcome::default(),
+            #[cfg(feature = "otel")]
+            metrics,
+        }
+    }
+
+    /// The call's span.
+    pub(crate) fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Whether anything reads what this record learns (a subscriber records its span, or
+    /// metrics are on): what a caller checks before doing work only the record needs.
+    pub(crate) fn is_recording(&self) -> bool {
+        self.started.is_some()
+    }
+
+    /// The request's settings, from the conversation API's [`Sampling`].
+    pub(crate) fn request(&self, sampling: &Sampling) {
+        if self.span.is_disabled() {
+            return;
+        }
+        let s = &self.span;
+        if let Some(v) = sampling.max_tokens {
+            s.record("gen_ai.request.max_tokens", int(v));
+        }
+        if let Some(v) = sampling.temperature {
+            s.record("gen_ai.request.temperature", v);
+        }
+        if let Some(v) = sampling.top_k {
+            s.record("gen_ai.request.top_k", int(v));
+        }
+        if let Some(v) = sampling.top_p {
+            s.record("gen_ai.request.top_p", v);
+        }
+        if !sampling.stop.is_empty() {
+            s.record(
+                "gen_ai.request.stop_sequences",
+                json_text(&sampling.stop).as_str(),
+            );
+        }
+    }
+
+    /// The request's settings, from a request body written out as JSON (a typed request).
+    pub(crate) fn request_json(&self, body: &serde_json::Value) {
+        if self.span.is_disabled() {
+            return;
+        }
+        let s = &self.span;
+        let field = |names: &[&str]| names.iter().find_map(|n| body.get(*n));
+        if let Some(v) = field(&["max_tokens", "max_completion_tokens"]).and_then(|v| v.as_u64()) {
+            s.record("gen_ai.request.max_tokens", int(v));
+        }
+        if let Some(v) = field(&["temperature"]).and_then(|v| v.as_f64()) {
+            s.record("gen_ai.request.temperature", v);
+        }
+        if let Some(v) = field(&["top_k"]).and_then(|v| v.as_u64()) {
+            s.record("gen_ai.request.top_k", int(v));
+        }
+        if let Some(v) = field(&["top_p"]).and_then(|v| v.as_f64()) {
+            s.record("gen_ai.request.top_p", v);
+        }
+        let stop = match field(&["stop_sequences", "stop"]) {
+            Some(serde_json::Value::String(one)) => Some(json_text(&[one])),
+            Some(serde_json::Value::Array(all)) if !all.is_empty() => Some(json_text(all)),
+            _ => None,
+        };
+        if let Some(stop) = stop {
+            s.record("gen_ai.request.stop_sequences", stop.as_str());
+        }
+    }
+
+    /// The request's messages, system instructions and tools, when contents are recorded: read
+    /// from the body as it is sent.
+    pub(crate) fn contents_of<B: serde::Serialize>(&self, body: &B) {
+        if !self.contents {
+            return;
+        }
+        let Ok(body) = serde_json::to_value(body) else {
+            return;
+        };
+        let (system, messages) = contents::input(&body);
+        let s = &self.span;
+        s.record("gen_ai.input.messages", json_text(&messages).as_str());
+        if !system.is_empty() {
+            s.record("gen_ai.system_instructions", json_text(&system).as_str());
+        }
+        if let Some(tools) = body.get("tools").filter(|t| !t.is_null()) {
+            s.record("gen_ai.tool.definitions", tools.to_string().as_str());
+        }
+    }
+
+    /// The time to the first chunk of a stream: now.
+    pub(crate) fn first_chunk(&mut self) {
+        if let Some(started) = self.started {
+            self.outcome.first_chunk.get_or_insert(started.elapsed());
+        }
+    }
+
+    /// A whole answer and what it cost.
+    pub(crate) fn answered<T: Answer>(&mut self, answer: &T, cost: Option<f64>) {
+        if !self.is_recording() {
+            return;
+        }
+        let o = &mut self.outcome;
+        o.response_id = answer.response_id().map(str::to_string);
+        o.response_model = answer.model().map(str::to_string);
+        o.finish_reasons = answer
+            .finish_reason_raw()
+            .map(|r| vec![r.to_string()])
+            .unwrap_or_default();
+        o.usage = answer.usage();
+        // The answer's counts are the whole call's (a stream's, folded).
+        o.message_usage = None;
+        o.cost = cost;
+        if self.contents {
+            o.output = Some(json_text(&[contents::output(answer)]));
+        }
+    }
+
+    /// A stream read to its end: its usage is whole, and priced by `meta`'s facts when the
+    /// stream carried no cost.
+    pub(crate) fn ended(&mut self, meta: &crate::http::meta::ResponseMeta) {
+        let o = &mut self.outcome;
+        if let Some(u) = o.message_usage.take() {
+            o.usage = Some(crate::usage::message_usage(&u));
+        }
+        if o.cost.is_none() {
+            o.cost = o.usage.and_then(|u| Some(meta.facts?.price(&u)));
+        }
+    }
+
+    /// The call failed with `error`.
+    pub(crate) fn failed(&mut self, error: &Error) {
+        if self.is_recording() {
+            self.outcome.error = Some(error_type(error));
+        }
+    }
+
+    /// What a stream's events told so far, to be added to as they come.
+    pub(crate) fn outcome(&mut self) -> &mut Outcome {
+        &mut self.outcome
+    }
+
+    /// Records the end on the span (and in the metrics).
+    fn record(&mut self) {
+        let Some(started) = self.started else {
+            return;
+        };
+        let o = &mut self.outcome;
+        if let Some(u) = o.message_usage.take() {
+            o.usage = Some(crate::usage::message_usage(&u));
+        }
+        if o.finish_reasons.is_empty() {
+            o.finish_reasons = std::mem::take(&mut o.by_choice).into_values().collect();
+        }
+        let s = &self.span;
+        if !s.is_disabled() {
+            if let Some(e) = &o.error {
+                s.record("error.type", e.as_str());
+                s.record("otel.status_code", "ERROR");
+            }
+            if let Some(id) = &o.response_id {
+                s.record("gen_ai.response.id", id.as_str());
+            }
+            if let Some(model) = &o.response_model {
+                s.record("gen_ai.response.model", model.as_str());
+            }
+            if !o.finish_reasons.is_empty() {
+                s.record(
+                    "gen_ai.response.finish_reasons",
+                    json_text(&o.finish_reasons).as_str(),
+                );
+            }
+            if let Some(t) = o.first_chunk {
+                s.record("gen_ai.response.time_to_first_chunk", t.as_secs_f64());
+            }
+            if let Some(u) = &o.usage {
+                // The Anthropic rule: input tokens count the cache reads and writes (the
+                // prompt count here already does).
+                s.record("gen_ai.usage.input_tokens", int(u.prompt_tokens));
+                s.record("gen_ai.usage.output_tokens", int(u.completion_tokens));
+                s.record(
+                    "gen_ai.usage.cache_read.input_tokens",
+                    int(u.cache_read_tokens),
+                );
+                s.record(
+                    "gen_ai.usage.cache_creation.input_tokens",
+                    int(u.cache_write_tokens),
+                );
+            }
+            if let Some(cost) = o.cost {
+                s.record("aimlapi.usage.cost", cost);
+            }
+            if let Some(out) = &o.output {
+                s.record("gen_ai.output.messages", out.as_str());
+            }
+        }
+        #[cfg(feature = "otel")]
+        if let Some(m) = self.metrics.take() {
+            m.record(started.elapsed(), o);
+        }
+        #[cfg(not(feature = "otel"))]
+        let _ = started;
+        self.started = None;
+    }
+}
+
+impl Drop for Call {
+    /// A call's end, however it came: recorded once, then the span closes (unless a future
+    /// still holds it).
+    fn drop(&mut self) {
+        self.record();
+    }
+}
+
+/// A chunk or event a stream's record reads: what it says of the response.
+pub(crate) trait Observed {
+    /// Adds what `self` tells to `outcome`.
+    fn observe(&self, outcome: &mut Outcome);
+}
+
+impl<T: crate::sse::StreamChunk> Observed for T {
+    fn observe(&self, o: &mut Outcome) {
+        if let Some(id) = self.response_id().filter(|_| o.response_id.is_none()) {
+            o.response_id = Some(id.to_string());
+        }
+        if let Some(model) = self.response_model().filter(|_| o.response_model.is_none()) {
+            o.response_model = Some(model.to_string());
+        }
+        // A choice's reason may come again (a last chunk repeating it): one per choice.
+        self.finish_reasons(&mut |index, r| {
+            o.by_choice.insert(index, r.to_string());
+        });
+        if let Some(u) = self.usage() {
+            o.usage = Some(u);
+        }
+        if let Some((code, message)) = self.stream_error() {
+            o.error = Some(code.unwrap_or(message));
+        }
+    }
+}
+
+/// Observes a Messages event.
+pub(crate) fn observe_message(event: &types::MessageStreamEvent, o: &mut Outcome) {
+    use types::MessageStreamEvent as E;
+    match event {
+        E::MessageStartEvent(types::MessageStartEvent {
+            message: Some(m), ..
+        }) => {
+            o.response_id.clone_from(&m.id);
+            o.response_model.clone_from(&m.model);
+            if let Some(u) = &m.usage {
+                merge(&mut o.message_usage, u);
+            }
+        }
+        E::MessageDeltaEvent(types::MessageDeltaEvent { delta, usage, .. }) => {
+            if let Some(r) = delta.as_ref().and_then(|d| d.stop_reason.as_ref()) {
+                o.finish_reasons = vec![r.clone()];
+            }
+            if let Some(u) = usage {
+                merge(&mut o.message_usage, u);
+            }
+        }
+        E::ErrorEvent(e) => o.error = Some(error_type(&crate::messages::fold::stream_error(e))),
+        _ => {}
+    }
+}
+
+/// Each count of `new` replaces the one held (Messages usage counts run from the start).
+fn merge(held: &mut Option<types::MessageUsage>, new: &types::MessageUsage) {
+    match held {
+        Some(old) => crate::messages::fold::merge_usage(old, new),
+        None => *held = Some(new.clone()),
+    }
+}
+
+/// `error.type`: the gateway's or Anthropic's error code inside a stream, the HTTP status of a
+/// refusal, else the kind of error.
+fn error_type(e: &Error) -> String {
+    if let Error::Stream {
+        code: Some(code), ..
+    } = e
+    {
+        return code.clone();
+    }
+    if let Some(status) = e.status() {
+        return status.as_u16().to_string();
+    }
+    match e.kind() {
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Connection => "connection",
+        ErrorKind::Decode => "decode",
+        ErrorKind::Config => "config",
+        ErrorKind::Stream => "stream",
+        ErrorKind::UnexpectedEnd => "unexpected_end",
+        ErrorKind::StepLimit => "step_limit",
+        ErrorKind::ResponseTooLarge => "response_too_large",
+        ErrorKind::Unsupported => "unsupported",
+        ErrorKind::InvalidRequest => "invalid_request",
+        ErrorKind::BudgetExceeded => "budget_exceeded",
+        _ => "_OTHER",
+    }
+    .to_string()
+}
+
+/// `{operation} {model}`, or the operation alone for a call that names no model.
+struct SpanName<'a>(&'static str, &'a str);
+
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            "" => f.write_str(self.0),
+            model => write!(f, "{} {model}", self.0),
+        }
+    }
+}
+
+/// A count as a signed integer, as OpenTelemetry attributes take it (an unsigned one would be
+/// recorded as text); a count past `i64::MAX` is `i64::MAX`.
+pub(crate) fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A value as JSON text (a span field has no arrays): `["end_turn"]`.
+fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The conventions' message shapes (`role` and typed `parts`) from the wire's.
+mod contents {
+    use serde_json::{json, Value};
+
+    use crate::completion::Answer;
+
+    /// The system instructions and the messages of a request body (either endpoint's).
+    pub(super) fn input(body: &Value) -> (Vec<Value>, Vec<Value>) {
+        let mut system = body.get("system").map(parts).unwrap_or_default();
+        let mut messages = Vec::new();
+        for m in body
+            .get("messages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let role = m.get("role").and_then(Value::as_str).unwrap_or("user");
+            let mut p = m.get("content").map(parts).unwrap_or_default();
+            for call in m
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let f = call.get("function");
+                p.push(json!({
+                    "type": "tool_call",
+                    "id": call.get("id"),
+                    "name": f.and_then(|f| f.get("name")),
+                    "arguments": f.and_then(|f| f.get("arguments")),
+                }));
+            }
+            match role {
+                "system" | "developer" => system.append(&mut p),
+                "tool" => messages.push(json!({
+                    "role": "tool",
+                    "parts": [{
+                        "type": "tool_call_response",
+                        "id": m.get("tool_call_id"),
+                        "response": m.get("content"),
+                    }],
+                })),
+                _ => messages.push(json!({"role": role, "parts": p})),
+            }
+        }
+        (system, messages)
+    }
+
+    /// The parts of a message's content: a string, or blocks.
+    fn parts(content: &Value) -> Vec<Value> {
+        match content {
+            Value::String(text) => vec![json!({"type": "text", "content": text})],
+            Value::Array(blocks) => blocks.iter().map(part).collect(),
+            Value::Null => Vec::new(),
+            other => vec![other.clone()],
+        }
+    }
+
+    /// One content block as a part.
+    fn part(block: &Value) -> Value {
+        let kind = block.get("type").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "text" => json!({"type": "text", "content": block.get("text")}),
+            "tool_use" => json!({
+                "type": "tool_call",
+                "id": block.get("id"),
+                "name": block.get("name"),
+                "arguments": block.get("input"),
+            }),
+            "tool_result" => json!({
+                "type": "tool_call_response",
+                "id": block.get("tool_use_id"),
+                "response": block.get("content"),
+            }),
+            "thinking" => json!({"type": "reasoning", "content": block.get("thinking")}),
+            _ => block.clone(),
+        }
+    }
+
+    /// An answer as the conventions' output message.
+    pub(super) fn output<T: Answer>(answer: &T) -> Value {
+        let mut parts = Vec::new();
+        if let Some(r) = answer.reasoning() {
+            parts.push(json!({"type": "reasoning", "content": r}));
+        }
+        if let Some(t) = answer.text() {
+            parts.push(json!({"type": "text", "content": t}));
+        }
+        for call in answer.tool_calls() {
+            let arguments = serde_json::from_str::<Value>(&call.arguments)
+                .unwrap_or(Value::String(call.arguments.clone()));
+            parts.push(json!({
+                "type": "tool_call",
+                "id": call.id,
+                "name": call.name,
+                "arguments": arguments,
+            }));
+        }
+        json!({
+            "role": "assistant",
+            "parts": parts,
+            "finish_reason": answer.finish_reason_raw(),
+        })
+    }
+}
+
+/// The conventions' client metrics, through the `opentelemetry` crate's metrics API.
+#[cfg(feature = "otel")]
+pub(crate) mod metrics {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use opentelemetry::metrics::{Histogram, Meter};
+    use opentelemetry::KeyValue;
+
+    use super::{Outcome, Server};
+
+    /// The instruments a client records into, made once when it is built.
+    pub(crate) struct Instruments {
+        tokens: Histogram<u64>,
+        duration: Histogram<f64>,
+        first_chunk: Histogram<f64>,
+    }
+
+    impl std::fmt::Debug for Instruments {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Instruments")
+        }
+    }
+
+    /// The conventions' bucket boundaries: seconds from 10 ms doubling to 82 s.
+    fn second_buckets() -> Vec<f64> {
+        (0..14).map(|i| 0.01 * f64::from(1u32 << i)).collect()
+    }
+
+    impl Instruments {
+        /// The instruments of `meter`.
+        pub(crate) fn new(meter: &Meter) -> Self {
+            Instruments {
+                tokens: meter
+                    .u64_histogram("gen_ai.client.token.usage")
+                    .with_unit("{token}")
+                    .with_description("Number of input and output tokens used")
+                    .with_boundaries((0..14).map(|i| f64::from(1u32 << (2 * i))).collect())
+                    .build(),
+                duration: meter
+                    .f64_histogram("gen_ai.client.operation.duration")
+                    .with_unit("s")
+                    .with_description("GenAI operation duration")
+                    .with_boundaries(second_buckets())
+                    .build(),
+                first_chunk: meter
+                    .f64_histogram("gen_ai.client.operation.time_to_first_chunk")
+                    .with_unit("s")
+                    .with_description("Time to receive the first chunk of a streamed response")
+                    .with_boundaries(second_buckets())
+                    .build(),
+            }
+        }
+
+        /// The instruments of the global meter provider's `aimlapi` meter.
+        pub(crate) fn global() -> Arc<Self> {
+            let scope = opentelemetry::InstrumentationScope::builder("aimlapi")
+                .with_version(env!("CARGO_PKG_VERSION"))
+                .build();
+            Arc::new(Instruments::new(&opentelemetry::global::meter_with_scope(
+                scope,
+            )))
+        }
+    }
+
+    /// A call's metrics to record when it ends, with the attributes known at its start.
+    pub(crate) struct Pending {
+        instruments: Arc<Instruments>,
+        attributes: Vec<KeyValue>,
+    }
+
+    impl Pending {
+        pub(crate) fn new(
+            instruments: Arc<Instruments>,
+            operation: &'static str,
+            provider: &'static str,
+            model: &str,
+            server: &Server,
+        ) -> Self {
+            let mut attributes = vec![
+                KeyValue::new("gen_ai.operation.name", operation),
+                KeyValue::new("gen_ai.provider.name", provider),
+                KeyValue::new("server.address", server.address.clone()),
+                KeyValue::new("server.port", i64::from(server.port)),
+            ];
+            if !model.is_empty() {
+                attributes.push(KeyValue::new("gen_ai.request.model", model.to_string()));
+            }
+            Pending {
+                instruments,
+                attributes,
+            }
+        }
+
+        /// Records the call's duration, its tokens and its time to first chunk.
+        pub(crate) fn record(mut self, took: Duration, o: &Outcome) {
+            if let Some(model) = &o.response_model {
+                self.attributes
+                    .push(KeyValue::new("gen_ai.response.model", model.clone()));
+            }
+            if let Some(e) = &o.error {
+                self.attributes.push(KeyValue::new("error.type", e.clone()));
+            }
+            let i = &self.instruments;
+            i.duration.record(took.as_secs_f64(), &self.attributes);
+            if let Some(t) = o.first_chunk {
+                i.first_chunk.record(t.as_secs_f64(), &self.attributes);
+            }
+            if let Some(u) = &o.usage {
+                for (kind, count) in [("input", u.prompt_tokens), ("output", u.completion_tokens)] {
+                    let mut attributes = self.attributes.clone();
+                    attributes.push(KeyValue::new("gen_ai.token.type", kind));
+                    i.tokens.record(count, &attributes);
+                }
+            }
+        }
+    }
+}
