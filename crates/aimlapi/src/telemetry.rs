@@ -67,7 +67,11 @@ pub(crate) struct Context<'a> {
 /// `gen_ai.provider.name`: `anthropic` for a Claude model (the gateway is `server.address`), the
 /// gateway's own name for anything else.
 fn provider_name(model: &str, gateway: &'static str) -> &'static str {
-    if model.to_ascii_lowercase().contains("claude") {
+    let claude = model
+        .as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"claude"));
+    if claude {
         "anthropic"
     } else {
         gateway
@@ -135,7 +139,6 @@ impl Call {
             gen_ai.request.stream = stream,
             server.address = cx.server.address.as_str(),
             server.port = i64::from(cx.server.port),
-            aimlapi.gateway = cx.gateway,
             error.type = field::Empty,
             gen_ai.request.max_tokens = field::Empty,
             gen_ai.request.temperature = field::Empty,
@@ -327,47 +330,8 @@ impl Call {
         if o.finish_reasons.is_empty() {
             o.finish_reasons = std::mem::take(&mut o.by_choice).into_values().collect();
         }
-        let s = &self.span;
-        if !s.is_disabled() {
-            if let Some(e) = &o.error {
-                s.record("error.type", e.as_str());
-                s.record("otel.status_code", "ERROR");
-            }
-            if let Some(id) = &o.response_id {
-                s.record("gen_ai.response.id", id.as_str());
-            }
-            if let Some(model) = &o.response_model {
-                s.record("gen_ai.response.model", model.as_str());
-            }
-            if !o.finish_reasons.is_empty() {
-                s.record(
-                    "gen_ai.response.finish_reasons",
-                    json_text(&o.finish_reasons).as_str(),
-                );
-            }
-            if let Some(t) = o.first_chunk {
-                s.record("gen_ai.response.time_to_first_chunk", t.as_secs_f64());
-            }
-            if let Some(u) = &o.usage {
-                // The Anthropic rule: input tokens count the cache reads and writes (the
-                // prompt count here already does).
-                s.record("gen_ai.usage.input_tokens", int(u.prompt_tokens));
-                s.record("gen_ai.usage.output_tokens", int(u.completion_tokens));
-                s.record(
-                    "gen_ai.usage.cache_read.input_tokens",
-                    int(u.cache_read_tokens),
-                );
-                s.record(
-                    "gen_ai.usage.cache_creation.input_tokens",
-                    int(u.cache_write_tokens),
-                );
-            }
-            if let Some(cost) = o.cost {
-                s.record("aimlapi.usage.cost", cost);
-            }
-            if let Some(out) = &o.output {
-                s.record("gen_ai.output.messages", out.as_str());
-            }
+        if !self.span.is_disabled() {
+            record_end(&self.span, o);
         }
         #[cfg(feature = "otel")]
         if let Some(m) = self.metrics.take() {
@@ -377,6 +341,75 @@ impl Call {
         let _ = started;
         self.started = None;
     }
+}
+
+/// The fields a call's end records, in [`record_end`]'s order.
+const END_FIELDS: [&str; 12] = [
+    "error.type",
+    "otel.status_code",
+    "gen_ai.response.id",
+    "gen_ai.response.model",
+    "gen_ai.response.finish_reasons",
+    "gen_ai.response.time_to_first_chunk",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_creation.input_tokens",
+    "aimlapi.usage.cost",
+    "gen_ai.output.messages",
+];
+
+/// Records what the call's end told on `span`, all at once (one lookup of the span by the
+/// subscriber, not one per field).
+fn record_end(span: &Span, o: &Outcome) {
+    use tracing::field::{Field, Value};
+    // Every call's span comes from the one callsite in `Call::start`: its fields are looked up
+    // by name once.
+    static FIELDS: std::sync::OnceLock<Option<[Field; 12]>> = std::sync::OnceLock::new();
+    let Some(meta) = span.metadata() else {
+        return;
+    };
+    let fields = FIELDS.get_or_init(|| {
+        let set = meta.fields();
+        let found: Vec<Field> = END_FIELDS.iter().filter_map(|n| set.field(n)).collect();
+        found.try_into().ok()
+    });
+    let Some(f) = fields.as_ref().filter(|f| f[0].callsite() == meta.callsite()) else {
+        return;
+    };
+    let finish = (!o.finish_reasons.is_empty()).then(|| json_text(&o.finish_reasons));
+    let first = o.first_chunk.map(|t| t.as_secs_f64());
+    // The Anthropic rule: input tokens count the cache reads and writes (the prompt count here
+    // already does).
+    let counts = o.usage.map(|u| {
+        [
+            int(u.prompt_tokens),
+            int(u.completion_tokens),
+            int(u.cache_read_tokens),
+            int(u.cache_write_tokens),
+        ]
+    });
+    let count = |i: usize| counts.as_ref().map(|c| &c[i] as &dyn Value);
+    let values: [(&Field, Option<&dyn Value>); 12] = [
+        (&f[0], text(&o.error)),
+        (&f[1], o.error.as_ref().map(|_| &"ERROR" as &dyn Value)),
+        (&f[2], text(&o.response_id)),
+        (&f[3], text(&o.response_model)),
+        (&f[4], text(&finish)),
+        (&f[5], first.as_ref().map(|v| v as &dyn Value)),
+        (&f[6], count(0)),
+        (&f[7], count(1)),
+        (&f[8], count(2)),
+        (&f[9], count(3)),
+        (&f[10], o.cost.as_ref().map(|v| v as &dyn Value)),
+        (&f[11], text(&o.output)),
+    ];
+    span.record_all(&meta.fields().value_set(&values));
+}
+
+/// A text field's value, when there is one.
+fn text(v: &Option<String>) -> Option<&dyn tracing::field::Value> {
+    v.as_ref().map(|v| v as &dyn tracing::field::Value)
 }
 
 impl Drop for Call {

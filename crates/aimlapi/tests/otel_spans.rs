@@ -112,7 +112,6 @@ fn assert_start(span: &SpanData, mock: &MockServer, stream: bool) {
     assert_eq!(string(span, "server.address"), url.host_str().unwrap());
     assert_eq!(int(span, "server.port"), i64::from(url.port().unwrap()));
     assert_eq!(boolean(span, "gen_ai.request.stream"), stream);
-    assert_eq!(string(span, "aimlapi.gateway"), "aimlapi");
 }
 
 #[tokio::test]

@@ -20,6 +20,11 @@
 //!
 //! For a profile of one kind alone (`perf stat`, `strace -c`, callgrind), `SEND_COST_ONLY=baseline`
 //! (or `conversation`, `typed`) makes the same calls of that kind only and prints no figures.
+//!
+//! A span subscriber is installed, as a service that exports its traces has one: a `tracing`
+//! registry with a layer that keeps every field each span records (its GenAI attributes, as an
+//! OpenTelemetry layer would keep them), so the client's spans are built and filled on every
+//! call. `SEND_COST_NO_SPANS=1` leaves it out (no subscriber: the spans are disabled).
 
 use std::time::{Duration, Instant};
 
@@ -80,7 +85,80 @@ async fn typed(client: &Client, request: &ChatCompletionRequest) -> usize {
     done.value.choices.len()
 }
 
+/// What a span recorded: each field's name and value, kept in the span's extensions.
+#[derive(Default)]
+struct Fields(Vec<(&'static str, Recorded)>);
+
+/// One recorded value, owned.
+#[allow(dead_code)] // Kept, as an exporter would keep it, not read.
+enum Recorded {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Text(String),
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.0.push((field.name(), Recorded::Int(value)));
+    }
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.0.push((field.name(), Recorded::Int(value as i64)));
+    }
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        self.0.push((field.name(), Recorded::Float(value)));
+    }
+    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
+        self.0.push((field.name(), Recorded::Bool(value)));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.push((field.name(), Recorded::Text(value.to_string())));
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push((field.name(), Recorded::Text(format!("{value:?}"))));
+    }
+}
+
+/// A layer that keeps each span's fields, from its start and as they are recorded.
+struct KeepFields;
+
+impl<S> tracing_subscriber::Layer<S> for KeepFields
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut fields = Fields(Vec::with_capacity(attrs.metadata().fields().len()));
+        attrs.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(fields);
+        }
+    }
+
+    fn on_record(
+        &self,
+        id: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if let Some(span) = ctx.span(id) {
+            if let Some(fields) = span.extensions_mut().get_mut::<Fields>() {
+                values.record(fields);
+            }
+        }
+    }
+}
+
 fn main() {
+    if std::env::var_os("SEND_COST_NO_SPANS").is_none() {
+        use tracing_subscriber::layer::SubscriberExt;
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(KeepFields))
+            .expect("the span subscriber");
+    }
     let base = Server::start_in_thread(answer());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -144,7 +222,12 @@ fn main() {
         });
         let us = |d: Duration| d.as_secs_f64() * 1e6;
         println!(
-            "per call, {CALLS} sequential calls of each kind, interleaved (current-thread runtime)"
+            "per call, {CALLS} sequential calls of each kind, interleaved (current-thread runtime), {}",
+            if std::env::var_os("SEND_COST_NO_SPANS").is_none() {
+                "spans recorded by a subscriber"
+            } else {
+                "no subscriber"
+            }
         );
         println!("                        median µs  ratio   middle-80% mean µs  ratio");
         for (name, (median, mean)) in [
