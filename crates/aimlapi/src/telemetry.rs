@@ -93,9 +93,9 @@ pub(crate) struct Outcome {
     /// `gen_ai.output.messages`, when contents are recorded.
     pub(crate) output: Option<String>,
     /// A Messages stream's usage so far (each event's counts replace the last).
-    message_usage: Option<types::MessageUsage>,
-    /// A chat stream's finish reasons by choice.
-    by_choice: std::collections::BTreeMap<i64, String>,
+    pub(crate) message_usage: Option<types::MessageUsage>,
+    /// A chat stream's finish reasons by choice (a choice's may come again).
+    pub(crate) by_choice: std::collections::BTreeMap<i64, String>,
 }
 
 /// One call's record: its span, when it started, and what its end told.
@@ -252,7 +252,11 @@ impl Call {
         if !self.contents {
             return;
         }
-        let Ok(body) = serde_json::to_value(body) else {
+        // Written as it is sent, then read back: one serializer for the body, not a second.
+        let Ok(body) = serde_json::to_vec(body)
+            .map_err(|_| ())
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|_| ()))
+        else {
             return;
         };
         let (system, messages) = contents::input(&body);
@@ -294,15 +298,15 @@ impl Call {
         }
     }
 
-    /// A stream read to its end: its usage is whole, and priced by `meta`'s facts when the
-    /// stream carried no cost.
-    pub(crate) fn ended(&mut self, meta: &crate::http::meta::ResponseMeta) {
+    /// A stream read to its end: its usage is whole, and priced by the model's `facts` when
+    /// the stream carried no cost.
+    pub(crate) fn ended(&mut self, facts: Option<crate::model::ModelFacts>) {
         let o = &mut self.outcome;
         if let Some(u) = o.message_usage.take() {
             o.usage = Some(crate::usage::message_usage(&u));
         }
         if o.cost.is_none() {
-            o.cost = o.usage.and_then(|u| Some(meta.facts?.price(&u)));
+            o.cost = o.usage.and_then(|u| Some(facts?.price(&u)));
         }
     }
 
@@ -374,7 +378,10 @@ fn record_end(span: &Span, o: &Outcome) {
         let found: Vec<Field> = END_FIELDS.iter().filter_map(|n| set.field(n)).collect();
         found.try_into().ok()
     });
-    let Some(f) = fields.as_ref().filter(|f| f[0].callsite() == meta.callsite()) else {
+    let Some(f) = fields
+        .as_ref()
+        .filter(|f| f[0].callsite() == meta.callsite())
+    else {
         return;
     };
     let finish = (!o.finish_reasons.is_empty()).then(|| json_text(&o.finish_reasons));
@@ -420,70 +427,9 @@ impl Drop for Call {
     }
 }
 
-/// A chunk or event a stream's record reads: what it says of the response.
-pub(crate) trait Observed {
-    /// Adds what `self` tells to `outcome`.
-    fn observe(&self, outcome: &mut Outcome);
-}
-
-impl<T: crate::sse::StreamChunk> Observed for T {
-    fn observe(&self, o: &mut Outcome) {
-        if let Some(id) = self.response_id().filter(|_| o.response_id.is_none()) {
-            o.response_id = Some(id.to_string());
-        }
-        if let Some(model) = self.response_model().filter(|_| o.response_model.is_none()) {
-            o.response_model = Some(model.to_string());
-        }
-        // A choice's reason may come again (a last chunk repeating it): one per choice.
-        self.finish_reasons(&mut |index, r| {
-            o.by_choice.insert(index, r.to_string());
-        });
-        if let Some(u) = self.usage() {
-            o.usage = Some(u);
-        }
-        if let Some((code, message)) = self.stream_error() {
-            o.error = Some(code.unwrap_or(message));
-        }
-    }
-}
-
-/// Observes a Messages event.
-pub(crate) fn observe_message(event: &types::MessageStreamEvent, o: &mut Outcome) {
-    use types::MessageStreamEvent as E;
-    match event {
-        E::MessageStartEvent(types::MessageStartEvent {
-            message: Some(m), ..
-        }) => {
-            o.response_id.clone_from(&m.id);
-            o.response_model.clone_from(&m.model);
-            if let Some(u) = &m.usage {
-                merge(&mut o.message_usage, u);
-            }
-        }
-        E::MessageDeltaEvent(types::MessageDeltaEvent { delta, usage, .. }) => {
-            if let Some(r) = delta.as_ref().and_then(|d| d.stop_reason.as_ref()) {
-                o.finish_reasons = vec![r.clone()];
-            }
-            if let Some(u) = usage {
-                merge(&mut o.message_usage, u);
-            }
-        }
-        E::ErrorEvent(e) => o.error = Some(error_type(&crate::messages::fold::stream_error(e))),
-        _ => {}
-    }
-}
-
-/// Each count of `new` replaces the one held (Messages usage counts run from the start).
-fn merge(held: &mut Option<types::MessageUsage>, new: &types::MessageUsage) {
-    match held {
-        Some(old) => crate::messages::fold::merge_usage(old, new),
-        None => *held = Some(new.clone()),
-    }
-}
-
 /// `error.type`: the gateway's or Anthropic's error code inside a stream, the HTTP status of a
 /// refusal, else the kind of error.
-fn error_type(e: &Error) -> String {
+pub(crate) fn error_type(e: &Error) -> String {
     if let Error::Stream {
         code: Some(code), ..
     } = e

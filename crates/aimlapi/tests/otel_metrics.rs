@@ -27,7 +27,9 @@ fn histogram<T: Copy + 'static>(
         .flat_map(|s| s.metrics())
         .filter(|m| m.name() == name)
         .collect();
-    let metric = *metric.last().unwrap_or_else(|| panic!("no {name} in {exported:#?}"));
+    let metric = *metric
+        .last()
+        .unwrap_or_else(|| panic!("no {name} in {exported:#?}"));
     assert_eq!(metric.unit(), unit, "{name}");
     let Some(MetricData::Histogram(h)) = pick(metric.data()) else {
         panic!("{name} is not a histogram of its type: {:?}", metric.data());
@@ -83,21 +85,38 @@ async fn model_calls_record_the_genai_client_metrics() {
         .unwrap();
     provider.force_flush().unwrap();
 
-    let port = i64::from(reqwest::Url::parse(mock.base_url()).unwrap().port().unwrap());
-    let durations = histogram(&exporter, "gen_ai.client.operation.duration", "s", |d| {
-        match d {
+    let port = i64::from(
+        reqwest::Url::parse(mock.base_url())
+            .unwrap()
+            .port()
+            .unwrap(),
+    );
+    let durations = histogram(
+        &exporter,
+        "gen_ai.client.operation.duration",
+        "s",
+        |d| match d {
             AggregatedMetrics::F64(m) => Some(m),
             _ => None,
-        }
-    });
+        },
+    );
     let calls: u64 = durations.iter().map(|(_, n, _)| n).sum();
     assert_eq!(calls, 2, "{durations:?}");
     for (attributes, _, sum) in &durations {
         assert!(*sum > 0.0);
-        assert!(has(attributes, "gen_ai.operation.name", "chat"), "{attributes:?}");
-        assert!(has(attributes, "gen_ai.provider.name", "anthropic"), "{attributes:?}");
+        assert!(
+            has(attributes, "gen_ai.operation.name", "chat"),
+            "{attributes:?}"
+        );
+        assert!(
+            has(attributes, "gen_ai.provider.name", "anthropic"),
+            "{attributes:?}"
+        );
         assert!(has(attributes, "server.port", port), "{attributes:?}");
-        assert!(has(attributes, "server.address", "127.0.0.1"), "{attributes:?}");
+        assert!(
+            has(attributes, "server.address", "127.0.0.1"),
+            "{attributes:?}"
+        );
         assert!(
             attributes
                 .iter()
@@ -106,10 +125,15 @@ async fn model_calls_record_the_genai_client_metrics() {
         );
     }
 
-    let tokens = histogram(&exporter, "gen_ai.client.token.usage", "{token}", |d| match d {
-        AggregatedMetrics::U64(m) => Some(m),
-        _ => None,
-    });
+    let tokens = histogram(
+        &exporter,
+        "gen_ai.client.token.usage",
+        "{token}",
+        |d| match d {
+            AggregatedMetrics::U64(m) => Some(m),
+            _ => None,
+        },
+    );
     let of = |kind: &str| -> (u64, u64) {
         tokens
             .iter()

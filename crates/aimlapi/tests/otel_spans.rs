@@ -367,3 +367,63 @@ async fn a_catalogue_call_is_named_by_its_operation() {
     assert_eq!(string(&span, "gen_ai.provider.name"), "aimlapi");
     assert!(attr(&span, "gen_ai.request.model").is_none());
 }
+
+#[tokio::test]
+async fn an_overload_after_the_first_delta_is_the_streams_error_type() {
+    let otel = Exported::start();
+    let mock = MockServer::builder().start().await.unwrap();
+    // message_start, content_block_start, a text delta, then the overload.
+    mock.push(Reply::text("Hello there, from the model.").fault(
+        aimlapi_mock::Fault::ErrorChunkAfter {
+            after: 3,
+            code: 529,
+            message: "Overloaded".into(),
+        },
+    ));
+    let c = client(&mock, false);
+    let mut stream = c
+        .chat("claude-sonnet-4-5")
+        .user("Hi")
+        .stream_message()
+        .await
+        .unwrap();
+    let mut failed = false;
+    while let Some(event) = stream.next().await {
+        failed |= event.is_err();
+    }
+    assert!(failed);
+    drop(stream);
+    let span = otel.only();
+    assert_eq!(string(&span, "error.type"), "overloaded_error");
+    assert!(
+        matches!(span.status, Status::Error { .. }),
+        "{:?}",
+        span.status
+    );
+    assert!(float(&span, "gen_ai.response.time_to_first_chunk") > 0.0);
+}
+
+#[tokio::test]
+async fn a_typed_request_has_its_settings_in_the_span() {
+    let otel = Exported::start();
+    let mock = MockServer::builder().start().await.unwrap();
+    mock.push(Reply::text("Paris.").usage(9, 2));
+    let c = client(&mock, false);
+    let request: aimlapi::types::ChatCompletionRequest =
+        serde_json::from_value(serde_json::json!({
+            "model": PRICED,
+            "messages": [{"role": "user", "content": "The capital of France?"}],
+            "max_tokens": 32,
+            "temperature": 0.75,
+            "stop": ["END"],
+        }))
+        .unwrap();
+    let done = c.chat_completion(&request).await.unwrap();
+    let span = otel.only();
+    assert_start(&span, &mock, false);
+    assert_eq!(int(&span, "gen_ai.request.max_tokens"), 32);
+    assert_eq!(float(&span, "gen_ai.request.temperature"), 0.75);
+    assert_eq!(string(&span, "gen_ai.request.stop_sequences"), r#"["END"]"#);
+    assert_eq!(int(&span, "gen_ai.usage.input_tokens"), 9);
+    assert_eq!(float(&span, "aimlapi.usage.cost"), done.cost().unwrap().usd);
+}

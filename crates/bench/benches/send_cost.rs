@@ -112,10 +112,12 @@ impl tracing::field::Visit for Fields {
         self.0.push((field.name(), Recorded::Bool(value)));
     }
     fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.push((field.name(), Recorded::Text(value.to_string())));
+        self.0
+            .push((field.name(), Recorded::Text(value.to_string())));
     }
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0.push((field.name(), Recorded::Text(format!("{value:?}"))));
+        self.0
+            .push((field.name(), Recorded::Text(format!("{value:?}"))));
     }
 }
 

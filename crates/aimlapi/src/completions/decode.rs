@@ -143,8 +143,25 @@ impl<T: StreamChunk> Decode for ChunkDecoder<T> {
         }
     }
 
-    fn observe(chunk: &T, outcome: &mut crate::telemetry::Outcome) {
-        crate::telemetry::Observed::observe(chunk, outcome);
+    fn observe(chunk: &T, o: &mut crate::telemetry::Outcome) {
+        if let Some(id) = chunk.response_id().filter(|_| o.response_id.is_none()) {
+            o.response_id = Some(id.to_string());
+        }
+        if let Some(model) = chunk
+            .response_model()
+            .filter(|_| o.response_model.is_none())
+        {
+            o.response_model = Some(model.to_string());
+        }
+        chunk.finish_reasons(&mut |index, r| {
+            o.by_choice.insert(index, r.to_string());
+        });
+        if let Some(u) = chunk.usage() {
+            o.usage = Some(u);
+        }
+        if let Some((code, message)) = chunk.stream_error() {
+            o.error = Some(code.unwrap_or(message));
+        }
     }
 }
 

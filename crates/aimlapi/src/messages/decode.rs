@@ -118,8 +118,38 @@ impl Decode for MessageEventDecoder {
         Some(item)
     }
 
-    fn observe(event: &MessageStreamEvent, outcome: &mut crate::telemetry::Outcome) {
-        crate::telemetry::observe_message(event, outcome);
+    fn observe(event: &MessageStreamEvent, o: &mut crate::telemetry::Outcome) {
+        use aimlapi_types as t;
+        use MessageStreamEvent as E;
+        // Each count of a usage replaces the one held (Messages counts run from the start).
+        let merge = |held: &mut Option<t::MessageUsage>, new: &t::MessageUsage| match held {
+            Some(old) => crate::messages::fold::merge_usage(old, new),
+            None => *held = Some(new.clone()),
+        };
+        match event {
+            E::MessageStartEvent(t::MessageStartEvent {
+                message: Some(m), ..
+            }) => {
+                o.response_id.clone_from(&m.id);
+                o.response_model.clone_from(&m.model);
+                if let Some(u) = &m.usage {
+                    merge(&mut o.message_usage, u);
+                }
+            }
+            E::MessageDeltaEvent(t::MessageDeltaEvent { delta, usage, .. }) => {
+                if let Some(r) = delta.as_ref().and_then(|d| d.stop_reason.as_ref()) {
+                    o.finish_reasons = vec![r.clone()];
+                }
+                if let Some(u) = usage {
+                    merge(&mut o.message_usage, u);
+                }
+            }
+            E::ErrorEvent(e) => {
+                let error = crate::messages::fold::stream_error(e);
+                o.error = Some(crate::telemetry::error_type(&error));
+            }
+            _ => {}
+        }
     }
 }
 

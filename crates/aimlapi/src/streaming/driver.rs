@@ -121,7 +121,7 @@ impl<D: Decode> Driver<D> {
                 Poll::Ready(Some(Err(e))) => call.failed(e),
                 // The stream's end is the call's.
                 Poll::Ready(None) => {
-                    call.ended(&self.meta);
+                    call.ended(self.meta.facts);
                     self.call = None;
                 }
                 Poll::Pending => {}
