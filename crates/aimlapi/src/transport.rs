@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use aimlapi_client::{apply_request_options, RequestOptions};
 use reqwest::header::{HeaderMap, HeaderValue};
-use tracing::Instrument;
 
 use crate::completion::{Answer, Completion};
 use crate::error::Error;
@@ -272,16 +271,18 @@ impl Transport {
         let url = self.url(shape);
         let (trace, trace_header) = begin(&mut call, options, body)?;
         let span = call.span().clone();
+        // Not `instrument`ed (entering the span at every poll costs more than the rest of its
+        // record): the span is handed to what records on it, and events name it as parent.
         let result = async {
             self.within_budget().await?;
             if self.inner.settings.log_contents {
-                tracing::debug!(body = %serde_json::to_string(body).unwrap_or_default(), "request");
+                tracing::debug!(parent: &span, body = %serde_json::to_string(body).unwrap_or_default(), "request");
             }
             let ((value, status, headers), attempts) = self
-                .with_retries(|| {
+                .with_retries(&span, || {
                     within(timeout, async {
                         let response = self
-                            .send_once(url, body, options, &trace_header, None, timeout)
+                            .send_once(url, body, options, &trace_header, None, timeout, &span)
                             .await?;
                         self.read_json::<T>(response, timeout).await
                     })
@@ -295,7 +296,6 @@ impl Transport {
             self.inner.spent.count(cost);
             Ok(done)
         }
-        .instrument(span)
         .await;
         if let Err(e) = &result {
             call.failed(e);
@@ -385,7 +385,8 @@ impl Transport {
         let timeout = self.inner.settings.timeouts.request;
         let tag = if_none_match.and_then(|t| HeaderValue::from_str(t).ok());
         let call = self.call(Operation::Service(operation), model);
-        let retried = self.with_retries(|| {
+        let span = &call.span().clone();
+        let retried = self.with_retries(span, || {
             within(timeout, async {
                 let mut request = self.get_request(url, query)?;
                 if let Some(tag) = &tag {
@@ -393,7 +394,7 @@ impl Transport {
                         .headers_mut()
                         .insert(reqwest::header::IF_NONE_MATCH, tag.clone());
                 }
-                let response = self.execute(request, None, timeout).await?;
+                let response = self.execute(request, None, timeout, span).await?;
                 if response.status() == reqwest::StatusCode::NOT_MODIFIED {
                     return match tag {
                         Some(_) => Ok(None),
@@ -449,9 +450,10 @@ impl Transport {
     {
         let idle = self.inner.settings.timeouts.stream_idle;
         let call = self.call(Operation::Service(operation), "");
-        let retried = self.with_retries(|| async {
+        let span = &call.span().clone();
+        let retried = self.with_retries(span, || async {
             let request = self.get_request(url, query)?;
-            let mut response = self.execute(request, Some(idle), idle).await?;
+            let mut response = self.execute(request, Some(idle), idle, span).await?;
             let (status, headers) = (response.status(), std::mem::take(response.headers_mut()));
             Ok((status, headers, response))
         });
@@ -473,7 +475,8 @@ impl Transport {
     ) -> Result<T, Error> {
         let timeout = self.inner.settings.timeouts.request;
         let call = self.call(Operation::Service(operation), "");
-        let retried = self.with_retries(|| {
+        let span = &call.span().clone();
+        let retried = self.with_retries(span, || {
             let body = body.clone();
             let method = method.clone();
             within(timeout, async move {
@@ -485,7 +488,7 @@ impl Transport {
                 }
                 let mut request = builder.build().map_err(request_failure)?;
                 crate::http::trace_id::insert_new(request.headers_mut());
-                let answer = match self.execute(request, None, timeout).await {
+                let answer = match self.execute(request, None, timeout, span).await {
                     Ok(response) => self.read_json::<T>(response, timeout).await,
                     Err(f) => Err(f),
                 };
@@ -553,9 +556,9 @@ impl Transport {
             // An overload reported as the stream's first event is a failed attempt: its start
             // is read before the stream is handed over, and read again by it.
             let ((mut response, start), attempts) = self
-                .with_retries(|| async {
+                .with_retries(&span, || async {
                     let mut response = self
-                        .send_once(url, body, options, &trace_header, Some(idle), idle)
+                        .send_once(url, body, options, &trace_header, Some(idle), idle, &span)
                         .await?;
                     let start = crate::streaming::opening::first_event(&mut response, idle).await?;
                     Ok((response, start))
@@ -566,7 +569,6 @@ impl Transport {
             let meta = self.response_meta(status, headers, attempts, model, trace);
             Ok(ByteStream::new(response, idle, meta).unread(start))
         }
-        .instrument(span)
         .await;
         match result {
             Ok(stream) => {
@@ -592,11 +594,12 @@ impl Transport {
         trace: &HeaderValue,
         header_wait: Option<Duration>,
         timeout: Duration,
+        span: &tracing::Span,
     ) -> Result<reqwest::Response, Failure> {
         // Built by a plain function and handed on at once: the request is not kept in this
         // future's state across the await (a call's future is moved, whole, through its layers).
         let req = self.post_request(url, body, options, trace)?;
-        self.execute(req, header_wait, timeout).await
+        self.execute(req, header_wait, timeout, span).await
     }
 
     /// `GET url?query`.
@@ -657,12 +660,13 @@ impl Transport {
     /// A plain function that hands the request to reqwest before its future starts, so the future
     /// holds reqwest's 16-byte one, not the request; reading an error body (rare, and larger) is
     /// boxed for the same reason.
-    pub(crate) fn execute(
-        &self,
+    pub(crate) fn execute<'a>(
+        &'a self,
         req: reqwest::Request,
         header_wait: Option<Duration>,
         timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<reqwest::Response, Failure>> + Send + '_ {
+        span: &'a tracing::Span,
+    ) -> impl std::future::Future<Output = Result<reqwest::Response, Failure>> + Send + 'a {
         let sent = self.dispatch(req, header_wait);
         async move {
             let sent = match header_wait {
@@ -679,7 +683,7 @@ impl Transport {
                     })?,
             };
             let response = sent.map_err(|e| transport_failure(e, timeout))?;
-            tracing::Span::current().record(
+            span.record(
                 "http.response.status_code",
                 i64::from(response.status().as_u16()),
             );
@@ -796,13 +800,13 @@ impl Transport {
         )
     }
 
-    /// Runs `future` in `call`'s span; its error is the call's.
+    /// Runs `future`, which records on `call`'s span; its error is the call's.
     pub(crate) async fn traced<T>(
         &self,
         mut call: Call,
         future: impl std::future::Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        let result = future.instrument(call.span().clone()).await;
+        let result = future.await;
         if let Err(e) = &result {
             call.failed(e);
         }
@@ -811,28 +815,31 @@ impl Transport {
 
     /// Runs `attempt` until it succeeds, fails for good, or the retries run out; returns the
     /// value and the number of attempts.
-    pub(crate) async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<(T, u32), Error>
+    pub(crate) async fn with_retries<T, F, Fut>(
+        &self,
+        span: &tracing::Span,
+        mut attempt: F,
+    ) -> Result<(T, u32), Error>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Failure>>,
     {
-        let span = tracing::Span::current();
         let mut n = 0u32;
         loop {
             n += 1;
             span.record("attempt", i64::from(n));
             match attempt().await {
                 Ok(v) => {
-                    tracing::info!(attempt = n, "done");
+                    tracing::info!(parent: span, attempt = n, "done");
                     return Ok((v, n));
                 }
                 Err(f) if f.retryable && n <= self.inner.settings.retry.max_retries => {
                     let wait = self.inner.settings.retry.delay(n - 1, f.headers.as_ref());
-                    tracing::warn!(attempt = n, error = %f.error, wait_ms = wait.as_millis() as u64, "retrying");
+                    tracing::warn!(parent: span, attempt = n, error = %f.error, wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
                 }
                 Err(f) => {
-                    tracing::warn!(attempt = n, error = %f.error, "failed");
+                    tracing::warn!(parent: span, attempt = n, error = %f.error, "failed");
                     return Err(f.error);
                 }
             }
