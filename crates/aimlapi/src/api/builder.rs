@@ -108,8 +108,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether request and response bodies go to the `debug` tracing level (default: no; the
-    /// key never does).
+    /// Whether request and response bodies go to the `debug` tracing level, and message
+    /// contents into each call's span by the GenAI conventions (`gen_ai.input.messages`,
+    /// `gen_ai.output.messages`, `gen_ai.system_instructions`, `gen_ai.tool.definitions`).
+    /// Default: no; the key never does.
     pub fn log_contents(mut self, on: bool) -> Self {
         self.log_contents = on;
         self
