@@ -147,6 +147,54 @@ impl<T: Answer> Completion<T> {
 }
 
 /// `usage` priced with the facts of the model the call named.
+impl<T: Answer> Completion<T> {
+    /// What this answer tells its call's record: the answer's output message (the
+    /// OpenTelemetry GenAI conventions' role and parts) only when `contents` are recorded.
+    pub(crate) fn answered(
+        &self,
+        cost: Option<f64>,
+        contents: bool,
+    ) -> crate::telemetry::Answered<'_> {
+        let answer = &self.value;
+        crate::telemetry::Answered {
+            id: answer.response_id(),
+            model: answer.model(),
+            finish_reason: answer.finish_reason_raw(),
+            usage: answer.usage(),
+            cost,
+            output: contents.then(|| output_message(answer)),
+        }
+    }
+}
+
+/// An answer as the GenAI conventions' output message: its reasoning, text and tool calls as
+/// typed parts, with the finish reason.
+fn output_message<T: Answer>(answer: &T) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let mut parts = Vec::new();
+    if let Some(r) = answer.reasoning() {
+        parts.push(json!({"type": "reasoning", "content": r}));
+    }
+    if let Some(t) = answer.text() {
+        parts.push(json!({"type": "text", "content": t}));
+    }
+    for call in answer.tool_calls() {
+        let arguments = serde_json::from_str::<Value>(&call.arguments)
+            .unwrap_or_else(|_| Value::String(call.arguments.clone()));
+        parts.push(json!({
+            "type": "tool_call",
+            "id": call.id,
+            "name": call.name,
+            "arguments": arguments,
+        }));
+    }
+    json!({
+        "role": "assistant",
+        "parts": parts,
+        "finish_reason": answer.finish_reason_raw(),
+    })
+}
+
 fn estimate(meta: &ResponseMeta, usage: TokenUsage) -> Option<f64> {
     Some(meta.facts?.price(&usage))
 }

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use aimlapi_types as types;
 use tracing::{field, Span};
 
-use crate::completion::Answer;
 use crate::error::{Error, ErrorKind};
 use crate::usage::TokenUsage;
 use crate::wire::Sampling;
@@ -76,6 +75,18 @@ fn provider_name(model: &str, gateway: &'static str) -> &'static str {
     } else {
         gateway
     }
+}
+
+/// What a whole answer tells a call's record (`Completion::answered`).
+pub(crate) struct Answered<'a> {
+    pub(crate) id: Option<&'a str>,
+    pub(crate) model: Option<&'a str>,
+    pub(crate) finish_reason: Option<&'a str>,
+    pub(crate) usage: Option<TokenUsage>,
+    /// What the call cost in US dollars.
+    pub(crate) cost: Option<f64>,
+    /// The answer as the conventions' output message, when contents are recorded.
+    pub(crate) output: Option<serde_json::Value>,
 }
 
 /// What a call's end told: recorded on the span and in the metrics when the call ends.
@@ -277,24 +288,29 @@ impl Call {
         }
     }
 
-    /// A whole answer and what it cost.
-    pub(crate) fn answered<T: Answer>(&mut self, answer: &T, cost: Option<f64>) {
+    /// Whether message contents go into the span (asked for, and the span is recorded).
+    pub(crate) fn records_contents(&self) -> bool {
+        self.contents
+    }
+
+    /// A whole answer: what it tells replaces what a stream's events told.
+    pub(crate) fn answered(&mut self, a: Answered<'_>) {
         if !self.is_recording() {
             return;
         }
         let o = &mut self.outcome;
-        o.response_id = answer.response_id().map(str::to_string);
-        o.response_model = answer.model().map(str::to_string);
-        o.finish_reasons = answer
-            .finish_reason_raw()
+        o.response_id = a.id.map(str::to_string);
+        o.response_model = a.model.map(str::to_string);
+        o.finish_reasons = a
+            .finish_reason
             .map(|r| vec![r.to_string()])
             .unwrap_or_default();
-        o.usage = answer.usage();
+        o.usage = a.usage;
         // The answer's counts are the whole call's (a stream's, folded).
         o.message_usage = None;
-        o.cost = cost;
+        o.cost = a.cost;
         if self.contents {
-            o.output = Some(json_text(&[contents::output(answer)]));
+            o.output = a.output.map(|m| json_text(&[m]));
         }
     }
 
@@ -483,8 +499,6 @@ fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
 mod contents {
     use serde_json::{json, Value};
 
-    use crate::completion::Answer;
-
     /// The system instructions and the messages of a request body (either endpoint's).
     pub(super) fn input(body: &Value) -> (Vec<Value>, Vec<Value>) {
         let mut system = body.get("system").map(parts).unwrap_or_default();
@@ -556,32 +570,6 @@ mod contents {
             "thinking" => json!({"type": "reasoning", "content": block.get("thinking")}),
             _ => block.clone(),
         }
-    }
-
-    /// An answer as the conventions' output message.
-    pub(super) fn output<T: Answer>(answer: &T) -> Value {
-        let mut parts = Vec::new();
-        if let Some(r) = answer.reasoning() {
-            parts.push(json!({"type": "reasoning", "content": r}));
-        }
-        if let Some(t) = answer.text() {
-            parts.push(json!({"type": "text", "content": t}));
-        }
-        for call in answer.tool_calls() {
-            let arguments = serde_json::from_str::<Value>(&call.arguments)
-                .unwrap_or(Value::String(call.arguments.clone()));
-            parts.push(json!({
-                "type": "tool_call",
-                "id": call.id,
-                "name": call.name,
-                "arguments": arguments,
-            }));
-        }
-        json!({
-            "role": "assistant",
-            "parts": parts,
-            "finish_reason": answer.finish_reason_raw(),
-        })
     }
 }
 

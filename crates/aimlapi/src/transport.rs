@@ -292,7 +292,9 @@ impl Transport {
             let meta = self.response_meta(status, headers, attempts, model, trace);
             let done = Completion { value, meta };
             let cost = done.cost();
-            call.answered(&done.value, cost.as_ref().map(|c| c.usd));
+            if call.is_recording() {
+                call.answered(done.answered(cost.as_ref().map(|c| c.usd), call.records_contents()));
+            }
             self.inner.spent.count(cost);
             Ok(done)
         }

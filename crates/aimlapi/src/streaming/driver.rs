@@ -198,7 +198,7 @@ impl<D: Decode> Driver<D> {
         };
         let cost = done.cost();
         if let Some(call) = &mut call {
-            call.answered(&done.value, cost.as_ref().map(|c| c.usd));
+            call.answered(done.answered(cost.as_ref().map(|c| c.usd), call.records_contents()));
         }
         if let Some(spend) = &self.spend {
             spend.count(cost);
