@@ -268,7 +268,6 @@ impl Transport {
         let timeout = options
             .timeout
             .unwrap_or(self.inner.settings.timeouts.request);
-        let url = self.url(shape);
         let (trace, trace_header) = begin(&mut call, options, body)?;
         let span = call.span().clone();
         // Not `instrument`ed (entering the span at every poll costs more than the rest of its
@@ -282,7 +281,7 @@ impl Transport {
                 .with_retries(&span, || {
                     within(timeout, async {
                         let response = self
-                            .send_once(url, body, options, &trace_header, None, timeout, &span)
+                            .send_once(shape, body, options, &trace_header, None, timeout, &span)
                             .await?;
                         self.read_json::<T>(response, timeout).await
                     })
@@ -550,7 +549,6 @@ impl Transport {
         mut call: Call,
     ) -> Result<ByteStream, Error> {
         let idle = self.inner.settings.timeouts.stream_idle;
-        let url = self.url(shape);
         let (trace, trace_header) = begin(&mut call, options, body)?;
         let span = call.span().clone();
         let result = async {
@@ -560,7 +558,7 @@ impl Transport {
             let ((mut response, start), attempts) = self
                 .with_retries(&span, || async {
                     let mut response = self
-                        .send_once(url, body, options, &trace_header, Some(idle), idle, &span)
+                        .send_once(shape, body, options, &trace_header, Some(idle), idle, &span)
                         .await?;
                     let start = crate::streaming::opening::first_event(&mut response, idle).await?;
                     Ok((response, start))
@@ -588,9 +586,11 @@ impl Transport {
     /// Sends the body once: the response when its status is a success, else the failure. With
     /// `header_wait`, the response's headers must come within it (streams); `timeout` is what a
     /// transport timeout is reported as.
+    // Each argument is a distinct piece of the one attempt, passed on as it is.
+    #[allow(clippy::too_many_arguments)]
     async fn send_once<B: serde::Serialize>(
         &self,
-        url: &reqwest::Url,
+        shape: WireShape,
         body: &B,
         options: &RequestOptions,
         trace: &HeaderValue,
@@ -600,7 +600,7 @@ impl Transport {
     ) -> Result<reqwest::Response, Failure> {
         // Built by a plain function and handed on at once: the request is not kept in this
         // future's state across the await (a call's future is moved, whole, through its layers).
-        let req = self.post_request(url, body, options, trace)?;
+        let req = self.post_request(self.url(shape), body, options, trace)?;
         self.execute(req, header_wait, timeout, span).await
     }
 
