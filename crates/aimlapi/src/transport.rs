@@ -168,13 +168,15 @@ impl Transport {
         self.inner.spent.total()
     }
 
-    /// Fails when the client's budget is spent (no budget: nothing to check, nothing sent).
-    pub(crate) async fn within_budget(&self) -> Result<(), Error> {
+    /// Fails when the client's budget is spent (no budget: nothing to check, nothing sent). A
+    /// reading of the account it makes is a child of `span`, the call's.
+    pub(crate) async fn within_budget(&self, span: &tracing::Span) -> Result<(), Error> {
+        use tracing::Instrument;
         match &self.inner.budget {
             // Boxed: a call on a client without a budget carries no room for the check.
             Some(budget) => {
                 let read = || self.account_figure(budget.source());
-                Box::pin(budget.check(|| self.spent(), read)).await
+                Box::pin(budget.check(|| self.spent(), read).instrument(span.clone())).await
             }
             None => Ok(()),
         }
@@ -273,7 +275,7 @@ impl Transport {
         // Not `instrument`ed (entering the span at every poll costs more than the rest of its
         // record): the span is handed to what records on it, and events name it as parent.
         let result = async {
-            self.within_budget().await?;
+            self.within_budget(&span).await?;
             if self.inner.settings.log_contents {
                 tracing::debug!(parent: &span, body = %serde_json::to_string(body).unwrap_or_default(), "request");
             }
@@ -552,7 +554,7 @@ impl Transport {
         let (trace, trace_header) = begin(&mut call, options, body)?;
         let span = call.span().clone();
         let result = async {
-            self.within_budget().await?;
+            self.within_budget(&span).await?;
             // An overload reported as the stream's first event is a failed attempt: its start
             // is read before the stream is handed over, and read again by it.
             let ((mut response, start), attempts) = self

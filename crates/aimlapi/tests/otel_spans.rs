@@ -427,3 +427,33 @@ async fn a_typed_request_has_its_settings_in_the_span() {
     assert_eq!(int(&span, "gen_ai.usage.input_tokens"), 9);
     assert_eq!(float(&span, "aimlapi.usage.cost"), done.cost().unwrap().usd);
 }
+
+#[tokio::test]
+async fn a_budgets_reading_of_the_account_is_a_child_of_the_call() {
+    let otel = Exported::start();
+    let mock = MockServer::builder()
+        .api_key("test-key")
+        .account_balance(5.0)
+        .start()
+        .await
+        .unwrap();
+    let c = Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(mock.base_url())
+        .api_key("test-key")
+        .retry(RetryPolicy::none())
+        .budget(aimlapi::Budget::balance_floor(1.0))
+        .build()
+        .unwrap();
+    c.chat("claude-sonnet-4-5").user("Hi").send().await.unwrap();
+    let spans = otel.exporter.get_finished_spans().unwrap();
+    assert_eq!(spans.len(), 2, "{spans:#?}");
+    let chat = spans.iter().find(|s| s.name.starts_with("chat ")).unwrap();
+    let reading = spans.iter().find(|s| !s.name.starts_with("chat ")).unwrap();
+    assert_eq!(
+        reading.parent_span_id,
+        chat.span_context.span_id(),
+        "{reading:#?}"
+    );
+    assert_eq!(reading.span_kind, SpanKind::Client);
+}
