@@ -146,7 +146,6 @@ impl<T: Answer> Completion<T> {
     }
 }
 
-/// `usage` priced with the facts of the model the call named.
 impl<T: Answer> Completion<T> {
     /// What this answer tells its call's record: the answer's output message (the
     /// OpenTelemetry GenAI conventions' role and parts) only when `contents` are recorded.
@@ -195,6 +194,7 @@ fn output_message<T: Answer>(answer: &T) -> serde_json::Value {
     })
 }
 
+/// `usage` priced with the facts of the model the call named.
 fn estimate(meta: &ResponseMeta, usage: TokenUsage) -> Option<f64> {
     Some(meta.facts?.price(&usage))
 }

@@ -109,6 +109,20 @@ pub(crate) struct Outcome {
     pub(crate) by_choice: std::collections::BTreeMap<i64, String>,
 }
 
+impl Outcome {
+    /// What a stream's events told, in the record's terms: a Messages stream's usage so far as
+    /// the usage, a chat stream's reasons by choice as the finish reasons (unless an answer
+    /// gave them).
+    fn settle(&mut self) {
+        if let Some(u) = self.message_usage.take() {
+            self.usage = Some(crate::usage::message_usage(&u));
+        }
+        if self.finish_reasons.is_empty() {
+            self.finish_reasons = std::mem::take(&mut self.by_choice).into_values().collect();
+        }
+    }
+}
+
 /// One call's record: its span, when it started, and what its end told.
 pub(crate) struct Call {
     span: Span,
@@ -228,33 +242,27 @@ impl Call {
         }
     }
 
-    /// The request's settings, from a request body written out as JSON (a typed request).
+    /// The request's settings, from a request body written out as JSON (a typed request):
+    /// read into a [`Sampling`] and recorded as [`request`](Self::request) records it.
     pub(crate) fn request_json(&self, body: &serde_json::Value) {
         if self.span.is_disabled() {
             return;
         }
-        let s = &self.span;
         let field = |names: &[&str]| names.iter().find_map(|n| body.get(*n));
-        if let Some(v) = field(&["max_tokens", "max_completion_tokens"]).and_then(|v| v.as_u64()) {
-            s.record("gen_ai.request.max_tokens", int(v));
-        }
-        if let Some(v) = field(&["temperature"]).and_then(|v| v.as_f64()) {
-            s.record("gen_ai.request.temperature", v);
-        }
-        if let Some(v) = field(&["top_k"]).and_then(|v| v.as_u64()) {
-            s.record("gen_ai.request.top_k", int(v));
-        }
-        if let Some(v) = field(&["top_p"]).and_then(|v| v.as_f64()) {
-            s.record("gen_ai.request.top_p", v);
-        }
-        let stop = match field(&["stop_sequences", "stop"]) {
-            Some(serde_json::Value::String(one)) => Some(json_text(&[one])),
-            Some(serde_json::Value::Array(all)) if !all.is_empty() => Some(json_text(all)),
-            _ => None,
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let sampling = Sampling {
+            max_tokens: field(&["max_tokens", "max_completion_tokens"]).and_then(|v| v.as_u64()),
+            temperature: field(&["temperature"]).and_then(|v| v.as_f64()),
+            top_k: field(&["top_k"]).and_then(|v| v.as_u64()),
+            top_p: field(&["top_p"]).and_then(|v| v.as_f64()),
+            stop: match field(&["stop_sequences", "stop"]) {
+                Some(serde_json::Value::Array(all)) => all.iter().filter_map(text).collect(),
+                Some(one) => text(one).into_iter().collect(),
+                None => Vec::new(),
+            },
+            ..Sampling::default()
         };
-        if let Some(stop) = stop {
-            s.record("gen_ai.request.stop_sequences", stop.as_str());
-        }
+        self.request(&sampling);
     }
 
     /// The request's messages, system instructions and tools, when contents are recorded: read
@@ -318,9 +326,7 @@ impl Call {
     /// the stream carried no cost.
     pub(crate) fn ended(&mut self, facts: Option<crate::model::ModelFacts>) {
         let o = &mut self.outcome;
-        if let Some(u) = o.message_usage.take() {
-            o.usage = Some(crate::usage::message_usage(&u));
-        }
+        o.settle();
         if o.cost.is_none() {
             o.cost = o.usage.and_then(|u| Some(facts?.price(&u)));
         }
@@ -344,12 +350,7 @@ impl Call {
             return;
         };
         let o = &mut self.outcome;
-        if let Some(u) = o.message_usage.take() {
-            o.usage = Some(crate::usage::message_usage(&u));
-        }
-        if o.finish_reasons.is_empty() {
-            o.finish_reasons = std::mem::take(&mut o.by_choice).into_values().collect();
-        }
+        o.settle();
         if !self.span.is_disabled() {
             record_end(&self.span, o);
         }

@@ -85,6 +85,20 @@ const CONTENT_KEYS: [&str; 4] = [
     "gen_ai.tool.definitions",
 ];
 
+/// No message contents in `span`: they were not asked for.
+fn assert_no_contents(span: &SpanData) {
+    for key in CONTENT_KEYS {
+        assert!(attr(span, key).is_none(), "{key} without being asked for");
+    }
+}
+
+/// A Messages answer of 10 uncached input tokens, 1,200 read from the cache, 300 written to it.
+fn cached_reply() -> Reply {
+    Reply::text("Cached hello.")
+        .usage(10, 5)
+        .cache_tokens(1200, 300)
+}
+
 fn client(mock: &MockServer, contents: bool) -> Client {
     Client::builder()
         .provider(Provider::AimlApi)
@@ -170,9 +184,7 @@ async fn a_chat_call_span_by_the_conventions() {
         attr(&span, "gen_ai.response.time_to_first_chunk").is_none(),
         "not a stream"
     );
-    for key in CONTENT_KEYS {
-        assert!(attr(&span, key).is_none(), "{key} without being asked for");
-    }
+    assert_no_contents(&span);
 }
 
 #[tokio::test]
@@ -212,9 +224,7 @@ async fn a_chat_stream_span_ends_with_the_stream_and_has_its_usage_and_first_chu
         .unwrap()
         .as_secs_f64();
     assert!(first > 0.0 && first <= took, "{first} of {took}");
-    for key in CONTENT_KEYS {
-        assert!(attr(&span, key).is_none(), "{key} without being asked for");
-    }
+    assert_no_contents(&span);
     drop(stream);
 }
 
@@ -225,11 +235,7 @@ const PRICED: &str = "claude-3-5-haiku-latest";
 async fn a_messages_stream_counts_cache_reads_in_its_input_tokens() {
     let otel = Exported::start();
     let mock = MockServer::builder().start().await.unwrap();
-    mock.push(
-        Reply::text("Cached hello.")
-            .usage(10, 5)
-            .cache_tokens(1200, 300),
-    );
+    mock.push(cached_reply());
     let c = client(&mock, false);
     let done = c
         .chat(PRICED)
@@ -267,20 +273,14 @@ async fn a_messages_stream_counts_cache_reads_in_its_input_tokens() {
     );
     assert!(float(&span, "gen_ai.response.time_to_first_chunk") > 0.0);
     assert_eq!(float(&span, "aimlapi.usage.cost"), done.cost().unwrap().usd);
-    for key in CONTENT_KEYS {
-        assert!(attr(&span, key).is_none(), "{key} without being asked for");
-    }
+    assert_no_contents(&span);
 }
 
 #[tokio::test]
 async fn the_same_messages_stream_read_event_by_event_has_the_same_usage() {
     let otel = Exported::start();
     let mock = MockServer::builder().start().await.unwrap();
-    mock.push(
-        Reply::text("Cached hello.")
-            .usage(10, 5)
-            .cache_tokens(1200, 300),
-    );
+    mock.push(cached_reply());
     let c = client(&mock, false);
     let mut stream = c.chat(PRICED).user("Hi").stream_message().await.unwrap();
     while let Some(event) = stream.next().await {
