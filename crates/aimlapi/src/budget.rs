@@ -77,8 +77,12 @@ impl Budget {
     /// What the limit is, in words for an error.
     fn describe(&self) -> String {
         match self.limit {
-            Limit::Spend { usd, window } => format!("at most ${usd} over {window}"),
-            Limit::BalanceFloor { usd } => format!("a balance above ${usd}"),
+            Limit::Spend { usd, window } => {
+                format!("at most {} over {window}", crate::error::dollars(usd))
+            }
+            Limit::BalanceFloor { usd } => {
+                format!("a balance above {}", crate::error::dollars(usd))
+            }
         }
     }
 }

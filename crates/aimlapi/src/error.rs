@@ -324,18 +324,32 @@ pub enum Error {
     /// each other (more than four cache breakpoints, a breakpoint before any turn, a thinking
     /// `display` without thinking on, a thinking budget under 1,024 tokens or not below
     /// `max_tokens`); an `X-Client-Request-Id` the API would drop (not 1 to 128 characters of
-    /// `A-Z a-z 0-9 . _ : -`). A property the model's page does not take is
-    /// [`Error::Unsupported`] instead.
+    /// `A-Z a-z 0-9 . _ : -`); a request the HTTP stack cannot send as it is (a URL too long,
+    /// such as one carrying a server's megabyte cursor: not retried). A property the model's
+    /// page does not take is [`Error::Unsupported`] instead.
     #[error("the request could not be built: {0}")]
     InvalidRequest(String),
     /// The client's [`Budget`](crate::Budget) is spent: `figure` (the vendor's, with this
     /// client's calls since it was read) is past `limit`. Nothing was sent.
-    #[error("the budget is spent: {limit} was set, and the figure is ${figure:.6}")]
+    #[error("the budget is spent: {limit} was set, and the figure is {}", dollars(*.figure))]
     BudgetExceeded {
         /// The limit, in words (`at most $5 over the last 1 days`).
         limit: String,
         /// The figure checked against it: dollars spent, or the balance left.
         figure: f64,
+    },
+    /// A paged list (the ledger, the request log) stopped: the server gave a page position
+    /// (a cursor, an offset) again, or a page that leads on but adds nothing, and following it
+    /// would never end. The rows before it were given. Its kind is
+    /// [`ErrorKind::Decode`].
+    #[error("paging {route} stopped at {position}: {why}")]
+    Paging {
+        /// The route (`/v2/billing/transactions`, `/v2/logs`).
+        route: &'static str,
+        /// The position: the cursor or offset, as the route writes it (quoted when text).
+        position: String,
+        /// What the server did.
+        why: &'static str,
     },
     /// One request of a batch was refused before anything was sent: `error` says why (its
     /// [`kind`](Error::kind) is the batch's).
@@ -384,7 +398,7 @@ impl Error {
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Connection(_) => ErrorKind::Connection,
-            Error::Decode { .. } => ErrorKind::Decode,
+            Error::Decode { .. } | Error::Paging { .. } => ErrorKind::Decode,
             Error::Config(_) => ErrorKind::Config,
             Error::Stream { .. } => ErrorKind::Stream,
             Error::UnexpectedEnd => ErrorKind::UnexpectedEnd,
@@ -420,9 +434,27 @@ impl Error {
     }
 }
 
-/// The longest wait a server may ask for and be heard: a year. Longer asks (and asks no
-/// [`Duration`] can hold) are treated as absent, like negative or non-numeric ones.
-const MAX_SENSIBLE_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+/// A sum of US dollars as a person reads it: `$5.00`, `$5.000123`, `$0.000042` (to the
+/// millionth, trailing zeros after the cents dropped), `$1.235e12` past a billion, and so on
+/// for sums no budget or balance has (a server's `1e308` is not printed as 309 digits).
+pub(crate) fn dollars(usd: f64) -> String {
+    if !usd.is_finite() {
+        return format!("${usd}");
+    }
+    let size = usd.abs();
+    if size >= 1e9 || (size > 0.0 && size < 5e-7) {
+        return format!("${usd:.3e}");
+    }
+    let mut text = format!("{usd:.6}");
+    let cents = text.find('.').map_or(text.len(), |dot| dot + 3);
+    while text.len() > cents && text.ends_with('0') {
+        text.pop();
+    }
+    format!("${text}")
+}
+
+/// The longest wait a server may ask for and be heard (a year): longer asks are absent.
+const MAX_SENSIBLE_WAIT: Duration = crate::time::FARTHEST;
 
 /// The wait a server asked for: `retry-after-ms` (milliseconds), else `retry-after` (seconds
 /// or an HTTP date). A value that is empty, negative, not a number or date, NaN, infinite or
@@ -513,6 +545,24 @@ mod tests {
             ("Body validation error!", None)
         );
         assert_eq!(plain.body, "Body validation error!\n");
+    }
+
+    #[test]
+    fn dollars_at_a_sensible_precision() {
+        for (usd, text) in [
+            (5.0, "$5.00"),
+            (5.000123, "$5.000123"),
+            (0.000042, "$0.000042"),
+            (1234.5, "$1234.50"),
+            (-3.25, "$-3.25"),
+            (0.0, "$0.00"),
+            (1e308, "$1.000e308"),
+            (-2.5e15, "$-2.500e15"),
+            (1e-12, "$1.000e-12"),
+            (f64::INFINITY, "$inf"),
+        ] {
+            assert_eq!(dollars(usd), text, "{usd}");
+        }
     }
 
     #[test]

@@ -114,12 +114,20 @@ impl RateLimits {
         .flatten()
     }
 
-    /// How long from `now` until every limit that is spent (none left, or no count given) has
-    /// reset: what a refused request waits for when no `Retry-After` says. `None` when no spent
-    /// limit names a reset.
+    /// How long from `now` until every limit that is spent (none left) has reset: what a
+    /// refused request waits for when no `Retry-After` says. `None` when no spent limit names a
+    /// reset; a limit whose count is unknown (not sent, or not a number) is not taken as spent.
+    /// Capped, as every wait a server names, at the default retry policy's `max_retry_after`
+    /// (60 s); a client waits at most its own policy's.
     pub fn wait_at(&self, now: SystemTime) -> Option<Duration> {
+        self.reset_wait(now)
+            .map(|wait| wait.min(crate::time::DEFAULT_WAIT_CAP))
+    }
+
+    /// [`wait_at`](Self::wait_at) before the cap: for the retry policy, which caps it at its own.
+    pub(crate) fn reset_wait(&self, now: SystemTime) -> Option<Duration> {
         self.all()
-            .filter(|l| l.remaining.is_none_or(|r| r == 0))
+            .filter(|l| l.remaining == Some(0))
             .filter_map(|l| l.reset)
             .max()
             .map(|reset| reset.duration_since(now).unwrap_or_default())
@@ -135,20 +143,21 @@ fn reset_after(text: &str, now: SystemTime) -> Option<SystemTime> {
 fn reset_at(text: &str, now: SystemTime) -> Option<SystemTime> {
     match text.parse::<u64>() {
         Ok(ms) if ms >= 1_000_000_000_000 => {
-            Some(SystemTime::UNIX_EPOCH + Duration::from_millis(ms))
+            SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(ms))
         }
-        Ok(s) if s >= 1_000_000_000 => Some(SystemTime::UNIX_EPOCH + Duration::from_secs(s)),
+        Ok(s) if s >= 1_000_000_000 => SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)),
         _ => reset_after(text, now),
     }
 }
 
 /// `6m0s`, `1h2m3.5s`, `250ms`, `1.5s`, `7` (seconds): Go's duration format, as OpenAI-style
-/// gateways write it. `None` for anything else, or more than a year.
+/// gateways write it. `None` for anything else, or longer than a server's wait may be
+/// ([`crate::time::FARTHEST`], as for `Retry-After`).
 fn duration(text: &str) -> Option<Duration> {
     if let Ok(secs) = text.parse::<f64>() {
         return Duration::try_from_secs_f64(secs)
             .ok()
-            .filter(|d| d.as_secs() <= 366 * 86_400);
+            .filter(|d| *d <= crate::time::FARTHEST);
     }
     let mut total = 0f64;
     let mut rest = text;
@@ -178,7 +187,7 @@ fn duration(text: &str) -> Option<Duration> {
     }
     Duration::try_from_secs_f64(total)
         .ok()
-        .filter(|d| d.as_secs() <= 366 * 86_400)
+        .filter(|d| *d <= crate::time::FARTHEST)
 }
 
 #[cfg(test)]
@@ -239,10 +248,12 @@ mod tests {
         );
         assert_eq!(o.tokens.unwrap().remaining, Some(0));
         assert_eq!(
-            o.wait_at(now),
+            o.reset_wait(now),
             Some(Duration::from_secs(360)),
             "the spent one"
         );
+        // The wait a caller is told is capped as every wait a server names.
+        assert_eq!(o.wait_at(now), Some(Duration::from_secs(60)));
 
         let r = RateLimits::from_headers_at(
             &headers(&[
@@ -273,5 +284,52 @@ mod tests {
         let junk =
             RateLimits::from_headers_at(&headers(&[("x-ratelimit-reset-requests", "soon")]), now);
         assert!(junk.is_empty());
+        // A count that is not a number is unknown, not spent: no wait for its reset.
+        let unknown = RateLimits::from_headers_at(
+            &headers(&[
+                ("x-ratelimit-remaining-requests", "lots"),
+                ("x-ratelimit-reset-requests", "20s"),
+            ]),
+            now,
+        );
+        assert_eq!(unknown.requests.unwrap().remaining, None);
+        assert_eq!(unknown.wait_at(now), None);
+    }
+
+    #[test]
+    fn far_off_resets_in_every_family_are_read_and_every_wait_is_capped_alike() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_780_000_000);
+        for (name, value) in [
+            ("anthropic-ratelimit-requests-reset", "9999-12-31T23:59:59Z"),
+            ("x-ratelimit-reset-requests", "8000h"),
+            ("x-ratelimit-reset", "18446744073709551615"),
+            ("x-ratelimit-reset", "99999999999999"),
+        ] {
+            let remaining = if name.starts_with("anthropic") {
+                "anthropic-ratelimit-requests-remaining"
+            } else if name == "x-ratelimit-reset" {
+                "x-ratelimit-remaining"
+            } else {
+                "x-ratelimit-remaining-requests"
+            };
+            let l = RateLimits::from_headers_at(&headers(&[(name, value), (remaining, "0")]), now);
+            assert!(l.requests.unwrap().reset.is_some(), "{name}: {value}");
+            assert!(l.reset_wait(now).unwrap() > Duration::from_secs(86_400));
+            assert_eq!(
+                l.wait_at(now),
+                Some(Duration::from_secs(60)),
+                "{name}: {value}"
+            );
+        }
+        // Near: the wait capped all the same.
+        let l = RateLimits::from_headers_at(
+            &headers(&[
+                ("anthropic-ratelimit-requests-remaining", "0"),
+                ("anthropic-ratelimit-requests-reset", "2026-06-27T00:00:00Z"),
+            ]),
+            now,
+        );
+        assert!(l.requests.unwrap().reset.is_some());
+        assert_eq!(l.wait_at(now), Some(Duration::from_secs(60)));
     }
 }

@@ -3,6 +3,16 @@
 
 use std::time::{Duration, SystemTime};
 
+/// The longest wait a server may ask for (`Retry-After`) and be heard: a year. A longer ask (or
+/// one no [`Duration`] can hold) is read as not given, as negative or unreadable ones are. What
+/// a client then waits, for an ask or a rate limit's reset however far off, is capped by its
+/// retry policy's `max_retry_after` in every case.
+pub(crate) const FARTHEST: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The retry policy's default `max_retry_after`: the cap of every wait a server names, and of
+/// [`RateLimits::wait_at`](crate::RateLimits::wait_at), which knows no client's policy.
+pub(crate) const DEFAULT_WAIT_CAP: Duration = Duration::from_secs(60);
+
 /// `t` in UTC as ISO 8601 with milliseconds and `Z`, as the account routes write theirs.
 pub(crate) fn timestamp(t: SystemTime) -> String {
     let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
@@ -41,7 +51,7 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
         return None;
     }
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
         return None;
     }
     // Days from 1970-01-01 of a civil date (the inverse of the algorithm in `timestamp`).
@@ -59,7 +69,9 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
             return None;
         }
         let (h, m, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        if h > 23 || m > 59 || s > 60 {
+        // No leap second: the servers write none, and a time that names one is refused
+        // rather than read as the next minute.
+        if h > 23 || m > 59 || s > 59 {
             return None;
         }
         secs += h * 3600 + m * 60 + s;
@@ -84,12 +96,26 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
                 return None;
             }
             let at = text.len() - 6;
-            let minutes = num(at + 1..at + 3)? * 60 + num(at + 4..at + 6)?;
+            let (oh, om) = (num(at + 1..at + 3)?, num(at + 4..at + 6)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let minutes = oh * 60 + om;
             secs -= if o[0] == b'+' { minutes } else { -minutes } * 60;
         }
     }
     let secs = u64::try_from(secs).ok()?;
     Some(SystemTime::UNIX_EPOCH + Duration::new(secs, nanos))
+}
+
+/// The days of `month` (1 to 12) in `year`, by the Gregorian calendar.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 #[cfg(test)]
@@ -102,12 +128,24 @@ mod tests {
         assert_eq!(timestamp(t), "2026-05-04T17:27:37.468Z");
         assert_eq!(parse_timestamp(&timestamp(t)), Some(t));
         assert_eq!(parse_timestamp("2026-05-04T20:27:37.468+03:00"), Some(t));
+        // Leap days where the calendar has them.
+        assert!(parse_timestamp("2028-02-29T00:00:00Z").is_some());
+        assert!(parse_timestamp("2000-02-29").is_some());
+        assert!(parse_timestamp("2100-02-29").is_none());
+        assert!(parse_timestamp("2026-05-04T12:00:00-23:59").is_some());
         for bad in [
             "",
             "2026-05-04T17:27",
             "2026-13-01T00:00:00Z",
             "1969-12-31T23:59:59Z",
             "yesterday",
+            "2026-02-30T00:00:00Z",
+            "2026-02-29",
+            "2026-04-31T00:00:00Z",
+            "2026-05-04T23:59:60Z",
+            "2026-05-04T12:00:00+99:99",
+            "2026-05-04T12:00:00+24:00",
+            "2026-05-04T12:00:00-00:60",
         ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }

@@ -146,6 +146,16 @@ impl Transport {
         &self.inner.settings.provider
     }
 
+    /// The most bytes a non-streaming body (or one element of a batch answer) may have.
+    pub(crate) fn max_body(&self) -> usize {
+        self.inner.settings.max_body
+    }
+
+    /// How long a whole non-streaming request may take.
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.inner.settings.timeouts.request
+    }
+
     pub(crate) fn base_url(&self) -> &str {
         &self.inner.settings.base_url
     }
@@ -359,11 +369,9 @@ impl Transport {
                 headers: None,
             },
         })?;
-        let value = serde_json::from_slice::<T>(&body).map_err(|e| Failure {
-            error: Error::Decode {
-                message: e.to_string(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-            },
+        // Its decoded form is bounded as its bytes are: at most the limit again.
+        let value = crate::http::json::from_slice::<T>(&body, limit).map_err(|e| Failure {
+            error: e.into_error(&body),
             retryable: false,
             headers: None,
         })?;

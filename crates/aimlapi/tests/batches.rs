@@ -129,9 +129,11 @@ async fn results_come_back_typed_in_every_answer_form() {
         );
         let status = batch.wait(fast(), |_| {}).await.unwrap();
         assert_eq!(status.state, BatchState::Ended, "{form:?}");
-        // The wait stopped reading at the first result; the status counts them all.
+        // The wait stopped reading at the first result, as the status does; `counts` reads
+        // them all.
         assert_eq!(status.counts, None);
-        let counts = batch.status().await.unwrap().counts.unwrap();
+        assert_eq!(batch.status().await.unwrap().counts, None);
+        let counts = batch.counts().await.unwrap();
         assert_eq!(
             (counts.succeeded, counts.errored, counts.expired),
             (1, 1, 1)
@@ -185,7 +187,7 @@ async fn wait_reports_progress_stops_at_its_deadline_and_honours_retry_after() {
     assert_eq!(seen[0], (BatchState::InProgress, None));
     assert_eq!(seen.last().unwrap(), &(BatchState::Ended, Some(1.0)));
     assert_eq!(last.state, BatchState::Ended);
-    assert_eq!(batch.status().await.unwrap().counts.unwrap().succeeded, 3);
+    assert_eq!(batch.counts().await.unwrap().succeeded, 3);
 
     // A batch that never ends: the wait gives up at its deadline.
     let never = mock_never().await;
@@ -410,7 +412,7 @@ async fn over_the_limits_submit_refuses_and_submit_all_splits() {
     assert_eq!(bodies, [2, 2, 1]);
     batch.wait(fast(), |_| {}).await.unwrap();
     let status = batch.status().await.unwrap();
-    assert_eq!(status.counts.unwrap().succeeded, 5);
+    assert_eq!(batch.counts().await.unwrap().succeeded, 5);
     assert_eq!(status.requests, Some(5));
     let mut ids: Vec<String> = batch.results().map(|r| r.unwrap().0).collect().await;
     ids.sort();

@@ -318,7 +318,16 @@ where
     let deadline = start.checked_add(wait);
     let mut pause = Duration::from_millis(100);
     loop {
-        if let Some(found) = look().await? {
+        // Each look is raced against the time left: one whose pages never end, or whose answer
+        // hangs, does not hold the wait past its deadline.
+        let looked = match deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline, look()).await {
+                Ok(looked) => looked,
+                Err(_) => return Ok(None),
+            },
+            None => look().await,
+        };
+        if let Some(found) = looked? {
             return Ok(Some(found));
         }
         let left = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));

@@ -2,7 +2,8 @@
 //! (never by offset: the ledger grows at its head), the request log by offset over a window fixed
 //! when the first page is asked for (so calls that land while it pages do not shift its rows).
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::time::SystemTime;
 
 use futures::stream::{self, BoxStream, StreamExt};
@@ -77,25 +78,27 @@ impl LedgerQuery {
         q
     }
 
-    /// Every entry, newest first, page after page; after an error, nothing more.
+    /// Every entry, newest first, page after page; after an error, nothing more. Paging ends
+    /// where the ledger says (`has_more` false, no cursor, or an empty one); a cursor given
+    /// again, or a page whose rows were all given already, ends it with [`Error::Paging`].
     pub fn rows(self) -> BoxStream<'static, Result<types::LedgerEntry, Error>> {
-        pages(self, |q, cursor: Option<String>| async move {
+        pages(ROUTE_LEDGER, self, |q, cursor: Option<String>| async move {
             let page: types::LedgerPage = q
                 .account
-                .get(
-                    "/v2/billing/transactions",
-                    &q.query(cursor.as_deref()),
-                    "ledger",
-                )
+                .get(ROUTE_LEDGER, &q.query(cursor.as_deref()), "ledger")
                 .await?;
             let next = page
                 .pagination
                 .filter(|p| p.has_more != Some(false))
-                .and_then(|p| p.next_cursor);
+                .and_then(|p| p.next_cursor)
+                .filter(|c| !c.is_empty());
             Ok((page.data.unwrap_or_default(), next))
         })
     }
 }
+
+const ROUTE_LEDGER: &str = "/v2/billing/transactions";
+const ROUTE_LOGS: &str = "/v2/logs";
 
 /// A query of the request log ([`Account::logs`]).
 #[derive(Clone, Debug)]
@@ -163,29 +166,43 @@ impl LogsQuery {
             Ok(window) => window,
             Err(e) => return stream::once(async { Err(e) }).boxed(),
         };
-        pages(self, move |q, offset: Option<usize>| async move {
-            let offset = offset.unwrap_or(0);
-            let query = q.query(&window, offset)?;
-            q.account.transport().log_reads().wait().await;
-            let page: types::LogPage = q.account.get("/v2/logs", &query, "logs").await?;
-            let rows = page.data.unwrap_or_default();
-            let more = page
-                .pagination
-                .and_then(|p| p.has_more)
-                .unwrap_or(rows.len() == usize::from(q.page_size));
-            let next = (more && !rows.is_empty()).then_some(offset + rows.len());
-            Ok((rows, next))
-        })
+        pages(
+            ROUTE_LOGS,
+            self,
+            move |q, offset: Option<usize>| async move {
+                let offset = offset.unwrap_or(0);
+                let query = q.query(&window, offset)?;
+                q.account.transport().log_reads().wait().await;
+                let page: types::LogPage = q.account.get(ROUTE_LOGS, &query, "logs").await?;
+                let rows = page.data.unwrap_or_default();
+                let after = offset.saturating_add(rows.len());
+                let (has_more, total) = page
+                    .pagination
+                    .map_or((None, None), |p| (p.has_more, p.total));
+                // More when the page says so (or, saying nothing, is full), and the total, when
+                // given, is not reached: either one saying "done" ends the paging.
+                let more = has_more.unwrap_or(rows.len() == usize::from(q.page_size))
+                    && total.is_none_or(|t| u64::try_from(t).is_ok_and(|t| (after as u64) < t));
+                let next = (more && !rows.is_empty()).then_some(after);
+                Ok((rows, next))
+            },
+        )
     }
 }
 
-/// The rows of every page, asking `page(query, position)` for the first page (position `None`)
-/// and then for each position a page gave, until one gives none.
-fn pages<Q, P, T, F, Fut>(query: Q, page: F) -> BoxStream<'static, Result<T, Error>>
+/// The rows of every page of `route`, asking `page(query, position)` for the first page
+/// (position `None`) and then for each position a page gave, until one gives none. A position
+/// given twice, or a page that would lead on but adds no row not given already, ends the
+/// stream with [`Error::Paging`]: a server that does either would otherwise be paged forever.
+fn pages<Q, P, T, F, Fut>(
+    route: &'static str,
+    query: Q,
+    page: F,
+) -> BoxStream<'static, Result<T, Error>>
 where
     Q: Clone + Send + 'static,
-    P: Send + 'static,
-    T: Send + 'static,
+    P: Clone + Eq + Hash + std::fmt::Debug + Send + 'static,
+    T: serde::Serialize + Send + 'static,
     F: Fn(Q, Option<P>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<P>), Error>> + Send + 'static,
 {
@@ -195,21 +212,49 @@ where
         rows: VecDeque<T>,
         /// The next page to ask for: `Some(None)` for the first.
         next: Option<Option<P>>,
+        /// The positions asked for so far.
+        positions: HashSet<P>,
+        /// A fingerprint of every row given so far.
+        seen: HashSet<u64>,
     }
     let state = State {
         query,
         page,
         rows: VecDeque::new(),
         next: Some(None),
+        positions: HashSet::new(),
+        seen: HashSet::new(),
     };
-    stream::unfold(state, |mut s| async move {
+    stream::unfold(state, move |mut s| async move {
         loop {
             if let Some(row) = s.rows.pop_front() {
                 return Some((Ok(row), s));
             }
             let position = s.next.take()?;
+            let asked = position.clone();
             match (s.page)(s.query.clone(), position).await {
                 Ok((rows, next)) => {
+                    let mut new = false;
+                    for row in &rows {
+                        new |= s.seen.insert(fingerprint(row));
+                    }
+                    let stop = |why: &'static str, at: &Option<P>| Error::Paging {
+                        route,
+                        position: at
+                            .as_ref()
+                            .map_or("the first page".into(), |p| format!("{p:?}")),
+                        why,
+                    };
+                    if let Some(p) = &next {
+                        if !new {
+                            s.next = None;
+                            return Some((Err(stop(NOTHING_NEW, &asked)), s));
+                        }
+                        if !s.positions.insert(p.clone()) {
+                            s.next = None;
+                            return Some((Err(stop(GIVEN_AGAIN, &next)), s));
+                        }
+                    }
                     s.rows.extend(rows);
                     s.next = next.map(Some);
                 }
@@ -218,4 +263,25 @@ where
         }
     })
     .boxed()
+}
+
+const NOTHING_NEW: &str = "the page leads on but adds no row not given already";
+const GIVEN_AGAIN: &str = "the server gave this position again";
+
+/// A row's fingerprint: a hash of it as JSON.
+fn fingerprint<T: serde::Serialize>(row: &T) -> u64 {
+    struct Hashing<H>(H);
+    impl<H: Hasher> std::io::Write for Hashing<H> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hashing(std::collections::hash_map::DefaultHasher::new());
+    // A row that cannot be written hashes what was written of it.
+    let _ = serde_json::to_writer(&mut h, row);
+    h.0.finish()
 }

@@ -105,37 +105,67 @@ impl Batch {
     }
 
     /// Where the batch stands. Once a batch has ended, the status route answers with its
-    /// results: they are read through (one at a time, none kept) to count them.
+    /// results: reading stops at the first (the state is known then), so an ended batch's
+    /// counts are those of a batch object the gateway sent, else `None`. The whole answer is
+    /// read within the request timeout ([`Timeouts::request`](crate::Timeouts::request)).
     pub async fn status(&self) -> Result<BatchStatus, Error> {
-        self.statuses(true).await
-    }
-
-    /// The status of each batch, summed; with `count`, an ended batch's results are read
-    /// through to count them, else reading stops at the first (the state is known then).
-    async fn statuses(&self, count: bool) -> Result<BatchStatus, Error> {
         let mut parts = Vec::with_capacity(self.handle.ids.len());
         for (i, id) in self.handle.ids.iter().enumerate() {
-            let mut part = self.one_status(id, count).await?;
+            let mut part = self.one_status(id).await?;
             part.requests = self.handle.requests.get(i).copied();
             parts.push(part);
         }
         Ok(BatchStatus::merged(parts))
     }
 
-    async fn one_status(&self, id: &str, count: bool) -> Result<BatchStatus, Error> {
+    /// An ended batch's request counts, from its results, read through (one at a time, none
+    /// kept) as [`results`](Self::results) reads them, each within its time and size bounds:
+    /// what [`status`](Self::status) no longer counts, since it may mean reading hundreds of MB.
+    /// Before the batch has ended, the error [`results`](Self::results) gives.
+    pub async fn counts(&self) -> Result<RequestCounts, Error> {
+        let mut counts = RequestCounts::default();
+        let mut results = self.results();
+        while let Some(item) = results.next().await {
+            let (_, answer) = item?;
+            let n = match answer {
+                Ok(_) => &mut counts.succeeded,
+                Err(BatchError::Canceled) => &mut counts.canceled,
+                Err(BatchError::Expired) => &mut counts.expired,
+                Err(_) => &mut counts.errored,
+            };
+            *n = n.saturating_add(1);
+        }
+        Ok(counts)
+    }
+
+    /// One batch's status, its answer read within the request timeout.
+    async fn one_status(&self, id: &str) -> Result<BatchStatus, Error> {
+        let limit = self.transport.request_timeout();
+        match tokio::time::timeout(limit, self.read_status(id)).await {
+            Ok(status) => status,
+            Err(_) => Err(Error::Timeout {
+                after: limit,
+                waiting_for: "the batch's status",
+            }),
+        }
+    }
+
+    async fn read_status(&self, id: &str) -> Result<BatchStatus, Error> {
         let mut answer = self.open(id).await?;
         let mut status: Option<BatchStatus> = None;
-        let mut counted = RequestCounts::default();
-        let mut results = false;
         while let Some(element) = answer.next().await {
             match element? {
-                Element::Result(line) => {
-                    results = true;
-                    counted.count_result(line.result.as_ref().and_then(|r| r.type_.as_deref()));
-                    if !count {
-                        // Ended: the rest (perhaps hundreds of MB) is for `results()`.
-                        break;
-                    }
+                Element::Result(_) => {
+                    // Results mean the batch has ended, whatever else the answer held; the rest
+                    // (perhaps hundreds of MB) is for `results()`.
+                    let mut ended = status.unwrap_or(BatchStatus {
+                        state: BatchState::Ended,
+                        counts: None,
+                        requests: None,
+                        batch: None,
+                    });
+                    ended.state = BatchState::Ended;
+                    return Ok(ended);
                 }
                 Element::Batch(batch) => status = Some(BatchStatus::of_batch(*batch)),
                 Element::Status(s) => {
@@ -155,18 +185,6 @@ impl Batch {
                 }
             }
         }
-        if results {
-            // Results mean the batch has ended, whatever else the answer held.
-            let mut ended = status.unwrap_or(BatchStatus {
-                state: BatchState::Ended,
-                counts: None,
-                requests: None,
-                batch: None,
-            });
-            ended.state = BatchState::Ended;
-            ended.counts = count.then_some(counted);
-            return Ok(ended);
-        }
         status.ok_or_else(|| Error::Decode {
             message: format!("batch {id}: an answer with no status, batch object or result"),
             body: String::new(),
@@ -179,7 +197,11 @@ impl Batch {
             .transport
             .get_stream(&self.url(), &[("batch_id", id)], "batch_status")
             .await?;
-        Ok(Answer::new(body))
+        Ok(Answer::new(
+            body,
+            self.transport.max_body(),
+            self.transport.request_timeout(),
+        ))
     }
 
     /// Asks for every batch of this handle to stop: requests not answered yet end `canceled`.
@@ -211,14 +233,14 @@ impl Batch {
     /// passed (an [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) error, the last item). A
     /// poll that fails for a moment (a `429`, a `5xx`, a timeout or a broken connection) is tried
     /// again after the next pause, at least as long as a `Retry-After` asked; another error ends
-    /// the stream. Dropping the stream stops polling. A poll that finds the batch ended reads
-    /// its answer only as far as the first result, so the last status has no counts (unless the
-    /// gateway sent a batch object); [`status`](Self::status) counts the results.
+    /// the stream. Dropping the stream stops polling. Each poll is a [`status`](Self::status),
+    /// raced against the time left: one that has not answered by the deadline ends the wait
+    /// there.
     pub fn watch(&self, wait: Wait) -> impl Stream<Item = Result<BatchStatus, Error>> + Send {
         let batch = self.clone();
         super::wait::watch(wait, move || {
             let batch = batch.clone();
-            async move { batch.statuses(false).await }
+            async move { batch.status().await }
         })
     }
 
@@ -236,7 +258,17 @@ impl Batch {
     /// The results, as they are read: `(custom_id, answer or why there is none)`, in the
     /// order the API sends them (the batches of a split submission one after another), each
     /// answer with its usage and its cost at batch prices. Memory holds one result at a time.
-    /// Asked for before the batch has ended, the stream's first item is an error saying so.
+    /// Asked for before the batch has ended, the stream's first item is an error saying so; an
+    /// answer that says the batch has ended but carries no results is a
+    /// [`Decode`](crate::ErrorKind::Decode) error saying that.
+    ///
+    /// Each result may have at most [`max_response_body`](crate::ClientBuilder::max_response_body)
+    /// bytes (and take as much again decoded: past either, an
+    /// [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge) error ends the
+    /// stream), and must arrive whole within the request timeout
+    /// ([`Timeouts::request`](crate::Timeouts::request)) of being asked for (the idle timeout
+    /// holds between pieces as for any stream); past it, an
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) error ends the stream.
     ///
     /// The results' cost is not added to [`Client::spent`](crate::Client::spent): reading the
     /// results twice would count it twice.
@@ -334,7 +366,18 @@ impl ResultReader {
         }
     }
 
+    /// The error for an answer that holds no results: the batch has not ended (wait for it),
+    /// or it says it has and the answer is wrong.
     fn not_ended(&self, state: &str) -> Error {
+        if BatchState::parse(state).is_ended() {
+            return Error::Decode {
+                message: format!(
+                    "batch {} is `{state}` but its answer carries no results",
+                    self.id
+                ),
+                body: String::new(),
+            };
+        }
         Error::InvalidRequest(format!(
             "batch {} has no results yet: it is `{state}` (wait for it to end first)",
             self.id

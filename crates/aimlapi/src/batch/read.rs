@@ -54,6 +54,9 @@ pub(crate) fn element(mut line: types::BatchResultLine) -> Result<Element, Error
 }
 
 fn malformed(m: Malformed) -> Error {
+    if let Some(limit) = m.too_large {
+        return Error::ResponseTooLarge { limit };
+    }
     Error::Decode {
         message: format!("a batch answer: {}", m.message),
         body: m.near,
@@ -68,15 +71,20 @@ pub(crate) struct Answer {
     ended: bool,
     /// Nothing more will be given.
     finished: bool,
+    /// The longest one element may take to arrive whole.
+    per_element: std::time::Duration,
 }
 
 impl Answer {
-    pub(crate) fn new(body: ByteStream) -> Self {
+    /// The answer in `body`, each element at most `limit` bytes, arriving whole within
+    /// `per_element` of being asked for.
+    pub(crate) fn new(body: ByteStream, limit: usize, per_element: std::time::Duration) -> Self {
         Answer {
             body,
-            splitter: Splitter::new(),
+            splitter: Splitter::new(limit),
             ended: false,
             finished: false,
+            per_element,
         }
     }
 
@@ -85,8 +93,23 @@ impl Answer {
         self.body.meta()
     }
 
-    /// The next element, `None` at the end of a well-formed body; after an error, `None`.
+    /// The next element, `None` at the end of a well-formed body; after an error, `None`. An
+    /// element that has not arrived whole within the time for one is a timeout.
     pub(crate) async fn next(&mut self) -> Option<Result<Element, Error>> {
+        let after = self.per_element;
+        match tokio::time::timeout(after, self.read_next()).await {
+            Ok(element) => element,
+            Err(_) => {
+                self.finished = true;
+                Some(Err(Error::Timeout {
+                    after,
+                    waiting_for: "the next element of the batch's answer",
+                }))
+            }
+        }
+    }
+
+    async fn read_next(&mut self) -> Option<Result<Element, Error>> {
         while !self.finished {
             match self.splitter.next_element() {
                 Ok(Some(line)) => return Some(element(line)),

@@ -35,6 +35,8 @@ pub(crate) struct Splitter {
     pub(crate) count: usize,
     /// An array element ended; a `,` or the `]` must come before the next.
     need_separator: bool,
+    /// The most bytes an element may have (and take again decoded).
+    limit: usize,
     /// The body has ended: what is here is all there is.
     ended: bool,
 }
@@ -45,6 +47,8 @@ pub(crate) struct Splitter {
 pub(crate) struct Malformed {
     pub(crate) message: String,
     pub(crate) near: String,
+    /// The element passed this limit: the error is the size, not the form.
+    pub(crate) too_large: Option<usize>,
 }
 
 /// The smallest step in which a cut element is copied.
@@ -56,23 +60,34 @@ enum Read<T> {
     Whole(T, usize),
     /// The slice ends inside it.
     Cut,
+    /// It is longer than the limit, or would take more than it decoded.
+    TooLarge,
     /// Not JSON of that type.
-    Bad(serde_json::Error),
+    Bad(String),
 }
 
-fn read<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Read<T> {
-    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<T>();
-    match values.next() {
-        Some(Ok(value)) => Read::Whole(value, values.byte_offset()),
-        Some(Err(e)) if e.is_eof() => Read::Cut,
-        Some(Err(e)) => Read::Bad(e),
+/// The first value of `bytes` (which start with `{`) read as `T`, if it ends within them and
+/// within `limit` bytes.
+fn read<T: serde::de::DeserializeOwned>(bytes: &[u8], limit: usize) -> Read<T> {
+    match crate::http::json::value_end(bytes) {
+        Some(end) if end <= limit => {
+            match crate::http::json::from_slice::<T>(&bytes[..end], limit) {
+                Ok(value) => Read::Whole(value, end),
+                Err(crate::http::json::JsonFailure::TooLarge { .. }) => Read::TooLarge,
+                Err(e) => Read::Bad(e.to_string()),
+            }
+        }
+        Some(_) => Read::TooLarge,
+        None if bytes.len() > limit => Read::TooLarge,
         None => Read::Cut,
     }
 }
 
 impl Splitter {
-    pub(crate) fn new() -> Self {
+    /// A splitter whose elements may have at most `limit` bytes each.
+    pub(crate) fn new(limit: usize) -> Self {
         Splitter {
+            limit,
             buf: Vec::new(),
             retry_at: 0,
             piece: bytes::Bytes::new(),
@@ -123,7 +138,7 @@ impl Splitter {
                     if self.outer == Outer::Unknown {
                         self.outer = Outer::Values;
                     }
-                    return match read::<T>(&self.piece[self.at..]) {
+                    return match read::<T>(&self.piece[self.at..], self.limit) {
                         Read::Whole(value, used) => {
                             self.at += used;
                             Ok(Some(self.handed(value)))
@@ -134,10 +149,11 @@ impl Splitter {
                         Read::Cut => {
                             // The rest of the piece starts an element: kept until more comes.
                             self.buf.extend_from_slice(&self.piece[self.at..]);
-                            self.retry_at = (2 * self.buf.len()).max(self.buf.len() + STEP);
+                            self.retry_at = self.next_retry();
                             self.at = self.piece.len();
                             Ok(None)
                         }
+                        Read::TooLarge => Err(self.too_large()),
                         Read::Bad(e) => {
                             Err(self.malformed(&format!("element {}: {e}", self.count + 1)))
                         }
@@ -165,7 +181,7 @@ impl Splitter {
             if self.buf.len() < self.retry_at && !self.ended {
                 return Ok(None);
             }
-            match read::<T>(&self.buf) {
+            match read::<T>(&self.buf, self.limit) {
                 Read::Whole(value, used) => {
                     // Bytes copied after the element's end are read again where they came from:
                     // this piece, or (when some came from an earlier one) a new piece of them
@@ -184,12 +200,23 @@ impl Splitter {
                     return Ok(Some(self.handed(value)));
                 }
                 Read::Cut if self.ended => return Ok(None),
-                Read::Cut => self.retry_at = (2 * self.buf.len()).max(self.buf.len() + STEP),
+                Read::Cut => self.retry_at = self.next_retry(),
+                Read::TooLarge => return Err(self.too_large()),
                 Read::Bad(e) => {
                     return Err(self.malformed(&format!("element {}: {e}", self.count + 1)))
                 }
             }
         }
+    }
+
+    /// The length at which a cut element is read again: twice what is held (at least a step
+    /// more), but no more than one byte past the limit, where it is refused.
+    fn next_retry(&self) -> usize {
+        let held = self.buf.len();
+        (2 * held)
+            .max(held + STEP)
+            .min(self.limit.saturating_add(1))
+            .max(held + 1)
     }
 
     fn handed<T>(&mut self, value: T) -> T {
@@ -225,7 +252,17 @@ impl Splitter {
         Malformed {
             message: format!("{why} (element {})", self.count + 1),
             near: String::from_utf8_lossy(near).into_owned(),
+            too_large: None,
         }
+    }
+
+    fn too_large(&self) -> Malformed {
+        let mut m = self.malformed(&format!(
+            "an element longer than {} bytes, or larger decoded",
+            self.limit
+        ));
+        m.too_large = Some(self.limit);
+        m
     }
 }
 
@@ -235,7 +272,7 @@ mod tests {
 
     /// Every element of `body` fed in pieces of `piece` bytes, as text.
     fn split(body: &str, piece: usize) -> Result<Vec<String>, String> {
-        let mut s = Splitter::new();
+        let mut s = Splitter::new(1 << 30);
         let mut out = Vec::new();
         for chunk in body.as_bytes().chunks(piece.max(1)) {
             s.feed(bytes::Bytes::copy_from_slice(chunk));
@@ -313,7 +350,7 @@ mod tests {
     fn memory_holds_one_element() {
         let element = format!("{{\"t\":\"{}\"}}", "x".repeat(1000));
         let body = format!("[{}]", vec![element.as_str(); 1000].join(","));
-        let mut s = Splitter::new();
+        let mut s = Splitter::new(1 << 30);
         let mut n = 0;
         for piece in body.as_bytes().chunks(700) {
             s.feed(bytes::Bytes::copy_from_slice(piece));
@@ -337,7 +374,7 @@ mod tests {
     #[test]
     fn a_large_element_in_small_pieces_is_read_a_few_times_not_once_a_piece() {
         let element = format!("{{\"t\":\"{}\"}}", "x".repeat(1 << 20));
-        let mut s = Splitter::new();
+        let mut s = Splitter::new(1 << 30);
         let mut tries = 0;
         let mut got = false;
         for piece in element.as_bytes().chunks(1024) {

@@ -70,17 +70,6 @@ impl RequestCounts {
         self.canceled = self.canceled.saturating_add(other.canceled);
         self.expired = self.expired.saturating_add(other.expired);
     }
-
-    /// Counts one result of this type (`succeeded`, `errored`, `canceled`, `expired`; another
-    /// counts as errored).
-    pub(crate) fn count_result(&mut self, kind: Option<&str>) {
-        match kind {
-            Some("succeeded") => self.succeeded += 1,
-            Some("canceled") => self.canceled += 1,
-            Some("expired") => self.expired += 1,
-            _ => self.errored += 1,
-        }
-    }
 }
 
 impl From<&types::BatchRequestCounts> for RequestCounts {
@@ -157,7 +146,10 @@ impl BatchStatus {
                 sum.add(&p.counts?);
                 Some(sum)
             });
-        let requests = parts.iter().map(|p| p.requests).sum::<Option<u64>>();
+        // Saturating: a saved handle's counts may be anything.
+        let requests = parts
+            .iter()
+            .try_fold(0u64, |sum, p| Some(sum.saturating_add(p.requests?)));
         BatchStatus {
             state,
             counts,

@@ -103,8 +103,15 @@ where
                 return Some(Err(timed_out(&self.wait)));
             }
             tokio::time::sleep(pause).await;
-            self.polls += 1;
-            match (self.poll)().await {
+            self.polls = self.polls.saturating_add(1);
+            // The poll is raced against the time left: one that hangs, or whose answer never
+            // ends, does not hold the wait past its deadline.
+            let left = self.wait.deadline.saturating_sub(self.started.elapsed());
+            let Ok(polled) = tokio::time::timeout(left, (self.poll)()).await else {
+                self.done = true;
+                return Some(Err(timed_out(&self.wait)));
+            };
+            match polled {
                 Ok(status) => {
                     self.done = status.state.is_ended();
                     return Some(Ok(status));

@@ -58,14 +58,21 @@ pub(crate) async fn read_limited(
     if announced > limit as u64 {
         return Err(None);
     }
-    let mut body = bytes::BytesMut::with_capacity(announced as usize);
+    let mut body = Vec::with_capacity(announced as usize);
     while let Some(piece) = response.chunk().await? {
         if piece.len() > limit - body.len() {
             return Err(None);
         }
+        // Room grows by doubling, but never past the limit (a body at the limit holds no more
+        // than the limit).
+        let need = body.len() + piece.len();
+        if need > body.capacity() {
+            let room = need.max(2 * body.capacity()).min(limit);
+            body.reserve_exact(room - body.len());
+        }
         body.extend_from_slice(&piece);
     }
-    Ok(body.freeze())
+    Ok(body.into())
 }
 
 /// As much of the body as arrives, up to `limit` bytes (an error body: what is past the limit, or
@@ -91,8 +98,20 @@ pub(crate) fn request_failure(e: reqwest::Error) -> Failure {
     }
 }
 
-/// A transport error: timeouts and broken connections are worth another try.
+/// A transport error: timeouts and broken connections are worth another try; a request that
+/// could not be sent as it is (a URL hyper refuses, such as one too long to send) is not a
+/// connection failure, and is not retried.
 pub(crate) fn transport_failure(e: reqwest::Error, timeout: Duration) -> Failure {
+    if e.is_builder() {
+        return Failure {
+            error: Error::InvalidRequest(format!(
+                "the request cannot be sent as it is: {}",
+                with_causes(&e.without_url())
+            )),
+            retryable: false,
+            headers: None,
+        };
+    }
     let error = if e.is_timeout() {
         Error::Timeout {
             after: timeout,

@@ -31,7 +31,7 @@ impl Default for RetryPolicy {
             max_retries: 2,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: crate::time::DEFAULT_WAIT_CAP,
             jitter: 0.25,
         }
     }
@@ -68,7 +68,7 @@ impl RetryPolicy {
         }
         // No Retry-After, but a spent rate limit that names its reset: wait for it.
         let reset = headers.and_then(|h| {
-            crate::rate_limits::RateLimits::from_headers(h).wait_at(std::time::SystemTime::now())
+            crate::rate_limits::RateLimits::from_headers(h).reset_wait(std::time::SystemTime::now())
         });
         if let Some(reset) = reset {
             return reset.min(self.max_retry_after);
