@@ -42,8 +42,10 @@ pub enum ErrorKind {
     UnexpectedEnd,
     /// A tool loop reached its step limit with tool calls still pending.
     StepLimit,
-    /// A non-streaming response body was larger than the client's limit
-    /// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body)).
+    /// A non-streaming response body (or one element of a batch's answer) was larger than the
+    /// client's limit
+    /// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body)), or would
+    /// take more than that again decoded.
     ResponseTooLarge,
     /// The request has a property the model's page does not list, or something its shape cannot
     /// carry; it was not sent.
@@ -287,10 +289,19 @@ pub enum Error {
         /// The requests sent.
         steps: usize,
     },
-    /// A non-streaming response body was larger than the client's limit; the rest was not read.
-    #[error("the response body is larger than the limit of {limit} bytes (ClientBuilder::max_response_body)")]
+    /// A non-streaming response body, or one element of a batch's answer, was larger than the
+    /// client's limit; the rest was not read.
+    #[error("the response body (or one element of a batch's answer) is larger than the limit of {limit} bytes (ClientBuilder::max_response_body)")]
     ResponseTooLarge {
         /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A response (or one element of a batch's answer) within the byte limit would take more
+    /// memory than the limit again once decoded (a page of a million empty objects, say): the
+    /// read stopped there. Its kind is [`ErrorKind::ResponseTooLarge`].
+    #[error("the response would take more than {limit} bytes of memory decoded; raise ClientBuilder::max_response_body to read it")]
+    DecodedTooLarge {
+        /// The limit, in bytes (the body limit).
         limit: usize,
     },
     /// The request sets a property that the model's page does not list (or a `thinking` mode,
@@ -403,7 +414,9 @@ impl Error {
             Error::Stream { .. } => ErrorKind::Stream,
             Error::UnexpectedEnd => ErrorKind::UnexpectedEnd,
             Error::StepLimit { .. } => ErrorKind::StepLimit,
-            Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Error::ResponseTooLarge { .. } | Error::DecodedTooLarge { .. } => {
+                ErrorKind::ResponseTooLarge
+            }
             Error::Unsupported { .. } | Error::CannotWrite { .. } => ErrorKind::Unsupported,
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
             Error::BudgetExceeded { .. } => ErrorKind::BudgetExceeded,

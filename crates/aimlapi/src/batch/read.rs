@@ -55,6 +55,7 @@ pub(crate) fn element(mut line: types::BatchResultLine) -> Result<Element, Error
 
 fn malformed(m: Malformed) -> Error {
     if let Some(limit) = m.too_large {
+        // Longer than the limit, or larger decoded: the one limit either way.
         return Error::ResponseTooLarge { limit };
     }
     Error::Decode {

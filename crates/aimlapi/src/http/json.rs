@@ -33,27 +33,24 @@ pub(crate) enum JsonFailure {
 impl fmt::Display for JsonFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            JsonFailure::TooLarge { budget } => write!(
-                f,
-                "the answer would take more than {budget} bytes of memory decoded (it has that \
-                 many elements); raise ClientBuilder::max_response_body to read it"
-            ),
+            JsonFailure::TooLarge { budget } => {
+                write!(f, "the decoded answer would take more than {budget} bytes")
+            }
             JsonFailure::Bad(message) => f.write_str(message),
         }
     }
 }
 
 impl JsonFailure {
-    /// The error a caller sees: [`Error::Decode`](crate::Error::Decode), with the body as it
-    /// came when it was not refused for its size.
+    /// The error a caller sees: [`Error::DecodedTooLarge`](crate::Error::DecodedTooLarge), or
+    /// [`Error::Decode`](crate::Error::Decode) with the body as it came.
     pub(crate) fn into_error(self, body: &[u8]) -> crate::Error {
-        let body = match self {
-            JsonFailure::TooLarge { .. } => String::new(),
-            JsonFailure::Bad(_) => String::from_utf8_lossy(body).into_owned(),
-        };
-        crate::Error::Decode {
-            message: self.to_string(),
-            body,
+        match self {
+            JsonFailure::TooLarge { budget } => crate::Error::DecodedTooLarge { limit: budget },
+            JsonFailure::Bad(message) => crate::Error::Decode {
+                message,
+                body: String::from_utf8_lossy(body).into_owned(),
+            },
         }
     }
 }

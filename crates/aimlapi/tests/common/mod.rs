@@ -28,6 +28,16 @@ pub enum Reply {
     Stream { chunks: Vec<String>, stall: bool },
     /// Reads the request and never answers.
     Hang,
+    /// Answers 200 with a chunked body of this content type: `first`, then `repeat` again and
+    /// again, one HTTP chunk every `every`, until the client goes (at most 30 s).
+    Drip {
+        content_type: &'static str,
+        first: String,
+        repeat: String,
+        every: Duration,
+    },
+    /// Answers 200 with the JSON this gives for the request's number (from 0) and request line.
+    Computed(fn(usize, &str) -> String),
 }
 
 impl Reply {
@@ -88,7 +98,7 @@ impl Server {
                 let n = a.fetch_add(1, Ordering::SeqCst);
                 let reply = script[n.min(script.len() - 1)].clone();
                 let (s, c) = (s.clone(), c.clone());
-                tokio::spawn(async move { serve(stream, reply, s, c).await });
+                tokio::spawn(async move { serve(stream, n, reply, s, c).await });
             }
         });
         Server {
@@ -111,6 +121,7 @@ impl Server {
 
 async fn serve(
     mut stream: TcpStream,
+    n: usize,
     reply: Reply,
     seen: Arc<Mutex<Vec<Seen>>>,
     closed: Arc<AtomicUsize>,
@@ -146,6 +157,10 @@ async fn serve(
         }
     }
     let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let reply = match reply {
+        Reply::Computed(answer) => Reply::status(200, &answer(n, &request_line)),
+        other => other,
+    };
     seen.lock().unwrap().push(Seen {
         request_line,
         headers,
@@ -204,6 +219,30 @@ async fn serve(
             let mut probe = [0u8; 1];
             let _ = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut probe)).await;
         }
+        Reply::Drip {
+            content_type,
+            first,
+            repeat,
+            every,
+        } => {
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+            let chunk = |c: &str| format!("{:x}\r\n{c}\r\n", c.len());
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            if !first.is_empty() && stream.write_all(chunk(&first).as_bytes()).await.is_err() {
+                return;
+            }
+            let until = tokio::time::Instant::now() + Duration::from_secs(30);
+            while tokio::time::Instant::now() < until {
+                tokio::time::sleep(every).await;
+                if stream.write_all(chunk(&repeat).as_bytes()).await.is_err() {
+                    closed.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+            }
+        }
+        Reply::Computed(_) => unreachable!("answered above"),
     }
 }
 
