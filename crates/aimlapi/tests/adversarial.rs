@@ -18,11 +18,16 @@ use futures::{StreamExt, TryStreamExt};
 /// The longest any case may take: every bound under test is a second or two.
 const BOUND: Duration = Duration::from_secs(15);
 
-fn client_with(server: &Server, timeouts: Timeouts) -> Client {
+/// A builder for `server`, with the default policy.
+fn builder(server: &Server) -> aimlapi::ClientBuilder {
     Client::builder()
         .provider(Provider::AimlApi)
         .base_url(&server.base_url)
         .api_key("k")
+}
+
+fn client_with(server: &Server, timeouts: Timeouts) -> Client {
+    builder(server)
         .retry(RetryPolicy {
             max_retries: 1,
             initial_backoff: Duration::from_millis(10),
@@ -382,13 +387,7 @@ async fn each_result_has_a_time_bound_and_a_size_bound() {
         every: Duration::from_millis(1),
     }])
     .await;
-    let c = Client::builder()
-        .provider(Provider::AimlApi)
-        .base_url(&server.base_url)
-        .api_key("k")
-        .max_response_body(1 << 20)
-        .build()
-        .unwrap();
+    let c = builder(&server).max_response_body(1 << 20).build().unwrap();
     let mut results = c.resume_batch(BatchHandle::from_id("b")).results();
     let err = bounded("results", results.next())
         .await
@@ -488,10 +487,7 @@ async fn a_metrics_figure_of_the_wrong_type_names_the_field_and_what_came() {
 #[tokio::test]
 async fn a_budget_error_prints_money_at_a_sensible_precision() {
     let server = Server::start(vec![Reply::status(200, r#"{"current_balance":-1e308}"#)]).await;
-    let c = Client::builder()
-        .provider(Provider::AimlApi)
-        .base_url(&server.base_url)
-        .api_key("k")
+    let c = builder(&server)
         .budget(aimlapi::Budget::balance_floor(1e300))
         .build()
         .unwrap();
