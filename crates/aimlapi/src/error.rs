@@ -96,7 +96,8 @@ pub struct HttpError {
     pub client_request_id: Option<String>,
     /// The body as it came, lossily decoded as UTF-8.
     pub body: String,
-    /// The server's message: from either JSON error shape, or the plain-text body.
+    /// The server's message: from either JSON error shape, or the plain-text body (its first
+    /// 4 KiB when longer; [`body`](Self::body) has all of it).
     pub message: String,
     /// The server's error code, number or string, as text (`"429"`, `"rate_limit"`).
     pub code: Option<String>,
@@ -114,8 +115,10 @@ impl HttpError {
 
     /// Reads an error response: both JSON shapes the gateways send, or plain text.
     pub fn from_parts(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
+        // Read within its own length decoded (an error body of a million empty arrays is text,
+        // not a tree of them).
+        let json: Option<Value> = crate::http::json::from_slice(body, body.len()).ok();
         let body = String::from_utf8_lossy(body).into_owned();
-        let json: Option<Value> = serde_json::from_str(&body).ok();
         let (message, code, body_request_id) = match &json {
             // OpenAI / OpenRouter: {"error": {"code", "message", "type", "param", "metadata"}}
             Some(Value::Object(m)) if m.get("error").is_some_and(Value::is_object) => {
@@ -134,7 +137,7 @@ impl HttpError {
             ),
             _ => (None, None, None),
         };
-        let message = message.unwrap_or_else(|| body.trim().to_string());
+        let message = message.unwrap_or_else(|| shortened(body.trim()));
         let request_id = request_id(&headers).or(body_request_id);
         let retry_after = retry_after(&headers);
         HttpError {
@@ -198,6 +201,21 @@ pub struct UpstreamError {
 
 fn text_of(v: &Value) -> String {
     text(v)
+}
+
+/// The longest plain-text body taken as an error's message whole; the body keeps the rest.
+const MESSAGE_MOST: usize = 4096;
+
+/// `text`, cut at a character boundary to [`MESSAGE_MOST`] bytes (with `...` when cut).
+fn shortened(text: &str) -> String {
+    if text.len() <= MESSAGE_MOST {
+        return text.to_string();
+    }
+    let mut end = MESSAGE_MOST;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
 }
 
 /// A JSON value as text: strings without quotes, anything else as JSON.
@@ -394,6 +412,20 @@ impl From<aimlapi_types::error::ConversionError> for Error {
 }
 
 impl Error {
+    /// The error a body that could not be read as its type is:
+    /// [`Error::DecodedTooLarge`], or [`Error::Decode`] with the body as it came.
+    pub(crate) fn of_json(failure: crate::http::json::JsonFailure, body: &[u8]) -> Error {
+        match failure {
+            crate::http::json::JsonFailure::TooLarge { budget } => {
+                Error::DecodedTooLarge { limit: budget }
+            }
+            crate::http::json::JsonFailure::Bad(message) => Error::Decode {
+                message,
+                body: String::from_utf8_lossy(body).into_owned(),
+            },
+        }
+    }
+
     /// The error, with the `X-Client-Request-Id` its request carried recorded (HTTP errors).
     pub(crate) fn with_client_request_id(mut self, id: &str) -> Self {
         if let Error::Http(e) = &mut self {

@@ -151,6 +151,11 @@ impl Transport {
         self.inner.settings.max_body
     }
 
+    /// How failed requests are retried.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.settings.retry
+    }
+
     /// How long a whole non-streaming request may take.
     pub(crate) fn request_timeout(&self) -> Duration {
         self.inner.settings.timeouts.request
@@ -371,7 +376,7 @@ impl Transport {
         })?;
         // Its decoded form is bounded as its bytes are: at most the limit again.
         let value = crate::http::json::from_slice::<T>(&body, limit).map_err(|e| Failure {
-            error: e.into_error(&body),
+            error: Error::of_json(e, &body),
             retryable: false,
             headers: None,
         })?;

@@ -193,9 +193,15 @@ fn bodies_that_grow_when_decoded_stay_within_four_times_the_limit() {
             ),
         ),
     ];
-    for (case, route, body) in cases {
+    let error_body = (
+        "an error answer of empty arrays",
+        "error",
+        filled("[", "[]", "]"),
+    );
+    for (case, route, body) in cases.into_iter().chain([error_body]) {
         assert!(body.len() <= LIMIT, "{case}: {} bytes", body.len());
-        let base = serve(vec![Reply::status(200, &body)]);
+        let status = if route == "error" { 500 } else { 200 };
+        let base = serve(vec![Reply::status(status, &body)]);
         drop(body);
         let c = client(&base);
         let (peak, kind) = peak_of(async {
@@ -216,10 +222,11 @@ fn bodies_that_grow_when_decoded_stay_within_four_times_the_limit() {
         assert!(ratio <= 4.0, "{case}: {ratio:.2}x the limit");
         // A chat answer's choices need fields an empty object lacks: refused at the first, a
         // decode error; every other case reads on until the budget is spent.
-        let expected = if case == "a chat answer of empty choices" {
-            ErrorKind::Decode
-        } else {
-            ErrorKind::ResponseTooLarge
+        // An error answer is the HTTP error, its body kept as text (not read as a tree).
+        let expected = match case {
+            "a chat answer of empty choices" => ErrorKind::Decode,
+            "an error answer of empty arrays" => ErrorKind::Server,
+            _ => ErrorKind::ResponseTooLarge,
         };
         assert_eq!(kind, Some(expected), "{case}");
     }

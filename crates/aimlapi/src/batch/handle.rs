@@ -232,13 +232,15 @@ impl Batch {
     /// The batch's status after each poll, until it has ended (the last item) or the deadline
     /// passed (an [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) error, the last item). A
     /// poll that fails for a moment (a `429`, a `5xx`, a timeout or a broken connection) is tried
-    /// again after the next pause, at least as long as a `Retry-After` asked; another error ends
+    /// again after the next pause, at least as long as a `Retry-After` asked (heard up to the retry
+    /// policy's `max_retry_after`); another error ends
     /// the stream. Dropping the stream stops polling. Each poll is a [`status`](Self::status),
     /// raced against the time left: one that has not answered by the deadline ends the wait
     /// there.
     pub fn watch(&self, wait: Wait) -> impl Stream<Item = Result<BatchStatus, Error>> + Send {
         let batch = self.clone();
-        super::wait::watch(wait, move || {
+        let cap = self.transport.retry_policy().max_retry_after;
+        super::wait::watch(wait, cap, move || {
             let batch = batch.clone();
             async move { batch.status().await }
         })

@@ -70,6 +70,8 @@ struct Watch<P> {
     polls: u32,
     /// A server's `Retry-After`, to wait at least this long before the next poll.
     asked: Option<Duration>,
+    /// The longest a `Retry-After` is heard for (the client's retry policy's).
+    cap: Duration,
     done: bool,
 }
 
@@ -118,7 +120,10 @@ where
                 }
                 Err(e) if transient(&e) => {
                     tracing::warn!(error = %e, "polling a batch: trying again");
-                    self.asked = e.http().and_then(|h| h.retry_after);
+                    self.asked = e
+                        .http()
+                        .and_then(|h| h.retry_after)
+                        .map(|w| w.min(self.cap));
                 }
                 Err(e) => {
                     self.done = true;
@@ -136,8 +141,13 @@ fn timed_out(wait: &Wait) -> Error {
     }
 }
 
-/// The statuses `poll` gives, paced by `wait`, until one has ended or the deadline passed.
-pub(crate) fn watch<P, F>(wait: Wait, poll: P) -> impl Stream<Item = Result<BatchStatus, Error>>
+/// The statuses `poll` gives, paced by `wait` (a server's `Retry-After` heard up to `cap`), until
+/// one has ended or the deadline passed.
+pub(crate) fn watch<P, F>(
+    wait: Wait,
+    cap: Duration,
+    poll: P,
+) -> impl Stream<Item = Result<BatchStatus, Error>>
 where
     P: FnMut() -> F,
     F: Future<Output = Result<BatchStatus, Error>>,
@@ -148,6 +158,7 @@ where
         started: Instant::now(),
         polls: 0,
         asked: None,
+        cap,
         done: false,
     };
     futures::stream::unfold(watch, |mut w| async move {

@@ -63,16 +63,20 @@ pub(crate) async fn read_limited(
         if piece.len() > limit - body.len() {
             return Err(None);
         }
-        // Room grows by doubling, but never past the limit (a body at the limit holds no more
-        // than the limit).
-        let need = body.len() + piece.len();
-        if need > body.capacity() {
-            let room = need.max(2 * body.capacity()).min(limit);
-            body.reserve_exact(room - body.len());
-        }
+        grow_within(&mut body, piece.len(), limit);
         body.extend_from_slice(&piece);
     }
     Ok(body.into())
+}
+
+/// Room in `body` for `more` bytes, grown by doubling but never past `limit` (a body at the
+/// limit holds no more than the limit).
+fn grow_within(body: &mut Vec<u8>, more: usize, limit: usize) {
+    let need = body.len() + more;
+    if need > body.capacity() {
+        let room = need.max(2 * body.capacity()).min(limit).max(need);
+        body.reserve_exact(room - body.len());
+    }
 }
 
 /// As much of the body as arrives, up to `limit` bytes (an error body: what is past the limit, or
@@ -81,7 +85,9 @@ async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
     let mut body = Vec::new();
     while let Ok(Some(piece)) = response.chunk().await {
         let room = limit - body.len();
-        body.extend_from_slice(&piece[..piece.len().min(room)]);
+        let take = piece.len().min(room);
+        grow_within(&mut body, take, limit);
+        body.extend_from_slice(&piece[..take]);
         if piece.len() >= room {
             break;
         }

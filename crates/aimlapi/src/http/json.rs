@@ -41,20 +41,6 @@ impl fmt::Display for JsonFailure {
     }
 }
 
-impl JsonFailure {
-    /// The error a caller sees: [`Error::DecodedTooLarge`](crate::Error::DecodedTooLarge), or
-    /// [`Error::Decode`](crate::Error::Decode) with the body as it came.
-    pub(crate) fn into_error(self, body: &[u8]) -> crate::Error {
-        match self {
-            JsonFailure::TooLarge { budget } => crate::Error::DecodedTooLarge { limit: budget },
-            JsonFailure::Bad(message) => crate::Error::Decode {
-                message,
-                body: String::from_utf8_lossy(body).into_owned(),
-            },
-        }
-    }
-}
-
 /// `bytes` read as one `T` (whitespace after it allowed), its decoded form charged against
 /// `budget` bytes.
 pub(crate) fn from_slice<T: de::DeserializeOwned>(
