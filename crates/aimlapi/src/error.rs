@@ -115,9 +115,10 @@ impl HttpError {
 
     /// Reads an error response: both JSON shapes the gateways send, or plain text.
     pub fn from_parts(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
-        // Read within its own length decoded (an error body of a million empty arrays is text,
-        // not a tree of them).
-        let json: Option<Value> = crate::http::json::from_slice(body, body.len()).ok();
+        // Read within its own length decoded, or 64 KiB for a short one (an error body of a
+        // million empty arrays is text, not a tree of them).
+        let budget = body.len().max(64 * 1024);
+        let json: Option<Value> = crate::http::json::from_slice(body, budget).ok();
         let body = String::from_utf8_lossy(body).into_owned();
         let (message, code, body_request_id) = match &json {
             // OpenAI / OpenRouter: {"error": {"code", "message", "type", "param", "metadata"}}
