@@ -9,8 +9,8 @@ use tokio::time::Instant;
 use crate::error::Error;
 use crate::window::Window;
 
-/// A limit checked before each chat or Messages call ([`ClientBuilder::budget`]
-/// (crate::ClientBuilder::budget)): the vendor's figure, read at most once per refresh interval,
+/// A limit checked before each chat or Messages call
+/// ([`ClientBuilder::budget`](crate::ClientBuilder::budget)): the vendor's figure, read at most once per refresh interval,
 /// plus what this process's calls cost since that reading. Past the limit, the call fails before
 /// it is sent with [`ErrorKind::BudgetExceeded`](crate::ErrorKind::BudgetExceeded).
 ///
