@@ -138,7 +138,7 @@ impl HttpError {
             ),
             _ => (None, None, None),
         };
-        let message = message.unwrap_or_else(|| shortened(body.trim()));
+        let message = message.unwrap_or_else(|| shortened(body.trim(), MESSAGE_MOST));
         let request_id = request_id(&headers).or(body_request_id);
         let retry_after = retry_after(&headers);
         HttpError {
@@ -207,12 +207,12 @@ fn text_of(v: &Value) -> String {
 /// The longest plain-text body taken as an error's message whole; the body keeps the rest.
 const MESSAGE_MOST: usize = 4096;
 
-/// `text`, cut at a character boundary to [`MESSAGE_MOST`] bytes (with `...` when cut).
-fn shortened(text: &str) -> String {
-    if text.len() <= MESSAGE_MOST {
+/// `text`, cut at a character boundary to `most` bytes (with `...` when cut).
+pub(crate) fn shortened(text: &str, most: usize) -> String {
+    if text.len() <= most {
         return text.to_string();
     }
-    let mut end = MESSAGE_MOST;
+    let mut end = most;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -591,6 +591,15 @@ mod tests {
             ("Body validation error!", None)
         );
         assert_eq!(plain.body, "Body validation error!\n");
+    }
+
+    #[test]
+    fn long_text_is_cut_at_a_character_boundary() {
+        assert_eq!(shortened("short", 10), "short");
+        assert_eq!(shortened("ééééé", 3), "é...");
+        let plain = parse(500, &"x".repeat(10_000));
+        assert_eq!(plain.message.len(), MESSAGE_MOST + 3);
+        assert_eq!(plain.body.len(), 10_000);
     }
 
     #[test]

@@ -240,9 +240,10 @@ where
                     }
                     let stop = |why: &'static str, at: &Option<P>| Error::Paging {
                         route,
-                        position: at
-                            .as_ref()
-                            .map_or("the first page".into(), |p| format!("{p:?}")),
+                        position: at.as_ref().map_or("the first page".into(), |p| {
+                            // A cursor may be long: its first 200 bytes.
+                            crate::error::shortened(&format!("{p:?}"), 200)
+                        }),
                         why,
                     };
                     if let Some(p) = &next {
