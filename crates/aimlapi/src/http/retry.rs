@@ -19,7 +19,8 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// The longest backoff.
     pub max_backoff: Duration,
-    /// The longest wait a server's `retry-after` may ask for; longer asks are capped to it.
+    /// The longest wait a server's `retry-after` may ask for (or a spent rate limit's reset,
+    /// or a batch poll's `retry-after`); longer asks are capped to it.
     pub max_retry_after: Duration,
     /// The share of each backoff taken off at random (0 to 1), so clients spread out.
     pub jitter: f64,
