@@ -118,7 +118,7 @@ impl HttpError {
         // Read within its own length decoded, or 64 KiB for a short one (an error body of a
         // million empty arrays is text, not a tree of them).
         let budget = body.len().max(64 * 1024);
-        let json: Option<Value> = crate::http::json::from_slice(body, budget).ok();
+        let json: Option<Value> = crate::json::from_slice(body, budget).ok();
         let body = String::from_utf8_lossy(body).into_owned();
         let (message, code, body_request_id) = match &json {
             // OpenAI / OpenRouter: {"error": {"code", "message", "type", "param", "metadata"}}
@@ -415,12 +415,12 @@ impl From<aimlapi_types::error::ConversionError> for Error {
 impl Error {
     /// The error a body that could not be read as its type is:
     /// [`Error::DecodedTooLarge`], or [`Error::Decode`] with the body as it came.
-    pub(crate) fn of_json(failure: crate::http::json::JsonFailure, body: &[u8]) -> Error {
+    pub(crate) fn of_json(failure: crate::json::JsonFailure, body: &[u8]) -> Error {
         match failure {
-            crate::http::json::JsonFailure::TooLarge { budget } => {
+            crate::json::JsonFailure::TooLarge { budget } => {
                 Error::DecodedTooLarge { limit: budget }
             }
-            crate::http::json::JsonFailure::Bad(message) => Error::Decode {
+            crate::json::JsonFailure::Bad(message) => Error::Decode {
                 message,
                 body: String::from_utf8_lossy(body).into_owned(),
             },

@@ -27,6 +27,7 @@ mod conversation;
 pub mod cost;
 pub mod error;
 mod http;
+mod json;
 mod messages;
 pub mod model;
 mod openrouter;

@@ -375,7 +375,7 @@ impl Transport {
             },
         })?;
         // Its decoded form is bounded as its bytes are: at most the limit again.
-        let value = crate::http::json::from_slice::<T>(&body, limit).map_err(|e| Failure {
+        let value = crate::json::from_slice::<T>(&body, limit).map_err(|e| Failure {
             error: Error::of_json(e, &body),
             retryable: false,
             headers: None,

@@ -69,14 +69,12 @@ enum Read<T> {
 /// The first value of `bytes` (which start with `{`) read as `T`, if it ends within them and
 /// within `limit` bytes.
 fn read<T: serde::de::DeserializeOwned>(bytes: &[u8], limit: usize) -> Read<T> {
-    match crate::http::json::value_end(bytes) {
-        Some(end) if end <= limit => {
-            match crate::http::json::from_slice::<T>(&bytes[..end], limit) {
-                Ok(value) => Read::Whole(value, end),
-                Err(crate::http::json::JsonFailure::TooLarge { .. }) => Read::TooLarge,
-                Err(e) => Read::Bad(e.to_string()),
-            }
-        }
+    match crate::json::value_end(bytes) {
+        Some(end) if end <= limit => match crate::json::from_slice::<T>(&bytes[..end], limit) {
+            Ok(value) => Read::Whole(value, end),
+            Err(crate::json::JsonFailure::TooLarge { .. }) => Read::TooLarge,
+            Err(e) => Read::Bad(e.to_string()),
+        },
         Some(_) => Read::TooLarge,
         None if bytes.len() > limit => Read::TooLarge,
         None => Read::Cut,

@@ -4,7 +4,6 @@
 
 pub(crate) mod body;
 pub(crate) mod failure;
-pub(crate) mod json;
 pub(crate) mod meta;
 pub(crate) mod pace;
 pub(crate) mod retry;
