@@ -58,6 +58,15 @@ async fn bounded<T>(what: &str, future: impl std::future::Future<Output = T>) ->
         .unwrap_or_else(|_| panic!("{what}: still running after {BOUND:?}"))
 }
 
+/// `future`, which must finish within `limit` (measured from now) and within [`BOUND`].
+async fn within<T>(what: &str, limit: Duration, future: impl std::future::Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = bounded(what, future).await;
+    let took = started.elapsed();
+    assert!(took < limit, "{what}: took {took:?}, more than {limit:?}");
+    out
+}
+
 fn ledger_row(n: usize) -> String {
     format!(
         r#"{{"created_at":"2026-05-04T17:27:37.468Z","direction":"CHARGE","type":"MODEL_USAGE","reference_id":"r-{n}","model":"claude-sonnet-4-5"}}"#
@@ -232,26 +241,19 @@ async fn lookups_by_id_return_within_their_wait_however_the_pages_come() {
     let c = client(&server);
     let done = c.chat_completion(&hello()).await.unwrap();
     for wait in [Duration::ZERO, Duration::from_millis(800)] {
-        let started = Instant::now();
-        let charge = bounded("charge_of", c.account().charge_of(&done.meta, wait))
+        let limit = wait + Duration::from_secs(1);
+        let charge = within("charge_of", limit, c.account().charge_of(&done.meta, wait))
             .await
             .unwrap();
         assert!(matches!(charge, aimlapi::account::Charge::NotYet { .. }));
-        assert!(
-            started.elapsed() < wait + Duration::from_secs(1),
-            "{:?}",
-            started.elapsed()
-        );
-        let started = Instant::now();
-        let row = bounded("log_row_of", c.account().log_row_of(&done.meta, wait))
-            .await
-            .unwrap();
+        let row = within(
+            "log_row_of",
+            limit,
+            c.account().log_row_of(&done.meta, wait),
+        )
+        .await
+        .unwrap();
         assert!(row.is_none());
-        assert!(
-            started.elapsed() < wait + Duration::from_secs(1),
-            "{:?}",
-            started.elapsed()
-        );
     }
 }
 
@@ -304,14 +306,9 @@ async fn a_wait_holds_its_deadline_against_answers_that_never_end_or_never_come(
             },
         )
         .resume_batch(BatchHandle::from_id("msgbatch_01"));
-        let started = Instant::now();
-        let err = bounded(case, b.wait(wait, |_| {})).await.unwrap_err();
-        let took = started.elapsed();
+        let limit = deadline + Duration::from_millis(900);
+        let err = within(case, limit, b.wait(wait, |_| {})).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout, "{case}: {err}");
-        assert!(
-            took < deadline + Duration::from_millis(900),
-            "{case}: {took:?}"
-        );
     }
 }
 
@@ -325,16 +322,10 @@ async fn a_status_read_has_a_total_time_bound_not_only_an_idle_one() {
         every: Duration::from_millis(100),
     }])
     .await;
-    let started = Instant::now();
-    let err = bounded("status", batch(&server).status())
+    let err = within("status", Duration::from_secs(4), batch(&server).status())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 #[tokio::test]
@@ -423,16 +414,15 @@ async fn a_rate_limit_count_that_does_not_parse_is_unknown_not_spent() {
         Reply::status(200, COMPLETION),
     ])
     .await;
-    let started = Instant::now();
-    let done = bounded("chat", client(&server).chat_completion(&hello()))
-        .await
-        .unwrap();
+    let chat = client(&server);
+    let done = within(
+        "chat",
+        Duration::from_secs(5),
+        chat.chat_completion(&hello()),
+    )
+    .await
+    .unwrap();
     assert_eq!(done.meta.attempts, 2);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 #[tokio::test]

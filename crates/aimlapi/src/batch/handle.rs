@@ -158,12 +158,7 @@ impl Batch {
                 Element::Result(_) => {
                     // Results mean the batch has ended, whatever else the answer held; the rest
                     // (perhaps hundreds of MB) is for `results()`.
-                    let mut ended = status.unwrap_or(BatchStatus {
-                        state: BatchState::Ended,
-                        counts: None,
-                        requests: None,
-                        batch: None,
-                    });
+                    let mut ended = status.unwrap_or(BatchStatus::in_state(BatchState::Ended));
                     ended.state = BatchState::Ended;
                     return Ok(ended);
                 }
@@ -173,14 +168,7 @@ impl Batch {
                     match &mut status {
                         // A status beside a batch object says the state; the counts stay.
                         Some(known) => known.state = state,
-                        None => {
-                            status = Some(BatchStatus {
-                                state,
-                                counts: None,
-                                requests: None,
-                                batch: None,
-                            })
-                        }
+                        None => status = Some(BatchStatus::in_state(state)),
                     }
                 }
             }

@@ -101,6 +101,16 @@ pub struct BatchStatus {
 }
 
 impl BatchStatus {
+    /// A batch in `state`, with nothing else known (no counts, no batch object).
+    pub(crate) fn in_state(state: BatchState) -> BatchStatus {
+        BatchStatus {
+            state,
+            counts: None,
+            requests: None,
+            batch: None,
+        }
+    }
+
     /// The status a batch object says: its `processing_status` and request counts.
     pub(crate) fn of_batch(batch: types::MessageBatch) -> BatchStatus {
         BatchStatus {
