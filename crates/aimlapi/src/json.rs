@@ -8,7 +8,7 @@
 //! What serde buffers on the way (untagged enums, flattened fields) is charged too, since it is
 //! read through the same wrapper. Strings are not charged: they take no more than their bytes.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
@@ -57,6 +57,44 @@ pub(crate) fn from_slice<T: de::DeserializeOwned>(
     value.map_err(|e| failure(e, &tally, bytes))
 }
 
+thread_local! {
+    /// The tally of the read [`first`] is making on this thread: serde_json's stream reader,
+    /// the one that says where a value ended, takes a type, not a seed to carry it in.
+    static CURRENT: RefCell<Option<Tally>> = const { RefCell::new(None) };
+}
+
+/// `T`, read through a [`Counted`] deserializer charging the thread's [`CURRENT`] tally.
+struct Charged<T>(T);
+
+impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for Charged<T> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        CURRENT.with(|current| match current.borrow().as_ref() {
+            Some(tally) => T::deserialize(Counted { de, tally }).map(Charged),
+            None => Err(de::Error::custom("a charged read without its tally")),
+        })
+    }
+}
+
+/// The first value of `bytes` read as `T` in one pass (more may follow it), with the bytes it
+/// took, its decoded form charged against `budget`; `Ok(None)` when `bytes` end inside it.
+pub(crate) fn first<T: de::DeserializeOwned>(
+    bytes: &[u8],
+    budget: usize,
+) -> Result<Option<(T, usize)>, JsonFailure> {
+    CURRENT.with(|current| *current.borrow_mut() = Some(Tally::new(budget)));
+    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<Charged<T>>();
+    let read = values.next();
+    let tally = CURRENT
+        .with(|current| current.borrow_mut().take())
+        .unwrap_or_else(|| Tally::new(budget));
+    match read {
+        Some(Ok(Charged(value))) => Ok(Some((value, values.byte_offset()))),
+        Some(Err(e)) if e.is_eof() && !tally.over.get() => Ok(None),
+        Some(Err(e)) => Err(failure(e, &tally, bytes)),
+        None => Ok(None),
+    }
+}
+
 fn failure(e: serde_json::Error, tally: &Tally, bytes: &[u8]) -> JsonFailure {
     if tally.over.get() {
         return JsonFailure::TooLarge {
@@ -76,7 +114,7 @@ struct Tally {
     budget: usize,
     over: Cell<bool>,
     /// The steps an error passed through on its way out, innermost first.
-    path: std::cell::RefCell<Vec<Step>>,
+    path: RefCell<Vec<Step>>,
 }
 
 impl Tally {
@@ -435,7 +473,7 @@ fn skip_space(bytes: &[u8], mut i: usize) -> usize {
 /// quote, an object's or array's closing bracket (counted outside strings), a scalar's last
 /// character; `None` when `bytes` end first. Bytes that are not JSON may get an end here that a
 /// parser then refuses.
-pub(crate) fn value_end(bytes: &[u8]) -> Option<usize> {
+fn value_end(bytes: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
@@ -517,6 +555,28 @@ mod tests {
             Err(JsonFailure::TooLarge { .. })
         ));
         assert!(from_slice::<Open>(nested.as_bytes(), 1 << 30).is_ok());
+    }
+
+    #[test]
+    fn the_first_value_in_one_pass_with_its_length() {
+        let (v, used) = first::<serde_json::Value>(b"{\"a\":[1]} {\"b\":2}", 1 << 20)
+            .unwrap()
+            .unwrap();
+        assert_eq!((v["a"][0].as_u64(), used), (Some(1), 9));
+        assert!(first::<serde_json::Value>(b"{\"a\":[1,", 1 << 20)
+            .unwrap()
+            .is_none());
+        let many = format!("[{}]", "[],".repeat(10_000) + "[]");
+        assert!(matches!(
+            first::<serde_json::Value>(many.as_bytes(), 1 << 10),
+            Err(JsonFailure::TooLarge { .. })
+        ));
+        // Cut, but already past the budget: too large, not "wait for more".
+        let cut = format!("[{}", "[],".repeat(10_000));
+        assert!(matches!(
+            first::<serde_json::Value>(cut.as_bytes(), 1 << 10),
+            Err(JsonFailure::TooLarge { .. })
+        ));
     }
 
     #[test]

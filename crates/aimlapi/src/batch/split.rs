@@ -66,18 +66,16 @@ enum Read<T> {
     Bad(String),
 }
 
-/// The first value of `bytes` (which start with `{`) read as `T`, if it ends within them and
-/// within `limit` bytes.
+/// The first value of `bytes` (which start with `{`) read as `T` where it starts (one pass, no
+/// scan first), if it ends within them and within `limit` bytes.
 fn read<T: serde::de::DeserializeOwned>(bytes: &[u8], limit: usize) -> Read<T> {
-    match crate::json::value_end(bytes) {
-        Some(end) if end <= limit => match crate::json::from_slice::<T>(&bytes[..end], limit) {
-            Ok(value) => Read::Whole(value, end),
-            Err(crate::json::JsonFailure::TooLarge { .. }) => Read::TooLarge,
-            Err(e) => Read::Bad(e.to_string()),
-        },
-        Some(_) => Read::TooLarge,
-        None if bytes.len() > limit => Read::TooLarge,
-        None => Read::Cut,
+    match crate::json::first::<T>(bytes, limit) {
+        Ok(Some((_, used))) if used > limit => Read::TooLarge,
+        Ok(Some((value, used))) => Read::Whole(value, used),
+        Ok(None) if bytes.len() > limit => Read::TooLarge,
+        Ok(None) => Read::Cut,
+        Err(crate::json::JsonFailure::TooLarge { .. }) => Read::TooLarge,
+        Err(e) => Read::Bad(e.to_string()),
     }
 }
 
