@@ -499,9 +499,6 @@ pub(crate) fn dollars(usd: f64) -> String {
     format!("${text}")
 }
 
-/// The longest wait a server may ask for and be heard (a year): longer asks are absent.
-const MAX_SENSIBLE_WAIT: Duration = crate::time::FARTHEST;
-
 /// The wait a server asked for: `retry-after-ms` (milliseconds), else `retry-after` (seconds
 /// or an HTTP date). A value that is empty, negative, not a number or date, NaN, infinite or
 /// longer than a year is treated as absent; an HTTP date in the past asks for no wait. Never
@@ -526,18 +523,18 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let wait = at
         .duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO);
-    (wait <= MAX_SENSIBLE_WAIT).then_some(wait)
+    (wait <= crate::time::FARTHEST).then_some(wait)
 }
 
 /// `secs` as a wait, when it is a finite, non-negative number of seconds no longer than
-/// [`MAX_SENSIBLE_WAIT`].
+/// [`crate::time::FARTHEST`].
 fn sensible_seconds(secs: f64) -> Option<Duration> {
     if secs.is_nan() || secs < 0.0 {
         return None;
     }
     Duration::try_from_secs_f64(secs)
         .ok()
-        .filter(|wait| *wait <= MAX_SENSIBLE_WAIT)
+        .filter(|wait| *wait <= crate::time::FARTHEST)
 }
 
 #[cfg(test)]
