@@ -22,7 +22,8 @@ pub struct PageFacts {
     /// `messages` for a body that goes to `POST .../messages`, else `openai` when the document
     /// names none or one we do not know).
     pub dialect: &'static str,
-    /// The model ids its `model` enum lists, in the document's order.
+    /// The model ids its `model` enum lists, in the document's order (none for a batch page,
+    /// which is no model's page).
     pub ids: Vec<String>,
     /// The top-level properties its request body has, sorted.
     pub properties: Vec<String>,
@@ -52,6 +53,18 @@ pub fn page_facts(doc: &Doc) -> PageFacts {
             messages_endpoint = body.is_some() && path.trim_end_matches('/').ends_with("/messages");
         }
     });
+    // A batch of Messages requests (`requests[].params`): its params are a Messages body, and
+    // the batch is no model's page (its `model` enum lists every model a batch may name).
+    let batch_params = body
+        .as_ref()
+        .and_then(|b| b.pointer("/properties/requests/items/properties/params"))
+        .filter(|p| p.get("properties").is_some())
+        .cloned();
+    let of_batch = batch_params.is_some();
+    if let Some(params) = batch_params {
+        body = Some(params);
+        messages_endpoint = true;
+    }
     let named = doc
         .value
         .pointer("/info/x-codegen-dialect")
@@ -79,7 +92,7 @@ pub fn page_facts(doc: &Doc) -> PageFacts {
     };
     facts.properties = props.keys().cloned().collect();
     facts.properties.sort();
-    if let Some(model) = props.get("model") {
+    if let Some(model) = props.get("model").filter(|_| !of_batch) {
         let mut ids = Vec::new();
         let mut m = model.clone();
         visit_mut(&mut m, &mut |s| {
@@ -148,39 +161,70 @@ fn shape_variant(dialect: &str) -> proc_macro2::Ident {
     quote::format_ident!("{variant}")
 }
 
-/// The table as Rust: the `ModelPage` type and `MODEL_PAGES`, one entry per model page (a
-/// document that names no model, such as the catalogue's, is not one).
-pub fn tokens(pages: &[PageFacts]) -> TokenStream {
-    let entries = pages.iter().filter(|p| !p.ids.is_empty()).map(|p| {
-        let page = &p.page;
-        let request = match &p.request {
-            Some(r) => quote!(Some(#r)),
-            None => quote!(None),
-        };
-        let ids = &p.ids;
-        let properties = &p.properties;
-        let thinking = &p.thinking;
-        let thinking_display = p.thinking_display;
-        let shape = shape_variant(p.dialect);
-        let cache_control = &p.cache_control;
-        let max_tokens = match p.max_tokens_default {
-            Some(d) => quote!(Some(#d)),
-            None => quote!(None),
-        };
-        quote! {
-            ModelPage {
-                page: #page,
-                request: #request,
-                shape: WireShape::#shape,
-                ids: &[#(#ids),*],
-                properties: &[#(#properties),*],
-                cache_control: &[#(#cache_control),*],
-                thinking: &[#(#thinking),*],
-                thinking_display: #thinking_display,
-                max_tokens_default: #max_tokens,
+/// The Messages shape: what every body in the `messages` dialect takes (the Messages pages and
+/// the batch page's params), together; what a request to the Messages endpoint is checked
+/// against, whatever its model's chat page says.
+pub fn messages_shape(pages: &[PageFacts]) -> PageFacts {
+    let mut shape = PageFacts {
+        page: "the Messages shape".into(),
+        dialect: "messages",
+        ..PageFacts::default()
+    };
+    for p in pages.iter().filter(|p| p.dialect == "messages") {
+        let union = |all: &mut Vec<String>, more: &[String]| {
+            for x in more {
+                if !all.contains(x) {
+                    all.push(x.clone());
+                }
             }
+        };
+        union(&mut shape.properties, &p.properties);
+        union(&mut shape.cache_control, &p.cache_control);
+        union(&mut shape.thinking, &p.thinking);
+        shape.thinking_display |= p.thinking_display;
+    }
+    shape.properties.sort();
+    shape.cache_control.sort();
+    shape
+}
+
+/// One `ModelPage` literal.
+fn entry(p: &PageFacts) -> TokenStream {
+    let page = &p.page;
+    let request = match &p.request {
+        Some(r) => quote!(Some(#r)),
+        None => quote!(None),
+    };
+    let ids = &p.ids;
+    let properties = &p.properties;
+    let thinking = &p.thinking;
+    let thinking_display = p.thinking_display;
+    let shape = shape_variant(p.dialect);
+    let cache_control = &p.cache_control;
+    let max_tokens = match p.max_tokens_default {
+        Some(d) => quote!(Some(#d)),
+        None => quote!(None),
+    };
+    quote! {
+        ModelPage {
+            page: #page,
+            request: #request,
+            shape: WireShape::#shape,
+            ids: &[#(#ids),*],
+            properties: &[#(#properties),*],
+            cache_control: &[#(#cache_control),*],
+            thinking: &[#(#thinking),*],
+            thinking_display: #thinking_display,
+            max_tokens_default: #max_tokens,
         }
-    });
+    }
+}
+
+/// The table as Rust: the `ModelPage` type and `MODEL_PAGES`, one entry per model page (a
+/// document that names no model, such as the catalogue's, is not one), and `MESSAGES_SHAPE`.
+pub fn tokens(pages: &[PageFacts]) -> TokenStream {
+    let messages = entry(&messages_shape(pages));
+    let entries = pages.iter().filter(|p| !p.ids.is_empty()).map(entry);
     let variants = DIALECTS.iter().map(|(dialect, .., variant, doc)| {
         let variant = quote::format_ident!("{variant}");
         let doc = format!("{doc} (`{dialect}`)");
@@ -274,6 +318,12 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
 
         /// Every bundled page, in file-name order: the model table.
         pub const MODEL_PAGES: &[ModelPage] = &[#(#entries),*];
+
+        /// The Messages shape: what the Messages pages and the batch page's params take,
+        /// together (its `page` is `the Messages shape`; it lists no ids). A request to the
+        /// Messages endpoint is checked against it (and its model's own pages), whatever the
+        /// model's chat page says.
+        pub const MESSAGES_SHAPE: ModelPage = #messages;
     }
 }
 

@@ -10,7 +10,7 @@ use crate::conversation::{Cache, CacheControl, Conversation, Image, Part, ToolUs
 use crate::error::Error;
 use crate::model::Model;
 use crate::provider::ProviderKind;
-use crate::types::WireShape;
+use crate::types::{ModelPage, WireShape};
 
 /// The shape of `model`'s chat-completions body on `provider`: OpenRouter's own there; on the
 /// AI/ML API its page's (a page of the Messages endpoint says nothing of the chat body); the
@@ -305,11 +305,7 @@ pub(crate) fn checked<'s>(
         ));
     }
     check_thinking(sampling)?;
-    let page = match shape {
-        WireShape::Messages => model.messages_page().or(model.page()),
-        _ => model.page(),
-    };
-    let Some(page) = page.filter(|_| unsupported != Unsupported::Send) else {
+    let Some(page) = Pages::of(model, shape).filter(|_| unsupported != Unsupported::Send) else {
         return Ok(Checked {
             sampling: std::borrow::Cow::Borrowed(sampling),
             cache_conversation: true,
@@ -322,9 +318,9 @@ pub(crate) fn checked<'s>(
             page.accepts(p)
                 && sampling
                     .thinking
-                    .is_some_and(|t| page.thinking.contains(&t.kind()))
+                    .is_some_and(|t| page.thinks(t.kind()))
         }
-        "thinking.display" => page.accepts("thinking") && page.thinking_display,
+        "thinking.display" => page.accepts("thinking") && page.shows_thinking(),
         _ => page.accepts(p),
     };
     let mut refused: Vec<&str> = sampling.set(shape).filter(|p| !takes(p)).collect();
@@ -364,7 +360,7 @@ pub(crate) fn checked<'s>(
                 }
                 _ => property.to_string(),
             },
-            page: page.page,
+            page: page.name(),
         }),
         _ => {
             let mut kept = sampling.clone();
@@ -377,6 +373,66 @@ pub(crate) fn checked<'s>(
                 cache_tools,
             })
         }
+    }
+}
+
+/// The pages a request is checked against: on the chat endpoint the model's page; on the
+/// Messages endpoint the Messages shape (every Messages page and the batch page, together), its
+/// model's Messages page and its chat page when that one writes the same blocks, a property
+/// taken when any of them takes it. `None` for a model no page lists: nothing is checked.
+#[derive(Clone, Copy)]
+pub(crate) struct Pages {
+    /// The page a refusal names first.
+    first: &'static ModelPage,
+    also: [Option<&'static ModelPage>; 2],
+}
+
+impl Pages {
+    pub(crate) fn of(model: &Model, shape: WireShape) -> Option<Pages> {
+        let chat = model.page()?;
+        if !shape.is_messages() {
+            return Some(Pages {
+                first: chat,
+                also: [None, None],
+            });
+        }
+        let own = model.messages_page();
+        Some(Pages {
+            first: own.unwrap_or(&crate::types::MESSAGES_SHAPE),
+            also: [
+                Some(&crate::types::MESSAGES_SHAPE),
+                Some(chat).filter(|p| writes_blocks(p.shape)),
+            ],
+        })
+    }
+
+    fn each(&self) -> impl Iterator<Item = &'static ModelPage> + '_ {
+        std::iter::once(self.first).chain(self.also.iter().flatten().copied())
+    }
+
+    /// The page's name, for a refusal.
+    pub(crate) fn name(&self) -> &'static str {
+        self.first.page
+    }
+
+    /// Whether a page takes the top-level property `name`.
+    pub(crate) fn accepts(&self, name: &str) -> bool {
+        self.each().any(|p| p.accepts(name))
+    }
+
+    /// Whether a page takes a `cache_control` marker under `name`.
+    pub(crate) fn caches(&self, name: &str) -> bool {
+        self.each().any(|p| p.caches(name))
+    }
+
+    /// Whether a page takes the thinking mode `kind`.
+    fn thinks(&self, kind: &str) -> bool {
+        self.each().any(|p| p.thinking.contains(&kind))
+    }
+
+    /// Whether a page takes `thinking.display`.
+    fn shows_thinking(&self) -> bool {
+        self.each().any(|p| p.thinking_display)
     }
 }
 

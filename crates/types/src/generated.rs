@@ -42650,6 +42650,32 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         max_tokens_default: None,
     },
 ];
+/// The Messages shape: what the Messages pages and the batch page's params take,
+/// together (its `page` is `the Messages shape`; it lists no ids). A request to the
+/// Messages endpoint is checked against it (and its model's own pages), whatever the
+/// model's chat page says.
+pub const MESSAGES_SHAPE: ModelPage = ModelPage {
+    page: "the Messages shape",
+    request: None,
+    shape: WireShape::Messages,
+    ids: &[],
+    properties: &[
+        "max_tokens",
+        "messages",
+        "metadata",
+        "model",
+        "stop_sequences",
+        "stream",
+        "system",
+        "thinking",
+        "tool_choice",
+        "tools",
+    ],
+    cache_control: &["messages", "system", "tools"],
+    thinking: &["enabled", "disabled", "adaptive"],
+    thinking_display: true,
+    max_tokens_default: None,
+};
 /// The normalized OpenAPI documents these types were generated from, as
 /// `(document stem, JSON text)`: what a mock or contract-testing server validates against.
 pub const DOCUMENTS: &[(&str, &str)] = &[
