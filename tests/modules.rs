@@ -249,19 +249,79 @@ fn calls(code: &str, own: &str, declared: &BTreeMap<String, BTreeSet<String>>) -
     out
 }
 
-/// Module -> the modules it reaches, by path or call.
+/// Whether a module's code only declares modules and re-exports (a face, as the crate root is):
+/// it is left out of the graph, and the modules under it count as units of their own.
+fn is_face(code: &str) -> bool {
+    let items = [
+        "fn ",
+        "struct ",
+        "enum ",
+        "impl",
+        "trait ",
+        "const ",
+        "static ",
+        "type ",
+        "macro_rules!",
+    ];
+    code.lines().all(|line| {
+        let l = line.trim_start();
+        let l = l
+            .strip_prefix("pub(crate) ")
+            .or_else(|| l.strip_prefix("pub(super) "))
+            .or_else(|| l.strip_prefix("pub "))
+            .unwrap_or(l);
+        !items.iter().any(|k| l.starts_with(k))
+    })
+}
+
+/// The module paths after `crate::` in `code` (`crate::a::b::C` gives `a::b::C`; a group
+/// `crate::{a, b::c}` gives each).
+fn crate_paths(code: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let path = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect::<String>()
+            .trim_end_matches(':')
+            .to_string()
+    };
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            out.extend(group[..end].split(',').map(|item| path(item.trim())));
+        } else {
+            out.insert(path(rest));
+        }
+    }
+    out.retain(|p| !p.is_empty());
+    out
+}
+
+/// The module `path` names: its longest start that is a module (`chat::write::Body` is
+/// `chat::write`).
+fn module_of(path: &str, mods: &BTreeMap<String, PathBuf>) -> Option<String> {
+    let parts: Vec<&str> = path.split("::").collect();
+    (1..=parts.len())
+        .rev()
+        .map(|n| parts[..n].join("::"))
+        .find(|m| mods.contains_key(m))
+}
+
+/// Module -> the modules it reaches, by path or call; faces left out.
 fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mods = modules(src);
     let declared = declared(&mods);
     let mut out = BTreeMap::new();
     for (name, path) in &mods {
         let code = code(path);
+        if is_face(&code) {
+            continue;
+        }
         let mut deps = calls(&code, name, &declared);
-        for first in after(&code, "crate::") {
-            // `crate::sse::frame` is an import of `sse` (a file under it counts as `sse`).
-            if mods.contains_key(&first) {
-                deps.insert(first);
-            }
+        for used in crate_paths(&code) {
+            // `crate::sse::frame::X` is an import of `sse::frame`.
+            deps.extend(module_of(&used, &mods));
         }
         let parent = name.rsplit_once("::").map(|(p, _)| p.to_string());
         for sibling in after(&code, "super::") {
@@ -281,18 +341,40 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     out
 }
 
-/// The top-level module a module belongs to (`sse::frame` -> `sse`).
-fn top(name: &str) -> &str {
-    name.split("::").next().unwrap()
+/// The faces among the modules under `src`.
+fn faces(src: &Path) -> BTreeSet<String> {
+    modules(src)
+        .into_iter()
+        .filter(|(_, path)| is_face(&code(path)))
+        .map(|(name, _)| name)
+        .collect()
 }
 
-/// Every circle among top-level modules, as the path that closes it.
-fn circles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+/// The unit a module belongs to: its top-level module (`sse::frame` -> `sse`), or, under a
+/// top-level face, the module below it (`chat::write::openai` -> `chat::write`).
+fn top<'a>(name: &'a str, faces: &BTreeSet<String>) -> &'a str {
+    let mut ends = name.match_indices("::").map(|(i, _)| i);
+    let first = ends.next().unwrap_or(name.len());
+    if !faces.contains(&name[..first]) {
+        return &name[..first];
+    }
+    &name[..ends.next().unwrap_or(name.len())]
+}
+
+/// Every circle among the units (top-level modules, or the modules under a top-level face);
+/// modules in one folder may reach each other, as the path that closes it.
+fn circles(
+    graph: &BTreeMap<String, BTreeSet<String>>,
+    faces: &BTreeSet<String>,
+) -> Vec<Vec<String>> {
     let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (from, tos) in graph {
         for to in tos {
-            if top(from) != top(to) {
-                edges.entry(top(from)).or_default().insert(top(to));
+            let (a, b) = (top(from, faces), top(to, faces));
+            // Within one folder (a top-level module and what is under it), as one unit.
+            let folder = |m: &str| m.split("::").next().unwrap_or(m).to_string();
+            if a != b && folder(a) != folder(b) {
+                edges.entry(a).or_default().insert(b);
             }
         }
     }
@@ -401,7 +483,7 @@ fn no_module_imports_one_that_imports_it() {
                 tos.iter().cloned().collect::<Vec<_>>().join(", ")
             );
         }
-        for circle in circles(&graph) {
+        for circle in circles(&graph, &faces(&root.join(src))) {
             problems.push(format!("{src}: {} -> {}", circle.join(" -> "), circle[0]));
         }
     }
@@ -423,10 +505,25 @@ fn a_circle_is_found() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
     .collect();
-    assert_eq!(circles(&graph), vec![vec!["a", "b", "c"]]);
+    assert_eq!(circles(&graph, &BTreeSet::new()), vec![vec!["a", "b", "c"]]);
+    // Under a face, the modules below it are the units: `f::x -> f::y -> f::x` is a circle,
+    // `f::x -> b` and `b -> f::y` are not.
+    let under_face: BTreeMap<String, BTreeSet<String>> =
+        [("f::x", vec!["b"]), ("b", vec!["f::y"]), ("f::y", vec![])]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
+            .collect();
+    let face: BTreeSet<String> = ["f".to_string()].into();
+    assert!(circles(&under_face, &face).is_empty());
+    assert_eq!(circles(&under_face, &BTreeSet::new()), vec![vec!["b", "f"]]);
+    assert!(is_face("//! doc\nmod a;\npub use self::a::X;\n"));
+    assert!(!is_face("mod a;\npub fn f() {}\n"));
     assert_eq!(
-        after("use crate::{chat::Chat, sse::frame::X};", "crate::"),
-        ["chat", "sse"].into_iter().map(String::from).collect()
+        crate_paths("use crate::{chat::Chat, sse::frame::X};\nlet x = crate::json::first(y);"),
+        ["chat::Chat", "json::first", "sse::frame::X"]
+            .into_iter()
+            .map(String::from)
+            .collect()
     );
     assert_eq!(
         inherent_impls("impl<T: A<B>> Client<T> {\nimpl fmt::Debug for Client {\nimpl Chat {"),

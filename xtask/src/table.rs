@@ -35,6 +35,9 @@ pub struct PageFacts {
     pub thinking: Vec<String>,
     /// Whether its `thinking` object takes `display` (`summarized` or `omitted`).
     pub thinking_display: bool,
+    /// The `type` values its tool definitions take (`custom`, `function`, `web_search_20250305`,
+    /// ...), sorted; empty when its tools have no `type`.
+    pub tool_types: Vec<String>,
     /// The `max_tokens` default it states, if any.
     pub max_tokens_default: Option<u64>,
 }
@@ -112,6 +115,32 @@ pub fn page_facts(doc: &Doc) -> PageFacts {
         .map(|(name, _)| name.clone())
         .collect();
     facts.cache_control.sort();
+    if let Some(tools) = props.get("tools") {
+        let mut t = tools.clone();
+        visit_mut(&mut t, &mut |s| {
+            let Some(p) = s.get("properties").and_then(Value::as_object) else {
+                return;
+            };
+            // A tool definition: it has a name, a function, a custom tool or an input schema
+            // beside its `type` (not a `cache_control` or `user_location` inside one).
+            if !["name", "function", "custom", "input_schema"]
+                .iter()
+                .any(|k| p.contains_key(*k))
+            {
+                return;
+            }
+            let values = p
+                .get("type")
+                .and_then(|ty| ty.get("enum"))
+                .and_then(Value::as_array);
+            for v in values.into_iter().flatten().filter_map(Value::as_str) {
+                if !facts.tool_types.iter().any(|x| x == v) {
+                    facts.tool_types.push(v.to_string());
+                }
+            }
+        });
+        facts.tool_types.sort();
+    }
     if let Some(thinking) = props.get("thinking") {
         let mut t = thinking.clone();
         visit_mut(&mut t, &mut |s| {
@@ -181,10 +210,12 @@ pub fn messages_shape(pages: &[PageFacts]) -> PageFacts {
         union(&mut shape.properties, &p.properties);
         union(&mut shape.cache_control, &p.cache_control);
         union(&mut shape.thinking, &p.thinking);
+        union(&mut shape.tool_types, &p.tool_types);
         shape.thinking_display |= p.thinking_display;
     }
     shape.properties.sort();
     shape.cache_control.sort();
+    shape.tool_types.sort();
     shape
 }
 
@@ -201,6 +232,7 @@ fn entry(p: &PageFacts) -> TokenStream {
     let thinking_display = p.thinking_display;
     let shape = shape_variant(p.dialect);
     let cache_control = &p.cache_control;
+    let tool_types = &p.tool_types;
     let max_tokens = match p.max_tokens_default {
         Some(d) => quote!(Some(#d)),
         None => quote!(None),
@@ -215,6 +247,7 @@ fn entry(p: &PageFacts) -> TokenStream {
             cache_control: &[#(#cache_control),*],
             thinking: &[#(#thinking),*],
             thinking_display: #thinking_display,
+            tool_types: &[#(#tool_types),*],
             max_tokens_default: #max_tokens,
         }
     }
@@ -281,6 +314,10 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             pub thinking: &'static [&'static str],
             /// Whether the page's `thinking` object takes `display` (`summarized`, `omitted`).
             pub thinking_display: bool,
+            /// The `type` values the page's tool definitions take (`custom`, `function`, the
+            /// server tools' dated types such as `web_search_20250305`), sorted; empty when its
+            /// tools carry no `type`.
+            pub tool_types: &'static [&'static str],
             /// The `max_tokens` the page says the API uses when the request sets none.
             pub max_tokens_default: Option<u64>,
         }
@@ -289,6 +326,11 @@ pub fn tokens(pages: &[PageFacts]) -> TokenStream {
             /// Whether the page's request body has the top-level property `name`.
             pub fn accepts(&self, name: &str) -> bool {
                 self.properties.binary_search(&name).is_ok()
+            }
+
+            /// Whether the page's tool definitions take the `type` `kind`.
+            pub fn takes_tool(&self, kind: &str) -> bool {
+                self.tool_types.binary_search(&kind).is_ok()
             }
 
             /// Whether the page takes a `cache_control` marker under the top-level property

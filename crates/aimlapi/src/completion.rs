@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use aimlapi_types as types;
 
-use crate::conversation::{Part, ToolUse, Turn};
+use crate::chat::conversation::{Part, ToolUse, Turn};
 use crate::cost::Cost;
 use crate::http::meta::ResponseMeta;
 use crate::usage::TokenUsage;

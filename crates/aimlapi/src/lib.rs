@@ -20,10 +20,9 @@ pub mod batch;
 mod budget;
 pub mod catalogue;
 mod catalogue_state;
-mod chat_builder;
+pub mod chat;
 mod completion;
 mod completions;
-mod conversation;
 pub mod cost;
 pub mod error;
 mod http;
@@ -31,6 +30,7 @@ mod json;
 mod messages;
 pub mod model;
 mod openrouter;
+mod partial_json;
 pub mod provider;
 mod rate_limits;
 pub mod request;
@@ -44,7 +44,6 @@ mod tool_spec;
 mod transport;
 mod usage;
 mod window;
-mod wire;
 
 pub use aimlapi_client as client;
 pub use aimlapi_client::RequestOptions;
@@ -53,10 +52,10 @@ pub use aimlapi_types as types;
 pub use api::{Client, ClientBuilder};
 pub use batch::{Batch, BatchBuilder, BatchHandle};
 pub use budget::Budget;
-pub use chat_builder::Chat;
+pub use chat::Chat;
+pub use chat::{Content, Conversation};
 pub use completion::{Answer, Completion};
 pub use completions::stream::ChatStream;
-pub use conversation::{Content, Conversation};
 pub use error::{Error, ErrorKind};
 pub use http::meta::ResponseMeta;
 pub use http::retry::RetryPolicy;
@@ -87,18 +86,6 @@ pub mod sse {
     pub use crate::messages::stream::MessageEventStream;
     pub use crate::streaming::driver::Fold;
     pub use crate::streaming::frame::{SseDecoder, SseEvent, SseItem, SseRef, DEFAULT_MAX_LINE};
-}
-
-/// The conversation API: what [`Client::chat`] takes and gives back.
-pub mod chat {
-    pub use crate::chat_builder::Chat;
-    pub use crate::completion::{Completion, StopReason};
-    pub use crate::completions::stream::{ChatStream, StreamDelta, TextStream};
-    pub use crate::conversation::{Cache, Content, Conversation, Image, Part, ToolUse, Turn};
-    pub use crate::usage::TokenUsage;
-    pub use crate::wire::{
-        ReasoningSettings, Sampling, ThinkingDisplay, ThinkingMode, Unsupported,
-    };
 }
 
 /// Tools and structured outputs from Rust types: specs, handlers, the tool loop, typed parsing.

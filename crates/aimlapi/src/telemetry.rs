@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use aimlapi_types as types;
 use tracing::{field, Span};
 
+use crate::chat::Sampling;
 use crate::error::{Error, ErrorKind};
 use crate::usage::TokenUsage;
-use crate::wire::Sampling;
 
 /// Where a client's calls go: `server.address` and `server.port`.
 #[derive(Clone, Debug)]

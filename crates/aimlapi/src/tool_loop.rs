@@ -4,10 +4,10 @@ use aimlapi_client::RequestOptions;
 
 use aimlapi_types as types;
 
+use crate::chat::conversation::{Conversation, ToolUse, Turn};
 use crate::completion::{Answer, Completion};
 use crate::completions::decode::StreamChunk;
 use crate::completions::stream::ChunkStream;
-use crate::conversation::{Conversation, ToolUse, Turn};
 use crate::error::Error;
 use crate::request::ChatRequest;
 use crate::tool_spec::{ToolCallRecord, ToolRequest, Toolbox, WithRounds};

@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::chat::conversation::{Cache, CacheControl, Conversation, Part, ToolUse, Turn};
 use crate::completion::call_parts;
-use crate::conversation::{Cache, CacheControl, Conversation, Part, ToolUse, Turn};
 use crate::error::Error;
 use crate::types::WireShape;
 
@@ -122,7 +122,7 @@ impl ToolSpec {
     /// The definition as a body of `shape` takes it: Anthropic-style for the shapes that write
     /// content blocks, OpenAI-style for the others (on both request paths).
     pub(crate) fn json_for(&self, shape: WireShape) -> Value {
-        if crate::wire::writes_blocks(shape) {
+        if crate::chat::shape::writes_blocks(shape) {
             self.anthropic_json()
         } else {
             self.openai_json()
@@ -553,7 +553,7 @@ pub trait ToolRequest: crate::request::ChatRequest + DeserializeOwned {
 
 /// A typed request and the tool rounds a loop added to it, sent as the request's own body with
 /// the rounds after its messages, written by the conversation API's writer for the request's
-/// shape ([`crate::wire::write_messages`]).
+/// shape ([`crate::chat::write::write_messages`]).
 #[derive(Clone, Debug)]
 pub(crate) struct WithRounds<R> {
     request: R,
@@ -635,7 +635,7 @@ impl<R: ToolRequest> Serialize for WithRounds<R> {
                 for m in self.own.as_array().into_iter().flatten() {
                     seq.serialize_element(m)?;
                 }
-                crate::wire::write_messages(&mut seq, self.shape, self.rounds)?;
+                crate::chat::write::write_messages(&mut seq, self.shape, self.rounds)?;
                 seq.end()
             }
         }

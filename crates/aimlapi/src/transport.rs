@@ -539,10 +539,10 @@ impl Transport {
                 .ok()
                 .is_some_and(|v| v.get("stream_options").is_some_and(|o| !o.is_null()))
         };
-        if crate::wire::asks_stream_usage(R::SHAPE, &model, &options) && !own() {
+        if crate::chat::write::asks_stream_usage(R::SHAPE, &model, &options) && !own() {
             options
                 .extra_body
-                .insert("stream_options".into(), crate::wire::include_usage());
+                .insert("stream_options".into(), crate::chat::write::include_usage());
         }
         options
             .extra_body

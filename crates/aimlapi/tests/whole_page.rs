@@ -30,10 +30,16 @@ async fn the_messages_shape_decides_on_the_messages_endpoint() {
             .max_tokens(4000)
             .stop(["END"])
     };
-    base().send_message().await.expect("cache_control and stop_sequences are sent");
+    base()
+        .send_message()
+        .await
+        .expect("cache_control and stop_sequences are sent");
     let body = mock.requests().pop().unwrap().body;
     assert_eq!(body["system"][0]["cache_control"]["ttl"], "1h");
-    assert_eq!(body["messages"][0]["content"][0]["cache_control"]["ttl"], "5m");
+    assert_eq!(
+        body["messages"][0]["content"][0]["cache_control"]["ttl"],
+        "5m"
+    );
     assert_eq!(body["stop_sequences"], json!(["END"]));
     for mode in [
         ThinkingMode::Enabled {
@@ -56,7 +62,10 @@ async fn the_messages_shape_decides_on_the_messages_endpoint() {
         .send_message()
         .await
         .expect("display is in the Messages shape");
-    assert_eq!(mock.requests().pop().unwrap().body["thinking"]["display"], "omitted");
+    assert_eq!(
+        mock.requests().pop().unwrap().body["thinking"]["display"],
+        "omitted"
+    );
 
     // What no page of the endpoint lists is refused before sending, naming it, and goes with
     // the opt-in.
@@ -68,7 +77,10 @@ async fn the_messages_shape_decides_on_the_messages_endpoint() {
         .unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::Unsupported);
     let text = refused.to_string();
-    assert!(text.contains("`models`") && text.contains("send_unsupported"), "{text}");
+    assert!(
+        text.contains("`models`") && text.contains("send_unsupported"),
+        "{text}"
+    );
     assert_eq!(mock.requests().len(), sent, "nothing was sent");
     base()
         .fallback_models(["claude-sonnet-4-5"])

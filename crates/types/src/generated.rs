@@ -8765,12 +8765,21 @@ pub struct MessagesRequest {
     pub stop_sequences: ::std::vec::Vec<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub system: ::std::option::Option<System>,
+    ///How random the answer is: lower is more focused, higher more varied.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub temperature: ::std::option::Option<f64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub thinking: ::std::option::Option<RequestThinking>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tool_choice: ::std::option::Option<HybridToolChoice>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tools: ::std::option::Option<Tools>,
+    ///Sample only from this many of the likeliest tokens at each step.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub top_k: ::std::option::Option<u64>,
+    ///Sample only from the likeliest tokens whose probabilities add up to this much.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub top_p: ::std::option::Option<f64>,
 }
 #[cfg(feature = "builder")]
 impl MessagesRequest {
@@ -30176,6 +30185,10 @@ pub mod builder {
             ::std::option::Option<super::System>,
             ::std::string::String,
         >,
+        temperature: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
         thinking: ::std::result::Result<
             ::std::option::Option<super::RequestThinking>,
             ::std::string::String,
@@ -30188,6 +30201,8 @@ pub mod builder {
             ::std::option::Option<super::Tools>,
             ::std::string::String,
         >,
+        top_k: ::std::result::Result<::std::option::Option<u64>, ::std::string::String>,
+        top_p: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
     }
     impl ::std::default::Default for MessagesRequest {
         fn default() -> Self {
@@ -30198,9 +30213,12 @@ pub mod builder {
                 model: Err("no value supplied for model".to_string()),
                 stop_sequences: Ok(Default::default()),
                 system: Ok(Default::default()),
+                temperature: Ok(Default::default()),
                 thinking: Ok(Default::default()),
                 tool_choice: Ok(Default::default()),
                 tools: Ok(Default::default()),
+                top_k: Ok(Default::default()),
+                top_p: Ok(Default::default()),
             }
         }
     }
@@ -30275,6 +30293,18 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for system: {e}"));
             self
         }
+        pub fn temperature<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.temperature = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for temperature: {e}")
+                });
+            self
+        }
         pub fn thinking<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::RequestThinking>>,
@@ -30309,6 +30339,26 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for tools: {e}"));
             self
         }
+        pub fn top_k<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<u64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.top_k = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for top_k: {e}"));
+            self
+        }
+        pub fn top_p<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.top_p = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for top_p: {e}"));
+            self
+        }
     }
     impl ::std::convert::TryFrom<MessagesRequest> for super::MessagesRequest {
         type Error = super::error::ConversionError;
@@ -30322,9 +30372,12 @@ pub mod builder {
                 model: value.model?,
                 stop_sequences: value.stop_sequences?,
                 system: value.system?,
+                temperature: value.temperature?,
                 thinking: value.thinking?,
                 tool_choice: value.tool_choice?,
                 tools: value.tools?,
+                top_k: value.top_k?,
+                top_p: value.top_p?,
             })
         }
     }
@@ -30337,9 +30390,12 @@ pub mod builder {
                 model: Ok(value.model),
                 stop_sequences: Ok(value.stop_sequences),
                 system: Ok(value.system),
+                temperature: Ok(value.temperature),
                 thinking: Ok(value.thinking),
                 tool_choice: Ok(value.tool_choice),
                 tools: Ok(value.tools),
+                top_k: Ok(value.top_k),
+                top_p: Ok(value.top_p),
             }
         }
     }
@@ -41589,6 +41645,10 @@ pub struct ModelPage {
     pub thinking: &'static [&'static str],
     /// Whether the page's `thinking` object takes `display` (`summarized`, `omitted`).
     pub thinking_display: bool,
+    /// The `type` values the page's tool definitions take (`custom`, `function`, the
+    /// server tools' dated types such as `web_search_20250305`), sorted; empty when its
+    /// tools carry no `type`.
+    pub tool_types: &'static [&'static str],
     /// The `max_tokens` the page says the API uses when the request sets none.
     pub max_tokens_default: Option<u64>,
 }
@@ -41596,6 +41656,10 @@ impl ModelPage {
     /// Whether the page's request body has the top-level property `name`.
     pub fn accepts(&self, name: &str) -> bool {
         self.properties.binary_search(&name).is_ok()
+    }
+    /// Whether the page's tool definitions take the `type` `kind`.
+    pub fn takes_tool(&self, kind: &str) -> bool {
+        self.tool_types.binary_search(&kind).is_ok()
     }
     /// Whether the page takes a `cache_control` marker under the top-level property
     /// `name`.
@@ -41659,6 +41723,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &[],
         thinking_display: false,
+        tool_types: &["function"],
         max_tokens_default: None,
     },
     ModelPage {
@@ -41689,6 +41754,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(512u64),
     },
     ModelPage {
@@ -41715,6 +41781,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(512u64),
     },
     ModelPage {
@@ -41737,6 +41804,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(4096u64),
     },
     ModelPage {
@@ -41788,6 +41876,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "tools"],
         thinking: &[],
         thinking_display: false,
+        tool_types: &["custom", "function"],
         max_tokens_default: None,
     },
     ModelPage {
@@ -41830,6 +41919,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &[],
         thinking_display: false,
+        tool_types: &["function"],
         max_tokens_default: None,
     },
     ModelPage {
@@ -41855,6 +41945,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &[],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(512u64),
     },
     ModelPage {
@@ -41884,6 +41975,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &[],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: None,
     },
     ModelPage {
@@ -41925,6 +42017,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &[],
         thinking_display: false,
+        tool_types: &["function"],
         max_tokens_default: None,
     },
     ModelPage {
@@ -41950,6 +42043,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -41979,6 +42073,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -42001,6 +42096,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42023,6 +42139,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42052,6 +42189,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -42074,6 +42212,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42103,6 +42262,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -42128,6 +42288,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -42150,6 +42311,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -42172,6 +42334,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42194,6 +42377,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -42223,6 +42427,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -42245,6 +42450,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42296,6 +42522,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "tools"],
         thinking: &[],
         thinking_display: false,
+        tool_types: &["custom", "function"],
         max_tokens_default: None,
     },
     ModelPage {
@@ -42347,6 +42574,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "tools"],
         thinking: &[],
         thinking_display: false,
+        tool_types: &["custom", "function"],
         max_tokens_default: None,
     },
     ModelPage {
@@ -42369,6 +42597,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42391,6 +42640,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42413,6 +42683,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42442,6 +42733,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -42467,6 +42759,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &[],
         thinking: &["enabled"],
         thinking_display: false,
+        tool_types: &[],
         max_tokens_default: Some(32000u64),
     },
     ModelPage {
@@ -42489,6 +42782,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(64000u64),
     },
     ModelPage {
@@ -42540,6 +42854,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "tools"],
         thinking: &[],
         thinking_display: false,
+        tool_types: &["custom", "function"],
         max_tokens_default: None,
     },
     ModelPage {
@@ -42562,6 +42877,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42584,6 +42920,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42606,6 +42963,27 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages", "system", "tools"],
         thinking: &["enabled", "disabled", "adaptive"],
         thinking_display: true,
+        tool_types: &[
+            "bash_20250124",
+            "code_execution_20250522",
+            "code_execution_20250825",
+            "code_execution_20260120",
+            "custom",
+            "function",
+            "memory_20250818",
+            "text_editor_20250124",
+            "text_editor_20250429",
+            "text_editor_20250728",
+            "tool_search_tool_bm25",
+            "tool_search_tool_bm25_20251119",
+            "tool_search_tool_regex",
+            "tool_search_tool_regex_20251119",
+            "web_fetch_20250910",
+            "web_fetch_20260209",
+            "web_fetch_20260309",
+            "web_search_20250305",
+            "web_search_20260209",
+        ],
         max_tokens_default: Some(128000u64),
     },
     ModelPage {
@@ -42647,6 +43025,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
         cache_control: &["messages"],
         thinking: &[],
         thinking_display: false,
+        tool_types: &["function"],
         max_tokens_default: None,
     },
 ];
@@ -42667,13 +43046,37 @@ pub const MESSAGES_SHAPE: ModelPage = ModelPage {
         "stop_sequences",
         "stream",
         "system",
+        "temperature",
         "thinking",
         "tool_choice",
         "tools",
+        "top_k",
+        "top_p",
     ],
     cache_control: &["messages", "system", "tools"],
     thinking: &["enabled", "disabled", "adaptive"],
     thinking_display: true,
+    tool_types: &[
+        "bash_20250124",
+        "code_execution_20250522",
+        "code_execution_20250825",
+        "code_execution_20260120",
+        "custom",
+        "function",
+        "memory_20250818",
+        "text_editor_20250124",
+        "text_editor_20250429",
+        "text_editor_20250728",
+        "tool_search_tool_bm25",
+        "tool_search_tool_bm25_20251119",
+        "tool_search_tool_regex",
+        "tool_search_tool_regex_20251119",
+        "web_fetch_20250910",
+        "web_fetch_20260209",
+        "web_fetch_20260309",
+        "web_search_20250305",
+        "web_search_20260209",
+    ],
     max_tokens_default: None,
 };
 /// The normalized OpenAPI documents these types were generated from, as

@@ -10,7 +10,7 @@ use aimlapi_types as types;
 
 use crate::batch::{Batch, BatchBuilder, BatchHandle};
 use crate::catalogue::{ModelsQuery, Section};
-use crate::chat_builder::Chat;
+use crate::chat::Chat;
 use crate::completion::Completion;
 use crate::completions::stream::ChunkStream;
 use crate::error::Error;

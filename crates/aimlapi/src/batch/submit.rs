@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use aimlapi_types as types;
 
 use super::handle::{Batch, BatchHandle};
-use crate::chat_builder::Chat;
+use crate::chat::Chat;
 use crate::error::Error;
 use crate::transport::Transport;
 

@@ -5,17 +5,19 @@ use aimlapi_client::RequestOptions;
 use aimlapi_types as types;
 use reqwest::header::{HeaderName, HeaderValue};
 
+use super::check::{checked, Checked};
+use super::settings::{Sampling, ThinkingDisplay, ThinkingMode, Unsupported};
+use super::write::Body;
+use crate::chat::conversation::{Cache, Content, Conversation, Turn};
 use crate::completion::Completion;
 use crate::completions::stream::ChatStream;
 use crate::completions::stream::ChunkStream;
-use crate::conversation::{Cache, Content, Conversation, Turn};
 use crate::error::Error;
 use crate::messages::stream::MessageEventStream;
 use crate::model::Model;
 use crate::telemetry::Operation;
 use crate::transport::Transport;
 use crate::types::WireShape;
-use crate::wire::{checked, Body, Sampling, ThinkingDisplay, ThinkingMode, Unsupported};
 
 /// A conversation for one model: build it, then [`send`](Self::send) or
 /// [`stream`](Self::stream) it. The client writes it in the request shape of the model's page
@@ -143,7 +145,7 @@ impl Chat {
 
     /// OpenRouter's `reasoning`: an effort or a token budget, excluded from the answer or not
     /// (pages that take no `reasoning` refuse it by default).
-    pub fn reasoning(mut self, reasoning: crate::wire::ReasoningSettings) -> Self {
+    pub fn reasoning(mut self, reasoning: super::settings::ReasoningSettings) -> Self {
         self.sampling.reasoning = Some(reasoning);
         self
     }
@@ -421,7 +423,7 @@ impl Chat {
         }
         let checked = self.checked(shape)?;
         Ok(Prepared {
-            ask_usage: crate::wire::asks_stream_usage(shape, &self.model, &self.options),
+            ask_usage: super::write::asks_stream_usage(shape, &self.model, &self.options),
             sampling: checked.sampling,
             tools: self.tool_json(shape, checked.cache_tools),
             cache: checked.cache_conversation,
@@ -438,10 +440,10 @@ impl Chat {
             crate::provider::ProviderKind::OpenRouter => self.model.id_for(kind).into_owned(),
             _ => self.model.id().to_string(),
         };
-        (crate::wire::chat_shape(&self.model, kind), id)
+        (super::shape::chat_shape(&self.model, kind), id)
     }
 
-    fn checked(&self, shape: WireShape) -> Result<crate::wire::Checked<'_>, Error> {
+    fn checked(&self, shape: WireShape) -> Result<Checked<'_>, Error> {
         let unsupported = if self.options.send_unsupported || !self.transport.checks_properties() {
             Unsupported::Send
         } else {
