@@ -80,6 +80,12 @@ pub trait Answer {
     /// The answer as an assistant turn for the next request.
     fn turn(&self) -> Turn;
 
+    /// The model's refusal, when it refused: OpenAI's `refusal` text, or the text beside
+    /// Anthropic's `stop_reason: "refusal"` (empty when there is none). Default: none.
+    fn refusal(&self) -> Option<Cow<'_, str>> {
+        None
+    }
+
     /// The vendor's cost figure in the body (`meta.usage.usd_spent`, OpenRouter's
     /// `usage.cost`), when it sent one.
     fn body_cost(&self) -> Option<Cost>;
@@ -127,6 +133,11 @@ impl<T: Answer> Completion<T> {
         self.value.turn()
     }
 
+    /// The model's refusal, when it refused ([`Answer::refusal`]).
+    pub fn refusal(&self) -> Option<Cow<'_, str>> {
+        self.value.refusal()
+    }
+
     /// The usage priced with the model's facts, in US dollars (cache reads and writes at
     /// their own prices): `None` for a model this crate does not know or a response without
     /// usage. The vendor's own figure, when it sends one, is [`ResponseMeta::usd_spent`].
@@ -143,6 +154,19 @@ impl<T: Answer> Completion<T> {
         crate::cost::choose(self.value.body_cost(), self.meta.usd_spent, || {
             estimate(&self.meta, self.usage()?)
         })
+    }
+}
+
+impl Completion<types::ChatCompletion> {
+    /// The answer's choices, in order: one, or as many as `n` asked for (each with its message,
+    /// finish reason and log probabilities).
+    pub fn choices(&self) -> &[types::Choice] {
+        &self.value.choices
+    }
+
+    /// The first choice's log probabilities, when the request asked for them (`logprobs`).
+    pub fn logprobs(&self) -> Option<&types::Logprobs> {
+        self.value.choices.first()?.logprobs.as_ref()
     }
 }
 
@@ -287,19 +311,39 @@ impl Answer for types::ChatCompletion {
         self.id.as_deref()
     }
 
-    /// Its text and tool calls; reasoning is not sent back on the chat endpoint.
+    /// Its `reasoning_details` as they came (OpenRouter's, sent back on the next request in
+    /// the OpenAI-style dialects), its text and its tool calls; other reasoning text is not sent
+    /// back on the chat endpoint.
     fn turn(&self) -> Turn {
+        let mut content = Vec::new();
+        if let Some(details) = first_message(self)
+            .and_then(|m| m.reasoning_details.as_deref())
+            .filter(|d| !d.is_empty())
+        {
+            content.push(Part::ReasoningDetails(
+                details.iter().map(crate::chat::settings::json_of).collect(),
+            ));
+        }
+        if let Some(t) = Answer::text(self).filter(|t| !t.is_empty()) {
+            content.push(Part::Text(t.into_owned()));
+        }
         Turn::Assistant {
-            content: Answer::text(self)
-                .filter(|t| !t.is_empty())
-                .map(|t| vec![Part::Text(t.into_owned())])
-                .unwrap_or_default(),
+            content,
             tool_calls: Answer::tool_calls(self),
         }
     }
 
     fn body_cost(&self) -> Option<Cost> {
         crate::cost::body_cost(self.meta.as_ref(), self.usage.as_ref().and_then(|u| u.cost))
+    }
+
+    fn refusal(&self) -> Option<Cow<'_, str>> {
+        let m = first_message(self)?;
+        match m.refusal.as_deref().filter(|r| !r.is_empty()) {
+            Some(r) => Some(Cow::Borrowed(r)),
+            None => (self.finish_reason_raw() == Some("refusal"))
+                .then(|| self.text().unwrap_or_default()),
+        }
     }
 }
 
@@ -419,26 +463,31 @@ impl Answer for types::MessageResponse {
         self.id.as_deref()
     }
 
-    /// Thinking blocks with their signatures (and redacted ones) unchanged, text, tool calls,
-    /// in order.
+    /// Every block in order: thinking blocks with their signatures (and redacted ones)
+    /// unchanged, plain text, and every other block as it came ([`Part::Block`]: server tool
+    /// calls and results, text with citations, types not named here); the tool calls after.
     fn turn(&self) -> Turn {
         let mut content = Vec::new();
         for b in blocks(self) {
-            match b {
-                types::ContentBlock::ThinkingBlock(t) => content.push(Part::Thinking {
+            let part = match b {
+                types::ContentBlock::ThinkingBlock(t) if t.extra.is_empty() => Part::Thinking {
                     text: t.thinking.clone().unwrap_or_default(),
                     signature: t.signature.clone(),
-                }),
-                types::ContentBlock::RedactedThinkingBlock(r) => {
-                    content.push(Part::RedactedThinking {
+                },
+                types::ContentBlock::RedactedThinkingBlock(r) if r.extra.is_empty() => {
+                    Part::RedactedThinking {
                         data: r.data.clone().unwrap_or_default(),
-                    })
+                    }
                 }
-                types::ContentBlock::TextBlock(t) => {
-                    content.push(Part::Text(t.text.clone().unwrap_or_default()))
+                types::ContentBlock::TextBlock(t)
+                    if t.citations.is_none() && t.extra.is_empty() =>
+                {
+                    Part::Text(t.text.clone().unwrap_or_default())
                 }
-                _ => {}
-            }
+                types::ContentBlock::ToolUseBlock(_) => continue,
+                other => Part::Block(crate::chat::settings::json_of(other)),
+            };
+            content.push(part);
         }
         Turn::Assistant {
             content,
@@ -448,5 +497,9 @@ impl Answer for types::MessageResponse {
 
     fn body_cost(&self) -> Option<Cost> {
         crate::cost::body_cost(self.meta.as_ref(), None)
+    }
+
+    fn refusal(&self) -> Option<Cow<'_, str>> {
+        (self.stop_reason.as_deref() == Some("refusal")).then(|| self.text().unwrap_or_default())
     }
 }

@@ -285,6 +285,18 @@ pub enum Error {
         /// The raw body.
         body: String,
     },
+    /// A structured answer ([`Chat::output`](crate::Chat::output)) that is not the type asked
+    /// for: `text` is what the model wrote (the text, or the tool input), `why` what did not fit.
+    /// Its kind is [`ErrorKind::Decode`].
+    #[error("the answer is not a `{expected}`: {why}")]
+    Output {
+        /// The type asked for.
+        expected: String,
+        /// Why it does not read as one.
+        why: String,
+        /// What the model wrote.
+        text: String,
+    },
     /// The client is not set up right.
     #[error("client configuration: {0}")]
     Config(String),
@@ -442,7 +454,7 @@ impl Error {
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Connection(_) => ErrorKind::Connection,
-            Error::Decode { .. } | Error::Paging { .. } => ErrorKind::Decode,
+            Error::Decode { .. } | Error::Paging { .. } | Error::Output { .. } => ErrorKind::Decode,
             Error::Config(_) => ErrorKind::Config,
             Error::Stream { .. } => ErrorKind::Stream,
             Error::UnexpectedEnd => ErrorKind::UnexpectedEnd,

@@ -44,7 +44,8 @@ const KNOWN_FORMATS: &[&str] = &[
     "uri",
 ];
 
-/// A tool definition made from the type of its arguments.
+/// A tool definition: made from the type of its arguments ([`new`](Self::new)), or from a JSON
+/// schema as given ([`from_schema`](Self::from_schema), the form MCP servers hand out).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ToolSpec {
     name: String,
@@ -52,6 +53,9 @@ pub struct ToolSpec {
     parameters: Map<String, Value>,
     strict: bool,
     cache: Option<Cache>,
+    /// Whether the schema is sent exactly as given (`strict` rewrites nothing).
+    as_given: bool,
+    defer_loading: bool,
 }
 
 impl ToolSpec {
@@ -65,7 +69,59 @@ impl ToolSpec {
             parameters,
             strict: false,
             cache: None,
+            as_given: false,
+            defer_loading: false,
         })
+    }
+
+    /// A tool called `name` whose arguments `schema` describes (a JSON Schema object, such as
+    /// an MCP server's `inputSchema`), sent exactly as given in every dialect: its `title`,
+    /// its own `description`, `$defs` and `$ref`s untouched; [`strict`](Self::strict) only
+    /// asks the API to follow it. `description` describes the tool.
+    ///
+    /// ```
+    /// use aimlapi::tools::ToolSpec;
+    /// use serde_json::json;
+    ///
+    /// let schema = json!({"title": "Lookup", "type": "object",
+    ///     "properties": {"word": {"$ref": "#/$defs/word"}}, "$defs": {"word": {"type": "string"}}});
+    /// let tool = ToolSpec::from_schema("lookup", Some("Looks a word up."), schema.clone()).unwrap();
+    /// assert_eq!(serde_json::Value::Object(tool.parameters()), schema);
+    /// ```
+    pub fn from_schema(
+        name: &str,
+        description: Option<&str>,
+        schema: Value,
+    ) -> Result<ToolSpec, Error> {
+        let Value::Object(parameters) = schema else {
+            return Err(Error::Config(format!(
+                "tool `{name}`: its schema is not a JSON object"
+            )));
+        };
+        Ok(ToolSpec {
+            name: name.to_string(),
+            description: description.map(str::to_string),
+            parameters,
+            strict: false,
+            cache: None,
+            as_given: true,
+            defer_loading: false,
+        })
+    }
+
+    /// Loads the tool only when a tool search finds it (`defer_loading: true`, Anthropic-style
+    /// tools, beside a [`ServerTool::tool_search_regex`] or `bm25`); pages whose tools take
+    /// no such field refuse it by default.
+    ///
+    /// [`ServerTool::tool_search_regex`]: crate::chat::ServerTool::tool_search_regex
+    pub fn defer_loading(mut self, on: bool) -> Self {
+        self.defer_loading = on;
+        self
+    }
+
+    /// Whether it is loaded only when a tool search finds it.
+    pub fn is_deferred(&self) -> bool {
+        self.defer_loading
     }
 
     /// Replaces the description.
@@ -74,9 +130,11 @@ impl ToolSpec {
         self
     }
 
-    /// Asks the model to follow the schema exactly (OpenAI's `strict`): every object gets
-    /// `additionalProperties: false` and lists all its properties as required, optional ones
-    /// admitting `null`; `oneOf` becomes `anyOf`.
+    /// Asks the model to follow the schema exactly (`strict: true`, on OpenAI-style tools and
+    /// on Anthropic-style ones where the pages take it). For a tool made from a Rust type the
+    /// schema is rewritten for OpenAI's strict mode: every object gets `additionalProperties:
+    /// false` and lists all its properties as required, optional ones admitting `null`; `oneOf`
+    /// becomes `anyOf`. A schema given with [`from_schema`](Self::from_schema) is sent as given.
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
         self
@@ -102,7 +160,7 @@ impl ToolSpec {
 
     /// The arguments' JSON Schema as it is sent.
     pub fn parameters(&self) -> Map<String, Value> {
-        if self.strict {
+        if self.strict && !self.as_given {
             strict(self.parameters.clone())
         } else {
             self.parameters.clone()
@@ -120,13 +178,22 @@ impl ToolSpec {
     }
 
     /// The definition as a body of `shape` takes it: Anthropic-style for the shapes that write
-    /// content blocks, OpenAI-style for the others (on both request paths).
-    pub(crate) fn json_for(&self, shape: WireShape) -> Value {
-        if crate::chat::shape::writes_blocks(shape) {
-            self.anthropic_json()
-        } else {
-            self.openai_json()
+    /// content blocks (with `strict` and `defer_loading` when `custom` fields are taken),
+    /// OpenAI-style for the others (on both request paths).
+    pub(crate) fn json_for(&self, shape: WireShape, custom: bool) -> Value {
+        if !crate::chat::shape::writes_blocks(shape) {
+            return self.openai_json();
         }
+        let mut tool = self.anthropic_json();
+        if let (true, Value::Object(t)) = (custom, &mut tool) {
+            if self.strict {
+                t.insert("strict".into(), Value::Bool(true));
+            }
+            if self.defer_loading {
+                t.insert("defer_loading".into(), Value::Bool(true));
+            }
+        }
+        tool
     }
 
     fn openai_json(&self) -> Value {
@@ -185,7 +252,9 @@ pub fn response_format<T: JsonSchema>(name: &str) -> Result<types::ResponseForma
 }
 
 /// `T`'s schema cleaned for the API, and its description; an error unless it is an object.
-fn object_schema<T: JsonSchema>(what: &str) -> Result<(Map<String, Value>, Option<String>), Error> {
+pub(crate) fn object_schema<T: JsonSchema>(
+    what: &str,
+) -> Result<(Map<String, Value>, Option<String>), Error> {
     let schema = schemars::generate::SchemaSettings::draft2020_12()
         .into_generator()
         .into_root_schema_for::<T>();
@@ -320,7 +389,7 @@ fn admits_null(v: &Value) -> bool {
 }
 
 /// An object schema in OpenAI's strict mode (see [`make_strict`]).
-fn strict(schema: Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn strict(schema: Map<String, Value>) -> Map<String, Value> {
     let mut v = Value::Object(schema);
     make_strict(&mut v);
     match v {
@@ -531,7 +600,7 @@ pub trait ToolRequest: crate::request::ChatRequest + DeserializeOwned {
         let list: Vec<Value> = tools
             .specs()
             .iter()
-            .map(|t| t.json_for(Self::SHAPE))
+            .map(|t| t.json_for(Self::SHAPE, false))
             .collect();
         edit(self, |body| {
             body.insert("tools".into(), Value::Array(list));

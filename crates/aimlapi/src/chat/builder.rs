@@ -5,8 +5,10 @@ use aimlapi_client::RequestOptions;
 use aimlapi_types as types;
 use reqwest::header::{HeaderName, HeaderValue};
 
-use super::check::{checked, Checked};
+use super::check::{checked, Checked, Offered};
+use super::server_tools::ServerTool;
 use super::settings::{Sampling, ThinkingDisplay, ThinkingMode, Unsupported};
+use super::tool_choice::ToolChoice;
 use super::write::Body;
 use crate::chat::conversation::{Cache, Content, Conversation, Turn};
 use crate::completion::Completion;
@@ -44,6 +46,7 @@ pub struct Chat {
     unsendable_id: Option<String>,
     #[cfg(feature = "tools")]
     tools: Vec<crate::tool_spec::ToolSpec>,
+    server_tools: Vec<ServerTool>,
 }
 
 impl Chat {
@@ -58,6 +61,7 @@ impl Chat {
             unsendable_id: None,
             #[cfg(feature = "tools")]
             tools: Vec::new(),
+            server_tools: Vec::new(),
         }
     }
 
@@ -164,6 +168,267 @@ impl Chat {
         self
     }
 
+    /// Sets a property by its wire name, as its typed setter wrote it.
+    fn property(mut self, name: &'static str, value: impl serde::Serialize) -> Self {
+        self.sampling
+            .properties
+            .insert(name, super::settings::json_of(value));
+        self
+    }
+
+    /// The end user's opaque id (`metadata.user_id`, Anthropic-style pages and the Messages
+    /// endpoint), for the API's abuse detection; never a name or an email.
+    pub fn user_id(self, id: impl Into<String>) -> Self {
+        self.property("metadata", serde_json::json!({ "user_id": id.into() }))
+    }
+
+    /// `seed`: sampling repeatable on a best-effort basis (at least 1).
+    pub fn seed(self, seed: u64) -> Self {
+        self.property("seed", seed)
+    }
+
+    /// `frequency_penalty`: tokens penalised by how often they appeared (-2 to 2).
+    pub fn frequency_penalty(self, penalty: f64) -> Self {
+        self.property("frequency_penalty", penalty)
+    }
+
+    /// `presence_penalty`: tokens penalised once they appeared (-2 to 2).
+    pub fn presence_penalty(self, penalty: f64) -> Self {
+        self.property("presence_penalty", penalty)
+    }
+
+    /// `repetition_penalty` (OpenRouter-style pages): repeats made less likely as it grows.
+    pub fn repetition_penalty(self, penalty: f64) -> Self {
+        self.property("repetition_penalty", penalty)
+    }
+
+    /// `min_p` (OpenRouter-style pages): tokens below this fraction of the likeliest one's
+    /// probability are dropped (0.001 to 0.999).
+    pub fn min_p(self, p: f64) -> Self {
+        self.property("min_p", p)
+    }
+
+    /// `top_a` (OpenRouter-style pages): tokens far less likely than the top one are dropped
+    /// (0 to 1).
+    pub fn top_a(self, a: f64) -> Self {
+        self.property("top_a", a)
+    }
+
+    /// `logit_bias`: a bias from -100 to 100 added to each token id's logit.
+    pub fn logit_bias(self, biases: impl IntoIterator<Item = (u32, i32)>) -> Self {
+        let map: serde_json::Map<String, serde_json::Value> = biases
+            .into_iter()
+            .map(|(token, bias)| (token.to_string(), bias.into()))
+            .collect();
+        self.property("logit_bias", map)
+    }
+
+    /// `logprobs`: the answer's tokens with their log probabilities
+    /// ([`Completion::logprobs`](crate::Completion::logprobs) reads them).
+    pub fn logprobs(self, on: bool) -> Self {
+        self.property("logprobs", on)
+    }
+
+    /// `top_logprobs`: this many alternatives (0 to 20) beside each token; turns `logprobs` on.
+    pub fn top_logprobs(self, n: u8) -> Self {
+        self.logprobs(true).property("top_logprobs", n)
+    }
+
+    /// `n`: this many choices (each billed; [`Completion::choices`](crate::Completion::choices)
+    /// reads them).
+    pub fn n(self, n: u32) -> Self {
+        self.property("n", n)
+    }
+
+    /// `reasoning_effort` (OpenAI-style pages).
+    pub fn reasoning_effort(self, effort: types::ReasoningEffort) -> Self {
+        self.property("reasoning_effort", effort)
+    }
+
+    /// `web_search_options` (OpenAI-style pages): the search context size and where the user is.
+    pub fn web_search_options(self, options: types::WebSearchOptions) -> Self {
+        self.property("web_search_options", options)
+    }
+
+    /// `prediction`: text the answer is expected to largely repeat, so the model writes the
+    /// known parts faster.
+    pub fn prediction(self, text: impl Into<String>) -> Self {
+        self.property(
+            "prediction",
+            serde_json::json!({"type": "content", "content": text.into()}),
+        )
+    }
+
+    /// `max_completion_tokens` (OpenAI-style pages): the cap on generated tokens, reasoning
+    /// included.
+    pub fn max_completion_tokens(self, n: u64) -> Self {
+        self.property("max_completion_tokens", n)
+    }
+
+    /// `audio` (OpenAI-style pages): the voice and format of spoken output.
+    pub fn audio(self, audio: types::Audio) -> Self {
+        self.property("audio", audio)
+    }
+
+    /// `modalities` (OpenAI-style pages): text, or text and audio.
+    pub fn modalities(self, modalities: impl IntoIterator<Item = types::Modality>) -> Self {
+        self.property("modalities", modalities.into_iter().collect::<Vec<_>>())
+    }
+
+    /// `response_format` (pages that take it): `text`, `json_object` or a `json_schema`. For a
+    /// typed answer on every page, see [`output`](Self::output).
+    pub fn response_format(self, format: types::ResponseFormat) -> Self {
+        self.property("response_format", format)
+    }
+
+    /// OpenRouter's `provider` preferences: order, only, ignore, allow fallbacks, require
+    /// parameters, data collection, sort, max price.
+    pub fn provider(self, routing: types::ProviderRouting) -> Self {
+        self.property("provider", routing)
+    }
+
+    /// OpenRouter's `plugins` ([`Plugin`](super::Plugin)).
+    pub fn plugins(self, plugins: impl IntoIterator<Item = super::Plugin>) -> Self {
+        let list: Vec<serde_json::Value> = plugins.into_iter().map(|p| p.json()).collect();
+        self.property("plugins", list)
+    }
+
+    /// OpenRouter's `transforms` (`middle-out`, ...).
+    pub fn transforms<S: Into<String>>(self, transforms: impl IntoIterator<Item = S>) -> Self {
+        let list: Vec<String> = transforms.into_iter().map(Into::into).collect();
+        self.property("transforms", list)
+    }
+
+    /// `echo` (OpenRouter-style pages): the answer repeats the prompt.
+    pub fn echo(self, on: bool) -> Self {
+        self.property("echo", on)
+    }
+
+    /// `normalize_tool_schemas` (OpenRouter-style pages): the gateway rewrites tool schemas so
+    /// that each upstream takes them.
+    pub fn normalize_tool_schemas(self, on: bool) -> Self {
+        self.property("normalize_tool_schemas", on)
+    }
+
+    /// The search filters of the OpenRouter-style pages ([`SearchFilters`](super::SearchFilters)),
+    /// each set one as its own property.
+    pub fn search_filters(mut self, filters: &super::SearchFilters) -> Self {
+        for (name, value) in filters.properties() {
+            self = self.property(name, value);
+        }
+        self
+    }
+
+    /// Anthropic's `container`: the code-execution container to reuse, by id (not on the
+    /// vendor's pages: refused unless sent anyway).
+    pub fn container(self, id: impl Into<String>) -> Self {
+        self.property("container", id.into())
+    }
+
+    /// Adds one of Anthropic's remote MCP servers (`mcp_servers`; not on the vendor's pages:
+    /// refused unless sent anyway).
+    pub fn mcp_server(mut self, server: &super::McpServer) -> Self {
+        let entry = self
+            .sampling
+            .properties
+            .entry("mcp_servers")
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(list) = entry {
+            list.push(server.json());
+        }
+        self
+    }
+
+    /// Anthropic's `context_management` edits, as the API writes them (not on the vendor's
+    /// pages: refused unless sent anyway).
+    pub fn context_management(self, edits: impl IntoIterator<Item = serde_json::Value>) -> Self {
+        let edits: Vec<serde_json::Value> = edits.into_iter().collect();
+        self.property("context_management", serde_json::json!({ "edits": edits }))
+    }
+
+    /// Anthropic's `output_config` effort: how much the model spends on the answer (not on the
+    /// vendor's pages: refused unless sent anyway).
+    pub fn output_effort(self, effort: types::ReasoningEffort) -> Self {
+        self.property("output_config", serde_json::json!({ "effort": effort }))
+    }
+
+    /// Anthropic's `output_format` with a JSON schema (not on the vendor's pages, which the
+    /// facts say not to send it to: refused unless sent anyway). [`output`](Self::output)
+    /// gives a typed answer on every page without it.
+    pub fn output_format(self, schema: serde_json::Value) -> Self {
+        self.property(
+            "output_format",
+            serde_json::json!({"type": "json_schema", "schema": schema}),
+        )
+    }
+
+    /// Asks for the answer as a `T` ([`Structured`](super::Structured)): the same code on every
+    /// page and both providers. The schema goes as `response_format` where the page takes it,
+    /// else as one forced tool, and with thinking on in the system prompt; the answer comes back
+    /// as an [`Output`](super::Output) holding the `T` or the model's refusal. An answer that is
+    /// not a `T` is [`Error::Output`], which keeps the text. `T` must be a struct (the schema of
+    /// an object).
+    ///
+    /// ```no_run
+    /// # #[derive(serde::Deserialize, aimlapi::schemars::JsonSchema)]
+    /// # #[schemars(crate = "aimlapi::schemars")]
+    /// # struct City { name: String, country: String }
+    /// # async fn run(client: aimlapi::Client) -> Result<(), aimlapi::Error> {
+    /// let city: City = client
+    ///     .chat("claude-sonnet-4-5")
+    ///     .user("The largest city of Norway?")
+    ///     .output::<City>()?
+    ///     .send()
+    ///     .await?
+    ///     .value()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tools")]
+    pub fn output<T>(self) -> Result<super::Structured<T>, Error>
+    where
+        T: schemars::JsonSchema + serde::de::DeserializeOwned,
+    {
+        super::Structured::new(self)
+    }
+
+    /// Whether thinking is on (enabled or adaptive).
+    #[cfg(feature = "tools")]
+    pub(crate) fn thinks(&self) -> bool {
+        matches!(
+            self.sampling.thinking,
+            Some(ThinkingMode::Enabled { .. } | ThinkingMode::Adaptive)
+        )
+    }
+
+    /// The shape the chat endpoint's body is written in.
+    #[cfg(feature = "tools")]
+    pub(crate) fn chat_shape(&self) -> WireShape {
+        self.target().0
+    }
+
+    /// Whether the pages of `shape`'s endpoint take `property` (yes for a model no page lists).
+    #[cfg(feature = "tools")]
+    pub(crate) fn page_takes(&self, shape: WireShape, property: &str) -> bool {
+        super::check::Pages::of(&self.model, shape).is_none_or(|p| p.accepts(property))
+    }
+
+    /// `response_format` as written.
+    #[cfg(feature = "tools")]
+    pub(crate) fn response_format_json(self, format: serde_json::Value) -> Self {
+        self.property("response_format", format)
+    }
+
+    /// The system prompt with `text` after it (or `text` alone).
+    #[cfg(feature = "tools")]
+    pub(crate) fn append_system(mut self, text: &str) -> Self {
+        let system = match self.conversation.system_prompt() {
+            Some(s) => format!("{s}\n\n{text}"),
+            None => text.to_string(),
+        };
+        self.conversation = std::mem::take(&mut self.conversation).system(system);
+        self
+    }
+
     /// Adds a header to this request.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.options.headers.insert(name, value);
@@ -204,10 +469,41 @@ impl Chat {
         self
     }
 
-    /// Offers the tools in `tools` to the model (each written in the model's dialect).
+    /// Offers the tools in `tools` to the model (each written in the model's dialect), beside
+    /// those offered already (one of the same name is replaced).
     #[cfg(feature = "tools")]
     pub fn tools(mut self, tools: &crate::tool_spec::Toolbox) -> Self {
-        self.tools = tools.specs().to_vec();
+        for spec in tools.specs() {
+            self = self.tool(spec.clone());
+        }
+        self
+    }
+
+    /// Offers one tool to the model without a handler (for a loop of the caller's own): a
+    /// [`ToolSpec`](crate::tools::ToolSpec) from a Rust type or from a JSON schema, sent as
+    /// given. One of the same name is replaced.
+    #[cfg(feature = "tools")]
+    pub fn tool(mut self, spec: crate::tool_spec::ToolSpec) -> Self {
+        self.tools.retain(|t| t.name() != spec.name());
+        self.tools.push(spec);
+        self
+    }
+
+    /// Offers a tool the API runs itself ([`ServerTool`]: web search, web fetch, code
+    /// execution, tool search, memory, ...), written after the caller's tools. Pages whose tools
+    /// take no such type refuse it by default.
+    pub fn server_tool(mut self, tool: impl Into<ServerTool>) -> Self {
+        let tool = tool.into();
+        self.server_tools.retain(|t| t.kind() != tool.kind());
+        self.server_tools.push(tool);
+        self
+    }
+
+    /// Whether and which tool the model calls ([`ToolChoice`]), written in the dialect of the
+    /// request. A named tool must be offered, and a forced choice cannot go with thinking:
+    /// both are refused before sending. In a tool loop it holds for the first step only.
+    pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
+        self.sampling.tool_choice = Some(choice);
         self
     }
 
@@ -370,7 +666,15 @@ impl Chat {
         let conversation = chat.take_conversation();
         let streaming = settings.streaming;
         crate::tool_loop::run_conversation(conversation, tools, settings.max_steps, |turns| {
-            ask(chat.clone().conversation(turns), streaming)
+            let step = chat.clone().conversation(turns);
+            // A forced choice holds for the first step only: kept, the model would call tools
+            // on every step and the loop would never end.
+            chat.sampling.tool_choice = chat
+                .sampling
+                .tool_choice
+                .take()
+                .map(ToolChoice::after_first_step);
+            ask(step, streaming)
         })
         .await
     }
@@ -424,8 +728,8 @@ impl Chat {
         let checked = self.checked(shape)?;
         Ok(Prepared {
             ask_usage: super::write::asks_stream_usage(shape, &self.model, &self.options),
+            tools: self.tool_json(shape, &checked),
             sampling: checked.sampling,
-            tools: self.tool_json(shape, checked.cache_tools),
             cache: checked.cache_conversation,
             conversation: &self.conversation,
             shape,
@@ -454,42 +758,55 @@ impl Chat {
             shape,
             &self.conversation,
             &self.sampling,
-            self.cached_tools(),
+            &self.offered(),
             unsupported,
         )
     }
 
-    #[cfg(feature = "tools")]
-    fn cached_tools(&self) -> usize {
-        self.tools
-            .iter()
-            .filter(|t| t.cache_point().is_some())
-            .count()
+    /// The tools offered, as the checks see them.
+    fn offered(&self) -> Offered<'_> {
+        let mut offered = Offered::default();
+        #[cfg(feature = "tools")]
+        for t in &self.tools {
+            offered.names.push(t.name());
+            offered.cached += usize::from(t.cache_point().is_some());
+            offered.deferred |= t.is_deferred();
+        }
+        for t in &self.server_tools {
+            offered.names.push(t.name());
+            offered.server.push(t.kind());
+            offered.cached += usize::from(t.cache_point().is_some());
+            offered.deferred |= t.is_deferred();
+        }
+        offered
     }
 
-    #[cfg(not(feature = "tools"))]
-    fn cached_tools(&self) -> usize {
-        0
-    }
-
-    /// The tools in `shape`'s form, without their breakpoints unless `cache`.
-    #[cfg(feature = "tools")]
-    fn tool_json(&self, shape: WireShape, cache: bool) -> Vec<serde_json::Value> {
-        self.tools
+    /// The tools in `shape`'s form (the caller's, then the server tools the pages take),
+    /// without their breakpoints unless the checks let them through.
+    fn tool_json(&self, shape: WireShape, checked: &Checked<'_>) -> Vec<serde_json::Value> {
+        #[cfg(feature = "tools")]
+        let own = self
+            .tools
             .iter()
-            .map(|t| {
-                let mut json = t.json_for(shape);
-                if let (false, Some(tool)) = (cache, json.as_object_mut()) {
+            .map(|t| t.json_for(shape, checked.custom_tool_fields()));
+        #[cfg(not(feature = "tools"))]
+        let own = {
+            let _caller_tools_need_the_tools_feature = shape;
+            std::iter::empty()
+        };
+        let server = self
+            .server_tools
+            .iter()
+            .filter(|t| checked.sends_tool(t.kind()))
+            .map(ServerTool::json);
+        own.chain(server)
+            .map(|mut json| {
+                if let (false, Some(tool)) = (checked.cache_tools, json.as_object_mut()) {
                     tool.remove("cache_control");
                 }
                 json
             })
             .collect()
-    }
-
-    #[cfg(not(feature = "tools"))]
-    fn tool_json(&self, _: WireShape, _: bool) -> Vec<serde_json::Value> {
-        Vec::new()
     }
 }
 

@@ -15,34 +15,63 @@ fn takes_image_urls(shape: WireShape) -> bool {
 }
 
 /// What [`checked`] lets through: the sampling to send (a copy only when settings are dropped)
-/// and where cache breakpoints are written.
+/// and which of the request's marks and tools are written.
 pub(crate) struct Checked<'s> {
     pub(crate) sampling: std::borrow::Cow<'s, Sampling>,
     /// The conversation's breakpoints (system prompt and turns).
     pub(crate) cache_conversation: bool,
     /// The tools' breakpoints.
     pub(crate) cache_tools: bool,
+    /// The pages checked against (`None`: nothing was checked).
+    pub(crate) pages: Option<Pages>,
+}
+
+impl Checked<'_> {
+    /// Whether a server tool of the dated type `kind` goes out (the pages take it, or nothing
+    /// was checked).
+    pub(crate) fn sends_tool(&self, kind: &str) -> bool {
+        self.pages.is_none_or(|p| p.takes_tool(kind))
+    }
+
+    /// Whether the Anthropic-style fields of a caller's tool (`strict`, `defer_loading`) go
+    /// out: where the pages' tools take the `custom` form that has them, or nothing was checked.
+    #[cfg(feature = "tools")]
+    pub(crate) fn custom_tool_fields(&self) -> bool {
+        self.sends_tool("custom")
+    }
+}
+
+/// The tools a request offers, as the checks see them.
+#[derive(Debug, Default)]
+pub(crate) struct Offered<'a> {
+    /// Every tool's name (the caller's and the server tools').
+    pub(crate) names: Vec<&'a str>,
+    /// How many carry a cache breakpoint.
+    pub(crate) cached: usize,
+    /// The server tools' dated types.
+    pub(crate) server: Vec<&'a str>,
+    /// Whether one of them is loaded only on a tool search (`defer_loading`).
+    pub(crate) deferred: bool,
 }
 
 /// Anthropic's limit of cache breakpoints in one request.
 const MAX_CACHE_POINTS: usize = 4;
 
-/// Checks what `shape` can carry and what the model's page takes (the Messages page that lists
-/// it on that endpoint, else its chat page); `cached_tools` is how many tools carry a cache
-/// breakpoint.
+/// Checks what `shape` can carry, the tool choice against the tools `offered`, and what the
+/// pages of the endpoint take (see [`Pages`]).
 pub(crate) fn checked<'s>(
     model: &Model,
     shape: WireShape,
     conversation: &Conversation,
     sampling: &'s Sampling,
-    cached_tools: usize,
+    offered: &Offered<'_>,
     unsupported: Unsupported,
 ) -> Result<Checked<'s>, Error> {
     let cannot = |what: String| Error::CannotWrite {
         model: model.id().to_string(),
         what,
     };
-    check_cache_points(model, conversation, cached_tools, shape)?;
+    check_cache_points(model, conversation, offered.cached, shape)?;
     let image_url = |turn: &Turn| match turn {
         Turn::User(parts) => parts
             .iter()
@@ -55,11 +84,13 @@ pub(crate) fn checked<'s>(
         ));
     }
     check_thinking(sampling)?;
+    check_tool_choice(sampling, offered)?;
     let Some(page) = Pages::of(model, shape).filter(|_| unsupported != Unsupported::Send) else {
         return Ok(Checked {
             sampling: std::borrow::Cow::Borrowed(sampling),
             cache_conversation: true,
             cache_tools: true,
+            pages: None,
         });
     };
     // `thinking` goes as `{type, ...}`: the page must take that variant.
@@ -68,7 +99,11 @@ pub(crate) fn checked<'s>(
         "thinking.display" => page.accepts("thinking") && page.shows_thinking(),
         _ => page.accepts(p),
     };
-    let mut refused: Vec<&str> = sampling.set(shape).filter(|p| !takes(p)).collect();
+    let mut refused: Vec<std::borrow::Cow<'_, str>> = sampling
+        .set(shape)
+        .filter(|p| !takes(p))
+        .map(std::borrow::Cow::Borrowed)
+        .collect();
     // Where the breakpoints go: the system prompt is a top-level `system` in the Anthropic
     // shapes and a message in the OpenAI one.
     let system_place = match shape {
@@ -83,19 +118,27 @@ pub(crate) fn checked<'s>(
         };
         if !page.caches(place) {
             cache_conversation = false;
-            refused.push(property);
+            refused.push(property.into());
         }
     }
-    let cache_tools = cached_tools == 0 || page.caches("tools");
+    let cache_tools = offered.cached == 0 || page.caches("tools");
     if !cache_tools {
-        refused.push("tools.cache_control");
+        refused.push("tools.cache_control".into());
     }
+    for kind in offered.server.iter().filter(|k| !page.takes_tool(k)) {
+        refused.push(format!("tools.type: {kind}").into());
+    }
+    if offered.deferred && !page.takes_tool("custom") {
+        refused.push("tools.defer_loading".into());
+    }
+    let checked = |sampling| Checked {
+        sampling,
+        cache_conversation,
+        cache_tools,
+        pages: Some(page),
+    };
     match (refused.first(), unsupported) {
-        (None, _) => Ok(Checked {
-            sampling: std::borrow::Cow::Borrowed(sampling),
-            cache_conversation,
-            cache_tools,
-        }),
+        (None, _) => Ok(checked(std::borrow::Cow::Borrowed(sampling))),
         (Some(property), Unsupported::Refuse) => Err(Error::Unsupported {
             model: model.id().to_string(),
             // A page with `thinking` but not this mode: name the mode.
@@ -109,16 +152,45 @@ pub(crate) fn checked<'s>(
         }),
         _ => {
             let mut kept = sampling.clone();
-            for property in refused {
+            for property in &refused {
                 kept.clear(property);
             }
-            Ok(Checked {
-                sampling: std::borrow::Cow::Owned(kept),
-                cache_conversation,
-                cache_tools,
-            })
+            Ok(checked(std::borrow::Cow::Owned(kept)))
         }
     }
+}
+
+/// A tool choice the API would refuse: a tool the request does not offer, `any` without tools,
+/// a forced choice beside thinking (only `auto` and `none` go with it).
+fn check_tool_choice(sampling: &Sampling, offered: &Offered<'_>) -> Result<(), Error> {
+    let Some(choice) = &sampling.tool_choice else {
+        return Ok(());
+    };
+    if let Some(name) = choice.tool_name() {
+        if !offered.names.contains(&name) {
+            return Err(Error::InvalidRequest(format!(
+                "tool_choice names the tool `{name}`, which the request does not offer (it offers {})",
+                match offered.names.as_slice() {
+                    [] => "no tools".to_string(),
+                    names => format!("`{}`", names.join("`, `")),
+                }
+            )));
+        }
+    } else if choice.is_forced() && offered.names.is_empty() {
+        return Err(Error::InvalidRequest(
+            "tool_choice `any` needs at least one tool offered".into(),
+        ));
+    }
+    let thinking = matches!(
+        sampling.thinking,
+        Some(ThinkingMode::Enabled { .. } | ThinkingMode::Adaptive)
+    );
+    if choice.is_forced() && thinking {
+        return Err(Error::InvalidRequest(
+            "a forced tool choice (`any` or a named tool) cannot go with thinking: the API takes only `auto` or `none` beside it; turn thinking off or let the model choose".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The pages a request is checked against. On the chat endpoint, the model's page. On the
@@ -190,6 +262,11 @@ impl Pages {
         self.each().any(|p| p.thinking.contains(&kind))
     }
 
+    /// Whether a page's tools take the `type` `kind`.
+    pub(crate) fn takes_tool(&self, kind: &str) -> bool {
+        self.each().any(|p| p.takes_tool(kind))
+    }
+
     /// Whether a page takes `thinking.display`.
     fn shows_thinking(&self) -> bool {
         self.each().any(|p| p.thinking_display)
@@ -231,9 +308,12 @@ fn check_cache_points(
             }) => {
                 if writes_blocks(shape) {
                     !tool_calls.is_empty()
-                        || content.last().is_some_and(|p| {
-                            !matches!(p, Part::Thinking { .. } | Part::RedactedThinking { .. })
-                        })
+                        || content
+                            .iter()
+                            .rfind(|p| !matches!(p, Part::ReasoningDetails(_)))
+                            .is_some_and(|p| {
+                                !matches!(p, Part::Thinking { .. } | Part::RedactedThinking { .. })
+                            })
                 } else {
                     // OpenAI-style assistant messages carry it on a text part only.
                     joined_text(content).is_some()

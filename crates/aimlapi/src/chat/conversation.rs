@@ -114,6 +114,15 @@ pub enum Part {
         /// The encrypted reasoning, as the API gave it.
         data: String,
     },
+    /// A content block as it came or as the caller wrote it, sent unchanged: what the model
+    /// sent beside text, thinking and tool calls (a server tool's call and its result, text
+    /// with `citations`, a type this crate does not name), or a block of the caller's own (a
+    /// document by URL, a search result). The dialects that write blocks send it in place; the
+    /// OpenAI-style one sends a user's block as a content part and leaves an assistant's out.
+    Block(serde_json::Value),
+    /// OpenRouter's `reasoning_details` (with their signatures), as they came: sent back on the
+    /// assistant message in the OpenAI-style dialects, left out of the others.
+    ReasoningDetails(Vec<serde_json::Value>),
 }
 
 /// An image, by URL or inline.
@@ -195,6 +204,13 @@ impl Content {
             media_type: media_type.into(),
             data: data.into(),
         });
+        self
+    }
+
+    /// Adds a content block as written (see [`Part::Block`]): a document by URL
+    /// (`{"type": "document", "source": {"type": "url", "url": ...}}`), a search result, ...
+    pub fn block(mut self, block: serde_json::Value) -> Self {
+        self.0.push(Part::Block(block));
         self
     }
 

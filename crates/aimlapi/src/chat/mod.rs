@@ -5,13 +5,24 @@
 mod builder;
 mod check;
 pub(crate) mod conversation;
-mod settings;
+#[cfg(feature = "tools")]
+mod output;
+mod server_tools;
+pub(crate) mod settings;
 pub(crate) mod shape;
+mod tool_choice;
 pub(crate) mod write;
 
 pub use self::builder::Chat;
 pub use self::conversation::{Cache, Content, Conversation, Image, Part, ToolUse, Turn};
-pub use self::settings::{ReasoningSettings, Sampling, ThinkingDisplay, ThinkingMode, Unsupported};
+#[cfg(feature = "tools")]
+pub use self::output::{Outcome, Output, Structured};
+pub use self::server_tools::{ServerTool, UserLocation, WebFetch, WebSearch};
+pub use self::settings::{
+    McpServer, Plugin, ReasoningSettings, Sampling, SearchFilters, ThinkingDisplay, ThinkingMode,
+    Unsupported,
+};
+pub use self::tool_choice::ToolChoice;
 pub use crate::completion::{Completion, StopReason};
 pub use crate::completions::stream::{ChatStream, StreamDelta, TextStream};
 pub use crate::partial_json::parse_partial_json;

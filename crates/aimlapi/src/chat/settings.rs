@@ -1,9 +1,13 @@
 //! The settings of a request beside its conversation: sampling, length, stop sequences,
 //! thinking, OpenRouter's fallbacks and reasoning, and what to do with one a page does not take.
 
-use serde::Serialize;
+use std::collections::BTreeMap;
 
-use super::shape::stop_property;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::shape::{stop_property, writes_blocks};
+use super::tool_choice::ToolChoice;
 use crate::types::WireShape;
 
 /// The settings of a request beside its conversation (sampling, length, thinking, OpenRouter's
@@ -28,6 +32,12 @@ pub struct Sampling {
     pub fallback_models: Vec<String>,
     /// OpenRouter's `reasoning` object.
     pub reasoning: Option<ReasoningSettings>,
+    /// Which tool the model calls (`tool_choice`; `parallel_tool_calls` on OpenAI-style pages).
+    pub tool_choice: Option<ToolChoice>,
+    /// Every other property, by its name on the wire, as its typed setter on
+    /// [`Chat`](super::Chat) wrote it (`seed`, `metadata`, `provider`, ...): the same in every
+    /// dialect, checked against the page by its name.
+    pub properties: BTreeMap<&'static str, Value>,
 }
 
 /// OpenRouter's `reasoning` request object: an effort or a budget of tokens, whether to leave
@@ -155,6 +165,12 @@ impl Sampling {
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
+        .chain(
+            self.tool_choice
+                .iter()
+                .flat_map(move |c| c.properties(writes_blocks(shape))),
+        )
+        .chain(self.properties.keys().copied())
     }
 
     pub(crate) fn clear(&mut self, property: &str) {
@@ -171,7 +187,13 @@ impl Sampling {
             "thinking.display" => self.thinking_display = None,
             "models" => self.fallback_models.clear(),
             "reasoning" => self.reasoning = None,
-            _ => {}
+            "tool_choice" => self.tool_choice = None,
+            "parallel_tool_calls" => {
+                self.tool_choice = self.tool_choice.take().map(|c| c.parallel(true));
+            }
+            other => {
+                self.properties.remove(other);
+            }
         }
     }
 }
@@ -186,4 +208,142 @@ pub enum Unsupported {
     Drop,
     /// Send it anyway (the page may be wrong).
     Send,
+}
+
+/// One of OpenRouter's plugins (`plugins: [{id, ...}]`): web search, the PDF parser, response
+/// healing, or any other by its id, with its settings.
+///
+/// ```
+/// use aimlapi::chat::Plugin;
+///
+/// let web = Plugin::web().setting("max_results", 3);
+/// assert_eq!(web.json(), serde_json::json!({"id": "web", "max_results": 3}));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plugin(serde_json::Map<String, Value>);
+
+impl Plugin {
+    /// The plugin `id`.
+    pub fn new(id: impl Into<String>) -> Self {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), Value::String(id.into()));
+        Plugin(m)
+    }
+
+    /// Web search results added to the prompt (`web`).
+    pub fn web() -> Self {
+        Self::new("web")
+    }
+
+    /// PDFs parsed into text before the model reads them (`file-parser`).
+    pub fn file_parser() -> Self {
+        Self::new("file-parser")
+    }
+
+    /// Malformed JSON in the answer repaired (`response-healing`).
+    pub fn response_healing() -> Self {
+        Self::new("response-healing")
+    }
+
+    /// A setting of the plugin (`max_results`, `search_prompt`, `pdf`, ...); a value that does
+    /// not serialize to JSON is written as `null`.
+    pub fn setting(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        self.0.insert(key.into(), json_of(value));
+        self
+    }
+
+    /// The plugin as the request carries it.
+    pub fn json(&self) -> Value {
+        Value::Object(self.0.clone())
+    }
+}
+
+/// A remote MCP server the API connects to for the model (Anthropic's `mcp_servers`, not on the
+/// vendor's pages: refused unless sent anyway).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct McpServer {
+    /// Its URL.
+    pub url: String,
+    /// The name the model knows it by.
+    pub name: String,
+    /// A bearer token for it.
+    pub authorization_token: Option<String>,
+    /// The only tools of it the model may call (all when `None`).
+    pub allowed_tools: Option<Vec<String>>,
+}
+
+impl McpServer {
+    pub(crate) fn json(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        m.insert("type".into(), "url".into());
+        m.insert("url".into(), self.url.clone().into());
+        m.insert("name".into(), self.name.clone().into());
+        if let Some(t) = &self.authorization_token {
+            m.insert("authorization_token".into(), t.clone().into());
+        }
+        if let Some(tools) = &self.allowed_tools {
+            m.insert(
+                "tool_configuration".into(),
+                serde_json::json!({"enabled": true, "allowed_tools": tools}),
+            );
+        }
+        Value::Object(m)
+    }
+}
+
+/// Search filters of the vendor's OpenRouter-style body (`search_mode`, `search_recency_filter`,
+/// `search_domain_filter`, the date filters, `return_images`, `return_related_questions`): each
+/// set field is written as its own property.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchFilters {
+    /// `search_mode`: `academic` or `web`.
+    pub mode: Option<String>,
+    /// `search_recency_filter`: `day`, `week`, `month` or `year`.
+    pub recency: Option<String>,
+    /// `search_domain_filter`: at most 10 domains; a leading `-` excludes one.
+    pub domains: Vec<String>,
+    /// `search_after_date_filter`, written `M/D/YYYY`.
+    pub published_after: Option<String>,
+    /// `search_before_date_filter`, written `M/D/YYYY`.
+    pub published_before: Option<String>,
+    /// `last_updated_after_filter`, written `M/D/YYYY`.
+    pub updated_after: Option<String>,
+    /// `last_updated_before_filter`, written `M/D/YYYY`.
+    pub updated_before: Option<String>,
+    /// `return_images`.
+    pub return_images: Option<bool>,
+    /// `return_related_questions`.
+    pub return_related_questions: Option<bool>,
+}
+
+impl SearchFilters {
+    /// Each set filter by its property name.
+    pub(crate) fn properties(&self) -> Vec<(&'static str, Value)> {
+        let text = |v: &Option<String>| v.clone().map(Value::String);
+        [
+            ("search_mode", text(&self.mode)),
+            ("search_recency_filter", text(&self.recency)),
+            (
+                "search_domain_filter",
+                (!self.domains.is_empty()).then(|| json_of(&self.domains)),
+            ),
+            ("search_after_date_filter", text(&self.published_after)),
+            ("search_before_date_filter", text(&self.published_before)),
+            ("last_updated_after_filter", text(&self.updated_after)),
+            ("last_updated_before_filter", text(&self.updated_before)),
+            ("return_images", self.return_images.map(Value::Bool)),
+            (
+                "return_related_questions",
+                self.return_related_questions.map(Value::Bool),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+    }
+}
+
+/// `value` as JSON: `null` for what does not serialize (no type this crate takes fails).
+pub(crate) fn json_of(value: impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }

@@ -124,7 +124,10 @@ impl Serialize for AnthropicUserBlocks<'_, '_> {
                             Part::Document { media_type, data } => {
                                 element(&mut seq, &AnthropicDocument { media_type, data }, ttl)?
                             }
-                            Part::Thinking { .. } | Part::RedactedThinking { .. } => {}
+                            Part::Block(block) => element(&mut seq, block, ttl)?,
+                            Part::Thinking { .. }
+                            | Part::RedactedThinking { .. }
+                            | Part::ReasoningDetails(_) => {}
                         }
                     }
                 }
@@ -195,7 +198,11 @@ struct AnthropicAssistantBlocks<'a>(&'a [Part], &'a [ToolUse], Option<Cache>);
 impl Serialize for AnthropicAssistantBlocks<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
-        let last_part = self.0.len().checked_sub(1).filter(|_| self.1.is_empty());
+        let last_part = self
+            .0
+            .iter()
+            .rposition(|p| !matches!(p, Part::ReasoningDetails(_)))
+            .filter(|_| self.1.is_empty());
         for (i, part) in self.0.iter().enumerate() {
             let ttl = self.2.filter(|_| Some(i) == last_part);
             match part {
@@ -230,6 +237,10 @@ impl Serialize for AnthropicAssistantBlocks<'_> {
                 Part::Document { media_type, data } => {
                     element(&mut seq, &AnthropicDocument { media_type, data }, ttl)?
                 }
+                // As it came: the model's server tool calls and results, cited text, types
+                // not named here.
+                Part::Block(block) => element(&mut seq, block, ttl)?,
+                Part::ReasoningDetails(_) => {}
             }
         }
         for (i, call) in self.1.iter().enumerate() {

@@ -101,6 +101,16 @@ impl Serialize for Body<'_> {
         if !self.tools.is_empty() {
             map.serialize_entry("tools", self.tools)?;
         }
+        if let Some(choice) = &o.tool_choice {
+            let blocks = writes_blocks(self.shape);
+            map.serialize_entry("tool_choice", &choice.written(blocks))?;
+            if !blocks && !choice.is_parallel() {
+                map.serialize_entry("parallel_tool_calls", &false)?;
+            }
+        }
+        for (name, value) in &o.properties {
+            map.serialize_entry(name, value)?;
+        }
         if self.stream {
             map.serialize_entry("stream", &true)?;
         }
@@ -189,9 +199,12 @@ pub(crate) fn element<Q: SerializeSeq, T: Serialize>(
 
 /// The index of the last part a content array writes (thinking is left out of user content).
 pub(crate) fn last_written(parts: &[Part]) -> Option<usize> {
-    parts
-        .iter()
-        .rposition(|p| !matches!(p, Part::Thinking { .. } | Part::RedactedThinking { .. }))
+    parts.iter().rposition(|p| {
+        !matches!(
+            p,
+            Part::Thinking { .. } | Part::RedactedThinking { .. } | Part::ReasoningDetails(_)
+        )
+    })
 }
 
 /// The text parts of `parts`, joined, when there is any.

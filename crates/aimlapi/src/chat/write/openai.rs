@@ -90,7 +90,10 @@ impl Serialize for OpenAiParts<'_> {
                 Part::Document { media_type, data } => {
                     element(&mut seq, &OpenAiFile { media_type, data }, ttl)?
                 }
-                Part::Thinking { .. } | Part::RedactedThinking { .. } => {}
+                Part::Block(block) => element(&mut seq, block, ttl)?,
+                Part::Thinking { .. }
+                | Part::RedactedThinking { .. }
+                | Part::ReasoningDetails(_) => {}
             }
         }
         seq.end()
@@ -155,6 +158,19 @@ impl Serialize for OpenAiAssistant<'_> {
         }
         if !self.tool_calls.is_empty() {
             map.serialize_entry("tool_calls", &OpenAiToolCalls(self.tool_calls))?;
+        }
+        // OpenRouter's reasoning, with its signatures, as it came.
+        let details: Vec<&serde_json::Value> = self
+            .content
+            .iter()
+            .filter_map(|p| match p {
+                Part::ReasoningDetails(d) => Some(d),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if !details.is_empty() {
+            map.serialize_entry("reasoning_details", &details)?;
         }
         map.end()
     }
