@@ -49,7 +49,10 @@ const MAX_DEPTH: usize = 127;
 /// use serde_json::json;
 ///
 /// assert_eq!(parse_partial_json(r#"{"city": "Par"#), json!({"city": "Par"}));
-/// assert_eq!(parse_partial_json(r#"{"city": "Paris", "days": [1, 2"#), json!({"city": "Paris", "days": [1, 2]}));
+/// assert_eq!(
+///     parse_partial_json(r#"{"city": "Paris", "days": [1, 2"#),
+///     json!({"city": "Paris", "days": [1, 2]}),
+/// );
 /// // A key whose value has not begun is left out.
 /// assert_eq!(parse_partial_json(r#"{"city": "Paris", "da"#), json!({"city": "Paris"}));
 /// assert_eq!(parse_partial_json(""), serde_json::Value::Null);
@@ -643,7 +646,10 @@ mod tests {
 
     #[test]
     fn every_cut_of_a_document_reads_without_panicking() {
-        let text = r#"{"a": [1, -2.5e+3, "x\u00e9\ud83d\ude00\n", true, false, null, {}], "b": {"c": "é€😀"}}"#;
+        let text = concat!(
+            r#"{"a": [1, -2.5e+3, "x\u00e9\ud83d\ude00\n", true, false, null, {}], "#,
+            r#""b": {"c": "é€😀"}}"#,
+        );
         let expected: Value = serde_json::from_str(text).unwrap();
         for (end, _) in text.char_indices() {
             let _ = read(&text[..end]);

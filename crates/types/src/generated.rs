@@ -699,6 +699,9 @@ pub struct AssistantMessage {
     ///An optional participant name that tells apart authors sharing the same role.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///The reasoning an earlier answer carried, sent back as it came (with its signatures) so the model can go on from it.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub reasoning_details: ::std::vec::Vec<OpenRouterReasoningDetail>,
     ///Text in which the model declines to answer, sent instead of regular content.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refusal: ::std::option::Option<::std::string::String>,
@@ -9250,6 +9253,19 @@ impl ::std::convert::From<KnownOpenRouterModelId> for OpenRouterModelId {
     }
 }
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+///`OpenRouterReasoningDetail`
+#[derive(::serde::Serialize, Clone, Debug)]
+pub struct OpenRouterReasoningDetail {
+    #[serde(rename = "type")]
+    pub type_: ::std::string::String,
+}
+#[cfg(feature = "builder")]
+impl OpenRouterReasoningDetail {
+    pub fn builder() -> builder::OpenRouterReasoningDetail {
+        Default::default()
+    }
+}
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 ///`OpenRouterRequest`
 #[derive(::serde::Serialize, Clone, Debug)]
 pub struct OpenRouterRequest {
@@ -9286,6 +9302,9 @@ pub struct OpenRouterRequest {
     ///Whether the model may issue more than one tool call in a single answer.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub parallel_tool_calls: ::std::option::Option<bool>,
+    ///Plugins the gateway runs around the model: web search, the PDF parser, response healing, each by its id with its settings.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub plugins: ::std::vec::Vec<AssistantMessageAudio>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prediction: ::std::option::Option<ContentPrediction>,
     ///From -2 to 2; positive values make any token that has already appeared less likely, however often it appeared.
@@ -9327,6 +9346,9 @@ pub struct OpenRouterRequest {
     ///Nucleus sampling: only tokens within this cumulative probability mass are considered. Default when unset: 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_p: ::std::option::Option<f64>,
+    ///Prompt transforms the gateway applies before sending, such as middle-out compression of a prompt too long for the context.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub transforms: ::std::vec::Vec<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub web_search_options: ::std::option::Option<WebSearchOptions>,
 }
@@ -16014,6 +16036,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+        reasoning_details: ::std::result::Result<
+            ::std::vec::Vec<super::OpenRouterReasoningDetail>,
+            ::std::string::String,
+        >,
         refusal: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -16030,6 +16056,7 @@ pub mod builder {
                 audio: Ok(Default::default()),
                 content: Ok(Default::default()),
                 name: Ok(Default::default()),
+                reasoning_details: Ok(Default::default()),
                 refusal: Ok(Default::default()),
                 role: Err("no value supplied for role".to_string()),
                 tool_calls: Ok(Default::default()),
@@ -16069,6 +16096,20 @@ pub mod builder {
             self.name = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn reasoning_details<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::vec::Vec<super::OpenRouterReasoningDetail>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.reasoning_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for reasoning_details: {e}")
+                });
             self
         }
         pub fn refusal<T>(mut self, value: T) -> Self
@@ -16115,6 +16156,7 @@ pub mod builder {
                 audio: value.audio?,
                 content: value.content?,
                 name: value.name?,
+                reasoning_details: value.reasoning_details?,
                 refusal: value.refusal?,
                 role: value.role?,
                 tool_calls: value.tool_calls?,
@@ -16127,6 +16169,7 @@ pub mod builder {
                 audio: Ok(value.audio),
                 content: Ok(value.content),
                 name: Ok(value.name),
+                reasoning_details: Ok(value.reasoning_details),
                 refusal: Ok(value.refusal),
                 role: Ok(value.role),
                 tool_calls: Ok(value.tool_calls),
@@ -31426,6 +31469,44 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct OpenRouterReasoningDetail {
+        type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    impl ::std::default::Default for OpenRouterReasoningDetail {
+        fn default() -> Self {
+            Self {
+                type_: Err("no value supplied for type_".to_string()),
+            }
+        }
+    }
+    impl OpenRouterReasoningDetail {
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<OpenRouterReasoningDetail>
+    for super::OpenRouterReasoningDetail {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: OpenRouterReasoningDetail,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { type_: value.type_? })
+        }
+    }
+    impl ::std::convert::From<super::OpenRouterReasoningDetail>
+    for OpenRouterReasoningDetail {
+        fn from(value: super::OpenRouterReasoningDetail) -> Self {
+            Self { type_: Ok(value.type_) }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct OpenRouterRequest {
         audio: ::std::result::Result<
             ::std::option::Option<super::Audio>,
@@ -31472,6 +31553,10 @@ pub mod builder {
         >,
         parallel_tool_calls: ::std::result::Result<
             ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        plugins: ::std::result::Result<
+            ::std::vec::Vec<super::AssistantMessageAudio>,
             ::std::string::String,
         >,
         prediction: ::std::result::Result<
@@ -31532,6 +31617,10 @@ pub mod builder {
             ::std::string::String,
         >,
         top_p: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        transforms: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
         web_search_options: ::std::result::Result<
             ::std::option::Option<super::WebSearchOptions>,
             ::std::string::String,
@@ -31552,6 +31641,7 @@ pub mod builder {
                 models: Ok(Default::default()),
                 n: Ok(Default::default()),
                 parallel_tool_calls: Ok(Default::default()),
+                plugins: Ok(Default::default()),
                 prediction: Ok(Default::default()),
                 presence_penalty: Ok(Default::default()),
                 provider: Ok(Default::default()),
@@ -31568,6 +31658,7 @@ pub mod builder {
                 top_k: Ok(Default::default()),
                 top_logprobs: Ok(Default::default()),
                 top_p: Ok(Default::default()),
+                transforms: Ok(Default::default()),
                 web_search_options: Ok(Default::default()),
             }
         }
@@ -31716,6 +31807,18 @@ pub mod builder {
                     format!(
                         "error converting supplied value for parallel_tool_calls: {e}"
                     )
+                });
+            self
+        }
+        pub fn plugins<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::AssistantMessageAudio>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.plugins = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for plugins: {e}")
                 });
             self
         }
@@ -31899,6 +32002,18 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for top_p: {e}"));
             self
         }
+        pub fn transforms<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.transforms = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for transforms: {e}")
+                });
+            self
+        }
         pub fn web_search_options<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::WebSearchOptions>>,
@@ -31932,6 +32047,7 @@ pub mod builder {
                 models: value.models?,
                 n: value.n?,
                 parallel_tool_calls: value.parallel_tool_calls?,
+                plugins: value.plugins?,
                 prediction: value.prediction?,
                 presence_penalty: value.presence_penalty?,
                 provider: value.provider?,
@@ -31948,6 +32064,7 @@ pub mod builder {
                 top_k: value.top_k?,
                 top_logprobs: value.top_logprobs?,
                 top_p: value.top_p?,
+                transforms: value.transforms?,
                 web_search_options: value.web_search_options?,
             })
         }
@@ -31967,6 +32084,7 @@ pub mod builder {
                 models: Ok(value.models),
                 n: Ok(value.n),
                 parallel_tool_calls: Ok(value.parallel_tool_calls),
+                plugins: Ok(value.plugins),
                 prediction: Ok(value.prediction),
                 presence_penalty: Ok(value.presence_penalty),
                 provider: Ok(value.provider),
@@ -31983,6 +32101,7 @@ pub mod builder {
                 top_k: Ok(value.top_k),
                 top_logprobs: Ok(value.top_logprobs),
                 top_p: Ok(value.top_p),
+                transforms: Ok(value.transforms),
                 web_search_options: Ok(value.web_search_options),
             }
         }
@@ -43004,6 +43123,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "models",
             "n",
             "parallel_tool_calls",
+            "plugins",
             "prediction",
             "presence_penalty",
             "provider",
@@ -43020,6 +43140,7 @@ pub const MODEL_PAGES: &[ModelPage] = &[
             "top_k",
             "top_logprobs",
             "top_p",
+            "transforms",
             "web_search_options",
         ],
         cache_control: &["messages"],

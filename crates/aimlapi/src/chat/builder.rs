@@ -287,6 +287,13 @@ impl Chat {
         self.property("provider", routing)
     }
 
+    /// `provider` on the AI/ML API's OpenRouter-style pages: which upstream runs the request,
+    /// by its source key (`anthropic`, ...) or `auto` for the fallback chain. (On OpenRouter
+    /// itself `provider` is the preferences object of [`provider`](Self::provider).)
+    pub fn upstream(self, source: impl Into<String>) -> Self {
+        self.property("provider", source.into())
+    }
+
     /// OpenRouter's `plugins` ([`Plugin`](super::Plugin)).
     pub fn plugins(self, plugins: impl IntoIterator<Item = super::Plugin>) -> Self {
         let list: Vec<serde_json::Value> = plugins.into_iter().map(|p| p.json()).collect();
