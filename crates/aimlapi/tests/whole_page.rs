@@ -627,3 +627,67 @@ async fn every_block_the_model_sent_goes_back_as_it_came() {
     assert_eq!(next["messages"][1]["content"], "Hi.");
     common::assert_valid_against("openrouter-claude-3-5-haiku", &next);
 }
+
+#[tokio::test]
+async fn tool_input_and_structured_output_read_as_json_while_they_stream() {
+    use futures::StreamExt;
+    let mock = MockServer::start().await;
+    let aiml = client(&mock);
+    // A forced tool on an Anthropic-style page: its arguments arrive in pieces.
+    mock.push(Reply::tool_call("toolu_1", "City", OSLO));
+    let mut stream = aiml
+        .chat("claude-sonnet-4-5")
+        .user("The largest city of Norway?")
+        .max_tokens(1000)
+        .output::<City>()
+        .unwrap()
+        .stream()
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while let Some(value) = stream.next().await {
+        seen.push(value.unwrap());
+    }
+    assert!(seen.len() > 2, "the value grew piece by piece: {seen:?}");
+    assert!(seen.iter().all(Value::is_object), "{seen:?}");
+    assert_eq!(seen.last().unwrap(), &serde_json::from_str::<Value>(OSLO).unwrap());
+    assert_eq!(stream.output().await.unwrap().value().unwrap(), oslo());
+
+    // On a response_format page the text is the value.
+    mock.push(Reply::text(OSLO));
+    let mut stream = aiml
+        .chat("claude-3-5-haiku-latest")
+        .user("The largest city of Norway?")
+        .output::<City>()
+        .unwrap()
+        .stream()
+        .await
+        .unwrap();
+    let mut last = Value::Null;
+    while let Some(value) = stream.next().await {
+        last = value.unwrap();
+    }
+    assert_eq!(last["name"], "Oslo");
+
+    // The Messages endpoint: the fold offers a tool_use block's input so far.
+    mock.push(Reply::tool_call("toolu_2", "lookup", r#"{"word": "tea", "lang": "en"}"#));
+    let mut events = aiml
+        .chat("anthropic/claude-opus-5")
+        .user("Look up tea")
+        .max_tokens(100)
+        .tool(lookup())
+        .stream_message()
+        .await
+        .unwrap();
+    let mut fold = aimlapi::sse::MessageAccumulator::new();
+    let mut partial = Vec::new();
+    while let Some(event) = events.next().await {
+        let event = event.unwrap();
+        aimlapi::sse::Fold::push(&mut fold, &event).unwrap();
+        if let Some(input) = fold.tool_input(0) {
+            partial.push(input);
+        }
+    }
+    assert!(partial.iter().all(Value::is_object), "{partial:?}");
+    assert_eq!(partial.last().unwrap(), &json!({"word": "tea", "lang": "en"}));
+}

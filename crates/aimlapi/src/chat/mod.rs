@@ -16,7 +16,7 @@ pub(crate) mod write;
 pub use self::builder::Chat;
 pub use self::conversation::{Cache, Content, Conversation, Image, Part, ToolUse, Turn};
 #[cfg(feature = "tools")]
-pub use self::output::{Outcome, Output, Structured};
+pub use self::output::{Outcome, Output, Structured, StructuredStream};
 pub use self::server_tools::{ServerTool, UserLocation, WebFetch, WebSearch};
 pub use self::settings::{
     McpServer, Plugin, ReasoningSettings, Sampling, SearchFilters, ThinkingDisplay, ThinkingMode,

@@ -26,7 +26,6 @@ use crate::types;
 /// A chat whose answer is read as a `T` (see the [module](self) for how): send it with
 /// [`send`](Self::send) (the chat endpoint) or [`send_message`](Self::send_message) (the
 /// Messages endpoint).
-#[derive(Clone, Debug)]
 #[must_use = "a chat does nothing until it is sent"]
 pub struct Structured<T> {
     chat: Chat,
@@ -34,6 +33,27 @@ pub struct Structured<T> {
     description: Option<String>,
     schema: Map<String, Value>,
     _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Structured<T> {
+    fn clone(&self) -> Self {
+        Structured {
+            chat: self.chat.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            schema: self.schema.clone(),
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Structured<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Structured")
+            .field("chat", &self.chat)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a structured answer came to: a `T`, or the model's refusal.
@@ -106,6 +126,19 @@ impl<T: JsonSchema + DeserializeOwned> Structured<T> {
         let technique = self.technique(types::WireShape::Messages);
         let completion = self.shaped(technique).send_message().await?;
         self.read(technique, completion)
+    }
+
+    /// Streams from the chat endpoint: the value so far, as parsed JSON, after each piece
+    /// that adds to it; [`StructuredStream::output`] reads the rest into the `T`.
+    pub async fn stream(&self) -> Result<StructuredStream<T>, Error> {
+        let technique = self.technique(self.chat.chat_shape());
+        let stream = self.shaped(technique).stream().await?;
+        Ok(StructuredStream {
+            stream,
+            technique,
+            structured: Structured::clone(self),
+            last: Value::Null,
+        })
     }
 
     /// The body as it would be sent to the chat endpoint, as JSON (for logs and tests).
@@ -196,6 +229,64 @@ impl<T: JsonSchema + DeserializeOwned> Structured<T> {
             outcome: Outcome::Value(value),
             completion,
         })
+    }
+}
+
+/// A structured answer as it arrives ([`Structured::stream`]): a [`Stream`](futures::Stream) of
+/// the value so far as parsed JSON (a partial object grows as its text arrives; a prefix is never
+/// an error), one item each time it changes; `Unpin`.
+pub struct StructuredStream<T> {
+    stream: crate::completions::stream::ChatStream,
+    technique: Technique,
+    structured: Structured<T>,
+    last: Value,
+}
+
+impl<T> std::fmt::Debug for StructuredStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StructuredStream")
+            .field("so_far", &self.last)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: JsonSchema + DeserializeOwned> StructuredStream<T> {
+    /// Reads the rest and returns the answer as a `T` (or the refusal).
+    pub async fn output(self) -> Result<Output<T>, Error> {
+        let completion = self.stream.completion().await?;
+        self.structured.read(self.technique, completion)
+    }
+
+    fn so_far(&self) -> Value {
+        match self.technique {
+            Technique::Tool => self.stream.tool_input(0).unwrap_or(Value::Null),
+            _ => self.stream.text_value(),
+        }
+    }
+}
+
+impl<T: JsonSchema + DeserializeOwned> futures::Stream for StructuredStream<T> {
+    type Item = Result<Value, Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        loop {
+            match std::pin::Pin::new(&mut self.stream).poll_next(cx) {
+                Poll::Ready(Some(Ok(_))) => {
+                    let now = self.so_far();
+                    if now != self.last && !now.is_null() {
+                        self.last = now.clone();
+                        return Poll::Ready(Some(Ok(now)));
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 

@@ -123,6 +123,14 @@ impl Accumulator {
         self.choices.values().any(|c| c.finish_reason.is_some())
     }
 
+    /// The first choice's tool call `index` so far: its arguments as parsed JSON, read from the
+    /// text that has arrived ([`parse_partial_json`](crate::chat::parse_partial_json): a prefix
+    /// is never an error; `{}` before any of it); `None` before the call's first piece.
+    pub fn tool_input(&self, index: u32) -> Option<Value> {
+        let call = self.choices.values().next()?.tool_calls.get(&i64::from(index))?;
+        Some(crate::partial_json::tool_input_so_far(&call.arguments))
+    }
+
     /// The first choice's finish reason, as the server sent it.
     pub fn finish_reason(&self) -> Option<&str> {
         self.choices.values().next()?.finish_reason.as_deref()

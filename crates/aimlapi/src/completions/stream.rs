@@ -161,6 +161,19 @@ impl ChatStream {
         self.chunks.meta()
     }
 
+    /// Tool call `index` so far (see [`StreamDelta::ToolCall`]): its arguments as parsed JSON
+    /// from the pieces read until now, a prefix read without error
+    /// ([`parse_partial_json`](crate::chat::parse_partial_json)).
+    pub fn tool_input(&self, index: u32) -> Option<serde_json::Value> {
+        self.folded.tool_input(index)
+    }
+
+    /// The answer's text so far, as parsed JSON (a structured answer arriving as text):
+    /// `null` before any.
+    pub fn text_value(&self) -> serde_json::Value {
+        crate::partial_json::parse_partial_json(self.folded.text())
+    }
+
     /// Only the text, piece by piece (empty pieces skipped).
     pub fn text(self) -> TextStream {
         TextStream(self)

@@ -194,6 +194,23 @@ impl MessageAccumulator {
         Ok(())
     }
 
+    /// The input of the tool call in content block `index` so far (a `tool_use` or
+    /// `server_tool_use` block still arriving), as parsed JSON read from the pieces so far
+    /// ([`parse_partial_json`](crate::chat::parse_partial_json): a prefix is never an error; `{}`
+    /// before any piece); the whole input once the block has stopped; `None` for another block.
+    pub fn tool_input(&self, index: usize) -> Option<Value> {
+        if let Some(text) = self.json.get(&index) {
+            return Some(crate::partial_json::tool_input_so_far(text));
+        }
+        match self.blocks.get(&index)? {
+            ContentBlock::ToolUseBlock(b) => Some(Value::Object(b.input.clone().unwrap_or_default())),
+            ContentBlock::ServerToolUseBlock(b) => {
+                Some(Value::Object(b.input.clone().unwrap_or_default()))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether `message_stop` has arrived.
     pub fn is_finished(&self) -> bool {
         self.stopped
