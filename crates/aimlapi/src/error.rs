@@ -53,7 +53,7 @@ pub enum ErrorKind {
     /// The request is wrong whatever the model ([`Error::InvalidRequest`] says what raises it);
     /// nothing was sent.
     InvalidRequest,
-    /// The client's [`Budget`](crate::Budget) is spent; nothing was sent.
+    /// The client's [`Budget`](crate::budget::Budget) is spent; nothing was sent.
     BudgetExceeded,
 }
 
@@ -371,7 +371,7 @@ pub enum Error {
     /// page does not take is [`Error::Unsupported`] instead.
     #[error("the request could not be built: {0}")]
     InvalidRequest(String),
-    /// The client's [`Budget`](crate::Budget) is spent: `figure` (the vendor's, with this
+    /// The client's [`Budget`](crate::budget::Budget) is spent: `figure` (the vendor's, with this
     /// client's calls since it was read) is past `limit`. Nothing was sent.
     #[error("the budget is spent: {limit} was set, and the figure is {}", dollars(*.figure))]
     BudgetExceeded {

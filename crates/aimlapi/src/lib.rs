@@ -17,7 +17,7 @@
 pub mod account;
 mod api;
 pub mod batch;
-mod budget;
+pub mod budget;
 pub mod catalogue;
 mod catalogue_state;
 pub mod chat;
@@ -32,7 +32,7 @@ pub mod model;
 mod openrouter;
 mod partial_json;
 pub mod provider;
-mod rate_limits;
+pub mod rate_limits;
 pub mod request;
 mod streaming;
 mod telemetry;
@@ -50,8 +50,6 @@ pub use aimlapi_client::RequestOptions;
 pub use aimlapi_types as types;
 
 pub use api::{Client, ClientBuilder};
-pub use batch::{Batch, BatchBuilder, BatchHandle};
-pub use budget::Budget;
 pub use chat::Chat;
 pub use chat::{Content, Conversation};
 pub use completion::{Answer, Completion};
@@ -62,7 +60,6 @@ pub use http::retry::RetryPolicy;
 pub use http::timeouts::Timeouts;
 pub use model::Model;
 pub use provider::Provider;
-pub use rate_limits::{RateLimit, RateLimits};
 /// The HTTP client crate this one sends with, for [`ClientBuilder::http_client`]: the same
 /// version, so a `reqwest::Client` built from it fits.
 pub use reqwest;

@@ -414,6 +414,15 @@ fn read_number(token: &str) -> Option<Number> {
     }
 }
 
+/// A tool call's input so far: the arguments' text read by [`parse_partial_json`], and `{}`
+/// before any of it has arrived (a tool's input is an object).
+pub(crate) fn tool_input_so_far(text: &str) -> Value {
+    match parse_partial_json(text) {
+        Value::Null if text.trim().is_empty() => Value::Object(serde_json::Map::new()),
+        value => value,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,14 +664,5 @@ mod tests {
             let _ = read(&text[..end]);
         }
         assert_eq!(read(text), expected);
-    }
-}
-
-/// A tool call's input so far: the arguments' text read by [`parse_partial_json`], and `{}`
-/// before any of it has arrived (a tool's input is an object).
-pub(crate) fn tool_input_so_far(text: &str) -> Value {
-    match parse_partial_json(text) {
-        Value::Null if text.trim().is_empty() => Value::Object(serde_json::Map::new()),
-        value => value,
     }
 }

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::provider::ProviderKind;
-use crate::types::WireShape;
+use aimlapi_types::WireShape;
 
 pub use crate::usage::TokenUsage;
 

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 pub(crate) const FARTHEST: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The retry policy's default `max_retry_after`: the cap of every wait a server names, and of
-/// [`RateLimits::wait_at`](crate::RateLimits::wait_at), which knows no client's policy.
+/// [`RateLimits::wait_at`](crate::rate_limits::RateLimits::wait_at), which knows no client's policy.
 pub(crate) const DEFAULT_WAIT_CAP: Duration = Duration::from_secs(60);
 
 /// `t` in UTC as ISO 8601 with milliseconds and `Z`, as the account routes write theirs.

@@ -24,11 +24,11 @@ use serde_json::{json, Map, Value};
 use crate::chat::conversation::{Cache, CacheControl, Conversation, Part, ToolUse, Turn};
 use crate::completion::call_parts;
 use crate::error::Error;
-use crate::types::WireShape;
+use aimlapi_types::WireShape;
 
 /// A boxed, sendable future.
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-use crate::types;
+use aimlapi_types as types;
 
 /// Formats the API knows; schemars' numeric formats (`uint32`, `double`, ...) are dropped.
 const KNOWN_FORMATS: &[&str] = &[
@@ -834,7 +834,7 @@ mod tests {
     /// The same round through the conversation API and through a typed request of `R`, for a
     /// model of a page of `R`'s shape: the tool turns go out as the same bytes.
     fn both_paths<R: ToolRequest>(
-        provider: crate::Provider,
+        provider: crate::provider::Provider,
         extra: serde_json::Value,
     ) -> Vec<String> {
         let page = MODEL_PAGES
@@ -842,7 +842,7 @@ mod tests {
             .find(|p| p.shape == R::SHAPE)
             .expect("a page of the shape");
         let id = page.ids[0];
-        let client = crate::Client::builder()
+        let client = crate::api::Client::builder()
             .provider(provider)
             .base_url("http://127.0.0.1:9")
             .api_key("test-key")
@@ -874,9 +874,18 @@ mod tests {
     #[test]
     fn both_request_paths_write_the_same_tool_turns_in_every_shape() {
         let openai = [
-            both_paths::<types::ChatCompletionRequest>(crate::Provider::AimlApi, json!({})),
-            both_paths::<types::OpenRouterStyleRequest>(crate::Provider::AimlApi, json!({})),
-            both_paths::<types::OpenRouterRequest>(crate::Provider::open_router(), json!({})),
+            both_paths::<types::ChatCompletionRequest>(
+                crate::provider::Provider::AimlApi,
+                json!({}),
+            ),
+            both_paths::<types::OpenRouterStyleRequest>(
+                crate::provider::Provider::AimlApi,
+                json!({}),
+            ),
+            both_paths::<types::OpenRouterRequest>(
+                crate::provider::Provider::open_router(),
+                json!({}),
+            ),
         ];
         for turns in &openai {
             let assistant: Value = serde_json::from_str(&turns[0]).unwrap();
@@ -890,11 +899,11 @@ mod tests {
         }
         let anthropic = [
             both_paths::<types::AnthropicChatRequest>(
-                crate::Provider::AimlApi,
+                crate::provider::Provider::AimlApi,
                 json!({"max_tokens": 64}),
             ),
             both_paths::<types::HybridChatRequest>(
-                crate::Provider::AimlApi,
+                crate::provider::Provider::AimlApi,
                 json!({"max_tokens": 64}),
             ),
         ];

@@ -22,7 +22,7 @@ use crate::model::{Model, ModelFacts};
 use crate::provider::{ApiKey, Provider, ProviderKind};
 use crate::request::ChatRequest;
 use crate::telemetry::{Call, Operation};
-use crate::types::WireShape;
+use aimlapi_types::WireShape;
 
 /// A model call's start: its `X-Client-Request-Id` (recorded in its span) and, when contents are
 /// recorded, the request's messages.
@@ -224,14 +224,14 @@ impl Transport {
         };
         match source {
             Source::Usage(window) => {
-                let usage: crate::types::KeyUsage = self
+                let usage: aimlapi_types::KeyUsage = self
                     .account_get("/v2/usage", &window.query()?, "budget")
                     .await?;
                 usage.spend.ok_or_else(|| missing("spend"))
             }
             Source::Balance => {
                 let none: &[(&str, &str)] = &[];
-                let balance: crate::types::Balance =
+                let balance: aimlapi_types::Balance =
                     self.account_get("/v2/billing", none, "budget").await?;
                 balance
                     .current_balance
@@ -511,7 +511,7 @@ impl Transport {
                 answer.map(|(value, ..)| value).map_err(|mut f| {
                     let unsent = matches!(
                         f.error.kind(),
-                        crate::ErrorKind::RateLimited | crate::ErrorKind::Connection
+                        crate::error::ErrorKind::RateLimited | crate::error::ErrorKind::Connection
                     );
                     f.retryable &= unsent || !only_unsent;
                     f

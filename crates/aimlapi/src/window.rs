@@ -133,7 +133,7 @@ mod tests {
             Window::between(t - 93 * day, t),
         ] {
             let e = bad.query().unwrap_err();
-            assert_eq!(e.kind(), crate::ErrorKind::InvalidRequest, "{bad:?}");
+            assert_eq!(e.kind(), crate::error::ErrorKind::InvalidRequest, "{bad:?}");
         }
         assert!(Window::days(93)
             .query()

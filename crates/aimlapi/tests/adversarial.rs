@@ -478,7 +478,7 @@ async fn a_metrics_figure_of_the_wrong_type_names_the_field_and_what_came() {
 async fn a_budget_error_prints_money_at_a_sensible_precision() {
     let server = Server::start(vec![Reply::status(200, r#"{"current_balance":-1e308}"#)]).await;
     let c = builder(&server)
-        .budget(aimlapi::Budget::balance_floor(1e300))
+        .budget(aimlapi::budget::Budget::balance_floor(1e300))
         .build()
         .unwrap();
     let err = bounded("chat", c.chat_completion(&hello()))

@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use aimlapi::batch::BatchHandle;
 use aimlapi::batch::{BatchError, BatchLimits, BatchState, Wait};
 use aimlapi::catalogue::Section;
-use aimlapi::{BatchHandle, Client, ErrorKind, Provider, RetryPolicy};
+use aimlapi::{Client, ErrorKind, Provider, RetryPolicy};
 use aimlapi_mock::{BatchForm, BatchOutcome, MockServer, Reply};
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -37,7 +38,7 @@ fn fast() -> Wait {
 }
 
 /// Three requests to three models, one of them known only by a chat page's dated id.
-fn three(c: &Client) -> aimlapi::BatchBuilder {
+fn three(c: &Client) -> aimlapi::batch::BatchBuilder {
     c.batch()
         .request(
             "test-01",

@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use aimlapi::account::Window;
-use aimlapi::{Budget, Client, ErrorKind, Provider, RetryPolicy};
+use aimlapi::budget::Budget;
+use aimlapi::{Client, ErrorKind, Provider, RetryPolicy};
 use aimlapi_mock::MockServer;
 
 const KEY: &str = "sk-budget-0123456789";

@@ -442,7 +442,7 @@ async fn a_budgets_reading_of_the_account_is_a_child_of_the_call() {
         .base_url(mock.base_url())
         .api_key("test-key")
         .retry(RetryPolicy::none())
-        .budget(aimlapi::Budget::balance_floor(1.0))
+        .budget(aimlapi::budget::Budget::balance_floor(1.0))
         .build()
         .unwrap();
     c.chat("claude-sonnet-4-5").user("Hi").send().await.unwrap();

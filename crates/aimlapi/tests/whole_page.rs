@@ -650,7 +650,10 @@ async fn tool_input_and_structured_output_read_as_json_while_they_stream() {
     }
     assert!(seen.len() > 2, "the value grew piece by piece: {seen:?}");
     assert!(seen.iter().all(Value::is_object), "{seen:?}");
-    assert_eq!(seen.last().unwrap(), &serde_json::from_str::<Value>(OSLO).unwrap());
+    assert_eq!(
+        seen.last().unwrap(),
+        &serde_json::from_str::<Value>(OSLO).unwrap()
+    );
     assert_eq!(stream.output().await.unwrap().value().unwrap(), oslo());
 
     // On a response_format page the text is the value.
@@ -670,7 +673,11 @@ async fn tool_input_and_structured_output_read_as_json_while_they_stream() {
     assert_eq!(last["name"], "Oslo");
 
     // The Messages endpoint: the fold offers a tool_use block's input so far.
-    mock.push(Reply::tool_call("toolu_2", "lookup", r#"{"word": "tea", "lang": "en"}"#));
+    mock.push(Reply::tool_call(
+        "toolu_2",
+        "lookup",
+        r#"{"word": "tea", "lang": "en"}"#,
+    ));
     let mut events = aiml
         .chat("anthropic/claude-opus-5")
         .user("Look up tea")
@@ -689,5 +696,8 @@ async fn tool_input_and_structured_output_read_as_json_while_they_stream() {
         }
     }
     assert!(partial.iter().all(Value::is_object), "{partial:?}");
-    assert_eq!(partial.last().unwrap(), &json!({"word": "tea", "lang": "en"}));
+    assert_eq!(
+        partial.last().unwrap(),
+        &json!({"word": "tea", "lang": "en"})
+    );
 }

@@ -23,8 +23,9 @@
 
 use std::time::{Duration, Instant};
 
+use aimlapi::batch::BatchHandle;
 use aimlapi::types::BatchResultLine;
-use aimlapi::{BatchHandle, Client, Provider, RetryPolicy};
+use aimlapi::{Client, Provider, RetryPolicy};
 use aimlapi_bench::{peak_rss_kib, read_request, reset_peak_rss, rss_kib};
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;

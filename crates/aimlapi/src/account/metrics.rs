@@ -1,7 +1,7 @@
 //! Picking, among models a service holds interchangeable, the one fastest now by the live
 //! metrics ([`Account::model_metrics`](super::Account::model_metrics)).
 
-use crate::types::{MeasuredModels, MetricsReport, ModelMetrics, Percentiles};
+use aimlapi_types::{MeasuredModels, MetricsReport, ModelMetrics, Percentiles};
 
 /// Which of a model's live figures to compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

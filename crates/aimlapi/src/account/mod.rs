@@ -28,7 +28,7 @@ use futures::TryStreamExt;
 use crate::error::Error;
 use crate::http::meta::ResponseMeta;
 use crate::transport::Transport;
-use crate::types;
+use aimlapi_types as types;
 
 /// How far back [`Account::charge_of`] and [`Account::log_row_of`] look for a call.
 const LOOKBACK: Duration = Duration::from_secs(24 * 3600);

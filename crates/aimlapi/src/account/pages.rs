@@ -10,7 +10,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 
 use super::{Account, Window};
 use crate::error::Error;
-use crate::types;
+use aimlapi_types as types;
 
 /// The most rows a page of either list holds.
 const MOST: u8 = 100;

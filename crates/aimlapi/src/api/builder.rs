@@ -25,7 +25,7 @@ pub struct ClientBuilder {
     log_contents: bool,
     max_body: usize,
     check_properties: bool,
-    budget: Option<crate::Budget>,
+    budget: Option<crate::budget::Budget>,
     http: Option<reqwest::Client>,
 }
 
@@ -138,9 +138,9 @@ impl ClientBuilder {
     }
 
     /// A spending limit checked before each chat and Messages call against the account's own
-    /// figures (see [`Budget`](crate::Budget)): it holds across every process on the account.
+    /// figures (see [`Budget`](crate::budget::Budget)): it holds across every process on the account.
     /// Without one (the default), no account request is ever made for it.
-    pub fn budget(mut self, budget: crate::Budget) -> Self {
+    pub fn budget(mut self, budget: crate::budget::Budget) -> Self {
         self.budget = Some(budget);
         self
     }

@@ -90,7 +90,7 @@ impl Answer {
     }
 
     /// What came with the response.
-    pub(crate) fn meta(&self) -> &crate::ResponseMeta {
+    pub(crate) fn meta(&self) -> &crate::http::meta::ResponseMeta {
         self.body.meta()
     }
 
@@ -175,7 +175,7 @@ mod tests {
             br#"{"id":"x"}"#,
         ] {
             let err = element(other).unwrap_err();
-            assert_eq!(err.kind(), crate::ErrorKind::Decode);
+            assert_eq!(err.kind(), crate::error::ErrorKind::Decode);
             assert!(err.to_string().contains("neither a result line"), "{err}");
         }
     }

@@ -19,7 +19,7 @@ use crate::messages::stream::MessageEventStream;
 use crate::model::Model;
 use crate::telemetry::Operation;
 use crate::transport::Transport;
-use crate::types::WireShape;
+use aimlapi_types::WireShape;
 
 /// A conversation for one model: build it, then [`send`](Self::send) or
 /// [`stream`](Self::stream) it. The client writes it in the request shape of the model's page

@@ -7,7 +7,7 @@ use super::shape::writes_blocks;
 use super::write::{joined_text, last_written};
 use crate::error::Error;
 use crate::model::Model;
-use crate::types::{ModelPage, WireShape};
+use aimlapi_types::{ModelPage, WireShape};
 
 /// Whether images can go by URL (the Anthropic-style chat pages take base64 only).
 fn takes_image_urls(shape: WireShape) -> bool {
@@ -222,8 +222,8 @@ impl Pages {
         let own = model.messages_page();
         let blocks = Some(chat).filter(|p| writes_blocks(p.shape));
         Some(Pages {
-            first: own.unwrap_or(&crate::types::MESSAGES_SHAPE),
-            also: [Some(&crate::types::MESSAGES_SHAPE), blocks],
+            first: own.unwrap_or(&aimlapi_types::MESSAGES_SHAPE),
+            also: [Some(&aimlapi_types::MESSAGES_SHAPE), blocks],
             chat: blocks.filter(|_| own.is_none()),
         })
     }
@@ -232,7 +232,7 @@ impl Pages {
     fn left_out(&self, name: &str) -> bool {
         self.chat.is_some_and(|chat| {
             !chat.accepts(name)
-                && crate::types::MODEL_PAGES
+                && aimlapi_types::MODEL_PAGES
                     .iter()
                     .any(|p| p.shape == chat.shape && p.accepts(name))
         })

@@ -1,6 +1,6 @@
 //! The conversation API: what [`Client::chat`](crate::Client::chat) takes and gives back. A
-//! [`Chat`] holds a [`Conversation`] and its settings; [`check`] decides what the pages of its
-//! endpoint take; [`write`] writes it in each dialect.
+//! [`Chat`] holds a [`Conversation`] and its settings; before it is sent, it is checked against
+//! what the pages of its endpoint take, then written in the dialect of its page.
 
 mod builder;
 mod check;

@@ -21,9 +21,10 @@ use super::tool_choice::ToolChoice;
 use crate::completion::{Answer, Completion};
 use crate::error::Error;
 use crate::tool_spec::ToolSpec;
-use crate::types;
+use aimlapi_types as types;
 
-/// A chat whose answer is read as a `T` (see the [module](self) for how): send it with
+/// A chat whose answer is read as a `T` ([`Chat::output`] says how the schema reaches the
+/// model): send it with
 /// [`send`](Self::send) (the chat endpoint) or [`send_message`](Self::send_message) (the
 /// Messages endpoint).
 #[must_use = "a chat does nothing until it is sent"]
@@ -147,7 +148,7 @@ impl<T: JsonSchema + DeserializeOwned> Structured<T> {
     }
 
     /// The name the schema goes by (the forced tool's, the `json_schema`'s).
-    pub fn schema_name(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.name
     }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::shape::{stop_property, writes_blocks};
 use super::tool_choice::ToolChoice;
-use crate::types::WireShape;
+use aimlapi_types::WireShape;
 
 /// The settings of a request beside its conversation (sampling, length, thinking, OpenRouter's
 /// fallbacks and reasoning); each is sent only when set.
@@ -201,7 +201,7 @@ impl Sampling {
 /// What to do with a setting the model's page does not take.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Unsupported {
-    /// Refuse the request before sending ([`Error::Unsupported`]). The default.
+    /// Refuse the request before sending ([`Error::Unsupported`](crate::Error::Unsupported)). The default.
     #[default]
     Refuse,
     /// Leave the setting out and send the rest.

@@ -2,7 +2,7 @@
 
 use crate::model::Model;
 use crate::provider::ProviderKind;
-use crate::types::WireShape;
+use aimlapi_types::WireShape;
 
 /// The shape of `model`'s chat-completions body on `provider`: OpenRouter's own there; on the
 /// AI/ML API its page's (a page of the Messages endpoint says nothing of the chat body); the

@@ -127,7 +127,12 @@ impl Accumulator {
     /// text that has arrived ([`parse_partial_json`](crate::chat::parse_partial_json): a prefix
     /// is never an error; `{}` before any of it); `None` before the call's first piece.
     pub fn tool_input(&self, index: u32) -> Option<Value> {
-        let call = self.choices.values().next()?.tool_calls.get(&i64::from(index))?;
+        let call = self
+            .choices
+            .values()
+            .next()?
+            .tool_calls
+            .get(&i64::from(index))?;
         Some(crate::partial_json::tool_input_so_far(&call.arguments))
     }
 

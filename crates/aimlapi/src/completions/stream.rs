@@ -301,7 +301,7 @@ mod tests {
             response.status(),
             response.headers().clone(),
             1,
-            crate::Model::from_id("m"),
+            crate::model::Model::from_id("m"),
         );
         let bytes =
             crate::http::body::ByteStream::new(response, std::time::Duration::from_secs(5), meta);
@@ -323,7 +323,7 @@ mod tests {
     /// never a decode error from half an event.
     #[tokio::test]
     async fn a_body_cut_at_any_byte_is_the_full_completion_or_an_unexpected_end() {
-        use crate::types::{ChatCompletion, ChatCompletionChunk};
+        use aimlapi_types::{ChatCompletion, ChatCompletionChunk};
         const TRANSCRIPT: &[u8] = include_bytes!("../../../mock/fixtures/seed-003-stream.txt");
         let fold = |body: &'static [u8]| async move {
             let response = reqwest::Response::from(http::Response::new(reqwest::Body::from(body)));
@@ -331,7 +331,7 @@ mod tests {
                 response.status(),
                 response.headers().clone(),
                 1,
-                crate::Model::from_id("test"),
+                crate::model::Model::from_id("test"),
             );
             let stream = ByteStream::new(response, std::time::Duration::from_secs(5), meta);
             ChunkStream::<ChatCompletionChunk>::new(stream)

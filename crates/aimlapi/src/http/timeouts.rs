@@ -39,7 +39,7 @@ pub(crate) fn within<T>(
     tokio::time::timeout(limit, attempt).map(move |done| match done {
         Ok(done) => done,
         Err(_) => Err(crate::http::failure::Failure {
-            error: crate::Error::Timeout {
+            error: crate::error::Error::Timeout {
                 after: limit,
                 waiting_for: "the response",
             },

@@ -203,7 +203,9 @@ impl MessageAccumulator {
             return Some(crate::partial_json::tool_input_so_far(text));
         }
         match self.blocks.get(&index)? {
-            ContentBlock::ToolUseBlock(b) => Some(Value::Object(b.input.clone().unwrap_or_default())),
+            ContentBlock::ToolUseBlock(b) => {
+                Some(Value::Object(b.input.clone().unwrap_or_default()))
+            }
             ContentBlock::ServerToolUseBlock(b) => {
                 Some(Value::Object(b.input.clone().unwrap_or_default()))
             }

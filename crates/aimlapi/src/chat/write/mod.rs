@@ -15,7 +15,7 @@ use self::openai::OpenAiMessages;
 use super::conversation::{Cache, CacheControl, Conversation, Part};
 use super::settings::{Sampling, ThinkingDisplay, ThinkingMode};
 use super::shape::{stop_property, writes_blocks};
-use crate::types::WireShape;
+use aimlapi_types::WireShape;
 
 /// Whether a stream in `shape` to `model` asks for its usage: on a chat page that takes
 /// `stream_options`, unless the caller sets `stream_options` (theirs goes out instead). The AI/ML
