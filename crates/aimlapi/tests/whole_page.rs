@@ -701,3 +701,33 @@ async fn tool_input_and_structured_output_read_as_json_while_they_stream() {
         &json!({"word": "tea", "lang": "en"})
     );
 }
+
+#[tokio::test]
+async fn a_system_message_stands_where_the_dialect_can_carry_it() {
+    let mock = MockServer::start().await;
+    let aiml = client(&mock);
+    let chat = |model: &str| {
+        aiml.chat(model)
+            .system("Be brief.")
+            .user("Hello.")
+            .assistant("Hi.")
+            .system_message("From now on, answer in French.")
+            .user("How are you?")
+            .max_tokens(100)
+    };
+    let openai = chat("claude-3-5-haiku-latest").body().unwrap();
+    assert_eq!(
+        openai["messages"][3],
+        json!({"role": "system", "content": "From now on, answer in French."})
+    );
+    assert_eq!(openai["messages"].as_array().unwrap().len(), 5);
+    common::assert_valid(&openai);
+    let blocks = chat("anthropic/claude-opus-5").body().unwrap();
+    assert_eq!(
+        blocks["system"],
+        json!([{"type": "text", "text": "Be brief."},
+               {"type": "text", "text": "From now on, answer in French."}])
+    );
+    assert_eq!(blocks["messages"].as_array().unwrap().len(), 3);
+    common::assert_valid(&blocks);
+}

@@ -83,6 +83,12 @@ impl Chat {
         self
     }
 
+    /// Adds a system message here, between the turns (see [`Conversation::system_message`]).
+    pub fn system_message(mut self, text: impl Into<String>) -> Self {
+        self.conversation = self.conversation.system_message(text);
+        self
+    }
+
     /// Adds a turn (for example [`Completion::turn`], the model's last answer).
     pub fn turn(mut self, turn: Turn) -> Self {
         self.conversation.push(turn);

@@ -302,6 +302,8 @@ fn check_cache_points(
             // The serializers mark the last part a user turn writes (thinking is left out).
             Some(Turn::User(parts)) => last_written(parts).is_some(),
             Some(Turn::ToolResult { .. }) => true,
+            // In place in the OpenAI-style dialects only (the others move it to `system`).
+            Some(Turn::System(_)) => !writes_blocks(shape),
             Some(Turn::Assistant {
                 content,
                 tool_calls,

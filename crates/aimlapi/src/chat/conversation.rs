@@ -73,6 +73,10 @@ pub enum Turn {
         /// The tool calls it made, in order.
         tool_calls: Vec<ToolUse>,
     },
+    /// A system message where the conversation has it: in place in the OpenAI-style dialects;
+    /// after the system prompt, in the top-level `system`, in the Anthropic-style ones (which
+    /// carry system text nowhere else).
+    System(String),
     /// The result of one tool call, for the model to read.
     ToolResult {
         /// The id of the call ([`ToolUse::id`]).
@@ -286,6 +290,21 @@ impl Conversation {
             }),
         }
         self
+    }
+
+    /// Adds a system message here, between the turns (the prompt set by
+    /// [`system`](Self::system) stays first).
+    pub fn system_message(mut self, text: impl Into<String>) -> Self {
+        self.push(Turn::System(text.into()));
+        self
+    }
+
+    /// The system messages among the turns, in order.
+    pub(crate) fn system_messages(&self) -> impl Iterator<Item = &str> {
+        self.turns.iter().filter_map(|t| match t {
+            Turn::System(text) => Some(text.as_str()),
+            _ => None,
+        })
     }
 
     /// Adds the result of the tool call `call_id`.

@@ -69,6 +69,8 @@ impl AnthropicMessages<'_> {
                     content,
                     tool_calls,
                 } => messages.push(AnthropicMessage::Assistant(content, tool_calls, ttl)),
+                // Written in the top-level `system` (see `SystemBlocks`).
+                Turn::System(_) => {}
                 _ => match messages.last_mut() {
                     Some(AnthropicMessage::User(turns)) => turns.push((turn, ttl)),
                     _ => messages.push(AnthropicMessage::User(vec![(turn, ttl)])),
@@ -144,7 +146,7 @@ impl Serialize for AnthropicUserBlocks<'_, '_> {
                     },
                     *mark,
                 )?,
-                Turn::Assistant { .. } => {}
+                Turn::Assistant { .. } | Turn::System(_) => {}
             }
         }
         seq.end()
@@ -264,6 +266,24 @@ impl Serialize for AnthropicAssistantBlocks<'_> {
                 },
                 ttl,
             )?;
+        }
+        seq.end()
+    }
+}
+
+/// The top-level `system` when the conversation has system messages among its turns: the
+/// prompt (with its breakpoint), then each of them, as text blocks.
+pub(super) struct SystemBlocks<'a>(pub(super) Marks<'a>);
+
+impl Serialize for SystemBlocks<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0.conversation;
+        let mut seq = s.serialize_seq(None)?;
+        if let Some(prompt) = c.system_prompt() {
+            element(&mut seq, &TextBlock { text: prompt }, self.0.system())?;
+        }
+        for text in c.system_messages() {
+            seq.serialize_element(&TextBlock { text })?;
         }
         seq.end()
     }

@@ -60,7 +60,9 @@ impl Serialize for Body<'_> {
             on: self.cache,
         };
         if writes_blocks(self.shape) {
-            if let Some(system) = c.system_prompt() {
+            if c.system_messages().next().is_some() {
+                map.serialize_entry("system", &anthropic::SystemBlocks(marks))?;
+            } else if let Some(system) = c.system_prompt() {
                 map.serialize_entry("system", &TextContent(system, marks.system()))?;
             }
             map.serialize_entry("messages", &AnthropicMessages(marks))?;

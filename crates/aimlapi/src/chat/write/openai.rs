@@ -25,12 +25,12 @@ impl OpenAiMessages<'_> {
     pub(super) fn elements<Q: SerializeSeq>(&self, seq: &mut Q) -> Result<(), Q::Error> {
         let marks = self.0;
         let c = marks.conversation;
+        #[derive(Serialize)]
+        struct System<'a> {
+            role: &'static str,
+            content: TextContent<'a>,
+        }
         if let Some(system) = c.system_prompt() {
-            #[derive(Serialize)]
-            struct System<'a> {
-                role: &'static str,
-                content: TextContent<'a>,
-            }
             seq.serialize_element(&System {
                 role: "system",
                 content: TextContent(system, marks.system()),
@@ -40,6 +40,10 @@ impl OpenAiMessages<'_> {
             let ttl = marks.turn(index);
             match turn {
                 Turn::User(parts) => seq.serialize_element(&OpenAiUser(parts, ttl))?,
+                Turn::System(text) => seq.serialize_element(&System {
+                    role: "system",
+                    content: TextContent(text, ttl),
+                })?,
                 Turn::Assistant {
                     content,
                     tool_calls,
