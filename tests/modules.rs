@@ -542,3 +542,75 @@ fn a_circle_is_found() {
         ["a"].into_iter().map(String::from).collect()
     );
 }
+
+/// The names `aimlapi`'s root re-exports that are not modules (`pub use a::{B, C};`,
+/// `pub use a::B;`; a crate re-exported whole, `pub use x as y;` or `pub use reqwest;`, is a
+/// module).
+fn root_items(lib: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    for stmt in lib.split(';') {
+        let stmt = stmt.trim();
+        let Some(path) = stmt
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("#[") && !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .trim()
+            .strip_prefix("pub use ")
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        if path.contains(" as ") || !path.contains("::") {
+            continue;
+        }
+        match path.split_once('{') {
+            Some((_, group)) => items.extend(
+                group
+                    .trim_end_matches('}')
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+            ),
+            None => items.extend(path.rsplit("::").next().map(str::to_string)),
+        }
+    }
+    items
+}
+
+#[test]
+fn the_crate_root_is_a_face_of_at_most_twenty_items_that_no_module_imports_through() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/aimlapi/src");
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    // Only the top of the file: the inline `sse` and `tools` modules re-export for themselves.
+    let top = &lib[..lib.find("pub mod sse").unwrap_or(lib.len())];
+    let items = root_items(top);
+    assert!(
+        items.len() >= 10,
+        "the root's items were not found: {items:?}"
+    );
+    assert!(
+        items.len() <= 20,
+        "{} items at the crate root: {items:?}",
+        items.len()
+    );
+    let mut through = Vec::new();
+    for (module, path) in modules(&src) {
+        let code = code(&path);
+        for used in crate_paths(&code) {
+            let first = used.split("::").next().unwrap_or_default();
+            if first == "types" || items.iter().any(|i| i == first) {
+                through.push(format!("{module}: crate::{used}"));
+            }
+        }
+    }
+    assert!(
+        through.is_empty(),
+        "imports through the root's re-exports:\n{}",
+        through.join("\n")
+    );
+    assert_eq!(
+        root_items("pub use a::{B, C};\npub use x as y;\npub use d::E;\n#[cfg(f)]\npub use z;"),
+        ["B", "C", "E"]
+    );
+}
