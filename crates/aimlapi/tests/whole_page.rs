@@ -626,6 +626,16 @@ async fn every_block_the_model_sent_goes_back_as_it_came() {
     assert_eq!(next["messages"][1]["reasoning_details"], details);
     assert_eq!(next["messages"][1]["content"], "Hi.");
     common::assert_valid_against("openrouter-claude-3-5-haiku", &next);
+    // An OpenAI-style page of the AI/ML API closes its assistant message: left out there.
+    let elsewhere = aiml
+        .chat("claude-3-5-haiku-latest")
+        .user("Hello")
+        .turn(first.turn())
+        .user("Again.")
+        .body()
+        .unwrap();
+    assert!(elsewhere["messages"][1].get("reasoning_details").is_none());
+    common::assert_valid(&elsewhere);
 }
 
 #[tokio::test]

@@ -67,7 +67,8 @@ impl Serialize for Body<'_> {
             }
             map.serialize_entry("messages", &AnthropicMessages(marks))?;
         } else {
-            map.serialize_entry("messages", &OpenAiMessages(marks))?;
+            let details = takes_reasoning_details(self.shape);
+            map.serialize_entry("messages", &OpenAiMessages(marks, details))?;
         }
         let o = self.sampling;
         if let Some(v) = o.temperature {
@@ -276,8 +277,15 @@ pub(crate) fn write_messages<Q: SerializeSeq>(
     if writes_blocks(shape) {
         AnthropicMessages(marks).elements(seq)
     } else {
-        OpenAiMessages(marks).elements(seq)
+        OpenAiMessages(marks, takes_reasoning_details(shape)).elements(seq)
     }
+}
+
+/// Whether an OpenAI-style body of `shape` carries `reasoning_details` on assistant messages:
+/// OpenRouter's and the OpenRouter-style pages' (the OpenAI-style pages close their assistant
+/// message to fields they do not list).
+fn takes_reasoning_details(shape: WireShape) -> bool {
+    matches!(shape, WireShape::OpenRouter | WireShape::OpenRouterStyle)
 }
 
 /// A tool call's arguments as the object the next request carries: the JSON object the model

@@ -10,7 +10,8 @@ use super::{
 };
 use crate::chat::conversation::{Cache, Image, Part, ToolUse, Turn};
 
-pub(super) struct OpenAiMessages<'a>(pub(super) Marks<'a>);
+/// The messages, and whether assistant messages carry `reasoning_details`.
+pub(super) struct OpenAiMessages<'a>(pub(super) Marks<'a>, pub(super) bool);
 
 impl Serialize for OpenAiMessages<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -51,6 +52,7 @@ impl OpenAiMessages<'_> {
                     content,
                     tool_calls,
                     ttl,
+                    details: self.1,
                 })?,
                 Turn::ToolResult {
                     call_id, content, ..
@@ -148,6 +150,8 @@ struct OpenAiAssistant<'a> {
     content: &'a [Part],
     tool_calls: &'a [ToolUse],
     ttl: Option<Cache>,
+    /// Whether `reasoning_details` are written.
+    details: bool,
 }
 
 impl Serialize for OpenAiAssistant<'_> {
@@ -164,17 +168,19 @@ impl Serialize for OpenAiAssistant<'_> {
             map.serialize_entry("tool_calls", &OpenAiToolCalls(self.tool_calls))?;
         }
         // OpenRouter's reasoning, with its signatures, as it came.
-        let details: Vec<&serde_json::Value> = self
-            .content
-            .iter()
-            .filter_map(|p| match p {
-                Part::ReasoningDetails(d) => Some(d),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        if !details.is_empty() {
-            map.serialize_entry("reasoning_details", &details)?;
+        if self.details {
+            let details: Vec<&serde_json::Value> = self
+                .content
+                .iter()
+                .filter_map(|p| match p {
+                    Part::ReasoningDetails(d) => Some(d),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            if !details.is_empty() {
+                map.serialize_entry("reasoning_details", &details)?;
+            }
         }
         map.end()
     }
