@@ -311,9 +311,9 @@ impl Answer for types::ChatCompletion {
         self.id.as_deref()
     }
 
-    /// Its `reasoning_details` as they came (OpenRouter's, sent back on the next request in
-    /// the OpenAI-style dialects), its text and its tool calls; other reasoning text is not sent
-    /// back on the chat endpoint.
+    /// Its `reasoning_details` as they came (sent back to OpenRouter and the OpenRouter-style
+    /// pages), its text and its tool calls; other reasoning text is not sent back on the chat
+    /// endpoint.
     fn turn(&self) -> Turn {
         let mut content = Vec::new();
         if let Some(details) = first_message(self)

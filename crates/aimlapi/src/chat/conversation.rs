@@ -125,7 +125,7 @@ pub enum Part {
     /// OpenAI-style one sends a user's block as a content part and leaves an assistant's out.
     Block(serde_json::Value),
     /// OpenRouter's `reasoning_details` (with their signatures), as they came: sent back on the
-    /// assistant message in the OpenAI-style dialects, left out of the others.
+    /// assistant message to OpenRouter and the OpenRouter-style pages, left out elsewhere.
     ReasoningDetails(Vec<serde_json::Value>),
 }
 
