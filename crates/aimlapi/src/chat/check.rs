@@ -104,6 +104,14 @@ pub(crate) fn checked<'s>(
         .filter(|p| !takes(p))
         .map(std::borrow::Cow::Borrowed)
         .collect();
+    if sampling.tool_choice.is_some() || !sampling.properties.is_empty() {
+        refused.extend(
+            sampling
+                .set_beside(shape)
+                .filter(|p| !takes(p))
+                .map(std::borrow::Cow::Borrowed),
+        );
+    }
     // Where the breakpoints go: the system prompt is a top-level `system` in the Anthropic
     // shapes and a message in the OpenAI one.
     let system_place = match shape {

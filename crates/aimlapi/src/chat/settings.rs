@@ -149,7 +149,8 @@ impl ThinkingDisplay {
 }
 
 impl Sampling {
-    /// Each setting that is set, by the property name it has in `shape`.
+    /// Each sampling setting that is set, by the property name it has in `shape` (the tool
+    /// choice and the typed properties: [`set_beside`](Self::set_beside)).
     pub(crate) fn set(&self, shape: WireShape) -> impl Iterator<Item = &'static str> + '_ {
         let stop = stop_property(shape);
         [
@@ -165,12 +166,15 @@ impl Sampling {
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
-        .chain(
-            self.tool_choice
-                .iter()
-                .flat_map(move |c| c.properties(writes_blocks(shape))),
-        )
-        .chain(self.properties.keys().copied())
+    }
+
+    /// The properties of the tool choice and the typed setters, by name in `shape` (apart from
+    /// [`set`](Self::set): most requests have none, and skip them).
+    pub(crate) fn set_beside(&self, shape: WireShape) -> impl Iterator<Item = &'static str> + '_ {
+        self.tool_choice
+            .iter()
+            .flat_map(move |c| c.properties(writes_blocks(shape)))
+            .chain(self.properties.keys().copied())
     }
 
     pub(crate) fn clear(&mut self, property: &str) {
