@@ -24,7 +24,12 @@ pub enum ErrorKind {
     BadRequest,
     /// 404.
     NotFound,
-    /// 5xx.
+    /// The model is overloaded: status 529, or an `overloaded_error` (an error answer's type, or
+    /// the type of an error event inside a stream). Worth waiting for: overload windows last from
+    /// seconds to minutes ([`RetryPolicy::patient`](crate::RetryPolicy::patient)), or moving to
+    /// another gateway ([`ClientBuilder::fallback`](crate::ClientBuilder::fallback)).
+    Overloaded,
+    /// 5xx other than an overload.
     Server,
     /// Any other HTTP status that is not a success.
     OtherStatus,
@@ -66,6 +71,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::RateLimited => "rate limited",
             ErrorKind::BadRequest => "bad request",
             ErrorKind::NotFound => "not found",
+            ErrorKind::Overloaded => "overloaded",
             ErrorKind::Server => "server error",
             ErrorKind::OtherStatus => "unexpected status",
             ErrorKind::Timeout => "timed out",
@@ -183,10 +189,30 @@ impl HttpError {
             429 => ErrorKind::RateLimited,
             400 | 422 => ErrorKind::BadRequest,
             404 => ErrorKind::NotFound,
+            529 => ErrorKind::Overloaded,
+            500..=599 if self.is_overload() => ErrorKind::Overloaded,
             500..=599 => ErrorKind::Server,
             _ => ErrorKind::OtherStatus,
         }
     }
+
+    /// Whether the answer's error type or code is Anthropic's `overloaded_error` (as it came,
+    /// or wrapped by the gateway in its message).
+    fn is_overload(&self) -> bool {
+        self.code.as_deref() == Some(OVERLOADED)
+            || self.body.contains(OVERLOADED)
+                && (error_type(&self.body).as_deref() == Some(OVERLOADED)
+                    || self.upstream().is_some_and(|u| u.error_type == OVERLOADED))
+    }
+}
+
+/// Anthropic's error type for an overloaded model.
+pub(crate) const OVERLOADED: &str = "overloaded_error";
+
+/// `error.type` of a JSON error body (`{"type":"error","error":{"type":..}}`).
+fn error_type(body: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    value.get("error")?.get("type").map(text)
 }
 
 /// An upstream provider's error inside a gateway's error answer ([`HttpError::upstream`]).
@@ -403,6 +429,18 @@ pub enum Error {
         #[source]
         error: Box<Error>,
     },
+    /// A call failed on a gateway in a way that moves it
+    /// ([`FailoverPolicy`](crate::failover::FailoverPolicy)), and the gateway it would have gone
+    /// to next does not serve its model: `error` is the last failure, `why` says where it stayed.
+    /// Its [`kind`](Error::kind) is `error`'s.
+    #[error("{error} ({why})")]
+    NotMoved {
+        /// The last failure.
+        #[source]
+        error: Box<Error>,
+        /// Which gateway it did not move to, and why.
+        why: String,
+    },
     /// A split submission (`BatchBuilder::submit_all`) failed part way: the batches in
     /// `batch_ids` were made (and run, and cost), the next one failed with `error`; nothing after
     /// it was sent. `BatchHandle { ids: batch_ids, .. }` picks the made ones up (to wait for, or
@@ -456,6 +494,9 @@ impl Error {
             Error::Connection(_) => ErrorKind::Connection,
             Error::Decode { .. } | Error::Paging { .. } | Error::Output { .. } => ErrorKind::Decode,
             Error::Config(_) => ErrorKind::Config,
+            Error::Stream { code, .. } if matches!(code.as_deref(), Some(OVERLOADED | "529")) => {
+                ErrorKind::Overloaded
+            }
             Error::Stream { .. } => ErrorKind::Stream,
             Error::UnexpectedEnd => ErrorKind::UnexpectedEnd,
             Error::StepLimit { .. } => ErrorKind::StepLimit,
@@ -465,7 +506,9 @@ impl Error {
             Error::Unsupported { .. } | Error::CannotWrite { .. } => ErrorKind::Unsupported,
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
             Error::BudgetExceeded { .. } => ErrorKind::BudgetExceeded,
-            Error::InBatch { error, .. } | Error::PartlySubmitted { error, .. } => error.kind(),
+            Error::InBatch { error, .. }
+            | Error::PartlySubmitted { error, .. }
+            | Error::NotMoved { error, .. } => error.kind(),
         }
     }
 
@@ -473,6 +516,7 @@ impl Error {
     pub fn http(&self) -> Option<&HttpError> {
         match self {
             Error::Http(e) | Error::Forbidden(e) => Some(e),
+            Error::NotMoved { error, .. } => error.http(),
             _ => None,
         }
     }

@@ -25,6 +25,7 @@ mod completion;
 mod completions;
 pub mod cost;
 pub mod error;
+pub mod failover;
 mod http;
 mod json;
 mod messages;

@@ -254,6 +254,19 @@ impl Model {
         }
     }
 
+    /// Whether a gateway of `kind` serves this model, as far as this crate knows: OpenRouter a
+    /// known model with an OpenRouter id (`anthropic/...`), the AI/ML API (and a custom base URL,
+    /// which spells ids as it does) a model one of its pages lists. What a failover may move.
+    pub(crate) fn served_by(&self, kind: ProviderKind) -> bool {
+        let Some(page) = self.page else {
+            return false;
+        };
+        match kind {
+            ProviderKind::OpenRouter => self.id_for(kind).contains('/'),
+            _ => !page.page.starts_with("openrouter-") || self.id_for(kind) != self.id(),
+        }
+    }
+
     /// The model's facts, when this crate knows them.
     pub fn facts(&self) -> Option<ModelFacts> {
         let page = self.page?;

@@ -186,6 +186,7 @@ impl Call {
             attempt = field::Empty,
             http.response.status_code = field::Empty,
             client_request_id = field::Empty,
+            aimlapi.gateway.moved_from = field::Empty,
         );
         #[cfg(feature = "otel")]
         let metrics = cx
@@ -202,6 +203,13 @@ impl Call {
             outcome: Outcome::default(),
             #[cfg(feature = "otel")]
             metrics,
+        }
+    }
+
+    /// The gateway (its base URL) the call moved from, when it did.
+    pub(crate) fn moved_from(&self, gateway: Option<&str>) {
+        if let Some(gateway) = gateway {
+            self.span.record("aimlapi.gateway.moved_from", gateway);
         }
     }
 

@@ -57,6 +57,9 @@ pub(crate) struct Settings {
     /// With the caller's own HTTP client: the headers this client puts on each request (with
     /// its own, they are that client's defaults instead).
     pub(crate) request_headers: Option<HeaderMap>,
+    /// The running total this transport's calls count into, when shared with others (a
+    /// client's fallback gateways count into its total).
+    pub(crate) spent: Option<Arc<crate::cost::Spend>>,
 }
 
 /// The shared transport: cheap to clone (one `Arc`).
@@ -122,6 +125,7 @@ impl Transport {
             }
         };
         let budget = settings.budget;
+        let spent = settings.spent.clone().unwrap_or_default();
         let chat_url = endpoint("/v1/chat/completions")?;
         Ok(Transport {
             inner: Arc::new(Inner {
@@ -132,7 +136,7 @@ impl Transport {
                 messages_url: endpoint("/v1/messages")?,
                 settings,
                 catalogue: Default::default(),
-                spent: Default::default(),
+                spent,
                 log_reads: crate::http::pace::Pace::new(200, Duration::from_secs(60)),
                 budget: budget.map(crate::budget::BudgetState::new),
             }),
@@ -354,6 +358,7 @@ impl Transport {
         let facts = self.model_facts(&model);
         ResponseMeta::new(status, headers, attempts, model)
             .with_facts(facts)
+            .with_gateway(&self.inner.settings.base_url)
             .with_client_request_id(client_request_id)
     }
 
@@ -474,7 +479,8 @@ impl Transport {
             Ok((status, headers, response))
         });
         let ((status, headers, response), attempts) = self.traced(call, retried).await?;
-        let meta = ResponseMeta::new(status, headers, attempts, Model::from_id(""));
+        let meta = ResponseMeta::new(status, headers, attempts, Model::from_id(""))
+            .with_gateway(self.base_url());
         Ok(ByteStream::new(response, idle, meta))
     }
 
@@ -841,25 +847,26 @@ impl Transport {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Failure>>,
     {
+        let policy = &self.inner.settings.retry;
+        let started = tokio::time::Instant::now();
         let mut n = 0u32;
         loop {
             n += 1;
             span.record("attempt", i64::from(n));
-            match attempt().await {
+            let f = match attempt().await {
                 Ok(v) => {
                     tracing::info!(parent: span, attempt = n, "done");
                     return Ok((v, n));
                 }
-                Err(f) if f.retryable && n <= self.inner.settings.retry.max_retries => {
-                    let wait = self.inner.settings.retry.delay(n - 1, f.headers.as_ref());
-                    tracing::warn!(parent: span, attempt = n, error = %f.error, wait_ms = wait.as_millis() as u64, "retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                Err(f) => {
-                    tracing::warn!(parent: span, attempt = n, error = %f.error, "failed");
-                    return Err(f.error);
-                }
+                Err(f) => f,
+            };
+            let wait = policy.delay(n - 1, f.headers.as_ref());
+            if !f.retryable || !policy.allows(n - 1, started.elapsed(), wait) {
+                tracing::warn!(parent: span, attempt = n, error = %f.error, "failed");
+                return Err(f.error);
             }
+            tracing::warn!(parent: span, attempt = n, error = %f.error, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
         }
     }
 }

@@ -74,7 +74,9 @@ async fn the_same_overload_after_a_delta_ends_the_stream_with_the_typed_error() 
         }
     }
     let e = error.expect("the stream's error");
-    assert_eq!(e.kind(), ErrorKind::Stream, "{e}");
+    // An overload inside a stream is still the stream's error, of the overload's kind.
+    assert!(matches!(e, aimlapi::Error::Stream { .. }), "{e:?}");
+    assert_eq!(e.kind(), ErrorKind::Overloaded, "{e}");
     assert!(e.to_string().contains("overloaded_error"), "{e}");
     assert_eq!(streams(&mock), 1, "never a silent restart");
 }

@@ -73,7 +73,8 @@ fn an_error_event_ends_the_stream_with_its_kind() {
             .unwrap(),
     );
     let err = fold(&all).unwrap_err();
-    assert_eq!(err.kind(), aimlapi::ErrorKind::Stream);
+    assert!(matches!(err, aimlapi::Error::Stream { .. }), "{err:?}");
+    assert_eq!(err.kind(), aimlapi::ErrorKind::Overloaded);
     assert!(
         err.to_string().contains("overloaded_error") && err.to_string().contains("Overloaded"),
         "{err}"
@@ -190,8 +191,13 @@ fn an_error_event_in_the_body_is_the_typed_error() {
         "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",
     );
     let err = decode_and_fold(&[body.as_bytes()]).unwrap_err();
-    assert_eq!(err.kind(), aimlapi::ErrorKind::Stream, "{err}");
+    assert!(matches!(err, aimlapi::Error::Stream { .. }), "{err:?}");
+    assert_eq!(err.kind(), aimlapi::ErrorKind::Overloaded, "{err}");
     assert!(err.to_string().contains("overloaded_error"), "{err}");
+    // Another error type inside a stream keeps the stream's kind.
+    let body = body.replace("overloaded_error", "api_error");
+    let err = decode_and_fold(&[body.as_bytes()]).unwrap_err();
+    assert_eq!(err.kind(), aimlapi::ErrorKind::Stream, "{err}");
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]

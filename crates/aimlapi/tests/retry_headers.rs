@@ -68,6 +68,7 @@ fn policy() -> impl Strategy<Value = RetryPolicy> {
             max_backoff: Duration::from_millis(max),
             max_retry_after: Duration::from_millis(cap),
             jitter,
+            max_elapsed: None,
         })
 }
 

@@ -37,8 +37,12 @@ impl MockBuilder {
             seed: std::collections::hash_map::RandomState::new(),
             batches: Default::default(),
             account: Default::default(),
+            outages: Default::default(),
             started: std::time::SystemTime::now(),
         });
+        if let Some(outage) = &shared.config.outage {
+            shared.outages.start(outage);
+        }
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(MockServer {
             base_url: format!("http://{addr}"),
@@ -87,6 +91,16 @@ impl MockServer {
     /// `/v1/models`, ...; see the crate's documentation) follow it.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Plays `outage` from now: every model call fails as it says until it ends.
+    pub fn outage(&self, outage: crate::Outage) {
+        self.shared.outages.start(&outage);
+    }
+
+    /// Ends the outage being played, if any.
+    pub fn end_outage(&self) {
+        self.shared.outages.end();
     }
 
     /// Queues a reply for the next request that finds the queue's front.

@@ -85,6 +85,7 @@ pub struct MockBuilder {
     pub(crate) batch_expiry: Duration,
     pub(crate) batch_form: BatchForm,
     pub(crate) batch_progress: bool,
+    pub(crate) outage: Option<crate::Outage>,
     pub(crate) management_key: Option<String>,
     pub(crate) account_balance: f64,
     pub(crate) charge_delay: Duration,
@@ -114,6 +115,7 @@ impl Default for MockBuilder {
             batch_expiry: Duration::from_secs(24 * 3600),
             batch_form: BatchForm::Array,
             batch_progress: false,
+            outage: None,
             management_key: None,
             account_balance: 100.0,
             charge_delay: Duration::from_millis(500),
@@ -240,6 +242,12 @@ impl MockBuilder {
         self
     }
 
+    /// An outage played from the start ([`Outage`](crate::Outage)).
+    pub fn outage(mut self, outage: crate::Outage) -> Self {
+        self.outage = Some(outage);
+        self
+    }
+
     /// A reply queued from the start.
     pub fn reply(mut self, reply: Reply) -> Self {
         self.replies.push(reply);
@@ -261,6 +269,8 @@ pub(crate) struct Shared {
     pub(crate) seed: std::collections::hash_map::RandomState,
     /// The message batches made, and outcomes scripted for requests to come.
     pub(crate) batches: crate::batches::Batches,
+    /// The outage being played, if any.
+    pub(crate) outages: crate::outage::Outages,
     /// The account the answered calls land in.
     pub(crate) account: crate::account::Account,
     /// When the server started: the account's opening top-up.

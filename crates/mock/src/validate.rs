@@ -61,13 +61,7 @@ impl Schemas {
     /// Checks `body` against the request schema of the document its `model` names. `Ok` carries
     /// the document's stem; `Err` says what is wrong (at most a few problems).
     pub(crate) fn check(&self, body: &Value) -> Result<&'static str, String> {
-        let model = body
-            .get("model")
-            .and_then(Value::as_str)
-            .ok_or_else(|| "the body has no string `model`".to_string())?;
-        let stem = self
-            .document_of(model)
-            .ok_or_else(|| format!("unknown model `{model}`"))?;
+        let stem = self.check_model(body)?;
         let problems: Vec<String> = self.validators[stem]
             .iter_errors(body)
             .take(3)
@@ -78,6 +72,43 @@ impl Schemas {
         } else {
             Err(format!("{stem}: {}", problems.join("; ")))
         }
+    }
+
+    /// Checks a body sent to OpenRouter's path against OpenRouter's own document (its shape:
+    /// OpenAI-style tools and content, `reasoning`, `provider`, `models`), whatever Claude model it
+    /// names (the document's enum lists one; OpenRouter takes them all). `Ok` carries the stem of
+    /// the document of the model it names, for the documented answer.
+    pub(crate) fn check_openrouter(&self, body: &Value) -> Result<&'static str, String> {
+        let Some(page) = aimlapi_types::MODEL_PAGES
+            .iter()
+            .find(|p| p.page.starts_with("openrouter-") && self.validators.contains_key(p.page))
+        else {
+            return self.check(body);
+        };
+        let mut as_listed = body.clone();
+        let named = self.check_model(body);
+        if let (Some(map), Some(id)) = (as_listed.as_object_mut(), page.ids.first()) {
+            map.insert("model".into(), Value::String(id.to_string()));
+        }
+        let problems: Vec<String> = self.validators[page.page]
+            .iter_errors(&as_listed)
+            .take(3)
+            .map(|e| format!("{} at `{}`", e, e.instance_path()))
+            .collect();
+        if !problems.is_empty() {
+            return Err(format!("{}: {}", page.page, problems.join("; ")));
+        }
+        named
+    }
+
+    /// The stem of the document the body's `model` names.
+    fn check_model(&self, body: &Value) -> Result<&'static str, String> {
+        let model = body
+            .get("model")
+            .and_then(Value::as_str)
+            .ok_or_else(|| "the body has no string `model`".to_string())?;
+        self.document_of(model)
+            .ok_or_else(|| format!("unknown model `{model}`"))
     }
 
     /// Every known model id, sorted.

@@ -27,6 +27,8 @@ pub struct ClientBuilder {
     check_properties: bool,
     budget: Option<crate::budget::Budget>,
     http: Option<reqwest::Client>,
+    fallbacks: Vec<ClientBuilder>,
+    failover: crate::failover::FailoverPolicy,
 }
 
 impl Default for ClientBuilder {
@@ -43,6 +45,8 @@ impl Default for ClientBuilder {
             check_properties: true,
             budget: None,
             http: None,
+            fallbacks: Vec::new(),
+            failover: crate::failover::FailoverPolicy::default(),
         }
     }
 }
@@ -155,10 +159,53 @@ impl ClientBuilder {
         self
     }
 
+    /// Another gateway, tried after this one (and the fallbacks given before it) when a
+    /// conversation's call fails in a way the [`FailoverPolicy`](crate::failover::FailoverPolicy)
+    /// moves: described by its own builder (provider, base URL, key, retries, timeouts), whose
+    /// own fallbacks are not taken (a configuration error). Calls made with the conversation API
+    /// ([`Client::chat`]) move, written for the gateway they go to; typed requests, batches,
+    /// the catalogue and the account stay on this gateway.
+    pub fn fallback(mut self, gateway: ClientBuilder) -> Self {
+        self.fallbacks.push(gateway);
+        self
+    }
+
+    /// Which failures move a call to the next gateway, and the breakers
+    /// ([`FailoverPolicy::default`](crate::failover::FailoverPolicy) unless set).
+    pub fn failover(mut self, policy: crate::failover::FailoverPolicy) -> Self {
+        self.failover = policy;
+        self
+    }
+
     /// Builds the client. Fails (`ErrorKind::Config`) when the AI/ML API or OpenRouter is chosen
     /// and no key was given nor found in the environment, when the key or a header cannot be sent
     /// as a header, or when the base URL is not an `http(s)` URL with a host.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(mut self) -> Result<Client, Error> {
+        let fallbacks = std::mem::take(&mut self.fallbacks);
+        let policy = std::mem::take(&mut self.failover);
+        let primary = self.transport(None)?;
+        if fallbacks.is_empty() {
+            return Ok(Client::new(primary));
+        }
+        let mut all = vec![primary.clone()];
+        for gateway in fallbacks {
+            if !gateway.fallbacks.is_empty() {
+                return Err(Error::Config(
+                    "a fallback gateway has fallbacks of its own: give them all to the first builder"
+                        .into(),
+                ));
+            }
+            all.push(gateway.transport(Some(primary.spend().clone()))?);
+        }
+        Ok(Client::new(primary).with_route(crate::failover::Route::new(all, policy)))
+    }
+
+    /// The transport this builder describes, counting its calls' cost in `spent` when given
+    /// (a fallback counts into its client's total).
+    fn transport(
+        self,
+        spent: Option<std::sync::Arc<crate::cost::Spend>>,
+    ) -> Result<Transport, Error> {
         let (key, source) = match (self.key, self.provider.key_variable()) {
             (Some(k), _) => (Some(k), "the API key given to ClientBuilder::api_key"),
             (None, Some(var)) => match std::env::var(var) {
@@ -226,7 +273,7 @@ impl ClientBuilder {
         let base_url = self
             .base_url
             .unwrap_or_else(|| self.provider.base_url().to_string());
-        Ok(Client::new(Transport::new(Settings {
+        Transport::new(Settings {
             http,
             provider: self.provider,
             base_url,
@@ -238,6 +285,7 @@ impl ClientBuilder {
             check_properties: self.check_properties,
             budget: self.budget,
             request_headers,
-        })?))
+            spent,
+        })
     }
 }

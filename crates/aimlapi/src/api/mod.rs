@@ -43,6 +43,8 @@ use crate::transport::Transport;
 #[derive(Clone)]
 pub struct Client {
     transport: Transport,
+    /// The gateways, when fallbacks were given.
+    route: Option<std::sync::Arc<crate::failover::Route>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -53,7 +55,25 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     pub(crate) fn new(transport: Transport) -> Self {
-        Client { transport }
+        Client {
+            transport,
+            route: None,
+        }
+    }
+
+    pub(crate) fn with_route(mut self, route: crate::failover::Route) -> Self {
+        self.route = Some(std::sync::Arc::new(route));
+        self
+    }
+
+    /// The client's gateways in the order calls try them, each with its circuit breaker's
+    /// state (for a health endpoint); one entry without fallbacks.
+    pub fn gateways(&self) -> Vec<crate::failover::GatewayHealth> {
+        match &self.route {
+            Some(route) => route.health(),
+            None => crate::failover::Route::new(vec![self.transport.clone()], Default::default())
+                .health(),
+        }
     }
 
     /// A builder, for the AI/ML API unless told otherwise.
@@ -95,7 +115,7 @@ impl Client {
     /// conversation API, for any model, dialect and provider. The [`Chat`] owns a clone of the
     /// client's transport: it can be moved into a task.
     pub fn chat(&self, model: impl Into<Model>) -> Chat {
-        Chat::new(self.transport.clone(), model.into())
+        Chat::new(self.transport.clone(), model.into()).with_route(self.route.clone())
     }
 
     /// Sends a non-streaming request and returns the typed completion with its metadata.

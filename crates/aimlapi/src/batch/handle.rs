@@ -429,7 +429,8 @@ impl ResultReader {
         // this request's, and stay with it.
         let base = self.answer.meta();
         let meta = ResponseMeta::new(base.status, HeaderMap::new(), base.attempts, model.clone())
-            .with_facts(facts);
+            .with_facts(facts)
+            .with_gateway(&base.gateway);
         Completion {
             value: message,
             meta,

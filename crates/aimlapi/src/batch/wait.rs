@@ -80,7 +80,11 @@ struct Watch<P> {
 fn transient(e: &Error) -> bool {
     matches!(
         e.kind(),
-        ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Connection
+        ErrorKind::RateLimited
+            | ErrorKind::Overloaded
+            | ErrorKind::Server
+            | ErrorKind::Timeout
+            | ErrorKind::Connection
     )
 }
 

@@ -15,6 +15,7 @@ use crate::completion::Completion;
 use crate::completions::stream::ChatStream;
 use crate::completions::stream::ChunkStream;
 use crate::error::Error;
+use crate::failover::{Pin, Route};
 use crate::messages::stream::MessageEventStream;
 use crate::model::Model;
 use crate::telemetry::Operation;
@@ -47,11 +48,17 @@ pub struct Chat {
     #[cfg(feature = "tools")]
     tools: Vec<crate::tool_spec::ToolSpec>,
     server_tools: Vec<ServerTool>,
+    /// The client's gateways, when it has fallbacks.
+    route: Option<std::sync::Arc<Route>>,
+    /// The gateway this conversation went to, shared with its clones.
+    pin: Pin,
 }
 
 impl Chat {
     pub(crate) fn new(transport: Transport, model: Model) -> Self {
         Chat {
+            route: None,
+            pin: Pin::default(),
             transport,
             model,
             conversation: Conversation::new(),
@@ -63,6 +70,15 @@ impl Chat {
             tools: Vec::new(),
             server_tools: Vec::new(),
         }
+    }
+
+    /// The chat over `route`'s gateways (its transport is the first's).
+    pub(crate) fn with_route(mut self, route: Option<std::sync::Arc<Route>>) -> Self {
+        if route.is_some() {
+            self.pin = Pin::new();
+        }
+        self.route = route;
+        self
     }
 
     /// Sets the system prompt.
@@ -416,7 +432,7 @@ impl Chat {
     /// The shape the chat endpoint's body is written in.
     #[cfg(feature = "tools")]
     pub(crate) fn chat_shape(&self) -> WireShape {
-        self.target().0
+        self.target(&self.transport).0
     }
 
     /// Whether the pages of `shape`'s endpoint take `property` (yes for a model no page lists).
@@ -553,14 +569,17 @@ impl Chat {
 
     /// Sends the conversation and returns the model's answer.
     pub async fn send(&self) -> Result<Completion<types::ChatCompletion>, Error> {
-        self.answer(self.target()).await
+        self.over_gateways(move |t, from| self.answer(t, false, from))
+            .await
     }
 
     /// Sends the conversation with `stream: true` and returns the answer as it arrives: deltas,
     /// the text alone ([`ChatStream::text`]), the whole answer at the end
     /// ([`ChatStream::completion`]).
     pub async fn stream(&self) -> Result<ChatStream, Error> {
-        let bytes = self.open(self.target()).await?;
+        let bytes = self
+            .over_gateways(move |t, from| self.open(t, false, from))
+            .await?;
         Ok(ChatStream::new(
             ChunkStream::new(bytes).counting(self.transport.spend().clone()),
         ))
@@ -570,27 +589,105 @@ impl Chat {
     /// native shape, and returns the message: thinking blocks with their signatures, text, tool
     /// calls ([`Completion::turn`] keeps them all for the next turn).
     pub async fn send_message(&self) -> Result<Completion<types::MessageResponse>, Error> {
-        self.answer(self.messages_target()).await
+        self.over_gateways(move |t, from| self.answer(t, true, from))
+            .await
     }
 
     /// Sends the conversation to the Messages endpoint with `stream: true` and returns its
     /// events as they arrive ([`MessageEventStream::completion`] folds them into the answer).
     pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
-        let bytes = self.open(self.messages_target()).await?;
+        let bytes = self
+            .over_gateways(move |t, from| self.open(t, true, from))
+            .await?;
         Ok(MessageEventStream::new(bytes).counting(self.transport.spend().clone()))
     }
 
-    /// Sends the body for `target` (non-streaming) and reads the answer as `T`.
-    async fn answer<T>(&self, target: (WireShape, String)) -> Result<Completion<T>, Error>
+    /// Runs `go` on this chat's gateway, or over the client's gateways when it has fallbacks:
+    /// this conversation's own first, each whose breaker lets the call through, moving on after
+    /// a failure the policy moves (to a gateway that serves the model); the conversation stays on
+    /// the gateway that answered. `go` is given the transport and the base URL of the gateway
+    /// the call moved from.
+    async fn over_gateways<'a, T, Fut>(
+        &'a self,
+        go: impl Fn(&'a Transport, Option<&'a str>) -> Fut,
+    ) -> Result<T, Error>
+    where
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        let Some(route) = self.route.as_deref() else {
+            return go(&self.transport, None).await;
+        };
+        let pinned = self.pin.get();
+        let mut last: Option<(usize, Error)> = None;
+        let mut tried = false;
+        for at in route.order(pinned) {
+            let member = &route.members[at];
+            // The client's own gateway takes the model as the caller named it; another must
+            // serve it.
+            let kind = member.transport.provider().kind();
+            if at != 0 && !self.model.served_by(kind) {
+                if let Some((_, error)) = last {
+                    return Err(Error::NotMoved {
+                        error: Box::new(error),
+                        why: crate::failover::not_served(&self.model, &member.transport),
+                    });
+                }
+                continue;
+            }
+            let Some(pass) = member.breaker.pass(std::time::Instant::now()) else {
+                continue;
+            };
+            tried = true;
+            let from = last
+                .as_ref()
+                .map(|(i, _)| route.members[*i].transport.base_url());
+            let result = go(&member.transport, from).await;
+            let served = match &result {
+                Ok(_) => Some(true),
+                Err(e) if route.policy.moves(e) => Some(false),
+                Err(_) => None,
+            };
+            member
+                .breaker
+                .report(pass, served, std::time::Instant::now());
+            match result {
+                Ok(v) => {
+                    if pinned != Some(at) {
+                        self.pin.set(at);
+                    }
+                    return Ok(v);
+                }
+                Err(e) if served == Some(false) => last = Some((at, e)),
+                Err(e) => return Err(e),
+            }
+        }
+        match last {
+            Some((_, error)) => Err(error),
+            // Every breaker turned the call away: it goes to its first gateway all the same.
+            None if !tried => {
+                let at = route.order(pinned).next().unwrap_or(0);
+                go(&route.members[at].transport, None).await
+            }
+            None => unreachable!("a gateway tried either answered or left its error"),
+        }
+    }
+
+    /// Sends the body for the chat endpoint (or the Messages endpoint) through `transport`
+    /// (non-streaming) and reads the answer as `T`; `moved_from` is the gateway the call left.
+    async fn answer<T>(
+        &self,
+        transport: &Transport,
+        messages: bool,
+        moved_from: Option<&str>,
+    ) -> Result<Completion<T>, Error>
     where
         T: serde::de::DeserializeOwned + crate::completion::Answer,
     {
-        let p = self.prepare(target)?;
-        let call = self
-            .transport
-            .call(Operation::Chat { stream: false }, &p.id);
+        let p = self.prepare(self.target_on(transport, messages), transport)?;
+        let call = transport.call(Operation::Chat { stream: false }, &p.id);
+        call.moved_from(moved_from);
         call.request(&p.sampling);
-        self.transport
+        let mut done = transport
             .complete(
                 p.shape,
                 &p.body(false),
@@ -598,15 +695,24 @@ impl Chat {
                 &self.options,
                 call,
             )
-            .await
+            .await?;
+        done.meta.moved_from = moved_from.map(str::to_string);
+        Ok(done)
     }
 
-    /// Sends the body for `target` with `stream: true` and returns the body as it arrives.
-    async fn open(&self, target: (WireShape, String)) -> Result<crate::http::ByteStream, Error> {
-        let p = self.prepare(target)?;
-        let call = self.transport.call(Operation::Chat { stream: true }, &p.id);
+    /// Sends the body with `stream: true` through `transport` and returns the body as it
+    /// arrives.
+    async fn open(
+        &self,
+        transport: &Transport,
+        messages: bool,
+        moved_from: Option<&str>,
+    ) -> Result<crate::http::ByteStream, Error> {
+        let p = self.prepare(self.target_on(transport, messages), transport)?;
+        let call = transport.call(Operation::Chat { stream: true }, &p.id);
+        call.moved_from(moved_from);
         call.request(&p.sampling);
-        self.transport
+        let mut bytes = transport
             .open_stream(
                 p.shape,
                 &p.body(true),
@@ -614,7 +720,18 @@ impl Chat {
                 &self.options,
                 call,
             )
-            .await
+            .await?;
+        bytes.meta_mut().moved_from = moved_from.map(str::to_string);
+        Ok(bytes)
+    }
+
+    /// The shape and id a call through `transport` sends: the Messages endpoint's, or the
+    /// chat endpoint's as that gateway takes them.
+    fn target_on(&self, transport: &Transport, messages: bool) -> (WireShape, String) {
+        match messages {
+            true => self.messages_target(),
+            false => self.target(transport),
+        }
     }
 
     /// The Messages endpoint's shape and the id as given.
@@ -697,7 +814,7 @@ impl Chat {
     ///
     /// [`send_message`]: Self::send_message
     pub(crate) fn batch_params(&self) -> Result<Vec<u8>, Error> {
-        let p = self.prepare(self.messages_target())?;
+        let p = self.prepare(self.messages_target(), &self.transport)?;
         let cannot = |e: serde_json::Error| Error::CannotWrite {
             model: self.model.id().to_string(),
             what: e.to_string(),
@@ -717,7 +834,7 @@ impl Chat {
 
     /// The body as it would be sent to the chat endpoint, as JSON (for logs and tests).
     pub fn body(&self) -> Result<serde_json::Value, Error> {
-        let p = self.prepare(self.target())?;
+        let p = self.prepare(self.target(&self.transport), &self.transport)?;
         serde_json::to_value(p.body(false)).map_err(|e| Error::CannotWrite {
             model: self.model.id().to_string(),
             what: e.to_string(),
@@ -727,18 +844,24 @@ impl Chat {
     /// The chat endpoint's body as the bytes that go out.
     #[cfg(all(test, feature = "tools"))]
     pub(crate) fn body_text(&self) -> String {
-        let p = self.prepare(self.target()).unwrap();
+        let p = self
+            .prepare(self.target(&self.transport), &self.transport)
+            .unwrap();
         serde_json::to_string(&p.body(false)).unwrap()
     }
 
     /// What a body for `endpoint` needs: the shape and the id (on the chat endpoint, a known
     /// model's id as its provider spells it; on the Messages endpoint, as given), the settings
     /// checked against the model's page, the tools in the shape's form.
-    fn prepare(&self, (shape, id): (WireShape, String)) -> Result<Prepared<'_>, Error> {
+    fn prepare(
+        &self,
+        (shape, id): (WireShape, String),
+        transport: &Transport,
+    ) -> Result<Prepared<'_>, Error> {
         if let Some(id) = &self.unsendable_id {
             crate::http::trace_id::check(id)?;
         }
-        let checked = self.checked(shape)?;
+        let checked = self.checked(shape, transport)?;
         Ok(Prepared {
             ask_usage: super::write::asks_stream_usage(shape, &self.model, &self.options),
             tools: self.tool_json(shape, &checked),
@@ -750,9 +873,10 @@ impl Chat {
         })
     }
 
-    /// The shape to write and the id to send: a known model's id as its provider spells it.
-    fn target(&self) -> (WireShape, String) {
-        let kind = self.transport.provider().kind();
+    /// The shape to write and the id to send through `transport`: a known model's id as its
+    /// provider spells it.
+    fn target(&self, transport: &Transport) -> (WireShape, String) {
+        let kind = transport.provider().kind();
         let id = match kind {
             crate::provider::ProviderKind::OpenRouter => self.model.id_for(kind).into_owned(),
             _ => self.model.id().to_string(),
@@ -760,8 +884,8 @@ impl Chat {
         (super::shape::chat_shape(&self.model, kind), id)
     }
 
-    fn checked(&self, shape: WireShape) -> Result<Checked<'_>, Error> {
-        let unsupported = if self.options.send_unsupported || !self.transport.checks_properties() {
+    fn checked(&self, shape: WireShape, transport: &Transport) -> Result<Checked<'_>, Error> {
+        let unsupported = if self.options.send_unsupported || !transport.checks_properties() {
             Unsupported::Send
         } else {
             self.unsupported

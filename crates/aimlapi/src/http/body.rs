@@ -53,6 +53,10 @@ impl ByteStream {
         &self.meta
     }
 
+    pub(crate) fn meta_mut(&mut self) -> &mut ResponseMeta {
+        &mut self.meta
+    }
+
     pub(crate) fn new(response: reqwest::Response, idle: Duration, meta: ResponseMeta) -> Self {
         let deadline = deadline_after(idle);
         ByteStream {

@@ -37,6 +37,10 @@ pub struct ResponseMeta {
     ///
     /// [`estimated_cost`]: crate::Completion::estimated_cost
     pub facts: Option<ModelFacts>,
+    /// The gateway that answered: its base URL.
+    pub gateway: String,
+    /// The gateway the call moved from (its base URL), when it failed over.
+    pub moved_from: Option<String>,
     /// All response headers.
     pub headers: HeaderMap,
 }
@@ -63,6 +67,8 @@ impl ResponseMeta {
             attempts,
             facts: None,
             model,
+            gateway: String::new(),
+            moved_from: None,
             headers,
         }
     }
@@ -75,6 +81,11 @@ impl ResponseMeta {
 
     pub(crate) fn with_client_request_id(mut self, id: String) -> Self {
         self.client_request_id = Some(id);
+        self
+    }
+
+    pub(crate) fn with_gateway(mut self, base_url: &str) -> Self {
+        self.gateway = base_url.to_string();
         self
     }
 

@@ -10,7 +10,8 @@ use crate::error::retry_after;
 
 /// How failed requests are retried. The defaults are those of the Stainless-generated SDKs:
 /// 2 retries, backoff `min(0.5 s * 2^n, 8 s)` less up to 25% jitter, the server's `retry-after-ms`
-/// or `retry-after` honoured up to 60 s.
+/// or `retry-after` honoured up to 60 s, no bound on the time they take.
+/// [`patient`](Self::patient) bounds them by elapsed time instead, to ride out an overload.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt.
@@ -24,6 +25,10 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
     /// The share of each backoff taken off at random (0 to 1), so clients spread out.
     pub jitter: f64,
+    /// The longest time the attempts of one request may take, from the first's start: a retry
+    /// whose wait would end past it is not made (the last failure is the error). `None`: bounded
+    /// by [`max_retries`](Self::max_retries) alone.
+    pub max_elapsed: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
@@ -34,6 +39,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(8),
             max_retry_after: crate::time::DEFAULT_WAIT_CAP,
             jitter: 0.25,
+            max_elapsed: None,
         }
     }
 }
@@ -45,6 +51,26 @@ impl RetryPolicy {
             max_retries: 0,
             ..Self::default()
         }
+    }
+
+    /// Retries for as long as `elapsed` allows, however many that takes (the backoff and the
+    /// server's waits as by default): an overload of a minute or two is ridden out with
+    /// `RetryPolicy::patient(Duration::from_secs(180))`.
+    pub fn patient(elapsed: Duration) -> Self {
+        RetryPolicy {
+            max_retries: u32::MAX,
+            max_elapsed: Some(elapsed),
+            ..Self::default()
+        }
+    }
+
+    /// Whether retry number `retry` (0 for the first) may be made after `wait`, when the
+    /// request's attempts began `elapsed` ago.
+    pub(crate) fn allows(&self, retry: u32, elapsed: Duration, wait: Duration) -> bool {
+        retry < self.max_retries
+            && self
+                .max_elapsed
+                .is_none_or(|most| elapsed.saturating_add(wait) <= most)
     }
 
     /// Whether an answer with `status` and `headers` is worth another try: `x-should-retry`
@@ -100,6 +126,23 @@ pub(crate) mod tests {
             h.insert(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn retries_are_bounded_by_count_and_by_elapsed_time() {
+        let s = Duration::from_secs;
+        let default = RetryPolicy::default();
+        assert!(default.allows(1, s(3600), s(60)));
+        assert!(!default.allows(2, s(0), s(0)));
+        let patient = RetryPolicy::patient(s(120));
+        assert!(patient.allows(1000, s(100), s(20)));
+        assert!(!patient.allows(1000, s(100), s(21)));
+        assert!(!patient.allows(0, s(121), s(0)));
+        let both = RetryPolicy {
+            max_retries: 3,
+            ..RetryPolicy::patient(s(120))
+        };
+        assert!(!both.allows(3, s(0), s(0)));
     }
 
     #[test]

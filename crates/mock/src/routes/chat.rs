@@ -25,7 +25,11 @@ pub(super) fn serve(
 ) -> Response<Body> {
     let json = "application/json";
     let stem = if shared.config.validate {
-        match schemas().check(body) {
+        let checked = match path.starts_with("/api/") {
+            true => schemas().check_openrouter(body),
+            false => schemas().check(body),
+        };
+        match checked {
             Ok(stem) => stem,
             Err(problem) => return refused(400, path, id, &problem),
         }

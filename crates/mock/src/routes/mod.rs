@@ -60,6 +60,10 @@ pub(crate) fn route(shared: &Shared, request: &Recorded, id: u64) -> Response<Bo
     if !authorized(shared, auth) {
         return full(401, json, error_body(401, path, id), &[]);
     }
+    if let Some(failed) = shared.outages.answer(path, id, &request.body) {
+        keep_in_account(shared, request, false);
+        return failed;
+    }
     let spec = request.header("x-mock-reply").map(str::to_string);
     let inference_id = request.inference_id.as_str();
     let response = if to_messages {

@@ -1,0 +1,131 @@
+//! Outages the server plays for a while, as a real gateway has them: an overload (529, or
+//! `overloaded_error` as a stream's first event) and maintenance (the AI/ML API's 500).
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hyper::Response;
+use serde_json::json;
+
+use crate::response::{full, Body};
+
+/// A window in which every model call (chat completions, Messages) fails; the catalogue, the
+/// account and batches answer as usual. Started with the server
+/// ([`MockBuilder::outage`](crate::MockBuilder::outage)) or at any time
+/// ([`MockServer::outage`](crate::MockServer::outage)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outage {
+    kind: Kind,
+    length: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Overloaded,
+    OverloadedInStream,
+    Maintenance,
+}
+
+impl Outage {
+    /// Anthropic's overload for `length`: status 529 with its `overloaded_error` body.
+    pub fn overloaded(length: Duration) -> Self {
+        Outage {
+            kind: Kind::Overloaded,
+            length,
+        }
+    }
+
+    /// An overload that a stream reports after its start, for `length`: a stream answers 200
+    /// and then its first event is the error (an `error` event of type `overloaded_error` on
+    /// the Messages endpoint, an error chunk on the chat endpoint); a call that is not a stream
+    /// gets the 529.
+    pub fn overloaded_in_stream(length: Duration) -> Self {
+        Outage {
+            kind: Kind::OverloadedInStream,
+            length,
+        }
+    }
+
+    /// The AI/ML API's maintenance for `length`: status 500 with its message ("The model is
+    /// under maintenance, please contact us at help@aimlapi.com.") in its error body.
+    pub fn maintenance(length: Duration) -> Self {
+        Outage {
+            kind: Kind::Maintenance,
+            length,
+        }
+    }
+}
+
+/// The outage being played, if any: when it ends.
+#[derive(Debug, Default)]
+pub(crate) struct Outages(Mutex<Option<(Instant, Kind)>>);
+
+impl Outages {
+    pub(crate) fn start(&self, outage: &Outage) {
+        let ends = Instant::now() + outage.length;
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((ends, outage.kind));
+    }
+
+    pub(crate) fn end(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// The failing answer to a model call to `path` (the request's `body`), while an outage
+    /// lasts.
+    pub(crate) fn answer(
+        &self,
+        path: &str,
+        id: u64,
+        body: &serde_json::Value,
+    ) -> Option<Response<Body>> {
+        let kind = {
+            let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            match *now {
+                Some((ends, kind)) if Instant::now() < ends => kind,
+                Some(_) => {
+                    *now = None;
+                    return None;
+                }
+                None => return None,
+            }
+        };
+        let json = "application/json";
+        let overloaded = json!({
+            "type": "error",
+            "error": {"type": "overloaded_error", "message": "Overloaded"}
+        });
+        let streams = || body.get("stream") == Some(&serde_json::Value::Bool(true));
+        Some(match kind {
+            Kind::OverloadedInStream if streams() => {
+                let event = if path.ends_with("/messages") {
+                    format!("event: error\ndata: {overloaded}\n\n")
+                } else {
+                    let chunk = json!({
+                        "id": format!("mock-{id:08x}"),
+                        "object": "chat.completion.chunk",
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": "error"}],
+                        "error": {"code": 529, "message": "Overloaded"}
+                    });
+                    format!("data: {chunk}\n\n")
+                };
+                full(200, "text/event-stream", event, &[])
+            }
+            Kind::Overloaded | Kind::OverloadedInStream => {
+                full(529, json, overloaded.to_string(), &[])
+            }
+            Kind::Maintenance => full(
+                500,
+                json,
+                json!({
+                    "message": "The model is under maintenance, please contact us at help@aimlapi.com.",
+                    "path": path,
+                    "requestId": format!("mock-{id:08x}"),
+                    "statusCode": 500,
+                    "timestamp": "2026-01-01T00:00:00.000Z",
+                })
+                .to_string(),
+                &[],
+            ),
+        })
+    }
+}
