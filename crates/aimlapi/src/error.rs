@@ -477,6 +477,33 @@ impl Error {
         }
     }
 
+    /// [`of_json`](Self::of_json) for a response's body, saying what came: the status, the
+    /// content type, the length and the first bytes (an HTML page from a proxy, a truncated
+    /// body), beside what the parser found.
+    pub(crate) fn of_response(
+        failure: crate::json::JsonFailure,
+        body: &[u8],
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Error {
+        match Error::of_json(failure, body) {
+            Error::Decode { message, body: text } => Error::Decode {
+                message: format!(
+                    "{message} (HTTP {}, {}, {} bytes, beginning {:?})",
+                    status.as_u16(),
+                    headers
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .map_or("no content type".to_string(), |t| format!("content type {t}")),
+                    body.len(),
+                    shortened(&text, 120),
+                ),
+                body: text,
+            },
+            other => other,
+        }
+    }
+
     /// The error, with the `X-Client-Request-Id` its request carried recorded (HTTP errors).
     pub(crate) fn with_client_request_id(mut self, id: &str) -> Self {
         if let Error::Http(e) = &mut self {

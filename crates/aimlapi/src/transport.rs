@@ -381,7 +381,7 @@ impl Transport {
         })?;
         // Its decoded form is bounded as its bytes are: at most the limit again.
         let value = crate::json::from_slice::<T>(&body, limit).map_err(|e| Failure {
-            error: Error::of_json(e, &body),
+            error: Error::of_response(e, &body, status, &headers),
             retryable: false,
             headers: None,
         })?;

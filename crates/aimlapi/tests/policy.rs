@@ -516,3 +516,24 @@ async fn each_rate_limit_family_is_read_and_a_429_naming_a_reset_waits_for_it() 
         Some(7)
     );
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_json_says_what_came() {
+    let page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+    let (err, attempts) = fails(vec![
+        Reply::status(200, page).with_header("content-type", "text/html")
+    ])
+    .await;
+    assert_eq!(attempts, 1);
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    let text = err.to_string();
+    for part in ["HTTP 200", "content type text/html", "bytes", "<html><head><title>502"] {
+        assert!(text.contains(part), "{part:?} not in {text}");
+    }
+    // A truncated body: its length and its start.
+    let (err, _) = fails(vec![Reply::status(200, &COMPLETION[..40])]).await;
+    let text = err.to_string();
+    assert!(text.contains("40 bytes"), "{text}");
+    assert!(text.contains("application/json"), "{text}");
+    assert!(text.contains(r#"{\"id\":\"msg_01"#), "{text}");
+}
