@@ -119,13 +119,14 @@ impl BudgetState {
         }
     }
 
-    /// Whether one more call keeps within the budget: the reading (refreshed by `read` when
-    /// older than the interval) and what the client's calls cost since (`spent`, its running
-    /// total, then and now).
+    /// Whether one more call (which will cost about `ahead`, 0 when unknown) keeps within the
+    /// budget: the reading (refreshed by `read` when older than the interval) and what the
+    /// client's calls cost since (`spent`, its running total, then and now).
     pub(crate) async fn check<Fut>(
         &self,
         spent: impl Fn() -> f64,
         read: impl FnOnce() -> Fut,
+        ahead: f64,
     ) -> Result<(), Error>
     where
         Fut: std::future::Future<Output = Result<f64, Error>>,
@@ -147,7 +148,7 @@ impl BudgetState {
                 }
             }
         };
-        let since = (spent() - reading.spent_then).max(0.0);
+        let since = (spent() - reading.spent_then).max(0.0) + ahead.max(0.0);
         let (over, figure) = match self.budget.limit {
             Limit::Spend { usd, .. } => (reading.figure + since >= usd, reading.figure + since),
             Limit::BalanceFloor { usd } => (reading.figure - since <= usd, reading.figure - since),

@@ -487,14 +487,19 @@ impl Error {
         headers: &HeaderMap,
     ) -> Error {
         match Error::of_json(failure, body) {
-            Error::Decode { message, body: text } => Error::Decode {
+            Error::Decode {
+                message,
+                body: text,
+            } => Error::Decode {
                 message: format!(
                     "{message} (HTTP {}, {}, {} bytes, beginning {:?})",
                     status.as_u16(),
                     headers
                         .get(reqwest::header::CONTENT_TYPE)
                         .and_then(|v| v.to_str().ok())
-                        .map_or("no content type".to_string(), |t| format!("content type {t}")),
+                        .map_or("no content type".to_string(), |t| format!(
+                            "content type {t}"
+                        )),
                     body.len(),
                     shortened(&text, 120),
                 ),

@@ -107,12 +107,28 @@ pub(crate) struct Outcome {
     pub(crate) message_usage: Option<types::MessageUsage>,
     /// A chat stream's finish reasons by choice (a choice's may come again).
     pub(crate) by_choice: std::collections::BTreeMap<i64, String>,
+    /// The vendor's cost figure a stream's chunks carried (the last one's).
+    pub(crate) vendor_cost: Option<crate::cost::Cost>,
 }
 
 impl Outcome {
     /// What a stream's events told, in the record's terms: a Messages stream's usage so far as
     /// the usage, a chat stream's reasons by choice as the finish reasons (unless an answer
     /// gave them).
+    /// What a stream that ended cost, by the rule a folded answer's
+    /// [`cost`](crate::Completion::cost) follows: the vendor's figure in its chunks, else the
+    /// header's, else the estimate from its usage and `meta`'s facts.
+    pub(crate) fn stream_cost(
+        &mut self,
+        meta: &crate::http::meta::ResponseMeta,
+    ) -> Option<crate::cost::Cost> {
+        self.settle();
+        let usage = self.usage;
+        crate::cost::choose(self.vendor_cost, meta.usd_spent, || {
+            Some(meta.facts?.price(&usage?))
+        })
+    }
+
     fn settle(&mut self) {
         if let Some(u) = self.message_usage.take() {
             self.usage = Some(crate::usage::message_usage(&u));
@@ -336,7 +352,10 @@ impl Call {
         let o = &mut self.outcome;
         o.settle();
         if o.cost.is_none() {
-            o.cost = o.usage.and_then(|u| Some(facts?.price(&u)));
+            o.cost = o.vendor_cost.map(|c| c.usd).or_else(|| {
+                let usage = o.usage?;
+                Some(facts?.price(&usage))
+            });
         }
     }
 

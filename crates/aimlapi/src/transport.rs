@@ -190,12 +190,27 @@ impl Transport {
     /// Fails when the client's budget is spent (no budget: nothing to check, nothing sent). A
     /// reading of the account it makes is a child of `span`, the call's.
     pub(crate) async fn within_budget(&self, span: &tracing::Span) -> Result<(), Error> {
+        self.within_budget_ahead(span, 0.0).await
+    }
+
+    /// [`within_budget`](Self::within_budget) for work that will cost about `ahead` dollars
+    /// (a batch's estimate): refused when the budget could not pay for it.
+    pub(crate) async fn within_budget_ahead(
+        &self,
+        span: &tracing::Span,
+        ahead: f64,
+    ) -> Result<(), Error> {
         use tracing::Instrument;
         match &self.inner.budget {
             // Boxed: a call on a client without a budget carries no room for the check.
             Some(budget) => {
                 let read = || self.account_figure(budget.source());
-                Box::pin(budget.check(|| self.spent(), read).instrument(span.clone())).await
+                Box::pin(
+                    budget
+                        .check(|| self.spent(), read, ahead)
+                        .instrument(span.clone()),
+                )
+                .await
             }
             None => Ok(()),
         }

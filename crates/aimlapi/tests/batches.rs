@@ -501,3 +501,72 @@ async fn a_split_submission_that_fails_part_way_names_the_batches_made() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_batch_s_results_join_spent_as_they_are_read_and_a_budget_refuses_one_it_cannot_pay() {
+    use aimlapi::budget::Budget;
+    let mock = mock(Duration::from_millis(50), BatchForm::Array).await;
+    let c = client(&mock);
+    let batch = three(&c).submit().await.unwrap();
+    batch.wait(fast(), |_| {}).await.unwrap();
+    assert_eq!(c.spent(), 0.0, "nothing read yet");
+    let results = batch.results().collect_map().await.unwrap();
+    let costs: f64 = results
+        .values()
+        .filter_map(|r| r.as_ref().ok())
+        .filter_map(|done| done.cost())
+        .map(|cost| cost.usd)
+        .sum();
+    assert!(costs > 0.0);
+    assert!(
+        (c.spent() - costs).abs() < 1e-12,
+        "{} vs {costs}",
+        c.spent()
+    );
+
+    // A balance floor 5 cents under the balance: a batch estimated at more is refused unsent.
+    let budgeted = Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(mock.base_url())
+        .api_key("test-key")
+        .retry(RetryPolicy::none())
+        .budget(Budget::balance_floor(99.95))
+        .build()
+        .unwrap();
+    let costly = (0..20).fold(budgeted.batch(), |b, i| {
+        b.request(
+            format!("essay-{i}"),
+            budgeted
+                .chat("claude-3-5-haiku-latest")
+                .user("Write a long essay.")
+                .max_tokens(100_000),
+        )
+    });
+    let estimate = costly.estimated_cost().unwrap();
+    // 20 × 100,000 output tokens at the batch price of $2 a million: $4, and some input.
+    assert!((4.0..4.01).contains(&estimate), "{estimate}");
+    let posts = |m: &MockServer| {
+        m.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/batches"))
+            .count()
+    };
+    let before = posts(&mock);
+    let err = costly.submit().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BudgetExceeded, "{err}");
+    assert_eq!(posts(&mock), before, "nothing sent");
+    // A small one fits.
+    budgeted
+        .batch()
+        .request(
+            "short",
+            budgeted
+                .chat("claude-3-5-haiku-latest")
+                .user("Hi")
+                .max_tokens(10),
+        )
+        .submit()
+        .await
+        .unwrap();
+    assert_eq!(posts(&mock), before + 1);
+}

@@ -9,6 +9,7 @@ use aimlapi::{Client, Completion, ErrorKind, Provider, RequestOptions};
 use aimlapi_mock::{MockServer, Reply};
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{json, Value};
+use tracing_subscriber::layer::SubscriberExt;
 
 mod common;
 use common::assert_valid_against;
@@ -349,4 +350,93 @@ async fn a_folded_messages_stream_is_a_completion_with_a_cost() {
     let expected = (12.0 * 0.8 + 3.0 * 4.0) / 1e6;
     assert!(close(cost.usd, expected), "{cost:?}");
     assert!(close(aiml.spent(), expected), "{}", aiml.spent());
+}
+
+/// What `client.spent()` grows by while `read` runs.
+async fn spent_by<F: std::future::Future<Output = ()>>(client: &Client, read: F) -> f64 {
+    let before = client.spent();
+    read.await;
+    client.spent() - before
+}
+
+#[tokio::test]
+async fn a_stream_read_item_by_item_counts_as_the_same_stream_folded() {
+    use futures::StreamExt;
+    let mock = MockServer::start().await;
+    let aiml = client(&mock, Provider::AimlApi);
+    let or = common::openrouter_client(mock.base_url());
+    // With a span subscriber and without: the call's record and the plain tally agree.
+    for traced in [false, true] {
+        let _guard = traced.then(|| {
+            tracing::subscriber::set_default(
+                tracing_subscriber::registry()
+                    .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink)),
+            )
+        });
+        for (client, model, messages) in [
+            (&aiml, "claude-3-5-haiku-latest", false),
+            (&aiml, "claude-3-5-haiku-latest", true),
+            (&or, "anthropic/claude-3.5-haiku", false),
+        ] {
+            for reply in [
+                Reply::text("Four.").usage(12, 3),
+                Reply::text("Four.").usage(12, 3).without_cost(),
+            ] {
+                let chat = || client.chat(model).user("2 + 2?").max_tokens(100);
+                mock.push(reply.clone());
+                let folded = spent_by(client, async {
+                    match messages {
+                        true => drop(
+                            chat()
+                                .stream_message()
+                                .await
+                                .unwrap()
+                                .completion()
+                                .await
+                                .unwrap(),
+                        ),
+                        false => drop(chat().stream().await.unwrap().completion().await.unwrap()),
+                    }
+                })
+                .await;
+                mock.push(reply);
+                let by_item = spent_by(client, async {
+                    match messages {
+                        true => {
+                            let mut s = chat().stream_message().await.unwrap();
+                            while let Some(e) = s.next().await {
+                                e.unwrap();
+                            }
+                        }
+                        false => {
+                            let mut s = chat().stream().await.unwrap();
+                            while let Some(d) = s.next().await {
+                                d.unwrap();
+                            }
+                        }
+                    }
+                })
+                .await;
+                let case = format!("{model}, messages {messages}, traced {traced}");
+                assert!(folded > 0.0, "{case}: nothing counted");
+                assert!(
+                    close(folded, by_item),
+                    "{case}: {folded} folded, {by_item} item by item"
+                );
+            }
+        }
+    }
+    // A stream dropped before its end counts nothing (its usage never came).
+    mock.push(Reply::text("Four.").usage(12, 3));
+    let dropped = spent_by(&aiml, async {
+        let mut s = aiml
+            .chat("claude-sonnet-4-5")
+            .user("hi")
+            .stream()
+            .await
+            .unwrap();
+        let _first = s.next().await;
+    })
+    .await;
+    assert_eq!(dropped, 0.0);
 }

@@ -527,7 +527,12 @@ async fn a_body_that_is_not_json_says_what_came() {
     assert_eq!(attempts, 1);
     assert_eq!(err.kind(), ErrorKind::Decode);
     let text = err.to_string();
-    for part in ["HTTP 200", "content type text/html", "bytes", "<html><head><title>502"] {
+    for part in [
+        "HTTP 200",
+        "content type text/html",
+        "bytes",
+        "<html><head><title>502",
+    ] {
         assert!(text.contains(part), "{part:?} not in {text}");
     }
     // A truncated body: its length and its start.

@@ -431,10 +431,13 @@ impl ResultReader {
         let meta = ResponseMeta::new(base.status, HeaderMap::new(), base.attempts, model.clone())
             .with_facts(facts)
             .with_gateway(&base.gateway);
-        Completion {
+        let done = Completion {
             value: message,
             meta,
-        }
+        };
+        // Each result read joins the client's running total.
+        self.transport.spend().count(done.cost());
+        done
     }
 }
 

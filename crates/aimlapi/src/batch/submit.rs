@@ -99,6 +99,28 @@ impl BatchBuilder {
         serde_json::from_slice(&body).map_err(|e| Error::InvalidRequest(e.to_string()))
     }
 
+    /// What the requests would cost at most, about: for each, its `max_tokens` of output and
+    /// its body's length over 4 in input tokens (a token is about 4 characters of English
+    /// text), at its model's batch prices. `None` when a request's model has no known prices.
+    /// A client's [`Budget`](crate::budget::Budget) is checked with it before the batch is sent.
+    pub fn estimated_cost(&self) -> Option<f64> {
+        let items = self.items().ok()?;
+        self.estimate(&items)
+    }
+
+    fn estimate(&self, items: &[Vec<u8>]) -> Option<f64> {
+        let mut total = 0.0;
+        for ((_, chat), item) in self.requests.iter().zip(items) {
+            let facts = self.transport.model_facts(chat.model())?.at_batch_prices();
+            let params: serde_json::Value = serde_json::from_slice(item).ok()?;
+            let output = params
+                .pointer("/params/max_tokens")
+                .and_then(serde_json::Value::as_u64)?;
+            total += facts.cost(item.len() as u64 / 4, output);
+        }
+        Some(total)
+    }
+
     /// Submits the requests as one batch. Over the limits (more requests than
     /// [`BatchLimits::max_requests`], a body over [`BatchLimits::max_bytes`]) nothing is sent and
     /// the error names the limit: [`submit_all`](Self::submit_all) splits instead.
@@ -139,6 +161,11 @@ impl BatchBuilder {
         items: &[Vec<u8>],
         groups: Vec<std::ops::Range<usize>>,
     ) -> Result<Batch, Error> {
+        // A budget that could not pay for the whole batch refuses it before anything is sent.
+        let ahead = self.estimate(items).unwrap_or(0.0);
+        self.transport
+            .within_budget_ahead(&tracing::Span::current(), ahead)
+            .await?;
         let url = format!("{}/v1/batches", self.transport.base_url());
         let mut handle = BatchHandle {
             ids: Vec::new(),

@@ -47,6 +47,12 @@ pub trait StreamChunk: DeserializeOwned + Send + 'static {
     fn usage(&self) -> Option<crate::usage::TokenUsage> {
         None
     }
+
+    /// The vendor's cost figure the chunk carries (`meta.usage.usd_spent`, OpenRouter's
+    /// `usage.cost`), if any.
+    fn body_cost(&self) -> Option<crate::cost::Cost> {
+        None
+    }
 }
 
 impl StreamChunk for types::ChatCompletionChunk {
@@ -96,6 +102,10 @@ impl StreamChunk for types::ChatCompletionChunk {
 
     fn usage(&self) -> Option<crate::usage::TokenUsage> {
         self.usage.as_ref().map(crate::usage::chat_usage)
+    }
+
+    fn body_cost(&self) -> Option<crate::cost::Cost> {
+        crate::cost::body_cost(self.meta.as_ref(), self.usage.as_ref().and_then(|u| u.cost))
     }
 
     fn first_text(&self) -> Option<&str> {
@@ -158,6 +168,9 @@ impl<T: StreamChunk> Decode for ChunkDecoder<T> {
         });
         if let Some(u) = chunk.usage() {
             o.usage = Some(u);
+        }
+        if let Some(cost) = chunk.body_cost() {
+            o.vendor_cost = Some(cost);
         }
         if let Some((code, message)) = chunk.stream_error() {
             o.error = Some(code.unwrap_or(message));

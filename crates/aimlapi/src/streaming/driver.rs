@@ -68,8 +68,11 @@ pub(crate) struct Driver<D> {
     pub(crate) decoder: D,
     /// Whether the stream has ended for its reader (after an error of the body or the early end).
     ended: bool,
-    /// The client's running total, which the folded answer's cost joins.
+    /// The client's running total, which the stream's cost joins at its end (read item by item
+    /// or folded).
     spend: Option<Arc<Spend>>,
+    /// What the stream told of its cost so far, while no call record takes it.
+    tally: Option<crate::telemetry::Outcome>,
     /// The call's record, while something reads it: ended (recorded) with the stream.
     call: Option<Call>,
 }
@@ -91,12 +94,14 @@ impl<D: Decode> Driver<D> {
             decoder,
             ended: false,
             spend: None,
+            tally: None,
         }
     }
 
-    /// The folded answer's cost joins `spend`.
+    /// The stream's cost joins `spend` at its end.
     pub(crate) fn count_into(&mut self, spend: Arc<Spend>) {
         self.spend = Some(spend);
+        self.tally = Some(Default::default());
     }
 
     pub(crate) fn meta(&self) -> &ResponseMeta {
@@ -111,23 +116,53 @@ impl<D: Decode> Driver<D> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<D::Item, Error>>> {
         let next = self.poll_next_item(cx);
-        if let Some(call) = &mut self.call {
-            match &next {
-                Poll::Ready(Some(Ok(item))) => {
-                    if let Some(event) = D::event(item) {
-                        D::observe(event, call.outcome());
-                    }
-                }
-                Poll::Ready(Some(Err(e))) => call.failed(e),
-                // The stream's end is the call's.
-                Poll::Ready(None) => {
-                    call.ended(self.meta.facts);
-                    self.call = None;
-                }
-                Poll::Pending => {}
-            }
+        if self.call.is_some() || self.tally.is_some() {
+            self.observe(&next);
         }
         next
+    }
+
+    /// What `next` tells the call's record and the running total: an item's event, an error,
+    /// the end (the call's, and the stream's cost counted once).
+    fn observe(&mut self, next: &Poll<Option<Result<D::Item, Error>>>) {
+        match next {
+            Poll::Ready(Some(Ok(item))) => {
+                if let Some(event) = D::event(item) {
+                    let outcome = match (&mut self.call, &mut self.tally) {
+                        (Some(call), _) => Some(call.outcome()),
+                        (None, tally) => tally.as_mut(),
+                    };
+                    if let Some(outcome) = outcome {
+                        D::observe(event, outcome);
+                    }
+                }
+            }
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(call) = &mut self.call {
+                    call.failed(e);
+                }
+            }
+            Poll::Ready(None) => {
+                let tally = self.tally.take();
+                let cost = match (self.call.take(), tally) {
+                    // The stream's end is the call's.
+                    (Some(mut call), _) => {
+                        let cost = self
+                            .spend
+                            .as_ref()
+                            .and(call.outcome().stream_cost(&self.meta));
+                        call.ended(self.meta.facts);
+                        cost
+                    }
+                    (None, Some(mut tally)) => tally.stream_cost(&self.meta),
+                    (None, None) => None,
+                };
+                if let Some(spend) = self.spend.take() {
+                    spend.count(cost);
+                }
+            }
+            Poll::Pending => {}
+        }
     }
 
     #[inline]
@@ -199,9 +234,6 @@ impl<D: Decode> Driver<D> {
         let cost = done.cost();
         if let Some(call) = &mut call {
             call.answered(done.answered(cost.as_ref().map(|c| c.usd), call.records_contents()));
-        }
-        if let Some(spend) = &self.spend {
-            spend.count(cost);
         }
         Ok(done)
     }
