@@ -37,6 +37,11 @@ pub struct FailoverPolicy {
     pub rate_limit_wait: Duration,
     /// Each gateway's circuit breaker.
     pub breaker: BreakerPolicy,
+    /// Whether a chat stream that breaks after its first delta (an overload or a server error
+    /// inside it, a broken connection, a stall, an early end) goes on at the next gateway from
+    /// its text so far, sent as the assistant's prefill: the caller reads one stream. Only
+    /// without thinking, and before any tool call. Default on.
+    pub continue_streams: bool,
 }
 
 impl Default for FailoverPolicy {
@@ -52,6 +57,7 @@ impl Default for FailoverPolicy {
             ],
             rate_limit_wait: Duration::from_secs(10),
             breaker: BreakerPolicy::default(),
+            continue_streams: true,
         }
     }
 }
@@ -216,18 +222,32 @@ impl Breaker {
                 c.opened = 0;
             }
             Some(false) if pass == Pass::Probe || c.open_until.is_none() => {
-                c.failures.push_back(now);
-                if pass == Pass::Probe || c.failures.len() as u32 >= self.policy.failures.max(1) {
-                    let doubled = self
-                        .policy
-                        .cool_down
-                        .saturating_mul(2u32.saturating_pow(c.opened));
-                    c.open_until = Some(now + doubled.min(self.policy.max_cool_down));
-                    c.opened = c.opened.saturating_add(1);
-                    c.failures.clear();
-                }
+                self.count_failure(&mut c, pass == Pass::Probe, now)
             }
             _ => {}
+        }
+    }
+
+    /// A failure of a call that had been let through and reported (a stream that broke after
+    /// its start).
+    pub(crate) fn failed(&self, now: Instant) {
+        let mut c = self.lock();
+        if c.open_until.is_none() {
+            self.count_failure(&mut c, false, now);
+        }
+    }
+
+    /// One more failure: the breaker opens at the threshold, or at once after a probe.
+    fn count_failure(&self, c: &mut Counts, probe: bool, now: Instant) {
+        c.failures.push_back(now);
+        if probe || c.failures.len() as u32 >= self.policy.failures.max(1) {
+            let doubled = self
+                .policy
+                .cool_down
+                .saturating_mul(2u32.saturating_pow(c.opened));
+            c.open_until = Some(now + doubled.min(self.policy.max_cool_down));
+            c.opened = c.opened.saturating_add(1);
+            c.failures.clear();
         }
     }
 

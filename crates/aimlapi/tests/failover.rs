@@ -367,3 +367,87 @@ async fn a_fallback_with_fallbacks_of_its_own_is_a_configuration_error() {
     let debug = format!("{client:?}");
     assert!(!debug.contains(KEY_A) && !debug.contains(KEY_B), "{debug}");
 }
+
+/// The text a stream gave before it ended, and how it ended.
+async fn read_text(mut stream: aimlapi::ChatStream) -> (String, Option<Error>) {
+    use futures::StreamExt;
+    let mut text = String::new();
+    while let Some(delta) = stream.next().await {
+        match delta {
+            Ok(aimlapi::chat::StreamDelta::Text(t)) => text.push_str(&t),
+            Ok(_) => {}
+            Err(e) => return (text, Some(e)),
+        }
+    }
+    (text, None)
+}
+
+#[tokio::test]
+async fn a_stream_cut_after_three_deltas_goes_on_at_b_from_its_text_so_far() {
+    use aimlapi_mock::Fault;
+    const WHOLE: &str = "The quick brown fox jumps over the lazy dog.";
+    let a = MockServer::start().await;
+    let b = MockServer::start().await;
+    // What A gives before the cut: read once through A alone.
+    a.push(Reply::text(WHOLE).fault(Fault::DropAfter(3)));
+    let alone = gateway_a(&a).build().unwrap();
+    let (before_cut, error) = read_text(alone.chat(MODEL).user("hi").stream().await.unwrap()).await;
+    assert_eq!(error.map(|e| e.kind()), Some(ErrorKind::UnexpectedEnd));
+    assert!(!before_cut.is_empty() && WHOLE.starts_with(&before_cut) && before_cut != WHOLE);
+
+    let client = two_gateways(&a, &b);
+    for folded in [false, true] {
+        a.push(Reply::text(WHOLE).fault(Fault::DropAfter(3)));
+        // B is asked for the rest, after the prefill (its trailing space cut, as a prefill
+        // may not end in white space): it answers with the rest, starting with that space.
+        let prefill = before_cut.trim_end();
+        b.push(Reply::text(&WHOLE[prefill.len()..]));
+        let stream = client.chat(MODEL).user("hi").stream().await.unwrap();
+        let text = match folded {
+            false => {
+                let (text, error) = read_text(stream).await;
+                assert!(error.is_none(), "{error:?}");
+                text
+            }
+            true => {
+                let done = stream.completion().await.unwrap();
+                assert_eq!(done.meta.moved_from.as_deref(), Some(a.base_url()));
+                done.text().unwrap().to_string()
+            }
+        };
+        assert_eq!(
+            text, WHOLE,
+            "folded {folded}: every piece once, none missing"
+        );
+        let seen = b.requests();
+        let asked = &seen.last().unwrap().body;
+        let messages = asked["messages"].as_array().unwrap();
+        let last = messages.last().unwrap();
+        assert_eq!(last["role"], "assistant", "{asked}");
+        let prefilled = last["content"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| last["content"][0]["text"].as_str().map(str::to_string));
+        assert_eq!(prefilled.as_deref(), Some(prefill), "{asked}");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_with_thinking_is_not_continued_and_ends_with_its_error() {
+    use aimlapi_mock::Fault;
+    let a = MockServer::start().await;
+    let b = MockServer::start().await;
+    let client = two_gateways(&a, &b);
+    a.push(Reply::text("Some words that will be cut.").fault(Fault::DropAfter(3)));
+    let stream = client
+        .chat(MODEL)
+        .user("hi")
+        .max_tokens(4000)
+        .thinking(2048)
+        .stream()
+        .await
+        .unwrap();
+    let (_, error) = read_text(stream).await;
+    assert_eq!(error.map(|e| e.kind()), Some(ErrorKind::UnexpectedEnd));
+    assert_eq!(calls(&b), 0);
+}

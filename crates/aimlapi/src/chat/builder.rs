@@ -569,7 +569,7 @@ impl Chat {
 
     /// Sends the conversation and returns the model's answer.
     pub async fn send(&self) -> Result<Completion<types::ChatCompletion>, Error> {
-        self.over_gateways(move |t, from| self.answer(t, false, from))
+        self.over_gateways(None, move |t, from| self.answer(t, false, from))
             .await
     }
 
@@ -578,18 +578,70 @@ impl Chat {
     /// ([`ChatStream::completion`]).
     pub async fn stream(&self) -> Result<ChatStream, Error> {
         let bytes = self
-            .over_gateways(move |t, from| self.open(t, false, from))
+            .over_gateways(None, move |t, from| self.open(t, false, from))
             .await?;
-        Ok(ChatStream::new(
-            ChunkStream::new(bytes).counting(self.transport.spend().clone()),
-        ))
+        let stream =
+            ChatStream::new(ChunkStream::new(bytes).counting(self.transport.spend().clone()));
+        Ok(match self.continues_streams() {
+            true => {
+                let chat = self.clone();
+                stream.continued_by(Box::new(move |so_far| {
+                    let chat = chat.clone();
+                    Box::pin(async move { chat.continue_stream(so_far).await })
+                }))
+            }
+            false => stream,
+        })
+    }
+
+    /// Whether a stream of this chat that breaks after its first delta may go on at another
+    /// gateway from its text so far: with fallbacks whose policy says so, and no thinking (a
+    /// prefill and thinking do not go together).
+    fn continues_streams(&self) -> bool {
+        let thinking = match self.sampling.thinking {
+            None | Some(ThinkingMode::Disabled) => self.sampling.reasoning.is_some(),
+            Some(_) => true,
+        };
+        self.route
+            .as_ref()
+            .is_some_and(|r| r.policy.continue_streams && r.members.len() > 1)
+            && !thinking
+    }
+
+    /// The rest of a stream that broke at its gateway after `so_far`: the conversation with
+    /// `so_far` as the assistant's prefill, streamed at another gateway; the conversation stays
+    /// there.
+    async fn continue_stream(
+        &self,
+        so_far: String,
+    ) -> Result<ChunkStream<types::ChatCompletionChunk>, Error> {
+        let broke = self.pin.get().unwrap_or(0);
+        if let Some(route) = self.route.as_deref() {
+            route.members[broke]
+                .breaker
+                .failed(std::time::Instant::now());
+        }
+        let rest = self.clone().assistant(so_far);
+        let from = self.gateway_url(broke);
+        let bytes = rest
+            .over_gateways(Some(broke), |t, _| rest.open(t, false, Some(from)))
+            .await?;
+        Ok(ChunkStream::new(bytes).counting(self.transport.spend().clone()))
+    }
+
+    /// The base URL of the client's gateway `at`.
+    fn gateway_url(&self, at: usize) -> &str {
+        match self.route.as_deref() {
+            Some(route) => route.members[at].transport.base_url(),
+            None => self.transport.base_url(),
+        }
     }
 
     /// Sends the conversation to Anthropic's Messages endpoint (`POST /v1/messages`), in its
     /// native shape, and returns the message: thinking blocks with their signatures, text, tool
     /// calls ([`Completion::turn`] keeps them all for the next turn).
     pub async fn send_message(&self) -> Result<Completion<types::MessageResponse>, Error> {
-        self.over_gateways(move |t, from| self.answer(t, true, from))
+        self.over_gateways(None, move |t, from| self.answer(t, true, from))
             .await
     }
 
@@ -597,7 +649,7 @@ impl Chat {
     /// events as they arrive ([`MessageEventStream::completion`] folds them into the answer).
     pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
         let bytes = self
-            .over_gateways(move |t, from| self.open(t, true, from))
+            .over_gateways(None, move |t, from| self.open(t, true, from))
             .await?;
         Ok(MessageEventStream::new(bytes).counting(self.transport.spend().clone()))
     }
@@ -606,9 +658,10 @@ impl Chat {
     /// this conversation's own first, each whose breaker lets the call through, moving on after
     /// a failure the policy moves (to a gateway that serves the model); the conversation stays on
     /// the gateway that answered. `go` is given the transport and the base URL of the gateway
-    /// the call moved from.
+    /// the call moved from. `skip`: a gateway not to try (the one a stream broke at).
     async fn over_gateways<'a, T, Fut>(
         &'a self,
+        skip: Option<usize>,
         go: impl Fn(&'a Transport, Option<&'a str>) -> Fut,
     ) -> Result<T, Error>
     where
@@ -620,7 +673,7 @@ impl Chat {
         let pinned = self.pin.get();
         let mut last: Option<(usize, Error)> = None;
         let mut tried = false;
-        for at in route.order(pinned) {
+        for at in route.order(pinned).filter(|at| Some(*at) != skip) {
             let member = &route.members[at];
             // The client's own gateway takes the model as the caller named it; another must
             // serve it.

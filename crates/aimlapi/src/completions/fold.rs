@@ -118,6 +118,14 @@ impl Accumulator {
             .map_or("", |c| c.content.as_str())
     }
 
+    /// Whether the first choice has a tool call yet.
+    pub(crate) fn has_tool_calls(&self) -> bool {
+        self.choices
+            .values()
+            .next()
+            .is_some_and(|c| !c.tool_calls.is_empty())
+    }
+
     /// Whether any choice has a finish reason yet.
     pub fn is_finished(&self) -> bool {
         self.choices.values().any(|c| c.finish_reason.is_some())

@@ -140,11 +140,44 @@ pub enum StreamDelta {
 /// A streamed answer: a [`Stream`] of [`StreamDelta`]s (and `Unpin`, so
 /// `while let Some(d) = stream.next().await` works), [`text`](Self::text) for the text alone,
 /// [`completion`](Self::completion) for the whole answer. Dropping it closes the connection.
-#[derive(Debug)]
 pub struct ChatStream {
     chunks: ChunkStream<types::ChatCompletionChunk>,
     folded: Accumulator,
     ready: VecDeque<StreamDelta>,
+    /// How the stream goes on at another gateway when it breaks (a failover client's).
+    continuation: Option<Continuation>,
+}
+
+impl std::fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatStream")
+            .field("chunks", &self.chunks)
+            .field("folded", &self.folded)
+            .field("continues", &self.continuation.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The rest of a broken stream being opened.
+pub(crate) type Rest = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<ChunkStream<types::ChatCompletionChunk>, Error>>
+            + Send,
+    >,
+>;
+
+/// The rest of a broken stream, from its text so far (sent as the assistant's prefill).
+pub(crate) type Reopen = Box<dyn Fn(String) -> Rest + Send + Sync>;
+
+/// A stream's way on after a break: used at most once.
+struct Continuation {
+    reopen: Reopen,
+    /// The rest being opened, and the error that broke the stream (given if it cannot go on).
+    opening: Option<(Rest, Error)>,
+    /// The white space cut from the end of the prefill (a prefill may not end in it), taken off
+    /// the start of the rest's text so that the caller reads it once.
+    cut: String,
+    used: bool,
 }
 
 impl ChatStream {
@@ -153,7 +186,70 @@ impl ChatStream {
             chunks,
             folded: Accumulator::new(),
             ready: VecDeque::new(),
+            continuation: None,
         }
+    }
+
+    /// The stream, going on through `reopen` when it breaks after its first text and before
+    /// any tool call.
+    pub(crate) fn continued_by(mut self, reopen: Reopen) -> Self {
+        self.continuation = Some(Continuation {
+            reopen,
+            opening: None,
+            cut: String::new(),
+            used: false,
+        });
+        self
+    }
+
+    /// Whether `error`, after what was read so far, starts the continuation: it is then opening.
+    fn continues_after(&mut self, error: Error) -> Result<(), Error> {
+        let breaks = matches!(
+            error.kind(),
+            crate::ErrorKind::Overloaded
+                | crate::ErrorKind::Server
+                | crate::ErrorKind::Stream
+                | crate::ErrorKind::UnexpectedEnd
+                | crate::ErrorKind::Connection
+                | crate::ErrorKind::Timeout
+        );
+        let text = self.folded.text();
+        let Some(c) = self.continuation.as_mut().filter(|c| !c.used) else {
+            return Err(error);
+        };
+        if !breaks || text.is_empty() || self.folded.has_tool_calls() {
+            return Err(error);
+        }
+        let kept = text.trim_end();
+        c.cut = text[kept.len()..].to_string();
+        c.used = true;
+        c.opening = Some(((c.reopen)(kept.to_string()), error));
+        Ok(())
+    }
+
+    /// Takes the cut white space off the start of a continued stream's text.
+    fn trim_continued(&mut self, chunk: &mut types::ChatCompletionChunk) {
+        let Some(c) = self.continuation.as_mut().filter(|c| !c.cut.is_empty()) else {
+            return;
+        };
+        let Some(content) = chunk
+            .choices
+            .iter_mut()
+            .min_by_key(|c| c.index)
+            .and_then(|c| c.delta.as_mut())
+            .and_then(|d| d.content.as_mut())
+            .filter(|t| !t.is_empty())
+        else {
+            return;
+        };
+        let same = content
+            .chars()
+            .zip(c.cut.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a.len_utf8())
+            .sum::<usize>();
+        content.drain(..same);
+        c.cut.clear();
     }
 
     /// What came with the response: status, request id, headers, attempts.
@@ -181,8 +277,19 @@ impl ChatStream {
 
     /// Reads the rest of the stream and returns the whole answer (what was already read
     /// included), with the stream's [`ResponseMeta`].
-    pub async fn completion(self) -> Result<Completion<types::ChatCompletion>, Error> {
-        self.chunks.fold_rest(self.folded).await
+    pub async fn completion(mut self) -> Result<Completion<types::ChatCompletion>, Error> {
+        if self.continuation.is_none() {
+            return self.chunks.fold_rest(self.folded).await;
+        }
+        // Read here, delta by delta, so that a break goes on where it can.
+        use futures::StreamExt;
+        while let Some(delta) = self.next().await {
+            delta?;
+        }
+        Ok(Completion {
+            value: self.folded.finish()?,
+            meta: self.chunks.meta().clone(),
+        })
     }
 
     /// Queues the deltas of `chunk` (its first choice).
@@ -234,12 +341,30 @@ impl Stream for ChatStream {
             if let Some(delta) = this.ready.pop_front() {
                 return Poll::Ready(Some(Ok(delta)));
             }
+            if let Some((opening, _)) = this.continuation.as_mut().and_then(|c| c.opening.as_mut())
+            {
+                let opened = match opening.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(opened) => opened,
+                };
+                let broke = this.continuation.as_mut().and_then(|c| c.opening.take());
+                match (opened, broke) {
+                    (Ok(rest), _) => this.chunks = rest,
+                    // It could not go on: the break is the stream's error.
+                    (Err(_), Some((_, error))) => return Poll::Ready(Some(Err(error))),
+                    (Err(e), None) => return Poll::Ready(Some(Err(e))),
+                }
+            }
             match Pin::new(&mut this.chunks).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Err(e))) => match this.continues_after(e) {
+                    Ok(()) => {}
+                    Err(e) => return Poll::Ready(Some(Err(e))),
+                },
                 Poll::Ready(Some(Ok(StreamItem::Comment(_)))) => {}
-                Poll::Ready(Some(Ok(StreamItem::Chunk(chunk)))) => {
+                Poll::Ready(Some(Ok(StreamItem::Chunk(mut chunk)))) => {
+                    this.trim_continued(&mut chunk);
                     if let Err(e) = this.folded.push(&chunk) {
                         return Poll::Ready(Some(Err(e)));
                     }
