@@ -56,6 +56,7 @@ pub use chat::{Content, Conversation};
 pub use completion::{Answer, Completion};
 pub use completions::stream::ChatStream;
 pub use error::{Error, ErrorKind};
+pub use http::admission::Admission;
 pub use http::meta::ResponseMeta;
 pub use http::retry::RetryPolicy;
 pub use http::timeouts::Timeouts;

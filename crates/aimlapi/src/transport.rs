@@ -60,6 +60,8 @@ pub(crate) struct Settings {
     /// The running total this transport's calls count into, when shared with others (a
     /// client's fallback gateways count into its total).
     pub(crate) spent: Option<Arc<crate::cost::Spend>>,
+    /// How model calls are admitted by the gateway's rate limits (`None`: sent at once).
+    pub(crate) admission: Option<crate::http::admission::Admission>,
 }
 
 /// The shared transport: cheap to clone (one `Arc`).
@@ -83,6 +85,8 @@ struct Inner {
     log_reads: crate::http::pace::Pace,
     /// The budget and its last reading.
     budget: Option<crate::budget::BudgetState>,
+    /// The rate-limit reading model calls are admitted by, and their queue.
+    gate: Option<crate::http::admission::Gate>,
     /// The host and port calls go to, for their spans.
     server: crate::telemetry::Server,
     /// The GenAI client metrics calls record into.
@@ -126,6 +130,10 @@ impl Transport {
         };
         let budget = settings.budget;
         let spent = settings.spent.clone().unwrap_or_default();
+        let gate = settings
+            .admission
+            .clone()
+            .map(|a| crate::http::admission::Gate::new(a, settings.retry.max_retry_after));
         let chat_url = endpoint("/v1/chat/completions")?;
         Ok(Transport {
             inner: Arc::new(Inner {
@@ -139,6 +147,7 @@ impl Transport {
                 spent,
                 log_reads: crate::http::pace::Pace::new(200, Duration::from_secs(60)),
                 budget: budget.map(crate::budget::BudgetState::new),
+                gate,
             }),
         })
     }
@@ -314,13 +323,16 @@ impl Transport {
                 tracing::debug!(parent: &span, body = %serde_json::to_string(body).unwrap_or_default(), "request");
             }
             let ((value, status, headers), attempts) = self
-                .with_retries(&span, || {
+                .with_retries(&span, || async {
+                    let admitted = self.admit(&span).await?;
                     within(timeout, async {
-                        let response = self
+                        let sent = self
                             .send_once(shape, body, options, &trace_header, None, timeout, &span)
-                            .await?;
-                        self.read_json::<T>(response, timeout).await
+                            .await;
+                        self.answered(admitted, &sent);
+                        self.read_json::<T>(sent?, timeout).await
                     })
+                    .await
                 })
                 .await
                 .map_err(|e| e.with_client_request_id(&trace))?;
@@ -593,9 +605,12 @@ impl Transport {
             // is read before the stream is handed over, and read again by it.
             let ((mut response, start), attempts) = self
                 .with_retries(&span, || async {
-                    let mut response = self
+                    let admitted = self.admit(&span).await?;
+                    let sent = self
                         .send_once(shape, body, options, &trace_header, Some(idle), idle, &span)
-                        .await?;
+                        .await;
+                    self.answered(admitted, &sent);
+                    let mut response = sent?;
                     let start = crate::streaming::opening::first_event(&mut response, idle).await?;
                     Ok((response, start))
                 })
@@ -615,6 +630,48 @@ impl Transport {
             Err(e) => {
                 call.failed(&e);
                 Err(e)
+            }
+        }
+    }
+
+    /// Waits for the gateway's rate limits to admit a model call (with admission on); the
+    /// wait is an event on the call's span. `Some` when admitted by the gate.
+    async fn admit(
+        &self,
+        span: &tracing::Span,
+    ) -> Result<Option<crate::http::admission::Admitted<'_>>, Failure> {
+        let Some(gate) = &self.inner.gate else {
+            return Ok(None);
+        };
+        match Box::pin(gate.admit()).await {
+            Ok(admitted) => {
+                if admitted.waited >= Duration::from_millis(1) {
+                    tracing::info!(parent: span, wait_ms = admitted.waited.as_millis() as u64, "admitted after waiting for the rate limit");
+                }
+                Ok(Some(admitted))
+            }
+            Err(error) => {
+                tracing::warn!(parent: span, error = %error, "not admitted");
+                Err(Failure {
+                    error,
+                    retryable: false,
+                    headers: None,
+                })
+            }
+        }
+    }
+
+    /// An admitted call's answer started (or failed before one): its headers are the gate's
+    /// new reading.
+    fn answered(
+        &self,
+        admitted: Option<crate::http::admission::Admitted<'_>>,
+        sent: &Result<reqwest::Response, Failure>,
+    ) {
+        if let Some(admitted) = admitted {
+            match sent {
+                Ok(response) => admitted.answered(Some(response.headers())),
+                Err(f) => admitted.answered(f.headers.as_ref()),
             }
         }
     }

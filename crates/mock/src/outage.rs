@@ -129,3 +129,66 @@ impl Outages {
         })
     }
 }
+
+/// A limit of so many model calls a window, windows counted from the server's start: each
+/// answer carries the OpenAI-style `x-ratelimit-*-requests` headers; a call over the limit gets
+/// 429 with them and `retry-after-ms`.
+#[derive(Debug)]
+pub(crate) struct RateLimit {
+    requests: u64,
+    per: Duration,
+    started: Instant,
+    /// The window and the calls counted in it.
+    window: Mutex<(u128, u64)>,
+    /// The 429s sent.
+    pub(crate) refused: std::sync::atomic::AtomicU64,
+}
+
+impl RateLimit {
+    pub(crate) fn new(requests: u64, per: Duration) -> Self {
+        RateLimit {
+            requests,
+            per: per.max(Duration::from_millis(1)),
+            started: Instant::now(),
+            window: Mutex::new((0, 0)),
+            refused: Default::default(),
+        }
+    }
+
+    /// Counts a call: the headers its answer carries, and whether it is over the limit.
+    pub(crate) fn count(&self) -> (Vec<(String, String)>, bool) {
+        let elapsed = self.started.elapsed();
+        let at = elapsed.as_nanos() / self.per.as_nanos();
+        let used = {
+            let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+            if w.0 != at {
+                *w = (at, 0);
+            }
+            w.1 += 1;
+            w.1
+        };
+        let ends = self.per.as_nanos() * (at + 1) - elapsed.as_nanos();
+        let reset_ms = (ends as f64 / 1e6).ceil() as u64;
+        let over = used > self.requests;
+        let mut headers = vec![
+            (
+                "x-ratelimit-limit-requests".to_string(),
+                self.requests.to_string(),
+            ),
+            (
+                "x-ratelimit-remaining-requests".to_string(),
+                self.requests.saturating_sub(used).to_string(),
+            ),
+            (
+                "x-ratelimit-reset-requests".to_string(),
+                format!("{reset_ms}ms"),
+            ),
+        ];
+        if over {
+            self.refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            headers.push(("retry-after-ms".to_string(), reset_ms.to_string()));
+        }
+        (headers, over)
+    }
+}

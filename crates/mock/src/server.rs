@@ -28,6 +28,9 @@ impl MockBuilder {
         // The queued replies move into the queue; the set-up keeps the rest.
         let mut config = self;
         let replies = std::mem::take(&mut config.replies);
+        let rate_limit = config
+            .rate_limit
+            .map(|(n, per)| crate::outage::RateLimit::new(n, per));
         let shared = Arc::new(Shared {
             config,
             queue: Mutex::new(replies.into_iter().collect()),
@@ -38,6 +41,7 @@ impl MockBuilder {
             batches: Default::default(),
             account: Default::default(),
             outages: Default::default(),
+            rate_limit,
             started: std::time::SystemTime::now(),
         });
         if let Some(outage) = &shared.config.outage {
@@ -96,6 +100,14 @@ impl MockServer {
     /// Plays `outage` from now: every model call fails as it says until it ends.
     pub fn outage(&self, outage: crate::Outage) {
         self.shared.outages.start(&outage);
+    }
+
+    /// How many calls the rate limit ([`MockBuilder::rate_limit`]) answered with 429.
+    pub fn rate_limited(&self) -> u64 {
+        self.shared
+            .rate_limit
+            .as_ref()
+            .map_or(0, |r| r.refused.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Ends the outage being played, if any.

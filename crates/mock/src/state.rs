@@ -86,6 +86,7 @@ pub struct MockBuilder {
     pub(crate) batch_form: BatchForm,
     pub(crate) batch_progress: bool,
     pub(crate) outage: Option<crate::Outage>,
+    pub(crate) rate_limit: Option<(u64, Duration)>,
     pub(crate) management_key: Option<String>,
     pub(crate) account_balance: f64,
     pub(crate) charge_delay: Duration,
@@ -116,6 +117,7 @@ impl Default for MockBuilder {
             batch_form: BatchForm::Array,
             batch_progress: false,
             outage: None,
+            rate_limit: None,
             management_key: None,
             account_balance: 100.0,
             charge_delay: Duration::from_millis(500),
@@ -248,6 +250,16 @@ impl MockBuilder {
         self
     }
 
+    /// At most `requests` model calls (chat completions, Messages) every `per`, windows counted
+    /// from the start: each answer carries `x-ratelimit-limit-requests`,
+    /// `x-ratelimit-remaining-requests` and `x-ratelimit-reset-requests`; a call over the limit
+    /// gets 429 with them and `retry-after-ms` ([`MockServer::rate_limited`](crate::MockServer::rate_limited)
+    /// counts those).
+    pub fn rate_limit(mut self, requests: u64, per: Duration) -> Self {
+        self.rate_limit = Some((requests, per));
+        self
+    }
+
     /// A reply queued from the start.
     pub fn reply(mut self, reply: Reply) -> Self {
         self.replies.push(reply);
@@ -271,6 +283,8 @@ pub(crate) struct Shared {
     pub(crate) batches: crate::batches::Batches,
     /// The outage being played, if any.
     pub(crate) outages: crate::outage::Outages,
+    /// The model calls' rate limit, if set.
+    pub(crate) rate_limit: Option<crate::outage::RateLimit>,
     /// The account the answered calls land in.
     pub(crate) account: crate::account::Account,
     /// When the server started: the account's opening top-up.

@@ -29,6 +29,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     fallbacks: Vec<ClientBuilder>,
     failover: crate::failover::FailoverPolicy,
+    admission: Option<crate::http::admission::Admission>,
 }
 
 impl Default for ClientBuilder {
@@ -47,6 +48,7 @@ impl Default for ClientBuilder {
             http: None,
             fallbacks: Vec::new(),
             failover: crate::failover::FailoverPolicy::default(),
+            admission: Some(crate::http::admission::Admission::default()),
         }
     }
 }
@@ -170,6 +172,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How model calls are admitted by the gateway's rate limits: by default
+    /// ([`Admission::default`](crate::http::admission::Admission)) a call waits locally while the last reading
+    /// says nothing remains before the reset; `None` sends every call at once.
+    pub fn admission(mut self, admission: Option<crate::http::admission::Admission>) -> Self {
+        self.admission = admission;
+        self
+    }
+
     /// Which failures move a call to the next gateway, and the breakers
     /// ([`FailoverPolicy::default`](crate::failover::FailoverPolicy) unless set).
     pub fn failover(mut self, policy: crate::failover::FailoverPolicy) -> Self {
@@ -286,6 +296,7 @@ impl ClientBuilder {
             budget: self.budget,
             request_headers,
             spent,
+            admission: self.admission,
         })
     }
 }

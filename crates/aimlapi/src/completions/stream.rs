@@ -206,12 +206,12 @@ impl ChatStream {
     fn continues_after(&mut self, error: Error) -> Result<(), Error> {
         let breaks = matches!(
             error.kind(),
-            crate::ErrorKind::Overloaded
-                | crate::ErrorKind::Server
-                | crate::ErrorKind::Stream
-                | crate::ErrorKind::UnexpectedEnd
-                | crate::ErrorKind::Connection
-                | crate::ErrorKind::Timeout
+            crate::error::ErrorKind::Overloaded
+                | crate::error::ErrorKind::Server
+                | crate::error::ErrorKind::Stream
+                | crate::error::ErrorKind::UnexpectedEnd
+                | crate::error::ErrorKind::Connection
+                | crate::error::ErrorKind::Timeout
         );
         let text = self.folded.text();
         let Some(c) = self.continuation.as_mut().filter(|c| !c.used) else {

@@ -2,6 +2,7 @@
 //! ([`ByteStream`]), what came with a response ([`meta::ResponseMeta`]), client request ids,
 //! the retry policy and timeouts. [`crate::transport`] sends with them.
 
+pub(crate) mod admission;
 pub(crate) mod body;
 pub(crate) mod failure;
 pub(crate) mod meta;

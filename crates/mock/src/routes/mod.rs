@@ -64,6 +64,11 @@ pub(crate) fn route(shared: &Shared, request: &Recorded, id: u64) -> Response<Bo
         keep_in_account(shared, request, false);
         return failed;
     }
+    let limited = shared.rate_limit.as_ref().map(|r| r.count());
+    if let Some((headers, true)) = &limited {
+        keep_in_account(shared, request, false);
+        return full(429, json, error_body(429, path, id), headers);
+    }
     let spec = request.header("x-mock-reply").map(str::to_string);
     let inference_id = request.inference_id.as_str();
     let response = if to_messages {
@@ -72,6 +77,17 @@ pub(crate) fn route(shared: &Shared, request: &Recorded, id: u64) -> Response<Bo
         chat::serve(shared, path, id, inference_id, &request.body, spec)
     };
     keep_in_account(shared, request, response.status().is_success());
+    let mut response = response;
+    if let Some((headers, _)) = limited {
+        for (name, value) in headers {
+            if let (Ok(name), Ok(value)) = (
+                hyper::header::HeaderName::try_from(name),
+                hyper::header::HeaderValue::try_from(value),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+    }
     response
 }
 
