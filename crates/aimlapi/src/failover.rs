@@ -144,6 +144,8 @@ pub struct GatewayHealth {
 /// What a breaker let through: a call, or the one probe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Pass {
+    /// To a gateway with no failure counted: nothing to count back.
+    Clean,
     Call,
     Probe,
 }
@@ -166,6 +168,8 @@ struct Counts {
 pub(crate) struct Breaker {
     policy: BreakerPolicy,
     counts: Mutex<Counts>,
+    /// No failure counted and not open: calls pass without the lock.
+    healthy: std::sync::atomic::AtomicBool,
 }
 
 impl Breaker {
@@ -173,6 +177,7 @@ impl Breaker {
         Breaker {
             policy,
             counts: Mutex::default(),
+            healthy: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
@@ -182,6 +187,9 @@ impl Breaker {
 
     /// Whether a call may go now, and as what.
     pub(crate) fn pass(&self, now: Instant) -> Option<Pass> {
+        if self.healthy.load(Ordering::Acquire) {
+            return Some(Pass::Clean);
+        }
         let mut c = self.lock();
         if let Some(until) = c.open_until {
             if now < until || c.probing {
@@ -199,6 +207,9 @@ impl Breaker {
             c.failures.pop_front();
         }
         let failing = c.failures.len() as u32;
+        if failing == 0 && c.in_flight == 0 {
+            self.healthy.store(true, Ordering::Release);
+        }
         if failing > 0 && failing + c.in_flight >= self.policy.failures.max(1) {
             return None;
         }
@@ -214,12 +225,16 @@ impl Breaker {
         match pass {
             Pass::Probe => c.probing = false,
             Pass::Call => c.in_flight = c.in_flight.saturating_sub(1),
+            Pass::Clean => {}
         }
         match served {
             Some(true) => {
                 c.failures.clear();
                 c.open_until = None;
                 c.opened = 0;
+                if c.in_flight == 0 {
+                    self.healthy.store(true, Ordering::Release);
+                }
             }
             Some(false) if pass == Pass::Probe || c.open_until.is_none() => {
                 self.count_failure(&mut c, pass == Pass::Probe, now)
@@ -239,6 +254,7 @@ impl Breaker {
 
     /// One more failure: the breaker opens at the threshold, or at once after a probe.
     fn count_failure(&self, c: &mut Counts, probe: bool, now: Instant) {
+        self.healthy.store(false, Ordering::Release);
         c.failures.push_back(now);
         if probe || c.failures.len() as u32 >= self.policy.failures.max(1) {
             let doubled = self
@@ -248,6 +264,21 @@ impl Breaker {
             c.open_until = Some(now + doubled.min(self.policy.max_cool_down));
             c.opened = c.opened.saturating_add(1);
             c.failures.clear();
+        }
+    }
+
+    /// [`pass`](Self::pass) now: the clock read only when the breaker has counted a failure.
+    pub(crate) fn pass_now(&self) -> Option<Pass> {
+        match self.healthy.load(Ordering::Acquire) {
+            true => Some(Pass::Clean),
+            false => self.pass(Instant::now()),
+        }
+    }
+
+    /// [`report`](Self::report) now: nothing to do for a clean call that was served.
+    pub(crate) fn report_now(&self, pass: Pass, served: Option<bool>) {
+        if pass != Pass::Clean || served == Some(false) {
+            self.report(pass, served, Instant::now());
         }
     }
 
@@ -386,7 +417,7 @@ mod tests {
         assert_eq!(b.pass(t2), Some(Pass::Probe));
         b.report(Pass::Probe, Some(true), t2);
         assert_eq!(b.state(t2), BreakerState::Closed { recent_failures: 0 });
-        assert_eq!(b.pass(t2), Some(Pass::Call));
+        assert_eq!(b.pass(t2), Some(Pass::Clean));
     }
 
     #[test]

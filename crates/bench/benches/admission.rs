@@ -82,7 +82,11 @@ fn main() {
         "", "429s", "failed", "p50", "p99", "total"
     );
     let rows = [
-        ("with admission (default)", Some(Admission::default()), RetryPolicy::default()),
+        (
+            "with admission (default)",
+            Some(Admission::default()),
+            RetryPolicy::default(),
+        ),
         ("without, default retries", None, RetryPolicy::default()),
         (
             "without, patient retries (60 s)",

@@ -25,6 +25,12 @@
 //! registry with a layer that keeps every field each span records (its GenAI attributes, as an
 //! OpenTelemetry layer would keep them), so the client's spans are built and filled on every
 //! call. `SEND_COST_NO_SPANS=1` leaves it out (no subscriber: the spans are disabled).
+//!
+//! `SEND_COST_FALLBACK=1` builds the client with a second gateway it never uses (the failover
+//! path's cost when nothing fails); `SEND_COST_SECOND_CLIENT=1` builds the same second gateway
+//! as a client of its own, unattached, as that run's baseline (the set-up of a second HTTP
+//! client leaves the heap in another state, which moves every later allocation's cost);
+//! `SEND_COST_NO_ADMISSION=1` turns admission by the rate limits off.
 
 use std::time::{Duration, Instant};
 
@@ -169,13 +175,29 @@ fn main() {
     rt.block_on(async {
         let url = format!("{base}/v1/chat/completions");
         let http = reqwest::Client::new();
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .provider(Provider::AimlApi)
             .base_url(&base)
             .api_key("bench-key")
-            .retry(RetryPolicy::none())
-            .build()
-            .expect("client");
+            .retry(RetryPolicy::none());
+        let second = Client::builder()
+            .provider(Provider::open_router())
+            .base_url(format!("{base}/api"))
+            .api_key("bench-key-2")
+            .retry(RetryPolicy::none());
+        // Kept to the end: its set-up (a second HTTP client, its certificates) is in both runs.
+        let mut _unattached = None;
+        if std::env::var_os("SEND_COST_FALLBACK").is_some() {
+            // A second gateway, configured and never used.
+            builder = builder.fallback(second);
+        } else if std::env::var_os("SEND_COST_SECOND_CLIENT").is_some() {
+            // The same second client built and not attached: the baseline of the above.
+            _unattached = Some(second.build().expect("client"));
+        }
+        if std::env::var_os("SEND_COST_NO_ADMISSION").is_some() {
+            builder = builder.admission(None);
+        }
+        let client = builder.build().expect("client");
         let request: ChatCompletionRequest = serde_json::from_value(serde_json::json!({
             "model": MODEL,
             "messages": [

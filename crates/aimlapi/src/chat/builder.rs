@@ -687,7 +687,7 @@ impl Chat {
                 }
                 continue;
             }
-            let Some(pass) = member.breaker.pass(std::time::Instant::now()) else {
+            let Some(pass) = member.breaker.pass_now() else {
                 continue;
             };
             tried = true;
@@ -700,9 +700,7 @@ impl Chat {
                 Err(e) if route.policy.moves(e) => Some(false),
                 Err(_) => None,
             };
-            member
-                .breaker
-                .report(pass, served, std::time::Instant::now());
+            member.breaker.report_now(pass, served);
             match result {
                 Ok(v) => {
                     if pinned != Some(at) {

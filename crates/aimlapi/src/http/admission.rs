@@ -92,6 +92,8 @@ pub(crate) struct Gate {
     turn: tokio::sync::Mutex<()>,
     /// Woken by each reading.
     read: tokio::sync::Notify,
+    /// Calls in the queue: while there are none, a call the reading lets go takes no turn.
+    queued: std::sync::atomic::AtomicUsize,
     in_flight: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
@@ -143,6 +145,7 @@ impl Gate {
             counts: Mutex::default(),
             turn: tokio::sync::Mutex::new(()),
             read: tokio::sync::Notify::new(),
+            queued: Default::default(),
             in_flight,
         }
     }
@@ -200,6 +203,29 @@ impl Gate {
     /// Waits for the call's turn: at once while the reading leaves room, else in arrival order
     /// until the reset (and a little jitter). Past the queue deadline: `RateLimited`, unsent.
     pub(crate) async fn admit(&self) -> Result<Admitted<'_>, Error> {
+        use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+        // No queue and room in the reading: it goes, as the common call does.
+        if self.in_flight.is_none()
+            && self.queued.load(SeqCst) == 0
+            && matches!(self.step(SystemTime::now()), Step::Go)
+        {
+            let seq = self.lock().sent;
+            return Ok(Admitted {
+                seq,
+                gate: self,
+                _slot: None,
+                waited: Duration::ZERO,
+                answered: false,
+            });
+        }
+        self.queued.fetch_add(1, SeqCst);
+        let admitted = self.queue().await;
+        self.queued.fetch_sub(1, Relaxed);
+        admitted
+    }
+
+    /// [`admit`](Self::admit) through the queue.
+    async fn queue(&self) -> Result<Admitted<'_>, Error> {
         let started = Instant::now();
         let deadline = started + self.policy.queue_deadline;
         let mut waited = false;
@@ -271,7 +297,9 @@ impl Gate {
     /// A call's answer started (or it failed before one) with `headers`: the reading they
     /// carry, if any, replaces the last.
     fn answered(&self, headers: Option<&HeaderMap>, seq: u64) {
+        // Read only when a rate-limit header is there (one pass over a handful of names).
         let limit = headers
+            .filter(|h| h.keys().any(|k| k.as_str().contains("ratelimit")))
             .map(crate::rate_limits::RateLimits::from_headers)
             .and_then(|r| r.requests);
         let now = SystemTime::now();
@@ -306,7 +334,9 @@ impl Gate {
                 c.limit = l.limit.or(c.limit);
             }
         }
-        self.read.notify_waiters();
+        if self.queued.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            self.read.notify_waiters();
+        }
     }
 }
 
