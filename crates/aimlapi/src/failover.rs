@@ -350,25 +350,28 @@ impl Route {
 
 /// Where a conversation went: the gateway that served it last, shared by the clones of a
 /// [`Chat`](crate::Chat) (a tool loop's steps, a conversation carried on from it).
+/// A chat without fallbacks has none (nothing to allocate).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Pin(Arc<AtomicUsize>);
+pub(crate) struct Pin(Option<Arc<AtomicUsize>>);
 
 impl Pin {
     const NONE: usize = usize::MAX;
 
     pub(crate) fn new() -> Self {
-        Pin(Arc::new(AtomicUsize::new(Self::NONE)))
+        Pin(Some(Arc::new(AtomicUsize::new(Self::NONE))))
     }
 
     pub(crate) fn get(&self) -> Option<usize> {
-        match self.0.load(Ordering::Relaxed) {
+        match self.0.as_ref()?.load(Ordering::Relaxed) {
             Self::NONE => None,
             at => Some(at),
         }
     }
 
     pub(crate) fn set(&self, at: usize) {
-        self.0.store(at, Ordering::Relaxed);
+        if let Some(pin) = &self.0 {
+            pin.store(at, Ordering::Relaxed);
+        }
     }
 }
 

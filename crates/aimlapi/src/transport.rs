@@ -920,7 +920,8 @@ impl Transport {
         Fut: std::future::Future<Output = Result<T, Failure>>,
     {
         let policy = &self.inner.settings.retry;
-        let started = tokio::time::Instant::now();
+        // The clock is read only for a policy bounded by time.
+        let started = policy.max_elapsed.map(|_| tokio::time::Instant::now());
         let mut n = 0u32;
         loop {
             n += 1;
@@ -933,7 +934,8 @@ impl Transport {
                 Err(f) => f,
             };
             let wait = policy.delay(n - 1, f.headers.as_ref());
-            if !f.retryable || !policy.allows(n - 1, started.elapsed(), wait) {
+            let elapsed = started.map(|s| s.elapsed()).unwrap_or_default();
+            if !f.retryable || !policy.allows(n - 1, elapsed, wait) {
                 tracing::warn!(parent: span, attempt = n, error = %f.error, "failed");
                 return Err(f.error);
             }

@@ -155,7 +155,7 @@ impl Gate {
     }
 
     /// Whether a call may go now, taking its place if so.
-    fn step(&self, now: SystemTime) -> Step {
+    fn step(&self, now: impl Fn() -> SystemTime) -> Step {
         let mut c = self.lock();
         if !c.read {
             if c.learning {
@@ -177,7 +177,7 @@ impl Gate {
             return Step::Go;
         }
         match c.reset {
-            Some(reset) if reset > now => Step::WaitUntil(reset),
+            Some(reset) if reset > now() => Step::WaitUntil(reset),
             // The window has reset: a new one holds the limit, less what is out.
             passed => match c.limit {
                 Some(limit) => {
@@ -207,7 +207,7 @@ impl Gate {
         // No queue and room in the reading: it goes, as the common call does.
         if self.in_flight.is_none()
             && self.queued.load(SeqCst) == 0
-            && matches!(self.step(SystemTime::now()), Step::Go)
+            && matches!(self.step(SystemTime::now), Step::Go)
         {
             let seq = self.lock().sent;
             return Ok(Admitted {
@@ -237,7 +237,7 @@ impl Gate {
             loop {
                 // Registered before the step: a reading between the two still wakes it.
                 let reading = self.read.notified();
-                match self.step(SystemTime::now()) {
+                match self.step(SystemTime::now) {
                     Step::Go => break,
                     Step::WaitUntil(reset) => {
                         let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
@@ -299,10 +299,14 @@ impl Gate {
     fn answered(&self, headers: Option<&HeaderMap>, seq: u64) {
         // Read only when a rate-limit header is there (one pass over a handful of names).
         let limit = headers
-            .filter(|h| h.keys().any(|k| k.as_str().contains("ratelimit")))
+            .filter(|h| {
+                h.keys().any(|k| {
+                    let k = k.as_str().as_bytes();
+                    k.starts_with(b"x-ratelimit") || k.starts_with(b"anthropic-ratelimit")
+                })
+            })
             .map(crate::rate_limits::RateLimits::from_headers)
             .and_then(|r| r.requests);
-        let now = SystemTime::now();
         {
             let mut c = self.lock();
             c.in_flight = c.in_flight.saturating_sub(1);
@@ -314,6 +318,7 @@ impl Gate {
                 _ => false,
             };
             if let Some(l) = limit.filter(|_| !stale) {
+                let now = SystemTime::now();
                 if let Some(remaining) = l.remaining {
                     // The calls let go after this one may not have been counted yet: counted
                     // against it. Within one window the readings only go down (a late one
