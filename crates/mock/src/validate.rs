@@ -62,16 +62,8 @@ impl Schemas {
     /// the document's stem; `Err` says what is wrong (at most a few problems).
     pub(crate) fn check(&self, body: &Value) -> Result<&'static str, String> {
         let stem = self.check_model(body)?;
-        let problems: Vec<String> = self.validators[stem]
-            .iter_errors(body)
-            .take(3)
-            .map(|e| format!("{} at `{}`", e, e.instance_path()))
-            .collect();
-        if problems.is_empty() {
-            Ok(stem)
-        } else {
-            Err(format!("{stem}: {}", problems.join("; ")))
-        }
+        valid(&self.validators[stem], stem, body)?;
+        Ok(stem)
     }
 
     /// Checks a body sent to OpenRouter's path against OpenRouter's own document (its shape:
@@ -85,19 +77,12 @@ impl Schemas {
         else {
             return self.check(body);
         };
-        let mut as_listed = body.clone();
         let named = self.check_model(body);
-        if let (Some(map), Some(id)) = (as_listed.as_object_mut(), page.ids.first()) {
-            map.insert("model".into(), Value::String(id.to_string()));
-        }
-        let problems: Vec<String> = self.validators[page.page]
-            .iter_errors(&as_listed)
-            .take(3)
-            .map(|e| format!("{} at `{}`", e, e.instance_path()))
-            .collect();
-        if !problems.is_empty() {
-            return Err(format!("{}: {}", page.page, problems.join("; ")));
-        }
+        let as_listed = match page.ids.first() {
+            Some(id) => naming(body, id),
+            None => body.clone(),
+        };
+        valid(&self.validators[page.page], page.page, &as_listed)?;
         named
     }
 
@@ -140,21 +125,10 @@ impl Schemas {
                     .ids
                     .first()
                     .ok_or_else(|| format!("the Messages page {} lists no model", page.page))?;
-                let mut shaped = body.clone();
-                shaped["model"] = Value::String(id.to_string());
-                (page.page, std::borrow::Cow::Owned(shaped))
+                (page.page, std::borrow::Cow::Owned(naming(body, id)))
             }
         };
-        let problems: Vec<String> = self.validators[stem]
-            .iter_errors(&body)
-            .take(3)
-            .map(|e| format!("{} at `{}`", e, e.instance_path()))
-            .collect();
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{stem}: {}", problems.join("; ")))
-        }
+        valid(&self.validators[stem], stem, &body)
     }
 }
 
@@ -166,16 +140,31 @@ impl Schemas {
             .validators
             .get(stem)
             .ok_or_else(|| "the batch document is not bundled".to_string())?;
-        let problems: Vec<String> = validator
-            .iter_errors(body)
-            .take(3)
-            .map(|e| format!("{} at `{}`", e, e.instance_path()))
-            .collect();
-        match problems.is_empty() {
-            true => Ok(()),
-            false => Err(format!("{stem}: {}", problems.join("; "))),
-        }
+        valid(validator, stem, body)
     }
+}
+
+/// Checks `body` against `stem`'s validator: `Err` names the document and at most three
+/// problems, each with where it is.
+fn valid(validator: &Validator, stem: &str, body: &Value) -> Result<(), String> {
+    let problems: Vec<String> = validator
+        .iter_errors(body)
+        .take(3)
+        .map(|e| format!("{} at `{}`", e, e.instance_path()))
+        .collect();
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(format!("{stem}: {}", problems.join("; "))),
+    }
+}
+
+/// `body` naming the model `id`: checked for its shape by a page whose enum lists only its own.
+fn naming(body: &Value, id: &str) -> Value {
+    let mut named = body.clone();
+    if let Some(map) = named.as_object_mut() {
+        map.insert("model".into(), Value::String(id.to_string()));
+    }
+    named
 }
 
 /// The bundled documents' schemas, compiled once.

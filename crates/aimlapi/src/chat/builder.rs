@@ -604,7 +604,7 @@ impl Chat {
         };
         self.route
             .as_ref()
-            .is_some_and(|r| r.policy.continue_streams && r.members.len() > 1)
+            .is_some_and(|r| r.policy.continue_streams)
             && !thinking
     }
 
@@ -672,25 +672,22 @@ impl Chat {
         };
         let pinned = self.pin.get();
         let mut last: Option<(usize, Error)> = None;
-        let mut tried = false;
+        // A gateway the last failure could not move to, because it does not serve the model.
+        let mut not_served: Option<String> = None;
         for at in route.order(pinned).filter(|at| Some(*at) != skip) {
             let member = &route.members[at];
             // The client's own gateway takes the model as the caller named it; another must
             // serve it.
             let kind = member.transport.provider().kind();
             if at != 0 && !self.model.served_by(kind) {
-                if let Some((_, error)) = last {
-                    return Err(Error::NotMoved {
-                        error: Box::new(error),
-                        why: crate::failover::not_served(&self.model, &member.transport),
-                    });
+                if last.is_some() {
+                    not_served = Some(crate::failover::not_served(&self.model, &member.transport));
                 }
                 continue;
             }
             let Some(pass) = member.breaker.pass_now() else {
                 continue;
             };
-            tried = true;
             let from = last
                 .as_ref()
                 .map(|(i, _)| route.members[*i].transport.base_url());
@@ -708,18 +705,27 @@ impl Chat {
                     }
                     return Ok(v);
                 }
-                Err(e) if served == Some(false) => last = Some((at, e)),
+                Err(e) if served == Some(false) => {
+                    last = Some((at, e));
+                    not_served = None;
+                }
                 Err(e) => return Err(e),
             }
         }
-        match last {
-            Some((_, error)) => Err(error),
+        match (last, not_served) {
+            (Some((_, error)), Some(why)) => Err(Error::NotMoved {
+                error: Box::new(error),
+                why,
+            }),
+            (Some((_, error)), None) => Err(error),
             // Every breaker turned the call away: it goes to its first gateway all the same.
-            None if !tried => {
-                let at = route.order(pinned).next().unwrap_or(0);
+            (None, _) => {
+                let at = route
+                    .order(pinned)
+                    .find(|at| Some(*at) != skip)
+                    .unwrap_or(0);
                 go(&route.members[at].transport, None).await
             }
-            None => unreachable!("a gateway tried either answered or left its error"),
         }
     }
 

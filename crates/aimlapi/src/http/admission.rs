@@ -62,10 +62,11 @@ struct Counts {
 }
 
 impl Counts {
-    /// One more call let go.
-    fn go(&mut self) {
+    /// One more call let go: its number among them.
+    fn go(&mut self) -> Step {
         self.in_flight += 1;
         self.sent += 1;
+        Step::Go(self.sent)
     }
 }
 
@@ -129,7 +130,8 @@ impl Drop for Admitted<'_> {
 }
 
 enum Step {
-    Go,
+    /// It goes, as the call let go with this number.
+    Go(u64),
     WaitUntil(SystemTime),
     WaitForReading,
 }
@@ -164,17 +166,14 @@ impl Gate {
             // The first call goes alone; while it is out the others wait for its reading. A
             // gateway without the headers answers it with none: then nothing is held.
             c.learning = true;
-            c.go();
-            return Step::Go;
+            return c.go();
         }
         let Some(budget) = c.budget else {
-            c.go();
-            return Step::Go;
+            return c.go();
         };
         if budget > 0 {
             c.budget = Some(budget - 1);
-            c.go();
-            return Step::Go;
+            return c.go();
         }
         match c.reset {
             Some(reset) if reset > now() => Step::WaitUntil(reset),
@@ -185,16 +184,14 @@ impl Gate {
                     c.budget = Some(limit.saturating_sub(c.in_flight).saturating_sub(1));
                     c.reset = None;
                     if limit > c.in_flight {
-                        c.go();
-                        Step::Go
+                        c.go()
                     } else {
                         Step::WaitForReading
                     }
                 }
                 None => {
                     c.budget = None;
-                    c.go();
-                    Step::Go
+                    c.go()
                 }
             },
         }
@@ -205,18 +202,10 @@ impl Gate {
     pub(crate) async fn admit(&self) -> Result<Admitted<'_>, Error> {
         use std::sync::atomic::Ordering::{Relaxed, SeqCst};
         // No queue and room in the reading: it goes, as the common call does.
-        if self.in_flight.is_none()
-            && self.queued.load(SeqCst) == 0
-            && matches!(self.step(SystemTime::now), Step::Go)
-        {
-            let seq = self.lock().sent;
-            return Ok(Admitted {
-                seq,
-                gate: self,
-                _slot: None,
-                waited: Duration::ZERO,
-                answered: false,
-            });
+        if self.in_flight.is_none() && self.queued.load(SeqCst) == 0 {
+            if let Step::Go(seq) = self.step(SystemTime::now) {
+                return Ok(self.admitted(seq, None, Duration::ZERO));
+            }
         }
         self.queued.fetch_add(1, SeqCst);
         let admitted = self.queue().await;
@@ -229,7 +218,7 @@ impl Gate {
         let started = Instant::now();
         let deadline = started + self.policy.queue_deadline;
         let mut waited = false;
-        {
+        let seq = {
             let turn = tokio::time::timeout_at(deadline, self.turn.lock()).await;
             let Ok(_turn) = turn else {
                 return Err(refused(self.policy.queue_deadline));
@@ -238,15 +227,16 @@ impl Gate {
                 // Registered before the step: a reading between the two still wakes it.
                 let reading = self.read.notified();
                 match self.step(SystemTime::now) {
-                    Step::Go => break,
+                    Step::Go(seq) => break seq,
                     Step::WaitUntil(reset) => {
                         let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
                         let left = self.cap.saturating_sub(started.elapsed());
                         if wait > left {
                             if left.is_zero() {
                                 // Waited as long as a retry would: it goes.
-                                self.lock().go();
-                                break;
+                                if let Step::Go(seq) = self.lock().go() {
+                                    break seq;
+                                }
                             }
                             waited = true;
                             let _ = tokio::time::timeout(left, reading).await;
@@ -267,7 +257,7 @@ impl Gate {
                     }
                 }
             }
-        }
+        };
         if waited && !self.policy.jitter.is_zero() {
             tokio::time::sleep(self.policy.jitter.mul_f64(fastrand::f64())).await;
         }
@@ -276,7 +266,6 @@ impl Gate {
                 match tokio::time::timeout_at(deadline, cap.clone().acquire_owned()).await {
                     Ok(Ok(slot)) => Some(slot),
                     _ => {
-                        let seq = self.lock().sent;
                         self.answered(None, seq);
                         return Err(refused(self.policy.queue_deadline));
                     }
@@ -284,14 +273,23 @@ impl Gate {
             }
             None => None,
         };
-        let seq = self.lock().sent;
-        Ok(Admitted {
+        Ok(self.admitted(seq, slot, started.elapsed()))
+    }
+
+    /// The call let go as number `seq`, holding `slot` under the in-flight cap.
+    fn admitted(
+        &self,
+        seq: u64,
+        slot: Option<tokio::sync::OwnedSemaphorePermit>,
+        waited: Duration,
+    ) -> Admitted<'_> {
+        Admitted {
             seq,
             gate: self,
             _slot: slot,
-            waited: started.elapsed(),
+            waited,
             answered: false,
-        })
+        }
     }
 
     /// A call's answer started (or it failed before one) with `headers`: the reading they
