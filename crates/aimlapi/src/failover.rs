@@ -261,7 +261,10 @@ impl Breaker {
                 .policy
                 .cool_down
                 .saturating_mul(2u32.saturating_pow(c.opened));
-            c.open_until = Some(now + doubled.min(self.policy.max_cool_down));
+            c.open_until = Some(crate::http::timeouts::later(
+                now,
+                doubled.min(self.policy.max_cool_down),
+            ));
             c.opened = c.opened.saturating_add(1);
             c.failures.clear();
         }
@@ -439,6 +442,23 @@ mod tests {
         assert_eq!(b.pass(t), None, "1 failure + 2 in flight = the threshold");
         b.report(Pass::Call, None, t);
         assert!(b.pass(t).is_some());
+    }
+
+    #[test]
+    fn a_cool_down_too_long_to_add_is_decades_not_a_panic() {
+        let b = Breaker::new(BreakerPolicy {
+            failures: 1,
+            window: Duration::MAX,
+            cool_down: Duration::MAX,
+            max_cool_down: Duration::MAX,
+        });
+        let t = Instant::now();
+        let p = b.pass(t).unwrap();
+        b.report(p, Some(false), t);
+        assert!(
+            matches!(b.state(t), BreakerState::Open { for_another } if for_another > Duration::from_secs(3600 * 24 * 365))
+        );
+        assert_eq!(b.pass(t), None);
     }
 
     #[test]

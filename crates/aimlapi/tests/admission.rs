@@ -102,3 +102,25 @@ async fn a_gateway_that_sends_no_limits_is_never_held() {
     assert!(done.iter().all(Result::is_ok));
     assert!(began.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn a_queue_deadline_too_long_to_add_is_no_panic() {
+    let mock = MockServer::builder()
+        .rate_limit(100, Duration::from_secs(1))
+        .start()
+        .await
+        .unwrap();
+    let c = client(
+        &mock,
+        Some(Admission {
+            queue_deadline: Duration::MAX,
+            ..Admission::default()
+        }),
+    );
+    // At once: all but the first wait in the queue for its reading.
+    let chats: Vec<_> = (0..3)
+        .map(|i| c.chat("claude-sonnet-4-5").user(format!("{i}")))
+        .collect();
+    let done = futures::future::join_all(chats.iter().map(|chat| chat.send())).await;
+    assert!(done.iter().all(Result::is_ok), "{done:?}");
+}

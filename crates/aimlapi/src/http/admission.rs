@@ -216,7 +216,10 @@ impl Gate {
     /// [`admit`](Self::admit) through the queue.
     async fn queue(&self) -> Result<Admitted<'_>, Error> {
         let started = Instant::now();
-        let deadline = started + self.policy.queue_deadline;
+        let deadline = Instant::from_std(crate::http::timeouts::later(
+            started.into_std(),
+            self.policy.queue_deadline,
+        ));
         let mut waited = false;
         let seq = {
             let turn = tokio::time::timeout_at(deadline, self.turn.lock()).await;
@@ -242,7 +245,7 @@ impl Gate {
                             let _ = tokio::time::timeout(left, reading).await;
                             continue;
                         }
-                        if Instant::now() + wait > deadline {
+                        if wait > deadline.saturating_duration_since(Instant::now()) {
                             return Err(refused(self.policy.queue_deadline));
                         }
                         waited = true;

@@ -96,8 +96,7 @@ impl ByteStream {
 /// `Duration::MAX` to mean "never").
 fn deadline_after(idle: Duration) -> tokio::time::Instant {
     let now = tokio::time::Instant::now();
-    now.checked_add(idle)
-        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 3600))
+    tokio::time::Instant::from_std(crate::http::timeouts::later(now.into_std(), idle))
 }
 
 impl Stream for ByteStream {

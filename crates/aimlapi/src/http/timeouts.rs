@@ -48,3 +48,11 @@ pub(crate) fn within<T>(
         }),
     })
 }
+
+/// `from` plus `by`, or a moment decades away when `by` is too long to add (a caller may set
+/// `Duration::MAX` to mean "never"): every deadline and cool-down made from a caller's or a
+/// server's duration.
+pub(crate) fn later(from: std::time::Instant, by: Duration) -> std::time::Instant {
+    from.checked_add(by)
+        .unwrap_or_else(|| from + Duration::from_secs(30 * 365 * 24 * 3600))
+}
