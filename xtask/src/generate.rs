@@ -886,6 +886,64 @@ mod tests {
         assert!(err.contains("#/properties/missing"), "{err}");
     }
 
+    /// The text of each item, sorted; a module's items sorted inside it.
+    fn sorted_items(items: &[syn::Item]) -> String {
+        let mut texts: Vec<String> = items
+            .iter()
+            .map(|item| match item {
+                syn::Item::Mod(m) if m.content.is_some() => {
+                    let inner = &m.content.as_ref().expect("checked").1;
+                    format!("mod {} {{\n{}}}\n", m.ident, sorted_items(inner))
+                }
+                _ => prettyplease::unparse(&syn::File {
+                    shebang: None,
+                    attrs: Vec::new(),
+                    items: vec![item.clone()],
+                }),
+            })
+            .collect();
+        texts.sort();
+        texts.concat()
+    }
+
+    /// "X or null" spelled three ways (`anyOf` and `oneOf` with a `{type: "null"}` branch, a
+    /// `type` list with `"null"`) in the documents under `xtask/tests/nullable/`: each
+    /// generates, and all three the same types (the names from the stem aside).
+    #[test]
+    fn every_null_spelling_generates_the_same_types() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nullable");
+        let docs = load_docs(&dir).unwrap();
+        assert_eq!(docs.len(), 3);
+        let mut seen: Option<(String, String)> = None;
+        for doc in docs {
+            let stem = doc.stem.clone();
+            let prefix = crate::walk::camel(&stem);
+            let g = run(vec![doc], &standalone()).unwrap_or_else(|e| panic!("{stem}: {e}"));
+            let types = g.types_rs.replace(&prefix, "Doc").replace(&stem, "doc");
+            // Items in order of their text (inside modules too): a type named after the stem
+            // sorts elsewhere.
+            let file: syn::File = syn::parse_str(&types).unwrap();
+            let items = sorted_items(&file.items);
+            for field in [
+                "pub temperature: ::std::option::Option<f64>",
+                "pub tools: ::std::vec::Vec<::std::option::Option<Tool>>",
+                "pub usage: ::std::option::Option<Usage>",
+                "pub content: ::std::option::Option<MessageContent>",
+                "pub finish_reason: ::std::option::Option<FinishReason>",
+            ] {
+                assert!(types.contains(field), "{stem}: no `{field}` in\n{types}");
+            }
+            match &seen {
+                None => seen = Some((stem, items)),
+                Some((first, want)) => assert!(
+                    *want == items,
+                    "{stem} and {first} differ:\n{}",
+                    diff_summary(want, &items)
+                ),
+            }
+        }
+    }
+
     #[test]
     fn check_reports_stale_missing_and_leftover_files() {
         let dir = std::env::temp_dir().join(format!("xtask-check-{}", std::process::id()));

@@ -27,7 +27,7 @@ pub const PASSES: &[Pass] = &[
     Pass { name: "pointer_refs", fixes: "a `$ref` that is a JSON pointer into the document or the schema around it, not a component (inlined; one that points nowhere is left for hoisting to report)", run: pointer_refs },
     Pass { name: "prune_unreferenced_components", fixes: "hundreds of component schemas that no operation uses", run: prune_unreferenced_components },
     Pass { name: "drop_titles", fixes: "schema titles (a root title names every type after the model)", run: drop_titles },
-    Pass { name: "null_branches", fixes: "a oneOf/anyOf branch that is only {nullable: true}", run: null_branches },
+    Pass { name: "null_branches", fixes: "\"X or null\" spelled as a oneOf/anyOf branch that is only null ({nullable: true}, {type: \"null\"}) or as a `type` list with \"null\" (OpenAPI 3.0 reads neither): X with nullable: true (several types in the list: an anyOf of them)", run: null_branches },
     Pass { name: "single_branches", fixes: "a oneOf/anyOf with one branch (typify makes it the branch's type, not a union)", run: single_branches },
     Pass { name: "phantom_required", fixes: "a `required` name that no property of the object defines (a batch body requires a top-level `model` it has not got; typify would add a field of any type)", run: phantom_required },
     Pass { name: "plain_string_formats", fixes: "string formats typify types with crates the generated types do not depend on (`date-time`, `date`: chrono; `uuid`): kept as strings", run: plain_string_formats },
@@ -290,13 +290,141 @@ fn single_branches(doc: &mut Doc) -> usize {
     n
 }
 
-/// Only `{nullable: true}`, perhaps with a description: a branch that means "or null".
+/// A branch that means "or null": `{nullable: true}`, `{type: "null"}` or `{type: ["null"]}`,
+/// perhaps with a description or a title.
 fn is_null_branch(v: &Value) -> bool {
     let Value::Object(m) = v else { return false };
-    m.get("nullable") == Some(&Value::Bool(true))
-        && m.keys().all(|k| k == "nullable" || k == "description")
+    let says_null = match m.get("type") {
+        None => m.get("nullable") == Some(&Value::Bool(true)),
+        Some(t) => t == &json!("null") || t == &json!(["null"]),
+    };
+    says_null
+        && m.keys()
+            .all(|k| matches!(k.as_str(), "nullable" | "type" | "description" | "title"))
 }
 
+/// The keywords that only constrain values of one JSON type: which type each belongs to, for
+/// splitting `{type: [A, B], ...}` into one branch per type.
+fn keyword_types(key: &str, value: &Value) -> &'static [&'static str] {
+    match key {
+        "items" | "minItems" | "maxItems" | "uniqueItems" => &["array"],
+        "properties" | "required" | "additionalProperties" | "minProperties" | "maxProperties" => {
+            &["object"]
+        }
+        "minLength" | "maxLength" | "pattern" => &["string"],
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => {
+            &["number", "integer"]
+        }
+        "format" => match value.as_str() {
+            Some("int32" | "int64") => &["integer"],
+            Some("float" | "double") => &["number", "integer"],
+            _ => &["string"],
+        },
+        _ => &[],
+    }
+}
+
+/// Whether an `enum` value is a value of JSON type `t`.
+fn is_of_type(v: &Value, t: &str) -> bool {
+    match t {
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => false,
+    }
+}
+
+/// `type` as a list (JSON Schema; OpenAPI 3.0 takes one type name): `"null"` in it becomes
+/// `nullable: true` (and leaves an `enum`), one other type stays the type, several become an
+/// `anyOf` of one branch per type, each with the keywords that constrain its values. Whether
+/// `m` changed.
+fn type_list(m: &mut Map<String, Value>) -> bool {
+    let Some(Value::Array(list)) = m.get("type") else {
+        return false;
+    };
+    let mut types: Vec<String> = Vec::new();
+    let mut null = false;
+    for t in list.iter().filter_map(Value::as_str) {
+        if t == "null" {
+            null = true;
+        } else if !types.iter().any(|x| x == t) {
+            types.push(t.to_string());
+        }
+    }
+    m.remove("type");
+    if null {
+        m.insert("nullable".into(), Value::Bool(true));
+        if let Some(Value::Array(values)) = m.get_mut("enum") {
+            values.retain(|v| !v.is_null());
+        }
+    }
+    match types.as_slice() {
+        [] => {}
+        [one] => {
+            m.insert("type".into(), json!(one));
+        }
+        several => {
+            let mut branches: Vec<Map<String, Value>> = several
+                .iter()
+                .map(|t| {
+                    let mut b = Map::new();
+                    b.insert("type".into(), json!(t));
+                    b
+                })
+                .collect();
+            let moved: Vec<String> = m
+                .iter()
+                .filter(|(k, v)| !keyword_types(k, v).is_empty())
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in moved {
+                let v = m.remove(&k).expect("listed");
+                let owners = keyword_types(&k, &v);
+                for b in branches.iter_mut() {
+                    if owners.contains(&b["type"].as_str().unwrap_or_default()) {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            // An `enum` is split by the type of each value; a type none of its values has
+            // cannot be met, so it is no branch.
+            if let Some(Value::Array(values)) = m.remove("enum") {
+                branches.retain_mut(|b| {
+                    let t = b["type"].as_str().unwrap_or_default().to_string();
+                    let own: Vec<Value> = values
+                        .iter()
+                        .filter(|v| is_of_type(v, &t))
+                        .cloned()
+                        .collect();
+                    if own.is_empty() {
+                        return false;
+                    }
+                    b.insert("enum".into(), Value::Array(own));
+                    true
+                });
+            }
+            let union = Value::Array(branches.into_iter().map(Value::Object).collect());
+            if m.contains_key("anyOf") {
+                // A union beside the list already: both must hold.
+                let all = m.entry("allOf").or_insert_with(|| json!([]));
+                if let Value::Array(all) = all {
+                    all.push(json!({ "anyOf": union }));
+                }
+            } else {
+                m.insert("anyOf".into(), union);
+            }
+        }
+    }
+    true
+}
+
+/// Reads "X or null" in each of its spellings as OpenAPI 3.0's `nullable: true` on X: a
+/// `oneOf`/`anyOf` branch that is only null (`{nullable: true}`, `{type: "null"}`) is dropped and
+/// the union made nullable (one branch left: the union is that branch); a `type` list is read by
+/// [`type_list`].
 fn null_branches(doc: &mut Doc) -> usize {
     let mut n = 0;
     all_schemas_mut(&mut doc.value, &mut |_, m| {
@@ -306,26 +434,44 @@ fn null_branches(doc: &mut Doc) -> usize {
             };
             let before = list.len();
             list.retain(|b| !is_null_branch(b));
-            if list.len() == before {
+            let left = list.len();
+            if left == before {
                 continue;
             }
             n += 1;
             m.insert("nullable".into(), Value::Bool(true));
-            if let Some(Value::Array(list)) = m.get(key) {
-                if list.len() == 1 {
-                    // One branch left: the schema is that branch, nullable.
-                    let Some(Value::Object(only)) = m
-                        .remove(key)
-                        .and_then(|l| l.as_array().cloned())
-                        .and_then(|mut l| l.pop())
-                    else {
-                        continue;
-                    };
+            if left > 1 {
+                continue;
+            }
+            // One branch left: the schema is that branch, nullable; none: null alone.
+            let only = m
+                .remove(key)
+                .and_then(|l| l.as_array().cloned())
+                .and_then(|mut l| l.pop());
+            match only {
+                Some(Value::Object(only)) if only.contains_key("$ref") => {
+                    // A reference takes no sibling keywords in OpenAPI 3.0: wrap it.
+                    let all = m.entry("allOf").or_insert_with(|| json!([]));
+                    if let Value::Array(all) = all {
+                        all.push(Value::Object(only));
+                    }
+                }
+                Some(Value::Object(only)) => {
                     for (k, v) in only {
                         m.entry(k).or_insert(v);
                     }
                 }
+                _ => {}
             }
+        }
+        if type_list(m) {
+            n += 1;
+        }
+        // `{type: "null"}` alone (not a branch): null is all it takes.
+        if m.get("type") == Some(&json!("null")) {
+            m.remove("type");
+            m.insert("nullable".into(), Value::Bool(true));
+            n += 1;
         }
     });
     n
@@ -838,6 +984,100 @@ mod tests {
             props["one"],
             json!({"type": "string", "nullable": true, "description": "d"})
         );
+    }
+
+    #[test]
+    fn null_type_branches_become_nullable_anywhere() {
+        let none = json!({"type": "null"});
+        let mut d = doc(op_with(
+            json!({"type": "object", "properties": {
+                "temperature": {"anyOf": [{"type": "number"}, none]},
+                "stop": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"anyOf": [{"type": "string"}, none]}}, none]},
+                "metadata": {"type": "object", "additionalProperties": {"oneOf": [{"type": "string"}, {"type": ["null"], "description": "unset"}]}},
+                "kept": {"anyOf": [{"type": "string"}, {"type": "integer", "nullable": true}]}}}),
+            json!({"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "usage": {"anyOf": [{"$ref": "#/components/schemas/Usage"}, none]}}}}}}}),
+        ));
+        d.value["components"] = json!({"schemas": {"Usage": {"type": "object", "properties": {
+            "total": {"oneOf": [{"type": "integer"}, none]}}}}});
+        assert_eq!(null_branches(&mut d), 6);
+        let props = d.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties").unwrap();
+        assert_eq!(
+            props["temperature"],
+            json!({"type": "number", "nullable": true})
+        );
+        assert_eq!(props["stop"]["nullable"], json!(true));
+        assert_eq!(props["stop"]["oneOf"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            props["stop"]["oneOf"][1]["items"],
+            json!({"type": "string", "nullable": true}),
+            "an array's item"
+        );
+        assert_eq!(
+            props["metadata"]["additionalProperties"],
+            json!({"type": "string", "nullable": true}),
+            "a map's value"
+        );
+        assert_eq!(
+            props["kept"]["anyOf"].as_array().unwrap().len(),
+            2,
+            "a nullable integer is a branch of its own, not null alone"
+        );
+        let usage = d.value.pointer("/paths/~1v1~1chat~1completions/post/responses/200/content/application~1json/schema/properties/usage").unwrap();
+        assert_eq!(
+            usage,
+            &json!({"allOf": [{"$ref": "#/components/schemas/Usage"}], "nullable": true}),
+            "a reference is wrapped, not given siblings it would lose"
+        );
+        assert_eq!(
+            d.value
+                .pointer("/components/schemas/Usage/properties/total"),
+            Some(&json!({"type": "integer", "nullable": true}))
+        );
+        assert_eq!(null_branches(&mut d), 0, "a second run changes nothing");
+    }
+
+    #[test]
+    fn type_lists_become_one_type_or_a_union_nullable() {
+        let mut d = doc(op_with(
+            json!({"type": "object", "properties": {
+                "name": {"type": ["string", "null"], "maxLength": 64},
+                "reason": {"type": ["string", "null"], "enum": ["stop", "length", null]},
+                "content": {"type": ["string", "array", "null"], "minLength": 1, "items": {"type": ["string", "null"]}, "description": "d"},
+                "id": {"type": ["integer", "string"], "minimum": 0, "format": "int64"},
+                "mode": {"type": ["string", "integer"], "enum": ["auto", 1]},
+                "nothing": {"type": "null"}}}),
+            json!({}),
+        ));
+        assert_eq!(null_branches(&mut d), 7);
+        let props = d.value.pointer("/paths/~1v1~1chat~1completions/post/requestBody/content/application~1json/schema/properties").unwrap();
+        assert_eq!(
+            props["name"],
+            json!({"type": "string", "maxLength": 64, "nullable": true})
+        );
+        assert_eq!(
+            props["reason"],
+            json!({"type": "string", "enum": ["stop", "length"], "nullable": true}),
+            "null leaves the enum: nullable says it"
+        );
+        assert_eq!(
+            props["content"],
+            json!({"description": "d", "nullable": true, "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string", "nullable": true}}]}),
+            "each keyword goes to the type it constrains"
+        );
+        assert_eq!(
+            props["id"],
+            json!({"anyOf": [{"type": "integer", "minimum": 0, "format": "int64"}, {"type": "string"}]}),
+            "without null, not nullable"
+        );
+        assert_eq!(
+            props["mode"],
+            json!({"anyOf": [{"type": "string", "enum": ["auto"]}, {"type": "integer", "enum": [1]}]})
+        );
+        assert_eq!(props["nothing"], json!({"nullable": true}));
+        assert_eq!(null_branches(&mut d), 0, "a second run changes nothing");
     }
 
     #[test]
