@@ -1,7 +1,10 @@
-//! Timestamps as the servers write them: ISO 8601 / RFC 3339 in UTC, read and written here
-//! with no dependency (a civil date from days since 1970 and back, Howard Hinnant's algorithms).
+//! Timestamps as the servers write them: ISO 8601 / RFC 3339 in UTC, read and written through
+//! the `time` crate (its RFC 3339 parser and its calendar; no date arithmetic here).
 
 use std::time::{Duration, SystemTime};
+
+use ::time::format_description::well_known::Rfc3339;
+use ::time::{OffsetDateTime, PrimitiveDateTime};
 
 /// The longest wait a server may ask for (`Retry-After`) and be heard: a year. A longer ask (or
 /// one no [`Duration`] can hold) is read as not given, as negative or unreadable ones are. What
@@ -13,109 +16,45 @@ pub(crate) const FARTHEST: Duration = Duration::from_secs(365 * 24 * 3600);
 /// [`RateLimits::wait_at`](crate::rate_limits::RateLimits::wait_at), which knows no client's policy.
 pub(crate) const DEFAULT_WAIT_CAP: Duration = Duration::from_secs(60);
 
-/// `t` in UTC as ISO 8601 with milliseconds and `Z`, as the account routes write theirs.
+/// `t` in UTC as ISO 8601 with milliseconds and `Z`, as the account routes write theirs. A time
+/// before 1970 is written as 1970's first instant, one past year 9999 as that year's last.
 pub(crate) fn timestamp(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // The civil date of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let t = i128::try_from(since.as_nanos())
+        .ok()
+        .and_then(|n| OffsetDateTime::from_unix_timestamp_nanos(n).ok())
+        .unwrap_or(PrimitiveDateTime::MAX.assume_utc());
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        d.subsec_millis()
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
     )
 }
 
-/// A timestamp a server sent: `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or `±HH:MM` (RFC 3339),
-/// or a date alone (UTC). `None` for anything else, or a time before 1970.
+/// A timestamp a server sent: `YYYY-MM-DD`, a separator (`T`, `t` or a space),
+/// `HH:MM:SS[.fraction]`, then `Z` or `±HH:MM` (RFC 3339); or a date alone (UTC). `None` for
+/// anything else: a date the calendar lacks (February 30), a leap second (the servers write
+/// none, and one is refused rather than read as the end of the minute), an offset of 24 hours
+/// or more, or a time before 1970.
 pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = text.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
+    let t = if text.len() == 10 {
+        // A full-date alone: midnight UTC.
+        OffsetDateTime::parse(&format!("{text}T00:00:00Z"), &Rfc3339).ok()?
+    } else {
+        // RFC 3339 lets any character part the date from the time; the servers write `T`.
+        let separated = matches!(text.as_bytes().get(10), Some(b'T' | b't' | b' '));
+        if !separated || text.get(17..19) == Some("60") {
+            return None;
+        }
+        OffsetDateTime::parse(text, &Rfc3339).ok()?
     };
-    let b = text.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
-        return None;
-    }
-    // Days from 1970-01-01 of a civil date (the inverse of the algorithm in `timestamp`).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    let mut secs = days * 86_400;
-    let mut nanos = 0u32;
-    let mut rest = &text[10..];
-    if let Some(time) = rest.strip_prefix(['T', 't', ' ']) {
-        let t = time.as_bytes();
-        if t.len() < 8 || t[2] != b':' || t[5] != b':' {
-            return None;
-        }
-        let (h, m, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        // No leap second: the servers write none, and a time that names one is refused
-        // rather than read as the next minute.
-        if h > 23 || m > 59 || s > 59 {
-            return None;
-        }
-        secs += h * 3600 + m * 60 + s;
-        let mut used = 8;
-        if t.get(8) == Some(&b'.') {
-            let digits = time[9..].bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 0 {
-                return None;
-            }
-            nanos = format!("{:0<9}", &time[9..9 + digits.min(9)])
-                .parse()
-                .ok()?;
-            used = 9 + digits;
-        }
-        rest = &time[used..];
-    }
-    match rest {
-        "" | "Z" | "z" => {}
-        offset => {
-            let o = offset.as_bytes();
-            if o.len() != 6 || o[3] != b':' || !matches!(o[0], b'+' | b'-') {
-                return None;
-            }
-            let at = text.len() - 6;
-            let (oh, om) = (num(at + 1..at + 3)?, num(at + 4..at + 6)?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let minutes = oh * 60 + om;
-            secs -= if o[0] == b'+' { minutes } else { -minutes } * 60;
-        }
-    }
-    let secs = u64::try_from(secs).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::new(secs, nanos))
-}
-
-/// The days of `month` (1 to 12) in `year`, by the Gregorian calendar.
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    let secs = u64::try_from(t.unix_timestamp()).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::new(secs, t.nanosecond()))
 }
 
 #[cfg(test)]
@@ -149,5 +88,61 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn every_form_rfc_3339_allows_reads_and_nothing_past_it() {
+        let at = |s| parse_timestamp(s).map(|t| t.duration_since(SystemTime::UNIX_EPOCH).unwrap());
+        let whole = Some(Duration::from_secs(1_777_915_657));
+        for same in [
+            "2026-05-04T17:27:37Z",
+            "2026-05-04t17:27:37z",
+            "2026-05-04 17:27:37Z",
+            "2026-05-04T17:27:37+00:00",
+            "2026-05-04T17:27:37-00:00",
+            "2026-05-04T12:57:37-04:30",
+        ] {
+            assert_eq!(at(same), whole, "{same}");
+        }
+        assert_eq!(
+            at("2026-05-04T17:27:37.5Z"),
+            Some(Duration::from_millis(1_777_915_657_500))
+        );
+        // Nine digits are a nanosecond; more are cut, not rounded.
+        assert_eq!(
+            at("2026-05-04T17:27:37.1234567899Z"),
+            Some(Duration::new(1_777_915_657, 123_456_789))
+        );
+        assert_eq!(at("1970-01-01"), Some(Duration::ZERO));
+        for bad in [
+            "2026-05-04x17:27:37Z",
+            "20260504T172737Z",
+            "2026-05-04T17:27:37",
+            "2026-05-04T17:27:37+03",
+            "2026-05-04T17:27:37+0300",
+            "2026-05-04T17:27:37.Z",
+            "2026-05-04T17:27:37Z[UTC]",
+            "2026-05-04T17:27:37Z ",
+            "+002026-05-04T17:27:37Z",
+            // A leap second where one may fall is refused too.
+            "2026-06-30T23:59:60Z",
+            "2026-05-04T17:27:37\u{e9}",
+            "2026-05-\u{e9}",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_past_the_calendar_are_written_at_its_ends() {
+        assert_eq!(
+            timestamp(SystemTime::UNIX_EPOCH),
+            "1970-01-01T00:00:00.000Z"
+        );
+        let before = SystemTime::UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(timestamp(before), "1970-01-01T00:00:00.000Z");
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert_eq!(timestamp(far), "9999-12-31T23:59:59.999Z");
+        assert!(parse_timestamp(&timestamp(far)).is_some());
     }
 }

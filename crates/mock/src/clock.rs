@@ -1,10 +1,14 @@
 //! Timestamps as the vendor writes and reads them: ISO 8601 in UTC, written with microseconds
-//! and `+00:00`; read with or without a fraction, with `Z`, an offset, or none (UTC).
+//! and `+00:00`; read with or without a fraction, with `Z`, an offset, or none (UTC). The
+//! calendar and the parser are the `time` crate's, the client's own.
 
 use std::time::{Duration, SystemTime};
 
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
 /// `t` plus `d`, or a day far off when that is past what a `SystemTime` holds (a set-up may ask
-/// for `Duration::MAX`).
+/// for `Duration::MAX`): 9999-12-31T23:59:59Z, the last second a four-digit year writes.
 pub(crate) fn later(t: SystemTime, d: Duration) -> SystemTime {
     t.checked_add(d)
         .unwrap_or_else(|| SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799))
@@ -12,116 +16,73 @@ pub(crate) fn later(t: SystemTime, d: Duration) -> SystemTime {
 
 /// `t` as the vendor writes batch timestamps: ISO 8601, microseconds, `+00:00`.
 pub(crate) fn timestamp(t: SystemTime) -> String {
-    let (date, d) = civil(t);
-    format!("{date}.{:06}+00:00", d.subsec_micros())
+    let t = utc(t);
+    format!("{}.{:06}+00:00", seconds(t), t.microsecond())
 }
 
 /// `t` as the vendor writes the account's timestamps: ISO 8601, milliseconds, `Z`.
 pub(crate) fn timestamp_z(t: SystemTime) -> String {
-    let (date, d) = civil(t);
-    format!("{date}.{:03}Z", d.subsec_millis())
+    let t = utc(t);
+    format!("{}.{:03}Z", seconds(t), t.millisecond())
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` of `t` in UTC, and `t` since the epoch.
-fn civil(t: SystemTime) -> (String, Duration) {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    let date = format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    );
-    (date, d)
+/// `t` on the calendar in UTC: 1970's first instant for a time before it, year 9999's last for
+/// one past it.
+fn utc(t: SystemTime) -> OffsetDateTime {
+    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    i128::try_from(since.as_nanos())
+        .ok()
+        .and_then(|n| OffsetDateTime::from_unix_timestamp_nanos(n).ok())
+        .unwrap_or(PrimitiveDateTime::MAX.assume_utc())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of `t`.
+fn seconds(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// A timestamp a caller sent: `YYYY-MM-DD`, or that with `THH:MM[:SS[.fraction]]`, then `Z`,
-/// `±HH:MM` or nothing (UTC). `None` for anything else, or a time before 1970.
+/// `±HH:MM` or nothing (UTC). `None` for anything else: a date the calendar lacks (February
+/// 30), a leap second, an offset of 24 hours or more, or a time before 1970.
 pub(crate) fn parse(text: &str) -> Option<SystemTime> {
-    let b = text.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = text.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+    // What a caller may leave out is filled in (midnight, no seconds, UTC), and what that makes
+    // is read as RFC 3339.
+    if !text.is_ascii() {
         return None;
     }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    let mut full = String::with_capacity(text.len() + 9);
+    full.push_str(text);
+    if full.len() == 10 {
+        full.push_str("T00:00");
+    }
+    if full.as_bytes().get(10) != Some(&b'T') {
         return None;
     }
-    let mut secs = days_from_civil(year, month, day) * 86_400;
-    let mut nanos = 0u32;
-    let mut rest = &text[10..];
-    if let Some(time) = rest.strip_prefix('T') {
-        let tb = time.as_bytes();
-        if tb.len() < 5 || tb[2] != b':' {
-            return None;
-        }
-        let (h, m) = (num(11..13)?, num(14..16)?);
-        let mut used = 5;
-        let mut s = 0;
-        if tb.get(5) == Some(&b':') {
-            s = num(17..19)?;
-            used = 8;
-            if tb.get(8) == Some(&b'.') {
-                let digits = time[9..].bytes().take_while(u8::is_ascii_digit).count();
-                if digits == 0 {
-                    return None;
-                }
-                let frac = &time[9..9 + digits.min(9)];
-                nanos = format!("{frac:0<9}").parse().ok()?;
-                used = 9 + digits;
-            }
-        }
-        if h > 23 || m > 59 || s > 60 {
-            return None;
-        }
-        secs += h * 3600 + m * 60 + s;
-        rest = &time[used..];
+    let minutes_end = full.as_bytes().get(16);
+    if full.len() >= 16 && matches!(minutes_end, None | Some(b'Z' | b'z' | b'+' | b'-')) {
+        full.insert_str(16, ":00");
     }
-    match rest {
-        "" | "Z" | "z" => {}
-        offset => {
-            let ob = offset.as_bytes();
-            if ob.len() != 6 || ob[3] != b':' || !matches!(ob[0], b'+' | b'-') {
-                return None;
-            }
-            let at = text.len() - 6;
-            let minutes = num(at + 1..at + 3)? * 60 + num(at + 4..at + 6)?;
-            secs -= if ob[0] == b'+' { minutes } else { -minutes } * 60;
-        }
+    if full.get(17..19) == Some("60") {
+        return None;
     }
-    let secs = u64::try_from(secs).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::new(secs, nanos))
-}
-
-/// The civil date of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
-/// The day counted from 1970-01-01 of a civil date (the inverse of [`civil_from_days`]).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let fraction = full.get(19..).map_or(0, |rest| {
+        rest.strip_prefix('.')
+            .map_or(0, |f| 1 + f.bytes().take_while(u8::is_ascii_digit).count())
+    });
+    if full.len() == 19 + fraction {
+        full.push('Z');
+    }
+    let t = OffsetDateTime::parse(&full, &Rfc3339).ok()?;
+    let secs = u64::try_from(t.unix_timestamp()).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::new(secs, t.nanosecond()))
 }
 
 #[cfg(test)]
@@ -169,5 +130,60 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn dates_the_calendar_lacks_and_offsets_past_a_day_are_refused() {
+        let at = |s| parse(s).map(|t| t.duration_since(SystemTime::UNIX_EPOCH).unwrap());
+        assert!(parse("2028-02-29").is_some());
+        assert!(parse("2000-02-29T12:00Z").is_some());
+        for bad in [
+            "2026-02-30",
+            "2026-02-29",
+            "2100-02-29",
+            "2026-04-31T00:00",
+            "2026-02-30T00:00:00Z",
+            "2026-05-04T12:00:00+24:00",
+            "2026-05-04T12:00:00+99:99",
+            "2026-05-04T12:00:00-00:60",
+            "2026-05-04T12:00:60Z",
+            "2026-06-30T23:59:60Z",
+            "2026-05-04T17:27.5",
+            "2026-05-04T17:27:37+03",
+            "2026-05-04t17:27:37Z",
+            "2026-05-04T17:27:37Z ",
+            "2026-05-04T17:2\u{e9}",
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+        // The forms with a part left out read as the whole form does.
+        let whole = Some(Duration::from_secs(1_777_915_620));
+        for same in [
+            "2026-05-04T17:27",
+            "2026-05-04T17:27Z",
+            "2026-05-04T17:27z",
+            "2026-05-04T20:27+03:00",
+            "2026-05-04T17:27:00",
+            "2026-05-04T17:27:00.000",
+            "2026-05-04T17:27:00.000-00:00",
+        ] {
+            assert_eq!(at(same), whole, "{same}");
+        }
+        assert_eq!(
+            at("2026-05-04T17:27:37.5"),
+            Some(Duration::from_millis(1_777_915_657_500))
+        );
+    }
+
+    #[test]
+    fn the_farthest_day_is_written_and_reads_back() {
+        let far = later(SystemTime::now(), Duration::MAX);
+        assert_eq!(timestamp(far), "9999-12-31T23:59:59.000000+00:00");
+        assert_eq!(timestamp_z(far), "9999-12-31T23:59:59.000Z");
+        assert_eq!(parse(&timestamp(far)), Some(far));
+        let past = SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert_eq!(timestamp(past), "9999-12-31T23:59:59.999999+00:00");
+        let before = SystemTime::UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(timestamp_z(before), "1970-01-01T00:00:00.000Z");
     }
 }
