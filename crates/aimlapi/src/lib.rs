@@ -32,6 +32,7 @@ mod messages;
 pub mod model;
 mod openrouter;
 mod partial_json;
+mod poll;
 pub mod provider;
 pub mod rate_limits;
 pub mod request;

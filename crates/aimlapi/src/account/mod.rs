@@ -27,6 +27,7 @@ use futures::TryStreamExt;
 
 use crate::error::Error;
 use crate::http::meta::ResponseMeta;
+use crate::poll::{Asked, Expired, Pauses, Polling};
 use crate::transport::Transport;
 use aimlapi_types as types;
 
@@ -307,34 +308,27 @@ fn inference_id(meta: &ResponseMeta) -> Result<&str, Error> {
 }
 
 /// `look()` until it finds something, pausing 100 ms, then twice as long each time (at most
-/// 2 s), for up to `wait` in all; `None` when it found nothing by then.
+/// 2 s), for up to `wait` in all (any Duration, `Duration::MAX` meaning "as long as it takes");
+/// `None` when it found nothing by then. An error ends the lookup. Each look is raced against
+/// the time left ([`Polling`]): one whose pages never end, or whose answer hangs, does not hold
+/// the wait past its deadline.
 async fn watch<T, F, Fut>(wait: Duration, mut look: F) -> Result<Option<T>, Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Option<T>, Error>>,
 {
-    // A caller's `wait` may be any Duration, `Duration::MAX` meaning "as long as it takes".
-    let start = tokio::time::Instant::now();
-    let deadline = start.checked_add(wait);
-    let mut pause = Duration::from_millis(100);
-    loop {
-        // Each look is raced against the time left: one whose pages never end, or whose answer
-        // hangs, does not hold the wait past its deadline.
-        let looked = match deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline, look()).await {
-                Ok(looked) => looked,
-                Err(_) => return Ok(None),
-            },
-            None => look().await,
-        };
-        if let Some(found) = looked? {
-            return Ok(Some(found));
+    let pauses = Pauses::growing(Duration::from_millis(100), 2.0, Duration::from_secs(2));
+    let mut polling = Polling::new(pauses, wait, move || {
+        let looked = look();
+        async move {
+            match looked.await {
+                Ok(None) => Asked::Again(None),
+                done => Asked::Last(done),
+            }
         }
-        let left = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
-        if left == Some(Duration::ZERO) {
-            return Ok(None);
-        }
-        tokio::time::sleep(left.map_or(pause, |left| pause.min(left))).await;
-        pause = (pause * 2).min(Duration::from_secs(2));
+    });
+    match polling.next().await {
+        Some(Ok(done)) => done,
+        Some(Err(Expired)) | None => Ok(None),
     }
 }

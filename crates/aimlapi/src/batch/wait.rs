@@ -2,12 +2,13 @@
 //! a stream ([`Batch::watch`](super::Batch::watch)) and a wait over it.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 
 use super::status::BatchStatus;
 use crate::error::{Error, ErrorKind};
+use crate::poll::{Asked, Expired, Pauses, Polling};
 
 /// How [`Batch::wait`](super::Batch::wait) polls: the first interval, growing by half each poll up to the longest,
 /// each with ±20% jitter (so a fleet of waiters spreads out), a server's `Retry-After` honoured
@@ -50,29 +51,11 @@ impl Wait {
         self
     }
 
-    /// The pause before poll `n` (0 for the first poll, which does not wait).
-    fn pause(&self, n: u32) -> Duration {
-        if n == 0 {
-            return Duration::ZERO;
-        }
-        let grown = self.first.as_secs_f64() * 1.5f64.powi(n.min(64) as i32 - 1);
-        let base = grown.min(self.longest.as_secs_f64());
-        // A caller's longest may be any Duration, up to one no f64 can hold.
-        Duration::try_from_secs_f64(base * (0.8 + 0.4 * fastrand::f64())).unwrap_or(Duration::MAX)
+    /// The pauses between polls: the first interval, half as long again each poll up to the
+    /// longest, each with ±20% jitter.
+    fn pauses(&self) -> Pauses {
+        Pauses::growing(self.first, 1.5, self.longest).jitter(0.2)
     }
-}
-
-/// Polling state between two statuses.
-struct Watch<P> {
-    poll: P,
-    wait: Wait,
-    started: Instant,
-    polls: u32,
-    /// A server's `Retry-After`, to wait at least this long before the next poll.
-    asked: Option<Duration>,
-    /// The longest a `Retry-After` is heard for (the client's retry policy's).
-    cap: Duration,
-    done: bool,
 }
 
 /// Whether a failed poll is worth another (the batch is still there; the server or the way to
@@ -88,56 +71,6 @@ fn transient(e: &Error) -> bool {
     )
 }
 
-impl<P, F> Watch<P>
-where
-    P: FnMut() -> F,
-    F: Future<Output = Result<BatchStatus, Error>>,
-{
-    async fn next(&mut self) -> Option<Result<BatchStatus, Error>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            let mut pause = self.wait.pause(self.polls);
-            if let Some(asked) = self.asked.take() {
-                pause = pause.max(asked);
-            }
-            let left = self.wait.deadline.saturating_sub(self.started.elapsed());
-            if pause >= left {
-                tokio::time::sleep(left).await;
-                self.done = true;
-                return Some(Err(timed_out(&self.wait)));
-            }
-            tokio::time::sleep(pause).await;
-            self.polls = self.polls.saturating_add(1);
-            // The poll is raced against the time left: one that hangs, or whose answer never
-            // ends, does not hold the wait past its deadline.
-            let left = self.wait.deadline.saturating_sub(self.started.elapsed());
-            let Ok(polled) = tokio::time::timeout(left, (self.poll)()).await else {
-                self.done = true;
-                return Some(Err(timed_out(&self.wait)));
-            };
-            match polled {
-                Ok(status) => {
-                    self.done = status.state.is_ended();
-                    return Some(Ok(status));
-                }
-                Err(e) if transient(&e) => {
-                    tracing::warn!(error = %e, "polling a batch: trying again");
-                    self.asked = e
-                        .http()
-                        .and_then(|h| h.retry_after)
-                        .map(|w| w.min(self.cap));
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-            }
-        }
-    }
-}
-
 fn timed_out(wait: &Wait) -> Error {
     Error::Timeout {
         after: wait.deadline,
@@ -150,25 +83,29 @@ fn timed_out(wait: &Wait) -> Error {
 pub(crate) fn watch<P, F>(
     wait: Wait,
     cap: Duration,
-    poll: P,
+    mut poll: P,
 ) -> impl Stream<Item = Result<BatchStatus, Error>>
 where
     P: FnMut() -> F,
     F: Future<Output = Result<BatchStatus, Error>>,
 {
-    let watch = Watch {
-        poll,
-        wait,
-        started: Instant::now(),
-        polls: 0,
-        asked: None,
-        cap,
-        done: false,
-    };
-    futures::stream::unfold(watch, |mut w| async move {
-        let status = w.next().await?;
-        Some((status, w))
-    })
+    let polling = Polling::new(wait.pauses(), wait.deadline, move || {
+        let polled = poll();
+        async move {
+            match polled.await {
+                Ok(status) if status.state.is_ended() => Asked::Last(Ok(status)),
+                Ok(status) => Asked::More(Ok(status)),
+                Err(e) if transient(&e) => {
+                    tracing::warn!(error = %e, "polling a batch: trying again");
+                    Asked::Again(e.http().and_then(|h| h.retry_after).map(|w| w.min(cap)))
+                }
+                Err(e) => Asked::Last(Err(e)),
+            }
+        }
+    });
+    polling
+        .into_stream()
+        .map(move |polled| polled.unwrap_or_else(|Expired| Err(timed_out(&wait))))
 }
 
 /// Runs `statuses` to its end, calling `progress` with each; the last status.
@@ -194,13 +131,13 @@ mod tests {
     #[test]
     fn pauses_grow_to_the_longest_with_jitter() {
         let w = Wait::new().interval(Duration::from_millis(100), Duration::from_millis(400));
-        assert_eq!(w.pause(0), Duration::ZERO);
+        assert_eq!(w.pauses().before(0), Duration::ZERO);
         let forever = Wait::new().interval(Duration::MAX, Duration::MAX);
-        assert!(forever.pause(3) >= Duration::from_secs(u64::MAX / 2));
+        assert!(forever.pauses().before(3) >= Duration::from_secs(u64::MAX / 2));
         for _ in 0..100 {
-            let first = w.pause(1).as_secs_f64();
+            let first = w.pauses().before(1).as_secs_f64();
             assert!((0.08..=0.12).contains(&first), "{first}");
-            let late = w.pause(40).as_secs_f64();
+            let late = w.pauses().before(40).as_secs_f64();
             assert!((0.32..=0.48).contains(&late), "{late}");
         }
     }
