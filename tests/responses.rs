@@ -133,3 +133,49 @@ fn an_openrouter_error_chunk_parses_with_its_code_and_message() {
         "error"
     );
 }
+
+#[test]
+fn a_messages_content_block_reads_as_what_it_is() {
+    use aimlapi_types::{ContentBlock, MessageResponse};
+    // Kinds beyond the documented ones, as the facts about what real servers send list them
+    // (api-facts, "What real servers send"): server tool results of several kinds, MCP tool use
+    // and results, compaction, container uploads. The ids and text are made up.
+    let body = serde_json::json!({"id": "msg_01", "type": "message", "role": "assistant",
+        "model": "claude-sonnet-4-5-20250929", "stop_reason": "end_turn", "content": [
+        {"type": "text", "text": "Here is what I found."},
+        {"type": "server_tool_use", "id": "srvtoolu_01", "name": "web_search", "input": {"query": "tides"}},
+        {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01", "content": []},
+        {"type": "mcp_tool_use", "id": "mcptoolu_01", "name": "lookup", "server_name": "docs", "input": {}},
+        {"type": "mcp_tool_result", "tool_use_id": "mcptoolu_01", "is_error": false, "content": []},
+        {"type": "container_upload", "file_id": "file_01"},
+        {"type": "compaction", "content": "Earlier turns, summarised."}]});
+    let message: MessageResponse = serde_json::from_value(body).unwrap();
+    let kinds: Vec<String> = message
+        .content
+        .unwrap()
+        .iter()
+        .map(|b| match b {
+            ContentBlock::TextBlock(_) => "text".into(),
+            ContentBlock::ServerToolUseBlock(_) => "server tool use".into(),
+            ContentBlock::ServerToolResultBlock(b) => {
+                format!("server tool result {}", b.tool_use_id)
+            }
+            ContentBlock::OtherKind(b) => format!("other {}", b.type_),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    // A result answers a call (`tool_use_id`); any other kind is kept as `OtherKind`, its
+    // fields in `extra`.
+    assert_eq!(
+        kinds,
+        [
+            "text",
+            "server tool use",
+            "server tool result srvtoolu_01",
+            "other mcp_tool_use",
+            "server tool result mcptoolu_01",
+            "other container_upload",
+            "other compaction"
+        ]
+    );
+}

@@ -682,19 +682,214 @@ fn discriminator_of(m: &Map<String, Value>) -> Option<&'static str> {
 /// The response fields that every documented response and chunk carries.
 const ALWAYS_SENT: &[&str] = &["choices", "index"];
 
+/// What a response schema keeps of its `required`, beside [`ALWAYS_SENT`]: nothing, unless it is
+/// a branch of a union ([`telling_fields`]) or a schema the document names as it names such a
+/// branch.
+#[derive(Clone, Default)]
+struct Keep {
+    /// The required fields kept required (and not made nullable).
+    required: Vec<String>,
+    /// The branch's constant discriminator, which also stays a closed enum.
+    discriminator: Option<&'static str>,
+}
+
+/// Every property name `v` may carry: its own, its `allOf` members', its union branches' and
+/// those of the components it refers to (to a depth of 8).
+fn defined_properties(
+    v: &Value,
+    components: &Value,
+    depth: usize,
+    out: &mut std::collections::BTreeSet<String>,
+) {
+    let Value::Object(m) = v else { return };
+    if depth > 8 {
+        return;
+    }
+    if let Some(Value::Object(props)) = m.get("properties") {
+        out.extend(props.keys().cloned());
+    }
+    if let Some(target) = crate::walk::ref_name(v).and_then(|name| components.get(name)) {
+        defined_properties(target, components, depth + 1, out);
+    }
+    for key in crate::walk::LISTS {
+        if let Some(Value::Array(list)) = m.get(*key) {
+            for b in list {
+                defined_properties(b, components, depth + 1, out);
+            }
+        }
+    }
+}
+
+/// The property names each branch may carry ([`defined_properties`]).
+fn branch_properties(
+    branches: &[Value],
+    components: &Value,
+) -> Vec<std::collections::BTreeSet<String>> {
+    branches
+        .iter()
+        .map(|b| {
+            let mut out = std::collections::BTreeSet::new();
+            defined_properties(b, components, 0, &mut out);
+            out
+        })
+        .collect()
+}
+
+/// The `required` names of `m` that are its properties.
+fn required_properties(m: &Map<String, Value>) -> Vec<String> {
+    let props = m.get("properties").and_then(Value::as_object);
+    m.get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .filter(|r| props.is_some_and(|p| p.contains_key(*r)))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What each branch of a union keeps required so that an untagged enum still tells them apart:
+/// a branch with a constant discriminator keeps that; one without keeps its required fields that
+/// no other branch of the union defines as a property or, when every one of them is defined by
+/// another branch, all its required fields.
+fn telling_fields(branches: &[Value], components: &Value) -> Vec<Keep> {
+    let defined = branch_properties(branches, components);
+    branches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let Value::Object(m) = b else {
+                return Keep::default();
+            };
+            if let Some(d) = discriminator_of(m) {
+                return Keep {
+                    required: vec![d.to_string()],
+                    discriminator: Some(d),
+                };
+            }
+            let required = required_properties(m);
+            let own: Vec<String> = required
+                .iter()
+                .filter(|r| {
+                    defined
+                        .iter()
+                        .enumerate()
+                        .all(|(j, other)| j == i || !other.contains(*r))
+                })
+                .cloned()
+                .collect();
+            Keep {
+                required: if own.is_empty() { required } else { own },
+                discriminator: None,
+            }
+        })
+        .collect()
+}
+
+/// serde tries an untagged enum's variants in order, so a branch that keeps only fields other
+/// branches define too (or none) must come after those branches: a body of one of them carries
+/// its fields and would read as it. Such branches move to the end of the union (those keeping
+/// more fields first, since a body that has them all has the fewer); the others keep their
+/// order. Whether the order changed.
+fn order_branches(list: &mut Vec<Value>, keeps: &mut Vec<Keep>, components: &Value) -> bool {
+    let defined = branch_properties(list, components);
+    // A branch shadows another object when a body of that one can carry every field it keeps
+    // (an object branch that keeps none takes every object).
+    let shared = |i: usize| {
+        let keep = &keeps[i];
+        keep.discriminator.is_none()
+            && list[i].get("properties").is_some()
+            && (0..list.len()).any(|j| {
+                j != i
+                    && !defined[j].is_empty()
+                    && keep.required.iter().all(|r| defined[j].contains(r))
+            })
+    };
+    let mut order: Vec<usize> = (0..list.len()).collect();
+    order.sort_by_key(|&i| {
+        if shared(i) {
+            (1, std::cmp::Reverse(keeps[i].required.len()))
+        } else {
+            (0, std::cmp::Reverse(0))
+        }
+    });
+    if order.iter().enumerate().all(|(at, &i)| at == i) {
+        return false;
+    }
+    let mut taken: Vec<Option<(Value, Keep)>> =
+        list.drain(..).zip(keeps.drain(..)).map(Some).collect();
+    for i in order {
+        let (b, k) = taken[i].take().expect("each index once");
+        list.push(b);
+        keeps.push(k);
+    }
+    true
+}
+
+/// What [`lenient`] reads beside the schema at hand.
+struct Lenient {
+    /// The document's components, for the properties a `$ref` branch defines.
+    components: Value,
+    /// What each union branch that the document names (`x-codegen-name`) keeps: a named schema
+    /// is one type, so where it also appears outside the union it keeps the same.
+    named: std::collections::BTreeMap<String, Keep>,
+}
+
 fn lenient_responses(doc: &mut Doc) -> usize {
+    let components = doc
+        .value
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let mut named = std::collections::BTreeMap::<String, Keep>::new();
+    let mut responses = doc.value.clone();
+    roots_mut(&mut responses, &mut |site, root| {
+        if site != Site::Response {
+            return;
+        }
+        visit_mut(root, &mut |m| {
+            for key in ["oneOf", "anyOf"] {
+                let Some(Value::Array(list)) = m.get(key) else {
+                    continue;
+                };
+                for (branch, keep) in list.iter().zip(telling_fields(list, &components)) {
+                    let Some(name) = branch.get("x-codegen-name").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let held = named.entry(name.to_string()).or_default();
+                    for r in keep.required {
+                        if !held.required.contains(&r) {
+                            held.required.push(r);
+                        }
+                    }
+                    held.discriminator = held.discriminator.or(keep.discriminator);
+                }
+            }
+        });
+    });
+    let cx = Lenient { components, named };
     let mut n = 0;
     roots_mut(&mut doc.value, &mut |site, root| {
         if site != Site::Response {
             return;
         }
-        lenient(root, false, &mut n);
+        lenient(root, None, &cx, &mut n);
     });
     n
 }
 
-fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
+/// Loosens one response schema and everything in it; `branch`: what it keeps as a union's
+/// branch. A schema the document names keeps what that name keeps in every union it is a branch
+/// of, wherever it is, so that all its places stay one type.
+fn lenient(schema: &mut Value, branch: Option<&Keep>, cx: &Lenient, n: &mut usize) {
     let Value::Object(m) = schema else { return };
+    let named = m
+        .get("x-codegen-name")
+        .and_then(Value::as_str)
+        .and_then(|name| cx.named.get(name));
+    let keep = named.or(branch).cloned().unwrap_or_default();
     // An object keeps the fields it does not know (typify: a flattened `extra` map), so that a
     // field the API adds tomorrow survives a parse and serialize.
     if m.get("properties")
@@ -710,7 +905,6 @@ fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
         m.remove("additionalProperties");
         *n += 1;
     }
-    let keep_discriminator = if is_branch { discriminator_of(m) } else { None };
     if let Some(Value::Object(props)) = m.get("properties") {
         let names: Vec<String> = props.keys().cloned().collect();
         let required: Vec<Value> = names
@@ -720,7 +914,7 @@ fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
                     && m.get("required")
                         .and_then(Value::as_array)
                         .is_some_and(|r| r.contains(&json!(k)))
-                    || Some(k.as_str()) == keep_discriminator
+                    || keep.required.contains(k)
             })
             .map(|k| json!(k))
             .collect();
@@ -748,7 +942,7 @@ fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
                 *n += 1;
             }
             let closed_enum = p.get("type") == Some(&json!("string")) && p.contains_key("enum");
-            if closed_enum && Some(name.as_str()) != keep_discriminator {
+            if closed_enum && Some(name.as_str()) != keep.discriminator {
                 open_enum(p);
                 *n += 1;
             }
@@ -760,8 +954,34 @@ fn lenient(schema: &mut Value, is_branch: bool, n: &mut usize) {
             *n += 1;
         }
     }
-    let union = m.contains_key("oneOf") || m.contains_key("anyOf");
-    crate::walk::children_mut(m, &mut |child| lenient(child, union, n));
+    // A union's branches, each keeping what tells it apart; every other child keeps nothing.
+    for key in ["oneOf", "anyOf"] {
+        let Some(Value::Array(list)) = m.get_mut(key) else {
+            continue;
+        };
+        let mut keeps = telling_fields(list, &cx.components);
+        if order_branches(list, &mut keeps, &cx.components) {
+            *n += 1;
+        }
+        for (branch, keep) in list.iter_mut().zip(&keeps) {
+            lenient(branch, Some(keep), cx, n);
+        }
+    }
+    if let Some(Value::Object(props)) = m.get_mut("properties") {
+        for v in props.values_mut() {
+            lenient(v, None, cx, n);
+        }
+    }
+    for key in crate::walk::SINGLE {
+        if let Some(v @ Value::Object(_)) = m.get_mut(*key) {
+            lenient(v, None, cx, n);
+        }
+    }
+    if let Some(Value::Array(all)) = m.get_mut("allOf") {
+        for v in all {
+            lenient(v, None, cx, n);
+        }
+    }
 }
 
 /// Rewrites, for the documents as written out, every `nullable` that has no `type` beside it
@@ -1194,6 +1414,111 @@ mod tests {
             json!(["function"]),
             "and keeps it closed"
         );
+    }
+
+    /// The batch status route's element: a result line, a batch object or a status, none with
+    /// a constant `type`.
+    fn batch_item() -> Value {
+        let s = json!({"type": "string"});
+        json!({"anyOf": [
+            {"type": "object", "x-codegen-name": "ResultLine", "required": ["custom_id", "result"], "properties": {
+                "custom_id": s, "result": {"type": "object", "properties": {"type": s}}}},
+            {"type": "object", "x-codegen-name": "Batch", "required": ["id", "processing_status", "request_counts"], "properties": {
+                "id": s, "type": s, "processing_status": s, "request_counts": {"type": "object"}, "status": s}},
+            {"type": "object", "x-codegen-name": "Generating", "required": ["id", "status"], "properties": {
+                "id": s, "status": s}}]})
+    }
+
+    fn response_doc(schema: Value) -> Doc {
+        doc(op_with(
+            json!({}),
+            json!({"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}}),
+        ))
+    }
+
+    const RESPONSE: &str =
+        "/paths/~1v1~1chat~1completions/post/responses/200/content/application~1json/schema";
+
+    #[test]
+    fn lenient_responses_keep_what_tells_union_branches_apart() {
+        let mut d = response_doc(
+            json!({"anyOf": [{"type": "array", "items": batch_item()}, batch_item()]}),
+        );
+        lenient_responses(&mut d);
+        let s = d.value.pointer(RESPONSE).unwrap();
+        for union in [&s["anyOf"][0]["items"], &s["anyOf"][1]] {
+            let branches = union["anyOf"].as_array().unwrap();
+            let names: Vec<&str> = branches
+                .iter()
+                .map(|b| b["x-codegen-name"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                names,
+                ["ResultLine", "Batch", "Generating"],
+                "no branch had to move"
+            );
+            // Fields no other branch has; a branch whose fields all others have keeps them all.
+            assert_eq!(branches[0]["required"], json!(["custom_id", "result"]));
+            assert_eq!(
+                branches[1]["required"],
+                json!(["processing_status", "request_counts"])
+            );
+            assert_eq!(branches[2]["required"], json!(["id", "status"]));
+            // What is kept required is not made nullable; the rest is.
+            assert!(branches[1]["properties"]["processing_status"]
+                .get("nullable")
+                .is_none());
+            assert_eq!(branches[1]["properties"]["id"]["nullable"], json!(true));
+            assert!(branches[2]["properties"]["id"].get("nullable").is_none());
+            // Inside a branch, nothing is kept.
+            assert!(branches[0]["properties"]["result"]
+                .get("required")
+                .is_none());
+        }
+    }
+
+    #[test]
+    fn lenient_responses_move_a_branch_others_would_shadow_after_them() {
+        let mut item = batch_item();
+        let list = item["anyOf"].as_array_mut().unwrap();
+        let generating = list.remove(2);
+        list.insert(0, generating);
+        let any = json!({"type": "object", "x-codegen-name": "Any", "properties": {"note": {"type": "string"}}});
+        list.insert(0, any);
+        let mut d = response_doc(item);
+        assert!(lenient_responses(&mut d) > 0);
+        let s = d.value.pointer(RESPONSE).unwrap();
+        let names: Vec<&str> = s["anyOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["x-codegen-name"].as_str().unwrap())
+            .collect();
+        // A batch object carries `id` and `status` too: tried first, `Generating` would take it;
+        // a branch that requires nothing takes any object, so it goes last.
+        assert_eq!(names, ["ResultLine", "Batch", "Generating", "Any"]);
+        assert_eq!(s["anyOf"][2]["required"], json!(["id", "status"]));
+    }
+
+    #[test]
+    fn lenient_responses_keep_a_named_branch_alike_everywhere() {
+        // The batch object is also the whole answer of another route: one type, so it keeps
+        // there what it keeps as a branch (else it would be two types of one name).
+        let mut d = response_doc(batch_item());
+        let batch = batch_item()["anyOf"][1].clone();
+        d.value["paths"]["/v1/batches"] = json!({"post": {"responses": {"200": {"description": "ok",
+            "content": {"application/json": {"schema": batch}}}}}});
+        lenient_responses(&mut d);
+        let alone = d
+            .value
+            .pointer("/paths/~1v1~1batches/post/responses/200/content/application~1json/schema")
+            .unwrap();
+        let branch = &d.value.pointer(RESPONSE).unwrap()["anyOf"][1];
+        assert_eq!(
+            alone["required"],
+            json!(["processing_status", "request_counts"])
+        );
+        assert_eq!(alone, branch);
     }
 
     #[test]

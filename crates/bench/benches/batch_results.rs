@@ -149,7 +149,7 @@ async fn by_hand(http: &reqwest::Client, url: &str) -> (usize, usize) {
     let (mut n, mut ids) = (0, 0);
     let mut parse = |bytes: &[u8]| {
         let line: BatchResultLine = serde_json::from_slice(bytes).expect("result");
-        ids += line.custom_id.map_or(0, |c| c.len());
+        ids += line.custom_id.len();
         n += 1;
     };
     // The part of an element that began in an earlier piece.
@@ -328,7 +328,7 @@ fn main() {
             let mut text = 0;
             for bytes in &split {
                 let line: BatchResultLine = serde_json::from_slice(bytes).expect("result");
-                text += line.custom_id.map_or(0, |c| c.len());
+                text += line.custom_id.len();
             }
             limit.push(started.elapsed());
             assert!(text > 0);

@@ -1522,11 +1522,9 @@ impl BatchErrorEnvelope {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct BatchGenerating {
     ///The batch's id.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub id: ::std::string::String,
     ///`generating`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub status: ::std::option::Option<::std::string::String>,
+    pub status: ::std::string::String,
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
@@ -1602,11 +1600,8 @@ impl BatchResult {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct BatchResultLine {
     ///The id the request was submitted with.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub custom_id: ::std::option::Option<::std::string::String>,
-    ///How one request ended: `succeeded` with its message, `errored` with its error, `canceled` or `expired` (another type is kept as written).
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub result: ::std::option::Option<BatchResult>,
+    pub custom_id: ::std::string::String,
+    pub result: BatchResult,
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
@@ -8190,11 +8185,8 @@ pub struct MessageBatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
     ///`in_progress`, `canceling` or `ended`.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub processing_status: ::std::option::Option<::std::string::String>,
-    ///How many of the batch's requests are in each state.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub request_counts: ::std::option::Option<BatchRequestCounts>,
+    pub processing_status: ::std::string::String,
+    pub request_counts: BatchRequestCounts,
     ///Where the results can be fetched, once there are some.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub results_url: ::std::option::Option<::std::string::String>,
@@ -9645,8 +9637,8 @@ impl OpenRouterStyleWebSearchOptions {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct OtherKind {
     ///The block's kind.
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: ::std::string::String,
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
@@ -10768,8 +10760,7 @@ pub struct ServerToolResultBlock {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content: ::std::option::Option<::serde_json::Value>,
     ///The server tool call this answers.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tool_use_id: ::std::option::Option<::std::string::String>,
+    pub tool_use_id: ::std::string::String,
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<ServerToolResultBlockType>,
     #[serde(flatten)]
@@ -17173,14 +17164,8 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct BatchGenerating {
-        id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        status: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
+        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        status: ::std::result::Result<::std::string::String, ::std::string::String>,
         extra: ::std::result::Result<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
@@ -17189,8 +17174,8 @@ pub mod builder {
     impl ::std::default::Default for BatchGenerating {
         fn default() -> Self {
             Self {
-                id: Ok(Default::default()),
-                status: Ok(Default::default()),
+                id: Err("no value supplied for id".to_string()),
+                status: Err("no value supplied for status".to_string()),
                 extra: Err("no value supplied for extra".to_string()),
             }
         }
@@ -17198,7 +17183,7 @@ pub mod builder {
     impl BatchGenerating {
         pub fn id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.id = value
@@ -17208,7 +17193,7 @@ pub mod builder {
         }
         pub fn status<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.status = value
@@ -17546,14 +17531,8 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct BatchResultLine {
-        custom_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        result: ::std::result::Result<
-            ::std::option::Option<super::BatchResult>,
-            ::std::string::String,
-        >,
+        custom_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        result: ::std::result::Result<super::BatchResult, ::std::string::String>,
         extra: ::std::result::Result<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
@@ -17562,8 +17541,8 @@ pub mod builder {
     impl ::std::default::Default for BatchResultLine {
         fn default() -> Self {
             Self {
-                custom_id: Ok(Default::default()),
-                result: Ok(Default::default()),
+                custom_id: Err("no value supplied for custom_id".to_string()),
+                result: Err("no value supplied for result".to_string()),
                 extra: Err("no value supplied for extra".to_string()),
             }
         }
@@ -17571,7 +17550,7 @@ pub mod builder {
     impl BatchResultLine {
         pub fn custom_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.custom_id = value
@@ -17583,7 +17562,7 @@ pub mod builder {
         }
         pub fn result<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::BatchResult>>,
+            T: ::std::convert::TryInto<super::BatchResult>,
             T::Error: ::std::fmt::Display,
         {
             self.result = value
@@ -29193,11 +29172,11 @@ pub mod builder {
             ::std::string::String,
         >,
         processing_status: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
             ::std::string::String,
         >,
         request_counts: ::std::result::Result<
-            ::std::option::Option<super::BatchRequestCounts>,
+            super::BatchRequestCounts,
             ::std::string::String,
         >,
         results_url: ::std::result::Result<
@@ -29226,8 +29205,10 @@ pub mod builder {
                 ended_at: Ok(Default::default()),
                 expires_at: Ok(Default::default()),
                 id: Ok(Default::default()),
-                processing_status: Ok(Default::default()),
-                request_counts: Ok(Default::default()),
+                processing_status: Err(
+                    "no value supplied for processing_status".to_string(),
+                ),
+                request_counts: Err("no value supplied for request_counts".to_string()),
                 results_url: Ok(Default::default()),
                 status: Ok(Default::default()),
                 type_: Ok(Default::default()),
@@ -29310,7 +29291,7 @@ pub mod builder {
         }
         pub fn processing_status<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.processing_status = value
@@ -29322,7 +29303,7 @@ pub mod builder {
         }
         pub fn request_counts<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::BatchRequestCounts>>,
+            T: ::std::convert::TryInto<super::BatchRequestCounts>,
             T::Error: ::std::fmt::Display,
         {
             self.request_counts = value
@@ -33371,10 +33352,7 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct OtherKind {
-        type_: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
+        type_: ::std::result::Result<::std::string::String, ::std::string::String>,
         extra: ::std::result::Result<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
@@ -33383,7 +33361,7 @@ pub mod builder {
     impl ::std::default::Default for OtherKind {
         fn default() -> Self {
             Self {
-                type_: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
                 extra: Err("no value supplied for extra".to_string()),
             }
         }
@@ -33391,7 +33369,7 @@ pub mod builder {
     impl OtherKind {
         pub fn type_<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.type_ = value
@@ -35488,10 +35466,7 @@ pub mod builder {
             ::std::option::Option<::serde_json::Value>,
             ::std::string::String,
         >,
-        tool_use_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
+        tool_use_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         type_: ::std::result::Result<
             ::std::option::Option<super::ServerToolResultBlockType>,
             ::std::string::String,
@@ -35505,7 +35480,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 content: Ok(Default::default()),
-                tool_use_id: Ok(Default::default()),
+                tool_use_id: Err("no value supplied for tool_use_id".to_string()),
                 type_: Ok(Default::default()),
                 extra: Err("no value supplied for extra".to_string()),
             }
@@ -35526,7 +35501,7 @@ pub mod builder {
         }
         pub fn tool_use_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.tool_use_id = value

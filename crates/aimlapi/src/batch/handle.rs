@@ -164,7 +164,7 @@ impl Batch {
                 }
                 Element::Batch(batch) => status = Some(BatchStatus::of_batch(*batch)),
                 Element::Status(s) => {
-                    let state = BatchState::parse(s.status.as_deref().unwrap_or(""));
+                    let state = BatchState::parse(&s.status);
                     match &mut status {
                         // A status beside a batch object says the state; the counts stay.
                         Some(known) => known.state = state,
@@ -346,12 +346,11 @@ impl ResultReader {
             Element::Result(line) => Some(Ok(self.item(*line))),
             Element::Batch(b) => {
                 self.done = true;
-                let state = b.processing_status.unwrap_or_default();
-                Some(Err(self.not_ended(&state)))
+                Some(Err(self.not_ended(&b.processing_status)))
             }
             Element::Status(s) => {
                 self.done = true;
-                Some(Err(self.not_ended(&s.status.unwrap_or_default())))
+                Some(Err(self.not_ended(&s.status)))
             }
         }
     }
@@ -375,10 +374,7 @@ impl ResultReader {
     }
 
     fn item(&mut self, line: types::BatchResultLine) -> BatchItem {
-        let custom_id = line.custom_id.unwrap_or_default();
-        let Some(result) = line.result else {
-            return (custom_id, Err(other("", serde_json::Value::Null)));
-        };
+        let (custom_id, result) = (line.custom_id, line.result);
         let kind = result.type_.clone().unwrap_or_default();
         let answer = match kind.as_str() {
             "succeeded" if result.message.is_some() => {

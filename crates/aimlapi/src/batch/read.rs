@@ -19,16 +19,37 @@ pub(crate) enum Element {
     Status(types::BatchGenerating),
 }
 
+/// An element as it is read off the body: a result line's fields, if it has them, and every
+/// other field.
+#[derive(serde::Deserialize)]
+pub(crate) struct Line {
+    custom_id: Option<String>,
+    result: Option<types::BatchResult>,
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
 /// What an element is, by the fields it has: `custom_id` and `result` make a result line,
 /// `processing_status` a batch object, `id` and `status` a status. It was read as a result line,
 /// the common case and the large one: a batch object or a status read that way keeps all its
 /// fields in `extra`.
-pub(crate) fn element(mut line: types::BatchResultLine) -> Result<Element, Error> {
-    if line.custom_id.is_some() && line.result.is_some() {
-        return Ok(Element::Result(Box::new(line)));
-    }
-    let mut fields = std::mem::take(&mut line.extra);
-    if let Some(id) = line.custom_id.take() {
+pub(crate) fn element(line: Line) -> Result<Element, Error> {
+    let Line {
+        custom_id,
+        result,
+        extra: mut fields,
+    } = line;
+    let custom_id = match (custom_id, result) {
+        (Some(custom_id), Some(result)) => {
+            return Ok(Element::Result(Box::new(types::BatchResultLine {
+                custom_id,
+                result,
+                extra: fields,
+            })));
+        }
+        (custom_id, _) => custom_id,
+    };
+    if let Some(id) = custom_id {
         fields.insert("custom_id".into(), id.into());
     }
     let object = serde_json::Value::Object(fields);
@@ -151,24 +172,20 @@ mod tests {
     #[test]
     fn each_element_kind_is_told_apart_by_its_fields() {
         let result = br#"{"custom_id":"a","result":{"type":"expired"}}"#;
-        assert!(
-            matches!(element(result), Ok(Element::Result(r)) if r.custom_id.as_deref() == Some("a"))
-        );
+        assert!(matches!(element(result), Ok(Element::Result(r)) if r.custom_id == "a"));
         let batch = br#"{"id":"b","type":"message_batch","processing_status":"canceling",
             "request_counts":{"processing":2,"succeeded":0,"errored":0,"canceled":0,"expired":0},
             "created_at":"2026-05-04T14:26:56.800735+00:00","status":"cancelled"}"#;
         match element(batch) {
             Ok(Element::Batch(b)) => {
-                assert_eq!(b.processing_status.as_deref(), Some("canceling"));
+                assert_eq!(b.processing_status, "canceling");
                 assert_eq!(b.status.as_deref(), Some("cancelled"));
-                assert_eq!(b.request_counts.unwrap().processing, Some(2));
+                assert_eq!(b.request_counts.processing, Some(2));
             }
             other => panic!("{other:?}"),
         }
         let status = br#"{"id":"msgbatch_01","status":"generating"}"#;
-        assert!(
-            matches!(element(status), Ok(Element::Status(s)) if s.status.as_deref() == Some("generating"))
-        );
+        assert!(matches!(element(status), Ok(Element::Status(s)) if s.status == "generating"));
         for other in [
             &br#"{"hello":1}"#[..],
             br#"{"custom_id":"a"}"#,

@@ -114,8 +114,8 @@ impl BatchStatus {
     /// The status a batch object says: its `processing_status` and request counts.
     pub(crate) fn of_batch(batch: types::MessageBatch) -> BatchStatus {
         BatchStatus {
-            state: BatchState::parse(batch.processing_status.as_deref().unwrap_or("")),
-            counts: batch.request_counts.as_ref().map(RequestCounts::from),
+            state: BatchState::parse(&batch.processing_status),
+            counts: Some(RequestCounts::from(&batch.request_counts)),
             requests: None,
             batch: Some(batch),
         }
