@@ -8,6 +8,9 @@
 #   ROUNDS=3 crates/bench/build-cost.sh   # rounds interleave the builds; the median is reported
 #   BUILDS="ours-ring" crates/bench/build-cost.sh   # only some of ours (async-openai always)
 #
+# Every build runs with `--timings`: beside the times, the last round's report gives each build's
+# CPU seconds summed over its units, its longest units, and our own crates' units.
+#
 # Dependencies are fetched before any build is timed (nothing is downloaded while timing). Each
 # build uses every core cargo sees (`-j` unset), the default dev profile, and its own target dir.
 # The ours services take the workspace's Cargo.lock, so they build the versions the project
@@ -98,7 +101,7 @@ for r in $(seq 1 "$rounds"); do
   for n in "${names[@]}"; do
     rm -rf "$work/target-$n"
     start=$(date +%s.%N)
-    (cd "$work/$n" && CARGO_TARGET_DIR="$work/target-$n" cargo build --quiet --offline)
+    (cd "$work/$n" && CARGO_TARGET_DIR="$work/target-$n" cargo build --quiet --offline --timings 2>/dev/null)
     end=$(date +%s.%N)
     t=$(echo "$end - $start" | bc)
     times[$n]="${times[$n]:-} $t"
@@ -115,3 +118,29 @@ for n in "${names[@]}"; do
   printf '%-17s %8.1f %10.2f\n' "$n" "$m" "$(echo "$m / $theirs" | bc -l)"
 done
 echo "(rustc $(rustc --version | cut -d' ' -f2), $(nproc) cores, $rounds round(s))"
+
+# What cargo --timings saw in the last round: CPU seconds over all units (build scripts run
+# included), the longest units, and ours (aimlapi*) with their frontend and codegen parts.
+echo
+for n in "${names[@]}"; do
+  report=$(ls -t "$work/target-$n"/cargo-timings/cargo-timing-*.html | head -n 1)
+  python3 - "$n" "$report" <<'PY'
+import json, re, sys
+name, path = sys.argv[1], sys.argv[2]
+units = json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);\n", open(path).read(), re.S).group(1))
+def label(u):
+    kind = u["target"].strip()
+    return u["name"] + (f" ({kind})" if kind else "")
+cpu = sum(u["duration"] for u in units)
+end = max(u["start"] + u["duration"] for u in units)
+top = sorted(units, key=lambda u: -u["duration"])[:6]
+print(f"{name}: {len(units)} units, {cpu:.1f} s of CPU in {end:.1f} s")
+print("  longest: " + ", ".join(f"{label(u)} {u['duration']:.1f}" for u in top))
+ours = [u for u in units if u["name"].startswith("aimlapi")]
+def parts(u):
+    s = dict(u.get("sections") or [])
+    return "".join(f" {k} {v['end'] - v['start']:.1f}" for k, v in s.items())
+if ours:
+    print("  ours: " + "; ".join(f"{label(u)} {u['duration']:.1f} s (from {u['start']:.1f} s;{parts(u)})" for u in ours))
+PY
+done

@@ -19,7 +19,9 @@
 //! ```
 //!
 //! For a profile of one kind alone (`perf stat`, `strace -c`, callgrind), `SEND_COST_ONLY=baseline`
-//! (or `conversation`, `typed`) makes the same calls of that kind only and prints no figures.
+//! (or `conversation`, `typed`) makes the same calls of that kind only (`SEND_COST_CALLS` of
+//! them, 16,000 unless set) and prints no figures. `crates/bench/send-cost-callgrind.sh` counts
+//! each kind's instructions a call that way, machine-independent.
 //!
 //! A span subscriber is installed, as a service that exports its traces has one: a `tracing`
 //! registry with a layer that keeps every field each span records (its GenAI attributes, as an
@@ -207,7 +209,11 @@ fn main() {
         }))
         .expect("request");
         if let Ok(only) = std::env::var("SEND_COST_ONLY") {
-            for _ in 0..2 * CALLS {
+            let calls = std::env::var("SEND_COST_CALLS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(2 * CALLS);
+            for _ in 0..calls {
                 let n = match only.as_str() {
                     "baseline" => baseline(&http, &url).await,
                     "conversation" => conversation(&client).await,
