@@ -43,6 +43,7 @@ impl MockBuilder {
             outages: Default::default(),
             rate_limit,
             started: std::time::SystemTime::now(),
+            connections: AtomicU64::new(0),
         });
         if let Some(outage) = &shared.config.outage {
             shared.outages.start(outage);
@@ -95,6 +96,12 @@ impl MockServer {
     /// `/v1/models`, ...; see the crate's documentation) follow it.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// How many connections the server has accepted so far (over HTTP/2 one carries many
+    /// requests; over HTTP/1.1 one carries one at a time).
+    pub fn connections(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
     }
 
     /// Plays `outage` from now: every model call fails as it says until it ends.
@@ -177,13 +184,20 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 stream.set_nodelay(true).ok();
+                shared.connections.fetch_add(1, Ordering::Relaxed);
                 let shared = shared.clone();
                 connections.spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let shared = shared.clone();
                         async move { Ok::<_, Infallible>(handle(shared, req).await) }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
+                    // HTTP/1.1, or HTTP/2 when the client opens with its preface (h2c by prior
+                    // knowledge): one connection then carries every stream the client sends at
+                    // once, with no cap on how many (a gateway would set one).
+                    let mut serve =
+                        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+                    serve.http2().max_concurrent_streams(None);
+                    let _ = serve
                         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                         .await;
                 });

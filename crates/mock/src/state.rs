@@ -289,6 +289,8 @@ pub(crate) struct Shared {
     pub(crate) account: crate::account::Account,
     /// When the server started: the account's opening top-up.
     pub(crate) started: std::time::SystemTime,
+    /// Connections accepted so far.
+    pub(crate) connections: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {

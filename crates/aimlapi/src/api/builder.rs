@@ -30,6 +30,9 @@ pub struct ClientBuilder {
     fallbacks: Vec<ClientBuilder>,
     failover: crate::failover::FailoverPolicy,
     admission: Option<crate::http::admission::Admission>,
+    /// HTTP/2 from the first byte, without TLS's ALPN to agree on it (h2c).
+    #[cfg(feature = "http2")]
+    http2_prior_knowledge: bool,
 }
 
 impl Default for ClientBuilder {
@@ -49,6 +52,8 @@ impl Default for ClientBuilder {
             fallbacks: Vec::new(),
             failover: crate::failover::FailoverPolicy::default(),
             admission: Some(crate::http::admission::Admission::default()),
+            #[cfg(feature = "http2")]
+            http2_prior_knowledge: false,
         }
     }
 }
@@ -161,6 +166,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Speaks HTTP/2 from the first byte, over plain TCP too (h2c, "prior knowledge"), where
+    /// otherwise HTTP/2 is agreed on in the TLS handshake (ALPN) and `http://` is HTTP/1.1: for
+    /// a gateway, sidecar or proxy known to take HTTP/2 without TLS. One connection then carries
+    /// every concurrent call. A server that speaks only HTTP/1.1 fails every call. Not used with
+    /// [`http_client`](Self::http_client) (set it on that client).
+    #[cfg(feature = "http2")]
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2_prior_knowledge = true;
+        self
+    }
+
     /// Another gateway, tried after this one (and the fallbacks given before it) when a
     /// conversation's call fails in a way the [`FailoverPolicy`](crate::failover::FailoverPolicy)
     /// moves: described by its own builder (provider, base URL, key, retries, timeouts), whose
@@ -210,6 +226,17 @@ impl ClientBuilder {
         Ok(Client::new(primary).with_route(crate::failover::Route::new(all, policy)))
     }
 
+    /// The HTTP client's builder, before the connect timeout and the headers.
+    fn http_builder(#[allow(unused)] h2c: bool) -> reqwest::ClientBuilder {
+        let builder = reqwest::Client::builder();
+        #[cfg(feature = "http2")]
+        let builder = match h2c {
+            true => builder.http2_prior_knowledge(),
+            false => builder,
+        };
+        builder
+    }
+
     /// The transport this builder describes, counting its calls' cost in `spent` when given
     /// (a fallback counts into its client's total).
     fn transport(
@@ -256,6 +283,10 @@ impl ClientBuilder {
                 }
             }
         }
+        #[cfg(feature = "http2")]
+        let h2c = self.http2_prior_knowledge;
+        #[cfg(not(feature = "http2"))]
+        let h2c = false;
         headers.extend(self.headers);
         // With the lean TLS feature alone, reqwest has no crypto provider of its own: ring becomes
         // the process's default, unless the service installed one already (then theirs is used).
@@ -267,7 +298,7 @@ impl ClientBuilder {
         let (http, request_headers) = match self.http {
             Some(http) => (http, Some(headers)),
             None => (
-                reqwest::Client::builder()
+                Self::http_builder(h2c)
                     .connect_timeout(self.timeouts.connect)
                     .default_headers(headers)
                     .build()

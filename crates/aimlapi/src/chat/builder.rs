@@ -577,9 +577,10 @@ impl Chat {
     /// the text alone ([`ChatStream::text`]), the whole answer at the end
     /// ([`ChatStream::completion`]).
     pub async fn stream(&self) -> Result<ChatStream, Error> {
-        let bytes = self
-            .over_gateways(None, move |t, from| self.open(t, false, from))
-            .await?;
+        // Boxed: the opening's future (several KiB) is freed once the stream is open, where
+        // held inline it would size the caller's future, and task, for the stream's whole life.
+        let bytes =
+            Box::pin(self.over_gateways(None, move |t, from| self.open(t, false, from))).await?;
         let stream =
             ChatStream::new(ChunkStream::new(bytes).counting(self.transport.spend().clone()));
         Ok(match self.continues_streams() {
@@ -648,9 +649,9 @@ impl Chat {
     /// Sends the conversation to the Messages endpoint with `stream: true` and returns its
     /// events as they arrive ([`MessageEventStream::completion`] folds them into the answer).
     pub async fn stream_message(&self) -> Result<MessageEventStream, Error> {
-        let bytes = self
-            .over_gateways(None, move |t, from| self.open(t, true, from))
-            .await?;
+        // Boxed, as in `stream`.
+        let bytes =
+            Box::pin(self.over_gateways(None, move |t, from| self.open(t, true, from))).await?;
         Ok(MessageEventStream::new(bytes).counting(self.transport.spend().clone()))
     }
 

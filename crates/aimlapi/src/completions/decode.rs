@@ -316,7 +316,10 @@ impl<T: StreamChunk> ChunkDecoder<T> {
                         ));
                     }
                     Ahead::Unended => return self.keep_rest(),
-                    Ahead::Other if rest.is_empty() => return None,
+                    Ahead::Other if rest.is_empty() => {
+                        self.release();
+                        return None;
+                    }
                     _ => {}
                 }
             } else if self.sse.in_line() && line_end(rest).is_none() {
@@ -378,6 +381,8 @@ impl<T: StreamChunk> ChunkDecoder<T> {
         // `[DONE]` or an error: nothing more comes out.
         if done {
             self.end();
+        } else if out.is_none() && self.ready.is_empty() && self.at >= self.piece.len() {
+            self.release();
         }
         out
     }
@@ -388,12 +393,25 @@ impl<T: StreamChunk> ChunkDecoder<T> {
         let rest = &self.piece[self.at..];
         self.at = self.piece.len();
         match self.sse.push(rest) {
-            Ok(()) => None,
+            Ok(()) => {
+                self.release();
+                None
+            }
             Err(e) => {
                 self.end();
                 Some(Err(e))
             }
         }
+    }
+
+    /// Lets go of a piece read to its end. A piece is a slice of the HTTP client's read
+    /// buffer: kept until the next one comes (on a stream, until the next token), it would hold
+    /// that buffer, and hyper would read the next piece into a new one (8 KiB or more a stream,
+    /// measured: `crates/bench/benches/load.rs`).
+    #[inline]
+    fn release(&mut self) {
+        self.piece = Bytes::new();
+        self.at = 0;
     }
 
     /// Nothing more comes out: `[DONE]` or an error.

@@ -32,8 +32,10 @@ pub struct ByteStream {
     deadline: tokio::time::Instant,
     waiting: bool,
     done: bool,
-    /// The record of the call this body answers, for the stream read from it to finish.
-    call: Option<crate::telemetry::Call>,
+    /// The record of the call this body answers, for the stream read from it to finish: only
+    /// one that records (a subscriber, metrics), boxed, so that a stream nothing records does
+    /// not carry its 500 bytes.
+    call: Option<Box<crate::telemetry::Call>>,
 }
 
 impl fmt::Debug for ByteStream {
@@ -82,12 +84,12 @@ impl ByteStream {
 
     /// The body answers the call `call` records.
     pub(crate) fn with_call(mut self, call: crate::telemetry::Call) -> Self {
-        self.call = Some(call);
+        self.call = call.is_recording().then(|| Box::new(call));
         self
     }
 
     /// The record of the call, for the stream that reads this body (which ends it).
-    pub(crate) fn take_call(&mut self) -> Option<crate::telemetry::Call> {
+    pub(crate) fn take_call(&mut self) -> Option<Box<crate::telemetry::Call>> {
         self.call.take()
     }
 }

@@ -74,7 +74,7 @@ pub(crate) struct Driver<D> {
     /// What the stream told of its cost so far, while no call record takes it.
     tally: Option<crate::telemetry::Outcome>,
     /// The call's record, while something reads it: ended (recorded) with the stream.
-    call: Option<Call>,
+    call: Option<Box<Call>>,
 }
 
 impl<D> std::fmt::Debug for Driver<D> {
@@ -88,8 +88,10 @@ impl<D> std::fmt::Debug for Driver<D> {
 impl<D: Decode> Driver<D> {
     pub(crate) fn new(mut body: ByteStream, decoder: D) -> Self {
         Driver {
-            meta: body.meta().clone(),
-            call: body.take_call().filter(Call::is_recording),
+            // Taken, not copied: the body keeps a stand-in (status, attempts, model), and the
+            // stream's headers, ids and gateway are held once (a copy was about 1.5 KiB a stream).
+            meta: body.meta_mut().take(),
+            call: body.take_call(),
             body: Some(body),
             decoder,
             ended: false,
