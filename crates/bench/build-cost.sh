@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Clean debug build time of a minimal service: one that depends on `aimlapi` (the lean set
-# `rustls-ring`, the lean set with `derive`, the default set) and the same service on async-openai
-# 0.43 (`chat-completion` and `rustls`), each built from an empty target directory in the same
-# run, so the ratios compare like with like.
+# `rustls-ring`, the default set, and on request sets that price one feature each) and the same
+# service on async-openai 0.43 (`chat-completion` and `rustls`), each built from an empty target
+# directory in the same run, so the ratios compare like with like.
 #
 #   crates/bench/build-cost.sh            # one round
 #   ROUNDS=3 crates/bench/build-cost.sh   # rounds interleave the builds; the median is reported
@@ -82,15 +82,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 ext="$root/crates/aimlapi"
 service ours-default "aimlapi = { path = \"$ext\" }" "$ours_main"
 service ours-ring "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\"] }" "$ours_main"
-service ours-ring-derive "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\", \"derive\"] }" "$ours_main"
+service ours-ring-tools "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-ring\", \"tools\"] }" "$ours_main"
+service ours-default-builder "aimlapi = { path = \"$ext\", features = [\"builder\"] }" "$ours_main"
+service ours-default-http2 "aimlapi = { path = \"$ext\", features = [\"http2\"] }" "$ours_main"
+service ours-default-otel "aimlapi = { path = \"$ext\", features = [\"otel\"] }" "$ours_main"
+service ours-aws-lc "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-aws-lc\", \"tools\", \"derive\"] }" "$ours_main"
+service ours-before "aimlapi = { path = \"$ext\", default-features = false, features = [\"rustls-aws-lc\", \"tools\", \"derive\", \"builder\"] }" "$ours_main"
 service async-openai "async-openai = { version = \"=0.43.0\", default-features = false, features = [\"chat-completion\", \"rustls\"] }" "$theirs_main"
-cp "$root/Cargo.lock" "$work/ours-default/Cargo.lock"
-cp "$root/Cargo.lock" "$work/ours-ring/Cargo.lock"
-cp "$root/Cargo.lock" "$work/ours-ring-derive/Cargo.lock"
+for n in ours-default ours-ring ours-ring-tools ours-default-builder ours-default-http2 ours-default-otel ours-aws-lc ours-before; do
+  cp "$root/Cargo.lock" "$work/$n/Cargo.lock"
+done
 
 # BUILDS="ours-ring async-openai" limits a run to some of them (async-openai, the baseline, is
 # always built).
-read -r -a names <<<"${BUILDS:-ours-ring ours-ring-derive ours-default async-openai}"
+# The acceptance set: the lean set, the default set, async-openai. The others price one feature
+# each against the default (or, for ours-ring-tools, against the lean set): ours-default-builder,
+# ours-default-http2, ours-default-otel; ours-aws-lc is the default with aws-lc-rs for ring;
+# ours-before the default set until 2026-12-07 (aws-lc-rs, tools, derive, builder).
+read -r -a names <<<"${BUILDS:-ours-ring ours-default async-openai}"
 [[ " ${names[*]} " == *" async-openai "* ]] || names+=(async-openai)
 for n in "${names[@]}"; do
   (cd "$work/$n" && cargo fetch --quiet)

@@ -1,6 +1,7 @@
 //! HTTPS works with whichever TLS feature the crate was built with: a client sends a TLS
 //! ClientHello to an `https://` URL (a loopback listener reads it and hangs up; nothing leaves
-//! the machine). CI runs this with the default features and with `rustls-ring` alone.
+//! the machine). CI runs this with the default features (ring), with `rustls-ring` alone and
+//! with `rustls-aws-lc` alone.
 
 use std::time::Duration;
 
