@@ -5,6 +5,23 @@ use aimlapi::{Client, Provider, RequestOptions};
 use aimlapi_mock::MockServer;
 use futures::StreamExt;
 
+/// Streams the text `want` (scripted) and checks it came whole.
+async fn stream_text(client: &Client, want: String) {
+    let mut text = client
+        .chat("claude-3-5-haiku-latest")
+        .user("Hello")
+        .options(scripted(&want))
+        .stream()
+        .await
+        .unwrap()
+        .text();
+    let mut got = String::new();
+    while let Some(piece) = text.next().await {
+        got.push_str(&piece.unwrap());
+    }
+    assert_eq!(got, want);
+}
+
 fn scripted(text: &str) -> RequestOptions {
     let mut options = RequestOptions::default();
     options.headers.insert(
@@ -26,22 +43,7 @@ async fn concurrent_streams_and_calls_share_one_http2_connection() {
         .unwrap();
     let streams = (0..20).map(|i| {
         let client = client.clone();
-        async move {
-            let want = format!("stream {i} over one connection");
-            let mut text = client
-                .chat("claude-3-5-haiku-latest")
-                .user("Hello")
-                .options(scripted(&want))
-                .stream()
-                .await
-                .unwrap()
-                .text();
-            let mut got = String::new();
-            while let Some(piece) = text.next().await {
-                got.push_str(&piece.unwrap());
-            }
-            assert_eq!(got, want);
-        }
+        async move { stream_text(&client, format!("stream {i} over one connection")).await }
     });
     let calls = (0..10).map(|i| {
         let client = client.clone();
@@ -76,22 +78,7 @@ async fn without_prior_knowledge_plain_http_is_http1_one_connection_a_call() {
         .unwrap();
     let calls = (0..5).map(|i| {
         let client = client.clone();
-        async move {
-            let want = format!("call {i}");
-            let mut text = client
-                .chat("claude-3-5-haiku-latest")
-                .user("Hello")
-                .options(scripted(&want))
-                .stream()
-                .await
-                .unwrap()
-                .text();
-            let mut got = String::new();
-            while let Some(piece) = text.next().await {
-                got.push_str(&piece.unwrap());
-            }
-            assert_eq!(got, want);
-        }
+        async move { stream_text(&client, format!("call {i}")).await }
     });
     futures::future::join_all(calls).await;
     // Five streams at once over HTTP/1.1: one connection each.
