@@ -76,11 +76,24 @@ async fn without_prior_knowledge_plain_http_is_http1_one_connection_a_call() {
         .api_key("test-key")
         .build()
         .unwrap();
-    let calls = (0..5).map(|i| {
-        let client = client.clone();
-        async move { stream_text(&client, format!("call {i}")).await }
-    });
-    futures::future::join_all(calls).await;
-    // Five streams at once over HTTP/1.1: one connection each.
+    // Five streams open at once (each opened, none read yet): over HTTP/1.1 each holds its
+    // connection until it is read to the end.
+    let chats: Vec<_> = (0..5)
+        .map(|i| {
+            client
+                .chat("claude-3-5-haiku-latest")
+                .user("Hello")
+                .options(scripted(&format!("call {i}")))
+        })
+        .collect();
+    let opened = futures::future::join_all(chats.iter().map(|chat| chat.stream())).await;
+    for (i, stream) in opened.into_iter().enumerate() {
+        let mut text = stream.unwrap().text();
+        let mut got = String::new();
+        while let Some(piece) = text.next().await {
+            got.push_str(&piece.unwrap());
+        }
+        assert_eq!(got, format!("call {i}"));
+    }
     assert_eq!(mock.connections(), 5);
 }
