@@ -237,7 +237,9 @@ fn a_batch_result_that_never_ends_stays_within_four_times_the_limit() {
     let base = serve(vec![Reply::Drip {
         content_type: "application/x-ndjson",
         first: r#"{"custom_id":"r-0","result":{"type":"succeeded","message":{"content":["#.into(),
-        repeat: "{},".repeat(16 * 1024),
+        // Empty text blocks: each one a content block (an empty object is none since the union's
+        // branches are told apart, and would end the read at once as a decode error).
+        repeat: r#"{"type":"text","text":""},"#.repeat(2 * 1024),
         every: Duration::from_millis(1),
     }]);
     let c = client(&base);
