@@ -5,6 +5,10 @@
 //! cargo run --example tools -- --offline   # against a local mock server with a scripted call
 //! AIMLAPI_API_KEY=... cargo run --example tools -- "Should I take an umbrella in Oslo?"
 //! ```
+//!
+//! In a service this example needs `features = ["derive", "builder", "typed-tools"]`: the
+//! derive of `aimlapi::schemars::JsonSchema` (or derive with your own schemars 1.x), the
+//! generated request's builder, and `Client::run_tools` on a generated request.
 
 mod common;
 

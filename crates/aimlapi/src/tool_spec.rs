@@ -167,12 +167,16 @@ impl ToolSpec {
         }
     }
 
-    /// The definition in the OpenAI-style dialect: `{type: "function", function: {...}}`.
+    /// The definition in the OpenAI-style dialect: `{type: "function", function: {...}}`
+    /// (`typed-tools` feature).
+    #[cfg(feature = "typed-tools")]
     pub fn openai(&self) -> types::FunctionTool {
         typed(self.openai_json())
     }
 
-    /// The definition in the Anthropic-style dialect: `{name, description, input_schema}`.
+    /// The definition in the Anthropic-style dialect: `{name, description, input_schema}`
+    /// (`typed-tools` feature).
+    #[cfg(feature = "typed-tools")]
     pub fn anthropic(&self) -> types::AnthropicTool {
         typed(self.anthropic_json())
     }
@@ -229,6 +233,7 @@ impl ToolSpec {
 
 /// A generated type from JSON this crate writes in that type's shape (tool definitions, tool
 /// turns): the shape is fixed by the code here, so a failure is a bug in this crate.
+#[cfg(feature = "typed-tools")]
 fn typed<T: DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).expect("the JSON is written in the generated type's shape")
 }
