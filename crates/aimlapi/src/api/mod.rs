@@ -170,6 +170,11 @@ impl Client {
     /// sent ([`Error::StepLimit`]). With `settings.streaming` each response is streamed and
     /// folded. A tool that fails, is unknown or gets arguments it cannot read answers with an
     /// error result, which the model sees.
+    ///
+    /// The generated request types are [`ToolRequest`](crate::tools::ToolRequest)s with the
+    /// `typed-tools` feature (the loop rewrites the request through JSON, so the request type
+    /// must read JSON too); the conversation API's [`Chat::run_tools`](crate::Chat::run_tools)
+    /// needs only `tools`.
     #[cfg(feature = "tools")]
     pub async fn run_tools<R>(
         &self,
