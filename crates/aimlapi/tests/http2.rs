@@ -5,21 +5,26 @@ use aimlapi::{Client, Provider, RequestOptions};
 use aimlapi_mock::MockServer;
 use futures::StreamExt;
 
+/// The whole text of `stream`, read piece by piece.
+async fn all_text(stream: aimlapi::ChatStream) -> String {
+    let mut text = stream.text();
+    let mut got = String::new();
+    while let Some(piece) = text.next().await {
+        got.push_str(&piece.unwrap());
+    }
+    got
+}
+
 /// Streams the text `want` (scripted) and checks it came whole.
 async fn stream_text(client: &Client, want: String) {
-    let mut text = client
+    let stream = client
         .chat("claude-3-5-haiku-latest")
         .user("Hello")
         .options(scripted(&want))
         .stream()
         .await
-        .unwrap()
-        .text();
-    let mut got = String::new();
-    while let Some(piece) = text.next().await {
-        got.push_str(&piece.unwrap());
-    }
-    assert_eq!(got, want);
+        .unwrap();
+    assert_eq!(all_text(stream).await, want);
 }
 
 fn scripted(text: &str) -> RequestOptions {
@@ -88,12 +93,7 @@ async fn without_prior_knowledge_plain_http_is_http1_one_connection_a_call() {
         .collect();
     let opened = futures::future::join_all(chats.iter().map(|chat| chat.stream())).await;
     for (i, stream) in opened.into_iter().enumerate() {
-        let mut text = stream.unwrap().text();
-        let mut got = String::new();
-        while let Some(piece) = text.next().await {
-            got.push_str(&piece.unwrap());
-        }
-        assert_eq!(got, format!("call {i}"));
+        assert_eq!(all_text(stream.unwrap()).await, format!("call {i}"));
     }
     assert_eq!(mock.connections(), 5);
 }

@@ -226,17 +226,6 @@ impl ClientBuilder {
         Ok(Client::new(primary).with_route(crate::failover::Route::new(all, policy)))
     }
 
-    /// The HTTP client's builder, before the connect timeout and the headers.
-    fn http_builder(#[allow(unused)] h2c: bool) -> reqwest::ClientBuilder {
-        let builder = reqwest::Client::builder();
-        #[cfg(feature = "http2")]
-        let builder = match h2c {
-            true => builder.http2_prior_knowledge(),
-            false => builder,
-        };
-        builder
-    }
-
     /// The transport this builder describes, counting its calls' cost in `spent` when given
     /// (a fallback counts into its client's total).
     fn transport(
@@ -283,10 +272,13 @@ impl ClientBuilder {
                 }
             }
         }
+        // The HTTP client's builder, made before the headers move out of `self`.
+        #[allow(unused_mut)]
+        let mut http_builder = reqwest::Client::builder();
         #[cfg(feature = "http2")]
-        let h2c = self.http2_prior_knowledge;
-        #[cfg(not(feature = "http2"))]
-        let h2c = false;
+        if self.http2_prior_knowledge {
+            http_builder = http_builder.http2_prior_knowledge();
+        }
         headers.extend(self.headers);
         // With the lean TLS feature alone, reqwest has no crypto provider of its own: ring becomes
         // the process's default, unless the service installed one already (then theirs is used).
@@ -298,7 +290,7 @@ impl ClientBuilder {
         let (http, request_headers) = match self.http {
             Some(http) => (http, Some(headers)),
             None => (
-                Self::http_builder(h2c)
+                http_builder
                     .connect_timeout(self.timeouts.connect)
                     .default_headers(headers)
                     .build()
