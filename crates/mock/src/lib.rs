@@ -130,6 +130,7 @@
 mod account;
 mod batches;
 mod bodies;
+mod cassette;
 mod catalogue;
 mod clock;
 mod cost;
@@ -144,6 +145,7 @@ mod validate;
 
 pub use account::ACCOUNT_LIMIT;
 pub use batches::{BatchForm, BatchOutcome};
+pub use cassette::{drift, Cassettes, Drift, DriftKind, Mode, CASSETTE_HEADER};
 pub use cost::{CREDITS_PER_USD, DEFAULT_USD_PER_MTOK, GENERATION_LIMIT};
 pub use outage::Outage;
 pub use reply::{Fault, Format, Reply, Script, ScriptedToolCall};

@@ -27,6 +27,10 @@ impl MockBuilder {
         let addr = listener.local_addr()?;
         // The queued replies move into the queue; the set-up keeps the rest.
         let mut config = self;
+        let deck = match config.cassettes.clone() {
+            Some(cassettes) => Some(Arc::new(crate::cassette::Deck::new(cassettes)?)),
+            None => None,
+        };
         let replies = std::mem::take(&mut config.replies);
         let rate_limit = config
             .rate_limit
@@ -44,6 +48,7 @@ impl MockBuilder {
             rate_limit,
             started: std::time::SystemTime::now(),
             connections: AtomicU64::new(0),
+            deck,
         });
         if let Some(outage) = &shared.config.outage {
             shared.outages.start(outage);
@@ -85,6 +90,34 @@ impl MockServer {
     /// If no port can be bound; use [`builder`](Self::builder) to handle that.
     pub async fn start() -> MockServer {
         MockServer::builder().start().await.expect("bind 127.0.0.1")
+    }
+
+    /// A server on a free port of 127.0.0.1 that answers from the cassettes in `dir` only
+    /// ([`Cassettes::new`](crate::Cassettes::new): the running test's cassette, as fast as
+    /// possible); [`MockBuilder::cassettes`] sets up the rest.
+    pub async fn replay(dir: impl Into<std::path::PathBuf>) -> std::io::Result<MockServer> {
+        MockServer::builder()
+            .cassettes(crate::Cassettes::new(dir))
+            .start()
+            .await
+    }
+
+    /// What each request no cassette held was told, in order: the closest exchange recorded
+    /// and where it differs (empty without cassettes).
+    pub fn cassette_misses(&self) -> Vec<String> {
+        self.shared
+            .deck
+            .as_ref()
+            .map(|d| d.misses())
+            .unwrap_or_default()
+    }
+
+    /// Waits until every stream being recorded has ended and been written to its cassette (a
+    /// client may stop reading before the upstream ends its body).
+    pub async fn settle(&self) {
+        if let Some(deck) = &self.shared.deck {
+            deck.settle().await;
+        }
     }
 
     /// A set-up to change before starting.
@@ -248,7 +281,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         .filter(|v| valid_client_request_id(v))
         .map(str::to_string);
     let mut response = match receive(&shared, req, n, &inference_id).await {
-        Ok(request) => routes::route(&shared, &request, n),
+        // From cassettes, the answer goes out as recorded, with none of the mock's headers.
+        Ok((request, raw)) => match &shared.deck {
+            Some(deck) => return deck.serve(&request, raw).await,
+            None => routes::route(&shared, &request, n),
+        },
         Err(refusal) => refusal,
     };
     let headers = response.headers_mut();
@@ -264,14 +301,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     response
 }
 
-/// The request read whole, as [`Recorded`], and recorded; a body that cannot be read, or is
+/// The request read whole, as [`Recorded`] and as its body's bytes, and recorded; a body that cannot be read, or is
 /// over [`MAX_REQUEST_BODY`], is the response to send instead.
 async fn receive(
     shared: &Shared,
     req: Request<Incoming>,
     id: u64,
     inference_id: &str,
-) -> Result<Recorded, Response<Body>> {
+) -> Result<(Recorded, bytes::Bytes), Response<Body>> {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
@@ -321,5 +358,5 @@ async fn receive(
         }
         recorded.push_back(request.clone());
     }
-    Ok(request)
+    Ok((request, raw))
 }

@@ -92,6 +92,7 @@ pub struct MockBuilder {
     pub(crate) charge_delay: Duration,
     pub(crate) logs_limit: usize,
     pub(crate) logs_per: Duration,
+    pub(crate) cassettes: Option<crate::Cassettes>,
 }
 
 /// How many requests a server keeps by default ([`MockBuilder::record_limit`]).
@@ -123,6 +124,7 @@ impl Default for MockBuilder {
             charge_delay: Duration::from_millis(500),
             logs_limit: 200,
             logs_per: Duration::from_secs(60),
+            cassettes: None,
         }
     }
 }
@@ -260,6 +262,16 @@ impl MockBuilder {
         self
     }
 
+    /// Answers from cassettes instead of scripts, recording what they lack from an upstream
+    /// as [`Cassettes`](crate::Cassettes) says. Every route then answers from the cassettes (or
+    /// the upstream): replies, outages, limits and validation are not played, and responses
+    /// carry the headers recorded, not the mock's own. [`MockServer::requests`](crate::MockServer::requests)
+    /// still records what came.
+    pub fn cassettes(mut self, cassettes: crate::Cassettes) -> Self {
+        self.cassettes = Some(cassettes);
+        self
+    }
+
     /// A reply queued from the start.
     pub fn reply(mut self, reply: Reply) -> Self {
         self.replies.push(reply);
@@ -291,6 +303,8 @@ pub(crate) struct Shared {
     pub(crate) started: std::time::SystemTime,
     /// Connections accepted so far.
     pub(crate) connections: std::sync::atomic::AtomicU64,
+    /// The cassettes answered from, if set up.
+    pub(crate) deck: Option<std::sync::Arc<crate::cassette::Deck>>,
 }
 
 impl Shared {

@@ -1,0 +1,375 @@
+//! Cassettes: exchanges with a real gateway recorded once, by the mock running as a proxy in
+//! front of it, and answered from the files afterwards, offline.
+//!
+//! - [`Cassettes`] is the set-up: the folder, the [`Mode`], the upstream to record from, the
+//!   cassette's name, what to filter and what the matcher ignores, whether to replay with the
+//!   recorded timing. [`MockBuilder::cassettes`](crate::MockBuilder::cassettes) starts a server
+//!   with it, [`MockServer::replay`](crate::MockServer::replay) in one line.
+//! - `format` is the file, `filter` what never reaches it, `matcher` which exchange answers a
+//!   request, `record` the proxy, `replay` the answers from the files, `drift` what the
+//!   recorded answers carry that the bundled documents do not name.
+
+pub(crate) mod drift;
+mod filter;
+mod format;
+mod matcher;
+mod record;
+mod replay;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use hyper::Response;
+
+use crate::response::Body;
+use crate::state::Recorded;
+
+pub use drift::{drift, Drift, DriftKind};
+
+/// The request header that names the cassette an exchange belongs to (it is not sent upstream
+/// nor recorded); without it, the set-up's [`Cassettes::name`].
+pub const CASSETTE_HEADER: &str = "x-cassette";
+
+/// What a cassette server does with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Answers from the cassettes only; a request none holds is an error answer (for CI).
+    Replay,
+    /// Answers from the cassettes what they hold; sends the rest upstream and records it.
+    RecordMissing,
+    /// Sends every request upstream and records it: each cassette is written anew, from its
+    /// first exchange in this server's life.
+    RecordAll,
+}
+
+/// How a cassette server is set up: its folder, [`Mode`], upstream, filters and matcher.
+///
+/// ```no_run
+/// use aimlapi_mock::{Cassettes, Mode, MockServer};
+/// # async fn run() -> std::io::Result<()> {
+/// // Record what the real gateway answers (the key is filtered before anything is written)...
+/// let recorder = MockServer::builder()
+///     .cassettes(
+///         Cassettes::new("tests/cassettes")
+///             .mode(Mode::RecordMissing)
+///             .upstream("https://api.aimlapi.com")
+///             .filter_field("user"),
+///     )
+///     .start()
+///     .await?;
+/// // ... and later, offline, answer from what was recorded.
+/// let replaying = MockServer::replay("tests/cassettes").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Cassettes {
+    pub(crate) dir: PathBuf,
+    pub(crate) mode: Mode,
+    pub(crate) upstream: Option<String>,
+    pub(crate) name: String,
+    pub(crate) filter: filter::Filter,
+    pub(crate) matcher: matcher::Matcher,
+    pub(crate) timing: bool,
+}
+
+impl Cassettes {
+    /// Cassettes in `dir`, replayed ([`Mode::Replay`]) as fast as possible. The cassette's
+    /// name is that of the running test (the test harness names each test's thread by its
+    /// path, `module::test`; written `module.test.json`), else `default`.
+    pub fn new(dir: impl Into<PathBuf>) -> Cassettes {
+        let test = std::thread::current()
+            .name()
+            .filter(|n| *n != "main")
+            .map(str::to_string);
+        Cassettes {
+            dir: dir.into(),
+            mode: Mode::Replay,
+            upstream: None,
+            name: format::file_safe(test.as_deref().unwrap_or("default")),
+            filter: filter::Filter::default(),
+            matcher: matcher::Matcher::default(),
+            timing: false,
+        }
+    }
+
+    /// What to do with each request (default [`Mode::Replay`]).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The gateway to record from, e.g. `https://api.aimlapi.com` or `https://openrouter.ai`:
+    /// each request's path and query are sent there as they came (with every header but the
+    /// connection's own, `accept-encoding`, so bodies come uncompressed, and
+    /// [`CASSETTE_HEADER`]). Needed by the recording modes.
+    pub fn upstream(mut self, url: impl Into<String>) -> Self {
+        self.upstream = Some(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// The cassette requests without [`CASSETTE_HEADER`] belong to (a file name: any
+    /// character but letters, digits, `.`, `_` and `-` is written `_`, a test path's `::` `.`).
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = format::file_safe(name);
+        self
+    }
+
+    /// One more header to filter (its value is written `[filtered]`), beyond `authorization`,
+    /// `proxy-authorization`, `x-api-key`, `api-key`, `cookie` and `set-cookie`, which always are.
+    pub fn filter_header(mut self, name: &str) -> Self {
+        self.filter.headers.push(name.to_ascii_lowercase());
+        self
+    }
+
+    /// A body field to filter, in requests, responses and streamed events: a name (that key at
+    /// any depth, and the query parameter of that name) or a JSON pointer (`/metadata/user_id`).
+    /// The matcher ignores it too, since the cassette no longer holds its value.
+    pub fn filter_field(mut self, field: &str) -> Self {
+        self.filter.fields.push(field.to_string());
+        self.matcher.ignore.push(field.to_string());
+        self
+    }
+
+    /// A request field the matcher leaves out (ids, `metadata`, a timestamp): a name (that key
+    /// at any depth, and the query parameter of that name) or a JSON pointer.
+    pub fn ignore(mut self, field: &str) -> Self {
+        self.matcher.ignore.push(field.to_string());
+        self
+    }
+
+    /// Whether answers are replayed with their recorded timing: the head, each chunk and the
+    /// end as long after the request as they came (default: as fast as possible).
+    pub fn timing(mut self, on: bool) -> Self {
+        self.timing = on;
+        self
+    }
+}
+
+/// A cassette loaded: its exchanges, which of them each request key can still take, in order.
+struct Loaded {
+    /// The set-up's matcher, also leaving out what the cassette recorded as filtered.
+    matcher: matcher::Matcher,
+    interactions: Vec<Arc<format::Interaction>>,
+    unplayed: HashMap<String, VecDeque<usize>>,
+    /// Whether this server has written it (in [`Mode::RecordAll`] the first write starts anew).
+    written: bool,
+}
+
+/// A running server's cassettes.
+pub(crate) struct Deck {
+    pub(crate) setup: Cassettes,
+    loaded: Mutex<BTreeMap<String, Loaded>>,
+    /// Recordings whose body is still coming, and the misses answered so far.
+    in_flight: tokio::sync::watch::Sender<usize>,
+    misses: Mutex<Vec<String>>,
+    http: Option<reqwest::Client>,
+}
+
+impl Deck {
+    pub(crate) fn new(setup: Cassettes) -> std::io::Result<Deck> {
+        let http = match (&setup.mode, &setup.upstream) {
+            (Mode::Replay, _) => None,
+            (_, None) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "recording cassettes needs an upstream (Cassettes::upstream)",
+                ))
+            }
+            (_, Some(_)) => Some(record::client()?),
+        };
+        Ok(Deck {
+            setup,
+            loaded: Mutex::new(BTreeMap::new()),
+            in_flight: tokio::sync::watch::channel(0).0,
+            misses: Mutex::new(Vec::new()),
+            http,
+        })
+    }
+
+    /// The answer to `request` (its body `raw` as it came).
+    pub(crate) async fn serve(self: &Arc<Self>, request: &Recorded, raw: Bytes) -> Response<Body> {
+        let name = request
+            .header(CASSETTE_HEADER)
+            .map(format::file_safe)
+            .unwrap_or_else(|| self.setup.name.clone());
+        if self.setup.mode != Mode::RecordAll {
+            match self.take(&name, request) {
+                Ok(Some(found)) => return replay::answer(found, self.setup.timing).await,
+                Ok(None) => {}
+                Err(problem) => return replay::miss(self, problem),
+            }
+            if self.setup.mode == Mode::Replay {
+                let problem = self.closest(&name, request);
+                return replay::miss(self, problem);
+            }
+        }
+        record::forward(self, name, request, raw).await
+    }
+
+    /// The next unplayed exchange of cassette `name` that matches `request`.
+    fn take(
+        &self,
+        name: &str,
+        request: &Recorded,
+    ) -> Result<Option<Arc<format::Interaction>>, String> {
+        let mut loaded = self.loaded.lock().expect("lock");
+        let cassette = match loaded.entry(name.to_string()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let file = format::read(&format::path_of(&self.setup.dir, name))?;
+                let mut cassette = Loaded {
+                    matcher: self.setup.matcher.with_filtered(&file.interactions),
+                    interactions: Vec::new(),
+                    unplayed: HashMap::new(),
+                    written: false,
+                };
+                for interaction in file.interactions {
+                    cassette.index(interaction);
+                }
+                e.insert(cassette)
+            }
+        };
+        let key = cassette.matcher.key(&shape_of(request));
+        let found = cassette
+            .unplayed
+            .get_mut(&key)
+            .and_then(VecDeque::pop_front);
+        Ok(found.map(|i| cassette.interactions[i].clone()))
+    }
+
+    /// Appends a recorded exchange to cassette `name` and writes the file. A cassette loaded
+    /// for replay keeps it as played (the request it answers was just answered).
+    fn append(&self, name: &str, interaction: format::Interaction) -> Result<(), String> {
+        let mut loaded = self.loaded.lock().expect("lock");
+        let path = format::path_of(&self.setup.dir, name);
+        let cassette = loaded.entry(name.to_string()).or_insert_with(|| Loaded {
+            matcher: self.setup.matcher.clone(),
+            interactions: Vec::new(),
+            unplayed: HashMap::new(),
+            written: false,
+        });
+        if !cassette.written {
+            // The file as it is now: what this server loaded of it (a record-missing server),
+            // or nothing (record-all writes each cassette anew).
+            let keep = if self.setup.mode == Mode::RecordAll {
+                Vec::new()
+            } else {
+                format::read(&path)?.interactions
+            };
+            cassette.interactions = keep.into_iter().map(Arc::new).collect();
+            cassette.written = true;
+        }
+        cassette.interactions.push(Arc::new(interaction));
+        let file = format::CassetteFile {
+            cassette: format::VERSION,
+            interactions: cassette
+                .interactions
+                .iter()
+                .map(|i| (**i).clone())
+                .collect(),
+        };
+        format::write(&path, &file).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// What to say about a request no cassette holds: the closest exchange recorded in the
+    /// folder (the named cassette's first, on a tie) and where it differs.
+    fn closest(&self, name: &str, request: &Recorded) -> String {
+        let sent = shape_of(request);
+        let what = format!(
+            "no exchange in cassette `{name}` ({}) matches {} {}",
+            format::path_of(&self.setup.dir, name).display(),
+            request.method,
+            request.path
+        );
+        let all = match format::read_dir(&self.setup.dir) {
+            Ok(all) => all,
+            Err(e) => return format!("{what}; the folder cannot be read: {e}"),
+        };
+        let mut best: Option<(usize, String, usize, Vec<String>)> = None;
+        for (cassette, file) in &all {
+            let matcher = self.setup.matcher.with_filtered(&file.interactions);
+            for (i, interaction) in file.interactions.iter().enumerate() {
+                let recorded = recorded_shape(interaction);
+                let differences = matcher.differences(&recorded, &sent, usize::MAX);
+                // Another route is further than any body; the named cassette wins a tie.
+                let route = usize::from(
+                    !recorded.method.eq_ignore_ascii_case(sent.method)
+                        || recorded.path != sent.path,
+                );
+                let score =
+                    route * 1_000_000 + differences.len() * 2 + usize::from(cassette != name);
+                if best.as_ref().is_none_or(|b| score < b.0) {
+                    best = Some((score, cassette.clone(), i, differences));
+                }
+            }
+        }
+        match best {
+            None => format!("{what}; the folder {} holds no exchange", self.setup.dir.display()),
+            Some((_, cassette, i, differences)) if differences.is_empty() => format!(
+                "{what}; cassette `{cassette}` exchange {i} matches it, but was played already (each recorded answer is played once)"
+            ),
+            Some((_, cassette, i, mut differences)) => {
+                let more = differences.len().saturating_sub(5);
+                differences.truncate(5);
+                let mut text = format!(
+                    "{what}; closest: cassette `{cassette}` exchange {i}, which differs at {}",
+                    differences.join("; ")
+                );
+                if more > 0 {
+                    text.push_str(&format!(" (and {more} more)"));
+                }
+                text
+            }
+        }
+    }
+
+    /// Waits until every recording in flight is written.
+    pub(crate) async fn settle(&self) {
+        let mut watch = self.in_flight.subscribe();
+        let _ = watch.wait_for(|n| *n == 0).await;
+    }
+
+    pub(crate) fn misses(&self) -> Vec<String> {
+        self.misses.lock().expect("lock").clone()
+    }
+}
+
+impl Loaded {
+    fn index(&mut self, interaction: format::Interaction) {
+        let key = self.matcher.key(&recorded_shape(&interaction));
+        self.interactions.push(Arc::new(interaction));
+        let i = self.interactions.len() - 1;
+        self.unplayed.entry(key).or_default().push_back(i);
+    }
+}
+
+/// A recorded request as the matcher reads it.
+fn recorded_shape(interaction: &format::Interaction) -> matcher::Shape<'_> {
+    let request = &interaction.request;
+    matcher::Shape {
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+        body: request
+            .body
+            .as_ref()
+            .map(format::Payload::value)
+            .unwrap_or_default(),
+    }
+}
+
+/// A request as the matcher reads it: an empty body is no body, as in a cassette.
+fn shape_of(request: &Recorded) -> matcher::Shape<'_> {
+    let body = match &request.body {
+        serde_json::Value::String(s) if s.is_empty() => serde_json::Value::Null,
+        body => body.clone(),
+    };
+    matcher::Shape {
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+        body,
+    }
+}
