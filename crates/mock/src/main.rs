@@ -2,13 +2,16 @@
 
 use std::time::Duration;
 
-use aimlapi_mock::{BatchForm, Chunking, Format, MockServer};
+use aimlapi_mock::{BatchForm, Cassettes, Chunking, Format, MockServer, Mode};
 
 const HELP: &str = "\
 aimlapi-mock: a local stand-in for the AI/ML API's chat completions, Messages endpoint, message
 batches and model catalogue (127.0.0.1 only)
 
 USAGE:
+    aimlapi-mock record --upstream URL --cassettes DIR [--all] [CASSETTE OPTIONS] [--port N]
+    aimlapi-mock replay --cassettes DIR [--timing] [CASSETTE OPTIONS] [--port N]
+    aimlapi-mock drift DIR
     aimlapi-mock [--port N] [--api-key KEY] [--legacy] [--pace-ms N] [--chunk-bytes N]
                  [--record-limit N] [--no-cost] [--batch-delay-ms N] [--batch-form FORM]
                  [--batch-progress] [--management-key KEY] [--account-balance USD]
@@ -55,6 +58,23 @@ OPTIONS:
                           its answer (default 500)
     -h, --help        this text
 
+CASSETTES:
+    record            a recording proxy in front of URL (e.g. https://api.aimlapi.com): answers
+                      what DIR's cassettes hold, sends the rest to URL and records it (with
+                      --all, sends everything and writes each cassette anew)
+    replay            answers from DIR's cassettes only; a request none holds gets 404 naming
+                      the closest exchange recorded and where it differs
+    drift DIR         reports each field, enum value and block or event type in DIR's recorded
+                      answers that the bundled documents do not name (exit status 1 if any)
+    --name NAME       the cassette of requests without an `x-cassette: NAME` header (default:
+                      `default`)
+    --filter-header H filter one more header (authorization, proxy-authorization, x-api-key,
+                      api-key, cookie and set-cookie always are); repeatable
+    --filter-field F  filter a body field (a name at any depth, or a JSON pointer) and the query
+                      parameter of that name; repeatable
+    --ignore F        leave a request field out of matching (a name or a JSON pointer); repeatable
+    --timing          replay with the recorded timing
+
 Per request, the `x-mock-reply` header scripts the answer, e.g.
     x-mock-reply: status=429; header=Retry-After:1
     x-mock-reply: text=Hello; usage=5,1; drop-after=2
@@ -77,7 +97,37 @@ fn fail(msg: &str) -> ! {
 #[tokio::main]
 async fn main() {
     let mut builder = MockServer::builder();
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    // The cassette commands: what they were given, and the set-up they build.
+    let command = args
+        .next_if(|a| matches!(a.as_str(), "record" | "replay" | "drift"))
+        .unwrap_or_default();
+    if command == "drift" {
+        let dir = args
+            .next()
+            .unwrap_or_else(|| fail("drift needs a folder of cassettes"));
+        if let Some(extra) = args.next() {
+            fail(&format!("drift: unexpected argument `{extra}`"));
+        }
+        let found = aimlapi_mock::drift(&dir).unwrap_or_else(|e| fail(&format!("drift: {e}")));
+        for d in &found {
+            println!("{d}");
+        }
+        eprintln!(
+            "aimlapi-mock: {} new to the bundled documents in {dir}",
+            found.len()
+        );
+        std::process::exit(i32::from(!found.is_empty()));
+    }
+    let mut cassettes: Option<Cassettes> = None;
+    let (mut upstream, mut all) = (None, false);
+    let cassette_setup = |c: &mut Option<Cassettes>, name: &str| -> Cassettes {
+        if command.is_empty() {
+            fail(&format!("{name} is for the record and replay commands"));
+        }
+        c.take()
+            .unwrap_or_else(|| fail(&format!("{name}: give --cassettes DIR first")))
+    };
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
             args.next()
@@ -145,14 +195,60 @@ async fn main() {
                 let v = value("--charge-delay-ms");
                 builder.charge_delay(Duration::from_millis(number("--charge-delay-ms", v)))
             }
+            "--cassettes" if !command.is_empty() => {
+                cassettes = Some(Cassettes::new(value("--cassettes")).name("default"));
+                builder
+            }
+            "--upstream" if command == "record" => {
+                upstream = Some(value("--upstream"));
+                builder
+            }
+            "--all" if command == "record" => {
+                all = true;
+                builder
+            }
+            "--timing" if command == "replay" => {
+                cassettes = Some(cassette_setup(&mut cassettes, "--timing").timing(true));
+                builder
+            }
+            "--name" | "--filter-header" | "--filter-field" | "--ignore" => {
+                let setup = cassette_setup(&mut cassettes, &arg);
+                let v = value(&arg);
+                cassettes = Some(match arg.as_str() {
+                    "--name" => setup.name(&v),
+                    "--filter-header" => setup.filter_header(&v),
+                    "--filter-field" => setup.filter_field(&v),
+                    _ => setup.ignore(&v),
+                });
+                builder
+            }
             other => fail(&format!("unknown argument `{other}`")),
         };
+    }
+    if !command.is_empty() {
+        let mut setup =
+            cassettes.unwrap_or_else(|| fail(&format!("{command} needs --cassettes DIR")));
+        if command == "record" {
+            let url = upstream.unwrap_or_else(|| fail("record needs --upstream URL"));
+            setup = setup.upstream(url).mode(if all {
+                Mode::RecordAll
+            } else {
+                Mode::RecordMissing
+            });
+        }
+        builder = builder.cassettes(setup);
     }
     let server = builder
         .start()
         .await
         .unwrap_or_else(|e| fail(&format!("cannot listen: {e}")));
     println!("{}", server.base_url());
+    if !command.is_empty() {
+        eprintln!("aimlapi-mock: {command}ing cassettes; Ctrl-C stops");
+        tokio::signal::ctrl_c().await.ok();
+        server.settle().await;
+        return;
+    }
     eprintln!(
         "aimlapi-mock: serving POST /v1/chat/completions, /v1/messages, /v1/batches, GET /v1/models, the account (/v2/...); Ctrl-C stops"
     );

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aimlapi::{Client, Provider, RetryPolicy};
-use aimlapi_mock::{Cassettes, MockServer, Mode, Outage, Reply};
+use aimlapi_mock::{Cassettes, DriftKind, MockServer, Mode, Outage, Reply};
 use futures::StreamExt;
 
 /// The stand-in gateway's key: long enough to be traced wherever it could be echoed.
@@ -315,6 +315,18 @@ async fn a_service_recorded_once_replays_offline_as_it_was() {
         assert!(text.contains(wanted), "the cassette has no {wanted}");
     }
 
+    // Nothing in what the stand-in sent is new to the bundled documents.
+    let drift = aimlapi_mock::drift(&dir).unwrap();
+    assert!(
+        drift.is_empty(),
+        "{}",
+        drift
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+
     // The gateway is gone: the replay answers alone, as fast as it can.
     let replaying = MockServer::replay(&dir).await.unwrap();
     let (replayed, _) = service(replaying.base_url(), None).await;
@@ -341,4 +353,201 @@ async fn a_service_recorded_once_replays_offline_as_it_was() {
     if std::env::var_os("KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+/// A stand-in gateway and a recorder in front of it, writing cassettes into `dir`.
+async fn recording(dir: &Path, mode: Mode) -> (MockServer, MockServer) {
+    let gateway = MockServer::builder().api_key(KEY).start().await.unwrap();
+    let recorder = MockServer::builder()
+        .cassettes(Cassettes::new(dir).mode(mode).upstream(gateway.base_url()))
+        .start()
+        .await
+        .unwrap();
+    (gateway, recorder)
+}
+
+#[tokio::test]
+async fn an_unrecorded_request_is_told_the_closest_exchange_and_where_it_differs() {
+    let dir = folder("miss");
+    let (gateway, recorder) = recording(&dir, Mode::RecordAll).await;
+    let aiml = client(recorder.base_url(), Provider::AimlApi, KEY);
+    gateway.push(Reply::text("Paris."));
+    aiml.chat("claude-sonnet-4-5")
+        .user("Capital of France?")
+        .send()
+        .await
+        .unwrap();
+    aiml.chat("claude-sonnet-4-5")
+        .user("Capital of Italy?")
+        .temperature(0.5)
+        .send()
+        .await
+        .unwrap();
+    drop((gateway, recorder));
+
+    let replaying = MockServer::replay(&dir).await.unwrap();
+    let aiml = client(replaying.base_url(), Provider::AimlApi, KEY);
+    let e = aiml
+        .chat("claude-sonnet-4-5")
+        .user("Capital of Spain?")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(404), "{e}");
+    let message = e.http().unwrap().message.clone();
+    let name = "an_unrecorded_request_is_told_the_closest_exchange_and_where_it_differs";
+    assert!(
+        message.contains(&format!("closest: cassette `{name}` exchange 0")),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            r#"body /messages/0/content: recorded "Capital of France?", sent "Capital of Spain?""#
+        ),
+        "{message}"
+    );
+    assert_eq!(replaying.cassette_misses(), [message]);
+    // What was recorded still answers, once each.
+    aiml.chat("claude-sonnet-4-5")
+        .user("Capital of France?")
+        .send()
+        .await
+        .unwrap();
+    let e = aiml
+        .chat("claude-sonnet-4-5")
+        .user("Capital of France?")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.http().unwrap().message.contains("played already"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn record_missing_answers_what_it_holds_and_records_the_rest_under_the_header_s_name() {
+    let dir = folder("missing");
+    let (gateway, recorder) = recording(&dir, Mode::RecordMissing).await;
+    let named = Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(recorder.base_url())
+        .api_key(KEY)
+        .default_header(
+            aimlapi::reqwest::header::HeaderName::from_static(aimlapi_mock::CASSETTE_HEADER),
+            aimlapi::reqwest::header::HeaderValue::from_static("checkout/answers"),
+        )
+        .build()
+        .unwrap();
+    named
+        .chat("claude-sonnet-4-5")
+        .user("One")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gateway.requests().len(), 1);
+    assert!(gateway.requests()[0]
+        .header(aimlapi_mock::CASSETTE_HEADER)
+        .is_none());
+    drop(recorder);
+
+    // A second server in the same mode: "One" from the file, "Two" from the gateway.
+    let recorder = MockServer::builder()
+        .cassettes(
+            Cassettes::new(&dir)
+                .mode(Mode::RecordMissing)
+                .upstream(gateway.base_url()),
+        )
+        .start()
+        .await
+        .unwrap();
+    let named = Client::builder()
+        .provider(Provider::AimlApi)
+        .base_url(recorder.base_url())
+        .api_key(KEY)
+        .default_header(
+            aimlapi::reqwest::header::HeaderName::from_static(aimlapi_mock::CASSETTE_HEADER),
+            aimlapi::reqwest::header::HeaderValue::from_static("checkout/answers"),
+        )
+        .build()
+        .unwrap();
+    named
+        .chat("claude-sonnet-4-5")
+        .user("One")
+        .send()
+        .await
+        .unwrap();
+    named
+        .chat("claude-sonnet-4-5")
+        .user("Two")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gateway.requests().len(), 2);
+    let names: Vec<String> = files(&dir).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["checkout_answers.json"]);
+    assert_eq!(exchanges(&dir), 2);
+    assert!(!files(&dir)[0].1.contains("x-cassette"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn drift_reports_a_new_field_and_a_new_block_type_with_their_routes() {
+    let dir = folder("drift");
+    let (gateway, recorder) = recording(&dir, Mode::RecordAll).await;
+    let aiml = client(recorder.base_url(), Provider::AimlApi, KEY);
+    gateway.push(Reply::text("Bonjour."));
+    aiml.chat("anthropic/claude-sonnet-5")
+        .user("Greet me")
+        .max_tokens(100)
+        .send_message()
+        .await
+        .unwrap();
+    let mut stream = aiml
+        .chat("anthropic/claude-3-5-haiku")
+        .user("Hi")
+        .stream()
+        .await
+        .unwrap();
+    while stream.next().await.is_some() {}
+    recorder.settle().await;
+    drop((gateway, recorder));
+    assert_eq!(aimlapi_mock::drift(&dir).unwrap(), []);
+
+    // The gateway starts sending a field and a block type the documents do not name, and a
+    // field inside a stream's delta.
+    let (name, text) = files(&dir).remove(0);
+    let mut cassette: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let message = &mut cassette["interactions"][0]["response"]["body"]["json"];
+    message["served_by"] = "edge-7".into();
+    message["content"][0]["type"] = "hologram".into();
+    let chunk = &mut cassette["interactions"][1]["response"]["chunks"][1]["text"];
+    *chunk = chunk
+        .as_str()
+        .unwrap()
+        .replacen(r#""delta":{"#, r#""delta":{"sparkle":true,"#, 1)
+        .into();
+    std::fs::write(
+        dir.join(&name),
+        serde_json::to_string_pretty(&cassette).unwrap(),
+    )
+    .unwrap();
+
+    let found = aimlapi_mock::drift(&dir).unwrap();
+    let shown: Vec<String> = found
+        .iter()
+        .map(|d| format!("{} | {:?} | {} | {:?}", d.route, d.kind, d.at, d.value))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "POST /v1/chat/completions (stream) | Field | choices[].delta.sparkle | None",
+            "POST /v1/messages | Field | served_by | None",
+            "POST /v1/messages | Type | content[] | Some(\"hologram\")",
+        ],
+        "{found:#?}"
+    );
+    assert!(found
+        .iter()
+        .all(|d| d.cassette == name.trim_end_matches(".json")));
+    assert_eq!(found[1].kind, DriftKind::Field);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -390,11 +390,15 @@ fn walk(
                 }
                 return;
             };
+            // A key beside the named ones is new even where the object is left open (the
+            // documents open every response object, `additionalProperties: {}`, so that the
+            // types read what they do not name); a map's value schema names its keys' values.
             for (key, v) in map {
                 match (named.get(key), extra) {
                     (Some(s), _) => walk(s, v, &join(key), out),
-                    (None, Some(extra @ Value::Object(_))) => walk(extra, v, &join(key), out),
-                    (None, Some(Value::Bool(true))) => {}
+                    (None, Some(extra @ Value::Object(m))) if !m.is_empty() => {
+                        walk(extra, v, &join(key), out)
+                    }
                     (None, _) => out.push((DriftKind::Field, join(key), None)),
                 }
             }
