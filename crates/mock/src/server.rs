@@ -53,20 +53,25 @@ impl MockBuilder {
         if let Some(outage) = &shared.config.outage {
             shared.outages.start(outage);
         }
+        let writer = shared.deck.as_ref().map(|d| d.start_writer());
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(MockServer {
             base_url: format!("http://{addr}"),
             shared,
             accept,
+            writer,
         })
     }
 }
 
-/// The mock server. It stops, and closes every connection it holds, when dropped.
+/// The mock server. It stops, and closes every connection it holds, when dropped (writing the
+/// cassettes it recorded into first).
 pub struct MockServer {
     base_url: String,
     shared: Arc<Shared>,
     accept: tokio::task::JoinHandle<()>,
+    /// The cassette writer, with cassettes.
+    writer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for MockServer {
@@ -80,6 +85,13 @@ impl std::fmt::Debug for MockServer {
 impl Drop for MockServer {
     fn drop(&mut self) {
         self.accept.abort();
+        if let Some(writer) = &self.writer {
+            writer.abort();
+        }
+        // What was recorded is written before the server is gone.
+        if let Some(deck) = &self.shared.deck {
+            deck.stop();
+        }
     }
 }
 
@@ -100,6 +112,36 @@ impl MockServer {
             .cassettes(crate::Cassettes::new(dir))
             .start()
             .await
+    }
+
+    /// A client of the AI/ML API pointed at this server (the key `test`, the default retries and
+    /// timeouts): what a service's test calls its code with. For OpenRouter's routes, build one
+    /// with `Provider::open_router()` and the base URL `{base_url}/api`.
+    #[cfg(feature = "client")]
+    pub fn client(&self) -> aimlapi::Client {
+        aimlapi::Client::builder()
+            .provider(aimlapi::Provider::AimlApi)
+            .base_url(self.base_url())
+            .api_key("test")
+            .build()
+            .expect("a client for a local URL builds")
+    }
+
+    /// [`replay`](Self::replay) and [`client`](Self::client) in one: the running test's
+    /// cassette in `dir` answers a client pointed at it.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// let (_mock, client) = aimlapi_mock::MockServer::replay_client("tests/cassettes").await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "client")]
+    pub async fn replay_client(
+        dir: impl Into<std::path::PathBuf>,
+    ) -> std::io::Result<(MockServer, aimlapi::Client)> {
+        let mock = MockServer::replay(dir).await?;
+        let client = mock.client();
+        Ok((mock, client))
     }
 
     /// What each request no cassette held was told, in order: the closest exchange recorded

@@ -482,6 +482,7 @@ async fn record_missing_answers_what_it_holds_and_records_the_rest_under_the_hea
         .await
         .unwrap();
     assert_eq!(gateway.requests().len(), 2);
+    recorder.settle().await;
     let names: Vec<String> = files(&dir).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["checkout_answers.json"]);
     assert_eq!(exchanges(&dir), 2);

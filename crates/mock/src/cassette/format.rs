@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 pub(crate) const VERSION: u32 = 1;
 
 /// A cassette file.
-#[derive(Serialize, Deserialize, Debug, Default, Clone)]
+#[derive(Deserialize, Debug, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CassetteFile {
     pub(crate) cassette: u32,
@@ -231,14 +231,29 @@ pub(crate) fn read(path: &Path) -> Result<CassetteFile, String> {
     Ok(file)
 }
 
-/// Writes a cassette file whole (through a temporary file beside it, so a reader never sees
-/// half of one), pretty-printed with a newline at the end.
-pub(crate) fn write(path: &Path, file: &CassetteFile) -> std::io::Result<()> {
+/// The text of a cassette file holding `interactions`: pretty-printed JSON (bodies inline as
+/// they came), a newline at the end.
+pub(crate) fn text<'a>(interactions: impl Iterator<Item = &'a Interaction>) -> String {
+    #[derive(Serialize)]
+    struct View<'a> {
+        cassette: u32,
+        interactions: Vec<&'a Interaction>,
+    }
+    let view = View {
+        cassette: VERSION,
+        interactions: interactions.collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&view).expect("a cassette serializes");
+    text.push('\n');
+    text
+}
+
+/// Writes a cassette file whole, through a temporary file beside it, so that a reader never
+/// sees half of one.
+pub(crate) fn write(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut text = serde_json::to_string_pretty(file).map_err(std::io::Error::other)?;
-    text.push('\n');
     let temporary = path.with_extension("json.part");
     std::fs::write(&temporary, text)?;
     std::fs::rename(&temporary, path)

@@ -18,6 +18,7 @@ mod replay;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -161,11 +162,20 @@ struct Loaded {
 pub(crate) struct Deck {
     pub(crate) setup: Cassettes,
     loaded: Mutex<BTreeMap<String, Loaded>>,
-    /// Recordings whose body is still coming, and the misses answered so far.
+    /// Recordings whose body is still coming or whose cassette is not written yet, and the
+    /// misses answered so far.
     in_flight: tokio::sync::watch::Sender<usize>,
     misses: Mutex<Vec<String>>,
     http: Option<reqwest::Client>,
+    /// The cassettes recorded into and not yet written, and the writer's wake-up.
+    dirty: Mutex<std::collections::BTreeSet<String>>,
+    wake: tokio::sync::Notify,
+    /// Whether the server has stopped (and its writer with it).
+    stopped: AtomicBool,
 }
+
+/// How long after a recorded exchange its cassette is written.
+const WRITE_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Deck {
     pub(crate) fn new(setup: Cassettes) -> std::io::Result<Deck> {
@@ -185,6 +195,9 @@ impl Deck {
             in_flight: tokio::sync::watch::channel(0).0,
             misses: Mutex::new(Vec::new()),
             http,
+            dirty: Mutex::new(Default::default()),
+            wake: tokio::sync::Notify::new(),
+            stopped: AtomicBool::new(false),
         })
     }
 
@@ -239,38 +252,85 @@ impl Deck {
         Ok(found.map(|i| cassette.interactions[i].clone()))
     }
 
-    /// Appends a recorded exchange to cassette `name` and writes the file. A cassette loaded
-    /// for replay keeps it as played (the request it answers was just answered).
+    /// Appends a recorded exchange to cassette `name`, to be written by the writer (at most
+    /// [`WRITE_EVERY`] later), or at once when the server has stopped. A cassette loaded for
+    /// replay keeps it as played (the request it answers was just answered).
     fn append(&self, name: &str, interaction: format::Interaction) -> Result<(), String> {
-        let mut loaded = self.loaded.lock().expect("lock");
-        let path = format::path_of(&self.setup.dir, name);
-        let cassette = loaded.entry(name.to_string()).or_insert_with(|| Loaded {
-            matcher: self.setup.matcher.clone(),
-            interactions: Vec::new(),
-            unplayed: HashMap::new(),
-            written: false,
-        });
-        if !cassette.written {
-            // The file as it is now: what this server loaded of it (a record-missing server),
-            // or nothing (record-all writes each cassette anew).
-            let keep = if self.setup.mode == Mode::RecordAll {
-                Vec::new()
-            } else {
-                format::read(&path)?.interactions
-            };
-            cassette.interactions = keep.into_iter().map(Arc::new).collect();
-            cassette.written = true;
+        {
+            let mut loaded = self.loaded.lock().expect("lock");
+            let cassette = loaded.entry(name.to_string()).or_insert_with(|| Loaded {
+                matcher: self.setup.matcher.clone(),
+                interactions: Vec::new(),
+                unplayed: HashMap::new(),
+                written: false,
+            });
+            if !cassette.written {
+                // The file as it is now: what this server loaded of it (a record-missing
+                // server), or nothing (record-all writes each cassette anew).
+                let keep = if self.setup.mode == Mode::RecordAll {
+                    Vec::new()
+                } else {
+                    format::read(&format::path_of(&self.setup.dir, name))?.interactions
+                };
+                cassette.interactions = keep.into_iter().map(Arc::new).collect();
+                cassette.written = true;
+            }
+            cassette.interactions.push(Arc::new(interaction));
         }
-        cassette.interactions.push(Arc::new(interaction));
-        let file = format::CassetteFile {
-            cassette: format::VERSION,
-            interactions: cassette
-                .interactions
-                .iter()
-                .map(|i| (**i).clone())
-                .collect(),
-        };
-        format::write(&path, &file).map_err(|e| format!("{}: {e}", path.display()))
+        if self.dirty.lock().expect("lock").insert(name.to_string()) {
+            self.in_flight.send_modify(|n| *n += 1);
+        }
+        if self.stopped.load(Ordering::Acquire) {
+            self.write_dirty();
+        } else {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Writes every cassette changed since the last write.
+    pub(crate) fn write_dirty(&self) {
+        let names = std::mem::take(&mut *self.dirty.lock().expect("lock"));
+        for name in &names {
+            let path = format::path_of(&self.setup.dir, name);
+            let text = {
+                let loaded = self.loaded.lock().expect("lock");
+                let Some(cassette) = loaded.get(name) else {
+                    continue;
+                };
+                format::text(cassette.interactions.iter().map(|i| &**i))
+            };
+            if let Err(e) = format::write(&path, &text) {
+                eprintln!(
+                    "aimlapi-mock: cassette not written: {}: {e}",
+                    path.display()
+                );
+            }
+        }
+        if !names.is_empty() {
+            self.in_flight.send_modify(|n| *n -= names.len());
+        }
+    }
+
+    /// The writer: changed cassettes written a little after each change, several changes at
+    /// once (so a cassette of many exchanges is not rewritten for each).
+    pub(crate) fn start_writer(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let deck = self.clone();
+        tokio::spawn(async move {
+            loop {
+                deck.wake.notified().await;
+                tokio::time::sleep(WRITE_EVERY).await;
+                let writing = deck.clone();
+                let _ = tokio::task::spawn_blocking(move || writing.write_dirty()).await;
+            }
+        })
+    }
+
+    /// The server stops: what is changed is written now, and what is recorded from now on (a
+    /// stream that was still coming) is written as it ends.
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        self.write_dirty();
     }
 
     /// What to say about a request no cassette holds: the closest exchange recorded in the
@@ -325,7 +385,7 @@ impl Deck {
         }
     }
 
-    /// Waits until every recording in flight is written.
+    /// Waits until every recording in flight, and every cassette changed, is written.
     pub(crate) async fn settle(&self) {
         let mut watch = self.in_flight.subscribe();
         let _ = watch.wait_for(|n| *n == 0).await;
