@@ -123,6 +123,16 @@
 //! # }
 //! ```
 //!
+//! Cassettes: with [`MockBuilder::cassettes`] the server is a recording proxy in front of a real
+//! gateway ([`Mode::RecordMissing`], [`Mode::RecordAll`]: each exchange written, its secrets
+//! filtered, to a cassette file of the folder) or answers from what was recorded
+//! ([`Mode::Replay`], [`MockServer::replay`]): every route as recorded, streams chunk for chunk,
+//! with their timing if asked; a request no cassette holds gets a 404 naming the closest exchange
+//! and where it differs. [`drift`] reports what the recorded answers carry that the bundled
+//! documents do not name. The format and the rules are in the crate's README. With the `client`
+//! feature, [`MockServer::client`] and [`MockServer::replay_client`] give an `aimlapi::Client`
+//! pointed at the server.
+//!
 //! The `aimlapi-mock` binary runs the same server from the command line (`--help`).
 
 #![deny(missing_docs)]
@@ -135,6 +145,7 @@ mod catalogue;
 mod clock;
 mod cost;
 mod outage;
+mod recorded;
 mod reply;
 mod response;
 mod routes;
@@ -148,7 +159,8 @@ pub use batches::{BatchForm, BatchOutcome};
 pub use cassette::{drift, Cassettes, Drift, DriftKind, Mode, CASSETTE_HEADER};
 pub use cost::{CREDITS_PER_USD, DEFAULT_USD_PER_MTOK, GENERATION_LIMIT};
 pub use outage::Outage;
+pub use recorded::Recorded;
 pub use reply::{Fault, Format, Reply, Script, ScriptedToolCall};
 pub use server::MockServer;
-pub use state::{MockBuilder, Recorded, DEFAULT_RECORD_LIMIT, MAX_REQUEST_BODY};
+pub use state::{MockBuilder, DEFAULT_RECORD_LIMIT, MAX_REQUEST_BODY};
 pub use stream::Chunking;

@@ -14,9 +14,10 @@ use hyper::{Request, Response};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+use crate::recorded::Recorded;
 use crate::reply::Reply;
 use crate::response::{refused, Body};
-use crate::state::{MockBuilder, Recorded, Shared, MAX_REQUEST_BODY};
+use crate::state::{MockBuilder, Shared, MAX_REQUEST_BODY};
 use crate::validate::schemas;
 use crate::{catalogue, cost, routes};
 

@@ -1,5 +1,5 @@
-//! What a server is set up with ([`MockBuilder`]), what its connections share, and the requests
-//! it records ([`Recorded`]): the state the server and the routes both read.
+//! What a server is set up with ([`MockBuilder`]) and what its connections share: the state the
+//! server and the routes both read.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -7,67 +7,11 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::batches::BatchForm;
 use crate::cost;
+use crate::recorded::Recorded;
 use crate::reply::{Format, Reply};
 use crate::stream::Chunking;
-
-/// A request as the server received it.
-#[derive(Clone)]
-pub struct Recorded {
-    /// The method, e.g. `POST`.
-    pub method: String,
-    /// The path, e.g. `/v1/chat/completions`.
-    pub path: String,
-    /// The query string as sent (no `?`), empty when there is none.
-    pub query: String,
-    /// The headers, names in lower case, in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The body as JSON (`Value::String` of the raw text when it is not JSON).
-    pub body: Value,
-    /// The `x-inference-id` the server made for the response (a scripted `x-inference-id`
-    /// header, if any, went out instead).
-    pub inference_id: String,
-}
-
-impl Recorded {
-    /// The first header of this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-impl std::fmt::Debug for Recorded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The key a client sent is not printed.
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                let v = if k == "authorization" {
-                    "<redacted>"
-                } else {
-                    v
-                };
-                (k.as_str(), v)
-            })
-            .collect();
-        f.debug_struct("Recorded")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field("query", &self.query)
-            .field("headers", &headers)
-            .field("body", &self.body)
-            .field("inference_id", &self.inference_id)
-            .finish()
-    }
-}
 
 /// How a server is set up; see [`MockServer::builder`](crate::MockServer::builder).
 #[derive(Clone, Debug)]

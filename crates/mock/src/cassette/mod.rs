@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use hyper::Response;
 
+use crate::recorded::Recorded;
 use crate::response::Body;
-use crate::state::Recorded;
 
 pub use drift::{drift, Drift, DriftKind};
 

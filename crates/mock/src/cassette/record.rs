@@ -13,8 +13,8 @@ use tokio::time::Instant;
 use super::filter::Secrets;
 use super::format::{millis, Answered, Asked, Chunk, Interaction, Payload};
 use super::{Deck, CASSETTE_HEADER};
+use crate::recorded::Recorded;
 use crate::response::{refused, Body};
-use crate::state::Recorded;
 
 /// Headers that belong to one connection (RFC 9110 section 7.6.1), or that the proxy sets
 /// itself: neither sent on nor recorded.

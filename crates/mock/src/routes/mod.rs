@@ -13,9 +13,10 @@ use hyper::Response;
 use serde_json::Value;
 
 use crate::cost;
+use crate::recorded::Recorded;
 use crate::reply::Reply;
 use crate::response::{error_body, full, Body};
-use crate::state::{Recorded, Shared};
+use crate::state::Shared;
 
 /// The response to `request`, the server's `id`-th, by its method and path.
 pub(crate) fn route(shared: &Shared, request: &Recorded, id: u64) -> Response<Body> {
