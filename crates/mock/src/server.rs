@@ -24,6 +24,11 @@ use crate::{catalogue, cost, routes};
 impl MockBuilder {
     /// Binds and starts serving.
     pub async fn start(self) -> std::io::Result<MockServer> {
+        // ring as the process's rustls provider (unless one is installed already): what the
+        // recording proxy reaches `https://` with, and what a test's own reqwest client then
+        // finds, as the client's `rustls-ring` feature does.
+        #[cfg(feature = "record-https")]
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let listener = TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
         // The queued replies move into the queue; the set-up keeps the rest.

@@ -46,22 +46,27 @@ impl Filter {
         headers: &[(String, String)],
         secrets: &mut Secrets,
     ) -> Vec<(String, String)> {
+        // The secrets first, so that a header that echoes one before it is named is scrubbed.
+        for (_, value) in headers.iter().filter(|(n, _)| self.filters_header(n)) {
+            secrets.keep(value);
+            if let Some((_, token)) = value.split_once(' ') {
+                secrets.keep(token.trim());
+            }
+            for part in value.split(';') {
+                if let Some((_, v)) = part.split_once('=') {
+                    secrets.keep(v.trim());
+                }
+            }
+        }
         headers
             .iter()
             .map(|(name, value)| {
-                if !self.filters_header(name) {
-                    return (name.clone(), secrets.scrub(value));
-                }
-                secrets.keep(value);
-                if let Some((_, token)) = value.split_once(' ') {
-                    secrets.keep(token.trim());
-                }
-                for part in value.split(';') {
-                    if let Some((_, v)) = part.split_once('=') {
-                        secrets.keep(v.trim());
-                    }
-                }
-                (name.clone(), FILTERED.to_string())
+                let value = if self.filters_header(name) {
+                    FILTERED.to_string()
+                } else {
+                    secrets.scrub(value)
+                };
+                (name.clone(), value)
             })
             .collect()
     }

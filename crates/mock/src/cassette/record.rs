@@ -34,11 +34,9 @@ fn sent_on(name: &str) -> bool {
     !CONNECTION_HEADERS.contains(&name) && name != "accept-encoding" && name != CASSETTE_HEADER
 }
 
-/// The HTTP client that reaches the upstream: rustls with ring, no redirects followed (the
+/// The HTTP client that reaches the upstream: rustls with ring (`record-https`), no redirects followed (the
 /// client is told of them, as it would be), no overall timeout (streams are long).
 pub(crate) fn client() -> std::io::Result<reqwest::Client> {
-    // The process's rustls provider, unless one is installed already.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(std::time::Duration::from_secs(30))
@@ -99,10 +97,11 @@ pub(crate) async fn forward(
         .filter(|(n, _)| sent_on(n))
         .cloned()
         .collect();
+    let headers = filter.headers(&kept, &mut secrets);
     let asked = Asked {
         method: request.method.clone(),
-        path: request.path.clone(),
-        headers: filter.headers(&kept, &mut secrets),
+        path: secrets.scrub(&request.path),
+        headers,
         query: filter.query(&request.query, &mut secrets),
         body: Payload::from_wire(&filter.body(&raw, &mut secrets)),
     };
