@@ -290,10 +290,6 @@ async fn a_service_recorded_once_replays_offline_as_it_was() {
     );
     let n = exchanges(&dir);
     assert!(n >= 20, "{n} exchanges recorded");
-    eprintln!("DEBUG {n} {}", dir.display());
-    for l in &recorded {
-        eprintln!("DEBUG {}", &l[..l.len().min(200)]);
-    }
     let text = &written[0].1;
     for (what, secret) in [
         ("the key", KEY),
@@ -350,9 +346,7 @@ async fn a_service_recorded_once_replays_offline_as_it_was() {
         (0.9..=1.1).contains(&ratio),
         "recorded {recorded_stream:?}, replayed {timed_stream:?}"
     );
-    if std::env::var_os("KEEP").is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A stand-in gateway and a recorder in front of it, writing cassettes into `dir`.
@@ -423,20 +417,25 @@ async fn an_unrecorded_request_is_told_the_closest_exchange_and_where_it_differs
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[tokio::test]
-async fn record_missing_answers_what_it_holds_and_records_the_rest_under_the_header_s_name() {
-    let dir = folder("missing");
-    let (gateway, recorder) = recording(&dir, Mode::RecordMissing).await;
-    let named = Client::builder()
+/// A client whose requests name their cassette with the header.
+fn client_naming_its_cassette(base: &str) -> Client {
+    Client::builder()
         .provider(Provider::AimlApi)
-        .base_url(recorder.base_url())
+        .base_url(base)
         .api_key(KEY)
         .default_header(
             aimlapi::reqwest::header::HeaderName::from_static(aimlapi_mock::CASSETTE_HEADER),
             aimlapi::reqwest::header::HeaderValue::from_static("checkout/answers"),
         )
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn record_missing_answers_what_it_holds_and_records_the_rest_under_the_header_s_name() {
+    let dir = folder("missing");
+    let (gateway, recorder) = recording(&dir, Mode::RecordMissing).await;
+    let named = client_naming_its_cassette(recorder.base_url());
     named
         .chat("claude-sonnet-4-5")
         .user("One")
@@ -459,16 +458,7 @@ async fn record_missing_answers_what_it_holds_and_records_the_rest_under_the_hea
         .start()
         .await
         .unwrap();
-    let named = Client::builder()
-        .provider(Provider::AimlApi)
-        .base_url(recorder.base_url())
-        .api_key(KEY)
-        .default_header(
-            aimlapi::reqwest::header::HeaderName::from_static(aimlapi_mock::CASSETTE_HEADER),
-            aimlapi::reqwest::header::HeaderValue::from_static("checkout/answers"),
-        )
-        .build()
-        .unwrap();
+    let named = client_naming_its_cassette(recorder.base_url());
     named
         .chat("claude-sonnet-4-5")
         .user("One")

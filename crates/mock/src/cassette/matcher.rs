@@ -202,6 +202,38 @@ fn canonical(value: &Value, out: &mut String) {
 
 /// The places (JSON pointers) where `a` and `b` differ.
 fn diff(a: &Value, b: &Value, at: &mut String, out: &mut Vec<String>) {
+    // One member on each side (or a side without it), under `segment`.
+    let mut step = |segment: &str, p: Option<&Value>, q: Option<&Value>, at: &mut String| {
+        let len = at.len();
+        at.push('/');
+        at.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+        match (p, q) {
+            (Some(p), Some(q)) => diff(p, q, at, out),
+            (p, q) => out.push(difference(at, p, q)),
+        }
+        at.truncate(len);
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                step(key, x.get(key), y.get(key), at);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for i in 0..x.len().max(y.len()) {
+                step(&i.to_string(), x.get(i), y.get(i), at);
+            }
+        }
+        (x, y) if x != y => out.push(difference(at, Some(x), Some(y))),
+        _ => {}
+    }
+}
+
+/// `body <where>: recorded <a>, sent <b>`, each value cut at 80 characters.
+fn difference(at: &str, recorded: Option<&Value>, sent: Option<&Value>) -> String {
     const SHOWN: usize = 80;
     let show = |v: Option<&Value>| match v {
         None => "nothing".to_string(),
@@ -214,58 +246,12 @@ fn diff(a: &Value, b: &Value, at: &mut String, out: &mut Vec<String>) {
             }
         }
     };
-    let place = |at: &str| {
-        if at.is_empty() {
-            "body".to_string()
-        } else {
-            format!("body {at}")
-        }
+    let place = if at.is_empty() {
+        "body".to_string()
+    } else {
+        format!("body {at}")
     };
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                let len = at.len();
-                at.push('/');
-                at.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                match (x.get(key), y.get(key)) {
-                    (Some(p), Some(q)) => diff(p, q, at, out),
-                    (p, q) => out.push(format!(
-                        "{}: recorded {}, sent {}",
-                        place(at),
-                        show(p),
-                        show(q)
-                    )),
-                }
-                at.truncate(len);
-            }
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            for i in 0..x.len().max(y.len()) {
-                let len = at.len();
-                at.push_str(&format!("/{i}"));
-                match (x.get(i), y.get(i)) {
-                    (Some(p), Some(q)) => diff(p, q, at, out),
-                    (p, q) => out.push(format!(
-                        "{}: recorded {}, sent {}",
-                        place(at),
-                        show(p),
-                        show(q)
-                    )),
-                }
-                at.truncate(len);
-            }
-        }
-        (x, y) if x != y => out.push(format!(
-            "{}: recorded {}, sent {}",
-            place(at),
-            show(Some(x)),
-            show(Some(y))
-        )),
-        _ => {}
-    }
+    format!("{place}: recorded {}, sent {}", show(recorded), show(sent))
 }
 
 #[cfg(test)]
