@@ -28,7 +28,7 @@ async fn a_service_test_replays_its_cassette_in_one_line() {
         .unwrap();
     drop((recorder, gateway));
     assert!(dir
-        .join("a_service_test_replays_its_cassette_in_one_line.json")
+        .join("cassette_client.a_service_test_replays_its_cassette_in_one_line.json")
         .is_file());
 
     // ... replayed with nothing behind it.

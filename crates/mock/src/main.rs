@@ -246,7 +246,13 @@ async fn main() {
     if !command.is_empty() {
         eprintln!("aimlapi-mock: {command}ing cassettes; Ctrl-C stops");
         tokio::signal::ctrl_c().await.ok();
-        server.settle().await;
+        // The streams still being recorded, until they end, a second Ctrl-C or 30 s.
+        eprintln!("aimlapi-mock: writing the cassettes (Ctrl-C again to stop now)");
+        tokio::select! {
+            _ = server.settle() => {}
+            _ = tokio::signal::ctrl_c() => {}
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+        }
         return;
     }
     eprintln!(

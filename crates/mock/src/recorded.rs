@@ -39,11 +39,11 @@ impl std::fmt::Debug for Recorded {
             .headers
             .iter()
             .map(|(k, v)| {
-                let v = if k == "authorization" {
-                    "<redacted>"
-                } else {
-                    v
-                };
+                let secret = matches!(
+                    k.as_str(),
+                    "authorization" | "proxy-authorization" | "x-api-key" | "api-key" | "cookie"
+                );
+                let v = if secret { "<redacted>" } else { v };
                 (k.as_str(), v)
             })
             .collect();

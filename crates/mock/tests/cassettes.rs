@@ -286,7 +286,7 @@ async fn a_service_recorded_once_replays_offline_as_it_was() {
     let written = files(&dir);
     assert_eq!(
         written.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-        ["a_service_recorded_once_replays_offline_as_it_was.json"]
+        ["cassettes.a_service_recorded_once_replays_offline_as_it_was.json"]
     );
     let n = exchanges(&dir);
     assert!(n >= 20, "{n} exchanges recorded");
@@ -389,7 +389,7 @@ async fn an_unrecorded_request_is_told_the_closest_exchange_and_where_it_differs
         .unwrap_err();
     assert_eq!(e.status().map(|s| s.as_u16()), Some(404), "{e}");
     let message = e.http().unwrap().message.clone();
-    let name = "an_unrecorded_request_is_told_the_closest_exchange_and_where_it_differs";
+    let name = "cassettes.an_unrecorded_request_is_told_the_closest_exchange_and_where_it_differs";
     assert!(
         message.contains(&format!("closest: cassette `{name}` exchange 0")),
         "{message}"
@@ -503,13 +503,14 @@ async fn drift_reports_a_new_field_and_a_new_block_type_with_their_routes() {
     drop((gateway, recorder));
     assert_eq!(aimlapi_mock::drift(&dir).unwrap(), []);
 
-    // The gateway starts sending a field and a block type the documents do not name, and a
-    // field inside a stream's delta.
+    // The gateway starts sending a field, a block type and a value of an open enum the
+    // documents do not name, and a field inside a stream's delta.
     let (name, text) = files(&dir).remove(0);
     let mut cassette: serde_json::Value = serde_json::from_str(&text).unwrap();
     let message = &mut cassette["interactions"][0]["response"]["body"]["json"];
     message["served_by"] = "edge-7".into();
     message["content"][0]["type"] = "hologram".into();
+    message["type"] = "message_v2".into();
     let chunk = &mut cassette["interactions"][1]["response"]["chunks"][1]["text"];
     *chunk = chunk
         .as_str()
@@ -532,6 +533,7 @@ async fn drift_reports_a_new_field_and_a_new_block_type_with_their_routes() {
         [
             "POST /v1/chat/completions (stream) | Field | choices[].delta.sparkle | None",
             "POST /v1/messages | Field | served_by | None",
+            "POST /v1/messages | EnumValue | type | Some(\"message_v2\")",
             "POST /v1/messages | Type | content[] | Some(\"hologram\")",
         ],
         "{found:#?}"

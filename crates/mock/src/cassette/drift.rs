@@ -125,12 +125,15 @@ fn routes() -> &'static [Route] {
     })
 }
 
-/// Whether `path` is `route`'s: segment by segment, a `{parameter}` taking any one (the last
-/// one the rest, as `/model/{id}` takes ids with slashes).
+/// Whether `path` is `route`'s: segment by segment, a `{parameter}` taking any one (and
+/// `/model/{id}`'s the rest: ids have slashes).
 fn fits(route: &Route, path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
     let n = route.segments.len();
-    if parts.len() < n || (parts.len() > n && !route.segments[n - 1].starts_with('{')) {
+    // Only the model route's id takes slashes (`/model/anthropic/claude-sonnet-4.5`).
+    let takes_rest = route.segments.get(1).is_some_and(|s| s == "model")
+        && route.segments[n - 1].starts_with('{');
+    if parts.len() < n || (parts.len() > n && !takes_rest) {
         return false;
     }
     route
@@ -159,14 +162,10 @@ fn read(interaction: &Interaction) -> Vec<Finding> {
     let request = &interaction.request;
     let response = &interaction.response;
     let streamed = response.chunks.is_some();
-    let route = format!(
-        "{} {}{}",
-        request.method,
-        request.path,
-        if streamed { " (stream)" } else { "" }
-    );
+    let kind = if streamed { " (stream)" } else { "" };
     let mut routes = candidates(&request.method, &request.path);
     if routes.is_empty() {
+        let route = format!("{} {}{kind}", request.method, request.path);
         return vec![(route, DriftKind::Route, String::new(), None)];
     }
     // The model's own documents when the request names a model they list.
@@ -227,6 +226,13 @@ fn read(interaction: &Interaction) -> Vec<Finding> {
             })
             .and_then(|m| m.get("schema"));
         let Some(schema) = schema else { continue };
+        // Reported by the route as the documents write it (`/v1/batches/cancel/{batch_id}`),
+        // so that every id of one route is one report.
+        let route = format!(
+            "{} {}{kind}",
+            candidate.method,
+            candidate.segments.join("/")
+        );
         let mut found = Vec::new();
         for value in &values {
             let mut at = Vec::new();
@@ -346,6 +352,21 @@ fn walk(
             .iter()
             .filter_map(|b| tags(b).map(|t| (b, t)))
             .collect();
+        // A string against a union with enums (an open enum: the listed values, or any
+        // string): a value none of them lists is new, whatever branch takes it.
+        if let Value::String(text) = value {
+            let listed: Vec<&Value> = branches
+                .iter()
+                .filter_map(|b| b.get("enum").and_then(Value::as_array))
+                .flatten()
+                .collect();
+            if !listed.is_empty() {
+                if !listed.iter().any(|v| v.as_str() == Some(text)) {
+                    out.push((DriftKind::EnumValue, at.to_string(), Some(text.clone())));
+                }
+                return;
+            }
+        }
         let tag = value.get("type").and_then(Value::as_str);
         let pool: Vec<&Value> = match tag {
             Some(tag) if !tagged.is_empty() => {

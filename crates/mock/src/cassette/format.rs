@@ -254,13 +254,28 @@ pub(crate) fn write(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let temporary = path.with_extension("json.part");
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // A name of its own, so that two servers writing the same cassette do not share one.
+    let temporary = path.with_extension(format!("json.{}-{n}.part", std::process::id()));
     std::fs::write(&temporary, text)?;
     std::fs::rename(&temporary, path)
 }
 
-/// Every cassette in `dir` (files ending `.json`), by name, in name order.
+/// Every cassette in `dir` (files ending `.json`), by name, in name order; a file that is not
+/// a cassette is an error naming it.
 pub(crate) fn read_dir(dir: &Path) -> Result<Vec<(String, CassetteFile)>, String> {
+    read_dir_each(dir)?
+        .into_iter()
+        .map(|(name, file)| file.map(|f| (name, f)))
+        .collect()
+}
+
+/// A cassette file read, or what is wrong with it.
+pub(crate) type Read = Result<CassetteFile, String>;
+
+/// Every `.json` file in `dir` read as a cassette, each with what reading it gave.
+pub(crate) fn read_dir_each(dir: &Path) -> Result<Vec<(String, Read)>, String> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -276,7 +291,7 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Vec<(String, CassetteFile)>, String
         else {
             continue;
         };
-        out.push((name.to_string(), read(&path)?));
+        out.push((name.to_string(), read(&path)));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)

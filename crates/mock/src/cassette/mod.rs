@@ -77,13 +77,11 @@ pub struct Cassettes {
 
 impl Cassettes {
     /// Cassettes in `dir`, replayed ([`Mode::Replay`]) as fast as possible. The cassette's
-    /// name is that of the running test (the test harness names each test's thread by its
-    /// path, `module::test`; written `module.test.json`), else `default`.
+    /// name is that of the running test: its test binary and its path in it (the test harness
+    /// names each test's thread by that path), `tests/chat.rs`'s `mod a { fn b() }` written
+    /// `chat.a.b.json`; else `default`. Made on another thread than the test's, give the name.
     pub fn new(dir: impl Into<PathBuf>) -> Cassettes {
-        let test = std::thread::current()
-            .name()
-            .filter(|n| *n != "main")
-            .map(str::to_string);
+        let test = running_test();
         Cassettes {
             dir: dir.into(),
             mode: Mode::Replay,
@@ -148,14 +146,30 @@ impl Cassettes {
     }
 }
 
+/// The running test as `binary::module::test`: the harness's name for the thread (not `main`)
+/// after the test binary's name without cargo's hash.
+fn running_test() -> Option<String> {
+    let thread = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")?
+        .to_string();
+    let exe = std::env::current_exe().ok()?;
+    let stem = exe.file_stem()?.to_str()?;
+    let binary = match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name
+        }
+        _ => stem,
+    };
+    Some(format!("{binary}::{thread}"))
+}
+
 /// A cassette loaded: its exchanges, which of them each request key can still take, in order.
 struct Loaded {
     /// The set-up's matcher, also leaving out what the cassette recorded as filtered.
     matcher: matcher::Matcher,
     interactions: Vec<Arc<format::Interaction>>,
     unplayed: HashMap<String, VecDeque<usize>>,
-    /// Whether this server has written it (in [`Mode::RecordAll`] the first write starts anew).
-    written: bool,
 }
 
 /// A running server's cassettes.
@@ -170,6 +184,8 @@ pub(crate) struct Deck {
     /// The cassettes recorded into and not yet written, and the writer's wake-up.
     dirty: Mutex<std::collections::BTreeSet<String>>,
     wake: tokio::sync::Notify,
+    /// Held while cassettes are written.
+    writing: Mutex<()>,
     /// Whether the server has stopped (and its writer with it).
     stopped: AtomicBool,
 }
@@ -197,6 +213,7 @@ impl Deck {
             http,
             dirty: Mutex::new(Default::default()),
             wake: tokio::sync::Notify::new(),
+            writing: Mutex::new(()),
             stopped: AtomicBool::new(false),
         })
     }
@@ -236,7 +253,6 @@ impl Deck {
                     matcher: self.setup.matcher.with_filtered(&file.interactions),
                     interactions: Vec::new(),
                     unplayed: HashMap::new(),
-                    written: false,
                 };
                 for interaction in file.interactions {
                     cassette.index(interaction);
@@ -249,7 +265,7 @@ impl Deck {
             .unplayed
             .get_mut(&key)
             .and_then(VecDeque::pop_front);
-        Ok(found.map(|i| cassette.interactions[i].clone()))
+        Ok(found.and_then(|i| cassette.interactions.get(i).cloned()))
     }
 
     /// Appends a recorded exchange to cassette `name`, to be written by the writer (at most
@@ -258,27 +274,36 @@ impl Deck {
     fn append(&self, name: &str, interaction: format::Interaction) -> Result<(), String> {
         {
             let mut loaded = self.loaded.lock().expect("lock");
-            let cassette = loaded.entry(name.to_string()).or_insert_with(|| Loaded {
-                matcher: self.setup.matcher.clone(),
-                interactions: Vec::new(),
-                unplayed: HashMap::new(),
-                written: false,
-            });
-            if !cassette.written {
-                // The file as it is now: what this server loaded of it (a record-missing
-                // server), or nothing (record-all writes each cassette anew).
-                let keep = if self.setup.mode == Mode::RecordAll {
-                    Vec::new()
-                } else {
-                    format::read(&format::path_of(&self.setup.dir, name))?.interactions
-                };
-                cassette.interactions = keep.into_iter().map(Arc::new).collect();
-                cassette.written = true;
-            }
+            let cassette = match loaded.entry(name.to_string()) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    // Not loaded yet: record-all writes each cassette anew; otherwise what the
+                    // file holds stays, ahead of what is recorded now (those exchanges count as
+                    // unplayed for this server).
+                    let mut cassette = Loaded {
+                        matcher: self.setup.matcher.clone(),
+                        interactions: Vec::new(),
+                        unplayed: HashMap::new(),
+                    };
+                    if self.setup.mode != Mode::RecordAll {
+                        let file = format::read(&format::path_of(&self.setup.dir, name))?;
+                        cassette.matcher = self.setup.matcher.with_filtered(&file.interactions);
+                        for interaction in file.interactions {
+                            cassette.index(interaction);
+                        }
+                    }
+                    e.insert(cassette)
+                }
+            };
             cassette.interactions.push(Arc::new(interaction));
         }
-        if self.dirty.lock().expect("lock").insert(name.to_string()) {
-            self.in_flight.send_modify(|n| *n += 1);
+        {
+            // Counted while the set is held, so the writer cannot take it first and count down
+            // below zero.
+            let mut dirty = self.dirty.lock().expect("lock");
+            if dirty.insert(name.to_string()) {
+                self.in_flight.send_modify(|n| *n += 1);
+            }
         }
         if self.stopped.load(Ordering::Acquire) {
             self.write_dirty();
@@ -288,8 +313,12 @@ impl Deck {
         Ok(())
     }
 
-    /// Writes every cassette changed since the last write.
+    /// Writes every cassette changed since the last write (one writer at a time, so an older
+    /// text never lands over a newer one).
     pub(crate) fn write_dirty(&self) {
+        let _one_at_a_time = self.writing.lock().expect("lock");
+        // Each name taken was counted once when it went in (under the same lock): it is
+        // counted down once written.
         let names = std::mem::take(&mut *self.dirty.lock().expect("lock"));
         for name in &names {
             let path = format::path_of(&self.setup.dir, name);
@@ -307,9 +336,8 @@ impl Deck {
                 );
             }
         }
-        if !names.is_empty() {
-            self.in_flight.send_modify(|n| *n -= names.len());
-        }
+        self.in_flight
+            .send_modify(|n| *n = n.saturating_sub(names.len()));
     }
 
     /// The writer: changed cassettes written a little after each change, several changes at
@@ -343,10 +371,15 @@ impl Deck {
             request.method,
             request.path
         );
-        let all = match format::read_dir(&self.setup.dir) {
+        // A file that is not a cassette is passed over here (the miss is the news).
+        let all = match format::read_dir_each(&self.setup.dir) {
             Ok(all) => all,
             Err(e) => return format!("{what}; the folder cannot be read: {e}"),
         };
+        let all: Vec<(String, format::CassetteFile)> = all
+            .into_iter()
+            .filter_map(|(name, file)| file.ok().map(|f| (name, f)))
+            .collect();
         let mut best: Option<(usize, String, usize, Vec<String>)> = None;
         for (cassette, file) in &all {
             let matcher = self.setup.matcher.with_filtered(&file.interactions);
@@ -367,8 +400,11 @@ impl Deck {
         }
         match best {
             None => format!("{what}; the folder {} holds no exchange", self.setup.dir.display()),
-            Some((_, cassette, i, differences)) if differences.is_empty() => format!(
+            Some((_, cassette, i, differences)) if differences.is_empty() && cassette == name => format!(
                 "{what}; cassette `{cassette}` exchange {i} matches it, but was played already (each recorded answer is played once)"
+            ),
+            Some((_, cassette, i, differences)) if differences.is_empty() => format!(
+                "{what}; it is recorded in cassette `{cassette}` (exchange {i}), not in `{name}`: check the cassette's name or the `{CASSETTE_HEADER}` header"
             ),
             Some((_, cassette, i, mut differences)) => {
                 let more = differences.len().saturating_sub(5);
@@ -412,11 +448,10 @@ fn recorded_shape(interaction: &format::Interaction) -> matcher::Shape<'_> {
         method: &request.method,
         path: &request.path,
         query: &request.query,
-        body: request
-            .body
-            .as_ref()
-            .map(format::Payload::value)
-            .unwrap_or_default(),
+        body: match request.body.as_ref().map(format::Payload::value) {
+            Some(serde_json::Value::String(s)) if s.is_empty() => serde_json::Value::Null,
+            body => body.unwrap_or_default(),
+        },
     }
 }
 

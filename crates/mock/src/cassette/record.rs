@@ -10,7 +10,7 @@ use hyper::body::Frame;
 use hyper::Response;
 use tokio::time::Instant;
 
-use super::filter::Secrets;
+use super::filter::Exchange;
 use super::format::{millis, Answered, Asked, Chunk, Interaction, Payload};
 use super::{Deck, CASSETTE_HEADER};
 use crate::recorded::Recorded;
@@ -87,24 +87,6 @@ pub(crate) async fn forward(
     };
     let head_ms = millis(start.elapsed());
 
-    // What the cassette keeps of the request, filtered; the secrets found are scrubbed from
-    // the answer too.
-    let filter = &deck.setup.filter;
-    let mut secrets = Secrets::default();
-    let kept: Vec<(String, String)> = request
-        .headers
-        .iter()
-        .filter(|(n, _)| sent_on(n))
-        .cloned()
-        .collect();
-    let headers = filter.headers(&kept, &mut secrets);
-    let asked = Asked {
-        method: request.method.clone(),
-        path: secrets.scrub(&request.path),
-        headers,
-        query: filter.query(&request.query, &mut secrets),
-        body: Payload::from_wire(&filter.body(&raw, &mut secrets)),
-    };
     let status = answer.status().as_u16();
     let answer_headers: Vec<(String, String)> = answer
         .headers()
@@ -125,52 +107,94 @@ pub(crate) async fn forward(
     {
         head = head.header(n, v);
     }
-    let recorded_headers = filter.headers(&answer_headers, &mut secrets);
-    let answered = move |body, chunks, end_ms, cut| Answered {
-        status,
-        headers: recorded_headers.clone(),
-        head_ms,
-        body,
-        chunks,
-        end_ms,
-        cut,
-    };
     let streamed = answer_headers
         .iter()
         .any(|(n, v)| n == "content-type" && v.starts_with("text/event-stream"));
+    // The exchange as it came; filtered whole once it has ended (`finish`).
+    let exchange = Exchange {
+        request_headers: request
+            .headers
+            .iter()
+            .filter(|(n, _)| sent_on(n))
+            .cloned()
+            .collect(),
+        path: request.path.clone(),
+        query: request.query.clone(),
+        request_body: raw.to_vec(),
+        response_headers: answer_headers,
+        ..Exchange::default()
+    };
+    let method = request.method.clone();
+    let finish = move |deck: &Deck, exchange: Exchange| {
+        let x = deck.setup.filter.exchange(exchange);
+        let interaction = Interaction {
+            request: Asked {
+                method,
+                path: x.path,
+                query: x.query,
+                headers: x.request_headers,
+                body: Payload::from_wire(&x.request_body),
+            },
+            response: Answered {
+                status,
+                headers: x.response_headers,
+                head_ms,
+                body: if x.chunks.is_some() {
+                    None
+                } else {
+                    Payload::from_wire(&x.response_body)
+                },
+                chunks: x
+                    .chunks
+                    .map(|chunks| chunks.iter().map(|(at, c)| Chunk::new(*at, c)).collect()),
+                end_ms: millis(start.elapsed()),
+                cut: x.cut,
+            },
+        };
+        if let Err(problem) = deck.append(&name, interaction) {
+            eprintln!("aimlapi-mock: cassette not written: {problem}");
+        }
+    };
 
     if !streamed {
         let (bytes, cut) = match answer.bytes().await {
             Ok(b) => (b, None),
             Err(e) => (
                 Bytes::new(),
-                Some(format!("the upstream's body failed: {e}")),
+                Some(format!("the upstream's body failed: {}", e.without_url())),
             ),
         };
-        let body = Payload::from_wire(&filter.body(&bytes, &mut secrets));
-        let interaction = Interaction {
-            request: asked,
-            response: answered(body, None, millis(start.elapsed()), cut),
+        let broken = cut.clone();
+        finish(
+            deck,
+            Exchange {
+                response_body: bytes.to_vec(),
+                cut,
+                ..exchange
+            },
+        );
+        // A body the upstream cut is cut for the client too.
+        let body = match broken {
+            None => Full::new(bytes).map_err(|e| match e {}).boxed(),
+            Some(why) => BodyExt::boxed(StreamBody::new(futures::stream::once(async move {
+                Err::<Frame<Bytes>, _>(std::io::Error::other(why))
+            }))),
         };
-        if let Err(problem) = deck.append(&name, interaction) {
-            eprintln!("aimlapi-mock: cassette not written: {problem}");
-        }
-        return head
-            .body(Full::new(bytes).map_err(|e| match e {}).boxed())
-            .unwrap_or_else(|e| {
-                refused(
-                    502,
-                    &request.path,
-                    0,
-                    &format!("the upstream's answer: {e}"),
-                )
-            });
+        return head.body(body).unwrap_or_else(|e| {
+            refused(
+                502,
+                &request.path,
+                0,
+                &format!("the upstream's answer: {e}"),
+            )
+        });
     }
 
-    // A stream: passed on chunk by chunk as it comes, recorded with each chunk's time, and
-    // written when it ends (before the client's body ends, so a client that read to the end
-    // finds the file written).
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(16);
+    // A stream: passed on chunk by chunk as it comes (the client's pace does not hold the
+    // reading back, so the times are the upstream's), recorded with each chunk's time, and
+    // handed to the cassette when it ends; `MockServer::settle` waits for that.
+    let (tx, mut rx) =
+        tokio::sync::mpsc::unbounded_channel::<Result<Frame<Bytes>, std::io::Error>>();
     deck.in_flight.send_modify(|n| *n += 1);
     let deck = deck.clone();
     tokio::spawn(async move {
@@ -180,25 +204,26 @@ pub(crate) async fn forward(
         while let Some(piece) = pieces.next().await {
             match piece {
                 Ok(bytes) => {
-                    let kept = deck.setup.filter.chunk(&bytes, &mut secrets);
-                    chunks.push(Chunk::new(millis(start.elapsed()), &kept));
+                    chunks.push((millis(start.elapsed()), bytes.to_vec()));
                     // A client that went away does not stop the recording.
-                    let _ = tx.send(Ok(Frame::data(bytes))).await;
+                    let _ = tx.send(Ok(Frame::data(bytes)));
                 }
                 Err(e) => {
+                    let e = e.without_url();
                     cut = Some(format!("the upstream's stream failed: {e}"));
-                    let _ = tx.send(Err(std::io::Error::other(e))).await;
+                    let _ = tx.send(Err(std::io::Error::other(e)));
                     break;
                 }
             }
         }
-        let interaction = Interaction {
-            request: asked,
-            response: answered(None, Some(chunks), millis(start.elapsed()), cut),
-        };
-        if let Err(problem) = deck.append(&name, interaction) {
-            eprintln!("aimlapi-mock: cassette not written: {problem}");
-        }
+        finish(
+            &deck,
+            Exchange {
+                chunks: Some(chunks),
+                cut,
+                ..exchange
+            },
+        );
         deck.in_flight.send_modify(|n| *n -= 1);
         drop(tx);
     });
