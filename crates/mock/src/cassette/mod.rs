@@ -448,19 +448,19 @@ fn recorded_shape(interaction: &format::Interaction) -> matcher::Shape<'_> {
         method: &request.method,
         path: &request.path,
         query: &request.query,
-        body: match request.body.as_ref().map(format::Payload::value) {
-            Some(serde_json::Value::String(s)) if s.is_empty() => serde_json::Value::Null,
-            body => body.unwrap_or_default(),
-        },
+        body: matcher::no_empty(
+            request
+                .body
+                .as_ref()
+                .map(format::Payload::value)
+                .unwrap_or_default(),
+        ),
     }
 }
 
-/// A request as the matcher reads it: an empty body is no body, as in a cassette.
+/// A request as the matcher reads it.
 fn shape_of(request: &Recorded) -> matcher::Shape<'_> {
-    let body = match &request.body {
-        serde_json::Value::String(s) if s.is_empty() => serde_json::Value::Null,
-        body => body.clone(),
-    };
+    let body = matcher::no_empty(request.body.clone());
     matcher::Shape {
         method: &request.method,
         path: &request.path,
