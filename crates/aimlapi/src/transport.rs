@@ -583,7 +583,7 @@ impl Transport {
         options
             .extra_body
             .insert("stream".into(), serde_json::Value::Bool(true));
-        let call = self.call(Operation::Chat { stream: true }, &request.model_id());
+        let call = Box::new(self.call(Operation::Chat { stream: true }, &request.model_id()));
         self.typed_request_in(&call, &request, written);
         self.open_stream(R::SHAPE, &request, model, &options, call)
             .await
@@ -597,7 +597,9 @@ impl Transport {
         body: &B,
         model: Model,
         options: &RequestOptions,
-        mut call: Call,
+        // Boxed: the record (about 500 bytes) would otherwise be held in this future twice
+        // (the argument and its local), and once more in the caller's, while the stream opens.
+        mut call: Box<Call>,
     ) -> Result<ByteStream, Error> {
         let idle = self.inner.settings.timeouts.stream_idle;
         let (trace, trace_header) = begin(&mut call, options, body)?;

@@ -767,7 +767,7 @@ impl Chat {
         moved_from: Option<&str>,
     ) -> Result<crate::http::ByteStream, Error> {
         let p = self.prepare(self.target_on(transport, messages), transport)?;
-        let call = transport.call(Operation::Chat { stream: true }, &p.id);
+        let call = Box::new(transport.call(Operation::Chat { stream: true }, &p.id));
         call.moved_from(moved_from);
         call.request(&p.sampling);
         let mut bytes = transport

@@ -140,7 +140,12 @@ pub enum StreamDelta {
 /// A streamed answer: a [`Stream`] of [`StreamDelta`]s (and `Unpin`, so
 /// `while let Some(d) = stream.next().await` works), [`text`](Self::text) for the text alone,
 /// [`completion`](Self::completion) for the whole answer. Dropping it closes the connection.
-pub struct ChatStream {
+pub struct ChatStream(Box<Open>);
+
+/// What a [`ChatStream`] holds, on the heap: about 2.3 KB (the driver with the response's
+/// metadata, the fold, the queue), allocated once the stream is open, so that neither the
+/// caller's task nor the stream's opening (boxed, and freed by then) is sized for it.
+struct Open {
     chunks: ChunkStream<types::ChatCompletionChunk>,
     folded: Accumulator,
     ready: VecDeque<StreamDelta>,
@@ -151,9 +156,9 @@ pub struct ChatStream {
 impl std::fmt::Debug for ChatStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatStream")
-            .field("chunks", &self.chunks)
-            .field("folded", &self.folded)
-            .field("continues", &self.continuation.is_some())
+            .field("chunks", &self.0.chunks)
+            .field("folded", &self.0.folded)
+            .field("continues", &self.0.continuation.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -182,18 +187,18 @@ struct Continuation {
 
 impl ChatStream {
     pub(crate) fn new(chunks: ChunkStream<types::ChatCompletionChunk>) -> Self {
-        ChatStream {
+        ChatStream(Box::new(Open {
             chunks,
             folded: Accumulator::new(),
             ready: VecDeque::new(),
             continuation: None,
-        }
+        }))
     }
 
     /// The stream, going on through `reopen` when it breaks after its first text and before
     /// any tool call.
     pub(crate) fn continued_by(mut self, reopen: Reopen) -> Self {
-        self.continuation = Some(Continuation {
+        self.0.continuation = Some(Continuation {
             reopen,
             opening: None,
             cut: String::new(),
@@ -201,7 +206,9 @@ impl ChatStream {
         });
         self
     }
+}
 
+impl Open {
     /// Whether `error`, after what was read so far, starts the continuation: it is then opening.
     fn continues_after(&mut self, error: Error) -> Result<(), Error> {
         let breaks = matches!(
@@ -251,23 +258,25 @@ impl ChatStream {
         content.drain(..same);
         c.cut.clear();
     }
+}
 
+impl ChatStream {
     /// What came with the response: status, request id, headers, attempts.
     pub fn meta(&self) -> &ResponseMeta {
-        self.chunks.meta()
+        self.0.chunks.meta()
     }
 
     /// Tool call `index` so far (see [`StreamDelta::ToolCall`]): its arguments as parsed JSON
     /// from the pieces read until now, a prefix read without error
     /// ([`parse_partial_json`](crate::chat::parse_partial_json)).
     pub fn tool_input(&self, index: u32) -> Option<serde_json::Value> {
-        self.folded.tool_input(index)
+        self.0.folded.tool_input(index)
     }
 
     /// The answer's text so far, as parsed JSON (a structured answer arriving as text):
     /// `null` before any.
     pub fn text_value(&self) -> serde_json::Value {
-        crate::partial_json::parse_partial_json(self.folded.text())
+        crate::partial_json::parse_partial_json(self.0.folded.text())
     }
 
     /// Only the text, piece by piece (empty pieces skipped).
@@ -278,8 +287,9 @@ impl ChatStream {
     /// Reads the rest of the stream and returns the whole answer (what was already read
     /// included), with the stream's [`ResponseMeta`].
     pub async fn completion(mut self) -> Result<Completion<types::ChatCompletion>, Error> {
-        if self.continuation.is_none() {
-            return self.chunks.fold_rest(self.folded).await;
+        if self.0.continuation.is_none() {
+            let Open { chunks, folded, .. } = *self.0;
+            return chunks.fold_rest(folded).await;
         }
         // Read here, delta by delta, so that a break goes on where it can.
         use futures::StreamExt;
@@ -287,11 +297,13 @@ impl ChatStream {
             delta?;
         }
         Ok(Completion {
-            value: self.folded.finish()?,
-            meta: self.chunks.meta().clone(),
+            value: self.0.folded.finish()?,
+            meta: self.0.chunks.meta().clone(),
         })
     }
+}
 
+impl Open {
     /// Queues the deltas of `chunk` (its first choice).
     fn split(&mut self, chunk: &types::ChatCompletionChunk) {
         if let Some(delta) = chunk
@@ -336,7 +348,7 @@ impl Stream for ChatStream {
     type Item = Result<StreamDelta, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
+        let this = &mut *self.0;
         loop {
             if let Some(delta) = this.ready.pop_front() {
                 return Poll::Ready(Some(Ok(delta)));

@@ -83,8 +83,8 @@ impl ByteStream {
     }
 
     /// The body answers the call `call` records.
-    pub(crate) fn with_call(mut self, call: crate::telemetry::Call) -> Self {
-        self.call = call.is_recording().then(|| Box::new(call));
+    pub(crate) fn with_call(mut self, call: Box<crate::telemetry::Call>) -> Self {
+        self.call = call.is_recording().then_some(call);
         self
     }
 
