@@ -206,6 +206,47 @@ impl ChatStream {
         });
         self
     }
+
+    /// What came with the response: status, request id, headers, attempts.
+    pub fn meta(&self) -> &ResponseMeta {
+        self.0.chunks.meta()
+    }
+
+    /// Tool call `index` so far (see [`StreamDelta::ToolCall`]): its arguments as parsed JSON
+    /// from the pieces read until now, a prefix read without error
+    /// ([`parse_partial_json`](crate::chat::parse_partial_json)).
+    pub fn tool_input(&self, index: u32) -> Option<serde_json::Value> {
+        self.0.folded.tool_input(index)
+    }
+
+    /// The answer's text so far, as parsed JSON (a structured answer arriving as text):
+    /// `null` before any.
+    pub fn text_value(&self) -> serde_json::Value {
+        crate::partial_json::parse_partial_json(self.0.folded.text())
+    }
+
+    /// Only the text, piece by piece (empty pieces skipped).
+    pub fn text(self) -> TextStream {
+        TextStream(self)
+    }
+
+    /// Reads the rest of the stream and returns the whole answer (what was already read
+    /// included), with the stream's [`ResponseMeta`].
+    pub async fn completion(mut self) -> Result<Completion<types::ChatCompletion>, Error> {
+        if self.0.continuation.is_none() {
+            let Open { chunks, folded, .. } = *self.0;
+            return chunks.fold_rest(folded).await;
+        }
+        // Read here, delta by delta, so that a break goes on where it can.
+        use futures::StreamExt;
+        while let Some(delta) = self.next().await {
+            delta?;
+        }
+        Ok(Completion {
+            value: self.0.folded.finish()?,
+            meta: self.0.chunks.meta().clone(),
+        })
+    }
 }
 
 impl Open {
@@ -258,52 +299,7 @@ impl Open {
         content.drain(..same);
         c.cut.clear();
     }
-}
 
-impl ChatStream {
-    /// What came with the response: status, request id, headers, attempts.
-    pub fn meta(&self) -> &ResponseMeta {
-        self.0.chunks.meta()
-    }
-
-    /// Tool call `index` so far (see [`StreamDelta::ToolCall`]): its arguments as parsed JSON
-    /// from the pieces read until now, a prefix read without error
-    /// ([`parse_partial_json`](crate::chat::parse_partial_json)).
-    pub fn tool_input(&self, index: u32) -> Option<serde_json::Value> {
-        self.0.folded.tool_input(index)
-    }
-
-    /// The answer's text so far, as parsed JSON (a structured answer arriving as text):
-    /// `null` before any.
-    pub fn text_value(&self) -> serde_json::Value {
-        crate::partial_json::parse_partial_json(self.0.folded.text())
-    }
-
-    /// Only the text, piece by piece (empty pieces skipped).
-    pub fn text(self) -> TextStream {
-        TextStream(self)
-    }
-
-    /// Reads the rest of the stream and returns the whole answer (what was already read
-    /// included), with the stream's [`ResponseMeta`].
-    pub async fn completion(mut self) -> Result<Completion<types::ChatCompletion>, Error> {
-        if self.0.continuation.is_none() {
-            let Open { chunks, folded, .. } = *self.0;
-            return chunks.fold_rest(folded).await;
-        }
-        // Read here, delta by delta, so that a break goes on where it can.
-        use futures::StreamExt;
-        while let Some(delta) = self.next().await {
-            delta?;
-        }
-        Ok(Completion {
-            value: self.0.folded.finish()?,
-            meta: self.0.chunks.meta().clone(),
-        })
-    }
-}
-
-impl Open {
     /// Queues the deltas of `chunk` (its first choice).
     fn split(&mut self, chunk: &types::ChatCompletionChunk) {
         if let Some(delta) = chunk
