@@ -27,6 +27,7 @@ pub mod cost;
 pub mod error;
 pub mod failover;
 mod http;
+mod indexed;
 mod json;
 mod messages;
 pub mod model;

@@ -106,7 +106,7 @@ pub(crate) struct Outcome {
     /// A Messages stream's usage so far (each event's counts replace the last).
     pub(crate) message_usage: Option<types::MessageUsage>,
     /// A chat stream's finish reasons by choice (a choice's may come again).
-    pub(crate) by_choice: std::collections::BTreeMap<i64, String>,
+    pub(crate) by_choice: crate::indexed::Indexed<i64, String>,
     /// The vendor's cost figure a stream's chunks carried (the last one's).
     pub(crate) vendor_cost: Option<crate::cost::Cost>,
 }
@@ -291,12 +291,13 @@ impl Call {
 
     /// The request's messages, system instructions and tools, when contents are recorded: read
     /// from the body as it is sent.
-    pub(crate) fn contents_of<B: serde::Serialize>(&self, body: &B) {
+    pub(crate) fn contents_of<B: crate::http::request_body::RequestBody>(&self, body: &B) {
         if !self.contents {
             return;
         }
         // Written as it is sent, then read back: one serializer for the body, not a second.
-        let Ok(body) = serde_json::to_vec(body)
+        let Ok(body) = body
+            .json()
             .map_err(|_| ())
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|_| ()))
         else {

@@ -274,10 +274,17 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                     });
                     // HTTP/1.1, or HTTP/2 when the client opens with its preface (h2c by prior
                     // knowledge): one connection then carries every stream the client sends at
-                    // once, with no cap on how many (a gateway would set one).
+                    // once, with no cap on how many (a gateway would set one). Its receive
+                    // window is 32 MiB: the h2 library closes a connection once the small DATA
+                    // frames it holds unread (a request body under 256 bytes is one) pass half
+                    // the window's worth of their overhead, and thousands of requests sent at
+                    // once outran the default's (1 MiB) before their handlers read them.
                     let mut serve =
                         hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-                    serve.http2().max_concurrent_streams(None);
+                    serve
+                        .http2()
+                        .max_concurrent_streams(None)
+                        .initial_connection_window_size(32 << 20);
                     let _ = serve
                         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                         .await;

@@ -280,6 +280,8 @@ impl ClientBuilder {
             http_builder = http_builder.http2_prior_knowledge();
         }
         headers.extend(self.headers);
+        // Ours, and reqwest's own default (`accept`) when the client is ours.
+        let default_headers = headers.len() + usize::from(self.http.is_none());
         // With the lean TLS feature alone, reqwest has no crypto provider of its own: ring becomes
         // the process's default, unless the service installed one already (then theirs is used).
         #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
@@ -292,6 +294,10 @@ impl ClientBuilder {
             None => (
                 http_builder
                     .connect_timeout(self.timeouts.connect)
+                    // The client's own retries cover what reqwest's default retries (a request
+                    // the server refused before reading it); left on, reqwest keeps a copy of
+                    // every request's headers while its answer is awaited.
+                    .retry(reqwest::retry::never().max_retries_per_request(0))
                     .default_headers(headers)
                     .build()
                     .map_err(|e| {
@@ -318,6 +324,7 @@ impl ClientBuilder {
             check_properties: self.check_properties,
             budget: self.budget,
             request_headers,
+            default_headers,
             spent,
             admission: self.admission,
         })

@@ -16,6 +16,7 @@ use crate::completions::stream::ChatStream;
 use crate::completions::stream::ChunkStream;
 use crate::error::Error;
 use crate::failover::{Pin, Route};
+use crate::http::request_body::Written;
 use crate::messages::stream::MessageEventStream;
 use crate::model::Model;
 use crate::telemetry::Operation;
@@ -692,7 +693,9 @@ impl Chat {
             let from = last
                 .as_ref()
                 .map(|(i, _)| route.members[*i].transport.base_url());
-            let result = go(&member.transport, from).await;
+            // Boxed over the gateways (and below), inline without them: the call's future is
+            // then not sized for the loop's state beside it when there is no loop.
+            let result = Box::pin(go(&member.transport, from)).await;
             let served = match &result {
                 Ok(_) => Some(true),
                 Err(e) if route.policy.moves(e) => Some(false),
@@ -725,7 +728,7 @@ impl Chat {
                     .order(pinned)
                     .find(|at| Some(*at) != skip)
                     .unwrap_or(0);
-                go(&route.members[at].transport, None).await
+                Box::pin(go(&route.members[at].transport, None)).await
             }
         }
     }
@@ -766,18 +769,17 @@ impl Chat {
         messages: bool,
         moved_from: Option<&str>,
     ) -> Result<crate::http::ByteStream, Error> {
-        let p = self.prepare(self.target_on(transport, messages), transport)?;
-        let call = Box::new(transport.call(Operation::Chat { stream: true }, &p.id));
-        call.moved_from(moved_from);
-        call.request(&p.sampling);
+        // The body is written before the stream opens, and what it was written from let go: the
+        // opening holds 32 bytes across its waits, not the prepared body (over 300).
+        let (shape, body, call) = {
+            let p = self.prepare(self.target_on(transport, messages), transport)?;
+            let call = Box::new(transport.call(Operation::Chat { stream: true }, &p.id));
+            call.moved_from(moved_from);
+            call.request(&p.sampling);
+            (p.shape, Written::of(&p.body(true)), call)
+        };
         let mut bytes = transport
-            .open_stream(
-                p.shape,
-                &p.body(true),
-                self.model.clone(),
-                &self.options,
-                call,
-            )
+            .open_stream(shape, &body, self.model.clone(), &self.options, call)
             .await?;
         bytes.meta_mut().moved_from = moved_from.map(str::to_string);
         Ok(bytes)

@@ -1,7 +1,7 @@
 //! [`Accumulator`]: chat-completion chunks folded, typed into typed, into the completion a
 //! non-streaming call would have returned.
 
-use std::collections::BTreeMap;
+use crate::indexed::Indexed;
 
 use aimlapi_types as types;
 use serde::de::{DeserializeOwned, IntoDeserializer};
@@ -53,7 +53,7 @@ struct ChoiceSoFar {
     reasoning: String,
     details: Vec<types::ReasoningDetail>,
     refusal: String,
-    tool_calls: BTreeMap<i64, ToolCallSoFar>,
+    tool_calls: Indexed<i64, ToolCallSoFar>,
     finish_reason: Option<String>,
     native_finish_reason: Option<String>,
     logprobs: Option<types::Logprobs>,
@@ -95,8 +95,10 @@ pub struct Accumulator {
     created: Option<i64>,
     provider: Option<String>,
     system_fingerprint: Option<String>,
-    choices: BTreeMap<i64, ChoiceSoFar>,
-    usage: Option<types::CompletionUsage>,
+    choices: Indexed<i64, ChoiceSoFar>,
+    /// Boxed: it comes once, at the end, and inline it was over half the fold (360 bytes
+    /// that every open stream held).
+    usage: Option<Box<types::CompletionUsage>>,
     /// The AI/ML API's cost, in the final chunk.
     meta: Option<types::Meta>,
     /// What the chunks carried beyond the fields named here (`service_tier` among them: the
@@ -158,7 +160,7 @@ impl Accumulator {
             native_finish_reason,
             extra,
         } = choice;
-        let c = self.choices.entry(*index).or_default();
+        let c = self.choices.entry_or_default(*index);
         if let Some(delta) = delta {
             c.delta(delta);
         }
@@ -197,7 +199,7 @@ impl Accumulator {
     /// numbers (and nested objects' fields, by the same rule) take the last non-null value.
     fn usage(&mut self, new: &types::CompletionUsage) {
         let Some(old) = &mut self.usage else {
-            self.usage = Some(new.clone());
+            self.usage = Some(Box::new(new.clone()));
             return;
         };
         let types::CompletionUsage {
@@ -381,7 +383,7 @@ impl ChoiceSoFar {
             type_,
             extra,
         } = call;
-        let t = self.tool_calls.entry(*index).or_default();
+        let t = self.tool_calls.entry_or_default(*index);
         if let Some(id) = id.as_ref().filter(|i| !i.is_empty()) {
             t.id = Some(id.clone());
         }
@@ -532,7 +534,7 @@ impl Fold for Accumulator {
             object: recast("chat.completion".to_string()),
             provider: self.provider,
             system_fingerprint: self.system_fingerprint,
-            usage: self.usage.map(folded_usage),
+            usage: self.usage.map(|u| folded_usage(*u)),
             extra: self.extra,
         })
     }

@@ -21,6 +21,12 @@ use crate::http::meta::ResponseMeta;
 /// and the timer is re-armed only when it fires before the current wait's deadline.
 pub struct ByteStream {
     meta: ResponseMeta,
+    raw: RawBody,
+}
+
+/// A streaming response's body without what came with it: what a stream's driver reads, having
+/// taken the metadata to keep (held once a stream, not beside a stand-in of it).
+pub(crate) struct RawBody {
     /// Pieces already read (a stream's start, looked at before it was handed over), given
     /// before the rest of the body.
     unread: std::collections::VecDeque<Bytes>,
@@ -42,8 +48,8 @@ impl fmt::Debug for ByteStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ByteStream")
             .field("meta", &self.meta)
-            .field("idle", &self.idle)
-            .field("done", &self.done)
+            .field("idle", &self.raw.idle)
+            .field("done", &self.raw.done)
             .finish_non_exhaustive()
     }
 }
@@ -63,31 +69,38 @@ impl ByteStream {
         let deadline = deadline_after(idle);
         ByteStream {
             meta,
-            unread: Default::default(),
-            body: Box::pin(response.bytes_stream()),
-            idle,
-            timer: Box::pin(tokio::time::sleep_until(deadline)),
-            deadline,
-            waiting: true,
-            done: false,
-            call: None,
+            raw: RawBody {
+                unread: Default::default(),
+                body: Box::pin(response.bytes_stream()),
+                idle,
+                timer: Box::pin(tokio::time::sleep_until(deadline)),
+                deadline,
+                waiting: true,
+                done: false,
+                call: None,
+            },
         }
     }
-}
 
-impl ByteStream {
     /// `pieces` are given first, before the rest of the body.
     pub(crate) fn unread(mut self, pieces: Vec<Bytes>) -> Self {
-        self.unread.extend(pieces);
+        self.raw.unread.extend(pieces);
         self
     }
 
     /// The body answers the call `call` records.
     pub(crate) fn with_call(mut self, call: Box<crate::telemetry::Call>) -> Self {
-        self.call = call.is_recording().then_some(call);
+        self.raw.call = call.is_recording().then_some(call);
         self
     }
 
+    /// What came with the response, and the body.
+    pub(crate) fn into_parts(self) -> (ResponseMeta, RawBody) {
+        (self.meta, self.raw)
+    }
+}
+
+impl RawBody {
     /// The record of the call, for the stream that reads this body (which ends it).
     pub(crate) fn take_call(&mut self) -> Option<Box<crate::telemetry::Call>> {
         self.call.take()
@@ -102,6 +115,15 @@ fn deadline_after(idle: Duration) -> tokio::time::Instant {
 }
 
 impl Stream for ByteStream {
+    type Item = Result<Bytes, Error>;
+
+    #[inline]
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.raw).poll_next(cx)
+    }
+}
+
+impl Stream for RawBody {
     type Item = Result<Bytes, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

@@ -84,18 +84,6 @@ impl ResponseMeta {
         self
     }
 
-    /// Takes the whole of this metadata, leaving a stand-in with its status, attempts and
-    /// model, and nothing that allocates beyond the model's id (no headers, no ids).
-    pub(crate) fn take(&mut self) -> Self {
-        let stand_in = ResponseMeta::new(
-            self.status,
-            HeaderMap::new(),
-            self.attempts,
-            self.model.clone(),
-        );
-        std::mem::replace(self, stand_in)
-    }
-
     pub(crate) fn with_gateway(mut self, base_url: &str) -> Self {
         self.gateway = base_url.to_string();
         self

@@ -7,6 +7,7 @@ pub(crate) mod body;
 pub(crate) mod failure;
 pub(crate) mod meta;
 pub(crate) mod pace;
+pub(crate) mod request_body;
 pub(crate) mod retry;
 pub(crate) mod timeouts;
 pub(crate) mod trace_id;

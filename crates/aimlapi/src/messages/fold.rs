@@ -1,7 +1,7 @@
 //! [`MessageAccumulator`]: the events of a streamed Messages-endpoint answer folded into the
 //! [`MessageResponse`] a non-streaming call would have returned.
 
-use std::collections::BTreeMap;
+use crate::indexed::Indexed;
 
 use aimlapi_types::{
     BlockDelta, ContentBlock, ErrorEvent, MessageResponse, MessageStreamEvent, MessageUsage,
@@ -46,9 +46,9 @@ use crate::streaming::Fold;
 #[derive(Clone, Debug, Default)]
 pub struct MessageAccumulator {
     message: Option<MessageResponse>,
-    blocks: BTreeMap<usize, ContentBlock>,
+    blocks: Indexed<usize, ContentBlock>,
     /// A tool call's input so far, by block index.
-    json: BTreeMap<usize, String>,
+    json: Indexed<usize, String>,
     stopped: bool,
 }
 
