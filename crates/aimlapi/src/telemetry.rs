@@ -104,7 +104,9 @@ pub(crate) struct Outcome {
     /// `gen_ai.output.messages`, when contents are recorded.
     pub(crate) output: Option<String>,
     /// A Messages stream's usage so far (each event's counts replace the last).
-    pub(crate) message_usage: Option<types::MessageUsage>,
+    /// Boxed: only a Messages stream has it, and inline it was 192 bytes of every stream's
+    /// running tally.
+    pub(crate) message_usage: Option<Box<types::MessageUsage>>,
     /// A chat stream's finish reasons by choice (a choice's may come again).
     pub(crate) by_choice: crate::indexed::Indexed<i64, String>,
     /// The vendor's cost figure a stream's chunks carried (the last one's).

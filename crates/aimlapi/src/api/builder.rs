@@ -13,6 +13,16 @@ use crate::http::timeouts::Timeouts;
 use crate::provider::{ApiKey, Provider};
 use crate::transport::{Settings, Transport};
 
+/// The HTTP/2 connection's receive window: 32 MiB, where hyper's default is 5. The h2 library
+/// closes a connection (`ENHANCE_YOUR_CALM`, failing every stream on it) once the small DATA
+/// frames it holds unread pass a budget of half this window; an answer's stream is one small
+/// frame an event, so thousands of streams on one connection, read by tasks a busy runtime polls
+/// late, passed the default's budget about half a second behind (the load bench lost every
+/// stream of a run that way: BENCHMARKS.md). The window is also the most a server may send
+/// unread on the connection, so this is the most it buffers.
+#[cfg(feature = "http2")]
+const H2_CONNECTION_WINDOW: u32 = 32 << 20;
+
 /// Builds a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
@@ -276,8 +286,11 @@ impl ClientBuilder {
         #[allow(unused_mut)]
         let mut http_builder = reqwest::Client::builder();
         #[cfg(feature = "http2")]
-        if self.http2_prior_knowledge {
-            http_builder = http_builder.http2_prior_knowledge();
+        {
+            if self.http2_prior_knowledge {
+                http_builder = http_builder.http2_prior_knowledge();
+            }
+            http_builder = http_builder.http2_initial_connection_window_size(H2_CONNECTION_WINDOW);
         }
         headers.extend(self.headers);
         // Ours, and reqwest's own default (`accept`) when the client is ours.

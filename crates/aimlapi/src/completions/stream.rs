@@ -149,8 +149,9 @@ struct Open {
     chunks: ChunkStream<types::ChatCompletionChunk>,
     folded: Accumulator,
     ready: VecDeque<StreamDelta>,
-    /// How the stream goes on at another gateway when it breaks (a failover client's).
-    continuation: Option<Continuation>,
+    /// How the stream goes on at another gateway when it breaks (a failover client's); boxed,
+    /// as only a stream over gateways has one.
+    continuation: Option<Box<Continuation>>,
 }
 
 impl std::fmt::Debug for ChatStream {
@@ -198,12 +199,12 @@ impl ChatStream {
     /// The stream, going on through `reopen` when it breaks after its first text and before
     /// any tool call.
     pub(crate) fn continued_by(mut self, reopen: Reopen) -> Self {
-        self.0.continuation = Some(Continuation {
+        self.0.continuation = Some(Box::new(Continuation {
             reopen,
             opening: None,
             cut: String::new(),
             used: false,
-        });
+        }));
         self
     }
 

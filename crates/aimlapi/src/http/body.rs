@@ -84,7 +84,8 @@ impl ByteStream {
 
     /// `pieces` are given first, before the rest of the body.
     pub(crate) fn unread(mut self, pieces: Vec<Bytes>) -> Self {
-        self.raw.unread.extend(pieces);
+        // The pieces' own buffer, freed once they are given (below).
+        self.raw.unread = pieces.into();
         self
     }
 
@@ -131,6 +132,10 @@ impl Stream for RawBody {
             return Poll::Ready(None);
         }
         if let Some(piece) = self.unread.pop_front() {
+            if self.unread.is_empty() {
+                // Not held for the rest of the stream.
+                self.unread = Default::default();
+            }
             // A piece given ends the wait, as one from the network does.
             self.waiting = false;
             return Poll::Ready(Some(Ok(piece)));

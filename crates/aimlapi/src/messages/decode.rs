@@ -122,9 +122,9 @@ impl Decode for MessageEventDecoder {
         use aimlapi_types as t;
         use MessageStreamEvent as E;
         // Each count of a usage replaces the one held (Messages counts run from the start).
-        let merge = |held: &mut Option<t::MessageUsage>, new: &t::MessageUsage| match held {
+        let merge = |held: &mut Option<Box<t::MessageUsage>>, new: &t::MessageUsage| match held {
             Some(old) => crate::messages::fold::merge_usage(old, new),
-            None => *held = Some(new.clone()),
+            None => *held = Some(Box::new(new.clone())),
         };
         match event {
             E::MessageStartEvent(t::MessageStartEvent {
