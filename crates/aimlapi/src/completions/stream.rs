@@ -301,6 +301,17 @@ impl Open {
         c.cut.clear();
     }
 
+    /// Queues `delta`, with room made for one more at a time while the queue is short: a
+    /// chunk almost always gives one delta, and a queue grown the usual way holds room for four
+    /// (320 bytes) for the rest of the stream.
+    fn queue(&mut self, delta: StreamDelta) {
+        let ready = &mut self.ready;
+        if ready.len() == ready.capacity() {
+            ready.reserve_exact(ready.len().max(1));
+        }
+        ready.push_back(delta);
+    }
+
     /// Queues the deltas of `chunk` (its first choice).
     fn split(&mut self, chunk: &types::ChatCompletionChunk) {
         if let Some(delta) = chunk
@@ -315,14 +326,14 @@ impl Open {
                 delta.reasoning_details.as_deref(),
             );
             if let Some(r) = reasoning {
-                self.ready.push_back(StreamDelta::Reasoning(r.into_owned()));
+                self.queue(StreamDelta::Reasoning(r.into_owned()));
             }
             if let Some(t) = delta.content.as_deref().filter(|t| !t.is_empty()) {
-                self.ready.push_back(StreamDelta::Text(t.to_string()));
+                self.queue(StreamDelta::Text(t.to_string()));
             }
             for call in delta.tool_calls.iter().flatten() {
                 let function = call.function.as_ref();
-                self.ready.push_back(StreamDelta::ToolCall {
+                self.queue(StreamDelta::ToolCall {
                     index: u32::try_from(call.index).unwrap_or(0),
                     id: call.id.clone(),
                     name: function.and_then(|f| f.name.clone()),
@@ -335,7 +346,7 @@ impl Open {
         if let Some(u) = &chunk.usage {
             let usage = crate::usage::chat_usage(u);
             if usage.prompt_tokens > 0 || usage.completion_tokens > 0 {
-                self.ready.push_back(StreamDelta::Usage(usage));
+                self.queue(StreamDelta::Usage(usage));
             }
         }
     }
