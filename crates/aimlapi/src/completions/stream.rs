@@ -29,7 +29,10 @@ use crate::usage::TokenUsage;
 /// [`with_comments`](Self::with_comments) asked for them. [`completion`](Self::completion) folds
 /// the rest into the answer.
 pub struct ChunkStream<T> {
-    driver: Driver<ChunkDecoder<T>>,
+    /// Boxed, as the Messages stream's: a caller's future or task that holds the stream is not
+    /// sized for the driver's state (the response's metadata, the body, the decoder: over a
+    /// kilobyte) for the stream's life.
+    driver: Box<Driver<ChunkDecoder<T>>>,
 }
 
 // Nothing in a ChunkStream is pinned structurally: queued chunks live on the heap and are only
@@ -48,7 +51,7 @@ impl<T: StreamChunk> ChunkStream<T> {
     /// Typed chunks from a raw body.
     pub fn new(body: ByteStream) -> Self {
         ChunkStream {
-            driver: Driver::new(body, ChunkDecoder::default()),
+            driver: Box::new(Driver::new(body, ChunkDecoder::default())),
         }
     }
 

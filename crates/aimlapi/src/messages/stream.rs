@@ -21,14 +21,17 @@ use crate::streaming::driver::Driver;
 /// [`Completion`] (its views, its cost).
 #[derive(Debug)]
 pub struct MessageEventStream {
-    driver: Driver<MessageEventDecoder>,
+    /// Boxed: a caller's future or task that holds the stream is not sized for the driver's
+    /// state (the response's metadata, the body, the decoder: over a kilobyte) for the stream's
+    /// life.
+    driver: Box<Driver<MessageEventDecoder>>,
 }
 
 impl MessageEventStream {
     /// Events from a raw body.
     pub fn new(body: ByteStream) -> Self {
         MessageEventStream {
-            driver: Driver::new(body, MessageEventDecoder::default()),
+            driver: Box::new(Driver::new(body, MessageEventDecoder::default())),
         }
     }
 
