@@ -16,7 +16,7 @@ use crate::http::failure::{
     http_failure, read_limited, request_failure, transport_failure, Failure,
 };
 use crate::http::meta::ResponseMeta;
-use crate::http::request_body::{cannot_write, RequestBody};
+use crate::http::request_body::{cannot_write, RequestBody, Written};
 use crate::http::retry::RetryPolicy;
 use crate::http::timeouts::{within, Timeouts};
 use crate::model::{Model, ModelFacts};
@@ -569,27 +569,33 @@ impl Transport {
         request: &R,
         options: &RequestOptions,
     ) -> Result<ByteStream, Error> {
-        let (request, model) = self.for_provider(request);
-        let written = self.check(&request, options)?;
-        let mut options = options.clone();
-        // A typed request's own `stream_options` goes out as it is (looked for only where the
-        // page takes the property: the request is written out to see).
-        let own = || {
-            serde_json::to_value(&request)
-                .ok()
-                .is_some_and(|v| v.get("stream_options").is_some_and(|o| !o.is_null()))
-        };
-        if crate::chat::write::asks_stream_usage(R::SHAPE, &model, &options) && !own() {
+        // The request is written before the stream opens, and the copy made for the provider let
+        // go, as a conversation's body is (`Chat::open`): the opening holds the bytes across its
+        // waits, not the typed request.
+        let (body, model, options, call) = {
+            let (request, model) = self.for_provider(request);
+            let written = self.check(&request, options)?;
+            let mut options = options.clone();
+            // A typed request's own `stream_options` goes out as it is (looked for only where
+            // the page takes the property: the request is written out to see).
+            let own = || {
+                serde_json::to_value(&request)
+                    .ok()
+                    .is_some_and(|v| v.get("stream_options").is_some_and(|o| !o.is_null()))
+            };
+            if crate::chat::write::asks_stream_usage(R::SHAPE, &model, &options) && !own() {
+                options
+                    .extra_body
+                    .insert("stream_options".into(), crate::chat::write::include_usage());
+            }
             options
                 .extra_body
-                .insert("stream_options".into(), crate::chat::write::include_usage());
-        }
-        options
-            .extra_body
-            .insert("stream".into(), serde_json::Value::Bool(true));
-        let call = Box::new(self.call(Operation::Chat { stream: true }, &request.model_id()));
-        self.typed_request_in(&call, &request, written);
-        self.open_stream(R::SHAPE, &request, model, &options, call)
+                .insert("stream".into(), serde_json::Value::Bool(true));
+            let call = Box::new(self.call(Operation::Chat { stream: true }, &request.model_id()));
+            self.typed_request_in(&call, &request, written);
+            (Written::of(&request), model, options, call)
+        };
+        self.open_stream(R::SHAPE, &body, model, &options, call)
             .await
     }
 
@@ -601,7 +607,7 @@ impl Transport {
         body: &B,
         model: Model,
         options: &RequestOptions,
-        // Boxed: the record (about 500 bytes) would otherwise be held in this future twice
+        // Boxed: the record (a few hundred bytes) would otherwise be held in this future twice
         // (the argument and its local), and once more in the caller's, while the stream opens.
         mut call: Box<Call>,
     ) -> Result<ByteStream, Error> {

@@ -145,8 +145,8 @@ pub enum StreamDelta {
 /// [`completion`](Self::completion) for the whole answer. Dropping it closes the connection.
 pub struct ChatStream(Box<Open>);
 
-/// What a [`ChatStream`] holds, on the heap: about 2.3 KB (the driver with the response's
-/// metadata, the fold, the queue), allocated once the stream is open, so that neither the
+/// What a [`ChatStream`] holds, on the heap: the chunk stream (its driver boxed in turn), the
+/// fold, the queue, a few hundred bytes, allocated once the stream is open, so that neither the
 /// caller's task nor the stream's opening (boxed, and freed by then) is sized for it.
 struct Open {
     chunks: ChunkStream<types::ChatCompletionChunk>,
